@@ -42,6 +42,7 @@ struct Command {
   // VRFY / EXPN / HELP / NOOP: the String argument (may be empty for HELP/NOOP).
   std::string_view text;
   DomainKind domain_kind = DomainKind::kNone;  // EHLO/HELO/LHLO
+  bool smtputf8 = false;  // VRFY / EXPN: trailing SP "SMTPUTF8" (RFC 6531 §3.7.4.2)
 
   Path path;            // MAIL (Reverse-path) / RCPT (Forward-path)
   EsmtpParams params;   // MAIL / RCPT

@@ -78,6 +78,22 @@ Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx,
                                      Leniencies leniencies, const Limits& limits,
                                      std::size_t base_offset, Leniencies* deviations);
 
+// As above; `utf8` admits UTF8-non-ascii in esmtp-value (RFC 6531 §3.3: the
+// caller sets it when the transaction uses SMTPUTF8). On MAIL, the list's own
+// SMTPUTF8 keyword also admits it. The overload above passes utf8 = false.
+// Octets outside the grammar: kEightBit, kControlChar, kBadUtf8 (with utf8).
+Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx,
+                                     Leniencies leniencies, const Limits& limits,
+                                     std::size_t base_offset, Leniencies* deviations, bool utf8);
+
+// True when the SP/HTAB-separated list `in` holds a bare SMTPUTF8 keyword
+// (any case). Lets MAIL decide the path's UTF-8 mode before parsing the list.
+bool HasSmtputf8Param(std::string_view in);
+
+// RFC 3461 §4.4: the ENVID value (as written, xtext-encoded) is at most 100
+// characters.
+inline constexpr std::size_t kMaxEnvid = 100;
+
 // xtext = *( xchar / hexchar )   hexchar = "+" 2(%x30-39 / %x41-46)  (RFC 3461 §4)
 // Returns the offset of the first invalid octet, or in.size() if valid.
 std::size_t FindInvalidXtext(std::string_view in);

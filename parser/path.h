@@ -45,6 +45,8 @@ struct Path {
   Leniencies deviations = kStrict;  // leniencies that fired
 
   // Semantic equality: same mailbox, same flags (ignores `raw` and `deviations`).
+  // Local-part exactly, domain and source_route ASCII case-insensitively,
+  // Postmaster in any spelling.
   friend bool operator==(const Path& a, const Path& b);
 };
 
@@ -68,6 +70,17 @@ Result<Path> ParseMailbox(std::string_view in, const PathOptions& opts = {},
 // Also accepts U-labels when opts.utf8 (RFC 6531 §3.3).
 Result<std::size_t> ParseDomain(std::string_view in, const PathOptions& opts = {},
                                 std::size_t base_offset = 0);
+
+// ParseDomain plus what it saw: the leniencies that fired (kUnderscoreInDomain,
+// kTrailingDotInDomain, kUtf8WithoutSmtputf8) and whether a U-label occurred.
+// ParseDomain(in) consumes exactly ScanDomain(in)->size octets.
+struct DomainScan {
+  std::size_t size = 0;
+  bool has_utf8 = false;
+  Leniencies deviations = kStrict;
+};
+Result<DomainScan> ScanDomain(std::string_view in, const PathOptions& opts = {},
+                              std::size_t base_offset = 0);
 
 // address-literal = "[" ( IPv4-address-literal / IPv6-address-literal /
 //                   General-address-literal ) "]"              (§4.1.3)

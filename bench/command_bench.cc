@@ -1,0 +1,128 @@
+// Command parsing throughput versus Boost.Beast's HTTP request parser.
+//
+// Both sides get a stream of the same size built from realistic messages:
+// an SMTP client's command stream (EHLO, MAIL with parameters, RCPTs, DATA,
+// RSET, NOOP, QUIT, ...) and typical browser/API HTTP requests. Each side
+// frames and parses every message of its stream; bytes/s is the figure of
+// merit, and allocs_per_cmd counts heap allocations per SMTP command.
+#include <benchmark/benchmark.h>
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "bench/alloc_counter.h"
+#include "parser/command.h"
+
+namespace {
+
+namespace http = boost::beast::http;
+
+constexpr std::size_t kStreamBytes = 1 << 20;
+
+const std::vector<std::string>& SmtpSession() {
+  static const std::vector<std::string> s = {
+      "EHLO client.example.org\r\n",
+      "MAIL FROM:<alice.sender@example.org> SIZE=48213 BODY=8BITMIME\r\n",
+      "RCPT TO:<bob@example.com>\r\n",
+      "RCPT TO:<carol.recipient@mail.example.com> NOTIFY=SUCCESS,FAILURE\r\n",
+      "RCPT TO:<\"dave smith\"@example.net>\r\n",
+      "DATA\r\n",
+      "RSET\r\n",
+      "MAIL FROM:<> RET=HDRS ENVID=QQ314159\r\n",
+      "RCPT TO:<Postmaster>\r\n",
+      "RCPT TO:<ops@[192.0.2.17]>\r\n",
+      "NOOP\r\n",
+      "VRFY postmaster\r\n",
+      "BDAT 86723 LAST\r\n",
+      "AUTH PLAIN AHRlc3QAdGVzdHBhc3M=\r\n",
+      "HELP\r\n",
+      "QUIT\r\n",
+  };
+  return s;
+}
+
+const std::vector<std::string>& HttpRequests() {
+  static const std::vector<std::string> r = {
+      "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: Mozilla/5.0 (X11; "
+      "Linux x86_64)\r\nAccept: text/html,application/xhtml+xml\r\nAccept-Language: "
+      "en-US,en;q=0.5\r\nAccept-Encoding: gzip, deflate\r\nConnection: keep-alive\r\n\r\n",
+      "POST /api/v1/messages HTTP/1.1\r\nHost: api.example.com\r\nContent-Type: "
+      "application/json\r\nAuthorization: Bearer abcdef0123456789\r\nContent-Length: 0\r\n\r\n",
+      "GET /favicon.ico HTTP/1.1\r\nHost: www.example.com\r\nAccept: image/*\r\n\r\n",
+  };
+  return r;
+}
+
+std::string BuildStream(const std::vector<std::string>& parts, std::size_t* count) {
+  std::string s;
+  *count = 0;
+  while (s.size() < kStreamBytes) {
+    for (const auto& p : parts) {
+      s += p;
+      ++*count;
+    }
+  }
+  return s;
+}
+
+void BM_SmtpCommands(benchmark::State& state) {
+  std::size_t count = 0;
+  const std::string stream = BuildStream(SmtpSession(), &count);
+  smtp::CommandOptions opts;
+  std::size_t parsed = 0, failed = 0;
+  const std::size_t allocs_before = smtp::bench::Allocations();
+  for (auto _ : state) {
+    const char* p = stream.data();
+    const char* end = p + stream.size();
+    while (p < end) {
+      const char* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
+      std::size_t len = static_cast<std::size_t>(lf - p) + 1;
+      auto r = smtp::ParseCommand(std::string_view(p, len), opts);
+      if (r.ok()) {
+        benchmark::DoNotOptimize(r->verb);
+        ++parsed;
+      } else {
+        ++failed;
+      }
+      p += len;
+    }
+  }
+  const std::size_t allocs = smtp::bench::Allocations() - allocs_before;
+  if (failed) state.SkipWithError("a benchmark command failed to parse");
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
+  state.counters["cmds"] = benchmark::Counter(static_cast<double>(parsed),
+                                              benchmark::Counter::kIsRate);
+  state.counters["allocs_per_cmd"] =
+      parsed ? static_cast<double>(allocs) / static_cast<double>(parsed) : 0.0;
+}
+BENCHMARK(BM_SmtpCommands);
+
+void BM_BeastHttpRequests(benchmark::State& state) {
+  std::size_t count = 0;
+  const std::string stream = BuildStream(HttpRequests(), &count);
+  std::size_t parsed = 0;
+  for (auto _ : state) {
+    boost::asio::const_buffer buf(stream.data(), stream.size());
+    while (buf.size() > 0) {
+      http::request_parser<http::empty_body> parser;
+      parser.eager(true);
+      boost::beast::error_code ec;
+      std::size_t n = parser.put(buf, ec);
+      if (ec || !parser.is_done()) {
+        state.SkipWithError("beast parse failed");
+        return;
+      }
+      buf += n;
+      ++parsed;
+    }
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
+  state.counters["msgs"] = benchmark::Counter(static_cast<double>(parsed),
+                                              benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BeastHttpRequests);
+
+}  // namespace

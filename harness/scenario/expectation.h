@@ -1,0 +1,102 @@
+// Expectation: what a scenario expects of one server reply — a reply code
+// (exact or pattern, one of several), optionally a regex over the reply text
+// and an RFC 3463 enhanced status code. Regexes are compiled when the
+// scenario is loaded, so a bad regex is a load error, never a run-time one.
+#ifndef SMTP_HARNESS_SCENARIO_EXPECTATION_H_
+#define SMTP_HARNESS_SCENARIO_EXPECTATION_H_
+
+#include <array>
+#include <cstddef>
+#include <optional>
+#include <regex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace smtp::scenario {
+
+// Regexes run over at most this many bytes of each reply line. libstdc++'s
+// std::regex recurses per character and a failing search is quadratic, so a
+// hostile megabyte line must be cut before matching (RFC 5321 §4.5.3.1.5
+// allows 512 octets per reply line, so conforming lines are never cut).
+inline constexpr std::size_t kMaxRegexSubjectBytes = 1024;
+// And a pattern is at most this long.
+inline constexpr std::size_t kMaxRegexPatternBytes = 1024;
+
+// A reply code pattern: three characters, each a digit or 'x' (any digit),
+// the first one 2-5 or 'x': "250", "2xx", "55x". RFC 5321 §4.2:
+//   Reply-code = %x32-35 %x30-35 %x30-39
+// The pattern grammar is looser on the 2nd digit on purpose ("56x" can never
+// match, but it is not an error to write it).
+class CodePattern {
+ public:
+  // nullopt (and `*why`) when `text` is not a pattern.
+  static std::optional<CodePattern> Parse(std::string_view text, std::string* why);
+  // An exact code, 200..599; nullopt otherwise.
+  static std::optional<CodePattern> Exact(long long code, std::string* why);
+
+  bool Matches(int code) const;
+  std::string ToString() const;  // "250", "2xx"
+  bool operator==(const CodePattern&) const = default;
+
+ private:
+  std::array<char, 3> chars_{};
+};
+
+// An enhanced status code pattern, RFC 3463 §2:
+//   status-code = class "." subject "." detail
+//   class = "2" / "4" / "5";  subject = 1*3digit;  detail = 1*3digit
+// where any of the three may be 'x' (any): "5.1.1", "5.x.x", "x.7.x".
+class EnhancedPattern {
+ public:
+  static std::optional<EnhancedPattern> Parse(std::string_view text, std::string* why);
+
+  // `enhanced` is the code as sent ("5.1.1"), empty when the reply had none.
+  bool Matches(std::string_view enhanced) const;
+  std::string ToString() const;
+
+ private:
+  std::array<int, 3> parts_{};  // -1 = any
+};
+
+// The enhanced status code at the start of a reply line's text ("5.1.1 no
+// such user" -> "5.1.1"), or empty when the text does not start with one.
+std::string_view ExtractEnhancedCode(std::string_view text);
+
+struct MatchResult {
+  bool matched = false;
+  // On a mismatch "expected X, got Y", e.g.
+  //   expected code 250 or 251, got 550 "5.1.1 no such user"
+  // On a match a short "got 250 ..." summary.
+  std::string description;
+};
+
+struct Expectation {
+  std::vector<CodePattern> codes;  // any of these; never empty once loaded
+  std::optional<std::regex> text;  // must match (search) at least one line
+  std::string text_source;         // the regex as written, for messages
+  bool ignore_case = false;        // text was compiled with icase
+  std::optional<EnhancedPattern> enhanced;
+
+  // Checks a reply: its code, its lines' text (after "250-"/"250 ", without
+  // CRLF) and its enhanced status code (empty if none). Code is checked
+  // first, then the enhanced code, then the text.
+  MatchResult Match(int code, std::span<const std::string> lines, std::string_view enhanced) const;
+
+  // "250 or 251", "2xx, text /^SIZE/, enhanced 2.x.x" — for reports.
+  std::string Describe() const;
+};
+
+// Compiles an ECMAScript regex; nullopt and `*why` on error or when longer
+// than kMaxRegexPatternBytes.
+std::optional<std::regex> CompileRegex(std::string_view pattern, bool ignore_case,
+                                       std::string* why);
+
+// Searches `line` (cut to kMaxRegexSubjectBytes) for `re`.
+bool SearchLine(const std::regex& re, std::string_view line,
+                std::match_results<std::string_view::const_iterator>* match = nullptr);
+
+}  // namespace smtp::scenario
+
+#endif  // SMTP_HARNESS_SCENARIO_EXPECTATION_H_

@@ -1,0 +1,181 @@
+// The scenario language model: plain structs produced by the loader
+// (scenario_loader.h) and consumed by the runner. Strings that may contain
+// `${var}` references are Templates (variables.h), expanded by the runner
+// when the step executes; byte escapes (escapes.h) are already decoded,
+// regexes compiled, fragments inlined, and default expectations filled in.
+//
+// The JSON format is described in docs/scenarios.md and scenarios/schema.json.
+#ifndef SMTP_HARNESS_SCENARIO_SCENARIO_H_
+#define SMTP_HARNESS_SCENARIO_SCENARIO_H_
+
+#include <cstdint>
+#include <optional>
+#include <regex>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "harness/scenario/expectation.h"
+#include "harness/scenario/variables.h"
+
+namespace smtp::scenario {
+
+// How strongly the cited RFC text requires the behaviour under test; decides
+// whether a failure is reported as a failure (MUST, security) or a warning.
+enum class Level : std::uint8_t { kMust, kShould, kMay, kPolicy, kSecurity };
+std::string_view LevelName(Level level);  // "MUST", "SHOULD", "MAY", "policy", "security"
+std::optional<Level> ParseLevel(std::string_view name);
+
+enum class TlsMode : std::uint8_t { kNone, kImplicit };
+std::string_view TlsModeName(TlsMode mode);  // "none", "implicit"
+std::optional<TlsMode> ParseTlsMode(std::string_view name);
+
+enum class AuthMechanism : std::uint8_t { kPlain, kLogin, kCramMd5, kXoauth2 };
+std::string_view AuthMechanismName(AuthMechanism m);  // "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"
+std::optional<AuthMechanism> ParseAuthMechanism(std::string_view name);
+
+// Where a step was written: "file:line:col" plus a label such as "step 3",
+// "step 4.2" (2nd step inside the repeat at step 4) or "step 2 > ehlo step 1"
+// (1st step of fragment "ehlo", included at step 2).
+struct StepOrigin {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string label;
+};
+
+// Opens a connection. `tls` unset = the profile's tls mode.
+struct ConnectStep {
+  std::optional<TlsMode> tls;
+};
+// Sends `line` + CRLF.
+struct SendStep {
+  Template line;
+};
+// Sends `bytes` exactly (escapes decoded, nothing appended).
+struct SendRawStep {
+  Template bytes;  // escapes decoded
+};
+// Reads one reply and checks it.
+struct ExpectStep {
+  Expectation expect;
+};
+// The server must close the connection (EOF) within `within_ms` (unset = the
+// step/scenario timeout). Bytes received before the close are recorded.
+struct ExpectCloseStep {
+  std::optional<int> within_ms;
+};
+// No bytes may arrive during `for_ms`.
+struct ExpectSilenceStep {
+  int for_ms = 0;
+};
+// Sends all commands (each + CRLF) in one write, then reads one reply per
+// expectation, in order (RFC 2920).
+struct PipelineStep {
+  std::vector<Template> send;
+  std::vector<Expectation> expect;
+};
+// Sends STARTTLS, checks the reply against `expect` (default 220), then runs
+// the TLS handshake; the runner then forgets the EHLO state (RFC 3207 §4.2).
+struct StartTlsStep {
+  Expectation expect;
+};
+// Runs an AUTH exchange; `expect` is the final reply (default 235).
+struct AuthStep {
+  AuthMechanism mechanism = AuthMechanism::kPlain;
+  Template username;
+  Template password;
+  Expectation expect;
+};
+// Sends DATA and checks `accept` (default 354); sends `body` dot-stuffed,
+// with CRLF appended if it does not end in one, then ".\r\n"; checks `expect`
+// (default 250).
+struct DataStep {
+  Template body;
+  Expectation accept;
+  Expectation expect;
+};
+// Sends DATA and checks `accept` (default 354); then sends `bytes` exactly
+// (no stuffing, no terminator added). If `expect` is set, reads one reply
+// and checks it; otherwise reads nothing (follow with expect / expect_silence).
+struct DataRawStep {
+  Template bytes;  // escapes decoded
+  Expectation accept;
+  std::optional<Expectation> expect;
+};
+// RFC 3030: one "BDAT <size>" command per chunk (the last with " LAST" when
+// `last`); checks each non-final chunk's reply against `chunk_expect`
+// (default 250) and the final one against `expect` (default 250).
+struct BdatStep {
+  std::vector<Template> chunks;  // escapes decoded
+  bool last = true;
+  Expectation chunk_expect;
+  Expectation expect;
+};
+// Searches the last reply's lines for `regex` and stores group `group` of the
+// first matching line in variable `into`. No match fails the step.
+struct CaptureStep {
+  enum class Source : std::uint8_t { kLastReply };
+  Source from = Source::kLastReply;
+  std::regex regex;
+  std::string regex_source;
+  int group = 1;
+  std::string into;
+};
+// Waits `ms` without reading.
+struct SleepStep {
+  int ms = 0;
+};
+struct Step;
+// Runs `steps` `times` times.
+struct RepeatStep {
+  int times = 1;
+  std::vector<Step> steps;
+};
+
+using StepAction = std::variant<ConnectStep, SendStep, SendRawStep, ExpectStep, ExpectCloseStep,
+                                ExpectSilenceStep, PipelineStep, StartTlsStep, AuthStep, DataStep,
+                                DataRawStep, BdatStep, CaptureStep, SleepStep, RepeatStep>;
+
+struct Step {
+  StepAction action;
+  std::optional<int> timeout_ms;  // per step; unset = runner default
+  std::string note;               // free text, shown in reports
+  StepOrigin origin;
+};
+
+// The JSON key of a step's type: "connect", "send", ..., "repeat".
+std::string_view StepTypeName(const StepAction& action);
+
+struct RfcReference {
+  std::string document;  // "RFC 5321"
+  std::string section;   // "4.1.1.1"
+  std::string url;       // optional
+};
+
+struct Scenario {
+  std::string id;  // unique within a suite
+  std::string title;
+  std::string description;
+  RfcReference rfc;
+  Level level = Level::kMust;
+  std::vector<std::string> tags;
+  std::vector<std::string> requires_extensions;  // EHLO keywords, upper case
+  std::optional<int> timeout_ms;                 // the whole scenario
+  std::vector<Step> steps;                       // fragments inlined
+  std::string file;                              // where it was loaded from
+};
+
+// Why `scenario` cannot run against a server that advertised `advertised`
+// (EHLO keywords, any case), e.g. "server does not advertise STARTTLS, AUTH";
+// nullopt when every required extension is advertised.
+std::optional<std::string> MissingExtensions(const Scenario& scenario,
+                                             const std::vector<std::string>& advertised);
+
+// Number of steps executed, counting repeats (saturates at INT64_MAX/2).
+std::int64_t ExpandedStepCount(const std::vector<Step>& steps);
+
+}  // namespace smtp::scenario
+
+#endif  // SMTP_HARNESS_SCENARIO_SCENARIO_H_

@@ -1,0 +1,147 @@
+#include "harness/scenario/suite.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace smtp::scenario {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Applies one "any of, '!' excludes" list.
+template <typename T, typename Pred>
+bool Keep(const std::vector<T>& list, Pred matches) {
+  bool any_positive = false;
+  bool positive_hit = false;
+  for (const T& entry : list) {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!entry.empty() && entry[0] == '!') {
+        if (matches(std::string_view(entry).substr(1))) return false;
+        continue;
+      }
+      any_positive = true;
+      positive_hit = positive_hit || matches(std::string_view(entry));
+    } else {
+      any_positive = true;
+      positive_hit = positive_hit || matches(entry);
+    }
+  }
+  return !any_positive || positive_hit;
+}
+
+bool Skipped(const fs::path& p) {
+  const std::string name = p.filename().string();
+  return name.empty() || name[0] == '.';
+}
+
+// Appends the scenario files under `dir`, sorted.
+absl::Status Walk(const fs::path& dir, std::vector<std::string>* files) {
+  std::error_code ec;
+  std::vector<std::string> found;
+  fs::recursive_directory_iterator it(dir, ec), end;
+  if (ec) return absl::NotFoundError(absl::StrCat(dir.string(), ": ", ec.message()));
+  for (; it != end; it.increment(ec)) {
+    if (ec) return absl::DataLossError(absl::StrCat(dir.string(), ": ", ec.message()));
+    const fs::path& p = it->path();
+    if (it->is_directory(ec)) {
+      if (Skipped(p) || p.filename() == "fragments") it.disable_recursion_pending();
+      continue;
+    }
+    if (Skipped(p) || p.extension() != ".json" || p.filename() == "schema.json") continue;
+    if (it->is_regular_file(ec)) found.push_back(p.lexically_normal().string());
+  }
+  std::sort(found.begin(), found.end());
+  files->insert(files->end(), found.begin(), found.end());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  // Iterative matcher with one backtrack point (the last '*').
+  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t])) {
+      ++p;
+      ++t;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+bool SuiteFilter::Matches(const Scenario& s) const {
+  return Keep(ids, [&](std::string_view g) { return GlobMatch(g, s.id); }) &&
+         Keep(tags,
+              [&](std::string_view t) {
+                return std::find(s.tags.begin(), s.tags.end(), t) != s.tags.end();
+              }) &&
+         Keep(levels, [&](Level l) { return l == s.level; });
+}
+
+absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const SuiteFilter& filter,
+                                const LoadOptions& options) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) {
+      return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
+    }
+    if (fs::is_directory(st)) {
+      if (auto s = Walk(path, &files); !s.ok()) return s;
+    } else {
+      files.push_back(fs::path(path).lexically_normal().string());
+    }
+  }
+  Suite suite;
+  std::set<std::string> seen_files;
+  std::map<std::string, std::string> id_file;
+  std::vector<std::string> errors;
+  std::size_t error_count = 0;
+  auto add_error = [&](std::string e) {
+    if (++error_count <= kMaxReportedLoadErrors) errors.push_back(std::move(e));
+  };
+  for (const std::string& file : files) {
+    std::error_code ec;
+    const std::string key = fs::weakly_canonical(file, ec).string();
+    if (!seen_files.insert(ec ? file : key).second) continue;
+    suite.files.push_back(file);
+    auto sc = LoadScenarioFile(file, options);
+    if (!sc.ok()) {
+      add_error(std::string(sc.status().message()));
+      continue;
+    }
+    auto [it, inserted] = id_file.emplace(sc->id, file);
+    if (!inserted) {
+      add_error(absl::StrCat(file, ": duplicate id '", sc->id, "' (also in ", it->second, ")"));
+      continue;
+    }
+    if (filter.Matches(*sc)) {
+      suite.scenarios.push_back(*std::move(sc));
+    } else {
+      ++suite.filtered_out;
+    }
+  }
+  if (error_count > kMaxReportedLoadErrors) {
+    errors.push_back(
+        absl::StrCat("... and ", error_count - kMaxReportedLoadErrors, " more errors"));
+  }
+  if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  return suite;
+}
+
+}  // namespace smtp::scenario

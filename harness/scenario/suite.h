@@ -1,0 +1,53 @@
+// Loading a suite: scenario files and directories -> the scenarios to run.
+#ifndef SMTP_HARNESS_SCENARIO_SUITE_H_
+#define SMTP_HARNESS_SCENARIO_SUITE_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "harness/scenario/scenario.h"
+#include "harness/scenario/scenario_loader.h"
+
+namespace smtp::scenario {
+
+// At most this many load errors are listed in one LoadSuite error.
+inline constexpr std::size_t kMaxReportedLoadErrors = 50;
+
+// Shell-style glob: '*' any run of characters, '?' one character, all else
+// literal. Whole-string match.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+// Which scenarios to keep. Each list is "any of"; an entry starting with '!'
+// excludes instead (e.g. tags {"!slow"}); an empty list (or one with only
+// exclusions) keeps everything not excluded. The three lists are ANDed.
+struct SuiteFilter {
+  std::vector<std::string> ids;   // globs over scenario ids
+  std::vector<std::string> tags;  // exact tags
+  std::vector<Level> levels;
+
+  bool Matches(const Scenario& scenario) const;
+};
+
+struct Suite {
+  std::vector<Scenario> scenarios;  // kept by the filter, in load order
+  std::vector<std::string> files;   // every scenario file read, in order
+  std::size_t filtered_out = 0;     // loaded but not kept
+};
+
+// Loads each path: a file is loaded as a scenario; a directory is searched
+// recursively for *.json, in sorted path order, skipping directories named
+// "fragments", hidden entries and files named "schema.json". Every file is
+// loaded (and must be valid) before filtering. Errors:
+//   NotFound          a path does not exist
+//   InvalidArgument   load errors, one per line (at most
+//                     kMaxReportedLoadErrors), and duplicate ids as
+//                     "b.json: duplicate id 'x' (also in a.json)"
+absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths,
+                                const SuiteFilter& filter = {}, const LoadOptions& options = {});
+
+}  // namespace smtp::scenario
+
+#endif  // SMTP_HARNESS_SCENARIO_SUITE_H_

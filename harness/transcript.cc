@@ -1,0 +1,383 @@
+#include "harness/transcript.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+
+namespace smtp::harness {
+namespace {
+
+constexpr int kJsonVersion = 1;
+
+struct KindName {
+  EntryKind kind;
+  std::string_view name;
+};
+constexpr KindName kKindNames[] = {
+    {EntryKind::kClientToServer, "c2s"},
+    {EntryKind::kServerToClient, "s2c"},
+    {EntryKind::kConnect, "connect"},
+    {EntryKind::kTlsEstablished, "tls"},
+    {EntryKind::kPeerClosed, "peer_close"},
+    {EntryKind::kLocalClosed, "local_close"},
+    {EntryKind::kTimeout, "timeout"},
+    {EntryKind::kError, "error"},
+    {EntryKind::kNote, "note"},
+    {EntryKind::kTruncated, "truncated"},
+};
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+absl::Status Invalid(std::size_t index, std::string_view why) {
+  return absl::InvalidArgumentError("transcript entry " + std::to_string(index) + ": " +
+                                    std::string(why));
+}
+
+// Reads an escaped string field; absent means empty.
+bool GetEscaped(const nlohmann::json& e, const char* key, std::string* out) {
+  out->clear();
+  auto it = e.find(key);
+  if (it == e.end()) return true;
+  if (!it->is_string()) return false;
+  return UnescapeBytes(it->get_ref<const std::string&>(), out);
+}
+
+}  // namespace
+
+std::string_view EntryKindName(EntryKind kind) {
+  for (const KindName& k : kKindNames) {
+    if (k.kind == kind) return k.name;
+  }
+  return "unknown";
+}
+
+bool ParseEntryKind(std::string_view name, EntryKind* kind) {
+  for (const KindName& k : kKindNames) {
+    if (k.name == name) {
+      *kind = k.kind;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string EscapeBytes(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 8);
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c >= 0x20 && c <= 0x7e) {
+          out += ch;
+        } else {
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        }
+    }
+  }
+  return out;
+}
+
+bool UnescapeBytes(std::string_view escaped, std::string* out) {
+  out->clear();
+  out->reserve(escaped.size());
+  for (std::size_t i = 0; i < escaped.size(); ++i) {
+    if (escaped[i] != '\\') {  // lenient: any other octet stands for itself
+      *out += escaped[i];
+      continue;
+    }
+    if (++i == escaped.size()) return false;
+    switch (escaped[i]) {
+      case '\\':
+        *out += '\\';
+        break;
+      case 'r':
+        *out += '\r';
+        break;
+      case 'n':
+        *out += '\n';
+        break;
+      case 't':
+        *out += '\t';
+        break;
+      case 'x': {
+        if (i + 2 >= escaped.size()) return false;
+        const int hi = HexValue(escaped[i + 1]);
+        const int lo = HexValue(escaped[i + 2]);
+        if (hi < 0 || lo < 0) return false;
+        *out += static_cast<char>(hi << 4 | lo);
+        i += 2;
+        break;
+      }
+      default:
+        return false;
+    }
+  }
+  return true;
+}
+
+Transcript::Transcript() : Transcript(Options{}) {}
+
+Transcript::Transcript(Options options) : options_(options), origin_(Clock::now()) {}
+
+void Transcript::Restart() { origin_ = Clock::now(); }
+
+std::int64_t Transcript::NowUs() const {
+  return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - origin_).count();
+}
+
+void Transcript::AddData(Direction dir, std::string_view bytes) { AddDataAt(NowUs(), dir, bytes); }
+
+void Transcript::AddDataAt(std::int64_t t_us, Direction dir, std::string_view bytes) {
+  if (bytes.empty()) return;
+  (dir == Direction::kClientToServer ? total_c2s_ : total_s2c_) += bytes.size();
+  if (truncated_) {
+    omitted_bytes_ += bytes.size();
+    return;
+  }
+  if (data_entries_ >= options_.max_data_entries) {
+    omitted_bytes_ += bytes.size();
+    MarkTruncated(t_us, "max_data_entries");
+    return;
+  }
+  const std::size_t room =
+      stored_bytes_ < options_.max_stored_bytes ? options_.max_stored_bytes - stored_bytes_ : 0;
+  const std::size_t keep = std::min(room, bytes.size());
+  if (keep > 0) {
+    Entry e;
+    e.t_us = t_us;
+    e.kind = static_cast<EntryKind>(dir);
+    e.data.assign(bytes.substr(0, keep));
+    e.size = bytes.size();
+    entries_.push_back(std::move(e));
+    stored_bytes_ += keep;
+    ++data_entries_;
+  }
+  if (keep < bytes.size()) {
+    omitted_bytes_ += bytes.size() - keep;
+    MarkTruncated(t_us, "max_stored_bytes");
+  }
+}
+
+void Transcript::AddEvent(EntryKind kind, std::string_view text) {
+  AddEventAt(NowUs(), kind, text);
+}
+
+void Transcript::AddEventAt(std::int64_t t_us, EntryKind kind, std::string_view text) {
+  if (events_ >= options_.max_events) {
+    ++omitted_events_;
+    return;
+  }
+  Entry e;
+  e.t_us = t_us;
+  e.kind = kind;
+  e.text.assign(text);
+  entries_.push_back(std::move(e));
+  ++events_;
+}
+
+void Transcript::AddTls(const TlsInfo& tls) {
+  if (events_ >= options_.max_events) {
+    ++omitted_events_;
+    return;
+  }
+  Entry e;
+  e.t_us = NowUs();
+  e.kind = EntryKind::kTlsEstablished;
+  e.tls = tls;
+  entries_.push_back(std::move(e));
+  ++events_;
+}
+
+void Transcript::MarkTruncated(std::int64_t t_us, std::string_view why) {
+  truncated_ = true;
+  Entry e;  // the marker is exempt from max_events: it must always be visible
+  e.t_us = t_us;
+  e.kind = EntryKind::kTruncated;
+  e.text.assign(why);
+  entries_.push_back(std::move(e));
+}
+
+std::size_t Transcript::total_bytes(Direction dir) const {
+  return dir == Direction::kClientToServer ? total_c2s_ : total_s2c_;
+}
+
+std::string Transcript::SideBytes(Direction dir) const {
+  std::string out;
+  for (const Entry& e : Side(dir)) out += e.data;
+  return out;
+}
+
+nlohmann::json Transcript::ToJson() const {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const Entry& e : entries_) {
+    nlohmann::json j = {{"t_us", e.t_us}, {"kind", EntryKindName(e.kind)}};
+    if (e.is_data()) {
+      j["data"] = EscapeBytes(e.data);
+      if (e.size != e.data.size()) j["size"] = e.size;
+    } else if (e.kind == EntryKind::kTlsEstablished) {
+      j["protocol"] = EscapeBytes(e.tls.protocol);
+      j["cipher"] = EscapeBytes(e.tls.cipher);
+      j["peer_subject"] = EscapeBytes(e.tls.peer_subject);
+    }
+    if (!e.text.empty()) j["text"] = EscapeBytes(e.text);
+    entries.push_back(std::move(j));
+  }
+  return {
+      {"version", kJsonVersion},
+      {"truncated", truncated_},
+      {"bytes", {{"c2s", total_c2s_}, {"s2c", total_s2c_}}},
+      {"omitted_bytes", omitted_bytes_},
+      {"omitted_events", omitted_events_},
+      {"entries", std::move(entries)},
+  };
+}
+
+std::string Transcript::ToJsonString(int indent) const { return ToJson().dump(indent); }
+
+absl::StatusOr<Transcript> Transcript::FromJson(const nlohmann::json& j, Options options) {
+  if (!j.is_object()) return absl::InvalidArgumentError("transcript: not a JSON object");
+  auto version = j.find("version");
+  if (version == j.end() || !version->is_number_integer() || *version != kJsonVersion) {
+    return absl::InvalidArgumentError("transcript: missing or unsupported \"version\"");
+  }
+  auto entries = j.find("entries");
+  if (entries == j.end() || !entries->is_array()) {
+    return absl::InvalidArgumentError("transcript: \"entries\" must be an array");
+  }
+  Transcript t(options);
+  std::size_t index = 0;
+  for (const nlohmann::json& je : *entries) {
+    if (!je.is_object()) return Invalid(index, "not an object");
+    auto t_us = je.find("t_us");
+    auto kind_name = je.find("kind");
+    if (t_us == je.end() || !t_us->is_number_integer()) return Invalid(index, "bad \"t_us\"");
+    if (kind_name == je.end() || !kind_name->is_string()) return Invalid(index, "bad \"kind\"");
+    Entry e;
+    e.t_us = t_us->get<std::int64_t>();
+    if (!ParseEntryKind(kind_name->get_ref<const std::string&>(), &e.kind)) {
+      return Invalid(index, "unknown \"kind\"");
+    }
+    if (!GetEscaped(je, "text", &e.text)) return Invalid(index, "bad \"text\"");
+    if (e.is_data()) {
+      if (!je.contains("data") || !GetEscaped(je, "data", &e.data)) {
+        return Invalid(index, "bad \"data\"");
+      }
+      e.size = e.data.size();
+      if (auto size = je.find("size"); size != je.end()) {
+        if (!size->is_number_unsigned() || size->get<std::size_t>() < e.data.size()) {
+          return Invalid(index, "bad \"size\"");
+        }
+        e.size = size->get<std::size_t>();
+      }
+      t.stored_bytes_ += e.data.size();
+      ++t.data_entries_;
+    } else if (e.kind == EntryKind::kTlsEstablished) {
+      if (!GetEscaped(je, "protocol", &e.tls.protocol) ||
+          !GetEscaped(je, "cipher", &e.tls.cipher) ||
+          !GetEscaped(je, "peer_subject", &e.tls.peer_subject)) {
+        return Invalid(index, "bad TLS fields");
+      }
+    }
+    if (e.kind != EntryKind::kTruncated && !e.is_data()) ++t.events_;
+    t.entries_.push_back(std::move(e));
+    ++index;
+  }
+  // Counters: take them from the document, falling back to what the entries
+  // imply, so that a hand-written transcript needs only "version" and "entries".
+  auto get_size = [&](const nlohmann::json& obj, const char* key, std::size_t* out) {
+    auto it = obj.find(key);
+    if (it == obj.end()) return true;
+    if (!it->is_number_unsigned()) return false;
+    *out = it->get<std::size_t>();
+    return true;
+  };
+  for (const Entry& e : t.entries_) {
+    if (e.kind == EntryKind::kClientToServer) t.total_c2s_ += e.size;
+    if (e.kind == EntryKind::kServerToClient) t.total_s2c_ += e.size;
+  }
+  bool ok = get_size(j, "omitted_bytes", &t.omitted_bytes_) &&
+            get_size(j, "omitted_events", &t.omitted_events_);
+  if (auto bytes = j.find("bytes"); ok && bytes != j.end()) {
+    ok = bytes->is_object() && get_size(*bytes, "c2s", &t.total_c2s_) &&
+         get_size(*bytes, "s2c", &t.total_s2c_);
+  }
+  if (!ok) return absl::InvalidArgumentError("transcript: bad byte counters");
+  if (auto tr = j.find("truncated"); tr != j.end()) {
+    if (!tr->is_boolean()) return absl::InvalidArgumentError("transcript: bad \"truncated\"");
+    t.truncated_ = tr->get<bool>();
+  }
+  return t;
+}
+
+absl::StatusOr<Transcript> Transcript::FromJsonString(std::string_view text, Options options) {
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::InvalidArgumentError("transcript: invalid JSON");
+  return FromJson(j, options);
+}
+
+std::string Transcript::DebugString() const {
+  std::string out;
+  char stamp[32];
+  for (const Entry& e : entries_) {
+    std::snprintf(stamp, sizeof stamp, "+%lld.%06lld ", static_cast<long long>(e.t_us / 1000000),
+                  static_cast<long long>(e.t_us % 1000000));
+    out += stamp;
+    switch (e.kind) {
+      case EntryKind::kClientToServer:
+        out += "C: ";
+        break;
+      case EntryKind::kServerToClient:
+        out += "S: ";
+        break;
+      default:
+        out += '[';
+        out += EntryKindName(e.kind);
+        out += "] ";
+    }
+    if (e.is_data()) {
+      out += EscapeBytes(e.data);
+      if (e.size != e.data.size()) {
+        out += " (+" + std::to_string(e.size - e.data.size()) + " bytes not stored)";
+      }
+    } else if (e.kind == EntryKind::kTlsEstablished) {
+      out += EscapeBytes(e.tls.protocol + " " + e.tls.cipher + " subject=" + e.tls.peer_subject);
+    } else {
+      out += EscapeBytes(e.text);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+bool operator==(const Transcript& a, const Transcript& b) {
+  return a.entries_ == b.entries_ && a.truncated_ == b.truncated_ && a.total_c2s_ == b.total_c2s_ &&
+         a.total_s2c_ == b.total_s2c_ && a.omitted_bytes_ == b.omitted_bytes_ &&
+         a.omitted_events_ == b.omitted_events_;
+}
+
+}  // namespace smtp::harness

@@ -1,0 +1,705 @@
+#include "parser/command.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+// Counts heap allocations so a test can check that ParseCommand makes none.
+namespace {
+std::atomic<long> g_allocations{0};
+}  // namespace
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+// The replacement pair allocates with malloc and releases with free.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#pragma GCC diagnostic pop
+
+namespace smtp {
+namespace {
+
+// Leniencies about framing and spacing: a canonical line never needs them.
+constexpr Leniencies kFramingLeniencies = kSpaceAfterColon | kSpaceBeforeColon |
+                                          kMissingAngleBrackets | kTrailingWhitespace |
+                                          kBareLfLineEnd | kBareCrLineEnd | kExtraWhitespace;
+
+const char* KindName(DomainKind k) {
+  switch (k) {
+    case DomainKind::kNone:
+      return "none";
+    case DomainKind::kName:
+      return "name";
+    case DomainKind::kIpv4Literal:
+      return "ipv4";
+    case DomainKind::kIpv6Literal:
+      return "ipv6";
+    case DomainKind::kGeneralLiteral:
+      return "general";
+  }
+  return "?";
+}
+
+// Golden form of a parsed command: the verb, then the fields that verb sets.
+std::string Describe(const Command& c) {
+  std::string out =
+      c.verb == Verb::kUnknown ? "?" + std::string(c.verb_text) : std::string(VerbName(c.verb));
+  const auto add = [&](std::string_view key, std::string_view value) {
+    out += ' ';
+    out += key;
+    out += '=';
+    out += value;
+  };
+  switch (c.verb) {
+    case Verb::kUnknown:
+      add("arg", c.argument);
+      break;
+    case Verb::kEhlo:
+    case Verb::kHelo:
+    case Verb::kLhlo:
+      add("domain", c.text);
+      add("kind", KindName(c.domain_kind));
+      break;
+    case Verb::kMail:
+    case Verb::kRcpt:
+      out += ' ' + SerializePath(c.path);
+      if (!c.path.source_route.empty()) add("route", c.path.source_route);
+      if (!c.path.is_null && !c.path.is_postmaster) {
+        add("local", c.path.local_part);
+        add("domain", c.path.domain);
+        add("kind", KindName(c.path.domain_kind));
+      }
+      if (c.path.has_utf8) out += " utf8";
+      if (c.params.count > 0) {
+        std::string params;
+        AppendEsmtpParams(c.params, &params);
+        add("params", params.substr(1));
+      }
+      break;
+    case Verb::kVrfy:
+    case Verb::kExpn:
+    case Verb::kHelp:
+    case Verb::kNoop:
+    case Verb::kEtrn:
+      add("text", c.text);
+      if (c.smtputf8) out += " smtputf8";
+      break;
+    case Verb::kAuth:
+      add("mech", c.auth_mechanism);
+      if (c.has_initial_response) add("ir", c.auth_initial_response);
+      break;
+    case Verb::kBdat:
+      add("size", std::to_string(c.chunk_size));
+      if (c.bdat_last) out += " last";
+      break;
+    default:
+      break;
+  }
+  return out;
+}
+
+struct OkCase {
+  std::string line;
+  std::string golden;
+  Leniencies leniencies = kStrict;
+  Leniencies deviations = kStrict;
+  bool utf8 = false;
+  std::string canonical = "";  // SerializeCommand output when it is not `line`
+};
+
+Result<Command> Parse(std::string_view line, Leniencies len = kStrict, bool utf8 = false) {
+  CommandOptions opts;
+  opts.leniencies = len;
+  opts.utf8 = utf8;
+  return ParseCommand(line, opts);
+}
+
+// Strict lines that parse. Every one also parses identically with every
+// leniency enabled, and no leniency fires.
+const std::vector<OkCase>& StrictCases() {
+  static const std::vector<OkCase> cases = {
+      // RFC 5321 Appendix D.1 - D.4 client commands.
+      {"EHLO bar.com\r\n", "EHLO domain=bar.com kind=name"},
+      {"MAIL FROM:<Smith@bar.com>\r\n",
+       "MAIL <Smith@bar.com> local=Smith domain=bar.com kind=name"},
+      {"RCPT TO:<Jones@foo.com>\r\n", "RCPT <Jones@foo.com> local=Jones domain=foo.com kind=name"},
+      {"RCPT TO:<Green@foo.com>\r\n", "RCPT <Green@foo.com> local=Green domain=foo.com kind=name"},
+      {"RCPT TO:<Brown@foo.com>\r\n", "RCPT <Brown@foo.com> local=Brown domain=foo.com kind=name"},
+      {"DATA\r\n", "DATA"},
+      {"RSET\r\n", "RSET"},
+      {"QUIT\r\n", "QUIT"},
+      {"EHLO foo.com\r\n", "EHLO domain=foo.com kind=name"},
+      {"MAIL FROM:<JQP@bar.com>\r\n", "MAIL <JQP@bar.com> local=JQP domain=bar.com kind=name"},
+      {"RCPT TO:<Jones@XYZ.COM>\r\n", "RCPT <Jones@XYZ.COM> local=Jones domain=XYZ.COM kind=name"},
+      {"VRFY Crispin\r\n", "VRFY text=Crispin"},
+      {"MAIL FROM:<EAK@bar.com>\r\n", "MAIL <EAK@bar.com> local=EAK domain=bar.com kind=name"},
+      {"RCPT TO:<Admin.MRC@foo.com>\r\n",
+       "RCPT <Admin.MRC@foo.com> local=Admin.MRC domain=foo.com kind=name"},
+      // HELO / EHLO / LHLO forms.
+      {"HELO relay.example.org\r\n", "HELO domain=relay.example.org kind=name"},
+      {"LHLO lmtp.example\r\n", "LHLO domain=lmtp.example kind=name"},
+      {"EHLO [192.0.2.1]\r\n", "EHLO domain=[192.0.2.1] kind=ipv4"},
+      {"EHLO [IPv6:2001:db8::1]\r\n", "EHLO domain=[IPv6:2001:db8::1] kind=ipv6"},
+      {"ehlo Bar.Com\r\n", "EHLO domain=Bar.Com kind=name", 0, 0, false, "EHLO Bar.Com\r\n"},
+      {"EHLO localhost\r\n", "EHLO domain=localhost kind=name"},
+      // MAIL / RCPT (RFC 5321 §4.1.1.2, §4.1.1.3, §3.6.1 source route).
+      {"MAIL FROM:<>\r\n", "MAIL <>"},
+      {"mail from:<a@b.example>\r\n", "MAIL <a@b.example> local=a domain=b.example kind=name", 0, 0,
+       false, "MAIL FROM:<a@b.example>\r\n"},
+      {"MAIL FROM:<@hosta.int,@jkl.org:userc@d.bar.org>\r\n",
+       "MAIL <@hosta.int,@jkl.org:userc@d.bar.org> route=@hosta.int,@jkl.org local=userc "
+       "domain=d.bar.org kind=name"},
+      {"MAIL FROM:<\"john doe\"@example.com>\r\n",
+       "MAIL <\"john doe\"@example.com> local=\"john doe\" domain=example.com kind=name"},
+      {"MAIL FROM:<\"a>b\"@example.com> SIZE=1\r\n",
+       "MAIL <\"a>b\"@example.com> local=\"a>b\" domain=example.com kind=name params=SIZE=1"},
+      {"RCPT TO:<Postmaster>\r\n", "RCPT <Postmaster>"},
+      {"rcpt to:<postmaster>\r\n", "RCPT <Postmaster>", 0, 0, false, "RCPT TO:<Postmaster>\r\n"},
+      {"RCPT TO:<Postmaster@example.com>\r\n",
+       "RCPT <Postmaster@example.com> local=Postmaster domain=example.com kind=name"},
+      {"RCPT TO:<a@[192.0.2.1]>\r\n", "RCPT <a@[192.0.2.1]> local=a domain=[192.0.2.1] kind=ipv4"},
+      // ESMTP parameters (RFC 1870, 6152, 3461 §6, 4954 §5, 6531).
+      {"MAIL FROM:<ned@thor.innosoft.com> SIZE=500000 BODY=8BITMIME\r\n",
+       "MAIL <ned@thor.innosoft.com> local=ned domain=thor.innosoft.com kind=name "
+       "params=SIZE=500000 BODY=8BITMIME"},
+      {"MAIL FROM:<Alice@Pure.example> RET=HDRS ENVID=QQ314159\r\n",
+       "MAIL <Alice@Pure.example> local=Alice domain=Pure.example kind=name "
+       "params=RET=HDRS ENVID=QQ314159"},
+      {"RCPT TO:<Dana@Ivory.example> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Dana@Ivory.example\r\n",
+       "RCPT <Dana@Ivory.example> local=Dana domain=Ivory.example kind=name "
+       "params=NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Dana@Ivory.example"},
+      {"MAIL FROM:<e=mc2@example.com> AUTH=e+3Dmc2@example.com\r\n",
+       "MAIL <e=mc2@example.com> local=e=mc2 domain=example.com kind=name "
+       "params=AUTH=e+3Dmc2@example.com"},
+      {"MAIL FROM:<a@b.example> size=007 xverp\r\n",
+       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=7 XVERP", 0, 0, false,
+       "MAIL FROM:<a@b.example> SIZE=7 XVERP\r\n"},
+      {"MAIL FROM:<\xE7\x94\xA8\xE6\x88\xB7@\xE4\xBE\x8B\xE5\xAD\x90.example> SMTPUTF8\r\n",
+       "MAIL <\xE7\x94\xA8\xE6\x88\xB7@\xE4\xBE\x8B\xE5\xAD\x90.example> "
+       "local=\xE7\x94\xA8\xE6\x88\xB7 domain=\xE4\xBE\x8B\xE5\xAD\x90.example kind=name utf8 "
+       "params=SMTPUTF8"},
+      {"RCPT TO:<j\xC3\xB6rg@example.com>\r\n",
+       "RCPT <j\xC3\xB6rg@example.com> local=j\xC3\xB6rg domain=example.com kind=name utf8", 0, 0,
+       true},
+      // VRFY / EXPN / HELP / NOOP (RFC 5321 §4.1.1.6 - §4.1.1.9, RFC 6531 §3.7.4.2).
+      {"VRFY \"Smith, John\"\r\n", "VRFY text=\"Smith, John\""},
+      {"EXPN Example-People\r\n", "EXPN text=Example-People"},
+      {"VRFY Crispin SMTPUTF8\r\n", "VRFY text=Crispin smtputf8"},
+      {"expn J\xC3\xB6rg smtputf8\r\n", "EXPN text=J\xC3\xB6rg smtputf8", 0, 0, false,
+       "EXPN J\xC3\xB6rg SMTPUTF8\r\n"},
+      {"VRFY SMTPUTF8\r\n", "VRFY text=SMTPUTF8"},
+      {"HELP\r\n", "HELP text="},
+      {"HELP MAIL\r\n", "HELP text=MAIL"},
+      {"NOOP\r\n", "NOOP text="},
+      {"noop \"hello there\"\r\n", "NOOP text=\"hello there\"", 0, 0, false,
+       "NOOP \"hello there\"\r\n"},
+      {"STARTTLS\r\n", "STARTTLS"},
+      // AUTH (RFC 4954 §4 and its §6 example).
+      {"AUTH PLAIN\r\n", "AUTH mech=PLAIN"},
+      {"AUTH PLAIN dGVzdAB0ZXN0ADEyMzQ=\r\n", "AUTH mech=PLAIN ir=dGVzdAB0ZXN0ADEyMzQ="},
+      {"AUTH EXTERNAL =\r\n", "AUTH mech=EXTERNAL ir=="},
+      {"AUTH CRAM-MD5\r\n", "AUTH mech=CRAM-MD5"},
+      {"AUTH X_TEST YQ==\r\n", "AUTH mech=X_TEST ir=YQ=="},
+      {"auth plain AGZvbwBiYXI=\r\n", "AUTH mech=plain ir=AGZvbwBiYXI=", 0, 0, false,
+       "AUTH PLAIN AGZvbwBiYXI=\r\n"},
+      {"AUTH SCRAM-SHA-256 biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8=\r\n",
+       "AUTH mech=SCRAM-SHA-256 ir=biwsbj11c2VyLHI9ck9wck5HZndFYmVSV2diTkVrcU8="},
+      {"AUTH ABCDEFGHIJKLMNOPQRST\r\n", "AUTH mech=ABCDEFGHIJKLMNOPQRST"},
+      // BDAT (RFC 3030 §2 and its §4 examples).
+      {"BDAT 86 LAST\r\n", "BDAT size=86 last"},
+      {"BDAT 69\r\n", "BDAT size=69"},
+      {"BDAT 0 LAST\r\n", "BDAT size=0 last"},
+      {"bdat 1 last\r\n", "BDAT size=1 last", 0, 0, false, "BDAT 1 LAST\r\n"},
+      {"BDAT 007\r\n", "BDAT size=7", 0, 0, false, "BDAT 7\r\n"},
+      {"BDAT 18446744073709551615\r\n", "BDAT size=18446744073709551615"},
+      // ETRN (RFC 1985 §5).
+      {"ETRN example.com\r\n", "ETRN text=example.com"},
+      {"ETRN @example.com\r\n", "ETRN text=@example.com"},
+      {"ETRN #queue1\r\n", "ETRN text=#queue1"},
+      // Unknown verbs are commands, not errors.
+      {"XCLIENT NAME=foo ADDR=192.0.2.1\r\n", "?XCLIENT arg=NAME=foo ADDR=192.0.2.1"},
+      {"XFOO\r\n", "?XFOO arg="},
+      {"xfoo bar  baz\r\n", "?xfoo arg=bar  baz", 0, 0, false, "XFOO bar  baz\r\n"},
+      {"XFOO  bar\r\n", "?XFOO arg= bar"},
+      {"TURN\r\n", "?TURN arg="},
+  };
+  return cases;
+}
+
+// Lines that need a leniency: with none they fail with `code` at `offset`;
+// with `leniencies` they parse to `golden` and exactly `deviations` fire.
+struct LenientCase {
+  std::string line;
+  Leniencies leniencies;
+  Errc code;
+  std::size_t offset;
+  std::string golden;
+  Leniencies deviations;
+};
+
+const std::vector<LenientCase>& LenientCases() {
+  static const std::vector<LenientCase> cases = {
+      {"MAIL FROM: <a@b.example>\r\n", kSpaceAfterColon, Errc::kBadFromTo, 10,
+       "MAIL <a@b.example> local=a domain=b.example kind=name", kSpaceAfterColon},
+      {"RCPT TO:\t <a@b.example>\r\n", kSpaceAfterColon, Errc::kBadFromTo, 8,
+       "RCPT <a@b.example> local=a domain=b.example kind=name", kSpaceAfterColon},
+      {"MAIL FROM :<a@b.example>\r\n", kSpaceBeforeColon, Errc::kBadFromTo, 9,
+       "MAIL <a@b.example> local=a domain=b.example kind=name", kSpaceBeforeColon},
+      {"RCPT TO : <a@b.example>\r\n", kSpaceBeforeColon | kSpaceAfterColon, Errc::kBadFromTo, 7,
+       "RCPT <a@b.example> local=a domain=b.example kind=name",
+       kSpaceBeforeColon | kSpaceAfterColon},
+      {"MAIL FROM:a@b.example\r\n", kMissingAngleBrackets, Errc::kMissingAngle, 10,
+       "MAIL <a@b.example> local=a domain=b.example kind=name", kMissingAngleBrackets},
+      {"MAIL FROM:a@b.example SIZE=10\r\n", kMissingAngleBrackets, Errc::kMissingAngle, 10,
+       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=10",
+       kMissingAngleBrackets},
+      {"NOOP \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 4,
+       "NOOP text=", kTrailingWhitespace},
+      {"QUIT \t \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 4, "QUIT", kTrailingWhitespace},
+      {"EHLO bar.com \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 12,
+       "EHLO domain=bar.com kind=name", kTrailingWhitespace},
+      {"MAIL FROM:<a@b.example> \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 23,
+       "MAIL <a@b.example> local=a domain=b.example kind=name", kTrailingWhitespace},
+      {"MAIL FROM:<a@b.example> SIZE=1 \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 30,
+       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=1", kTrailingWhitespace},
+      {"VRFY Smith \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 10, "VRFY text=Smith",
+       kTrailingWhitespace},
+      {"BDAT 1 \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 6, "BDAT size=1",
+       kTrailingWhitespace},
+      {"AUTH PLAIN = \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 12,
+       "AUTH mech=PLAIN ir==", kTrailingWhitespace},
+      {"EHLO  bar.com\r\n", kExtraWhitespace, Errc::kBadDomainArg, 5,
+       "EHLO domain=bar.com kind=name", kExtraWhitespace},
+      {"EHLO\tbar.com\r\n", kExtraWhitespace, Errc::kMissingSpace, 4,
+       "EHLO domain=bar.com kind=name", kExtraWhitespace},
+      {"MAIL  FROM:<a@b.example>\r\n", kExtraWhitespace, Errc::kBadFromTo, 5,
+       "MAIL <a@b.example> local=a domain=b.example kind=name", kExtraWhitespace},
+      {"MAIL FROM:<a@b.example>  SIZE=1\r\n", kExtraWhitespace, Errc::kBadParamSyntax, 24,
+       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=1", kExtraWhitespace},
+      {"MAIL FROM:<a@b.example> SIZE=1  BODY=7BIT\r\n", kExtraWhitespace, Errc::kBadParamSyntax, 31,
+       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=1 BODY=7BIT",
+       kExtraWhitespace},
+      {"AUTH  PLAIN\r\n", kExtraWhitespace, Errc::kBadAuthMechanism, 5, "AUTH mech=PLAIN",
+       kExtraWhitespace},
+      {"AUTH PLAIN\t=\r\n", kExtraWhitespace, Errc::kMissingSpace, 10,
+       "AUTH mech=PLAIN ir==", kExtraWhitespace},
+      {"BDAT 1  LAST\r\n", kExtraWhitespace, Errc::kBadBdatLast, 7, "BDAT size=1 last",
+       kExtraWhitespace},
+      {"VRFY  Smith\r\n", kExtraWhitespace, Errc::kBadString, 5, "VRFY text=Smith",
+       kExtraWhitespace},
+      {"ETRN  example.com\r\n", kExtraWhitespace, Errc::kBadEtrnArg, 5, "ETRN text=example.com",
+       kExtraWhitespace},
+      {"XFOO\tbar\r\n", kExtraWhitespace, Errc::kMissingSpace, 4, "?XFOO arg=bar",
+       kExtraWhitespace},
+      {"NOOP\n", kBareLfLineEnd, Errc::kBareLf, 4, "NOOP text=", kBareLfLineEnd},
+      {"MAIL FROM:<a@b.example>\n", kBareLfLineEnd, Errc::kBareLf, 23,
+       "MAIL <a@b.example> local=a domain=b.example kind=name", kBareLfLineEnd},
+      {"NOOP\r", kBareCrLineEnd, Errc::kBareCr, 4, "NOOP text=", kBareCrLineEnd},
+      {"EHLO\r\n", kEmptyHeloArg, Errc::kMissingArgument, 4, "EHLO domain= kind=none",
+       kEmptyHeloArg},
+      {"HELO\r\n", kEmptyHeloArg, Errc::kMissingArgument, 4, "HELO domain= kind=none",
+       kEmptyHeloArg},
+      {"HELO \r\n", kEmptyHeloArg | kTrailingWhitespace, Errc::kTrailingGarbage, 4,
+       "HELO domain= kind=none", kEmptyHeloArg | kTrailingWhitespace},
+      {"EHLO my_host.example\r\n", kUnderscoreInDomain, Errc::kBadDomainArg, 7,
+       "EHLO domain=my_host.example kind=name", kUnderscoreInDomain},
+      {"ETRN @my_host.example\r\n", kUnderscoreInDomain, Errc::kBadEtrnArg, 8,
+       "ETRN text=@my_host.example", kUnderscoreInDomain},
+      {"MAIL FROM:<a@my_host.example>\r\n", kUnderscoreInDomain, Errc::kBadDomain, 15,
+       "MAIL <a@my_host.example> local=a domain=my_host.example kind=name", kUnderscoreInDomain},
+      {"EHLO bar.example.\r\n", kTrailingDotInDomain, Errc::kBadDomainArg, 17,
+       "EHLO domain=bar.example. kind=name", kTrailingDotInDomain},
+      {"RCPT TO:<a@b.example.>\r\n", kTrailingDotInDomain, Errc::kBadDomain, 21,
+       "RCPT <a@b.example.> local=a domain=b.example. kind=name", kTrailingDotInDomain},
+      {"MAIL FROM:<j\xC3\xB6rg@b.example>\r\n", kUtf8WithoutSmtputf8, Errc::kUtf8NotAllowed, 12,
+       "MAIL <j\xC3\xB6rg@b.example> local=j\xC3\xB6rg domain=b.example kind=name utf8",
+       kUtf8WithoutSmtputf8},
+      {"MAIL FROM:<a..b@c.example>\r\n", kLooseDotString, Errc::kBadLocalPart, 13,
+       "MAIL <a..b@c.example> local=a..b domain=c.example kind=name", kLooseDotString},
+      {"X-FOO bar\r\n", kNonAlphaVerb, Errc::kBadVerb, 1, "?X-FOO arg=bar", kNonAlphaVerb},
+      {"XFOO2\r\n", kNonAlphaVerb, Errc::kBadVerb, 4, "?XFOO2 arg=", kNonAlphaVerb},
+      {"EHLO2 x\r\n", kNonAlphaVerb, Errc::kBadVerb, 4, "?EHLO2 arg=x", kNonAlphaVerb},
+      // Several at once, as real clients do.
+      {"mail from: <a@b.example>  size=100 \n", kAllLeniencies, Errc::kBareLf, 35,
+       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=100",
+       kSpaceAfterColon | kExtraWhitespace | kTrailingWhitespace | kBareLfLineEnd},
+  };
+  return cases;
+}
+
+// Where the parsed command must end: the line without its terminator and,
+// when the leniency stripped it, without trailing whitespace.
+void ExpectFullyConsumed(std::string_view line, const Command& c) {
+  std::size_t end = line.size();
+  while (end > 0 && (line[end - 1] == '\n' || line[end - 1] == '\r')) --end;
+  while (end > 0 && (line[end - 1] == ' ' || line[end - 1] == '\t')) --end;
+  EXPECT_EQ(c.verb_text.data(), line.data());
+  if (!c.argument.empty()) {
+    EXPECT_EQ(c.argument.data() + c.argument.size(), line.data() + end) << "unconsumed rest";
+  } else {
+    EXPECT_EQ(c.verb_text.size(), end) << "unconsumed rest";
+  }
+}
+
+void ExpectRoundTrip(const Command& c, Leniencies len, bool utf8) {
+  const std::string wire = SerializeCommand(c);
+  const Leniencies content = len & ~kFramingLeniencies;
+  Result<Command> again = Parse(wire, content, utf8);
+  ASSERT_TRUE(again.ok()) << wire << ": " << ErrcName(again.error().code) << " at "
+                          << again.error().offset;
+  EXPECT_TRUE(*again == c) << wire << " -> " << Describe(*again) << " vs " << Describe(c);
+  EXPECT_EQ(again->deviations & kFramingLeniencies, kStrict) << wire;
+  EXPECT_EQ(SerializeCommand(*again), wire);
+}
+
+TEST(ParseCommand, StrictLines) {
+  for (const OkCase& t : StrictCases()) {
+    SCOPED_TRACE(t.line);
+    Result<Command> r = Parse(t.line, t.leniencies, t.utf8);
+    ASSERT_TRUE(r.ok()) << ErrcName(r.error().code) << " at " << r.error().offset << ": "
+                        << r.error().reason;
+    EXPECT_EQ(Describe(*r), t.golden);
+    EXPECT_EQ(r->deviations, t.deviations);
+    ExpectFullyConsumed(t.line, *r);
+    EXPECT_EQ(SerializeCommand(*r), t.canonical.empty() ? t.line : t.canonical);
+    ExpectRoundTrip(*r, t.leniencies, t.utf8);
+    // Conforming input: enabling every leniency changes nothing.
+    Result<Command> lenient = Parse(t.line, kAllLeniencies, t.utf8);
+    ASSERT_TRUE(lenient.ok());
+    EXPECT_TRUE(*lenient == *r);
+    EXPECT_EQ(lenient->deviations, kStrict);
+  }
+}
+
+TEST(ParseCommand, EveryProperPrefixIsRejected) {
+  for (const OkCase& t : StrictCases()) {
+    for (std::size_t k = 0; k < t.line.size(); ++k) {
+      const std::string prefix = t.line.substr(0, k);
+      Result<Command> r = Parse(prefix, kStrict, t.utf8);
+      ASSERT_FALSE(r.ok()) << prefix;
+      const bool ends_cr = k > 0 && prefix.back() == '\r';
+      EXPECT_EQ(r.error().code, ends_cr ? Errc::kBareCr : Errc::kMissingCrlf) << prefix;
+      EXPECT_EQ(r.error().offset, ends_cr ? k - 1 : k) << prefix;
+    }
+  }
+}
+
+TEST(ParseCommand, LeniencyOffIsAnErrorOnIsADeviation) {
+  for (const LenientCase& t : LenientCases()) {
+    SCOPED_TRACE(t.line);
+    Result<Command> strict = Parse(t.line);
+    ASSERT_FALSE(strict.ok()) << Describe(*strict);
+    EXPECT_EQ(ErrcName(strict.error().code), ErrcName(t.code));
+    EXPECT_EQ(strict.error().offset, t.offset);
+    Result<Command> r = Parse(t.line, t.leniencies);
+    ASSERT_TRUE(r.ok()) << ErrcName(r.error().code) << " at " << r.error().offset;
+    EXPECT_EQ(Describe(*r), t.golden);
+    EXPECT_EQ(r->deviations, t.deviations);
+    ExpectFullyConsumed(t.line, *r);
+    ExpectRoundTrip(*r, t.leniencies, false);
+    // The same leniencies plus all others fire the same deviations.
+    Result<Command> all = Parse(t.line, kAllLeniencies);
+    ASSERT_TRUE(all.ok());
+    EXPECT_TRUE(*all == *r);
+    EXPECT_EQ(all->deviations, t.deviations);
+  }
+}
+
+struct ErrCase {
+  std::string line;
+  Errc code;
+  std::size_t offset;
+  bool utf8 = false;
+};
+
+TEST(ParseCommand, RejectsWithCodeAndOffset) {
+  const std::vector<ErrCase> cases = {
+      // Framing (RFC 5321 §2.3.8).
+      {"", Errc::kMissingCrlf, 0},
+      {"NOOP", Errc::kMissingCrlf, 4},
+      {"NOOP\n", Errc::kBareLf, 4},
+      {"NOOP\r", Errc::kBareCr, 4},
+      {"NO\rOP\r\n", Errc::kBareCr, 2},
+      {"NO\nOP\r\n", Errc::kBareLf, 2},
+      {"NOOP\r\r\n", Errc::kBareCr, 4},
+      {std::string("NO\0OP\r\n", 7), Errc::kNulByte, 2},
+      {"NOOP\r\nNOOP\r\n", Errc::kTrailingGarbage, 6},
+      {"NOOP\r\n\r\n", Errc::kTrailingGarbage, 6},
+      // Verb.
+      {"\r\n", Errc::kEmptyCommand, 0},
+      {"   \r\n", Errc::kEmptyCommand, 0},
+      {" NOOP\r\n", Errc::kBadVerb, 0},
+      {"NO0P\r\n", Errc::kBadVerb, 2},
+      {"X-FOO bar\r\n", Errc::kBadVerb, 1},
+      {"NOOP\x80\r\n", Errc::kEightBit, 4},
+      {"NO\x01OP\r\n", Errc::kControlChar, 2},
+      // EHLO / HELO / LHLO.
+      {"EHLO\r\n", Errc::kMissingArgument, 4},
+      {"EHLO \r\n", Errc::kTrailingGarbage, 4},
+      {"EHLO -bar.com\r\n", Errc::kBadDomainArg, 5},
+      {"EHLO bar-.com\r\n", Errc::kBadDomainArg, 8},
+      {"EHLO bar..com\r\n", Errc::kBadDomainArg, 9},
+      {"EHLO bar.com x\r\n", Errc::kTrailingGarbage, 12},
+      {"EHLO bar.com;\r\n", Errc::kBadDomainArg, 12},
+      {"EHLO b\xC3\xA4r.com\r\n", Errc::kEightBit, 6},
+      {"EHLO bar.com\x7F\r\n", Errc::kControlChar, 12},
+      {"HELO [192.0.2.1]\r\n", Errc::kBadDomainArg, 5},
+      {"EHLO [192.0.2.1] x\r\n", Errc::kTrailingGarbage, 16},
+      {"EHLO [192.0.2.1]x\r\n", Errc::kBadDomainArg, 16},
+      {"EHLO " + std::string(256, 'a') + "\r\n", Errc::kDomainTooLong, 5 + 255},
+      // MAIL / RCPT.
+      {"MAIL\r\n", Errc::kMissingArgument, 4},
+      {"MAIL TO:<a@b.example>\r\n", Errc::kBadFromTo, 5},
+      {"MAIL FRM:<>\r\n", Errc::kBadFromTo, 7},
+      {"MAIL FROM<>\r\n", Errc::kBadFromTo, 9},
+      {"MAIL FROM\r\n", Errc::kBadFromTo, 9},
+      {"RCPT FROM:<a@b.example>\r\n", Errc::kBadFromTo, 5},
+      {"MAIL FROM:\r\n", Errc::kMissingAngle, 10},
+      {"MAIL FROM:<a@b.example\r\n", Errc::kMissingAngle, 22},
+      {"MAIL FROM:<a@b.example>SIZE=1\r\n", Errc::kMissingSpace, 23},
+      {"MAIL FROM:<a@b.example> SIZE=1 \r\n", Errc::kTrailingGarbage, 30},
+      {"MAIL FROM:<a@b.example> NOTIFY=NEVER\r\n", Errc::kParamNotAllowed, 24},
+      {"RCPT TO:<a@b.example> SIZE=1\r\n", Errc::kParamNotAllowed, 22},
+      {"MAIL FROM:<a@b.example> SIZE=1 size=2\r\n", Errc::kDuplicateParam, 31},
+      {"MAIL FROM:<a@b.example> SMTPUTF8=1\r\n", Errc::kUnexpectedParamValue, 32},
+      {"MAIL FROM:<a@b.example> SIZE=x\r\n", Errc::kBadParamValue, 29},
+      {"MAIL FROM:<a@b.example> X=\xC3\xA9\r\n", Errc::kEightBit, 26},
+      {"RCPT TO:<>\r\n", Errc::kEmptyPath, 8},
+      {"MAIL FROM:<j\xC3\xB6rg@b.example>\r\n", Errc::kUtf8NotAllowed, 12},
+      {"RCPT TO:<j\xC3\xB6rg@b.example>\r\n", Errc::kUtf8NotAllowed, 10},
+      {"MAIL FROM:<j\xC3(rg@b.example> SMTPUTF8\r\n", Errc::kBadUtf8, 12},
+      {"MAIL FROM:<a b@c.example>\r\n", Errc::kBadLocalPart, 12},
+      // No-argument verbs (RFC 5321 §4.1.1, RFC 3207 §4).
+      {"DATA x\r\n", Errc::kUnexpectedArgument, 4},
+      {"DATA \r\n", Errc::kTrailingGarbage, 4},
+      {"QUIT now\r\n", Errc::kUnexpectedArgument, 4},
+      {"RSET x\r\n", Errc::kUnexpectedArgument, 4},
+      {"STARTTLS x\r\n", Errc::kUnexpectedArgument, 8},
+      // VRFY / EXPN / HELP / NOOP String.
+      {"VRFY\r\n", Errc::kMissingArgument, 4},
+      {"EXPN\r\n", Errc::kMissingArgument, 4},
+      {"VRFY user@example.com\r\n", Errc::kBadString, 9},
+      {"VRFY <a@b>\r\n", Errc::kBadString, 5},
+      {"VRFY \"abc\r\n", Errc::kBadString, 9},
+      {"VRFY \"a\\\x01\"\r\n", Errc::kControlChar, 8},
+      {"VRFY a b\r\n", Errc::kTrailingGarbage, 6},
+      {"VRFY a SMTPUTF8=x\r\n", Errc::kTrailingGarbage, 6},
+      {"VRFY a SMTPUTF8 SMTPUTF8\r\n", Errc::kTrailingGarbage, 6},
+      {"VRFY J\xC3\xB6rg\r\n", Errc::kEightBit, 6},
+      {"VRFY J\xC3(rg SMTPUTF8\r\n", Errc::kBadUtf8, 6},
+      {"NOOP J\xC3\xB6rg SMTPUTF8\r\n", Errc::kEightBit, 6},
+      {"NOOP \r\n", Errc::kTrailingGarbage, 4},
+      {"HELP a b\r\n", Errc::kTrailingGarbage, 6},
+      // AUTH (RFC 4954 §4, RFC 4422 §3.1, RFC 4648).
+      {"AUTH\r\n", Errc::kMissingArgument, 4},
+      {"AUTH PL@IN\r\n", Errc::kBadAuthMechanism, 7},
+      {"AUTH ABCDEFGHIJKLMNOPQRSTU\r\n", Errc::kBadAuthMechanism, 25},
+      {"AUTH PLAIN dGVzdA\r\n", Errc::kBadInitialResponse, 17},
+      {"AUTH PLAIN dGV*\r\n", Errc::kBadInitialResponse, 14},
+      {"AUTH PLAIN ====\r\n", Errc::kBadInitialResponse, 11},
+      {"AUTH PLAIN Y===\r\n", Errc::kBadInitialResponse, 12},
+      {"AUTH PLAIN YQ=x\r\n", Errc::kBadInitialResponse, 14},
+      {"AUTH PLAIN YR==\r\n", Errc::kBadInitialResponse, 12},
+      {"AUTH PLAIN YWJ=\r\n", Errc::kBadInitialResponse, 13},
+      {"AUTH PLAIN ==\r\n", Errc::kBadInitialResponse, 13},
+      {"AUTH PLAIN YQ== x\r\n", Errc::kTrailingGarbage, 15},
+      {"AUTH PLAIN  =\r\n", Errc::kBadInitialResponse, 11},
+      {"AUTH PLAIN \xC3\xA9\r\n", Errc::kEightBit, 11},
+      // BDAT (RFC 3030 §2).
+      {"BDAT\r\n", Errc::kMissingArgument, 4},
+      {"BDAT x\r\n", Errc::kBadChunkSize, 5},
+      {"BDAT -1\r\n", Errc::kBadChunkSize, 5},
+      {"BDAT 1x\r\n", Errc::kBadChunkSize, 6},
+      {"BDAT 18446744073709551616\r\n", Errc::kBadChunkSize, 24},
+      {"BDAT 1 LAS\r\n", Errc::kBadBdatLast, 10},
+      {"BDAT 1 LASTX\r\n", Errc::kBadBdatLast, 11},
+      {"BDAT 1 FIRST\r\n", Errc::kBadBdatLast, 7},
+      {"BDAT 1 LAST x\r\n", Errc::kTrailingGarbage, 11},
+      {"BDAT 1  LAST\r\n", Errc::kBadBdatLast, 7},
+      // ETRN (RFC 1985 §5).
+      {"ETRN\r\n", Errc::kMissingArgument, 4},
+      {"ETRN #\r\n", Errc::kBadEtrnArg, 6},
+      {"ETRN @\r\n", Errc::kBadEtrnArg, 6},
+      {"ETRN -x\r\n", Errc::kBadEtrnArg, 5},
+      {"ETRN a b\r\n", Errc::kTrailingGarbage, 6},
+      // Unknown verbs: raw argument, but no controls and no 8-bit without utf8.
+      {"XFOO\tbar\r\n", Errc::kMissingSpace, 4},
+      {"XFOO b\x01r\r\n", Errc::kControlChar, 6},
+      {"XFOO \xC3\xA9\r\n", Errc::kEightBit, 5},
+      {"XFOO \xFF\r\n", Errc::kBadUtf8, 5, true},
+  };
+  for (const ErrCase& t : cases) {
+    SCOPED_TRACE(t.line);
+    Result<Command> r = Parse(t.line, kStrict, t.utf8);
+    ASSERT_FALSE(r.ok()) << Describe(*r);
+    EXPECT_EQ(ErrcName(r.error().code), ErrcName(t.code)) << r.error().reason;
+    EXPECT_EQ(r.error().offset, t.offset) << r.error().reason;
+    EXPECT_FALSE(r.error().reason.empty());
+  }
+}
+
+TEST(ParseCommand, Utf8OptionAdmitsUtf8WhereTheGrammarAllowsIt) {
+  Result<Command> x = Parse("XFOO \xC3\xA9\r\n", kStrict, true);
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(x->argument, "\xC3\xA9");
+  Result<Command> v = Parse("VRFY J\xC3\xB6rg\r\n", kStrict, true);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->text, "J\xC3\xB6rg");
+  Result<Command> e = Parse("EHLO b\xC3\xA4r.example\r\n", kStrict, true);
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->text, "b\xC3\xA4r.example");
+  Result<Command> p = Parse("RCPT TO:<a@b.example> X=\xC3\xA9\r\n", kStrict, true);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->params.items[0].value, "\xC3\xA9");
+}
+
+TEST(ParseCommand, VerbsAreCaseInsensitive) {
+  const char* verbs[] = {"EHLO", "HELO", "LHLO", "MAIL", "RCPT", "DATA",     "BDAT", "RSET",
+                         "VRFY", "EXPN", "HELP", "NOOP", "QUIT", "STARTTLS", "AUTH", "ETRN"};
+  for (const char* name : verbs) {
+    std::string lower = name;
+    for (char& ch : lower) ch = static_cast<char>(ch - 'A' + 'a');
+    std::string mixed = lower;
+    mixed[0] = name[0];
+    const std::string la = std::string(name) + "\r\n";
+    const std::string lb = lower + "\r\n";
+    const std::string lc = mixed + "\r\n";
+    Result<Command> a = Parse(la, kAllLeniencies);
+    Result<Command> b = Parse(lb, kAllLeniencies);
+    Result<Command> c = Parse(lc, kAllLeniencies);
+    // Some need arguments; either way all spellings agree.
+    ASSERT_EQ(a.ok(), b.ok()) << name;
+    ASSERT_EQ(a.ok(), c.ok()) << name;
+    if (!a.ok()) {
+      EXPECT_EQ(a.error(), b.error()) << name;
+      continue;
+    }
+    EXPECT_EQ(VerbName(a->verb), name);
+    EXPECT_EQ(b->verb, a->verb);
+    EXPECT_EQ(c->verb, a->verb);
+    EXPECT_EQ(b->verb_text, lower);
+  }
+  EXPECT_EQ(VerbName(Verb::kUnknown), "");
+}
+
+std::string NoopOfLength(std::size_t total) {  // "NOOP " Atom CRLF, `total` octets
+  return "NOOP " + std::string(total - 7, 'a') + "\r\n";
+}
+
+TEST(ParseCommand, LineLengthLimit) {
+  ASSERT_TRUE(Parse(NoopOfLength(kMaxCommandLine)).ok());
+  Result<Command> over = Parse(NoopOfLength(kMaxCommandLine + 1));
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, Errc::kLineTooLong);
+  EXPECT_EQ(over.error().offset, kMaxCommandLine);  // the LF is the 513th octet
+  // The limit counts a lone LF terminator as one octet.
+  std::string lf = NoopOfLength(kMaxCommandLine + 1);
+  lf.erase(lf.size() - 2, 1);
+  EXPECT_TRUE(Parse(lf, kBareLfLineEnd).ok());
+  // A caller-chosen limit.
+  CommandOptions small;
+  small.limits.command_line = 10;
+  EXPECT_TRUE(ParseCommand("NOOP abc\r\n", small).ok());
+  Result<Command> r = ParseCommand("NOOP abcd\r\n", small);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, Errc::kLineTooLong);
+  EXPECT_EQ(r.error().offset, 10u);
+  // AUTH lines may be up to kMaxAuthLine (RFC 4954 §4): exactly that fits.
+  const std::string prefix = "AUTH NTLM ";
+  const std::string response(kMaxAuthLine - prefix.size() - 2, 'A');
+  ASSERT_EQ(response.size() % 4, 0u);
+  Result<Command> a = Parse(prefix + response + "\r\n");
+  ASSERT_TRUE(a.ok()) << ErrcName(a.error().code);
+  EXPECT_EQ(a->auth_initial_response.size(), response.size());
+  Result<Command> a_over = Parse(prefix + response + "AAAA\r\n");
+  ASSERT_FALSE(a_over.ok());
+  EXPECT_EQ(a_over.error().code, Errc::kLineTooLong);
+  EXPECT_EQ(a_over.error().offset, kMaxAuthLine);
+  // Only AUTH gets the larger limit.
+  Result<Command> x = Parse("AUTHX " + std::string(600, 'a') + "\r\n");
+  ASSERT_FALSE(x.ok());
+  EXPECT_EQ(x.error().offset, kMaxCommandLine);
+}
+
+TEST(ParseCommand, HostileInputStaysBounded) {
+  const std::string mb(1u << 20, 'A');
+  const struct {
+    std::string line;
+    Errc code;
+    std::size_t offset;
+  } cases[] = {
+      {mb, Errc::kLineTooLong, kMaxCommandLine},
+      {"NOOP " + mb + "\r\n", Errc::kLineTooLong, kMaxCommandLine},
+      {"AUTH PLAIN " + mb + "\r\n", Errc::kLineTooLong, kMaxAuthLine},
+      {"MAIL FROM:<" + mb + "@b>\r\n", Errc::kLineTooLong, kMaxCommandLine},
+      {std::string(1u << 20, '\0'), Errc::kNulByte, 0},
+      {"NOOP " + std::string(1u << 20, '\0'), Errc::kNulByte, 5},
+      {std::string(1u << 20, '\r'), Errc::kBareCr, 0},
+      {std::string(1u << 20, '\n'), Errc::kBareLf, 0},
+      {std::string(1u << 20, ' '), Errc::kLineTooLong, kMaxCommandLine},
+  };
+  for (const auto& t : cases) {
+    Result<Command> r = Parse(t.line, kStrict);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, t.code);
+    EXPECT_EQ(r.error().offset, t.offset);
+  }
+  // With a raised limit a megabyte line is parsed once, linearly.
+  CommandOptions big;
+  big.limits.command_line = 2u << 20;
+  Result<Command> r = ParseCommand("NOOP " + mb + "\r\n", big);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->text.size(), mb.size());
+  Result<Command> x = ParseCommand("XFOO " + mb + "\r\n", big);
+  ASSERT_TRUE(x.ok());
+  EXPECT_EQ(x->argument.size(), mb.size());
+}
+
+TEST(ParseCommand, AllocatesNothing) {
+  std::vector<std::string> lines;
+  for (const OkCase& t : StrictCases()) lines.push_back(t.line);
+  lines.push_back("MAIL FROM:<a@b.example> X0 X1 X2 X3 X4 X5 X6 X7 X8 X9 XA XB XC XD XE XF\r\n");
+  lines.push_back("MAIL FROM:<a@b.example> SIZE=1 SIZE=2\r\n");
+  CommandOptions opts;
+  opts.leniencies = kAllLeniencies;
+  const long before = g_allocations.load();
+  for (const std::string& line : lines) {
+    Result<Command> r = ParseCommand(line, opts);
+    (void)r;
+  }
+  EXPECT_EQ(g_allocations.load(), before);
+}
+
+TEST(CommandEquality, IsSemantic) {
+  const auto eq = [](const char* a, const char* b) {
+    Result<Command> x = Parse(a, kAllLeniencies);
+    Result<Command> y = Parse(b, kAllLeniencies);
+    EXPECT_TRUE(x.ok() && y.ok()) << a << " / " << b;
+    return x.ok() && y.ok() && *x == *y;
+  };
+  EXPECT_TRUE(eq("mail from:<a@B.example>\r\n", "MAIL FROM: <a@b.example>\r\n"));
+  EXPECT_TRUE(eq("xfoo bar\r\n", "XFOO bar\r\n"));
+  EXPECT_TRUE(eq("AUTH plain\r\n", "AUTH PLAIN\r\n"));
+  EXPECT_TRUE(eq("BDAT 010\r\n", "BDAT 10\r\n"));
+  EXPECT_FALSE(eq("MAIL FROM:<A@b.example>\r\n", "MAIL FROM:<a@b.example>\r\n"));
+  EXPECT_FALSE(eq("MAIL FROM:<a@b.example>\r\n", "MAIL FROM:<a@b.example> SIZE=1\r\n"));
+  EXPECT_FALSE(eq("MAIL FROM:<a@b.example>\r\n", "RCPT TO:<a@b.example>\r\n"));
+  EXPECT_FALSE(eq("XFOO bar\r\n", "XFOO Bar\r\n"));
+  EXPECT_FALSE(eq("XFOO bar\r\n", "XBAR bar\r\n"));
+  EXPECT_FALSE(eq("AUTH PLAIN\r\n", "AUTH PLAIN =\r\n"));
+  EXPECT_FALSE(eq("BDAT 1\r\n", "BDAT 1 LAST\r\n"));
+  EXPECT_FALSE(eq("VRFY a\r\n", "VRFY a SMTPUTF8\r\n"));
+  EXPECT_FALSE(eq("EHLO [192.0.2.1]\r\n", "EHLO [192.0.2.2]\r\n"));
+  EXPECT_FALSE(eq("ETRN a.example\r\n", "ETRN @a.example\r\n"));
+}
+
+}  // namespace
+}  // namespace smtp

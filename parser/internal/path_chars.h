@@ -1,0 +1,92 @@
+// Character classes and UTF-8 decoding shared by path.cc and
+// address_literal.cc. Internal: not part of the parser's public API.
+#ifndef SMTP_PARSER_INTERNAL_PATH_CHARS_H_
+#define SMTP_PARSER_INTERNAL_PATH_CHARS_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace smtp::internal {
+
+enum CharClass : std::uint8_t {
+  kDigitBit = 1u << 0,     // DIGIT
+  kLetDigBit = 1u << 1,    // Let-dig = ALPHA / DIGIT                     (RFC 5321 §4.1.2)
+  kHexBit = 1u << 2,       // HEXDIG                                      (RFC 5234 B.1)
+  kAtextBit = 1u << 3,     // atext                                       (RFC 5322 §3.2.3)
+  kQtextBit = 1u << 4,     // qtextSMTP = %d32-33 / %d35-91 / %d93-126    (RFC 5321 §4.1.2)
+  kQpairBit = 1u << 5,     // second octet of quoted-pairSMTP: %d32-126   (RFC 5321 §4.1.2)
+  kDcontentBit = 1u << 6,  // dcontent = %d33-90 / %d94-126               (RFC 5321 §4.1.3)
+};
+
+constexpr std::array<std::uint8_t, 256> MakeCharTable() {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t bits = 0;
+    const bool digit = c >= '0' && c <= '9';
+    const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+    if (digit) bits |= kDigitBit;
+    if (digit || alpha) bits |= kLetDigBit | kAtextBit;
+    if (digit || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')) bits |= kHexBit;
+    if (c >= 32 && c <= 126) {
+      bits |= kQpairBit;
+      if (c != '"' && c != '\\') bits |= kQtextBit;
+      if (c != ' ' && c != '[' && c != '\\' && c != ']') bits |= kDcontentBit;
+    }
+    t[static_cast<std::size_t>(c)] = bits;
+  }
+  for (char c : std::string_view("!#$%&'*+-/=?^_`{|}~")) {
+    t[static_cast<unsigned char>(c)] |= kAtextBit;
+  }
+  return t;
+}
+
+inline constexpr std::array<std::uint8_t, 256> kCharTable = MakeCharTable();
+
+constexpr bool Is(char c, CharClass k) {
+  return (kCharTable[static_cast<unsigned char>(c)] & k) != 0;
+}
+constexpr bool IsHigh(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+
+// Length (2..4) of the well-formed UTF-8 sequence that starts at s[i], or 0
+// when the octets at s[i] are ill-formed. RFC 3629 §4 UTF8-2 / UTF8-3 /
+// UTF8-4: no overlong forms, no surrogates (U+D800..DFFF), nothing above
+// U+10FFFF, no truncation. Precondition: i < s.size() and s[i] >= 0x80.
+constexpr std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
+  const auto at = [&](std::size_t k) -> unsigned {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
+  };
+  const auto tail = [](unsigned c) { return c >= 0x80 && c <= 0xBF; };
+  const unsigned c0 = at(0);
+  const unsigned c1 = at(1);
+  if (c0 >= 0xC2 && c0 <= 0xDF) return tail(c1) ? 2 : 0;
+  if (c0 >= 0xE0 && c0 <= 0xEF) {
+    const unsigned lo = c0 == 0xE0 ? 0xA0 : 0x80;  // E0: no overlong
+    const unsigned hi = c0 == 0xED ? 0x9F : 0xBF;  // ED: no surrogates
+    return c1 >= lo && c1 <= hi && tail(at(2)) ? 3 : 0;
+  }
+  if (c0 >= 0xF0 && c0 <= 0xF4) {
+    const unsigned lo = c0 == 0xF0 ? 0x90 : 0x80;  // F0: no overlong
+    const unsigned hi = c0 == 0xF4 ? 0x8F : 0xBF;  // F4: <= U+10FFFF
+    return c1 >= lo && c1 <= hi && tail(at(2)) && tail(at(3)) ? 4 : 0;
+  }
+  return 0;  // 80..C1 (continuation or overlong lead), F5..FF
+}
+
+// ASCII case-insensitive equality (domains, the "IPv6" tag, "Postmaster").
+constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace smtp::internal
+
+#endif  // SMTP_PARSER_INTERNAL_PATH_CHARS_H_
