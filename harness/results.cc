@@ -1,0 +1,242 @@
+#include "harness/results.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+
+namespace smtp::harness {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kVerdictNames[] = {"pass", "fail", "skip", "error"};
+
+// Reads an optional field of type T; a present field of the wrong type is an
+// error naming the field.
+template <class T>
+absl::Status Get(const json& j, const char* key, T* out, bool required = false) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    return required ? absl::InvalidArgumentError(std::string("missing field '") + key + "'")
+                    : absl::OkStatus();
+  }
+  try {
+    *out = it->get<T>();
+  } catch (const json::exception& e) {
+    return absl::InvalidArgumentError(std::string("field '") + key + "': " + e.what());
+  }
+  return absl::OkStatus();
+}
+
+#define RETURN_IF_ERROR(expr)            \
+  do {                                   \
+    absl::Status _st = (expr);           \
+    if (!_st.ok()) return _st;           \
+  } while (0)
+
+json FailureJson(const Failure& f) {
+  return {{"step", f.step},         {"step_label", f.step_label}, {"expected", f.expected},
+          {"actual", f.actual},     {"message", f.message}};
+}
+
+}  // namespace
+
+std::string_view VerdictName(Verdict v) { return kVerdictNames[static_cast<int>(v)]; }
+
+bool ParseVerdict(std::string_view name, Verdict* v) {
+  for (int i = 0; i < 4; ++i) {
+    if (kVerdictNames[i] == name) {
+      *v = static_cast<Verdict>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+Counts RunResult::Totals() const {
+  Counts c;
+  for (const auto& s : scenarios) {
+    switch (s.verdict) {
+      case Verdict::kPass: ++c.pass; break;
+      case Verdict::kFail: ++c.fail; break;
+      case Verdict::kSkip: ++c.skip; break;
+      case Verdict::kError: ++c.error; break;
+    }
+  }
+  return c;
+}
+
+Counts RunResult::TotalsForLevel(std::string_view level) const {
+  RunResult sub;
+  for (const auto& s : scenarios) {
+    if (s.level == level) sub.scenarios.push_back(ScenarioResult{.verdict = s.verdict});
+  }
+  return sub.Totals();
+}
+
+int RunResult::ExitStatus() const {
+  if (Totals().error > 0) return 2;
+  return TotalsForLevel("MUST").fail > 0 ? 1 : 0;
+}
+
+json ToJson(const ScenarioResult& r) {
+  json j = {{"id", r.id},
+            {"title", r.title},
+            {"description", r.description},
+            {"file", r.file},
+            {"rfc", {{"document", r.rfc_document}, {"section", r.rfc_section}, {"url", r.rfc_url}}},
+            {"level", r.level},
+            {"tags", r.tags},
+            {"group", r.group},
+            {"verdict", std::string(VerdictName(r.verdict))},
+            {"reason", r.reason},
+            {"start_us", r.start_us},
+            {"duration_us", r.duration_us},
+            {"transcript", r.transcript.ToJson()}};
+  if (r.failure) j["failure"] = FailureJson(*r.failure);
+  return j;
+}
+
+json ToJson(const RunResult& r) {
+  json scenarios = json::array();
+  for (const auto& s : r.scenarios) scenarios.push_back(ToJson(s));
+  const Counts c = r.Totals();
+  json target = {{"target", r.target.target},
+                 {"name", r.target.name},
+                 {"banner", r.target.banner},
+                 {"ehlo_lines", r.target.ehlo_lines}};
+  if (r.target.tls) {
+    target["tls"] = {{"protocol", r.target.tls->protocol},
+                     {"cipher", r.target.tls->cipher},
+                     {"peer_subject", r.target.tls->peer_subject}};
+  }
+  return {{"schema_version", r.schema_version},
+          {"tool_version", r.tool_version},
+          {"started_at", r.started_at},
+          {"duration_us", r.duration_us},
+          {"command_line", r.command_line},
+          {"complete", r.complete},
+          {"target", std::move(target)},
+          {"totals",
+           {{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}, {"error", c.error}}},
+          {"exit_status", r.ExitStatus()},
+          {"scenarios", std::move(scenarios)}};
+}
+
+absl::StatusOr<ScenarioResult> ScenarioResultFromJson(const json& j) {
+  if (!j.is_object()) return absl::InvalidArgumentError("scenario result is not an object");
+  ScenarioResult r;
+  RETURN_IF_ERROR(Get(j, "id", &r.id, /*required=*/true));
+  RETURN_IF_ERROR(Get(j, "title", &r.title));
+  RETURN_IF_ERROR(Get(j, "description", &r.description));
+  RETURN_IF_ERROR(Get(j, "file", &r.file));
+  if (auto it = j.find("rfc"); it != j.end() && it->is_object()) {
+    RETURN_IF_ERROR(Get(*it, "document", &r.rfc_document));
+    RETURN_IF_ERROR(Get(*it, "section", &r.rfc_section));
+    RETURN_IF_ERROR(Get(*it, "url", &r.rfc_url));
+  }
+  RETURN_IF_ERROR(Get(j, "level", &r.level));
+  RETURN_IF_ERROR(Get(j, "tags", &r.tags));
+  RETURN_IF_ERROR(Get(j, "group", &r.group));
+  std::string verdict;
+  RETURN_IF_ERROR(Get(j, "verdict", &verdict, /*required=*/true));
+  if (!ParseVerdict(verdict, &r.verdict)) {
+    return absl::InvalidArgumentError("scenario '" + r.id + "': unknown verdict '" + verdict + "'");
+  }
+  RETURN_IF_ERROR(Get(j, "reason", &r.reason));
+  RETURN_IF_ERROR(Get(j, "start_us", &r.start_us));
+  RETURN_IF_ERROR(Get(j, "duration_us", &r.duration_us));
+  if (auto it = j.find("failure"); it != j.end() && it->is_object()) {
+    Failure f;
+    RETURN_IF_ERROR(Get(*it, "step", &f.step));
+    RETURN_IF_ERROR(Get(*it, "step_label", &f.step_label));
+    RETURN_IF_ERROR(Get(*it, "expected", &f.expected));
+    RETURN_IF_ERROR(Get(*it, "actual", &f.actual));
+    RETURN_IF_ERROR(Get(*it, "message", &f.message));
+    r.failure = std::move(f);
+  }
+  if (auto it = j.find("transcript"); it != j.end()) {
+    auto t = Transcript::FromJson(*it);
+    if (!t.ok()) {
+      return absl::InvalidArgumentError("scenario '" + r.id +
+                                        "': transcript: " + std::string(t.status().message()));
+    }
+    r.transcript = *std::move(t);
+  }
+  return r;
+}
+
+absl::StatusOr<RunResult> RunResultFromJson(const json& j) {
+  if (!j.is_object()) return absl::InvalidArgumentError("results: not a JSON object");
+  RunResult r;
+  RETURN_IF_ERROR(Get(j, "schema_version", &r.schema_version, /*required=*/true));
+  if (r.schema_version != kResultsSchemaVersion) {
+    return absl::InvalidArgumentError("results: schema_version " +
+                                      std::to_string(r.schema_version) + " is not supported (" +
+                                      std::to_string(kResultsSchemaVersion) + " is)");
+  }
+  RETURN_IF_ERROR(Get(j, "tool_version", &r.tool_version));
+  RETURN_IF_ERROR(Get(j, "started_at", &r.started_at));
+  RETURN_IF_ERROR(Get(j, "duration_us", &r.duration_us));
+  RETURN_IF_ERROR(Get(j, "command_line", &r.command_line));
+  RETURN_IF_ERROR(Get(j, "complete", &r.complete));
+  if (auto it = j.find("target"); it != j.end() && it->is_object()) {
+    RETURN_IF_ERROR(Get(*it, "target", &r.target.target));
+    RETURN_IF_ERROR(Get(*it, "name", &r.target.name));
+    RETURN_IF_ERROR(Get(*it, "banner", &r.target.banner));
+    RETURN_IF_ERROR(Get(*it, "ehlo_lines", &r.target.ehlo_lines));
+    if (auto t = it->find("tls"); t != it->end() && t->is_object()) {
+      TlsInfo tls;
+      RETURN_IF_ERROR(Get(*t, "protocol", &tls.protocol));
+      RETURN_IF_ERROR(Get(*t, "cipher", &tls.cipher));
+      RETURN_IF_ERROR(Get(*t, "peer_subject", &tls.peer_subject));
+      r.target.tls = std::move(tls);
+    }
+  }
+  auto it = j.find("scenarios");
+  if (it == j.end() || !it->is_array()) {
+    return absl::InvalidArgumentError("results: missing 'scenarios' array");
+  }
+  for (std::size_t i = 0; i < it->size(); ++i) {
+    auto s = ScenarioResultFromJson((*it)[i]);
+    if (!s.ok()) {
+      return absl::InvalidArgumentError("results: scenarios[" + std::to_string(i) +
+                                        "]: " + std::string(s.status().message()));
+    }
+    r.scenarios.push_back(*std::move(s));
+  }
+  return r;
+}
+
+absl::Status WriteRunResult(const RunResult& r, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return absl::UnavailableError("cannot write " + tmp);
+    out << ToJson(r).dump(1, ' ', false, json::error_handler_t::replace) << '\n';
+    if (!out.flush()) return absl::UnavailableError("write failed: " + tmp);
+  }
+  // Rename so a reader (the live report server) never sees a half file.
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError("cannot rename " + tmp + " to " + path);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RunResult> ReadRunResult(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot open " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return absl::InvalidArgumentError(path + ": not valid JSON");
+  auto r = RunResultFromJson(j);
+  if (!r.ok()) return absl::InvalidArgumentError(path + ": " + std::string(r.status().message()));
+  return r;
+}
+
+}  // namespace smtp::harness

@@ -1,0 +1,71 @@
+#include "harness/results.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace smtp::harness {
+namespace {
+
+ScenarioResult Make(std::string id, std::string level, Verdict v) {
+  ScenarioResult r;
+  r.id = std::move(id);
+  r.level = std::move(level);
+  r.verdict = v;
+  return r;
+}
+
+TEST(Results, ExitStatusFollowsMustFailuresAndErrors) {
+  RunResult run;
+  run.scenarios = {Make("a", "MUST", Verdict::kPass), Make("b", "SHOULD", Verdict::kFail)};
+  EXPECT_EQ(run.ExitStatus(), 0);  // only MUST failures fail the run
+  run.scenarios.push_back(Make("c", "MUST", Verdict::kFail));
+  EXPECT_EQ(run.ExitStatus(), 1);
+  run.scenarios.push_back(Make("d", "MAY", Verdict::kError));
+  EXPECT_EQ(run.ExitStatus(), 2);  // harness errors win
+  Counts c = run.Totals();
+  EXPECT_EQ(c.pass, 1);
+  EXPECT_EQ(c.fail, 2);
+  EXPECT_EQ(c.error, 1);
+  EXPECT_EQ(run.TotalsForLevel("MUST").fail, 1);
+}
+
+TEST(Results, JsonRoundTripKeepsEverything) {
+  RunResult run;
+  run.tool_version = "0.1.0";
+  run.started_at = "2026-11-29T12:00:00Z";
+  run.target.target = "127.0.0.1:2525";
+  run.target.banner = "mx <script>alert(1)</script>";
+  run.target.ehlo_lines = {"PIPELINING", "SIZE 1000"};
+  run.target.tls = TlsInfo{"TLSv1.3", "TLS_AES_128_GCM_SHA256", "CN=mx"};
+  ScenarioResult s = Make("rfc5321.ehlo.basic", "MUST", Verdict::kFail);
+  s.rfc_document = "RFC 5321";
+  s.rfc_section = "4.1.1.1";
+  s.tags = {"ehlo", "core"};
+  s.failure = Failure{3, "step 3 (expect)", "code 250", "500 5.5.2 what?", "EHLO rejected"};
+  s.transcript.AddData(Direction::kServerToClient, std::string("220 x\r\n\x00\xff", 9));
+  run.scenarios.push_back(s);
+
+  auto back = RunResultFromJson(ToJson(run));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(ToJson(*back), ToJson(run));
+  ASSERT_TRUE(back->scenarios[0].failure.has_value());
+  EXPECT_EQ(back->scenarios[0].failure->actual, "500 5.5.2 what?");
+  EXPECT_EQ(back->target.tls->cipher, "TLS_AES_128_GCM_SHA256");
+}
+
+TEST(Results, RejectsUnknownVerdictAndVersion) {
+  nlohmann::json j = ToJson(RunResult{});
+  j["schema_version"] = 99;
+  EXPECT_FALSE(RunResultFromJson(j).ok());
+  RunResult run;
+  run.scenarios.push_back(Make("x", "MUST", Verdict::kPass));
+  j = ToJson(run);
+  j["scenarios"][0]["verdict"] = "maybe";
+  auto r = RunResultFromJson(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("scenarios[0]"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smtp::harness
