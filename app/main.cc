@@ -15,6 +15,8 @@ const std::vector<Subcommand>& Subcommands() {
   static const std::vector<Subcommand> table = {
       {"parse", "parse [--mode command|reply|data] [--lenient] [--line TEXT] < input",
        "parse SMTP commands, replies or a DATA body; print one JSON object per input", RunParse},
+      {"serve", "serve [--listen HOST:PORT] [--behavior strict|lenient|slow|faulty] [--sink ...]",
+       "run the embedded reference SMTP/LMTP server until SIGINT/SIGTERM", RunServe},
   };
   return table;
 }

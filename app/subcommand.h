@@ -25,6 +25,7 @@ const std::vector<Subcommand>& Subcommands();
 
 // Entry points, one per subcommand file.
 int RunParse(const std::vector<std::string>& args);
+int RunServe(const std::vector<std::string>& args);
 
 }  // namespace smtp::app
 

@@ -1,0 +1,196 @@
+// Configuration of the embedded reference SMTP/LMTP server: limits, timeouts,
+// extensions, TLS, AUTH credentials, the sink, and the behaviour profile.
+// Plain data; no I/O. Defaults give an RFC 5321 reference server on loopback.
+#ifndef SMTP_HARNESS_SERVER_CONFIG_H_
+#define SMTP_HARNESS_SERVER_CONFIG_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "parser/data_reader.h"
+#include "parser/leniency.h"
+#include "parser/limits.h"
+
+namespace smtp::server {
+
+// Behaviour profiles. Each one names exactly what it changes relative to
+// `kStrict`; everything not listed behaves as in `kStrict`.
+enum class Profile : std::uint8_t {
+  // RFC reference behaviour (the default).
+  // - Commands end only at CRLF; a bare LF, bare CR or NUL in a command line
+  //   gets "500 5.5.2" (RFC 5321 §2.3.8), no command leniency is applied.
+  // - DATA ends only at <CRLF>.<CRLF> (DataEndMode::kStrict); bare CR / LF
+  //   in the body are content (§4.1.1.4).
+  kStrict,
+  // Models the many real MTAs that are liberal in what they accept:
+  // - LF alone ends a command line, and command parsing accepts
+  //   kLenientCommandLeniencies (SP after "FROM:", trailing and doubled
+  //   whitespace).
+  // - DATA ends at <LF>.<LF>, <LF>.<CRLF> and <CRLF>.<LF> as well
+  //   (DataEndMode::kBareLf), like Sendmail < 8.18 and Exim < 4.97.1.
+  // Security note: this is the receiving half of SMTP smuggling
+  // (CVE-2023-51764/5/6); use it to demonstrate and test, never to relay.
+  kLenient,
+  // Tarpitting: the same protocol as kStrict, but the server waits
+  // SlowOptions::reply_delay before the greeting and before each reply
+  // (pipelined replies are delayed one by one).
+  kSlow,
+  // The protocol of kStrict, plus injected failures at the points in
+  // FaultOptions::points: a temporary failure (451 4.3.0, or 421 at the
+  // greeting), "421 4.3.0" and close, or a silent disconnect. The choice is
+  // a pseudo-random function of FaultOptions::seed and the session number
+  // (the order of accepted connections), so a run is reproducible.
+  kFaulty,
+};
+
+// "strict", "lenient", "slow", "faulty".
+std::string_view ProfileName(Profile p);
+// Inverse of ProfileName (case-sensitive); nullopt for an unknown name.
+std::optional<Profile> ParseProfile(std::string_view name);
+
+// The command-parser leniencies of kLenient.
+inline constexpr Leniencies kLenientCommandLeniencies =
+    kBareLfLineEnd | kSpaceAfterColon | kTrailingWhitespace | kExtraWhitespace;
+
+// Where the faulty profile may inject a fault (bit set).
+enum FaultPoint : std::uint32_t {
+  kFaultGreeting = 1u << 0,  // instead of the 220 greeting
+  kFaultHelo = 1u << 1,      // EHLO / HELO / LHLO
+  kFaultMail = 1u << 2,      // MAIL
+  kFaultRcpt = 1u << 3,      // RCPT
+  kFaultData = 1u << 4,      // DATA (instead of 354) and BDAT commands
+  kFaultDataEnd = 1u << 5,   // end of message: the message is NOT accepted
+  kFaultOther = 1u << 6,     // every other command except QUIT
+  kAllFaultPoints = (1u << 7) - 1,
+};
+
+struct FaultOptions {
+  std::uint64_t seed = 1;
+  std::uint32_t points = kAllFaultPoints;
+  // Probabilities per fault point reached, checked in this order; the rest
+  // (1 - sum) behaves normally.
+  double temp_fail_rate = 0.10;   // "451 4.3.0 Injected temporary failure"
+  double shutdown_rate = 0.02;    // "421 4.3.0 Injected shutdown", then close
+  double disconnect_rate = 0.02;  // close without a reply
+};
+
+struct SlowOptions {
+  std::chrono::milliseconds reply_delay{1000};
+};
+
+// When AUTH is offered in the EHLO reply.
+enum class AuthAdvertise : std::uint8_t {
+  // Always (the default: this is a loopback test server, and plaintext AUTH
+  // lets clients be tested without TLS). RFC 4954 §4 advises against it on
+  // real servers.
+  kAlways,
+  // Only once TLS is active; before that AUTH gets "538 5.7.11".
+  kAfterTls,
+  // Never; AUTH gets "502 5.5.1".
+  kNever,
+};
+
+// The extensions offered in the EHLO / LHLO reply. A disabled extension is
+// not advertised and its command or parameter is refused (502 / 555).
+struct ExtensionConfig {
+  bool pipelining = true;           // RFC 2920
+  bool size = true;                 // RFC 1870
+  bool eightbitmime = true;         // RFC 6152
+  bool enhancedstatuscodes = true;  // RFC 2034 (codes are always sent)
+  bool smtputf8 = true;             // RFC 6531
+  bool dsn = true;                  // RFC 3461
+  bool chunking = true;             // RFC 3030 BDAT
+  bool binarymime = true;           // RFC 3030 (needs chunking)
+  bool starttls = true;             // RFC 3207 (needs TlsConfig::enabled)
+};
+
+struct TlsConfig {
+  bool enabled = true;    // offer STARTTLS
+  bool implicit = false;  // TLS from the first byte (SMTPS, RFC 8314); no STARTTLS
+  // PEM certificate chain and key; both empty: a self-signed P-256
+  // certificate for `hostname` is generated at Bind().
+  std::string cert_pem;
+  std::string key_pem;
+};
+
+struct SinkConfig {
+  enum class Kind : std::uint8_t {
+    kDiscard,  // count and hash, keep nothing
+    kMaildir,  // `path` is the maildir (tmp/ new/ cur/ created)
+    kJsonl,    // `path` is a file: one JSON object per accepted message
+    kMemory,   // keep the last messages in memory (tests, in-process runs)
+  };
+  Kind kind = Kind::kDiscard;
+  std::string path;
+  // kJsonl: include the body as base64 ("body_b64") up to this many octets
+  // (0: never). kMemory: keep at most this many body octets per message.
+  std::size_t body_limit = 0;
+  // kMemory: messages kept (oldest dropped first).
+  std::size_t max_messages = 1000;
+};
+
+// One line of a session's debugging log (state changes, connect, close).
+using LogHook = std::function<void(std::uint64_t session_id, std::string_view line)>;
+
+struct ServerConfig {
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: an ephemeral port (see Server::Bind)
+  std::string hostname = "localhost";
+  bool lmtp = false;  // RFC 2033: LHLO, one reply per recipient after DATA
+
+  Profile profile = Profile::kStrict;
+  SlowOptions slow;
+  FaultOptions faults;
+  // Override of the profile's command leniencies / DATA end mode (nullopt:
+  // the profile's own).
+  std::optional<Leniencies> command_leniencies;
+  std::optional<DataEndMode> data_end_mode;
+
+  ExtensionConfig extensions;
+  TlsConfig tls;
+
+  // AUTH PLAIN / LOGIN / CRAM-MD5 test credentials (user, password). AUTH is
+  // offered only when this is non-empty.
+  std::vector<std::pair<std::string, std::string>> credentials;
+  AuthAdvertise auth_advertise = AuthAdvertise::kAlways;
+  bool require_tls = false;   // MAIL before STARTTLS: "530 5.7.0"
+  bool require_auth = false;  // MAIL before AUTH: "530 5.7.0"
+  // Recipients refused with "550 5.1.1" (compared case-insensitively with
+  // the mailbox as written, without angle brackets).
+  std::vector<std::string> reject_recipients;
+
+  // Limits. 0 means "no limit" where noted.
+  std::uint64_t max_message_size = 10 * 1024 * 1024;  // SIZE; 0: no limit
+  std::size_t max_recipients = kMinRecipients;        // then 452 4.5.3
+  std::size_t max_errors = 20;                        // error replies before 421 (0: no limit)
+  std::size_t max_connections = 1000;                 // global, then 421 4.7.0
+  std::size_t max_connections_per_ip = 0;             // 0: no limit
+  Limits limits;  // command line length, path sizes... (parser limits)
+
+  // Every command line must arrive within idle_timeout of the moment the
+  // server starts waiting for it (trickling bytes do not extend it); every
+  // write and TLS handshake must finish within it. A DATA body or BDAT chunk
+  // may take data_timeout in total, with idle_timeout between reads.
+  std::chrono::milliseconds idle_timeout{300'000};  // RFC 5321 §4.5.3.2.7
+  std::chrono::milliseconds data_timeout{600'000};
+  // Graceful stop: sessions get this long to finish before they are cut.
+  std::chrono::milliseconds shutdown_grace{5'000};
+
+  SinkConfig sink;
+  LogHook log_hook;  // optional; called on the server's thread
+};
+
+// The effective command leniencies and DATA end mode of a configuration.
+Leniencies EffectiveCommandLeniencies(const ServerConfig& c);
+DataEndMode EffectiveDataEndMode(const ServerConfig& c);
+
+}  // namespace smtp::server
+
+#endif  // SMTP_HARNESS_SERVER_CONFIG_H_

@@ -1,0 +1,34 @@
+// gtest wrappers shared by the server's network tests (header-only: the test
+// client library itself does not depend on gtest).
+#ifndef SMTP_HARNESS_SERVER_TEST_UTIL_H_
+#define SMTP_HARNESS_SERVER_TEST_UTIL_H_
+
+#include <cstdint>
+#include <utility>
+
+#include <gtest/gtest.h>
+
+#include "harness/server/test_client.h"
+
+namespace smtp::server::testing {
+
+// StartTestServer, failing the test on error.
+inline TestServer Start(ServerConfig cfg, bool memory_sink = true) {
+  absl::StatusOr<TestServer> r = StartTestServer(std::move(cfg), memory_sink);
+  EXPECT_TRUE(r.ok()) << r.status();
+  return r.ok() ? std::move(*r) : TestServer{};
+}
+
+// ConnectAndGreet, failing the test on error.
+inline TestClient Connect(std::uint16_t port, const ClientOptions& o = {}) {
+  absl::StatusOr<TestClient> c = ConnectAndGreet(port, o);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? std::move(*c) : TestClient();
+}
+
+// The reply code, 0 for an error.
+inline std::uint16_t CodeOf(const absl::StatusOr<Reply>& r) { return r.ok() ? r->code : 0; }
+
+}  // namespace smtp::server::testing
+
+#endif  // SMTP_HARNESS_SERVER_TEST_UTIL_H_
