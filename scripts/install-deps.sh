@@ -11,7 +11,8 @@ packages=(
   nlohmann-json3-dev libabsl-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev
-  python3 python3-aiosmtpd swaks
+  python3 python3-aiosmtpd swaks libnet-ssleay-perl
+  chromium
   postfix
 )
 

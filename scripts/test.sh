@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of smtp-harness on a fresh Debian 12 machine (as root):
-# installs dependencies, builds, and runs ctest. Exit status non-zero on any failure.
+# installs dependencies, builds, starts the real SMTP servers the
+# integration tests use (Postfix, aiosmtpd, OpenSMTPD, smtp-sink on
+# loopback), and runs ctest. Exit status non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh default
+
+# Real servers for the `realserver` tests; stopped again however we exit.
+trap 'scripts/real-servers.sh stop all >/dev/null 2>&1 || true' EXIT
+scripts/real-servers.sh start all
+eval "$(scripts/real-servers.sh env)"
+
 ctest --preset default

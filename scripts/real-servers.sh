@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# Starts and stops real SMTP servers on loopback for the integration tests,
+# CI and benchmarks of smtp-harness. See docs/real-servers-setup.md.
+#
+#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|all]
+#       Idempotent. Installs what is missing, waits (bounded) until each server
+#       answers 220, prints NAME=HOST:PORT lines on stdout.
+#   scripts/real-servers.sh stop [NAME|all]     no process of ours is left
+#   scripts/real-servers.sh restart [NAME|all]
+#   scripts/real-servers.sh status [NAME|all]   exit 0 when all are running
+#   scripts/real-servers.sh env                 shell exports of running ones
+#   scripts/real-servers.sh install [NAME|all]  packages, OpenSMTPD unpack
+#
+# Environment: SMTP_SERVERS_DIR (state: configs, logs, pids, spools,
+# maildirs; default /tmp/smtp-harness-servers), SMTP_POSTFIX_PORT (2525),
+# SMTP_AIOSMTPD_PORT (2526), SMTP_OPENSMTPD_PORT (2527), SMTP_SINK_PORT
+# (2528), SMTP_SERVERS_WAIT (seconds to wait for 220, default 20),
+# SMTP_OPENSMTPD_TLS=1 (advertise OpenSMTPD's STARTTLS, whose handshake fails),
+# OPENSMTPD_ROOT (unpacked OpenSMTPD, default /opt/smtp-harness/opensmtpd).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TPL=$HERE/real-servers
+STATE=${SMTP_SERVERS_DIR:-/tmp/smtp-harness-servers}
+HOST=127.0.0.1
+WAIT=${SMTP_SERVERS_WAIT:-20}
+STOP_WAIT=10
+ALL=(postfix aiosmtpd opensmtpd smtp-sink)
+PY=/usr/bin/python3 # Debian's: the one that sees python3-aiosmtpd
+
+log() { echo "real-servers: $*" >&2; }
+die() {
+  log "error: $*"
+  exit 1
+}
+
+port_of() {
+  case $1 in
+    postfix) echo "${SMTP_POSTFIX_PORT:-2525}" ;;
+    aiosmtpd) echo "${SMTP_AIOSMTPD_PORT:-2526}" ;;
+    opensmtpd) echo "${SMTP_OPENSMTPD_PORT:-2527}" ;;
+    smtp-sink) echo "${SMTP_SINK_PORT:-2528}" ;;
+  esac
+}
+
+var_of() {
+  case $1 in
+    postfix) echo SMTP_POSTFIX ;;
+    aiosmtpd) echo SMTP_AIOSMTPD ;;
+    opensmtpd) echo SMTP_OPENSMTPD ;;
+    smtp-sink) echo SMTP_SINK ;;
+  esac
+}
+
+# names ARG: expands "all" (or nothing) to every server; rejects unknown names.
+names() {
+  local a=${1:-all}
+  if [[ $a == all ]]; then
+    echo "${ALL[@]}"
+    return
+  fi
+  case $a in
+    postfix | aiosmtpd | opensmtpd | smtp-sink) echo "$a" ;;
+    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|all)" ;;
+  esac
+}
+
+# greeting PORT: prints the server's first greeting line; status 0 if it is
+# a 220. Sends QUIT. Bounded to 3 s.
+greeting() {
+  local line
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  line=$(timeout 3 bash -c '
+    exec 3<>"/dev/tcp/$0/$1" || exit 1
+    IFS= read -r -t 2 line <&3 || exit 1
+    printf "QUIT\r\n" >&3
+    printf "%s\n" "${line%$'"'"'\r'"'"'}"' "$HOST" "$1" 2>/dev/null) || return 1
+  echo "$line"
+  [[ $line == 220* ]]
+}
+
+# port_open PORT: something accepts TCP connections on HOST:PORT.
+port_open() {
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$HOST" "$1" 2>/dev/null
+}
+
+pidfile_of() {
+  if [[ $1 == postfix ]]; then
+    echo "$STATE/postfix/spool/pid/master.pid"
+  else
+    echo "$STATE/$1/$1.pid"
+  fi
+}
+
+# cmd_pattern NAME: what /proc/PID/cmdline of our process contains, so a
+# stale pid file never makes us signal an unrelated process.
+cmd_pattern() {
+  case $1 in
+    postfix) echo "master" ;;
+    aiosmtpd) echo "aiosmtpd_server.py" ;;
+    opensmtpd) echo "$STATE/opensmtpd/smtpd.conf" ;;
+    smtp-sink) echo "smtp-sink" ;;
+  esac
+}
+
+# pid_of NAME: prints the live pid of our server NAME; status 1 if none.
+pid_of() {
+  local f pid cmd
+  f=$(pidfile_of "$1")
+  [[ -r $f ]] || return 1
+  pid=$(tr -dc '0-9' <"$f")
+  [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
+  cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
+  [[ $cmd == *"$(cmd_pattern "$1")"* ]] || return 1
+  echo "$pid"
+}
+
+log_of() {
+  case $1 in
+    postfix) echo "$STATE/postfix/maillog" ;;
+    *) echo "$STATE/$1/$1.log" ;;
+  esac
+}
+
+maildir_of() {
+  case $1 in
+    smtp-sink) echo "" ;; # smtp-sink stores nothing
+    *) echo "$STATE/$1/Maildir" ;;
+  esac
+}
+
+# render SERVER TEMPLATE OUT: fills the @VARS@ of a template under
+# scripts/real-servers; @PORT@ is SERVER's port.
+render() {
+  local name=$2
+  sed -e "s|@STATE@|$STATE|g" \
+    -e "s|@HOST@|$HOST|g" \
+    -e "s|@PORT@|$(port_of "$1")|g" \
+    -e "s|@TLS_DIR@|$STATE/tls|g" \
+    -e "s|@CONF_DIR@|$STATE/postfix/etc|g" \
+    -e "s|@POSTFIX_DIR@|$STATE/postfix|g" \
+    -e "s|@OPENSMTPD_DIR@|$STATE/opensmtpd|g" \
+    -e "s|@OPENSMTPD_TLS@|$([[ ${SMTP_OPENSMTPD_TLS:-0} == 1 ]] && echo "tls pki mx.test")|g" \
+    "$TPL/$name.in" >"$3"
+}
+
+# make_maildir DIR: an empty Maildir owned by nobody (the delivering user).
+make_maildir() {
+  mkdir -p "$1/tmp" "$1/new" "$1/cur"
+  chown -R nobody:nogroup "$1"
+  setpriv --reuid=nobody --regid=nogroup --clear-groups test -w "$1/new" ||
+    log "warning: user nobody cannot write $1/new (is a parent of $STATE not world-searchable?): deliveries will fail"
+}
+
+# ensure_tls: a self-signed certificate for mx.test, shared by the servers.
+ensure_tls() {
+  local d=$STATE/tls
+  [[ -s $d/cert.pem && -s $d/key.pem ]] && return 0
+  mkdir -p "$d"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -sha256 \
+    -subj "/CN=mx.test" \
+    -addext "subjectAltName=DNS:mx.test,DNS:localhost,IP:127.0.0.1" \
+    -keyout "$d/key.pem" -out "$d/cert.pem" >"$d/openssl.log" 2>&1 ||
+    die "openssl could not make a certificate: $(tail -5 "$d/openssl.log")"
+  chmod 600 "$d/key.pem"
+  chmod 644 "$d/cert.pem"
+}
+
+# launch NAME CMD...: runs CMD in its own session (pid = process group id),
+# output appended to the server's log, pid written to its pid file. Fd 9 (our
+# lock) is closed so the server does not hold it.
+launch() {
+  local name=$1
+  shift
+  setsid "$@" >>"$(log_of "$name")" 2>&1 </dev/null 9>&- &
+  echo $! >"$(pidfile_of "$name")"
+}
+
+# postfix_die WHAT: Postfix writes its errors to a terminal or maillog only.
+postfix_die() {
+  local d=$STATE/postfix
+  log "error: $1 failed; last lines of $d/maillog and $d/postfix.out:"
+  tail -n 15 "$d/maillog" "$d/postfix.out" 2>/dev/null | sed 's/^/    /' >&2
+  exit 1
+}
+
+prepare_postfix() {
+  local d=$STATE/postfix
+  mkdir -p "$d/etc" "$d/spool" "$d/data"
+  chown root:root "$d/spool"
+  chown postfix:postfix "$d/data"
+  render postfix postfix-main.cf "$d/etc/main.cf"
+  render postfix postfix-master.cf "$d/etc/master.cf"
+  render postfix postfix-aliases.regexp "$d/etc/aliases.regexp"
+  make_maildir "$d/Maildir"
+  touch "$d/maillog"
+  # Creates the queue directories with Postfix's own owners and modes.
+  postfix -c "$d/etc" check >>"$d/postfix.out" 2>&1 </dev/null 9>&- ||
+    postfix_die "postfix check"
+}
+
+start_postfix() {
+  local d=$STATE/postfix
+  prepare_postfix
+  postfix -c "$d/etc" start >>"$d/postfix.out" 2>&1 </dev/null 9>&- ||
+    postfix_die "postfix start"
+}
+
+start_aiosmtpd() {
+  local d=$STATE/aiosmtpd
+  mkdir -p "$d"
+  make_maildir "$d/Maildir"
+  [[ -x $PY ]] || die "$PY not found"
+  $PY -c 'import aiosmtpd' 2>/dev/null || die "$PY cannot import aiosmtpd (python3-aiosmtpd)"
+  launch aiosmtpd "$PY" "$TPL/aiosmtpd_server.py" --listen "$HOST:$(port_of aiosmtpd)" \
+    --maildir "$d/Maildir" --cert "$STATE/tls/cert.pem" --key "$STATE/tls/key.pem"
+}
+
+# exe_pids PATH...: processes running one of these executables.
+exe_pids() {
+  local e
+  for e in /proc/[0-9]*/exe; do
+    [[ " $* " == *" $(readlink "$e" 2>/dev/null) "* ]] && echo "${e//[^0-9]/}"
+  done
+  return 0
+}
+
+start_opensmtpd() {
+  local d=$STATE/opensmtpd smtpd
+  mkdir -p "$d"
+  smtpd=$(bash "$TPL/install.sh" opensmtpd | sed -n 's/^smtpd=//p')
+  [[ -x $smtpd ]] || die "OpenSMTPD binary not found ($smtpd)"
+  render opensmtpd opensmtpd.conf "$d/smtpd.conf"
+  chmod 644 "$d/smtpd.conf"
+  make_maildir "$d/Maildir"
+  # The control socket and queue paths are compiled in: one instance per host.
+  local other
+  other=$(exe_pids "$smtpd" /usr/sbin/smtpd | head -1)
+  if [[ -n $other ]]; then
+    die "another OpenSMTPD (pid $other) runs; it owns /var/run/smtpd.sock and /var/spool/smtpd"
+  fi
+  "$smtpd" -n -f "$d/smtpd.conf" >"$d/configtest.out" 2>&1 ||
+    die "smtpd.conf rejected: $(cat "$d/configtest.out")"
+  launch opensmtpd "$smtpd" -d -f "$d/smtpd.conf"
+}
+
+start_smtp-sink() {
+  mkdir -p "$STATE/smtp-sink"
+  launch smtp-sink /usr/sbin/smtp-sink -u nobody -h mx.test "$HOST:$(port_of smtp-sink)" 1000
+}
+
+# wait_ready NAME: waits up to $WAIT s for a 220 on the server's port.
+wait_ready() {
+  local name=$1 port deadline line
+  port=$(port_of "$name")
+  deadline=$((SECONDS + WAIT))
+  while ((SECONDS < deadline)); do
+    if line=$(greeting "$port"); then
+      return 0
+    fi
+    # Died? (`postfix start` returns once the master has written its pid.)
+    pid_of "$name" >/dev/null || break
+    sleep 0.2
+  done
+  log "error: $name did not answer 220 on $HOST:$port within ${WAIT}s${line:+ (got: $line)}"
+  log "last lines of $(log_of "$name"):"
+  tail -n 25 "$(log_of "$name")" 2>/dev/null | sed 's/^/    /' >&2 || true
+  if [[ $name == postfix ]]; then
+    tail -n 10 "$STATE/postfix/postfix.out" 2>/dev/null | sed 's/^/    /' >&2
+  fi
+  stop_one "$name"
+  return 1
+}
+
+start_one() {
+  local name=$1 port
+  port=$(port_of "$name")
+  if pid_of "$name" >/dev/null && greeting "$port" >/dev/null; then
+    echo "$name=$HOST:$port"
+    return 0
+  fi
+  stop_one "$name" # a half-dead earlier instance
+  if port_open "$port"; then
+    log "error: $name: $HOST:$port is taken by another program: $(ss -ltnpH "sport = :$port" 2>/dev/null | head -1)"
+    return 1
+  fi
+  log "starting $name on $HOST:$port"
+  ("start_$name") || return 1 # a subshell: its die() fails this server only
+  wait_ready "$name" || return 1
+  echo "$name=$HOST:$port"
+}
+
+# live PID: the process exists and is not a zombie (our servers are reparented
+# to pid 1, which may reap them late).
+live() {
+  local st
+  st=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+  [[ -n $st && $st != Z ]]
+}
+
+# kill_wait PIDS...: TERM, bounded wait, then KILL for what is left.
+kill_wait() {
+  local pids=("$@") p deadline alive
+  ((${#pids[@]})) || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + STOP_WAIT))
+  while ((SECONDS < deadline)); do
+    alive=0
+    for p in "${pids[@]}"; do live "$p" && alive=1; done
+    ((alive)) || return 0
+    sleep 0.2
+  done
+  log "still running after ${STOP_WAIT}s, sending KILL: ${pids[*]}"
+  kill -KILL "${pids[@]}" 2>/dev/null || true
+}
+
+# group_pids PGID: the processes of that process group.
+group_pids() {
+  ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'
+}
+
+# postfix_pids: every process of our Postfix instance (the master exports
+# MAIL_CONFIG=<our config dir> to all its children).
+postfix_pids() {
+  grep -lsxz "MAIL_CONFIG=$STATE/postfix/etc" /proc/[0-9]*/environ | cut -d/ -f3
+  return 0
+}
+
+stop_one() {
+  local name=$1 pid deadline
+  if [[ $name == postfix ]]; then
+    if pid_of postfix >/dev/null; then
+      postfix -c "$STATE/postfix/etc" stop >>"$STATE/postfix/postfix.out" 2>&1 || true
+      deadline=$((SECONDS + STOP_WAIT))
+      while pid_of postfix >/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+    fi
+    # shellcheck disable=SC2046
+    kill_wait $(postfix_pids)
+    return 0
+  fi
+  if pid=$(pid_of "$name"); then
+    # shellcheck disable=SC2046
+    kill_wait $(group_pids "$pid")
+  fi
+  rm -f "$(pidfile_of "$name")"
+}
+
+cmd_status() {
+  local name pid port line rc=0
+  for name in $(names "${1:-all}"); do
+    port=$(port_of "$name")
+    if pid=$(pid_of "$name"); then
+      if line=$(greeting "$port"); then
+        printf '%-10s running  %s:%-5s pid %-7s %s\n' "$name" "$HOST" "$port" "$pid" "$line"
+      else
+        printf '%-10s no-220   %s:%-5s pid %-7s log %s\n' "$name" "$HOST" "$port" "$pid" "$(log_of "$name")"
+        rc=3
+      fi
+    else
+      printf '%-10s stopped  %s:%s\n' "$name" "$HOST" "$port"
+      rc=3
+    fi
+  done
+  return $rc
+}
+
+cmd_env() {
+  local name var md
+  echo "export SMTP_SERVERS_DIR=$STATE"
+  for name in "${ALL[@]}"; do
+    var=$(var_of "$name")
+    md=$(maildir_of "$name")
+    if pid_of "$name" >/dev/null; then
+      echo "export $var=$HOST:$(port_of "$name")"
+      [[ -n $md ]] && echo "export ${var}_MAILDIR=$md"
+    else
+      echo "unset $var${md:+ ${var}_MAILDIR}  # $name not running"
+    fi
+  done
+}
+
+with_lock() {
+  mkdir -p "$STATE"
+  chmod 755 "$STATE"
+  exec 9>"$STATE/.lock"
+  flock -w 120 9 || die "another real-servers.sh holds $STATE/.lock"
+}
+
+main() {
+  local cmd=${1:-} arg=${2:-all} name rc=0
+  case $cmd in
+    start)
+      [[ $(id -u) -eq 0 ]] || die "run as root (users, spools, privilege drop)"
+      arg=$(names "$arg")
+      with_lock
+      for name in $arg; do bash "$TPL/install.sh" "$name" >/dev/null; done
+      ensure_tls
+      for name in $arg; do start_one "$name" || rc=1; done
+      return $rc
+      ;;
+    stop)
+      arg=$(names "$arg")
+      with_lock
+      for name in $arg; do stop_one "$name"; done
+      ;;
+    restart)
+      "$0" stop "$arg"
+      "$0" start "$arg"
+      ;;
+    status) cmd_status "$arg" ;;
+    env) cmd_env ;;
+    install) bash "$TPL/install.sh" "$arg" >/dev/null ;;
+    *)
+      awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "${BASH_SOURCE[0]}" >&2
+      return 2
+      ;;
+  esac
+}
+
+main "$@"
