@@ -17,6 +17,19 @@ const std::vector<Subcommand>& Subcommands() {
        "parse SMTP commands, replies or a DATA body; print one JSON object per input", RunParse},
       {"serve", "serve [--listen HOST:PORT] [--behavior strict|lenient|slow|faulty] [--sink ...]",
        "run the embedded reference SMTP/LMTP server until SIGINT/SIGTERM", RunServe},
+      {"run",
+       "run --target HOST:PORT|tls:HOST:PORT|exec:CMD [--profile FILE] [--suite PATH,...] "
+       "[--filter GLOB] [--tag TAG] [--level LEVEL] [--jobs N] [--rate N] [--out DIR]",
+       "run conformance scenarios against a server; write DIR/results.json", RunRun},
+      {"report", "report RESULTS.json [--html FILE] [--junit FILE] | report --serve DIR [--port N]",
+       "re-render a run's index.html/junit.xml, or serve a directory of runs (live) on 127.0.0.1",
+       RunReport},
+      {"compare", "compare A.json B.json ... [--html FILE]",
+       "compare runs against several servers: scenarios x targets, disagreements highlighted",
+       RunCompare},
+      {"list", "list [--suite PATH,...] [--filter GLOB] [--tag TAG] [--level LEVEL] [--markdown]",
+       "load a suite (validating every file) and list its scenarios, or print the catalogue",
+       RunList},
   };
   return table;
 }

@@ -26,6 +26,10 @@ const std::vector<Subcommand>& Subcommands();
 // Entry points, one per subcommand file.
 int RunParse(const std::vector<std::string>& args);
 int RunServe(const std::vector<std::string>& args);
+int RunRun(const std::vector<std::string>& args);
+int RunReport(const std::vector<std::string>& args);
+int RunCompare(const std::vector<std::string>& args);
+int RunList(const std::vector<std::string>& args);
 
 }  // namespace smtp::app
 

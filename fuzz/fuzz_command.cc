@@ -12,12 +12,15 @@
 //   with exactly the reported bits gives the same value;
 // - round trip: SerializeCommand(c) parses (strictly, unless a leniency that
 //   changes the value itself fired) to an equal command that serializes to
-//   the same bytes.
+//   the same bytes;
+// - ParseCommandInto, into a reused Command left stale on purpose, gives
+//   ParseCommand's value field for field, or its error.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "fuzz/exact_equal.h"
 #include "fuzz/fuzz_util.h"
 #include "parser/command.h"
 
@@ -57,6 +60,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   const smtp::Result<Command> r = smtp::ParseCommand(line, opts);
   CheckError(r, line);
+
+  // The in-place form, into a reused (here: deliberately stale) Command.
+  Command reused;
+  smtp::fuzz::Dirty(&reused);
+  const smtp::ParseError into = smtp::ParseCommandInto(line, opts, &reused);
+  FUZZ_CHECK((into.code == smtp::Errc::kOk) == r.ok(),
+             "ParseCommandInto accepts what ParseCommand does");
+  if (r.ok()) {
+    FUZZ_CHECK(smtp::fuzz::ExactlyEqual(reused, *r),
+               "ParseCommandInto gives ParseCommand's fields");
+  } else {
+    FUZZ_CHECK(into == r.error(), "ParseCommandInto fails as ParseCommand does");
+  }
 
   CommandOptions strict = opts;
   strict.leniencies = smtp::kStrict;

@@ -9,12 +9,15 @@
 // each a view into the input; on MAIL, smtputf8 agrees with
 // HasSmtputf8Param; round trip AppendEsmtpParams → parse is equal and
 // re-serializes identically; xtext: Decode(Encode(x)) == x and Encode's
-// output is valid xtext, for the payload taken as raw octets.
+// output is valid xtext, for the payload taken as raw octets;
+// ParseEsmtpParamsInto, into a reused list left stale on purpose, gives
+// ParseEsmtpParams's value field for field, or its error.
 #include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "fuzz/exact_equal.h"
 #include "fuzz/fuzz_util.h"
 #include "parser/esmtp_params.h"
 
@@ -79,6 +82,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FuzzXtext(payload);
 
   const Parsed r = Parse(payload, ctx, len, limits, utf8);
+
+  // The in-place form, into a reused (here: deliberately stale) list.
+  EsmtpParams reused;
+  smtp::fuzz::Dirty(&reused);
+  Leniencies into_dev = smtp::kStrict;
+  const smtp::ParseError into =
+      smtp::ParseEsmtpParamsInto(payload, ctx, len, limits, kBase, &into_dev, utf8, &reused);
+  FUZZ_CHECK((into.code == smtp::Errc::kOk) == r.result.ok(),
+             "ParseEsmtpParamsInto accepts what ParseEsmtpParams does");
+  if (r.result.ok()) {
+    FUZZ_CHECK(smtp::fuzz::ExactlyEqual(reused, *r.result) && into_dev == r.deviations,
+               "ParseEsmtpParamsInto gives ParseEsmtpParams's fields");
+  } else {
+    FUZZ_CHECK(into == r.result.error(), "ParseEsmtpParamsInto fails as ParseEsmtpParams does");
+  }
   const Parsed s = Parse(payload, ctx, smtp::kStrict, limits, utf8);
   if (s.result.ok()) {
     FUZZ_CHECK(s.deviations == smtp::kStrict, "strict parsing reports no deviation");

@@ -1,7 +1,9 @@
 // SMTP commands: RFC 5321 §4.1.1 and the verbs of STARTTLS (RFC 3207), AUTH
 // (RFC 4954), BDAT (RFC 3030), LHLO (RFC 2033) and ETRN (RFC 1985).
 // ParseCommand is a pure function over one line; it allocates nothing: the
-// Command holds views into that line.
+// Command holds views into that line. ParseCommandInto is the same parse into
+// a Command the caller keeps and reuses (no 960-octet value zeroed or copied
+// per line): the form for a server's or a harness's hot path.
 #ifndef SMTP_PARSER_COMMAND_H_
 #define SMTP_PARSER_COMMAND_H_
 
@@ -56,6 +58,11 @@ struct Command {
 
   Leniencies deviations = kStrict;  // every leniency that fired, incl. path/params
 
+  // Back to the default-constructed state, cheaply: every field is reset but
+  // params.items, whose slots beyond params.count are never read (see
+  // EsmtpParams::Clear).
+  void Clear();
+
   // Semantic equality: verb (case-insensitive text for unknown verbs), and the
   // parsed fields. Ignores `argument` spelling and `deviations`.
   friend bool operator==(const Command& a, const Command& b);
@@ -65,6 +72,12 @@ struct Command {
 // the matching leniency is set); the terminator is not part of any field.
 // Errors carry offsets relative to the start of `line`.
 Result<Command> ParseCommand(std::string_view line, const CommandOptions& opts = {});
+
+// ParseCommand into `*out`, which is cleared first (Command::Clear) and may be
+// reused from line to line. Returns a ParseError with code kOk on success and
+// then `*out` equals, field for field, what ParseCommand returns; on error
+// `*out` holds unspecified partial values. Allocates nothing.
+ParseError ParseCommandInto(std::string_view line, const CommandOptions& opts, Command* out);
 
 // Canonical wire form including CRLF: upper-case verb, single SP, "FROM:" /
 // "TO:" with no SP, canonical path and parameters. For any strict-parsed c:

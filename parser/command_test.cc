@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <new>
 #include <string>
 #include <vector>
+
+#include "parser/command_test_util.h"
 
 // Counts heap allocations so a test can check that ParseCommand makes none.
 namespace {
@@ -27,84 +30,11 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace smtp {
 namespace {
 
-// Leniencies about framing and spacing: a canonical line never needs them.
-constexpr Leniencies kFramingLeniencies = kSpaceAfterColon | kSpaceBeforeColon |
-                                          kMissingAngleBrackets | kTrailingWhitespace |
-                                          kBareLfLineEnd | kBareCrLineEnd | kExtraWhitespace;
-
-const char* KindName(DomainKind k) {
-  switch (k) {
-    case DomainKind::kNone:
-      return "none";
-    case DomainKind::kName:
-      return "name";
-    case DomainKind::kIpv4Literal:
-      return "ipv4";
-    case DomainKind::kIpv6Literal:
-      return "ipv6";
-    case DomainKind::kGeneralLiteral:
-      return "general";
-  }
-  return "?";
-}
-
-// Golden form of a parsed command: the verb, then the fields that verb sets.
-std::string Describe(const Command& c) {
-  std::string out =
-      c.verb == Verb::kUnknown ? "?" + std::string(c.verb_text) : std::string(VerbName(c.verb));
-  const auto add = [&](std::string_view key, std::string_view value) {
-    out += ' ';
-    out += key;
-    out += '=';
-    out += value;
-  };
-  switch (c.verb) {
-    case Verb::kUnknown:
-      add("arg", c.argument);
-      break;
-    case Verb::kEhlo:
-    case Verb::kHelo:
-    case Verb::kLhlo:
-      add("domain", c.text);
-      add("kind", KindName(c.domain_kind));
-      break;
-    case Verb::kMail:
-    case Verb::kRcpt:
-      out += ' ' + SerializePath(c.path);
-      if (!c.path.source_route.empty()) add("route", c.path.source_route);
-      if (!c.path.is_null && !c.path.is_postmaster) {
-        add("local", c.path.local_part);
-        add("domain", c.path.domain);
-        add("kind", KindName(c.path.domain_kind));
-      }
-      if (c.path.has_utf8) out += " utf8";
-      if (c.params.count > 0) {
-        std::string params;
-        AppendEsmtpParams(c.params, &params);
-        add("params", params.substr(1));
-      }
-      break;
-    case Verb::kVrfy:
-    case Verb::kExpn:
-    case Verb::kHelp:
-    case Verb::kNoop:
-    case Verb::kEtrn:
-      add("text", c.text);
-      if (c.smtputf8) out += " smtputf8";
-      break;
-    case Verb::kAuth:
-      add("mech", c.auth_mechanism);
-      if (c.has_initial_response) add("ir", c.auth_initial_response);
-      break;
-    case Verb::kBdat:
-      add("size", std::to_string(c.chunk_size));
-      if (c.bdat_last) out += " last";
-      break;
-    default:
-      break;
-  }
-  return out;
-}
+using test::Describe;
+using test::ExpectFullyConsumed;
+using test::ExpectIntoAgrees;
+using test::ExpectRoundTrip;
+using test::Parse;
 
 struct OkCase {
   std::string line;
@@ -114,13 +44,6 @@ struct OkCase {
   bool utf8 = false;
   std::string canonical = "";  // SerializeCommand output when it is not `line`
 };
-
-Result<Command> Parse(std::string_view line, Leniencies len = kStrict, bool utf8 = false) {
-  CommandOptions opts;
-  opts.leniencies = len;
-  opts.utf8 = utf8;
-  return ParseCommand(line, opts);
-}
 
 // Strict lines that parse. Every one also parses identically with every
 // leniency enabled, and no leniency fires.
@@ -234,132 +157,6 @@ const std::vector<OkCase>& StrictCases() {
   return cases;
 }
 
-// Lines that need a leniency: with none they fail with `code` at `offset`;
-// with `leniencies` they parse to `golden` and exactly `deviations` fire.
-struct LenientCase {
-  std::string line;
-  Leniencies leniencies;
-  Errc code;
-  std::size_t offset;
-  std::string golden;
-  Leniencies deviations;
-};
-
-const std::vector<LenientCase>& LenientCases() {
-  static const std::vector<LenientCase> cases = {
-      {"MAIL FROM: <a@b.example>\r\n", kSpaceAfterColon, Errc::kBadFromTo, 10,
-       "MAIL <a@b.example> local=a domain=b.example kind=name", kSpaceAfterColon},
-      {"RCPT TO:\t <a@b.example>\r\n", kSpaceAfterColon, Errc::kBadFromTo, 8,
-       "RCPT <a@b.example> local=a domain=b.example kind=name", kSpaceAfterColon},
-      {"MAIL FROM :<a@b.example>\r\n", kSpaceBeforeColon, Errc::kBadFromTo, 9,
-       "MAIL <a@b.example> local=a domain=b.example kind=name", kSpaceBeforeColon},
-      {"RCPT TO : <a@b.example>\r\n", kSpaceBeforeColon | kSpaceAfterColon, Errc::kBadFromTo, 7,
-       "RCPT <a@b.example> local=a domain=b.example kind=name",
-       kSpaceBeforeColon | kSpaceAfterColon},
-      {"MAIL FROM:a@b.example\r\n", kMissingAngleBrackets, Errc::kMissingAngle, 10,
-       "MAIL <a@b.example> local=a domain=b.example kind=name", kMissingAngleBrackets},
-      {"MAIL FROM:a@b.example SIZE=10\r\n", kMissingAngleBrackets, Errc::kMissingAngle, 10,
-       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=10",
-       kMissingAngleBrackets},
-      {"NOOP \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 4,
-       "NOOP text=", kTrailingWhitespace},
-      {"QUIT \t \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 4, "QUIT", kTrailingWhitespace},
-      {"EHLO bar.com \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 12,
-       "EHLO domain=bar.com kind=name", kTrailingWhitespace},
-      {"MAIL FROM:<a@b.example> \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 23,
-       "MAIL <a@b.example> local=a domain=b.example kind=name", kTrailingWhitespace},
-      {"MAIL FROM:<a@b.example> SIZE=1 \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 30,
-       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=1", kTrailingWhitespace},
-      {"VRFY Smith \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 10, "VRFY text=Smith",
-       kTrailingWhitespace},
-      {"BDAT 1 \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 6, "BDAT size=1",
-       kTrailingWhitespace},
-      {"AUTH PLAIN = \r\n", kTrailingWhitespace, Errc::kTrailingGarbage, 12,
-       "AUTH mech=PLAIN ir==", kTrailingWhitespace},
-      {"EHLO  bar.com\r\n", kExtraWhitespace, Errc::kBadDomainArg, 5,
-       "EHLO domain=bar.com kind=name", kExtraWhitespace},
-      {"EHLO\tbar.com\r\n", kExtraWhitespace, Errc::kMissingSpace, 4,
-       "EHLO domain=bar.com kind=name", kExtraWhitespace},
-      {"MAIL  FROM:<a@b.example>\r\n", kExtraWhitespace, Errc::kBadFromTo, 5,
-       "MAIL <a@b.example> local=a domain=b.example kind=name", kExtraWhitespace},
-      {"MAIL FROM:<a@b.example>  SIZE=1\r\n", kExtraWhitespace, Errc::kBadParamSyntax, 24,
-       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=1", kExtraWhitespace},
-      {"MAIL FROM:<a@b.example> SIZE=1  BODY=7BIT\r\n", kExtraWhitespace, Errc::kBadParamSyntax, 31,
-       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=1 BODY=7BIT",
-       kExtraWhitespace},
-      {"AUTH  PLAIN\r\n", kExtraWhitespace, Errc::kBadAuthMechanism, 5, "AUTH mech=PLAIN",
-       kExtraWhitespace},
-      {"AUTH PLAIN\t=\r\n", kExtraWhitespace, Errc::kMissingSpace, 10,
-       "AUTH mech=PLAIN ir==", kExtraWhitespace},
-      {"BDAT 1  LAST\r\n", kExtraWhitespace, Errc::kBadBdatLast, 7, "BDAT size=1 last",
-       kExtraWhitespace},
-      {"VRFY  Smith\r\n", kExtraWhitespace, Errc::kBadString, 5, "VRFY text=Smith",
-       kExtraWhitespace},
-      {"ETRN  example.com\r\n", kExtraWhitespace, Errc::kBadEtrnArg, 5, "ETRN text=example.com",
-       kExtraWhitespace},
-      {"XFOO\tbar\r\n", kExtraWhitespace, Errc::kMissingSpace, 4, "?XFOO arg=bar",
-       kExtraWhitespace},
-      {"NOOP\n", kBareLfLineEnd, Errc::kBareLf, 4, "NOOP text=", kBareLfLineEnd},
-      {"MAIL FROM:<a@b.example>\n", kBareLfLineEnd, Errc::kBareLf, 23,
-       "MAIL <a@b.example> local=a domain=b.example kind=name", kBareLfLineEnd},
-      {"NOOP\r", kBareCrLineEnd, Errc::kBareCr, 4, "NOOP text=", kBareCrLineEnd},
-      {"EHLO\r\n", kEmptyHeloArg, Errc::kMissingArgument, 4, "EHLO domain= kind=none",
-       kEmptyHeloArg},
-      {"HELO\r\n", kEmptyHeloArg, Errc::kMissingArgument, 4, "HELO domain= kind=none",
-       kEmptyHeloArg},
-      {"HELO \r\n", kEmptyHeloArg | kTrailingWhitespace, Errc::kTrailingGarbage, 4,
-       "HELO domain= kind=none", kEmptyHeloArg | kTrailingWhitespace},
-      {"EHLO my_host.example\r\n", kUnderscoreInDomain, Errc::kBadDomainArg, 7,
-       "EHLO domain=my_host.example kind=name", kUnderscoreInDomain},
-      {"ETRN @my_host.example\r\n", kUnderscoreInDomain, Errc::kBadEtrnArg, 8,
-       "ETRN text=@my_host.example", kUnderscoreInDomain},
-      {"MAIL FROM:<a@my_host.example>\r\n", kUnderscoreInDomain, Errc::kBadDomain, 15,
-       "MAIL <a@my_host.example> local=a domain=my_host.example kind=name", kUnderscoreInDomain},
-      {"EHLO bar.example.\r\n", kTrailingDotInDomain, Errc::kBadDomainArg, 17,
-       "EHLO domain=bar.example. kind=name", kTrailingDotInDomain},
-      {"RCPT TO:<a@b.example.>\r\n", kTrailingDotInDomain, Errc::kBadDomain, 21,
-       "RCPT <a@b.example.> local=a domain=b.example. kind=name", kTrailingDotInDomain},
-      {"MAIL FROM:<j\xC3\xB6rg@b.example>\r\n", kUtf8WithoutSmtputf8, Errc::kUtf8NotAllowed, 12,
-       "MAIL <j\xC3\xB6rg@b.example> local=j\xC3\xB6rg domain=b.example kind=name utf8",
-       kUtf8WithoutSmtputf8},
-      {"MAIL FROM:<a..b@c.example>\r\n", kLooseDotString, Errc::kBadLocalPart, 13,
-       "MAIL <a..b@c.example> local=a..b domain=c.example kind=name", kLooseDotString},
-      {"X-FOO bar\r\n", kNonAlphaVerb, Errc::kBadVerb, 1, "?X-FOO arg=bar", kNonAlphaVerb},
-      {"XFOO2\r\n", kNonAlphaVerb, Errc::kBadVerb, 4, "?XFOO2 arg=", kNonAlphaVerb},
-      {"EHLO2 x\r\n", kNonAlphaVerb, Errc::kBadVerb, 4, "?EHLO2 arg=x", kNonAlphaVerb},
-      // Several at once, as real clients do.
-      {"mail from: <a@b.example>  size=100 \n", kAllLeniencies, Errc::kBareLf, 35,
-       "MAIL <a@b.example> local=a domain=b.example kind=name params=SIZE=100",
-       kSpaceAfterColon | kExtraWhitespace | kTrailingWhitespace | kBareLfLineEnd},
-  };
-  return cases;
-}
-
-// Where the parsed command must end: the line without its terminator and,
-// when the leniency stripped it, without trailing whitespace.
-void ExpectFullyConsumed(std::string_view line, const Command& c) {
-  std::size_t end = line.size();
-  while (end > 0 && (line[end - 1] == '\n' || line[end - 1] == '\r')) --end;
-  while (end > 0 && (line[end - 1] == ' ' || line[end - 1] == '\t')) --end;
-  EXPECT_EQ(c.verb_text.data(), line.data());
-  if (!c.argument.empty()) {
-    EXPECT_EQ(c.argument.data() + c.argument.size(), line.data() + end) << "unconsumed rest";
-  } else {
-    EXPECT_EQ(c.verb_text.size(), end) << "unconsumed rest";
-  }
-}
-
-void ExpectRoundTrip(const Command& c, Leniencies len, bool utf8) {
-  const std::string wire = SerializeCommand(c);
-  const Leniencies content = len & ~kFramingLeniencies;
-  Result<Command> again = Parse(wire, content, utf8);
-  ASSERT_TRUE(again.ok()) << wire << ": " << ErrcName(again.error().code) << " at "
-                          << again.error().offset;
-  EXPECT_TRUE(*again == c) << wire << " -> " << Describe(*again) << " vs " << Describe(c);
-  EXPECT_EQ(again->deviations & kFramingLeniencies, kStrict) << wire;
-  EXPECT_EQ(SerializeCommand(*again), wire);
-}
-
 TEST(ParseCommand, StrictLines) {
   for (const OkCase& t : StrictCases()) {
     SCOPED_TRACE(t.line);
@@ -392,27 +189,6 @@ TEST(ParseCommand, EveryProperPrefixIsRejected) {
   }
 }
 
-TEST(ParseCommand, LeniencyOffIsAnErrorOnIsADeviation) {
-  for (const LenientCase& t : LenientCases()) {
-    SCOPED_TRACE(t.line);
-    Result<Command> strict = Parse(t.line);
-    ASSERT_FALSE(strict.ok()) << Describe(*strict);
-    EXPECT_EQ(ErrcName(strict.error().code), ErrcName(t.code));
-    EXPECT_EQ(strict.error().offset, t.offset);
-    Result<Command> r = Parse(t.line, t.leniencies);
-    ASSERT_TRUE(r.ok()) << ErrcName(r.error().code) << " at " << r.error().offset;
-    EXPECT_EQ(Describe(*r), t.golden);
-    EXPECT_EQ(r->deviations, t.deviations);
-    ExpectFullyConsumed(t.line, *r);
-    ExpectRoundTrip(*r, t.leniencies, false);
-    // The same leniencies plus all others fire the same deviations.
-    Result<Command> all = Parse(t.line, kAllLeniencies);
-    ASSERT_TRUE(all.ok());
-    EXPECT_TRUE(*all == *r);
-    EXPECT_EQ(all->deviations, t.deviations);
-  }
-}
-
 struct ErrCase {
   std::string line;
   Errc code;
@@ -420,8 +196,9 @@ struct ErrCase {
   bool utf8 = false;
 };
 
-TEST(ParseCommand, RejectsWithCodeAndOffset) {
-  const std::vector<ErrCase> cases = {
+// Lines that fail, strictly, with `code` at `offset`.
+const std::vector<ErrCase>& ErrCases() {
+  static const std::vector<ErrCase> cases = {
       // Framing (RFC 5321 §2.3.8).
       {"", Errc::kMissingCrlf, 0},
       {"NOOP", Errc::kMissingCrlf, 4},
@@ -536,7 +313,11 @@ TEST(ParseCommand, RejectsWithCodeAndOffset) {
       {"XFOO \xC3\xA9\r\n", Errc::kEightBit, 5},
       {"XFOO \xFF\r\n", Errc::kBadUtf8, 5, true},
   };
-  for (const ErrCase& t : cases) {
+  return cases;
+}
+
+TEST(ParseCommand, RejectsWithCodeAndOffset) {
+  for (const ErrCase& t : ErrCases()) {
     SCOPED_TRACE(t.line);
     Result<Command> r = Parse(t.line, kStrict, t.utf8);
     ASSERT_FALSE(r.ok()) << Describe(*r);
@@ -670,12 +451,82 @@ TEST(ParseCommand, AllocatesNothing) {
   lines.push_back("MAIL FROM:<a@b.example> SIZE=1 SIZE=2\r\n");
   CommandOptions opts;
   opts.leniencies = kAllLeniencies;
+  Command reused;
   const long before = g_allocations.load();
   for (const std::string& line : lines) {
     Result<Command> r = ParseCommand(line, opts);
     (void)r;
+    (void)ParseCommandInto(line, opts, &reused);
   }
   EXPECT_EQ(g_allocations.load(), before);
+}
+
+// ParseCommandInto, into a Command dirtied beforehand, gives ParseCommand's
+// fields on every line of the tables, strictly and with every leniency.
+TEST(ParseCommandInto, AgreesWithParseCommand) {
+  for (const OkCase& t : StrictCases()) {
+    SCOPED_TRACE(t.line);
+    for (const Leniencies len : {t.leniencies, Leniencies{kAllLeniencies}}) {
+      CommandOptions opts;
+      opts.leniencies = len;
+      opts.utf8 = t.utf8;
+      ExpectIntoAgrees(t.line, opts);
+    }
+  }
+  for (const ErrCase& t : ErrCases()) {
+    SCOPED_TRACE(t.line);
+    for (const Leniencies len : {Leniencies{kStrict}, Leniencies{kAllLeniencies}}) {
+      CommandOptions opts;
+      opts.leniencies = len;
+      opts.utf8 = t.utf8;
+      ExpectIntoAgrees(t.line, opts);
+    }
+  }
+}
+
+// One Command through a whole session, as a server uses it: whatever the
+// previous line (a MAIL with parameters, an error half-way) left, the next
+// parse is exact.
+TEST(ParseCommandInto, ReusesOneCommandLineAfterLine) {
+  std::vector<std::string> lines;
+  for (const OkCase& t : StrictCases()) {
+    if (!t.utf8 && t.leniencies == kStrict) lines.push_back(t.line);
+  }
+  for (const ErrCase& t : ErrCases()) {
+    if (!t.utf8) lines.push_back(t.line);
+  }
+  ASSERT_GT(lines.size(), 100u);
+  const CommandOptions opts;
+  Command reused;
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const std::string& line : lines) {
+      SCOPED_TRACE(line);
+      const Result<Command> r = ParseCommand(line, opts);
+      const ParseError e = ParseCommandInto(line, opts, &reused);
+      if (r.ok()) {
+        ASSERT_EQ(e.code, Errc::kOk);
+        test::ExpectSameFields(reused, *r);
+      } else {
+        EXPECT_EQ(e, r.error());
+      }
+    }
+    std::reverse(lines.begin(), lines.end());
+  }
+}
+
+TEST(Command, ClearResetsEveryField) {
+  Command c;
+  test::Dirty(&c);
+  c.Clear();
+  test::ExpectSameFields(c, Command{});
+  // Views are null again, not merely empty.
+  EXPECT_EQ(c.verb_text.data(), nullptr);
+  EXPECT_EQ(c.path.raw.data(), nullptr);
+  EXPECT_EQ(c.params.envid.data(), nullptr);
+  EXPECT_EQ(c.auth_initial_response.data(), nullptr);
+  EXPECT_FALSE(c.params.size.has_value());
+  EXPECT_EQ(c.params.begin(), c.params.end());
+  EXPECT_TRUE(c == Command{});
 }
 
 TEST(CommandEquality, IsSemantic) {

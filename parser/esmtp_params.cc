@@ -20,8 +20,12 @@
 #include "parser/esmtp_params.h"
 
 #include <algorithm>
+#include <cstddef>
 
+#include "parser/internal/command_chars.h"
+#include "parser/internal/esmtp_params_parse.h"
 #include "parser/internal/path_chars.h"
+#include "parser/internal/reset.h"
 
 namespace smtp {
 namespace {
@@ -32,13 +36,6 @@ constexpr bool IsAlnum(char c) { return internal::Is(c, internal::kLetDigBit); }
 constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 constexpr bool IsHigh(char c) { return internal::IsHigh(c); }
-
-// esmtp-value = 1*(%d33-60 / %d62-126)                         (§4.1.2)
-constexpr bool IsValueChar(char c) { return c >= 33 && c <= 126 && c != '='; }
-
-// xchar = %d33-42 / %d44-60 / %d62-126                         (RFC 3461 §4)
-constexpr bool IsXchar(char c) { return c >= 33 && c <= 126 && c != '+' && c != '='; }
-constexpr bool IsUpperHex(char c) { return IsDigit(c) || (c >= 'A' && c <= 'F'); }
 
 constexpr char ToUpper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 
@@ -59,52 +56,95 @@ constexpr KeywordInfo kKeywords[] = {
     {"ORCPT", ParamKeyword::kOrcpt, ParamContext::kRcpt},
 };
 
-const KeywordInfo* FindKeyword(std::string_view keyword) {
+constexpr const KeywordInfo* Keyword(std::string_view name) {
   for (const KeywordInfo& k : kKeywords) {
-    if (EqualsIgnoreCase(keyword, k.name)) return &k;
+    if (k.name == name) return &k;
   }
   return nullptr;
+}
+
+// `keyword` is ALPHA / DIGIT / "-" only (see FoldedEquals). The length and
+// the first letter leave one candidate, compared once.
+const KeywordInfo* FindKeyword(std::string_view keyword) {
+  // constexpr locals: looked up at compile time, not per call.
+  static constexpr const KeywordInfo* kRet = Keyword("RET");
+  static constexpr const KeywordInfo* kSize = Keyword("SIZE");
+  static constexpr const KeywordInfo* kBody = Keyword("BODY");
+  static constexpr const KeywordInfo* kAuth = Keyword("AUTH");
+  static constexpr const KeywordInfo* kEnvid = Keyword("ENVID");
+  static constexpr const KeywordInfo* kOrcpt = Keyword("ORCPT");
+  static constexpr const KeywordInfo* kNotify = Keyword("NOTIFY");
+  static constexpr const KeywordInfo* kSmtputf8 = Keyword("SMTPUTF8");
+  const KeywordInfo* k = nullptr;
+  const char first = static_cast<char>(keyword.empty() ? 0 : keyword[0] | 0x20);
+  switch (keyword.size()) {
+    case 3:
+      k = kRet;
+      break;
+    case 4:
+      k = first == 's' ? kSize : first == 'b' ? kBody : kAuth;
+      break;
+    case 5:
+      k = first == 'e' ? kEnvid : kOrcpt;
+      break;
+    case 6:
+      k = kNotify;
+      break;
+    case 8:
+      k = kSmtputf8;
+      break;
+    default:
+      return nullptr;
+  }
+  return internal::FoldedEquals(keyword, k->name) ? k : nullptr;
 }
 
 ParseError Fail(Errc code, std::size_t at, std::string_view reason) {
   return ParseError{code, at, reason};
 }
 
-// A value to check and the offset of its first octet in the caller's buffer.
-struct ValueCheck {
-  std::string_view v;
-  std::size_t base;  // offset of v[0] in the caller's buffer
-};
+// The value checks below take the value `v` and the offset of v[0] in the
+// caller's buffer (`base`), return a ParseError (code kOk when the value is
+// valid) and store the decoded value through their last argument: no
+// Result<> to build and copy per parameter, and every argument in a register.
 
 // SIZE-value = 1*20DIGIT                                       (RFC 1870 §6)
-Result<std::uint64_t> CheckSize(ValueCheck in) {
+ParseError CheckSize(std::string_view v, std::size_t base, std::uint64_t* size) {
   constexpr std::size_t kMaxDigits = 20;
   std::uint64_t n = 0;
-  for (std::size_t i = 0; i < in.v.size(); ++i) {
-    const char c = in.v[i];
-    if (!IsDigit(c)) return Fail(Errc::kBadParamValue, in.base + i, "RFC 1870 §6 SIZE: not DIGIT");
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    if (!IsDigit(c)) return Fail(Errc::kBadParamValue, base + i, "RFC 1870 §6 SIZE: not DIGIT");
     if (i == kMaxDigits) {
-      return Fail(Errc::kBadParamValue, in.base + i, "RFC 1870 §6 SIZE: more than 20 digits");
+      return Fail(Errc::kBadParamValue, base + i, "RFC 1870 §6 SIZE: more than 20 digits");
     }
     const std::uint64_t d = static_cast<std::uint64_t>(c - '0');
-    if (n > (UINT64_MAX - d) / 10) {
-      return Fail(Errc::kBadParamValue, in.base + i, "RFC 1870 §6 SIZE: exceeds 2^64-1");
+    if (n > (UINT64_MAX - 9) / 10 && n > (UINT64_MAX - d) / 10) {
+      return Fail(Errc::kBadParamValue, base + i, "RFC 1870 §6 SIZE: exceeds 2^64-1");
     }
     n = n * 10 + d;
   }
-  return n;
+  *size = n;
+  return ParseError{};
 }
 
 // body-value = "7BIT" / "8BITMIME" / "BINARYMIME"    (RFC 6152 §3, RFC 3030 §3)
 BodyType BodyOf(std::string_view v) {
-  if (EqualsIgnoreCase(v, "7BIT")) return BodyType::k7Bit;
-  if (EqualsIgnoreCase(v, "8BITMIME")) return BodyType::k8BitMime;
-  if (EqualsIgnoreCase(v, "BINARYMIME")) return BodyType::kBinaryMime;
-  return BodyType::kNone;
+  switch (v.size()) {  // one candidate per length
+    case 4:
+      return EqualsIgnoreCase(v, "7BIT") ? BodyType::k7Bit : BodyType::kNone;
+    case 8:
+      return EqualsIgnoreCase(v, "8BITMIME") ? BodyType::k8BitMime : BodyType::kNone;
+    case 10:
+      return EqualsIgnoreCase(v, "BINARYMIME") ? BodyType::kBinaryMime : BodyType::kNone;
+    default:
+      return BodyType::kNone;
+  }
 }
 
 // ret-value = "FULL" / "HDRS"                                  (RFC 3461 §4.3)
 RetType RetOf(std::string_view v) {
+  if (v.size() != 4) return RetType::kNone;
   if (EqualsIgnoreCase(v, "FULL")) return RetType::kFull;
   if (EqualsIgnoreCase(v, "HDRS")) return RetType::kHdrs;
   return RetType::kNone;
@@ -113,27 +153,34 @@ RetType RetOf(std::string_view v) {
 // notify-esmtp-value  = "NEVER" / 1#notify-list-element
 // notify-list-element = "SUCCESS" / "FAILURE" / "DELAY"        (RFC 3461 §4.1)
 // (1#x is RFC 822's comma list: x *("," x), no empty elements here.)
-Result<std::uint8_t> CheckNotify(ValueCheck in) {
+ParseError CheckNotify(std::string_view v, std::size_t base, std::uint8_t* notify) {
   std::uint8_t bits = 0;
   std::size_t pos = 0;
   for (;;) {
-    const std::size_t comma = std::min(in.v.find(',', pos), in.v.size());
-    const std::string_view e = in.v.substr(pos, comma - pos);
+    std::size_t comma = pos;  // elements are short: no memchr
+    while (comma < v.size() && v[comma] != ',') ++comma;
+    const std::string_view e = v.substr(pos, comma - pos);
     std::uint8_t bit = 0;
-    if (EqualsIgnoreCase(e, "NEVER")) bit = kNotifyNever;
-    if (EqualsIgnoreCase(e, "SUCCESS")) bit = kNotifySuccess;
-    if (EqualsIgnoreCase(e, "FAILURE")) bit = kNotifyFailure;
-    if (EqualsIgnoreCase(e, "DELAY")) bit = kNotifyDelay;
+    if (e.size() == 5) {
+      if (EqualsIgnoreCase(e, "NEVER")) bit = kNotifyNever;
+      if (EqualsIgnoreCase(e, "DELAY")) bit = kNotifyDelay;
+    } else if (e.size() == 7) {
+      if (EqualsIgnoreCase(e, "SUCCESS")) bit = kNotifySuccess;
+      if (EqualsIgnoreCase(e, "FAILURE")) bit = kNotifyFailure;
+    }
     if (bit == 0) {
-      return Fail(Errc::kBadParamValue, in.base + pos,
+      return Fail(Errc::kBadParamValue, base + pos,
                   "RFC 3461 §4.1 NOTIFY: expected NEVER, SUCCESS, FAILURE or DELAY");
     }
     if ((bit == kNotifyNever && bits != 0) || (bits & kNotifyNever)) {
-      return Fail(Errc::kBadParamValue, in.base + pos,
+      return Fail(Errc::kBadParamValue, base + pos,
                   "RFC 3461 §4.1 NOTIFY: NEVER cannot be combined with other values");
     }
     bits |= bit;
-    if (comma == in.v.size()) return bits;
+    if (comma == v.size()) {
+      *notify = bits;
+      return ParseError{};
+    }
     pos = comma + 1;
   }
 }
@@ -149,22 +196,23 @@ struct Orcpt {
   std::string_view type;
   std::string_view addr;
 };
-Result<Orcpt> CheckOrcpt(ValueCheck in) {
+ParseError CheckOrcpt(std::string_view v, std::size_t base, Orcpt* orcpt) {
   std::size_t i = 0;
-  while (i < in.v.size() && IsAtomChar822(in.v[i])) ++i;
+  while (i < v.size() && IsAtomChar822(v[i])) ++i;
   if (i == 0) {
-    return Fail(Errc::kBadParamValue, in.base, "RFC 3461 §4.2 ORCPT: addr-type must be an atom");
+    return Fail(Errc::kBadParamValue, base, "RFC 3461 §4.2 ORCPT: addr-type must be an atom");
   }
-  if (i == in.v.size() || in.v[i] != ';') {
-    return Fail(Errc::kBadParamValue, in.base + i,
+  if (i == v.size() || v[i] != ';') {
+    return Fail(Errc::kBadParamValue, base + i,
                 "RFC 3461 §4.2 ORCPT: expected \";\" after addr-type");
   }
-  const std::string_view addr = in.v.substr(i + 1);
+  const std::string_view addr = v.substr(i + 1);
   const std::size_t bad = FindInvalidXtext(addr);
   if (bad != addr.size()) {
-    return Fail(Errc::kBadXtext, in.base + i + 1 + bad, "RFC 3461 §4 xtext: invalid octet");
+    return Fail(Errc::kBadXtext, base + i + 1 + bad, "RFC 3461 §4 xtext: invalid octet");
   }
-  return Orcpt{in.v.substr(0, i), addr};
+  *orcpt = Orcpt{v.substr(0, i), addr};
+  return ParseError{};
 }
 
 // Canonical NOTIFY value for a set of NotifyBits.
@@ -199,9 +247,11 @@ bool SameValue(ParamKeyword kind, std::string_view a, std::string_view b) {
     case ParamKeyword::kRet:
       return EqualsIgnoreCase(a, b);
     case ParamKeyword::kNotify: {
-      Result<std::uint8_t> x = CheckNotify({a, 0});
-      Result<std::uint8_t> y = CheckNotify({b, 0});
-      if (x.ok() && y.ok()) return *x == *y;
+      std::uint8_t x = 0;
+      std::uint8_t y = 0;
+      if (CheckNotify(a, 0, &x).code == Errc::kOk && CheckNotify(b, 0, &y).code == Errc::kOk) {
+        return x == y;
+      }
       return a == b;
     }
     case ParamKeyword::kOrcpt: {
@@ -217,36 +267,37 @@ bool SameValue(ParamKeyword kind, std::string_view a, std::string_view b) {
 
 // Validates the value of a known keyword and stores the decoded form.
 // `kw_end` is the offset just past the keyword; `eq` the offset of "=".
-std::optional<ParseError> CheckKnown(const EsmtpParam& p, std::size_t kw_end, std::size_t v_base,
-                                     EsmtpParams& out) {
-  if (p.kind == ParamKeyword::kSmtputf8) {
-    if (p.has_value) {
+// The parameter's fields come as values, not re-read from the EsmtpParam just
+// written (a 16-octet reload of a view stored in halves stalls).
+ParseError CheckKnown(ParamKeyword kind, bool has_value, std::string_view value, std::size_t kw_end,
+                      std::size_t v_base, EsmtpParams& out) {
+  if (kind == ParamKeyword::kSmtputf8) {
+    if (has_value) {
       return Fail(Errc::kUnexpectedParamValue, kw_end,
                   "RFC 6531 §3.4: SMTPUTF8 does not accept a value");
     }
     out.smtputf8 = true;
-    return std::nullopt;
+    return ParseError{};
   }
-  if (!p.has_value) {
+  if (!has_value) {
     return Fail(Errc::kMissingParamValue, kw_end, "esmtp-param: keyword requires \"=\" value");
   }
-  const ValueCheck in{p.value, v_base};
-  switch (p.kind) {
+  switch (kind) {
     case ParamKeyword::kSize: {
-      Result<std::uint64_t> n = CheckSize(in);
-      if (!n) return n.error();
-      out.size = *n;
+      std::uint64_t n = 0;
+      if (ParseError e = CheckSize(value, v_base, &n); e.code != Errc::kOk) return e;
+      out.size = n;
       break;
     }
     case ParamKeyword::kBody:
-      out.body = BodyOf(p.value);
+      out.body = BodyOf(value);
       if (out.body == BodyType::kNone) {
         return Fail(Errc::kBadParamValue, v_base,
                     "RFC 6152 §3 / RFC 3030 §3 BODY: expected 7BIT, 8BITMIME or BINARYMIME");
       }
       break;
     case ParamKeyword::kRet:
-      out.ret = RetOf(p.value);
+      out.ret = RetOf(value);
       if (out.ret == RetType::kNone) {
         return Fail(Errc::kBadParamValue, v_base, "RFC 3461 §4.3 RET: expected FULL or HDRS");
       }
@@ -254,41 +305,42 @@ std::optional<ParseError> CheckKnown(const EsmtpParam& p, std::size_t kw_end, st
     case ParamKeyword::kEnvid:
     case ParamKeyword::kAuth: {
       // RFC 4954 §5: AUTH = xtext / "<>"; "<>" is itself valid xtext.
-      const std::size_t bad = FindInvalidXtext(p.value);
-      if (bad != p.value.size()) {
+      const std::size_t bad = FindInvalidXtext(value);
+      if (bad != value.size()) {
         return Fail(Errc::kBadXtext, v_base + bad, "RFC 3461 §4 xtext: invalid octet");
       }
-      if (p.kind == ParamKeyword::kEnvid) {
-        if (p.value.size() > kMaxEnvid) {
+      if (kind == ParamKeyword::kEnvid) {
+        if (value.size() > kMaxEnvid) {
           return Fail(Errc::kBadParamValue, v_base + kMaxEnvid,
                       "RFC 3461 §4.4 ENVID: longer than 100 characters");
         }
-        out.envid = p.value;
+        out.envid = value;
       } else {
-        out.auth = p.value;
+        out.auth = value;
       }
       break;
     }
-    case ParamKeyword::kNotify: {
-      Result<std::uint8_t> bits = CheckNotify(in);
-      if (!bits) return bits.error();
-      out.notify = *bits;
-      break;
-    }
+    case ParamKeyword::kNotify:
+      return CheckNotify(value, v_base, &out.notify);
     case ParamKeyword::kOrcpt: {
-      Result<Orcpt> o = CheckOrcpt(in);
-      if (!o) return o.error();
-      out.orcpt_type = o->type;
-      out.orcpt_addr = o->addr;
+      Orcpt o;
+      if (ParseError e = CheckOrcpt(value, v_base, &o); e.code != Errc::kOk) return e;
+      out.orcpt_type = o.type;
+      out.orcpt_addr = o.addr;
       break;
     }
     default:
       break;
   }
-  return std::nullopt;
+  return ParseError{};
 }
 
 }  // namespace
+
+void EsmtpParams::Clear() {
+  // Every field from `count` on: the items come first.
+  internal::ResetBytes<EsmtpParams, offsetof(EsmtpParams, count), sizeof(EsmtpParams)>(this);
+}
 
 bool operator==(const EsmtpParam& a, const EsmtpParam& b) {
   return a.kind == b.kind && a.has_value == b.has_value && EqualsIgnoreCase(a.keyword, b.keyword) &&
@@ -323,19 +375,42 @@ Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leni
   return ParseEsmtpParams(in, ctx, leniencies, limits, base_offset, deviations, false);
 }
 
+Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leniencies leniencies,
+                                     const Limits& limits, std::size_t base_offset,
+                                     Leniencies* deviations, bool utf8) {
+  EsmtpParams out;
+  const ParseError e =
+      ParseEsmtpParamsInto(in, ctx, leniencies, limits, base_offset, deviations, utf8, &out);
+  if (e.code != Errc::kOk) return e;
+  return out;
+}
+
 // Mail-parameters = esmtp-param *(SP esmtp-param)
 // Rcpt-parameters = esmtp-param *(SP esmtp-param)
 // esmtp-param     = esmtp-keyword ["=" esmtp-value]
 // esmtp-keyword   = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
 // esmtp-value     = 1*(%d33-60 / %d62-126)                     (§4.1.2)
 // esmtp-value     =/ UTF8-non-ascii                            (RFC 6531 §3.3)
-Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leniencies leniencies,
-                                     const Limits& limits, std::size_t base_offset,
-                                     Leniencies* deviations, bool utf8) {
-  EsmtpParams out;
+ParseError ParseEsmtpParamsInto(std::string_view in, ParamContext ctx, Leniencies leniencies,
+                                const Limits& limits, std::size_t base_offset,
+                                Leniencies* deviations, bool utf8, EsmtpParams* out) {
+  out->Clear();
+  return internal::ParseClearedEsmtpParams(in, ctx, leniencies, limits, base_offset, deviations,
+                                           utf8, out);
+}
+
+ParseError internal::ParseClearedEsmtpParams(std::string_view in, ParamContext ctx,
+                                             Leniencies leniencies, const Limits& limits,
+                                             std::size_t base_offset, Leniencies* deviations,
+                                             bool utf8, EsmtpParams* result) {
+  EsmtpParams& out = *result;
   Leniencies fired = kStrict;
   const std::size_t max_params = std::min(limits.esmtp_params, kMaxEsmtpParams);
-  const bool utf8_values = utf8 || (ctx == ParamContext::kMail && HasSmtputf8Param(in));
+  // UTF-8 values need SMTPUTF8: the caller's, or on MAIL the list's own
+  // keyword. The list is searched for that keyword only once a value holds
+  // an 8-bit octet.
+  bool utf8_values = utf8;
+  bool utf8_known = utf8 || ctx != ParamContext::kMail;
   const std::size_t n = in.size();
   const auto at = [&](std::size_t i) { return base_offset + i; };
   // 8-bit where the grammar wants ASCII is kEightBit, a control character
@@ -349,6 +424,7 @@ Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leni
     }
     return Fail(code, at(i), reason);
   };
+  std::uint32_t known_seen = 0;  // 1 << ParamKeyword of each known keyword so far
 
   std::size_t i = 0;
   while (i < n) {
@@ -360,57 +436,84 @@ Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leni
       return bad_octet(Errc::kBadParamSyntax, i,
                        "RFC 5321 §4.1.2 esmtp-keyword: must start with ALPHA / DIGIT");
     }
-    while (i < n && (IsAlnum(in[i]) || in[i] == '-')) ++i;
-    EsmtpParam p;
-    p.keyword = in.substr(kw_start, i - kw_start);
+    i = internal::SkipClass(in, i + 1, internal::kKeywordBit);
+    const std::string_view keyword = in.substr(kw_start, i - kw_start);
+    std::string_view value;
+    bool has_value = false;
     const std::size_t kw_end = i;
     std::size_t v_start = i;
     if (i < n && in[i] == '=') {
-      p.has_value = true;
+      has_value = true;
       v_start = ++i;
-      while (i < n && !IsWsp(in[i])) {
-        if (IsHigh(in[i]) && utf8_values) {
-          const std::size_t len = internal::Utf8SequenceLength(in, i);
-          if (len == 0) {
-            return Fail(Errc::kBadUtf8, at(i), "RFC 3629 §4: ill-formed UTF-8 sequence");
+      for (;;) {
+        i = internal::SkipClass(in, i, internal::kValueBit);
+        if (i == n || IsWsp(in[i])) break;
+        if (IsHigh(in[i])) {
+          if (!utf8_known) {
+            utf8_values = HasSmtputf8Param(in);
+            utf8_known = true;
           }
-          i += len;
-        } else if (IsValueChar(in[i])) {
-          ++i;
-        } else {
-          return bad_octet(Errc::kBadParamSyntax, i,
-                           "RFC 5321 §4.1.2 esmtp-value: octet outside %d33-60 / %d62-126");
+          if (utf8_values) {
+            const std::size_t len = internal::Utf8SequenceLength(in, i);
+            if (len == 0) {
+              return Fail(Errc::kBadUtf8, at(i), "RFC 3629 §4: ill-formed UTF-8 sequence");
+            }
+            i += len;
+            continue;
+          }
         }
+        return bad_octet(Errc::kBadParamSyntax, i,
+                         "RFC 5321 §4.1.2 esmtp-value: octet outside %d33-60 / %d62-126");
       }
       if (i == v_start) {
         return Fail(Errc::kBadParamSyntax, at(i), "RFC 5321 §4.1.2 esmtp-value: empty");
       }
-      p.value = in.substr(v_start, i - v_start);
+      value = in.substr(v_start, i - v_start);
     } else if (i < n && !IsWsp(in[i])) {
       return bad_octet(Errc::kBadParamSyntax, i,
                        "RFC 5321 §4.1.2 esmtp-keyword: octet not ALPHA / DIGIT / \"-\"");
     }
 
-    const KeywordInfo* info = FindKeyword(p.keyword);
+    const KeywordInfo* info = FindKeyword(keyword);
+    const ParamKeyword kind = info != nullptr ? info->kind : ParamKeyword::kUnknown;
     if (info != nullptr) {
-      p.kind = info->kind;
       if (info->ctx != ctx) {
         return Fail(Errc::kParamNotAllowed, at(kw_start),
                     ctx == ParamContext::kMail ? "parameter is valid on RCPT only"
                                                : "parameter is valid on MAIL only");
       }
     }
-    for (const EsmtpParam& prev : out) {
-      if (EqualsIgnoreCase(prev.keyword, p.keyword)) {
-        return Fail(Errc::kDuplicateParam, at(kw_start), "esmtp-param: keyword repeated");
+    // A known keyword equals (in any case) only its own spelling, so known
+    // keywords are compared by kind and unknown ones by text.
+    bool repeated = false;
+    if (info != nullptr) {
+      const std::uint32_t bit = 1u << static_cast<unsigned>(kind);
+      repeated = (known_seen & bit) != 0;
+      known_seen |= bit;
+    } else {
+      for (const EsmtpParam& prev : out) {
+        if (prev.kind == ParamKeyword::kUnknown && EqualsIgnoreCase(prev.keyword, keyword)) {
+          repeated = true;
+          break;
+        }
       }
     }
+    if (repeated) return Fail(Errc::kDuplicateParam, at(kw_start), "esmtp-param: keyword repeated");
     if (info != nullptr) {
-      if (std::optional<ParseError> e = CheckKnown(p, at(kw_end), at(v_start), out)) return *e;
+      if (ParseError e = CheckKnown(kind, has_value, value, at(kw_end), at(v_start), out);
+          e.code != Errc::kOk) {
+        return e;
+      }
     } else {
       out.has_unknown = true;
     }
-    out.items[out.count++] = p;
+    // Field by field: GCC builds a braced temporary on the stack and copies it
+    // with 16-octet loads that stall on store forwarding.
+    EsmtpParam& slot = out.items[out.count++];
+    slot.keyword = keyword;
+    slot.value = value;
+    slot.has_value = has_value;
+    slot.kind = kind;
 
     if (i == n) break;
     // SP between parameters; a run of SP / HTAB with kExtraWhitespace.
@@ -433,51 +536,7 @@ Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leni
     }
   }
   if (deviations != nullptr) *deviations |= fired;
-  return out;
-}
-
-std::size_t FindInvalidXtext(std::string_view in) {
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (IsXchar(in[i])) continue;
-    if (in[i] == '+' && i + 2 < in.size() && IsUpperHex(in[i + 1]) && IsUpperHex(in[i + 2])) {
-      i += 2;
-      continue;
-    }
-    return i;
-  }
-  return in.size();
-}
-
-std::string DecodeXtext(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  const auto hex = [](char c) { return IsDigit(c) ? c - '0' : c - 'A' + 10; };
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '+' && i + 2 < in.size()) {
-      out += static_cast<char>(hex(in[i + 1]) * 16 + hex(in[i + 2]));
-      i += 2;
-    } else {
-      out += in[i];
-    }
-  }
-  return out;
-}
-
-std::string EncodeXtext(std::string_view in) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(in.size());
-  for (const char c : in) {
-    if (IsXchar(c)) {
-      out += c;
-    } else {
-      const auto u = static_cast<unsigned char>(c);
-      out += '+';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xF];
-    }
-  }
-  return out;
+  return ParseError{};
 }
 
 void AppendEsmtpParams(const EsmtpParams& p, std::string* out) {
@@ -495,9 +554,9 @@ void AppendEsmtpParams(const EsmtpParams& p, std::string* out) {
         for (const char c : e.value) *out += ToUpper(c);
         break;
       case ParamKeyword::kNotify: {
-        Result<std::uint8_t> bits = CheckNotify({e.value, 0});
-        if (bits.ok()) {
-          AppendNotify(*bits, out);
+        std::uint8_t bits = 0;
+        if (CheckNotify(e.value, 0, &bits).code == Errc::kOk) {
+          AppendNotify(bits, out);
         } else {
           *out += e.value;
         }

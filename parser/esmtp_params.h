@@ -62,6 +62,11 @@ struct EsmtpParams {
   std::string_view orcpt_addr;   // xtext, encoded
   bool has_unknown = false;      // at least one kUnknown keyword
 
+  // Back to the empty list, cheaply: resets `count` and the decoded fields
+  // but leaves items[count..] as they are (never read). Lets a caller reuse
+  // one EsmtpParams per line without zeroing the array.
+  void Clear();
+
   const EsmtpParam* begin() const { return items.data(); }
   const EsmtpParam* end() const { return items.data() + count; }
   friend bool operator==(const EsmtpParams& a, const EsmtpParams& b);  // same params in order
@@ -85,6 +90,14 @@ Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx,
 Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx,
                                      Leniencies leniencies, const Limits& limits,
                                      std::size_t base_offset, Leniencies* deviations, bool utf8);
+
+// As above, into `*out`, which is cleared first (EsmtpParams::Clear): the
+// in-place form for callers that reuse one EsmtpParams (no 750-octet array is
+// zeroed or copied). Returns a ParseError with code kOk on success; on error
+// `*out` holds unspecified partial values and `deviations` is not touched.
+ParseError ParseEsmtpParamsInto(std::string_view in, ParamContext ctx, Leniencies leniencies,
+                                const Limits& limits, std::size_t base_offset,
+                                Leniencies* deviations, bool utf8, EsmtpParams* out);
 
 // True when the SP/HTAB-separated list `in` holds a bare SMTPUTF8 keyword
 // (any case). Lets MAIL decide the path's UTF-8 mode before parsing the list.

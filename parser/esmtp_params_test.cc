@@ -188,8 +188,9 @@ TEST(EsmtpParams, CanonicalForm) {
   }
 }
 
-TEST(EsmtpParams, Rejects) {
-  const std::vector<ErrCase> cases = {
+// Lists that fail with `code` at `offset`.
+const std::vector<ErrCase>& ErrCases() {
+  static const std::vector<ErrCase> cases = {
       // esmtp-keyword / esmtp-value syntax (RFC 5321 §4.1.2).
       {"-X", kMail, Errc::kBadParamSyntax, 0},
       {"=1", kMail, Errc::kBadParamSyntax, 0},
@@ -264,7 +265,11 @@ TEST(EsmtpParams, Rejects) {
       {"X-FOO X-foo=1", kMail, Errc::kDuplicateParam, 6},
       {"NOTIFY=NEVER NOTIFY=NEVER", kRcpt, Errc::kDuplicateParam, 13},
   };
-  for (const ErrCase& c : cases) {
+  return cases;
+}
+
+TEST(EsmtpParams, Rejects) {
+  for (const ErrCase& c : ErrCases()) {
     SCOPED_TRACE(c.in);
     Result<EsmtpParams> r = Parse(c.in, c.ctx, c.leniencies, c.utf8);
     ASSERT_FALSE(r.ok()) << Describe(*r);
@@ -277,6 +282,67 @@ TEST(EsmtpParams, Rejects) {
     ASSERT_FALSE(shifted.ok());
     EXPECT_EQ(shifted.error().offset, c.offset + 1000);
   }
+}
+
+// Every field set to something no parse produces.
+void Dirty(EsmtpParams* p) {
+  for (EsmtpParam& e : p->items) e = EsmtpParam{"STALE", "x", true, ParamKeyword::kOrcpt};
+  p->count = p->items.size();
+  p->size = 42;
+  p->body = BodyType::kBinaryMime;
+  p->smtputf8 = true;
+  p->ret = RetType::kHdrs;
+  p->envid = p->auth = p->orcpt_type = p->orcpt_addr = "stale";
+  p->notify = kNotifyNever | kNotifyDelay;
+  p->has_unknown = true;
+}
+
+// Field for field, items included.
+void ExpectSameFields(const EsmtpParams& a, const EsmtpParams& b) {
+  EXPECT_EQ(Describe(a), Describe(b));
+  ASSERT_EQ(a.count, b.count);
+  for (std::size_t i = 0; i < a.count; ++i) {
+    EXPECT_EQ(a.items[i].keyword, b.items[i].keyword);
+    EXPECT_EQ(a.items[i].value, b.items[i].value);
+    EXPECT_EQ(a.items[i].has_value, b.items[i].has_value);
+    EXPECT_EQ(a.items[i].kind, b.items[i].kind);
+  }
+  EXPECT_EQ(a.orcpt_addr, b.orcpt_addr);
+}
+
+// ParseEsmtpParamsInto into a dirty EsmtpParams gives ParseEsmtpParams's
+// value and deviations, or its error (and then leaves `deviations` alone).
+TEST(EsmtpParams, IntoAgreesWithByValue) {
+  const auto check = [](std::string_view in, ParamContext ctx, Leniencies len, bool utf8) {
+    SCOPED_TRACE(in);
+    Leniencies dev_value = kStrict;
+    const Result<EsmtpParams> r = ParseEsmtpParams(in, ctx, len, Limits{}, 5, &dev_value, utf8);
+    EsmtpParams reused;
+    Dirty(&reused);
+    Leniencies dev_into = kNonAlphaVerb;  // a bit no parameter list fires
+    const ParseError e = ParseEsmtpParamsInto(in, ctx, len, Limits{}, 5, &dev_into, utf8, &reused);
+    if (r.ok()) {
+      ASSERT_EQ(e.code, Errc::kOk) << ErrcName(e.code);
+      ExpectSameFields(reused, *r);
+      EXPECT_EQ(dev_into, dev_value | kNonAlphaVerb);
+    } else {
+      EXPECT_EQ(e, r.error());
+      EXPECT_EQ(dev_into, kNonAlphaVerb);
+    }
+  };
+  for (const OkCase& c : OkCases()) check(c.in, c.ctx, c.leniencies, c.utf8);
+  for (const ErrCase& c : ErrCases()) check(c.in, c.ctx, c.leniencies, c.utf8);
+}
+
+TEST(EsmtpParams, ClearEmptiesTheList) {
+  EsmtpParams p;
+  Dirty(&p);
+  p.Clear();
+  ExpectSameFields(p, EsmtpParams{});
+  EXPECT_EQ(p.begin(), p.end());
+  EXPECT_FALSE(p.size.has_value());
+  EXPECT_EQ(p.envid.data(), nullptr);
+  EXPECT_TRUE(p == EsmtpParams{});
 }
 
 TEST(EsmtpParams, ParameterLimit) {

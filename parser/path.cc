@@ -27,6 +27,7 @@
 #include "parser/path.h"
 
 #include "parser/internal/path_chars.h"
+#include "parser/internal/path_parse.h"
 
 namespace smtp {
 namespace {
@@ -38,11 +39,11 @@ using internal::IsHigh;
 // the leniencies that fired, and the first error. Methods advance `pos` and
 // return false after recording the error.
 struct Scanner {
-  Scanner(std::string_view input, const PathOptions& options, std::size_t base_offset)
+  Scanner(std::string_view input, const internal::PathContext& options, std::size_t base_offset)
       : in(input), opts(options), base(base_offset) {}
 
   std::string_view in;
-  const PathOptions& opts;
+  const internal::PathContext& opts;  // a reference: copying it stalls store forwarding
   std::size_t base;
   bool bracketed = false;  // inside "<" ">": a ">" ends the Mailbox
   Leniencies deviations = kStrict;
@@ -85,14 +86,10 @@ struct Scanner {
     bool loose = false;
     for (;;) {
       const std::size_t atom = pos;
-      while (pos < size()) {
-        if (IsHigh(in[pos])) {
-          if (!Utf8(pos)) return false;
-        } else if (Is(in[pos], internal::kAtextBit)) {
-          ++pos;
-        } else {
-          break;
-        }
+      for (;;) {
+        pos = internal::Skip(in, pos, internal::kAtextBit);
+        if (pos == size() || !IsHigh(in[pos])) break;
+        if (!Utf8(pos)) return false;
       }
       if (pos == atom) {
         if (pos == start && !At(pos, '.')) {
@@ -115,12 +112,12 @@ struct Scanner {
   // quoted-pairSMTP = %d92 %d32-126
   // qtextSMTP = %d32-33 / %d35-91 / %d93-126                   (§4.1.2)
   // qtextSMTP =/ UTF8-non-ascii                                 (RFC 6531 §3.3)
-  bool QuotedString(std::size_t& pos) {
-    ++pos;  // DQUOTE
+  bool QuotedString(std::size_t& pos_ref) {
+    std::size_t pos = pos_ref + 1;  // after DQUOTE; a local, stored back at the end
     while (pos < size()) {
       const char c = in[pos];
       if (c == '"') {
-        ++pos;
+        pos_ref = pos + 1;
         return true;
       }
       if (c == '\\') {
@@ -168,12 +165,12 @@ struct Scanner {
     const std::size_t start = pos;
     for (;;) {
       const std::size_t label = pos;
-      while (pos < size()) {
+      for (;;) {
+        pos = internal::Skip(in, pos, internal::kLdhBit);
+        if (pos == size()) break;
         const char c = in[pos];
         if (IsHigh(c)) {
           if (!Utf8(pos)) return false;
-        } else if (Is(c, internal::kLetDigBit) || c == '-') {
-          ++pos;
         } else if (c == '_') {
           if (!Allow(kUnderscoreInDomain)) {
             return Fail(Errc::kBadDomain, pos,
@@ -283,23 +280,27 @@ struct Scanner {
                 "RFC 5321 §4.1.3 address-literal: octets after \"]\"");
   }
 
-  void Finish(Path& p) const {
-    p.raw = in;
+  // `input` is the caller's copy of `in`: reading s.in back as one 16-octet
+  // value would stall on store forwarding (it was written in two halves).
+  void Finish(std::string_view input, Path& p) const {
+    p.raw = input;
     p.has_utf8 = has_utf8;
     p.deviations = deviations;
   }
 };
 
+}  // namespace
+
 // Path = "<" [ A-d-l ":" ] Mailbox ">"                          (§4.1.2)
 // Reverse-path = Path / "<>" ; Forward-path = Path / "<Postmaster>"
-Result<Path> ParsePathImpl(std::string_view in, const PathOptions& opts, std::size_t base,
-                           bool forward) {
-  if (in.size() > opts.limits.path) {
+ParseError internal::ParsePathInto(std::string_view in, const PathContext& opts, std::size_t base,
+                                   bool forward, Path* out, std::size_t* prefix_end) {
+  if (prefix_end == nullptr && in.size() > opts.limits.path) {
     return ParseError{Errc::kPathTooLong, base + opts.limits.path,
                       "RFC 5321 §4.5.3.1.3: path longer than Limits::path"};
   }
   Scanner s{in, opts, base};
-  Path p;
+  Path& p = *out;
   std::size_t pos = 0;
   s.bracketed = !in.empty() && in[0] == '<';
   if (s.bracketed) {
@@ -333,7 +334,14 @@ Result<Path> ParsePathImpl(std::string_view in, const PathOptions& opts, std::si
       return s.error;
     }
     ++pos;
-    if (pos != in.size()) {
+    if (prefix_end != nullptr) {  // the path is in[0, pos)
+      *prefix_end = pos;
+      if (pos > opts.limits.path) {
+        return ParseError{Errc::kPathTooLong, base + opts.limits.path,
+                          "RFC 5321 §4.5.3.1.3: path longer than Limits::path"};
+      }
+      in = in.substr(0, pos);
+    } else if (pos != in.size()) {
       return ParseError{Errc::kTrailingGarbage, base + pos,
                         "RFC 5321 §4.1.2 Path: octets after \">\""};
     }
@@ -345,7 +353,18 @@ Result<Path> ParsePathImpl(std::string_view in, const PathOptions& opts, std::si
     s.AfterMailbox(pos, p);
     return s.error;
   }
-  s.Finish(p);
+  s.Finish(in, p);
+  return ParseError{};
+}
+
+namespace {
+
+Result<Path> ParsePathImpl(std::string_view in, const PathOptions& opts, std::size_t base,
+                           bool forward) {
+  Path p;
+  const ParseError e =
+      internal::ParsePathInto(in, internal::ContextOf(opts), base, forward, &p, nullptr);
+  if (e.code != Errc::kOk) return e;
   return p;
 }
 
@@ -370,7 +389,8 @@ Result<Path> ParseForwardPath(std::string_view in, const PathOptions& opts,
 }
 
 Result<Path> ParseMailbox(std::string_view in, const PathOptions& opts, std::size_t base_offset) {
-  Scanner s{in, opts, base_offset};
+  const internal::PathContext ctx = internal::ContextOf(opts);
+  Scanner s{in, ctx, base_offset};
   Path p;
   std::size_t pos = 0;
   if (!s.Mailbox(pos, p)) return s.error;
@@ -378,16 +398,27 @@ Result<Path> ParseMailbox(std::string_view in, const PathOptions& opts, std::siz
     s.AfterMailbox(pos, p);
     return s.error;
   }
-  s.Finish(p);
+  s.Finish(in, p);
   return p;
+}
+
+ParseError internal::ScanDomainInto(std::string_view in, const PathContext& opts,
+                                    std::size_t base_offset, DomainScan* out) {
+  Scanner s{in, opts, base_offset};
+  std::size_t pos = 0;
+  if (!s.Domain(pos)) return s.error;
+  out->size = pos;
+  out->has_utf8 = s.has_utf8;
+  out->deviations = s.deviations;
+  return ParseError{};
 }
 
 Result<DomainScan> ScanDomain(std::string_view in, const PathOptions& opts,
                               std::size_t base_offset) {
-  Scanner s{in, opts, base_offset};
-  std::size_t pos = 0;
-  if (!s.Domain(pos)) return s.error;
-  return DomainScan{pos, s.has_utf8, s.deviations};
+  DomainScan d;
+  const ParseError e = internal::ScanDomainInto(in, internal::ContextOf(opts), base_offset, &d);
+  if (e.code != Errc::kOk) return e;
+  return d;
 }
 
 Result<std::size_t> ParseDomain(std::string_view in, const PathOptions& opts,

@@ -65,9 +65,13 @@ bool ReplyReader::CheckLimits() {
   return true;
 }
 
+// Reply-code [ SP textstring ] CRLF               (RFC 5321 §4.2)
+// continue-req = "334" SP [base64] CRLF           (RFC 4954 §4)
+// textstring is 1*, so in RFC 5321 an SP needs text after it; a 334 is the
+// exception: its SP is mandatory and the base64 after it optional ("334 "
+// CRLF is the empty challenge of AUTH PLAIN).
 bool ReplyReader::CheckLineEnd(std::size_t terminator_at) {
-  if (sp_separator_ && text_.empty()) {
-    // Reply-code [ SP textstring ]: textstring is 1*, so SP needs text.
+  if (sp_separator_ && text_.empty() && reply_.code != kContinueReqCode) {
     if (!(opts_.leniencies & kTrailingWhitespace)) {
       return Fail(Errc::kBadReplyText, terminator_at, "RFC 5321 §4.2: SP without textstring");
     }
@@ -299,7 +303,7 @@ std::string SerializeReply(const Reply& r) {
   std::string out;
   out.reserve(size == 0 ? 5 : size);
   if (r.lines.empty()) {
-    out.append(code, 3).append("\r\n");
+    out.append(code, 3).append(r.code == kContinueReqCode ? " \r\n" : "\r\n");
     return out;
   }
   for (std::size_t i = 0; i < r.lines.size(); ++i) {
@@ -307,8 +311,8 @@ std::string SerializeReply(const Reply& r) {
     out.append(code, 3);
     if (i + 1 < r.lines.size()) {
       out += '-';
-    } else if (!text.empty()) {
-      out += ' ';
+    } else if (!text.empty() || r.code == kContinueReqCode) {
+      out += ' ';  // RFC 4954 §4: "334" SP [base64]
     }
     out.append(text).append("\r\n");
   }

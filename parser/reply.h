@@ -18,10 +18,15 @@
 
 namespace smtp {
 
+// The AUTH continuation (RFC 4954 §4): continue-req = "334" SP [base64] CRLF.
+// "334 " CRLF (SP, empty challenge) is strictly valid for this code only.
+inline constexpr std::uint16_t kContinueReqCode = 334;
+
 struct ReplyOptions {
   // Leniencies the reader honours: kBareLfLineEnd, kBareCrLineEnd,
   // kLooseReplyText (control and 8-bit octets in text; never CR or LF) and
-  // kTrailingWhitespace ("250 " CRLF: SP with no text after it).
+  // kTrailingWhitespace ("250 " CRLF: SP with no text after it; a 334 needs
+  // no leniency for that, see kContinueReqCode).
   Leniencies leniencies = kStrict;
   // reply_line (per line, incl. CRLF), reply_lines, reply_bytes (whole reply,
   // incl. every CRLF).
@@ -132,9 +137,9 @@ class ReplyReader {
 Result<Reply> ParseReply(std::string_view whole, const ReplyOptions& opts = {});
 
 // Canonical wire form: "250-a\r\n250 b\r\n"; an empty last line is "250\r\n"
-// and an empty continuation line "250-\r\n"; no lines at all serialize as one
-// empty line. For every reply r accepted in strict mode,
-// ParseReply(SerializeReply(r)) == r.
+// (but "334 \r\n": RFC 4954 §4 requires the SP) and an empty continuation
+// line "250-\r\n"; no lines at all serialize as one empty line. For every reply r accepted in
+// strict mode, ParseReply(SerializeReply(r)) == r.
 std::string SerializeReply(const Reply& r);
 
 // The enhanced status code a reply text starts with, per RFC 2034 §4

@@ -157,6 +157,15 @@ const AcceptCase kAccept[] = {
      {"4.7.0 mx.google.com Try again later, closing connection."},
      0,
      true},
+    // RFC 4954 §4: continue-req = "334" SP [base64] CRLF. The SP is
+    // mandatory and the challenge optional, so "334 " CRLF is strict (and
+    // canonical); "334" CRLF is RFC 5321 Reply-line and serializes with SP.
+    {"334 \r\n", kStrict, 334, {""}, 0, true},
+    {"334 VXNlcm5hbWU6\r\n", kStrict, 334, {"VXNlcm5hbWU6"}, 0, true},
+    {"334\r\n", kStrict, 334, {""}, 0, false},
+    {"334-\r\n334 \r\n", kStrict, 334, {"", ""}, 0, true},
+    {"334 \n", kBareLfLineEnd, 334, {""}, kBareLfLineEnd, false},
+    {"334 \r\n", kTrailingWhitespace, 334, {""}, 0, true},  // not a deviation
     // Leniencies that fire.
     {"250-a\n250 b\n", kBareLfLineEnd, 250, {"a", "b"}, kBareLfLineEnd, false},
     {"250\n", kBareLfLineEnd, 250, {""}, kBareLfLineEnd, false},
@@ -257,6 +266,12 @@ const ErrorCase kErrors[] = {
     {"250 \n", kBareLfLineEnd, Errc::kBadReplyText, 4},
     {"250 \r", kBareCrLineEnd, Errc::kBadReplyText, 4},
     {"250-a\r\n250 \r\n", kStrict, Errc::kBadReplyText, 11},
+    // Only 334 may end in SP: every other code keeps the RFC 5321 rule.
+    {"335 \r\n", kStrict, Errc::kBadReplyText, 4},
+    {"235 \r\n", kStrict, Errc::kBadReplyText, 4},
+    {"354 \r\n", kStrict, Errc::kBadReplyText, 4},
+    {"334 \x01\r\n", kStrict, Errc::kBadReplyText, 4},
+    {"334 \r", kStrict, Errc::kBareCr, 4},
     // ParseReply takes exactly one reply.
     {"250 a\r\n250 b\r\n", kStrict, Errc::kTrailingGarbage, 7},
     {"250 a\r\nx", kStrict, Errc::kTrailingGarbage, 7},
@@ -485,7 +500,7 @@ TEST(ReplyTest, HostileInputStaysBounded) {
 // Random short inputs over a small alphabet: split invariance everywhere, and
 // strict acceptance implies an exact round trip.
 TEST(ReplyTest, RandomInputsSplitInvariantAndRoundTrip) {
-  const std::string_view tokens[] = {"250", "250", "550", "25", " ",  "-",    "\r\n",  "\r\n",
+  const std::string_view tokens[] = {"250", "334", "550", "25", " ",  "-",    "\r\n",  "\r\n",
                                      "\n",  "\r",  "a",   "ok", "\t", "\x01", "2.1.5", "0"};
   std::mt19937 rng(5321);
   int accepted = 0;
@@ -496,8 +511,9 @@ TEST(ReplyTest, RandomInputsSplitInvariantAndRoundTrip) {
       for (std::size_t i = 0; i < count; ++i) in += tokens[rng() % std::size(tokens)];
     } else {  // a plausible reply with the odd mutation
       const std::size_t lines = 1 + rng() % 4;
+      const std::string_view code = rng() % 8 ? "250" : "334";  // 334: SP may end it
       for (std::size_t i = 0; i < lines; ++i) {
-        in += rng() % 16 ? "250" : "251";
+        in += rng() % 16 ? code : "251";
         const bool last = i + 1 == lines;
         in += last ? (rng() % 3 ? " " : "") : (rng() % 16 ? "-" : " ");
         const std::size_t words = rng() % 3;

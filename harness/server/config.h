@@ -21,13 +21,19 @@
 namespace smtp::server {
 
 // Behaviour profiles. Each one names exactly what it changes relative to
-// `kStrict`; everything not listed behaves as in `kStrict`.
+// `kStrict`; everything not listed behaves as in `kStrict`. The site policy
+// of ServerConfig (relay, AUTH before TLS, early talkers) is the same in
+// every profile unless noted there.
 enum class Profile : std::uint8_t {
   // RFC reference behaviour (the default).
   // - Commands end only at CRLF; a bare LF, bare CR or NUL in a command line
-  //   gets "500 5.5.2" (RFC 5321 §2.3.8), no command leniency is applied.
+  //   gets "500 5.5.2" (RFC 5321 §2.3.8). The only command leniency is
+  //   kStrictCommandLeniencies: trailing SP / HTAB, which §4.1.1 says
+  //   receivers SHOULD tolerate.
   // - DATA ends only at <CRLF>.<CRLF> (DataEndMode::kStrict); bare CR / LF
   //   in the body are content (§4.1.1.4).
+  // - Message text sent in the same read as DATA, before the 354, closes the
+  //   session with "554 5.5.0" (see ServerConfig::reject_early_data).
   kStrict,
   // Models the many real MTAs that are liberal in what they accept:
   // - LF alone ends a command line, and command parsing accepts
@@ -35,6 +41,8 @@ enum class Profile : std::uint8_t {
   //   whitespace).
   // - DATA ends at <LF>.<LF>, <LF>.<CRLF> and <CRLF>.<LF> as well
   //   (DataEndMode::kBareLf), like Sendmail < 8.18 and Exim < 4.97.1.
+  // - Data pipelined behind DATA before the 354 is taken as message text
+  //   (no reject_early_data), so a smuggled second transaction really runs.
   // Security note: this is the receiving half of SMTP smuggling
   // (CVE-2023-51764/5/6); use it to demonstrate and test, never to relay.
   kLenient,
@@ -55,6 +63,11 @@ std::string_view ProfileName(Profile p);
 // Inverse of ProfileName (case-sensitive); nullopt for an unknown name.
 std::optional<Profile> ParseProfile(std::string_view name);
 
+// The command-parser leniencies of kStrict (and kSlow, kFaulty): RFC 5321
+// §4.1.1 "receivers SHOULD tolerate trailing white space before the
+// terminating <CRLF>", so "QUIT " CRLF is QUIT. Not a deviation of the
+// server: a SHOULD of the RFC itself.
+inline constexpr Leniencies kStrictCommandLeniencies = kTrailingWhitespace;
 // The command-parser leniencies of kLenient.
 inline constexpr Leniencies kLenientCommandLeniencies =
     kBareLfLineEnd | kSpaceAfterColon | kTrailingWhitespace | kExtraWhitespace;
@@ -87,11 +100,12 @@ struct SlowOptions {
 
 // When AUTH is offered in the EHLO reply.
 enum class AuthAdvertise : std::uint8_t {
-  // Always (the default: this is a loopback test server, and plaintext AUTH
-  // lets clients be tested without TLS). RFC 4954 §4 advises against it on
-  // real servers.
+  // Always, also in plaintext: lets clients be tested without TLS. RFC 4954
+  // §9: "Server sites SHOULD NOT use any configuration which permits a
+  // plaintext password mechanism without such a protection mechanism".
   kAlways,
-  // Only once TLS is active; before that AUTH gets "538 5.7.11".
+  // Only once TLS is active (STARTTLS or implicit TLS); before that AUTH
+  // gets "538 5.7.11" (RFC 4954 §6). The default.
   kAfterTls,
   // Never; AUTH gets "502 5.5.1".
   kNever,
@@ -136,6 +150,30 @@ struct SinkConfig {
   std::size_t max_messages = 1000;
 };
 
+// Which recipients the server takes from whom: no open relay (RFC 5321
+// §7.9: "implementations SHOULD provide the capability to perform this type
+// of filtering"; "a 550 code SHOULD be used"). A recipient is local when its
+// domain is `ServerConfig::hostname` or one of `local_domains`, or it is an
+// address literal of the address the client connected to, or <Postmaster>
+// (§4.5.1). Everything else gets "550 5.7.1 Relay access denied", and so do
+// local recipients whose local part routes on (the %-hack "u%foreign@local",
+// the bang path "foreign!u@local", the quoted '"u@foreign"@local'). A
+// source route is ignored (§4.1.1.3): the mailbox's domain decides.
+struct RelayConfig {
+  // Compared ASCII case-insensitively, one trailing dot ignored. Literals are
+  // written as on the wire and compared as addresses: "[127.0.0.1]",
+  // "[IPv6:::1]". Default: names the shipped profiles and scenarios use for
+  // the server under test (example.net is deliberately absent: the relay
+  // scenarios use it as the foreign domain).
+  std::vector<std::string> local_domains = {"localhost", "example.com", "example.org",
+                                            "example.test", "mx.test"};
+  // Accept every recipient (the old behaviour). Never on a reachable host.
+  bool open_relay = false;
+  // An authenticated client (AUTH) may relay anywhere, as on a submission
+  // server (RFC 6409 §4.3).
+  bool relay_when_authenticated = true;
+};
+
 // One line of a session's debugging log (state changes, connect, close).
 using LogHook = std::function<void(std::uint64_t session_id, std::string_view line)>;
 
@@ -159,12 +197,30 @@ struct ServerConfig {
   // AUTH PLAIN / LOGIN / CRAM-MD5 test credentials (user, password). AUTH is
   // offered only when this is non-empty.
   std::vector<std::pair<std::string, std::string>> credentials;
-  AuthAdvertise auth_advertise = AuthAdvertise::kAlways;
+  AuthAdvertise auth_advertise = AuthAdvertise::kAfterTls;
   bool require_tls = false;   // MAIL before STARTTLS: "530 5.7.0"
   bool require_auth = false;  // MAIL before AUTH: "530 5.7.0"
   // Recipients refused with "550 5.1.1" (compared case-insensitively with
   // the mailbox as written, without angle brackets).
   std::vector<std::string> reject_recipients;
+  RelayConfig relay;
+
+  // Early talkers. RFC 5321 §4.3.1: "The sender SHOULD wait for this
+  // greeting message before sending any commands." The server listens this
+  // long before it greets; a client that sends anything meanwhile gets
+  // "554 5.5.0" instead of the 220 and, as §3.1 asks after a 554 greeting,
+  // "503 5.5.1" to every command but QUIT (like Postfix postscreen's pregreet
+  // test, Exim's smtp_enforce_sync, Sendmail's greet_pause). 0: greet at
+  // once. With implicit TLS the wait starts after the handshake.
+  std::chrono::milliseconds pregreet_delay{300};
+  // Message text pipelined behind DATA: RFC 5321 §3.3 "message data MUST NOT
+  // be sent unless a 354 reply is received"; RFC 2920 §3.1 DATA is the last
+  // command of a group. When input follows DATA in the same read, i.e. before
+  // the 354 was sent, DATA gets "554 5.5.0" and the session is closed, since
+  // that input is mail text that must not run as commands (Postfix's
+  // reject_unauth_pipelining, its SMTP smuggling workaround). nullopt: on in
+  // every profile but kLenient.
+  std::optional<bool> reject_early_data;
 
   // Limits. 0 means "no limit" where noted.
   std::uint64_t max_message_size = 10 * 1024 * 1024;  // SIZE; 0: no limit
@@ -187,9 +243,11 @@ struct ServerConfig {
   LogHook log_hook;  // optional; called on the server's thread
 };
 
-// The effective command leniencies and DATA end mode of a configuration.
+// The effective command leniencies, DATA end mode and early-data rule of a
+// configuration (the override if set, else the profile's).
 Leniencies EffectiveCommandLeniencies(const ServerConfig& c);
 DataEndMode EffectiveDataEndMode(const ServerConfig& c);
+bool EffectiveRejectEarlyData(const ServerConfig& c);
 
 }  // namespace smtp::server
 

@@ -41,12 +41,17 @@ std::optional<Profile> ParseProfile(std::string_view name) {
 
 Leniencies EffectiveCommandLeniencies(const ServerConfig& c) {
   if (c.command_leniencies) return *c.command_leniencies;
-  return c.profile == Profile::kLenient ? kLenientCommandLeniencies : kStrict;
+  return c.profile == Profile::kLenient ? kLenientCommandLeniencies : kStrictCommandLeniencies;
 }
 
 DataEndMode EffectiveDataEndMode(const ServerConfig& c) {
   if (c.data_end_mode) return *c.data_end_mode;
   return c.profile == Profile::kLenient ? DataEndMode::kBareLf : DataEndMode::kStrict;
+}
+
+bool EffectiveRejectEarlyData(const ServerConfig& c) {
+  if (c.reject_early_data) return *c.reject_early_data;
+  return c.profile != Profile::kLenient;
 }
 
 FaultInjector::FaultInjector(const FaultOptions& options, std::uint64_t session_id)

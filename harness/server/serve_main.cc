@@ -165,6 +165,21 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const ServeFlags& f) {
   c.require_tls = f.require_tls;
   c.require_auth = f.require_auth;
 
+  for (const std::string& d : f.local_domains) {
+    if (d.empty()) return Bad("local_domains", "empty domain");
+  }
+  c.relay.local_domains = f.local_domains;
+  c.relay.open_relay = f.open_relay;
+  if (f.pregreet_delay_ms < 0) return Bad("pregreet_delay_ms", "must not be negative");
+  c.pregreet_delay = std::chrono::milliseconds(f.pregreet_delay_ms);
+  if (f.early_data == "reject") {
+    c.reject_early_data = true;
+  } else if (f.early_data == "accept") {
+    c.reject_early_data = false;
+  } else if (f.early_data != "profile") {
+    return Bad("early_data", "expected profile, reject or accept");
+  }
+
   ExtensionConfig& e = c.extensions;
   for (const std::string& name : f.disable_extensions) {
     const std::string n = Upper(name);

@@ -45,13 +45,19 @@ struct ServeFlags {
   std::string tls_cert_file;  // PEM; with tls_key_file. Empty: self-signed
   std::string tls_key_file;
 
-  std::vector<std::string> users;         // "user:password" for AUTH
-  std::string auth_advertise = "always";  // always | tls | never
+  std::vector<std::string> users;      // "user:password" for AUTH
+  std::string auth_advertise = "tls";  // always | tls | never (ServerConfig::auth_advertise)
   bool require_tls = false;
   bool require_auth = false;
   // EHLO keywords to turn off: PIPELINING, SIZE, 8BITMIME, ENHANCEDSTATUSCODES,
   // SMTPUTF8, DSN, CHUNKING, BINARYMIME, STARTTLS (case-insensitive).
   std::vector<std::string> disable_extensions;
+
+  // Site policy (config.h): RelayConfig, pregreet_delay, reject_early_data.
+  std::vector<std::string> local_domains = RelayConfig{}.local_domains;
+  bool open_relay = false;
+  std::int64_t pregreet_delay_ms = 300;  // 0: greet at once
+  std::string early_data = "profile";    // profile | reject | accept
 
   std::string port_file;  // once listening, write the bound port here (for port 0)
   bool verbose = false;   // log session state changes to stderr

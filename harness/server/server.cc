@@ -125,14 +125,15 @@ class Server::Impl {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Server::Impl& server, tcp::socket sock, std::uint64_t id, std::string ip,
-             std::string client)
+             std::string client, std::string local_address)
       : server_(server),
         sock_(std::move(sock)),
         watchdog_(sock_.get_executor()),
         delay_(sock_.get_executor()),
         ip_(std::move(ip)),
-        session_(server.config, server.sink.get(),
-                 SessionInfo{id, std::move(client), server.tls.has_value()}),
+        session_(
+            server.config, server.sink.get(),
+            SessionInfo{id, std::move(client), server.tls.has_value(), std::move(local_address)}),
         buf_(kReadBuffer) {}
 
   const std::string& ip() const { return ip_; }
@@ -181,6 +182,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> Flush();
   asio::awaitable<bool> Handshake();
   asio::awaitable<void> Close();
+  // Listens for ServerConfig::pregreet_delay before the greeting; starts
+  // the session (refused if the client talked). Returns the early input.
+  asio::awaitable<std::size_t> Greet();
 
   Server::Impl& server_;
   tcp::socket sock_;
@@ -268,6 +272,30 @@ asio::awaitable<bool> Connection::Handshake() {
   co_return true;
 }
 
+asio::awaitable<std::size_t> Connection::Greet() {
+  const ServerConfig& cfg = server_.config;
+  if (cfg.pregreet_delay.count() <= 0) {
+    session_.Start();
+    co_return 0;
+  }
+  error_code ec;
+  const std::size_t n = co_await Read(Clock::now() + cfg.pregreet_delay, ec);
+  if (timed_out_) {  // silence: a well-behaved client
+    session_.Start();
+    co_return 0;
+  }
+  if (interrupted_ && (ec || n == 0)) {
+    session_.OnShutdown();  // RFC 5321 §3.1: 421 may replace the greeting
+    co_return 0;
+  }
+  if (ec || n == 0) {
+    session_.OnPeerClosed();
+    co_return 0;
+  }
+  session_.StartRefused();
+  co_return n;
+}
+
 // Lingering close: TLS close_notify, FIN, then read (and drop) until the
 // client closes too or kLingerDeadline passes, so that our last reply is
 // not destroyed by a reset caused by unread input.
@@ -310,9 +338,12 @@ asio::awaitable<void> Connection::Run() {
       session_.OnTlsFailed();
     }
   }
-  if (ok) session_.Start();
-
   std::string_view pending;
+  if (ok) {
+    const std::size_t early = co_await Greet();
+    pending = std::string_view(buf_.data(), early);
+  }
+
   std::uint64_t last_progress = session_.progress();
   std::uint64_t messages_seen = 0;
   auto unit_start = Clock::now();
@@ -449,6 +480,8 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
     }
     const tcp::endpoint remote = sock.remote_endpoint(ec);
     if (ec) continue;  // already gone
+    const tcp::endpoint local = sock.local_endpoint(ec);
+    if (ec) continue;
     std::string ip = remote.address().to_string();
     const std::size_t from_ip = per_ip.count(ip) ? per_ip[ip] : 0;
     if (conns.size() >= config.max_connections ||
@@ -461,7 +494,8 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
     }
     ++accepted;
     auto c = std::make_shared<Connection>(*this, std::move(sock), ++next_id, std::move(ip),
-                                          EndpointString(remote.address(), remote.port()));
+                                          EndpointString(remote.address(), remote.port()),
+                                          local.address().to_string());
     asio::co_spawn(io, RunConnection(std::move(c)), asio::detached);
   }
 }

@@ -22,11 +22,13 @@ using testing::Millis;
 using testing::TestClient;
 using Clock = std::chrono::steady_clock;
 
+// The defaults (the pre-greeting wait included), with y.test a local domain.
 ServerConfig TestConfig() {
   ServerConfig c;
   c.hostname = "mx.test";
   c.idle_timeout = std::chrono::seconds(10);
   c.shutdown_grace = std::chrono::seconds(2);
+  c.relay.local_domains.push_back("y.test");
   return c;
 }
 
@@ -199,6 +201,25 @@ TEST(HostileTest, ErrorFloodIsClosed) {
   EXPECT_TRUE(closed);
   EXPECT_NE(out.find("421 4.7.0 Too many errors\r\n"), std::string::npos);
   EXPECT_EQ(out.find("421 4.7.0 Too many errors\r\n"), out.size() - 27);
+}
+
+// A client that does not wait for the greeting and floods: one 554, 503s,
+// then the error limit closes the session; the server is fine.
+TEST(HostileTest, EarlyTalkerFloodIsRefusedAndClosed) {
+  Running s = Start(TestConfig());
+  TestClient c;
+  ASSERT_TRUE(c.Connect(s.port).ok());
+  std::string flood;
+  for (int i = 0; i < 1000; ++i) flood += "EHLO spam.test\r\n";
+  ASSERT_TRUE(c.Send(flood).ok());
+  auto first = c.ReadReply();
+  ASSERT_EQ(CodeOf(first), 554) << Describe(first);
+  bool closed = false;
+  const std::string out = c.Drain(Millis(3000), &closed);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(out.find("250"), std::string::npos);
+  EXPECT_NE(out.find("421 4.7.0 Too many errors\r\n"), std::string::npos);
+  ExpectAlive(s.port);
 }
 
 // A client that vanishes mid-body: the partial message is not stored.

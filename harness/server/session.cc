@@ -79,6 +79,14 @@ void Session::Start() {
   Respond(220, "", text);
 }
 
+void Session::StartRefused() {
+  refused_ = true;
+  // Not an error of the count: the 503s that follow are.
+  Respond(554, "5.5.0", config_.hostname + " No SMTP service here: input before the greeting",
+          false);
+  SetState(SessionState::kInit, "early talker");
+}
+
 // --- state, replies ---------------------------------------------------------
 
 void Session::SetState(SessionState to, std::string_view why) {
@@ -211,6 +219,7 @@ std::size_t Session::Feed(std::string_view in) {
         n = lines_.Feed(rest);
         if (lines_.has_line()) {
           unit = true;
+          input_after_line_ = rest.size() - n;
           HandleLine();
         }
         break;
@@ -249,21 +258,52 @@ void Session::HandleLine() {
   }
   cmd_opts_.utf8 = txn_.smtputf8;
   Result<Command> parsed = ParseCommand(line_buf_, cmd_opts_);
+  if (refused_) {
+    // RFC 5321 §3.1: after a 554 greeting, "responding with 503 to any other
+    // commands until QUIT".
+    if (parsed.ok() && parsed->verb == Verb::kQuit) {
+      DoQuit(*parsed);
+    } else {
+      Respond(503, "5.5.1", "No SMTP service here; only QUIT is accepted");
+    }
+    return;
+  }
   if (parsed.ok()) {
     Dispatch(*parsed);
     return;
   }
   const Verb verb = GuessVerb(line_buf_);
-  const Errc code = parsed.error().code;
-  // RFC 5321 §3.5.1: VRFY / EXPN may name a mailbox, though String does not
-  // allow "@"; answer them anyway.
-  if ((verb == Verb::kVrfy || verb == Verb::kExpn) && code == Errc::kBadString) {
-    Command c;
-    c.verb = verb;
-    Dispatch(c);
-    return;
-  }
+  if (DispatchIgnoringArgument(verb, parsed.error())) return;
   HandleParseError(verb, parsed.error());
+}
+
+bool Session::DispatchIgnoringArgument(Verb verb, const ParseError& e) {
+  bool ignore = false;
+  switch (verb) {
+    case Verb::kVrfy:
+    case Verb::kExpn:
+      // RFC 5321 §3.5.1: VRFY / EXPN may name a mailbox, though String does
+      // not allow "@"; answer them anyway.
+      ignore = e.code == Errc::kBadString;
+      break;
+    case Verb::kNoop:
+    case Verb::kHelp:
+      // §4.1.1.9: "If a parameter string is specified, servers SHOULD ignore
+      // it"; HELP's argument is only a hint (§4.1.1.8). Not a broken line,
+      // though (a CR, LF or NUL inside it, or too long): those are refused
+      // whatever the verb.
+      ignore = e.code != Errc::kLineTooLong &&
+               std::string_view(lines_.line()).find_first_of(std::string_view("\r\n\0", 3)) ==
+                   std::string_view::npos;
+      break;
+    default:
+      break;
+  }
+  if (!ignore) return false;
+  Command c;
+  c.verb = verb;
+  Dispatch(c);
+  return true;
 }
 
 void Session::HandleParseError(Verb verb, const ParseError& e) {

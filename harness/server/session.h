@@ -23,6 +23,17 @@
 // - VRFY answers 252 2.1.5 to any argument, including a mailbox (RFC 5321
 //   §3.5.1 allows one although the String ABNF does not). EXPN is not
 //   implemented: 502 5.5.1 (RFC 5321 §4.5.1 does not require it; §7.3).
+// - NOOP and HELP ignore their argument whatever its syntax (§4.1.1.9: "If a
+//   parameter string is specified, servers SHOULD ignore it"; §4.1.1.8 HELP
+//   "MAY take an argument"): 250 2.0.0 and 214 2.0.0. Only a line-level
+//   error (bare CR / LF, NUL, over-long line) still gets 500.
+// - Trailing SP / HTAB before CRLF is tolerated in every profile (§4.1.1:
+//   receivers SHOULD tolerate it); kStrictCommandLeniencies.
+// - RCPT: relaying is refused with 550 5.7.1 (§7.9), see RelayConfig.
+// - Early talker (input before the greeting, seen by the driver): 554 5.5.0
+//   instead of 220, then 503 5.5.1 to everything but QUIT (§3.1).
+// - Input in the same read as an accepted DATA (sent before the 354):
+//   554 5.5.0 and close, see ServerConfig::reject_early_data.
 // - MAIL needs a prior EHLO / HELO (§4.1.4 lets servers insist). STARTTLS
 //   and AUTH are refused during a mail transaction (503).
 // - DATA with no accepted recipient is 503 5.5.1 (§3.3 allows 503 or 554).
@@ -88,6 +99,9 @@ struct SessionInfo {
   std::uint64_t id = 0;
   std::string client;          // "ip:port", for the envelope and logs
   bool tls_available = false;  // a certificate is ready: STARTTLS may be offered
+  // The numeric address the client connected to ("127.0.0.1", "::1"): its
+  // address literal is a local recipient domain. "" if unknown.
+  std::string local_address;
 };
 
 class Session {
@@ -105,6 +119,11 @@ class Session {
 
   // Queues the greeting (or, with the faulty profile, a fault).
   void Start();
+  // Instead of Start(), for a client that sent input before the greeting
+  // (ServerConfig::pregreet_delay): queues "554 5.5.0"; from then on every
+  // command but QUIT gets "503 5.5.1" (RFC 5321 §3.1). The early input is
+  // then fed as usual.
+  void StartRefused();
 
   // Consumes a prefix of `in` and returns its length. Stops early when an
   // action other than kNone is due, the session closed, or the output
@@ -182,6 +201,9 @@ class Session {
   bool CanConsume() const;
   void HandleLine();
   void HandleParseError(Verb verb, const ParseError& e);
+  // A refused line whose verb ignores a bad argument (VRFY / EXPN String,
+  // NOOP / HELP anything): runs the verb without its argument; else false.
+  bool DispatchIgnoringArgument(Verb verb, const ParseError& e);
   void Dispatch(const Command& c);
   std::size_t FeedData(std::string_view in);
   std::size_t FeedBdat(std::string_view in);
@@ -231,6 +253,8 @@ class Session {
   std::optional<Refusal> CheckMailParams(const EsmtpParams& p) const;
   bool StarttlsOffered() const;
   bool AuthOffered() const;
+  // The relay refusal for a forward-path, if any (RelayConfig).
+  std::optional<Refusal> CheckRelay(const Path& rcpt) const;
   bool InTransaction() const {
     return state_ == SessionState::kMail || state_ == SessionState::kRcpt;
   }
@@ -248,6 +272,10 @@ class Session {
 
   LineReader lines_;
   std::string line_buf_;  // the current command line, terminator included
+  // Octets of the current Feed call after the line being handled: input the
+  // client sent before it saw our reply to that line.
+  std::size_t input_after_line_ = 0;
+  bool refused_ = false;  // early talker: only QUIT is served
   DataReader data_;
   BdatReader bdat_;
   bool bdat_last_ = false;

@@ -8,96 +8,18 @@
 #include <gtest/gtest.h>
 
 #include "harness/server/sasl.h"
+#include "harness/server/session_test_util.h"
 #include "parser/reply.h"
 
 namespace smtp::server {
 namespace {
 
-ServerConfig BaseConfig() {
-  ServerConfig c;
-  c.hostname = "mx.test";
-  c.credentials = {{"user", "secret"}};
-  return c;
-}
-
-// What one session did with some input.
-struct Outcome {
-  std::vector<Reply> replies;
-  std::string wire;  // all reply bytes
-  std::vector<StoredMessage> messages;
-  SessionAction action = SessionAction::kNone;
-  SessionState state = SessionState::kInit;
-  std::vector<std::string> log;
-};
-
-// Feeds `chunks` in order, as a driver would: write the output, honour the
-// action (STARTTLS: drop the rest of the chunk and "handshake"; close: stop).
-Outcome Drive(const ServerConfig& config, const std::vector<std::string_view>& chunks) {
-  MemorySink sink;
-  Session s(config, &sink, SessionInfo{7, "127.0.0.1:4000", /*tls_available=*/true});
-  Outcome o;
-  s.Start();
-  auto flush = [&] {
-    o.wire += s.output();
-    s.ClearOutput();
-  };
-  flush();
-  for (std::string_view chunk : chunks) {
-    while (!chunk.empty()) {
-      if (s.action() == SessionAction::kClose || s.action() == SessionAction::kAbort) break;
-      const std::size_t n = s.Feed(chunk);
-      chunk.remove_prefix(n);
-      flush();
-      if (s.action() == SessionAction::kStartTls) {
-        chunk = {};  // CVE-2011-0411: plaintext after STARTTLS is dropped
-        s.OnTlsStarted();
-      }
-      if (n == 0 && s.action() == SessionAction::kNone) {
-        ADD_FAILURE() << "Feed made no progress";
-        break;
-      }
-    }
-  }
-  // RFC 4954 §4 wants "334" SP even with no challenge ("334 "), which RFC
-  // 5321's textstring does not allow; read it leniently.
-  ReplyOptions lenient;
-  lenient.leniencies = kTrailingWhitespace;
-  ReplyReader reader(lenient);
-  std::string_view rest = o.wire;
-  while (!rest.empty()) {
-    rest.remove_prefix(reader.Feed(rest));
-    if (reader.has_reply()) {
-      o.replies.push_back(reader.TakeReply());
-    } else {
-      ADD_FAILURE() << "server wrote a malformed reply: " << o.wire;
-      break;
-    }
-  }
-  o.messages = sink.Messages();
-  o.action = s.action();
-  o.state = s.state();
-  o.log = s.StateLog();
-  return o;
-}
-
-Outcome DriveOnce(const ServerConfig& config, std::string_view input) {
-  return Drive(config, {input});
-}
-
-// "250" or "503 5.5.1": the code and, if given, the enhanced code.
-std::string Summary(const Reply& r) {
-  std::string s = std::to_string(r.code);
-  if (r.enhanced) s += " " + r.enhanced->ToString();
-  return s;
-}
-
-std::vector<std::string> Summaries(const Outcome& o) {
-  std::vector<std::string> out;
-  for (const Reply& r : o.replies) out.push_back(Summary(r));
-  return out;
-}
-
-std::string B64(std::string_view s) { return EncodeBase64(s); }
+using testing::B64;
+using testing::BaseConfig;
+using testing::Drive;
+using testing::DriveOnce;
+using testing::Outcome;
+using testing::Summaries;
 
 enum class Cfg { kStrict, kLenient, kLmtp, kSmallSize, kNoDsn, kAuthAfterTls, kFaultMail };
 
@@ -185,6 +107,30 @@ const std::vector<Case>& Cases() {
        Cfg::kStrict,
        "NOOP\r\nVRFY user\r\nVRFY user@x.test\r\nEXPN list\r\nHELP\r\nRSET\r\n",
        {"220", "250 2.0.0", "252 2.1.5", "252 2.1.5", "502 5.5.1", "214 2.0.0", "250 2.0.0"}},
+      // RFC 5321 §4.1.1.9: NOOP ignores any parameter string; HELP's
+      // argument is a hint (§4.1.1.8). Broken lines are still refused.
+      {"noop_ignores_argument",
+       Cfg::kStrict,
+       "NOOP any text here\r\nNOOP \"open\r\nNOOP caf\xc3\xa9\r\nNOOP\tx\x01\r\n",
+       {"220", "250 2.0.0", "250 2.0.0", "250 2.0.0", "250 2.0.0"}},
+      {"help_ignores_argument",
+       Cfg::kStrict,
+       "HELP MAIL\r\nHELP me, please!\r\n",
+       {"220", "214 2.0.0", "214 2.0.0"}},
+      {"noop_broken_line_refused",
+       Cfg::kStrict,
+       std::string("NOOP a\0b\r\n", 10) + "NOOP a\rb\r\nNOOP a\nb\r\n",
+       {"220", "500 5.5.2", "500 5.5.2", "500 5.5.2"}},
+      // §4.1.1: receivers SHOULD tolerate trailing white space, in every
+      // profile; arguments where the verb takes none are still 501.
+      {"trailing_whitespace_tolerated",
+       Cfg::kStrict,
+       "NOOP \r\nRSET\t\r\nEHLO client.test \r\nMAIL FROM:<a@x.test>  \r\nQUIT \r\n",
+       {"220", "250 2.0.0", "250 2.0.0", "250", "250 2.1.0", "221 2.0.0"}},
+      {"argument_still_refused",
+       Cfg::kStrict,
+       kTxn + "RSET extra\r\nQUIT extra\r\nDATA extra \r\n",
+       {"220", "250", "250 2.1.0", "250 2.1.5", "501 5.5.4", "501 5.5.4", "501 5.5.4"}},
       {"etrn_not_implemented", Cfg::kStrict, "ETRN example.com\r\n", {"220", "502 5.5.1"}},
       // Syntax.
       {"unknown_verb", Cfg::kStrict, "FOO bar\r\n\r\n", {"220", "500 5.5.2", "500 5.5.2"}},
@@ -520,7 +466,7 @@ TEST(SessionTest, TooManyErrorsCloses) {
 TEST(SessionTest, FeedStopsAtOutputHighWater) {
   MemorySink sink;
   ServerConfig cfg = BaseConfig();
-  Session s(cfg, &sink, SessionInfo{1, "c", false});
+  Session s(cfg, &sink, SessionInfo{1, "c", false, ""});
   s.Start();
   s.ClearOutput();
   std::string flood;
@@ -573,7 +519,7 @@ TEST(SessionTest, CramMd5) {
   for (const bool good : {true, false}) {
     MemorySink sink;
     ServerConfig cfg = BaseConfig();
-    Session s(cfg, &sink, SessionInfo{1, "c", false});
+    Session s(cfg, &sink, SessionInfo{1, "c", false, ""});
     s.Start();
     s.Feed(kEhlo + "AUTH CRAM-MD5\r\n");
     std::string out = s.output();
@@ -593,7 +539,7 @@ TEST(SessionTest, CramMd5) {
 TEST(SessionTest, TimeoutAndShutdownReplies) {
   MemorySink sink;
   ServerConfig cfg = BaseConfig();
-  Session a(cfg, &sink, SessionInfo{1, "c", false});
+  Session a(cfg, &sink, SessionInfo{1, "c", false, ""});
   a.Start();
   a.ClearOutput();
   a.Feed(kTxn + "DATA\r\npartial body");
@@ -603,7 +549,7 @@ TEST(SessionTest, TimeoutAndShutdownReplies) {
   EXPECT_EQ(a.action(), SessionAction::kClose);
   EXPECT_EQ(sink.committed(), 0u);  // never accepted, never stored
 
-  Session b(cfg, &sink, SessionInfo{2, "c", false});
+  Session b(cfg, &sink, SessionInfo{2, "c", false, ""});
   b.Start();
   b.ClearOutput();
   b.OnTimeout();

@@ -3,6 +3,7 @@
 // pure; every reply of a verb that passed its check comes from its proceed.
 #include <chrono>
 
+#include "harness/server/relay_policy.h"
 #include "harness/server/sasl.h"
 #include "harness/server/session.h"
 
@@ -202,6 +203,22 @@ bool Session::AuthOffered() const {
   return false;
 }
 
+std::optional<Session::Refusal> Session::CheckRelay(const Path& rcpt) const {
+  const RelayConfig& relay = config_.relay;
+  if (relay.open_relay || (authenticated_ && relay.relay_when_authenticated)) return std::nullopt;
+  const LocalIdentity self{config_.hostname, relay.local_domains, info_.local_address};
+  switch (ClassifyRecipient(rcpt, self)) {
+    case RcptClass::kLocal:
+      return std::nullopt;
+    case RcptClass::kForeign:
+      // RFC 5321 §7.9: "a 550 code SHOULD be used"; RFC 3463 5.7.1.
+      return Refusal{550, "5.7.1", "Relay access denied"};
+    case RcptClass::kRoutedLocalPart:
+      return Refusal{550, "5.7.1", "Relay access denied: no routing by local part (% ! @)"};
+  }
+  return std::nullopt;
+}
+
 std::optional<Session::Refusal> Session::CheckMailParams(const EsmtpParams& p) const {
   // RFC 5321 §4.1.1.11: 555 for parameters not recognized or not implemented.
   constexpr Refusal kUnsupported{555, "5.5.4", "Parameter not recognized or not implemented"};
@@ -293,6 +310,10 @@ void Session::DoRcpt(const Command& c) {
     Respond(*r);
     return;
   }
+  if (std::optional<Refusal> r = CheckRelay(c.path)) {
+    Respond(*r);
+    return;
+  }
   std::string mailbox = Mailbox(c.path);
   for (const std::string& rejected : config_.reject_recipients) {
     if (EqualsIgnoreCase(rejected, mailbox)) {
@@ -307,6 +328,15 @@ void Session::DoRcpt(const Command& c) {
 }
 
 void Session::DoData(const Command&) {
+  if (input_after_line_ > 0 && EffectiveRejectEarlyData(config_)) {
+    // The client sent on before it could have seen a 354 (RFC 5321 §3.3,
+    // RFC 2920 §3.1). What follows is message text: never run it as commands.
+    ResetTransaction();
+    Respond(554, "5.5.0", "Improper use of pipelining: data sent before the 354 reply");
+    SetState(SessionState::kClosed, "data before 354");
+    action_ = SessionAction::kClose;
+    return;
+  }
   if (!OpenBody()) {
     Respond(451, "4.3.0", "Local error in processing");
     return;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string_view>
 
+#include "parser/internal/command_chars.h"
+
 namespace smtp::internal {
 
 struct Base64Problem {
@@ -18,15 +20,23 @@ struct Base64Problem {
 // Canonical only: padded to a multiple of 4, at most two "=", and the pad
 // bits of the last data character zero (RFC 4648 §3.5: encoders MUST).
 // Returns nothing when `s` is such base64; the empty string is not.
+// The 6-bit value of a base64 character (RFC 4648 §4 Table 1).
+constexpr unsigned Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return static_cast<unsigned>(c - 'A');
+  if (c >= 'a' && c <= 'z') return static_cast<unsigned>(c - 'a' + 26);
+  if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0' + 52);
+  return c == '+' ? 62 : 63;
+}
+
 constexpr std::optional<Base64Problem> CheckBase64(std::string_view s) {
-  constexpr std::string_view kAlphabet =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   constexpr std::size_t npos = std::string_view::npos;
   std::size_t pad = npos;
   for (std::size_t k = 0; k < s.size(); ++k) {
+    if (pad == npos) k = SkipClass(s, k, kBase64Bit);  // the data characters
+    if (k == s.size()) break;
     if (s[k] == '=') {
       if (pad == npos) pad = k;
-    } else if (kAlphabet.find(s[k]) == npos) {
+    } else if (!IsC(s[k], kBase64Bit)) {
       return Base64Problem{k, "RFC 4648 §4: not a base64 character"};
     } else if (pad != npos) {
       return Base64Problem{k, "RFC 4648 §4: data after \"=\" padding"};
@@ -38,7 +48,7 @@ constexpr std::optional<Base64Problem> CheckBase64(std::string_view s) {
   if (pad == npos) return std::nullopt;
   if (s.size() - pad > 2) return Base64Problem{pad, "RFC 4648 §4: more than two \"=\""};
   const std::size_t mask = s.size() - pad == 1 ? 0x3 : 0xF;
-  if ((kAlphabet.find(s[pad - 1]) & mask) != 0) {
+  if ((Base64Value(s[pad - 1]) & mask) != 0) {
     return Base64Problem{pad - 1, "RFC 4648 §3.5: pad bits must be zero"};
   }
   return std::nullopt;

@@ -18,6 +18,7 @@ enum CharClass : std::uint8_t {
   kQtextBit = 1u << 4,     // qtextSMTP = %d32-33 / %d35-91 / %d93-126    (RFC 5321 §4.1.2)
   kQpairBit = 1u << 5,     // second octet of quoted-pairSMTP: %d32-126   (RFC 5321 §4.1.2)
   kDcontentBit = 1u << 6,  // dcontent = %d33-90 / %d94-126               (RFC 5321 §4.1.3)
+  kLdhBit = 1u << 7,       // ALPHA / DIGIT / "-" (Ldh-str octets)        (RFC 5321 §4.1.2)
 };
 
 constexpr std::array<std::uint8_t, 256> MakeCharTable() {
@@ -27,7 +28,8 @@ constexpr std::array<std::uint8_t, 256> MakeCharTable() {
     const bool digit = c >= '0' && c <= '9';
     const bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
     if (digit) bits |= kDigitBit;
-    if (digit || alpha) bits |= kLetDigBit | kAtextBit;
+    if (digit || alpha) bits |= kLetDigBit | kAtextBit | kLdhBit;
+    if (c == '-') bits |= kLdhBit;
     if (digit || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f')) bits |= kHexBit;
     if (c >= 32 && c <= 126) {
       bits |= kQpairBit;
@@ -48,6 +50,14 @@ constexpr bool Is(char c, CharClass k) {
   return (kCharTable[static_cast<unsigned char>(c)] & k) != 0;
 }
 constexpr bool IsHigh(char c) { return static_cast<unsigned char>(c) >= 0x80; }
+
+// Index of the first octet of s[from..] not in class `k`, or s.size().
+// Takes and returns the position by value: a scanning loop on a `size_t&`
+// that the compiler cannot keep in a register stores it on every octet.
+constexpr std::size_t Skip(std::string_view s, std::size_t from, CharClass k) {
+  while (from < s.size() && Is(s[from], k)) ++from;
+  return from;
+}
 
 // Length (2..4) of the well-formed UTF-8 sequence that starts at s[i], or 0
 // when the octets at s[i] are ill-formed. RFC 3629 §4 UTF8-2 / UTF8-3 /
@@ -75,14 +85,16 @@ constexpr std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
 }
 
 // ASCII case-insensitive equality (domains, the "IPv6" tag, "Postmaster").
+// Equal octets cost one compare; octets that differ only in bit 0x20 are
+// equal when that makes them the same letter.
 constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x == y) continue;
+    const unsigned lower = x | 0x20u;
+    if ((x ^ y) != 0x20u || lower < 'a' || lower > 'z') return false;
   }
   return true;
 }

@@ -1,0 +1,56 @@
+// smtp-harness compare: one suite's results from several servers, side by
+// side.
+//
+//   compare A.json B.json ... [--html FILE]
+//
+// Prints a text summary (totals per target, then every scenario on which
+// the targets disagree or that some target lacks) and, with --html, writes
+// the self-contained matrix page. Columns are named by TargetInfo.name or
+// else the file (…/NAME/results.json gives NAME).
+// Exit status: 0 when every target agrees, 1 when some disagree, 2 on a
+// usage error or an unreadable file.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
+#include "app/subcommand.h"
+#include "reports/compare.h"
+#include "reports/reports.h"
+
+ABSL_DECLARE_FLAG(std::string, html);  // app/report_cmd.cc
+
+namespace smtp::app {
+
+int RunCompare(const std::vector<std::string>& args) {
+  if (args.size() < 2) {
+    std::fprintf(stderr, "smtp-harness compare: usage: compare A.json B.json ... [--html FILE]\n");
+    return 2;
+  }
+  std::vector<reports::NamedRun> runs;
+  for (const std::string& path : args) {
+    auto run = reports::ReadRunResultBounded(path);
+    if (!run.ok()) {
+      std::fprintf(stderr, "smtp-harness compare: %s\n",
+                   std::string(run.status().message()).c_str());
+      return 2;
+    }
+    // Transcripts are not compared; drop them as soon as possible.
+    for (auto& s : run->scenarios) s.transcript = harness::Transcript();
+    runs.push_back({reports::ColumnName(*run, path), path, *std::move(run)});
+  }
+  const reports::Comparison c = reports::Compare(std::move(runs));
+  std::fputs(reports::RenderCompareText(c).c_str(), stdout);
+  const std::string html = absl::GetFlag(FLAGS_html);
+  if (!html.empty()) {
+    if (auto st = reports::WriteFileAtomic(html, reports::RenderCompareHtml(c)); !st.ok()) {
+      std::fprintf(stderr, "smtp-harness compare: %s\n", std::string(st.message()).c_str());
+      return 2;
+    }
+    std::printf("wrote %s\n", html.c_str());
+  }
+  return c.disagree > 0 ? 1 : 0;
+}
+
+}  // namespace smtp::app

@@ -1,0 +1,90 @@
+// smtp-harness report: re-render a run's reports, or serve a directory of
+// runs over HTTP.
+//
+//   report RESULTS.json [--html FILE] [--junit FILE]
+//   report --serve DIR [--port N]
+//
+// Without --html/--junit, index.html and junit.xml are written next to
+// RESULTS.json. --serve lists DIR's subdirectories holding results.json on
+// http://127.0.0.1:PORT/ (docs/reports.md) until SIGINT/SIGTERM.
+// Exit status: 0 on success, 2 on a usage error or an unreadable file.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "app/subcommand.h"
+#include "reports/html_report.h"
+#include "reports/junit.h"
+#include "reports/report_server.h"
+#include "reports/reports.h"
+
+ABSL_FLAG(std::string, html, "", "report, compare: write the HTML page to FILE");
+ABSL_FLAG(std::string, junit, "", "report: write JUnit XML to FILE");
+ABSL_FLAG(std::string, serve, "",
+          "report: serve the runs under DIR (DIR/NAME/results.json) on 127.0.0.1");
+ABSL_FLAG(int, port, 8080, "report --serve: TCP port on 127.0.0.1 (0: any free port)");
+
+namespace smtp::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "smtp-harness report: %s\n", message.c_str());
+  return 2;
+}
+
+int Serve(const std::string& dir) {
+  const int port = absl::GetFlag(FLAGS_port);
+  if (port < 0 || port > 65535) return Fail("--port must be 0..65535");
+  reports::ReportServerOptions opts;
+  opts.dir = dir;
+  opts.port = static_cast<std::uint16_t>(port);
+  const absl::Status st = reports::ServeReports(opts, [&](std::uint16_t bound) {
+    std::printf("report: serving %s at http://127.0.0.1:%u/\n", dir.c_str(), bound);
+    std::fflush(stdout);
+  });
+  if (!st.ok()) return Fail(std::string(st.message()));
+  return 0;
+}
+
+}  // namespace
+
+int RunReport(const std::vector<std::string>& args) {
+  const std::string serve = absl::GetFlag(FLAGS_serve);
+  if (!serve.empty()) {
+    if (!args.empty()) return Fail("--serve DIR takes no RESULTS.json argument");
+    return Serve(serve);
+  }
+  if (args.size() != 1) return Fail("usage: report RESULTS.json [--html FILE] [--junit FILE]");
+  auto run = reports::ReadRunResultBounded(args[0]);
+  if (!run.ok()) return Fail(std::string(run.status().message()));
+
+  std::string html = absl::GetFlag(FLAGS_html);
+  std::string junit = absl::GetFlag(FLAGS_junit);
+  if (html.empty() && junit.empty()) {
+    const fs::path dir = fs::path(args[0]).parent_path();
+    html = (dir / reports::kHtmlFile).string();
+    junit = (dir / reports::kJunitFile).string();
+  }
+  if (!html.empty()) {
+    if (auto st = reports::WriteFileAtomic(html, reports::RenderHtmlReport(*run)); !st.ok()) {
+      return Fail(std::string(st.message()));
+    }
+    std::printf("wrote %s\n", html.c_str());
+  }
+  if (!junit.empty()) {
+    if (auto st = reports::WriteFileAtomic(junit, reports::RenderJunit(*run)); !st.ok()) {
+      return Fail(std::string(st.message()));
+    }
+    std::printf("wrote %s\n", junit.c_str());
+  }
+  const harness::Counts c = run->Totals();
+  std::printf("%d scenarios: %d pass, %d fail, %d skip, %d error%s\n", c.total(), c.pass, c.fail,
+              c.skip, c.error, run->complete ? "" : " (run incomplete)");
+  return 0;
+}
+
+}  // namespace smtp::app

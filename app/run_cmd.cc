@@ -1,0 +1,281 @@
+// smtp-harness run: the conformance runner on the command line.
+//
+//   run --target HOST:PORT|tls:HOST:PORT|exec:CMD [--tls implicit|starttls|none]
+//       [--profile FILE] [--suite PATH,...] [--filter GLOB,...] [--tag TAG,...]
+//       [--level LEVEL,...] [--jobs N] [--rate N] [--timeout_ms N]
+//       [--scenario_timeout_ms N] [--repeat N] [--out DIR] [--target_name NAME]
+//       [SUITE_PATH...]
+//
+// Writes DIR/results.json (docs/results.md) and prints its path and a
+// summary. Exit status: RunResult::ExitStatus() (0 every MUST passed, 1 a
+// conformance failure, 2 a harness error), or 2 on a usage error.
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
+#include "app/subcommand.h"
+#include "harness/results.h"
+#include "harness/runner/progress.h"
+#include "harness/runner/runner.h"
+#include "harness/scenario/profile.h"
+#include "harness/scenario/suite.h"
+#include "harness/server/server.h"
+#include "reports/reports.h"
+
+ABSL_FLAG(std::string, target, "",
+          "run: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS) or exec:COMMAND");
+ABSL_FLAG(
+    std::string, tls, "",
+    "run: none, implicit (TLS from the first byte), or starttls (the probe upgrades and records "
+    "TLS details); default: from the target and the profile");
+ABSL_FLAG(std::string, profile, "", "run: target profile JSON (variables, credentials)");
+ABSL_FLAG(std::vector<std::string>, suite, {},
+          "run: scenario files or directories, comma-separated (default: scenarios)");
+ABSL_FLAG(std::vector<std::string>, filter, {}, "run: scenario id globs; '!GLOB' excludes");
+ABSL_FLAG(std::vector<std::string>, tag, {}, "run: scenario tags; '!TAG' excludes");
+ABSL_FLAG(std::vector<std::string>, level, {},
+          "run: levels to run: MUST, SHOULD, MAY, policy, security");
+ABSL_FLAG(int, jobs, 4, "run: scenarios run in parallel, each on its own connection");
+ABSL_FLAG(double, rate, 0, "run: at most this many new connections per second (0: no limit)");
+ABSL_FLAG(int, timeout_ms, 10000, "run: deadline of each step that sets none");
+ABSL_FLAG(int, scenario_timeout_ms, 120000, "run: time budget of each scenario that sets none");
+ABSL_FLAG(int, repeat, 1, "run: run every scenario this many times (ids get #1, #2, ...)");
+ABSL_FLAG(
+    std::string, out, "",
+    "run: output directory (default: out/run-<UTC timestamp>, with out/latest pointing to it)");
+ABSL_FLAG(std::string, target_name, "", "run: label of the target in reports, e.g. postfix");
+
+namespace smtp::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Failing scenarios listed on stdout after the summary; results.json has all.
+constexpr int kMaxListed = 50;
+// AUTH test credentials of the embedded default target (not secrets: the
+// server exists only for the run, on loopback).
+constexpr char kEmbeddedUser[] = "test";
+constexpr char kEmbeddedPassword[] = "secret";
+
+int Usage(const std::string& message) {
+  std::fprintf(stderr, "smtp-harness run: %s\n", message.c_str());
+  return 2;
+}
+
+// out/run-20240131-120000 (-2, -3, ... if taken); out/latest -> it.
+std::string MakeOutDir(std::string* error) {
+  std::string dir = absl::GetFlag(FLAGS_out);
+  std::error_code ec;
+  if (!dir.empty()) {
+    fs::create_directories(dir, ec);
+    if (ec) *error = "cannot create " + dir + ": " + ec.message();
+    return dir;
+  }
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "run-%Y%m%d-%H%M%S", &tm);
+  std::string name = stamp;
+  for (int i = 2; fs::exists(fs::path("out") / name); ++i)
+    name = std::string(stamp) + "-" + std::to_string(i);
+  fs::create_directories(fs::path("out") / name, ec);
+  if (ec) {
+    *error = "cannot create out/" + name + ": " + ec.message();
+    return "";
+  }
+  const fs::path latest = fs::path("out") / "latest";
+  fs::remove(latest, ec);
+  fs::create_directory_symlink(name, latest, ec);  // best effort
+  return (fs::path("out") / name).string();
+}
+
+std::string CommandLine(const std::vector<std::string>& suites) {
+  std::string s = "smtp-harness run --target " + absl::GetFlag(FLAGS_target);
+  auto add = [&](const char* flag, const std::string& value) {
+    if (!value.empty()) s += std::string(" --") + flag + " " + value;
+  };
+  add("tls", absl::GetFlag(FLAGS_tls));
+  add("profile", absl::GetFlag(FLAGS_profile));
+  add("suite", absl::StrJoin(suites, ","));
+  add("filter", absl::StrJoin(absl::GetFlag(FLAGS_filter), ","));
+  add("tag", absl::StrJoin(absl::GetFlag(FLAGS_tag), ","));
+  add("level", absl::StrJoin(absl::GetFlag(FLAGS_level), ","));
+  s += " --jobs " + std::to_string(absl::GetFlag(FLAGS_jobs));
+  if (absl::GetFlag(FLAGS_rate) > 0) s += " --rate " + std::to_string(absl::GetFlag(FLAGS_rate));
+  s += " --timeout_ms " + std::to_string(absl::GetFlag(FLAGS_timeout_ms));
+  if (absl::GetFlag(FLAGS_repeat) > 1)
+    s += " --repeat " + std::to_string(absl::GetFlag(FLAGS_repeat));
+  add("out", absl::GetFlag(FLAGS_out));
+  return s;
+}
+
+}  // namespace
+
+int RunRun(const std::vector<std::string>& args) {
+  std::string target_text = absl::GetFlag(FLAGS_target);
+  // No --target: the embedded reference server (strict profile) on an
+  // ephemeral loopback port, with test credentials for the AUTH scenarios.
+  std::unique_ptr<server::Server> embedded;
+  if (target_text.empty()) {
+    server::ServerConfig config;
+    config.credentials = {{kEmbeddedUser, kEmbeddedPassword}};
+    embedded = std::make_unique<server::Server>(config);
+    absl::StatusOr<server::Endpoint> ep = embedded->Start();
+    if (!ep.ok()) {
+      std::fprintf(stderr, "smtp-harness run: embedded server: %s\n",
+                   std::string(ep.status().message()).c_str());
+      return 2;
+    }
+    target_text = ep->ToString();
+    std::fprintf(stderr, "smtp-harness run: no --target: embedded server (strict) on %s\n",
+                 target_text.c_str());
+  }
+  absl::StatusOr<harness::Target> target = harness::ParseTarget(target_text);
+  if (!target.ok()) return Usage("--target: " + std::string(target.status().message()));
+
+  scenario::TargetProfile profile;
+  if (const std::string path = absl::GetFlag(FLAGS_profile); !path.empty()) {
+    auto loaded = scenario::LoadProfile(path);
+    if (!loaded.ok()) return Usage(std::string(loaded.status().message()));
+    profile = *std::move(loaded);
+  } else if (target->kind != harness::Target::Kind::kExec) {
+    profile.host = target->host;
+    profile.port = target->port;
+  }
+  if (embedded) {
+    profile.user = kEmbeddedUser;
+    profile.password = kEmbeddedPassword;
+  }
+
+  runner::RunnerOptions options;
+  options.jobs = absl::GetFlag(FLAGS_jobs);
+  options.rate = absl::GetFlag(FLAGS_rate);
+  options.repeat = absl::GetFlag(FLAGS_repeat);
+  if (options.jobs < 1 || options.jobs > runner::kMaxJobs) return Usage("--jobs out of range");
+  if (options.repeat < 1 || options.repeat > runner::kMaxRepeat)
+    return Usage("--repeat out of range");
+  if (options.rate < 0) return Usage("--rate must be >= 0");
+  const int step_ms = absl::GetFlag(FLAGS_timeout_ms);
+  const int scenario_ms = absl::GetFlag(FLAGS_scenario_timeout_ms);
+  if (step_ms <= 0 || scenario_ms <= 0) return Usage("timeouts must be positive");
+  options.executor.step_timeout = std::chrono::milliseconds(step_ms);
+  options.executor.scenario_timeout = std::chrono::milliseconds(scenario_ms);
+  options.executor.default_tls = profile.tls;
+  if (target->kind == harness::Target::Kind::kTls)
+    options.executor.default_tls = scenario::TlsMode::kImplicit;
+  const std::string tls = absl::GetFlag(FLAGS_tls);
+  if (tls == "implicit") {
+    options.executor.default_tls = scenario::TlsMode::kImplicit;
+  } else if (tls == "starttls") {
+    options.executor.default_tls = scenario::TlsMode::kNone;
+    options.probe_starttls = true;
+  } else if (tls == "none") {
+    options.executor.default_tls = scenario::TlsMode::kNone;
+  } else if (!tls.empty()) {
+    return Usage("--tls must be none, implicit or starttls");
+  }
+  if (options.executor.default_tls == scenario::TlsMode::kImplicit &&
+      target->kind == harness::Target::Kind::kExec) {
+    return Usage("implicit TLS is not available for exec: targets");
+  }
+
+  scenario::SuiteFilter filter;
+  filter.ids = absl::GetFlag(FLAGS_filter);
+  filter.tags = absl::GetFlag(FLAGS_tag);
+  // LMTP scenarios need an LMTP listener; the embedded default target speaks
+  // SMTP, so they are left out unless tags were chosen explicitly.
+  if (embedded && filter.tags.empty()) filter.tags.push_back("!lmtp");
+  for (const std::string& name : absl::GetFlag(FLAGS_level)) {
+    auto level = scenario::ParseLevel(name);
+    if (!level) level = scenario::ParseLevel(absl::AsciiStrToUpper(name));
+    if (!level) level = scenario::ParseLevel(absl::AsciiStrToLower(name));
+    if (!level) return Usage("--level: unknown level '" + name + "'");
+    filter.levels.push_back(*level);
+  }
+  std::vector<std::string> suites = absl::GetFlag(FLAGS_suite);
+  suites.insert(suites.end(), args.begin(), args.end());
+  if (suites.empty()) suites.push_back("scenarios");
+  scenario::LoadOptions load;
+  load.extra_variables = profile.ExtraNames();
+  absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(suites, filter, load);
+  if (!suite.ok()) {
+    std::fprintf(stderr, "smtp-harness run: %s\n", std::string(suite.status().message()).c_str());
+    return 2;
+  }
+  if (suite->scenarios.empty()) return Usage("no scenario matches the filters");
+
+  std::string error;
+  const std::string out_dir = MakeOutDir(&error);
+  if (!error.empty()) return Usage(error);
+
+  const scenario::Variables vars = profile.ToVariables();
+  runner::ProgressPrinter printer(stderr, isatty(STDERR_FILENO) != 0);
+  runner::Runner run(runner::TargetConnector(*target), options);
+  harness::RunResult result;
+  try {
+    result = run.Run(suite->scenarios, vars,
+                     [&](const harness::ScenarioResult&, const harness::Counts& c, int total) {
+                       printer.Update(c, total);
+                     });
+  } catch (const std::exception& e) {  // a bug of ours, not a server finding
+    printer.Finish();
+    std::fprintf(stderr, "smtp-harness run: internal error: %s\n", e.what());
+    return 2;
+  }
+  printer.Finish();
+  result.tool_version = runner::ToolVersion();
+  result.command_line = vars.Redact(CommandLine(suites));
+  result.target.target = target_text;
+  result.target.name = absl::GetFlag(FLAGS_target_name);
+  if (embedded) {
+    result.target.target = "embedded:strict@" + target_text;
+    if (result.target.name.empty()) result.target.name = "embedded";
+    embedded->Stop();
+  }
+  // Scenario files relative to the suite root they were found under.
+  for (harness::ScenarioResult& s : result.scenarios) {
+    for (const std::string& root : suites) {
+      const fs::path rel = fs::path(s.file).lexically_relative(root);
+      if (fs::is_directory(root) && !rel.empty() && *rel.begin() != "..") {
+        s.file = rel.string();
+        break;
+      }
+    }
+  }
+
+  // results.json, junit.xml and index.html.
+  absl::Status written = reports::WriteAllReports(result, out_dir);
+  if (!written.ok()) {
+    std::fprintf(stderr, "smtp-harness run: %s\n", std::string(written.message()).c_str());
+    return 2;
+  }
+  const std::string html = (fs::path(out_dir) / "index.html").string();
+  std::printf("%s\n%s\n", html.c_str(), runner::SummaryLine(result).c_str());
+  int listed = 0, unlisted = 0;
+  for (const harness::ScenarioResult& s : result.scenarios) {
+    if (s.verdict != harness::Verdict::kFail && s.verdict != harness::Verdict::kError) continue;
+    if (listed == kMaxListed) {
+      ++unlisted;
+    } else {
+      ++listed;
+      std::printf("  %s %s [%s]: %s\n", std::string(VerdictName(s.verdict)).c_str(), s.id.c_str(),
+                  s.level.c_str(), s.reason.c_str());
+    }
+  }
+  if (unlisted > 0) std::printf("  ... and %d more (see results.json)\n", unlisted);
+  return result.ExitStatus();
+}
+
+}  // namespace smtp::app

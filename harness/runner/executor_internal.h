@@ -1,0 +1,113 @@
+// Internal to harness/runner/executor*.cc: the per-scenario executor state.
+// executor.cc holds the framework and the simple steps; executor_exchanges.cc
+// the multi-reply exchanges (starttls, auth, data, data_raw, bdat).
+#ifndef SMTP_HARNESS_RUNNER_EXECUTOR_INTERNAL_H_
+#define SMTP_HARNESS_RUNNER_EXECUTOR_INTERNAL_H_
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/runner/executor.h"
+#include "parser/reply.h"
+
+namespace smtp::runner::internal {
+
+using harness::Clock;
+using harness::Deadline;
+using harness::Verdict;
+
+// Unexpected bytes quoted in a failure are cut to this many.
+inline constexpr std::size_t kMaxQuotedBytes = 256;
+
+// What one step (or one part of an exchange) came to.
+struct Outcome {
+  Verdict verdict = Verdict::kPass;
+  std::string expected;
+  std::string actual;
+  std::string message;
+  bool ok() const { return verdict == Verdict::kPass; }
+};
+Outcome Pass();
+Outcome Fail(std::string expected, std::string actual, std::string message);
+Outcome Error(std::string message);
+
+// Escaped (transcript notation) and cut to kMaxQuotedBytes.
+std::string Quote(std::string_view bytes);
+// "250-mx\n250 SIZE 10": the reply as received, one line per line.
+std::string ReplyText(const Reply& reply);
+
+class Executor {
+ public:
+  Executor(const scenario::Scenario& s, const scenario::Variables& vars, const Connector& connector,
+           const ExecutorOptions& options);
+
+  asio::awaitable<harness::ScenarioResult> Run();
+
+ private:
+  // Runs `steps` until one does not pass; false then, with failure_ set.
+  asio::awaitable<bool> RunSteps(const std::vector<scenario::Step>& steps, Deadline outer,
+                                 const std::string& iteration);
+
+  // One step. `d` is its deadline, `outer` the enclosing one (scenario
+  // budget or a timed repeat).
+  asio::awaitable<Outcome> Do(const scenario::ConnectStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::SendStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::SendRawStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::ExpectStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::ExpectCloseStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::ExpectSilenceStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::PipelineStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::StartTlsStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::AuthStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::DataStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::DataRawStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::BdatStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::CaptureStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::SleepStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::RepeatStep& a, Deadline d, Deadline outer);
+
+  // Sends `bytes`; a lost connection is a failure, a blocked write past the
+  // deadline a timeout (TimedOut).
+  asio::awaitable<Outcome> SendBytes(std::string_view bytes, Deadline d);
+  // Reads one reply into last_reply_ and, when `expect` is given, checks it.
+  // `what` prefixes messages ("pipeline reply 2/3: ").
+  asio::awaitable<Outcome> Read(Deadline d, const scenario::Expectation* expect,
+                                std::string_view what = {});
+  // Reads an intermediate reply of an exchange: 334 (`*more` = true) goes on;
+  // anything else ends the exchange and is checked against `final`.
+  asio::awaitable<Outcome> ReadChallenge(Deadline d, const scenario::Expectation& final,
+                                         bool* more);
+  // DATA and its first reply; `*go_on` when it was 354.
+  asio::awaitable<Outcome> StartData(const scenario::Expectation& accept, Deadline d, bool* go_on);
+
+  Outcome Check(const scenario::Expectation& expect, const Reply& reply, std::string_view what,
+                std::string expected = {}) const;
+  // A deadline passed: error when it was the scenario budget, else fail with
+  // "<what> within N ms".
+  Outcome TimedOut(Deadline d, std::string expected, std::string actual,
+                   std::string_view what) const;
+  // Expands a template; on error `*out` is untouched and an error returned.
+  Outcome Expand(const scenario::Template& t, std::string* out) const;
+  std::string StepMs(Deadline d) const;
+
+  const scenario::Scenario& scenario_;
+  scenario::Variables vars_;
+  const Connector& connector_;
+  const ExecutorOptions& options_;
+  harness::Session session_;
+  Clock::duration budget_len_{};
+  Deadline budget_{};
+  Clock::time_point step_start_{};
+  std::optional<Reply> last_reply_;
+  int executed_ = -1;  // index of the step running
+  bool prepaid_connect_ = false;
+  Verdict verdict_ = Verdict::kPass;
+  std::optional<harness::Failure> failure_;
+};
+
+}  // namespace smtp::runner::internal
+
+#endif  // SMTP_HARNESS_RUNNER_EXECUTOR_INTERNAL_H_

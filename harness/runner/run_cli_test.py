@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""End-to-end test of `smtp-harness run` against a real aiosmtpd that this test
+starts (on a free loopback port) and stops. Debian's /usr/bin/python3 has
+aiosmtpd installed (python3-aiosmtpd); another python3 on PATH may not.
+
+Usage: run_cli_test.py PATH/TO/smtp-harness SOURCE_DIR
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
+SRC = sys.argv[2] if len(sys.argv) > 2 else "."
+AIOSMTPD_PYTHON = "/usr/bin/python3"
+SERVER_START_TIMEOUT_S = 15
+RUN_TIMEOUT_S = 120
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("aiosmtpd exited with status %s" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("aiosmtpd did not listen on port %d within %d s" % (port, timeout))
+
+
+def run(args, env=None):
+    p = subprocess.run([BIN, "run", *args], capture_output=True, timeout=RUN_TIMEOUT_S, env=env)
+    return p.returncode, p.stdout.decode(), p.stderr.decode()
+
+
+def load_results(out_dir):
+    with open(os.path.join(out_dir, "results.json")) as f:
+        return json.load(f)
+
+
+class RunAgainstAiosmtpd(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.port = free_port()
+        cls.server = subprocess.Popen(
+            [AIOSMTPD_PYTHON, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % cls.port],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_for_port(cls.port, cls.server, SERVER_START_TIMEOUT_S)
+        except Exception:
+            cls.server.kill()
+            cls.server.wait()
+            raise
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smtp-harness-run-")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.terminate()
+        try:
+            cls.server.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            cls.server.kill()
+            cls.server.wait()
+        cls.tmp.cleanup()
+
+    def out_dir(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def test_core_suite(self):
+        out = self.out_dir("core")
+        rc, stdout, stderr = run(["--target", "127.0.0.1:%d" % self.port, "--suite",
+                                  os.path.join(SRC, "scenarios/core"), "--jobs", "4",
+                                  "--target_name", "aiosmtpd", "--out", out])
+        self.assertIn(rc, (0, 1), stdout + stderr)
+        self.assertEqual(stdout.splitlines()[0], os.path.join(out, "index.html"))
+        r = load_results(out)
+        self.assertEqual(r["exit_status"], rc)
+        self.assertEqual(r["totals"]["error"], 0, stdout)
+        self.assertEqual(r["target"]["name"], "aiosmtpd")
+        self.assertEqual(r["target"]["target"], "127.0.0.1:%d" % self.port)
+        self.assertTrue(r["target"]["banner"], r["target"])
+        self.assertIn("8BITMIME", r["target"]["ehlo_lines"])
+        self.assertGreaterEqual(len(r["scenarios"]), 10)
+        for s in r["scenarios"]:
+            kinds = [e["kind"] for e in s["transcript"]["entries"]]
+            self.assertIn("connect", kinds, s["id"])
+            self.assertIn("c2s", kinds, s["id"])
+            self.assertIn("s2c", kinds, s["id"])
+            self.assertFalse(s["file"].startswith("/"), s["file"])
+            self.assertTrue(s["rfc"]["section"], s["id"])
+        by_id = {s["id"]: s for s in r["scenarios"]}
+        # Behaviour aiosmtpd 1.4 is known to have.
+        for must_pass in ["R5321-4.2-a", "R5321-4.1.1.1-a", "R5321-3.3-b", "R5321-3.3-e",
+                          "R5321-4.1.1.10-a", "R5321-4.5.2-a"]:
+            self.assertEqual(by_id[must_pass]["verdict"], "pass",
+                             json.dumps(by_id[must_pass], indent=1))
+
+    def test_filters_and_repeat(self):
+        out = self.out_dir("repeat")
+        rc, stdout, stderr = run(["--target", "127.0.0.1:%d" % self.port, "--suite",
+                                  os.path.join(SRC, "scenarios/core"), "--filter", "R5321-4.2-a",
+                                  "--repeat", "3", "--jobs", "2", "--out", out])
+        self.assertEqual(rc, 0, stdout + stderr)
+        r = load_results(out)
+        self.assertEqual([s["id"] for s in r["scenarios"]],
+                         ["R5321-4.2-a#1", "R5321-4.2-a#2", "R5321-4.2-a#3"])
+
+    def test_secrets_are_redacted(self):
+        suite = self.out_dir("secret-suite")
+        os.makedirs(suite, exist_ok=True)
+        with open(os.path.join(suite, "secret.json"), "w") as f:
+            json.dump({"id": "secret-noop", "title": "sends the password", "level": "MAY",
+                       "rfc": {"document": "RFC 5321", "section": "4.1.1.9"},
+                       "steps": [{"connect": {}}, {"expect": 220},
+                                 {"send": "NOOP ${password}"}, {"expect": ["2xx", "5xx"]},
+                                 {"send": "QUIT"}, {"expect": 221}]}, f)
+        profile = os.path.join(suite, "..", "profile.json")
+        with open(profile, "w") as f:
+            json.dump({"password": {"env": "H9_TEST_SECRET"}}, f)
+        env = dict(os.environ, H9_TEST_SECRET="hunter2-very-secret")
+        out = self.out_dir("secret")
+        rc, stdout, stderr = run(["--target", "127.0.0.1:%d" % self.port, "--suite", suite,
+                                  "--profile", profile, "--out", out], env=env)
+        self.assertEqual(rc, 0, stdout + stderr)
+        with open(os.path.join(out, "results.json")) as f:
+            text = f.read()
+        self.assertNotIn("hunter2-very-secret", text)
+        self.assertIn("NOOP ***", text)
+
+    def test_unreachable_target_is_a_harness_error(self):
+        out = self.out_dir("refused")
+        rc, stdout, stderr = run(["--target", "127.0.0.1:%d" % free_port(), "--suite",
+                                  os.path.join(SRC, "scenarios/core"), "--out", out])
+        self.assertEqual(rc, 2, stdout + stderr)
+        r = load_results(out)
+        self.assertEqual(r["totals"]["error"], len(r["scenarios"]))
+        self.assertIn("target unreachable", r["scenarios"][0]["reason"])
+
+    def test_no_target_runs_against_the_embedded_server(self):
+        out = tempfile.mkdtemp(prefix="run-embedded-")
+        rc, stdout, stderr = run(["--suite", os.path.join(SRC, "scenarios", "core"),
+                                  "--out", out])
+        self.assertIn("embedded server (strict)", stderr)
+        self.assertEqual(rc, 0, stdout + stderr)
+        results = load_results(out)
+        self.assertTrue(results["target"]["target"].startswith("embedded:strict@127.0.0.1:"))
+        verdicts = [s["verdict"] for s in results["scenarios"]]
+        self.assertGreater(len(verdicts), 5)
+        self.assertNotIn("error", verdicts)
+        self.assertNotIn("fail", verdicts)
+        for name in ("index.html", "junit.xml", "results.json"):
+            self.assertTrue(os.path.exists(os.path.join(out, name)), name)
+        self.assertIn(os.path.join(out, "index.html"), stdout)
+
+if __name__ == "__main__":
+    unittest.main(argv=sys.argv[:1], verbosity=2)

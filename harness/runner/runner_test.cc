@@ -1,0 +1,223 @@
+#include "harness/runner/runner.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness/runner/fake_server_test_util.h"
+#include "harness/scenario/profile.h"
+#include "harness/scenario/suite.h"
+#include "harness/test_util.h"
+
+namespace smtp::runner {
+namespace {
+
+using namespace std::chrono_literals;
+using harness::RunResult;
+using harness::Verdict;
+using testing::FakeConnector;
+using testing::FakeLog;
+using testing::FakeOptions;
+
+scenario::Variables Vars() {
+  scenario::TargetProfile p;
+  p.user = "alice";
+  p.password = "s3cret-pw";
+  return p.ToVariables();
+}
+
+// The shipped starter suite.
+std::vector<scenario::Scenario> CoreSuite(const scenario::SuiteFilter& filter = {}) {
+  auto suite = scenario::LoadSuite({SMTP_SOURCE_DIR "/scenarios/core"}, filter);
+  if (!suite.ok()) throw std::runtime_error(std::string(suite.status().message()));
+  return suite->scenarios;
+}
+
+scenario::Scenario Inline(const std::string& id, const std::string& body) {
+  auto s = scenario::LoadScenarioText(SMTP_SOURCE_DIR "/scenarios/test/" + id + ".json",
+                                      R"({"id": ")" + id + R"(", "title": "t", "rfc": {"document":
+      "RFC 4954", "section": "4"}, "level": "SHOULD", )" +
+                                          body + "}");
+  if (!s.ok()) throw std::runtime_error(std::string(s.status().message()));
+  return *std::move(s);
+}
+
+RunResult RunOn(const std::vector<scenario::Scenario>& scenarios, RunnerOptions options,
+                FakeOptions server = {}, FakeLog* log = nullptr, const ProgressFn& progress = {}) {
+  asio::io_context io;
+  Runner runner(FakeConnector(io.get_executor(), server, log), options);
+  return harness::testing::RunSync(io, [&]() -> asio::awaitable<RunResult> {
+    RunResult r = co_await runner.RunAsync(scenarios, Vars(), progress);
+    co_return r;
+  });
+}
+
+// What must not depend on scheduling: id, verdict, reason, failure.
+std::vector<std::string> Digest(const RunResult& r) {
+  std::vector<std::string> out;
+  for (const auto& s : r.scenarios) {
+    std::string d = s.id + " " + std::string(VerdictName(s.verdict)) + " " + s.reason;
+    if (s.failure) d += " @" + s.failure->step_label + " " + s.failure->actual;
+    out.push_back(d);
+  }
+  return out;
+}
+
+TEST(Runner, CoreSuitePassesAgainstTheFakeServer) {
+  const auto scenarios = CoreSuite();
+  ASSERT_GE(scenarios.size(), 10u);
+  RunnerOptions o;
+  RunResult r = RunOn(scenarios, o);
+  for (const auto& s : r.scenarios) {
+    EXPECT_EQ(s.verdict, Verdict::kPass) << s.id << ": " << s.reason << "\n"
+                                         << s.transcript.DebugString();
+    EXPECT_FALSE(s.transcript.empty()) << s.id;
+    EXPECT_FALSE(s.level.empty());
+    EXPECT_FALSE(s.rfc_section.empty());
+  }
+  EXPECT_EQ(r.target.banner, "fake.test ESMTP ready");
+  EXPECT_EQ(r.target.ehlo_lines.front(), "PIPELINING");
+  EXPECT_EQ(r.ExitStatus(), 0);
+}
+
+TEST(Runner, ParallelJobsGiveTheSameResultsAsOne) {
+  const auto scenarios = CoreSuite();
+  RunnerOptions one;
+  RunnerOptions many;
+  many.jobs = 8;
+  FakeOptions picky;  // a server that fails some scenarios, so verdicts vary
+  picky.greeting = "220-fake.test\r\n220 second line\r\n";
+  picky.extensions = {};
+  const RunResult a = RunOn(scenarios, one, picky);
+  const RunResult b = RunOn(scenarios, many, picky);
+  EXPECT_EQ(Digest(a), Digest(b));
+  EXPECT_EQ(a.scenarios.size(), scenarios.size());
+}
+
+TEST(Runner, ParallelJobsOverlap) {
+  // 8 scenarios sleeping 200 ms each: 8 jobs take far less than 8 × 200 ms.
+  std::vector<scenario::Scenario> scenarios;
+  for (int i = 0; i < 8; ++i) {
+    scenarios.push_back(Inline("sleep-" + std::to_string(i),
+                               R"("steps": [{"include": "greeting"}, {"sleep": {"ms": 200}}])"));
+  }
+  RunnerOptions o;
+  o.jobs = 8;
+  const auto start = harness::Clock::now();
+  RunResult r = RunOn(scenarios, o);
+  EXPECT_LT(harness::Clock::now() - start, 1200ms);
+  EXPECT_EQ(r.Totals().pass, 8);
+}
+
+TEST(Runner, FiltersSelectScenarios) {
+  const auto all = CoreSuite();
+  scenario::SuiteFilter by_tag;
+  by_tag.tags = {"sequence"};
+  const auto seq = CoreSuite(by_tag);
+  EXPECT_GE(seq.size(), 2u);
+  EXPECT_LT(seq.size(), all.size());
+  for (const auto& s : seq) {
+    EXPECT_NE(std::find(s.tags.begin(), s.tags.end(), "sequence"), s.tags.end()) << s.id;
+  }
+  scenario::SuiteFilter by_level;
+  by_level.levels = {scenario::Level::kShould};
+  for (const auto& s : CoreSuite(by_level)) EXPECT_EQ(s.level, scenario::Level::kShould) << s.id;
+  scenario::SuiteFilter by_id;
+  by_id.ids = {"R5321-4.1.1.10-*"};
+  const auto quit = CoreSuite(by_id);
+  ASSERT_EQ(quit.size(), 1u);
+  RunResult r = RunOn(quit, {});
+  ASSERT_EQ(r.scenarios.size(), 1u);
+  EXPECT_EQ(r.scenarios[0].id, quit[0].id);
+}
+
+TEST(Runner, SkipsWhenARequiredExtensionIsMissing) {
+  std::vector<scenario::Scenario> scenarios = {
+      Inline("needs-auth", R"("requires": ["AUTH"], "steps": [{"include": "greeting"}])"),
+      Inline("needs-starttls",
+             R"("requires": ["STARTTLS", "SIZE"], "steps": [{"include": "greeting"}])")};
+  FakeLog log;
+  RunResult r = RunOn(scenarios, {}, {}, &log);
+  ASSERT_EQ(r.scenarios.size(), 2u);
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::kPass);
+  EXPECT_EQ(r.scenarios[1].verdict, Verdict::kSkip);
+  EXPECT_NE(r.scenarios[1].reason.find("STARTTLS"), std::string::npos) << r.scenarios[1].reason;
+  EXPECT_TRUE(r.scenarios[1].transcript.empty());
+  EXPECT_EQ(log.connections, 2);  // the probe and the one scenario that ran
+}
+
+TEST(Runner, UnreachableTargetErrorsEveryScenarioAtOnce) {
+  const auto scenarios = CoreSuite();
+  asio::io_context io;
+  Runner runner(testing::RefusingConnector(), {});
+  RunResult r = harness::testing::RunSync(io, [&]() -> asio::awaitable<RunResult> {
+    RunResult res = co_await runner.RunAsync(scenarios, Vars());
+    co_return res;
+  });
+  EXPECT_EQ(r.Totals().error, static_cast<int>(scenarios.size()));
+  EXPECT_NE(r.scenarios[0].reason.find("target unreachable: connection refused"),
+            std::string::npos);
+  EXPECT_EQ(r.ExitStatus(), 2);
+}
+
+TEST(Runner, RepeatRunsEachScenarioNTimesWithDistinctIds) {
+  std::vector<scenario::Scenario> scenarios = {
+      Inline("once", R"("steps": [{"include": "greeting"}])")};
+  RunnerOptions o;
+  o.repeat = 5;
+  o.jobs = 3;
+  FakeLog log;
+  int calls = 0;
+  RunResult r = RunOn(scenarios, o, {}, &log,
+                      [&](const harness::ScenarioResult&, const harness::Counts& c, int total) {
+                        ++calls;
+                        EXPECT_EQ(total, 5);
+                        EXPECT_EQ(c.total(), calls);
+                      });
+  ASSERT_EQ(r.scenarios.size(), 5u);
+  EXPECT_EQ(r.scenarios[0].id, "once#1");
+  EXPECT_EQ(r.scenarios[4].id, "once#5");
+  EXPECT_EQ(calls, 5);
+  EXPECT_EQ(log.connections, 6);
+}
+
+TEST(Runner, RateLimitSpacesConnections) {
+  std::vector<scenario::Scenario> scenarios = {
+      Inline("r", R"("steps": [{"include": "greeting"}])")};
+  RunnerOptions o;
+  o.repeat = 4;
+  o.jobs = 4;
+  o.rate = 20;  // 50 ms apart: probe + 4 connections take >= 200 ms
+  const auto start = harness::Clock::now();
+  RunResult r = RunOn(scenarios, o);
+  EXPECT_GE(harness::Clock::now() - start, 190ms);
+  EXPECT_EQ(r.Totals().pass, 4);
+}
+
+TEST(Runner, ResultsJsonHasNoSecrets) {
+  std::vector<scenario::Scenario> scenarios = {Inline("auth", R"("steps": [
+      {"include": "greeting"}, {"include": "ehlo"},
+      {"auth": {"mechanism": "PLAIN", "username": "${user}", "password": "${password}"}},
+      {"send": "NOOP ${password}"}, {"expect": 550}])")};
+  RunResult r = RunOn(scenarios, {});
+  ASSERT_EQ(r.scenarios.size(), 1u);
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::kFail);
+  const std::string path = ::testing::TempDir() + "/runner_test_results.json";
+  ASSERT_TRUE(harness::WriteRunResult(r, path).ok());
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("s3cret-pw"), std::string::npos);
+  EXPECT_EQ(text.find(SaslPlain("alice", "s3cret-pw")), std::string::npos);
+  EXPECT_NE(text.find("AUTH PLAIN ***"), std::string::npos);
+  auto back = harness::ReadRunResult(path);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(Digest(*back), Digest(r));
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace smtp::runner

@@ -1,0 +1,166 @@
+// The comparison page: scenarios × targets, rows where the targets disagree
+// highlighted. Data: #report-data (reports/compare.h ComparisonJson).
+(function () {
+  const PAGE = 500;
+  const data = H.readJson('report-data') || {targets: [], rows: []};
+  const targets = Array.isArray(data.targets) ? data.targets : [];
+  const rows = Array.isArray(data.rows) ? data.rows : [];
+  const app = document.getElementById('app');
+  const st = {q: '', onlyDisagree: false, level: '', limit: PAGE, open: new Set()};
+  rows.forEach((r, i) => {
+    r.key = String(i);
+    r.rfc = r.rfc || {};
+    r.cells = Array.isArray(r.cells) ? r.cells : [];
+    r.search = [r.id, r.title, r.group, r.level, r.rfc.document, r.rfc.section]
+                   .map(H.str).join('\n').toLowerCase();
+  });
+
+  const s = data.summary || {};
+  const h1 = H.el('h1', null, 'SMTP conformance comparison: ' + targets.map((t) => H.str(t.name)).join(' · '));
+  const note = H.el('p', null, H.str(s.rows) + ' scenarios × ' + targets.length + ' targets; ' +
+                    H.str(s.disagree) + ' rows disagree, ' + H.str(s.missing) + ' rows missing from some target.');
+  note.id = 'compare-summary';
+
+  // Targets and their totals.
+  const tt = H.el('table', 'counts');
+  tt.id = 'targets';
+  const hr = H.el('tr');
+  for (const c of ['Target', 'Address', 'Banner', 'pass', 'fail', 'skip', 'error', 'run']) {
+    H.add(hr, H.el('th', ['pass', 'fail', 'skip', 'error'].includes(c) ? 'num' : '', c));
+  }
+  H.add(tt, hr);
+  for (const t of targets) {
+    const tr = H.el('tr');
+    const tot = t.totals || {};
+    H.add(tr, H.el('td', 'mono', t.name), H.add(H.el('td'), H.visible(H.str(t.target))),
+          H.add(H.el('td', 'mono'), H.visible(H.str(t.banner))));
+    for (const v of ['pass', 'fail', 'skip', 'error']) H.add(tr, H.add(H.el('td', 'num'), H.el('span', 'badge v-' + v, tot[v] || 0)));
+    H.add(tr, H.el('td', null, t.complete === false ? 'incomplete' : 'complete'));
+    H.add(tt, tr);
+  }
+
+  const search = H.el('input');
+  search.type = 'search';
+  search.id = 'search';
+  search.placeholder = 'Search id, title, section…';
+  search.addEventListener('input', H.debounce(() => {
+    st.q = search.value.trim().toLowerCase();
+    st.limit = PAGE;
+    renderTable();
+  }, 120));
+  const only = H.el('input');
+  only.type = 'checkbox';
+  only.id = 'only-disagree';
+  only.addEventListener('change', () => {
+    st.onlyDisagree = only.checked;
+    st.limit = PAGE;
+    renderTable();
+  });
+  const onlyLabel = H.add(H.el('label'), only, ' only rows where targets disagree');
+  const levels = [...new Set(rows.map((r) => H.str(r.level)))].sort(H.natural);
+  const lsel = H.select('level', [['', 'all levels'], ...levels.map((l) => [l, l || '(none)'])], '', (v) => {
+    st.level = v;
+    st.limit = PAGE;
+    renderTable();
+  });
+  lsel.id = 'f-level';
+  const shown = H.el('span', 'muted');
+  shown.id = 'shown';
+  const controls = H.add(H.el('div', 'controls'), search, onlyLabel, lsel, shown);
+
+  const table = H.el('table', 'matrix');
+  table.id = 'matrix';
+  const thead = H.el('thead');
+  const htr = H.el('tr');
+  for (const c of ['ID', 'Title', 'Level', 'RFC']) H.add(htr, H.el('th', null, c));
+  for (const t of targets) H.add(htr, H.el('th', 'cell', t.name));
+  H.add(thead, htr);
+  let tbody = H.el('tbody');
+  H.add(table, thead, tbody);
+  const more = H.el('div', 'more');
+  H.add(app, h1, note, H.el('h2', null, 'Targets'), tt, H.el('h2', null, 'Scenarios'), controls, table, more);
+  const ncols = 4 + targets.length;
+
+  table.addEventListener('click', (e) => {
+    const tr = e.target.closest('tr.scenario');
+    if (!tr) return;
+    const key = tr.dataset.key;
+    if (st.open.has(key)) st.open.delete(key);
+    else st.open.add(key);
+    renderTable();
+  });
+
+  function matches(r) {
+    return (!st.onlyDisagree || r.disagree) && (!st.level || H.str(r.level) === st.level) &&
+           (!st.q || r.search.includes(st.q));
+  }
+
+  function detail(r) {
+    const tr = H.el('tr', 'detail');
+    const td = H.el('td');
+    td.colSpan = ncols;
+    const dl = H.el('dl', 'kv');
+    targets.forEach((t, i) => {
+      const c = r.cells[i];
+      H.add(dl, H.el('dt', null, t.name));
+      const dd = H.el('dd');
+      if (!c) {
+        H.add(dd, H.el('span', 'muted', 'not run'));
+      } else {
+        H.add(dd, H.badge(c.verdict), ' ');
+        const why = c.verdict === 'pass' ? '' : H.str(c.message) || H.str(c.reason);
+        if (why) H.add(dd, H.visible(why));
+        if (c.verdict !== 'pass' && (c.expected || c.actual)) {
+          H.add(dd, H.el('br'), 'expected: ', H.visible(H.str(c.expected)), H.el('br'), 'actual: ',
+                H.visible(H.str(c.actual)));
+        }
+      }
+      H.add(dl, dd);
+    });
+    return H.add(tr, H.add(td, dl));
+  }
+
+  function renderTable() {
+    const hits = rows.filter(matches);
+    const body = H.el('tbody');
+    let group = null;
+    let drawn = 0;
+    for (const r of hits) {
+      if (drawn >= st.limit) break;
+      const g = H.str(r.group) || '(ungrouped)';
+      if (g !== group) {
+        group = g;
+        const gtd = H.el('td', null, g);
+        gtd.colSpan = ncols;
+        H.add(body, H.add(H.el('tr', 'group'), gtd));
+      }
+      const tr = H.el('tr', 'scenario' + (r.disagree ? ' disagree' : ''));
+      tr.dataset.key = r.key;
+      H.add(tr, H.el('td', 'mono', r.id), H.add(H.el('td'), H.visible(H.str(r.title))), H.el('td', null, r.level),
+            H.add(H.el('td'), H.rfcLink(r.rfc.document, r.rfc.section, r.rfc.url)));
+      targets.forEach((t, i) => {
+        const c = r.cells[i];
+        H.add(tr, H.add(H.el('td', 'cell'), c ? H.badge(c.verdict) : H.el('span', 'muted', '—')));
+      });
+      H.add(body, tr);
+      if (st.open.has(r.key)) H.add(body, detail(r));
+      drawn++;
+    }
+    table.replaceChild(body, tbody);
+    tbody = body;
+    shown.textContent = 'showing ' + drawn + ' of ' + hits.length + ' matching (' + rows.length + ' total)';
+    more.textContent = '';
+    if (hits.length > st.limit) {
+      const b = H.el('button', null, 'Show more');
+      b.id = 'show-more';
+      b.addEventListener('click', () => {
+        st.limit += PAGE;
+        renderTable();
+      });
+      H.add(more, b);
+    }
+  }
+
+  renderTable();
+  document.body.dataset.ready = '1';
+})();

@@ -1,0 +1,458 @@
+// The run report: summary, scenario table (grouped by RFC section, searched,
+// filtered, sorted, paginated) and per-scenario details with the transcript,
+// drawn on first expand. Data: #report-data (results.json), #report-config.
+(function () {
+  const PAGE = 500;              // scenario rows drawn before "show more"
+  const MAX_LINES = 4000;        // transcript lines drawn before "show all"
+  const LEVELS = ['MUST', 'SHOULD', 'MAY', 'policy', 'security'];
+  const VERDICTS = ['fail', 'error', 'skip', 'pass'];
+  const cfg = H.readJson('report-config') || {};
+  const app = document.getElementById('app');
+  const st = {q: '', verdict: '', level: '', tag: '', sort: 'id', dir: 1, limit: PAGE,
+              open: new Set(), polled: null, pollError: ''};
+  let byKey = new Map();
+  let run = prepare(H.readJson('report-data') || {scenarios: []});
+
+  // Keys follow the scenario id (not its position), so open rows stay open
+  // when a live run's results arrive in a different order.
+  function prepare(r) {
+    r.scenarios = Array.isArray(r.scenarios) ? r.scenarios : [];
+    r.target = r.target || {};
+    byKey = new Map();
+    r.scenarios.forEach((s) => {
+      let key = H.str(s.id);
+      for (let n = 2; byKey.has(key); n++) key = H.str(s.id) + ' #' + n;
+      s.key = key;
+      byKey.set(key, s);
+      s.rfc = s.rfc || {};
+      s.tags = Array.isArray(s.tags) ? s.tags.map(H.str) : [];
+      const f = s.failure || {};
+      s.search = [s.id, s.title, s.group, s.level, s.verdict, s.reason, s.description, s.file,
+                  s.rfc.document, s.rfc.section, f.message, f.expected, f.actual, s.tags.join(' ')]
+                     .map(H.str).join('\n').toLowerCase();
+    });
+    return r;
+  }
+
+  function levelRank(l) {
+    const i = LEVELS.indexOf(l);
+    return i < 0 ? LEVELS.length : i;
+  }
+
+  // ---- skeleton -----------------------------------------------------------
+  const header = H.el('header');
+  const summary = H.el('section', 'cards');
+  const search = H.el('input');
+  search.type = 'search';
+  search.placeholder = 'Search id, title, section, tag, reply text…';
+  search.setAttribute('aria-label', 'search');
+  search.id = 'search';
+  search.addEventListener('input', H.debounce(() => {
+    st.q = search.value.trim().toLowerCase();
+    st.limit = PAGE;
+    renderTable();
+  }, 120));
+  const selects = H.el('span');
+  const shown = H.el('span', 'muted');
+  shown.id = 'shown';
+  const reset = H.el('button', null, 'Reset');
+  reset.addEventListener('click', () => setFilter({q: '', verdict: '', level: '', tag: ''}));
+  const controls = H.add(H.el('div', 'controls'), search, selects, reset, shown);
+  const table = H.el('table', 'scenarios');
+  table.id = 'scenarios';
+  const thead = H.el('thead');
+  let tbody = H.el('tbody');
+  const more = H.el('div', 'more');
+  H.add(table, thead, tbody);
+  H.add(app, header, summary, H.el('h2', null, 'Scenarios'), controls, table, more);
+  table.addEventListener('click', (e) => {
+    const tr = e.target.closest('tr.scenario');
+    if (tr) toggle(tr);
+  });
+
+  function setFilter(f) {
+    Object.assign(st, f);
+    st.limit = PAGE;
+    search.value = st.q;
+    renderSelects();
+    renderTable();
+  }
+
+  // ---- header and summary -------------------------------------------------
+  function renderHeader() {
+    header.textContent = '';
+    const t = run.target;
+    const h1 = H.el('h1', null, 'SMTP conformance: ' + (H.str(t.name) || H.str(t.target) || 'run'));
+    let status;
+    if (run.complete === false) {
+      status = H.el('span', 'status live', cfg.poll_url ? 'in progress — live' : 'in progress (snapshot)');
+      if (st.polled) status.textContent += ', updated ' + st.polled.toLocaleTimeString();
+      if (st.pollError) status.textContent += ' (' + st.pollError + ')';
+    } else {
+      const bad = Number(run.exit_status) !== 0;
+      status = H.el('span', 'status ' + (bad ? 'bad' : 'done'), bad ? 'complete — findings' : 'complete');
+    }
+    status.id = 'run-status';
+    H.add(h1, status);
+    H.add(header, h1);
+  }
+
+  function kv(dl, key, value) {
+    if (value === null || value === undefined || value === '') return;
+    H.add(dl, H.el('dt', null, key));
+    const dd = H.el('dd');
+    H.add(dd, typeof value === 'string' ? H.visible(value) : value);
+    H.add(dl, dd);
+  }
+
+  function card(title, ...children) {
+    return H.add(H.el('div', 'card'), H.el('h2', null, title), ...children);
+  }
+
+  function fitCard(title, ...children) {
+    const c = card(title, ...children);
+    c.classList.add('fit');
+    return c;
+  }
+
+  function renderSummary() {
+    summary.textContent = '';
+    const t = run.target;
+    const tdl = H.el('dl', 'kv');
+    tdl.id = 'target';
+    kv(tdl, 'Target', H.str(t.target));
+    kv(tdl, 'Name', H.str(t.name));
+    kv(tdl, 'Banner', H.str(t.banner));
+    if (t.tls) {
+      kv(tdl, 'TLS', H.str(t.tls.protocol) + ' ' + H.str(t.tls.cipher));
+      kv(tdl, 'Certificate', H.str(t.tls.peer_subject) || '(none)');
+    } else {
+      kv(tdl, 'TLS', 'not used');
+    }
+    const ehlo = H.el('ul', 'ehlo mono');
+    ehlo.id = 'ehlo';
+    for (const line of Array.isArray(t.ehlo_lines) ? t.ehlo_lines : []) H.add(ehlo, H.add(H.el('li'), H.visible(H.str(line))));
+    if (!ehlo.firstChild) H.add(ehlo, H.el('li', 'muted', '(no EHLO reply recorded)'));
+
+    const rdl = H.el('dl', 'kv');
+    kv(rdl, 'Started', H.str(run.started_at));
+    kv(rdl, 'Duration', H.fmtUs(run.duration_us));
+    kv(rdl, 'Scenarios', String(run.scenarios.length));
+    kv(rdl, 'Exit status', run.exit_status === undefined ? '' : String(run.exit_status));
+    kv(rdl, 'Tool', H.str(run.tool_version));
+    kv(rdl, 'Command', H.str(run.command_line));
+
+    H.add(summary, fitCard('Verdicts by level', countsTable()), card('Target', tdl),
+          card('EHLO extensions', ehlo), card('Run', rdl));
+  }
+
+  function countsTable() {
+    const by = new Map();
+    const bump = (level, v) => {
+      if (!by.has(level)) by.set(level, {pass: 0, fail: 0, skip: 0, error: 0, total: 0});
+      const c = by.get(level);
+      c[v] = (c[v] || 0) + 1;
+      c.total++;
+    };
+    for (const s of run.scenarios) {
+      bump(H.str(s.level), s.verdict);
+      bump('\u0000all', s.verdict);
+    }
+    const levels = [...by.keys()].filter((l) => l !== '\u0000all');
+    levels.sort((a, b) => levelRank(a) - levelRank(b) || H.natural(a, b));
+    levels.push('\u0000all');
+    const tbl = H.el('table', 'counts');
+    tbl.id = 'counts';
+    const hr = H.el('tr');
+    H.add(hr, H.el('th', null, 'Level'));
+    for (const v of ['pass', 'fail', 'skip', 'error', 'total']) H.add(hr, H.el('th', 'num', v));
+    H.add(tbl, hr);
+    for (const l of levels) {
+      const c = by.get(l);
+      const all = l === '\u0000all';
+      const tr = H.el('tr');
+      H.add(tr, H.el(all ? 'th' : 'td', null, all ? 'all' : l || '(none)'));
+      for (const v of ['pass', 'fail', 'skip', 'error', 'total']) {
+        const td = H.el('td', 'num');
+        if (c[v]) H.add(td, v === 'total' ? String(c[v]) : H.add(H.el('span', 'badge v-' + v, c[v])));
+        td.addEventListener('click', () => setFilter({level: all ? '' : l, verdict: v === 'total' ? '' : v}));
+        H.add(tr, td);
+      }
+      H.add(tbl, tr);
+    }
+    return tbl;
+  }
+
+  // ---- filters ------------------------------------------------------------
+  function renderSelects() {
+    const levels = [...new Set(run.scenarios.map((s) => H.str(s.level)))];
+    levels.sort((a, b) => levelRank(a) - levelRank(b) || H.natural(a, b));
+    const tags = [...new Set(run.scenarios.flatMap((s) => s.tags))].sort(H.natural);
+    selects.textContent = '';
+    const vsel = H.select('verdict', [['', 'all verdicts'], ...VERDICTS.map((v) => [v, v])], st.verdict,
+                          (v) => setFilter({verdict: v}));
+    vsel.id = 'f-verdict';
+    const lsel = H.select('level', [['', 'all levels'], ...levels.map((l) => [l, l || '(none)'])], st.level,
+                          (v) => setFilter({level: v}));
+    lsel.id = 'f-level';
+    const tsel = H.select('tag', [['', 'all tags'], ...tags.map((t) => [t, t])], st.tag,
+                          (v) => setFilter({tag: v}));
+    tsel.id = 'f-tag';
+    H.add(selects, vsel, ' ', lsel, ' ', tsel);
+  }
+
+  function matches(s) {
+    return (!st.verdict || s.verdict === st.verdict) && (!st.level || H.str(s.level) === st.level) &&
+           (!st.tag || s.tags.includes(st.tag)) && (!st.q || s.search.includes(st.q));
+  }
+
+  // ---- table --------------------------------------------------------------
+  const COLUMNS = [
+    ['', ''], ['id', 'ID'], ['title', 'Title'], ['level', 'Level'], ['verdict', 'Verdict'],
+    ['rfc', 'RFC'], ['duration', 'Time'],
+  ];
+  const SORTS = {
+    id: (a, b) => H.natural(a.id, b.id),
+    title: (a, b) => H.natural(a.title, b.title),
+    level: (a, b) => levelRank(a.level) - levelRank(b.level),
+    verdict: (a, b) => VERDICTS.indexOf(a.verdict) - VERDICTS.indexOf(b.verdict),
+    rfc: (a, b) => H.natural(H.rfcLabel(a.rfc.document, a.rfc.section), H.rfcLabel(b.rfc.document, b.rfc.section)),
+    duration: (a, b) => (Number(a.duration_us) || 0) - (Number(b.duration_us) || 0),
+  };
+
+  function renderHead() {
+    thead.textContent = '';
+    const tr = H.el('tr');
+    for (const [key, label] of COLUMNS) {
+      const th = H.el('th', key ? 'sortable' : '', label + (st.sort === key ? (st.dir > 0 ? ' ▲' : ' ▼') : ''));
+      if (key === 'duration') th.classList.add('num');
+      if (key) {
+        th.dataset.sort = key;
+        th.addEventListener('click', () => {
+          st.dir = st.sort === key ? -st.dir : 1;
+          st.sort = key;
+          renderHead();
+          renderTable();
+        });
+      }
+      H.add(tr, th);
+    }
+    H.add(thead, tr);
+  }
+
+  function renderTable() {
+    const hits = run.scenarios.filter(matches);
+    const cmp = SORTS[st.sort] || SORTS.id;
+    const groups = new Map();
+    for (const s of hits) {
+      const g = H.str(s.group) || '(ungrouped)';
+      if (!groups.has(g)) groups.set(g, []);
+      groups.get(g).push(s);
+    }
+    const names = [...groups.keys()].sort(H.natural);
+    const body = H.el('tbody');
+    let drawn = 0;
+    for (const g of names) {
+      if (drawn >= st.limit) break;
+      const list = groups.get(g).sort((a, b) => st.dir * cmp(a, b) || H.natural(a.id, b.id));
+      const counts = {};
+      for (const s of list) counts[s.verdict] = (counts[s.verdict] || 0) + 1;
+      const gtr = H.el('tr', 'group');
+      const gtd = H.el('td', null, g);
+      gtd.colSpan = COLUMNS.length;
+      H.add(gtd, H.el('span', 'gcount muted',
+                      list.length + (list.length === 1 ? ' scenario · ' : ' scenarios · ') + VERDICTS.filter((v) => counts[v]).map((v) => counts[v] + ' ' + v).join(', ')));
+      H.add(body, H.add(gtr, gtd));
+      for (const s of list) {
+        if (drawn++ >= st.limit) break;
+        H.add(body, row(s));
+        if (st.open.has(s.key)) H.add(body, detail(s));
+      }
+    }
+    table.replaceChild(body, tbody);
+    tbody = body;
+    const n = Math.min(drawn, st.limit);
+    shown.textContent = 'showing ' + n + ' of ' + hits.length + ' matching (' + run.scenarios.length + ' total)';
+    more.textContent = '';
+    if (!hits.length) H.add(more, H.el('div', 'empty', 'No scenario matches the filters.'));
+    if (hits.length > st.limit) {
+      const b = H.el('button', null, 'Show ' + Math.min(PAGE, hits.length - st.limit) + ' more');
+      b.id = 'show-more';
+      b.addEventListener('click', () => {
+        st.limit += PAGE;
+        renderTable();
+      });
+      H.add(more, b);
+    }
+  }
+
+  function row(s) {
+    const tr = H.el('tr', 'scenario' + (st.open.has(s.key) ? ' open' : ''));
+    tr.dataset.key = s.key;
+    tr.dataset.verdict = H.str(s.verdict);
+    H.add(tr, H.el('td', 'twisty', st.open.has(s.key) ? '▾' : '▸'), H.el('td', 'mono', s.id),
+          H.add(H.el('td'), H.visible(H.str(s.title))), H.el('td', null, s.level),
+          H.add(H.el('td'), H.badge(s.verdict)), H.add(H.el('td'), H.rfcLink(s.rfc.document, s.rfc.section, s.rfc.url)),
+          H.el('td', 'num', H.fmtUs(s.duration_us)));
+    return tr;
+  }
+
+  function toggle(tr) {
+    const s = byKey.get(tr.dataset.key);
+    if (!s) return;
+    const next = tr.nextElementSibling;
+    if (st.open.has(s.key)) {
+      st.open.delete(s.key);
+      if (next && next.classList.contains('detail')) next.remove();
+      tr.classList.remove('open');
+      tr.firstChild.textContent = '▸';
+    } else {
+      st.open.add(s.key);
+      tr.after(detail(s));
+      tr.classList.add('open');
+      tr.firstChild.textContent = '▾';
+    }
+  }
+
+  // ---- details ------------------------------------------------------------
+  function detail(s) {
+    const tr = H.el('tr', 'detail');
+    tr.dataset.key = s.key;
+    const td = H.el('td');
+    td.colSpan = COLUMNS.length;
+    if (s.description) H.add(td, H.add(H.el('p'), H.visible(H.str(s.description))));
+    const dl = H.el('dl', 'kv');
+    kv(dl, 'RFC', H.rfcLink(s.rfc.document, s.rfc.section, s.rfc.url));
+    kv(dl, 'Level', H.str(s.level));
+    kv(dl, 'File', H.str(s.file));
+    if (s.tags.length) kv(dl, 'Tags', H.add(H.el('span', 'tags'), ...s.tags.map((t) => H.el('span', null, t))));
+    kv(dl, 'Timing', 'started ' + H.stamp(s.start_us) + ' s into the run, took ' + H.fmtUs(s.duration_us));
+    if (!s.failure) kv(dl, 'Reason', H.str(s.reason));
+    H.add(td, dl);
+    if (s.failure) H.add(td, failureBox(s));
+    H.add(td, transcript(s));
+    H.add(tr, td);
+    return tr;
+  }
+
+  function pre(text) {
+    return H.add(H.el('pre', 'mono'), H.visible(H.str(text)));
+  }
+
+  function failureBox(s) {
+    const f = s.failure;
+    const box = H.el('div', 'failure' + (s.verdict === 'error' ? ' error' : ''));
+    H.add(box, H.add(H.el('strong'), H.visible(H.str(f.message) || H.str(s.reason) || 'failed')));
+    const dl = H.el('dl', 'kv');
+    kv(dl, 'Step', H.str(f.step_label) || (f.step >= 0 ? 'step ' + f.step : ''));
+    kv(dl, 'Expected', pre(f.expected));
+    kv(dl, 'Actual', pre(f.actual));
+    if (s.reason && s.reason !== f.message) kv(dl, 'Reason', H.str(s.reason));
+    return H.add(box, dl);
+  }
+
+  const EVENT_TEXT = {connect: 'connect', tls: 'TLS established', peer_close: 'peer closed',
+                      local_close: 'closed', timeout: 'timeout', error: 'error', note: 'note',
+                      truncated: 'transcript truncated'};
+
+  function transcript(s) {
+    const wrap = H.el('div');
+    const t = s.transcript || {};
+    const entries = Array.isArray(t.entries) ? t.entries : [];
+    const bytes = t.bytes || {};
+    let head = 'Transcript: ' + entries.length + ' entries; client sent ' + (bytes.c2s || 0) +
+               ' bytes, server sent ' + (bytes.s2c || 0) + ' bytes';
+    if (t.truncated) head += '; truncated, ' + (t.omitted_bytes || 0) + ' bytes not stored';
+    H.add(wrap, H.el('h3', 'muted', head));
+    const box = H.el('div', 'transcript');
+    H.add(wrap, box);
+    const label = H.str(s.failure && s.failure.step_label);
+    drawEntries(box, entries, label, MAX_LINES);
+    return wrap;
+  }
+
+  function line(cls, stamp, dir, toks) {
+    const d = H.el('div', 'tl ' + cls);
+    H.add(d, H.el('span', 't', stamp), H.el('span', 'dir', dir));
+    const c = H.el('span', 'c');
+    H.addTokens(c, toks);
+    return H.add(d, c);
+  }
+
+  function drawEntries(box, entries, label, cap) {
+    box.textContent = '';
+    const frag = document.createDocumentFragment();
+    let n = 0;
+    let cut = false;
+    for (const e of entries) {
+      if (n >= cap) {
+        cut = true;
+        break;
+      }
+      const stamp = H.stamp(e.t_us);
+      if (e.kind === 'c2s' || e.kind === 's2c') {
+        const dir = e.kind === 'c2s' ? 'C:' : 'S:';
+        const lines = H.lines(H.tokens(e.data));
+        lines.forEach((toks, i) => {
+          if (n++ < cap) frag.appendChild(line(e.kind, i ? '' : stamp, dir, toks));
+          else cut = true;
+        });
+        const size = Number(e.size) || 0;
+        if (size > 0) frag.appendChild(line('ev', '', '', [{t: '… ' + size + ' bytes seen, only the above stored'}]));
+      } else {
+        let text = EVENT_TEXT[e.kind] || H.str(e.kind);
+        if (e.kind === 'tls') text += ' ' + [e.protocol, e.cipher, e.peer_subject].map(H.str).join(' ');
+        const toks = [{t: text + (e.text ? ': ' : '')}, ...H.tokens(e.text)];
+        const d = line('ev ' + H.str(e.kind), stamp, '*', toks);
+        if (label && e.kind === 'note' && H.str(e.text).startsWith(label)) d.classList.add('mark');
+        frag.appendChild(d);
+        n++;
+      }
+    }
+    box.appendChild(frag);
+    if (cut) {
+      const b = H.el('button', 'more', 'Show all ' + entries.length + ' entries');
+      b.addEventListener('click', (ev) => {
+        ev.stopPropagation();
+        drawEntries(box, entries, label, Infinity);
+      });
+      box.appendChild(b);
+    }
+  }
+
+  // ---- live updates -------------------------------------------------------
+  function poll() {
+    if (!cfg.poll_url || run.complete !== false) return;
+    setTimeout(async () => {
+      try {
+        const r = await fetch(cfg.poll_url, {cache: 'no-store', credentials: 'same-origin'});
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        const next = await r.json();
+        if (!next || !Array.isArray(next.scenarios)) throw new Error('bad data');
+        run = prepare(next);
+        st.polled = new Date();
+        st.pollError = '';
+        render();
+      } catch (err) {
+        st.pollError = 'update failed: ' + H.str(err && err.message);
+        renderHeader();
+      }
+      poll();
+    }, Number(cfg.poll_interval_ms) || 2000);
+  }
+
+  function render() {
+    renderHeader();
+    renderSummary();
+    renderSelects();
+    renderHead();
+    renderTable();
+  }
+
+  const t0 = performance.now();
+  render();
+  void document.body.offsetHeight;  // include the first layout in the figure
+  window.__reportRenderMs = performance.now() - t0;
+  document.body.dataset.ready = '1';
+  poll();
+})();

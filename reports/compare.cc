@@ -1,0 +1,200 @@
+#include "reports/compare.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "harness/transcript.h"
+#include "reports/escape.h"
+#include "reports/html_report.h"
+
+namespace smtp::reports {
+namespace {
+
+using harness::RunResult;
+using harness::ScenarioResult;
+using harness::Verdict;
+using nlohmann::json;
+
+ComparisonCell CellOf(const ScenarioResult& s) {
+  ComparisonCell c;
+  c.verdict = s.verdict;
+  c.reason = s.reason;
+  if (s.failure) {
+    c.message = s.failure->message;
+    c.expected = s.failure->expected;
+    c.actual = s.failure->actual;
+  }
+  return c;
+}
+
+// Text for a terminal: printable ASCII as is, everything else escaped.
+std::string Safe(std::string_view s) { return harness::EscapeBytes(s); }
+
+std::string Pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.append(width - s.size(), ' ');
+  return s;
+}
+
+}  // namespace
+
+std::string ColumnName(const RunResult& run, const std::string& path) {
+  if (!run.target.name.empty()) return run.target.name;
+  const std::filesystem::path p(path);
+  if (p.filename() == "results.json" && p.has_parent_path() &&
+      !p.parent_path().filename().empty()) {
+    return p.parent_path().filename().string();
+  }
+  return p.stem().string();
+}
+
+Comparison Compare(std::vector<NamedRun> runs) {
+  Comparison c;
+  // Unique column names, in input order.
+  std::map<std::string, int> seen;
+  for (auto& r : runs) {
+    const int n = ++seen[r.name];
+    if (n > 1) r.name += " #" + std::to_string(n);
+  }
+  // Rows by first appearance; groups by first appearance.
+  std::map<std::string, std::size_t> row_of;
+  std::map<std::string, std::size_t> group_rank;
+  for (std::size_t t = 0; t < runs.size(); ++t) {
+    for (const ScenarioResult& s : runs[t].run.scenarios) {
+      group_rank.try_emplace(s.group, group_rank.size());
+      auto [it, fresh] = row_of.try_emplace(s.id, c.rows.size());
+      if (fresh) {
+        ComparisonRow row;
+        row.id = s.id;
+        row.title = s.title;
+        row.group = s.group;
+        row.level = s.level;
+        row.rfc_document = s.rfc_document;
+        row.rfc_section = s.rfc_section;
+        row.rfc_url = s.rfc_url;
+        row.cells.resize(runs.size());
+        c.rows.push_back(std::move(row));
+      }
+      auto& cell = c.rows[it->second].cells[t];
+      if (!cell) cell = CellOf(s);  // a duplicate id in one run: the first counts
+    }
+  }
+  std::stable_sort(c.rows.begin(), c.rows.end(), [&](const auto& a, const auto& b) {
+    return group_rank[a.group] < group_rank[b.group];
+  });
+  for (auto& row : c.rows) {
+    std::set<Verdict> verdicts;
+    for (const auto& cell : row.cells) {
+      if (cell) {
+        verdicts.insert(cell->verdict);
+      } else {
+        row.missing = true;
+      }
+    }
+    row.disagree = verdicts.size() > 1;
+    c.disagree += row.disagree;
+    c.missing += row.missing;
+  }
+  for (auto& r : runs) {
+    for (auto& s : r.run.scenarios) s.transcript = harness::Transcript();
+  }
+  c.runs = std::move(runs);
+  return c;
+}
+
+json ComparisonJson(const Comparison& c) {
+  json targets = json::array();
+  for (const NamedRun& r : c.runs) {
+    const harness::Counts t = r.run.Totals();
+    targets.push_back(
+        {{"name", r.name},
+         {"file", r.file},
+         {"target", r.run.target.target},
+         {"banner", r.run.target.banner},
+         {"complete", r.run.complete},
+         {"totals", {{"pass", t.pass}, {"fail", t.fail}, {"skip", t.skip}, {"error", t.error}}}});
+  }
+  json rows = json::array();
+  for (const ComparisonRow& row : c.rows) {
+    json cells = json::array();
+    for (const auto& cell : row.cells) {
+      if (!cell) {
+        cells.push_back(nullptr);
+        continue;
+      }
+      cells.push_back({{"verdict", std::string(harness::VerdictName(cell->verdict))},
+                       {"reason", cell->reason},
+                       {"message", cell->message},
+                       {"expected", cell->expected},
+                       {"actual", cell->actual}});
+    }
+    rows.push_back(
+        {{"id", row.id},
+         {"title", row.title},
+         {"group", row.group},
+         {"level", row.level},
+         {"rfc",
+          {{"document", row.rfc_document}, {"section", row.rfc_section}, {"url", row.rfc_url}}},
+         {"disagree", row.disagree},
+         {"missing", row.missing},
+         {"cells", std::move(cells)}});
+  }
+  return {{"targets", std::move(targets)},
+          {"rows", std::move(rows)},
+          {"summary", {{"rows", c.rows.size()}, {"disagree", c.disagree}, {"missing", c.missing}}}};
+}
+
+std::string RenderCompareText(const Comparison& c) {
+  std::string out = "compare: " + std::to_string(c.rows.size()) + " scenarios x " +
+                    std::to_string(c.runs.size()) + " targets; " + std::to_string(c.disagree) +
+                    " disagree, " + std::to_string(c.missing) + " missing from some target\n\n";
+  std::size_t name_w = 6;
+  for (const NamedRun& r : c.runs) name_w = std::max(name_w, Safe(r.name).size());
+  out += Pad("target", name_w) + "   pass   fail   skip  error  file\n";
+  for (const NamedRun& r : c.runs) {
+    const harness::Counts t = r.run.Totals();
+    char nums[64];
+    std::snprintf(nums, sizeof nums, " %6d %6d %6d %6d  ", t.pass, t.fail, t.skip, t.error);
+    out += Pad(Safe(r.name), name_w) + nums + Safe(r.file) +
+           (r.run.complete ? "" : " (incomplete)") + "\n";
+  }
+  if (c.disagree == 0 && c.missing == 0) {
+    out += "\nall targets agree on every scenario\n";
+    return out;
+  }
+  std::size_t id_w = 2;
+  for (const auto& row : c.rows) {
+    if (row.disagree || row.missing) id_w = std::max(id_w, Safe(row.id).size());
+  }
+  std::vector<std::size_t> col_w;
+  std::string head = "\n" + Pad("id", id_w);
+  for (const NamedRun& r : c.runs) {
+    col_w.push_back(std::max<std::size_t>(7, Safe(r.name).size()));
+    head += "  " + Pad(Safe(r.name), col_w.back());
+  }
+  out += head + "  rfc\n";
+  for (const auto& row : c.rows) {
+    if (!row.disagree && !row.missing) continue;
+    std::string line = Pad(Safe(row.id), id_w);
+    for (std::size_t t = 0; t < row.cells.size(); ++t) {
+      const auto& cell = row.cells[t];
+      line += "  " + Pad(cell ? std::string(harness::VerdictName(cell->verdict)) : "-", col_w[t]);
+    }
+    std::string rfc = Safe(row.rfc_document);
+    if (!row.rfc_section.empty())
+      rfc += (rfc.empty() ? "\u00a7" : " \u00a7") + Safe(row.rfc_section);
+    out += line + "  " + rfc + (row.disagree ? "" : "  (missing)") + "\n";
+  }
+  return out;
+}
+
+std::string RenderCompareHtml(const Comparison& c) {
+  std::string title = "smtp-harness comparison:";
+  for (const NamedRun& r : c.runs) title += " " + r.name;
+  return RenderPage(title, CompareScript(), ComparisonJson(c), json::object(), RandomNonce());
+}
+
+}  // namespace smtp::reports

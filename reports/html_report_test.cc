@@ -1,0 +1,125 @@
+#include "reports/html_report.h"
+
+#include <regex>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "reports/assets.h"
+#include "reports/escape.h"
+#include "reports/test_util.h"
+
+namespace smtp::reports {
+namespace {
+
+using namespace test_util;
+
+int Count(const std::string& hay, std::string_view needle) {
+  int n = 0;
+  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+// The text of <script type="application/json" id=ID>…</script>.
+std::string Block(const std::string& html, const std::string& id) {
+  const std::string open = "<script type=\"application/json\" id=\"" + id + "\">";
+  const auto b = html.find(open);
+  if (b == std::string::npos) return {};
+  const auto e = html.find("</script>", b);
+  return html.substr(b + open.size(), e - b - open.size());
+}
+
+TEST(RenderHtmlReport, EmbedsTheRunAsJson) {
+  const RunResult run =
+      MakeRun({MakeScenario("a", Verdict::kPass), MakeScenario("b", Verdict::kFail)});
+  const std::string html = RenderHtmlReport(run);
+  EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
+  EXPECT_EQ(nlohmann::json::parse(Block(html, "report-data")), harness::ToJson(run));
+  EXPECT_EQ(nlohmann::json::parse(Block(html, "report-config")), nlohmann::json::object());
+  EXPECT_NE(html.find("<title>smtp-harness: postfix</title>"), std::string::npos);
+}
+
+TEST(RenderHtmlReport, LiveConfigOnlyForIncompleteRunsWithPollUrl) {
+  RunResult run = MakeRun({MakeScenario("a", Verdict::kPass)});
+  HtmlReportOptions live;
+  live.poll_url = "results.json";
+  live.poll_interval_ms = 1500;
+  EXPECT_EQ(nlohmann::json::parse(Block(RenderHtmlReport(run, live), "report-config")),
+            nlohmann::json::object());
+  run.complete = false;
+  EXPECT_EQ(nlohmann::json::parse(Block(RenderHtmlReport(run, live), "report-config")),
+            (nlohmann::json{{"poll_url", "results.json"}, {"poll_interval_ms", 1500}}));
+  EXPECT_EQ(nlohmann::json::parse(Block(RenderHtmlReport(run), "report-config")),
+            nlohmann::json::object());
+}
+
+TEST(RenderHtmlReport, CspAllowsOnlyItsOwnNonce) {
+  HtmlReportOptions opts;
+  opts.nonce = "abcDEF123_-";
+  const std::string html = RenderHtmlReport(MakeRun({}), opts);
+  EXPECT_NE(html.find("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
+                      "&#39;none&#39;; script-src &#39;nonce-abcDEF123_-&#39;; style-src "
+                      "&#39;nonce-abcDEF123_-&#39;; img-src data:; connect-src &#39;self&#39;;"),
+            std::string::npos);
+  EXPECT_NE(html.find("<script nonce=\"abcDEF123_-\">"), std::string::npos);
+  EXPECT_NE(html.find("<style nonce=\"abcDEF123_-\">"), std::string::npos);
+  // A fresh nonce per page otherwise.
+  const std::regex nonce_re("script nonce=\"([^\"]+)\"");
+  std::smatch m1, m2;
+  const std::string h1 = RenderHtmlReport(MakeRun({})), h2 = RenderHtmlReport(MakeRun({}));
+  ASSERT_TRUE(std::regex_search(h1, m1, nonce_re));
+  ASSERT_TRUE(std::regex_search(h2, m2, nonce_re));
+  EXPECT_NE(m1[1].str(), m2[1].str());
+}
+
+// Server text anywhere in the run stays inside the JSON block: the page has
+// exactly the template's elements, and the data parses back unchanged.
+TEST(RenderHtmlReport, HostileRunAddsNoMarkup) {
+  const RunResult run = HostileRun();
+  const std::string html = RenderHtmlReport(run);
+  const std::string empty = RenderHtmlReport(MakeRun({}));
+  for (std::string_view tag :
+       {"<script", "</script", "<style", "<img", "<!--", "<meta", "<title"}) {
+    EXPECT_EQ(Count(html, tag), Count(empty, tag)) << tag;
+  }
+  EXPECT_EQ(Count(html, "<script"), 3);
+  EXPECT_EQ(Count(html, "<!--"), 0);
+  // Payload text appears only escaped: as JSON (\u003c) or as HTML text (&lt;).
+  for (std::string_view raw : {"<script>window", "<img src", "onerror=\"", "<svg"}) {
+    EXPECT_EQ(html.find(raw), std::string::npos) << raw;
+  }
+  const nlohmann::json data = nlohmann::json::parse(Block(html, "report-data"));
+  EXPECT_NE(data["target"]["banner"].get<std::string>().find("<script>window.__pwned=1"),
+            std::string::npos);
+  // The title is escaped text.
+  EXPECT_NE(html.find("<title>smtp-harness: &lt;script&gt;window.__pwned=1"), std::string::npos);
+}
+
+// The assets are what the page trusts; keep them honest.
+TEST(Assets, NoHtmlParsingSinksNoExternalRequestsNoEarlyEnds) {
+  const std::string js = ReportScript() + CompareScript();
+  for (std::string_view sink : {"innerHTML", "outerHTML", "insertAdjacentHTML", "document.write",
+                                "eval(", "new Function", "setAttribute('on", "srcdoc"}) {
+    EXPECT_EQ(js.find(sink), std::string::npos) << sink;
+  }
+  for (std::string_view bad : {"</script", "</SCRIPT", "<!--"}) {
+    EXPECT_EQ(js.find(bad), std::string::npos) << bad;
+  }
+  EXPECT_EQ(std::string(assets::kReportCss).find("</style"), std::string::npos);
+  EXPECT_EQ(std::string(assets::kReportCss).find("url("), std::string::npos);
+  EXPECT_EQ(std::string(assets::kReportCss).find("@import"), std::string::npos);
+  // The only absolute URL is the RFC link base (navigation, not a request).
+  const std::regex url("https?://[^'\"\\s)]+");
+  for (auto it = std::sregex_iterator(js.begin(), js.end(), url); it != std::sregex_iterator();
+       ++it) {
+    EXPECT_EQ(it->str(), "https://www.rfc-editor.org/rfc/rfc");
+  }
+  EXPECT_EQ(std::string(assets::kPageHtml).find("http:"), std::string::npos);
+  EXPECT_EQ(std::string(assets::kPageHtml).find("https:"), std::string::npos);
+  // Placeholders are all filled.
+  EXPECT_EQ(RenderHtmlReport(MakeRun({})).find("{{"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace smtp::reports

@@ -1,0 +1,86 @@
+// What the report server serves, without the network: a directory of runs
+// (DIR/NAME/results.json) mapped to pages and JSON. Routes:
+//   GET /                          the list of runs (HTML)
+//   GET /runs.json                 the same as JSON
+//   GET /run/NAME                  redirect to /run/NAME/
+//   GET /run/NAME/                 index.html rendered on the fly; live
+//                                  (polls results.json) while incomplete
+//   GET /run/NAME/results.json     the run, re-serialised through the model
+//   GET /run/NAME/junit.xml        JUnit XML rendered on the fly
+// HEAD is answered like GET without the body; other methods get 405.
+//
+// Path traversal is impossible by construction: a request names a run, and
+// only names present in a fresh directory listing are opened; the listing
+// holds only names made of [A-Za-z0-9._-] that do not start with '.'.
+#ifndef SMTP_REPORTS_REPORT_SITE_H_
+#define SMTP_REPORTS_REPORT_SITE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "harness/results.h"
+#include "reports/reports.h"
+
+namespace smtp::reports {
+
+struct SiteLimits {
+  std::size_t max_results_bytes = kMaxResultsFileBytes;  // per results.json read
+  std::size_t max_dir_entries = 10000;                   // directory entries looked at per listing
+  std::size_t max_runs = 1000;                           // runs listed (newest first)
+  int poll_interval_ms = 2000;                           // live pages poll this often
+};
+
+struct RunListing {
+  std::string name;   // directory name under the served DIR
+  bool ok = false;    // results.json parsed
+  std::string error;  // why not
+  std::string target, target_name, started_at;
+  bool complete = true;
+  harness::Counts totals;
+  std::int64_t mtime_ns = 0;  // of results.json
+  std::uintmax_t size = 0;
+};
+
+struct HttpReply {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  std::string location;  // for redirects
+  std::string csp;       // Content-Security-Policy header value
+};
+
+// Accepts a directory name for listing; see the file comment.
+bool IsSafeRunName(std::string_view name);
+
+class ReportSite {
+ public:
+  explicit ReportSite(std::string dir, SiteLimits limits = {});
+
+  // Runs in the directory, newest results.json first. Parsed summaries are
+  // cached by (mtime, size). Thread-safe.
+  std::vector<RunListing> ListRuns();
+
+  // Answers one request. `target` is the request-target (path and optional
+  // query; the query is ignored).
+  HttpReply Handle(std::string_view method, std::string_view target);
+
+  const std::string& dir() const { return dir_; }
+
+ private:
+  HttpReply Listing(bool json);
+  HttpReply Run(const RunListing& listing, std::string_view file);
+
+  std::string dir_;
+  SiteLimits limits_;
+  std::mutex mu_;
+  std::map<std::string, RunListing> cache_;  // by name
+};
+
+}  // namespace smtp::reports
+
+#endif  // SMTP_REPORTS_REPORT_SITE_H_
