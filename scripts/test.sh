@@ -2,7 +2,8 @@
 # Runs every test of smtp-harness on a fresh Debian 12 machine (as root):
 # installs dependencies, builds, starts the real SMTP servers the
 # integration tests use (Postfix, aiosmtpd, OpenSMTPD, smtp-sink on
-# loopback), and runs ctest. Exit status non-zero on any failure.
+# loopback), runs ctest, then a short libFuzzer run of every fuzz target
+# and the ClusterFuzzLite build script. Exit status non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh default
@@ -13,3 +14,9 @@ scripts/real-servers.sh start all
 eval "$(scripts/real-servers.sh env)"
 
 ctest --preset default
+
+# In-process fuzzing smoke run (clang `fuzz` preset, libFuzzer + ASan/UBSan):
+# every target for a short budget; non-zero with the reproducer on a finding.
+scripts/fuzz.sh -t "${SMTP_FUZZ_SECONDS:-20}" --no-merge
+# The ClusterFuzzLite build script, run locally with the standard variables.
+scripts/cflite-local.sh 5
