@@ -64,6 +64,15 @@ ABSL_FLAG(bool, require_tls, false, "serve: MAIL needs STARTTLS first (530)");
 ABSL_FLAG(bool, require_auth, false, "serve: MAIL needs AUTH first (530)");
 ABSL_FLAG(std::vector<std::string>, disable_extensions, {},
           "serve: EHLO keywords to turn off, e.g. PIPELINING,CHUNKING");
+ABSL_FLAG(std::vector<std::string>, local_domains, kDefaults.local_domains,
+          "serve: domains accepted as RCPT destinations; anything else is relaying (550 5.7.1)");
+ABSL_FLAG(bool, open_relay, kDefaults.open_relay,
+          "serve: accept any recipient domain (an open relay: for relay-test demos only)");
+ABSL_FLAG(std::int64_t, pregreet_delay_ms, kDefaults.pregreet_delay_ms,
+          "serve: wait this long before the greeting; a client that talks first gets 554 "
+          "(0: greet at once, e.g. for load tests)");
+ABSL_FLAG(std::string, early_data, kDefaults.early_data,
+          "serve: message bytes pipelined before the 354: profile, reject or accept");
 ABSL_FLAG(std::string, port_file, "", "serve: write the bound port to this file");
 ABSL_FLAG(bool, verbose, false, "serve: log session state changes to stderr");
 
@@ -104,6 +113,10 @@ int RunServe(const std::vector<std::string>& args) {
   f.require_tls = absl::GetFlag(FLAGS_require_tls);
   f.require_auth = absl::GetFlag(FLAGS_require_auth);
   f.disable_extensions = absl::GetFlag(FLAGS_disable_extensions);
+  f.local_domains = absl::GetFlag(FLAGS_local_domains);
+  f.open_relay = absl::GetFlag(FLAGS_open_relay);
+  f.pregreet_delay_ms = absl::GetFlag(FLAGS_pregreet_delay_ms);
+  f.early_data = absl::GetFlag(FLAGS_early_data);
   f.port_file = absl::GetFlag(FLAGS_port_file);
   f.verbose = absl::GetFlag(FLAGS_verbose);
   return server::RunServeMain(f);
