@@ -24,6 +24,13 @@ TEST(ConfigFromFlagsTest, Defaults) {
   EXPECT_EQ(c->sink.kind, SinkConfig::Kind::kDiscard);
   EXPECT_TRUE(c->tls.enabled);
   EXPECT_TRUE(c->credentials.empty());
+  // The site policy of ServerConfig, unchanged by the flags' defaults.
+  const ServerConfig defaults;
+  EXPECT_EQ(c->auth_advertise, AuthAdvertise::kAfterTls);
+  EXPECT_EQ(c->relay.local_domains, defaults.relay.local_domains);
+  EXPECT_FALSE(c->relay.open_relay);
+  EXPECT_EQ(c->pregreet_delay, defaults.pregreet_delay);
+  EXPECT_FALSE(c->reject_early_data.has_value());
 }
 
 TEST(ConfigFromFlagsTest, Translates) {
@@ -36,6 +43,10 @@ TEST(ConfigFromFlagsTest, Translates) {
   f.fault_points = "mail,data_end";
   f.disable_extensions = {"chunking", "DSN"};
   f.idle_timeout_ms = 1500;
+  f.local_domains = {"corp.example", "[192.0.2.7]"};
+  f.open_relay = true;
+  f.pregreet_delay_ms = 0;
+  f.early_data = "accept";
   absl::StatusOr<ServerConfig> c = ConfigFromFlags(f);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->listen_address, "::1");
@@ -52,6 +63,16 @@ TEST(ConfigFromFlagsTest, Translates) {
   EXPECT_FALSE(c->extensions.dsn);
   EXPECT_TRUE(c->extensions.pipelining);
   EXPECT_EQ(c->idle_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c->relay.local_domains, (std::vector<std::string>{"corp.example", "[192.0.2.7]"}));
+  EXPECT_TRUE(c->relay.open_relay);
+  EXPECT_EQ(c->pregreet_delay, std::chrono::milliseconds(0));
+  EXPECT_EQ(c->reject_early_data, std::optional<bool>(false));
+  f.early_data = "reject";
+  f.auth_advertise = "always";
+  c = ConfigFromFlags(f);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->reject_early_data, std::optional<bool>(true));
+  EXPECT_EQ(c->auth_advertise, AuthAdvertise::kAlways);
 }
 
 TEST(ConfigFromFlagsTest, ListenForms) {
@@ -88,6 +109,11 @@ TEST(ConfigFromFlagsTest, RejectsBadFlags) {
       [](ServeFlags& f) { f.disable_extensions = {"XCLIENT"}; },
       [](ServeFlags& f) { f.idle_timeout_ms = 0; },
       [](ServeFlags& f) { f.tls_cert_file = "/x.pem"; },
+      [](ServeFlags& f) {
+        f.local_domains = {"ok.example", ""};
+      },
+      [](ServeFlags& f) { f.pregreet_delay_ms = -1; },
+      [](ServeFlags& f) { f.early_data = "maybe"; },
   };
   for (std::size_t i = 0; i < bad.size(); ++i) {
     ServeFlags f;

@@ -103,7 +103,11 @@ TEST(PregreetTest, ShutdownDuringTheWait) {
   Running s = Start(cfg);
   TestClient c;
   ASSERT_TRUE(c.Connect(s.port).ok());
-  std::this_thread::sleep_for(Millis(100));
+  // Registered means waiting: the session starts its read in the same step.
+  for (int i = 0; i < 200 && s.server->stats().active_connections == 0; ++i) {
+    std::this_thread::sleep_for(Millis(10));
+  }
+  ASSERT_EQ(s.server->stats().active_connections, 1u);
   const auto t0 = Clock::now();
   std::thread stopper([&] { s.server->Stop(); });
   auto r = c.ReadReply();

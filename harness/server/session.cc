@@ -293,8 +293,7 @@ bool Session::DispatchIgnoringArgument(Verb verb, const ParseError& e) {
       // though (a CR, LF or NUL inside it, or too long): those are refused
       // whatever the verb.
       ignore = e.code != Errc::kLineTooLong &&
-               std::string_view(lines_.line()).find_first_of(std::string_view("\r\n\0", 3)) ==
-                   std::string_view::npos;
+               lines_.line().find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
       break;
     default:
       break;
