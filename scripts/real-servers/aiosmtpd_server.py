@@ -39,8 +39,10 @@ class Handler:
         self.counter = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        # RFC 5321 §4.5.1: <Postmaster> (any case, no domain) must be accepted.
+        is_postmaster = "@" not in address and address.lower() == "postmaster"
         domain = address.rpartition("@")[2].lower()
-        if domain not in LOCAL_DOMAINS:
+        if not is_postmaster and domain not in LOCAL_DOMAINS:
             return "550 5.7.1 <%s>: relaying denied" % address
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
