@@ -43,6 +43,9 @@ PY
 
 for src in "$repo"/fuzz/fuzz_*.cc; do
   target=$(basename "$src" .cc)
+  # Targets that need more than the parser (fuzz_scenario_loader) exist only
+  # in top-level builds, not in this standalone one.
+  [[ -x $build/$target ]] || continue
   cp "$build/$target" "$OUT/"
   [[ -f $repo/fuzz/$target.options ]] && cp "$repo/fuzz/$target.options" "$OUT/"
   if [[ -d $repo/corpus/$target ]]; then

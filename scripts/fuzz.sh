@@ -18,7 +18,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-all_targets=(fuzz_line_reader fuzz_command fuzz_path fuzz_esmtp_params fuzz_reply fuzz_data)
+all_targets=(fuzz_line_reader fuzz_command fuzz_path fuzz_esmtp_params fuzz_reply fuzz_data
+             fuzz_scenario_loader)
 budget=${FUZZ_TIME:-30}
 jobs=1
 merge=1

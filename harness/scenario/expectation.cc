@@ -147,10 +147,50 @@ std::string_view ExtractEnhancedCode(std::string_view text) {
   return EnhancedPattern::Parse(candidate, &why) ? candidate : std::string_view();
 }
 
+namespace {
+
+// libstdc++'s regex compiler reads the number of a back-reference ("\12")
+// and of a repeat count ("{2,5}") into a long without an overflow check
+// (signed overflow, UB; found by fuzz_scenario_loader). Such a number longer
+// than this is refused before std::regex sees it.
+constexpr std::size_t kMaxRegexNumberDigits = 9;
+
+// The first decimal number after a '\', '{' or "{digits," in `pattern` that
+// has more than kMaxRegexNumberDigits digits; npos when there is none.
+std::size_t FindHugeRegexNumber(std::string_view pattern) {
+  auto digits = [&](std::size_t i) {
+    std::size_t n = 0;
+    while (i + n < pattern.size() && pattern[i + n] >= '0' && pattern[i + n] <= '9') ++n;
+    return n;
+  };
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '\\' && pattern[i] != '{') continue;
+    std::size_t n = digits(i + 1);
+    if (n > kMaxRegexNumberDigits) return i + 1;
+    if (pattern[i] == '\\') {
+      if (n == 0) ++i;  // an escaped character, e.g. "\{" or "\\"
+      continue;
+    }
+    const std::size_t comma = i + 1 + n;
+    if (comma < pattern.size() && pattern[comma] == ',' &&
+        digits(comma + 1) > kMaxRegexNumberDigits) {
+      return comma + 1;
+    }
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 std::optional<std::regex> CompileRegex(std::string_view pattern, bool ignore_case,
                                        std::string* why) {
   if (pattern.size() > kMaxRegexPatternBytes) {
     *why = absl::StrCat("regex longer than ", kMaxRegexPatternBytes, " bytes");
+    return std::nullopt;
+  }
+  if (const std::size_t at = FindHugeRegexNumber(pattern); at != std::string_view::npos) {
+    *why = absl::StrCat("bad regex: number at offset ", at, " longer than ", kMaxRegexNumberDigits,
+                        " digits");
     return std::nullopt;
   }
   auto flags = std::regex::ECMAScript;

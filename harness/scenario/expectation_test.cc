@@ -234,6 +234,31 @@ TEST(CompileRegex, ErrorsAndLimits) {
   EXPECT_TRUE(CompileRegex(std::string(kMaxRegexPatternBytes, 'a'), false, &why));
 }
 
+// Numbers libstdc++ would overflow (UB) while compiling are refused first
+// (fuzz_scenario_loader: corpus/fuzz_scenario_loader/regress-regex-number-overflow).
+TEST(CompileRegex, HugeNumbersAreRefused) {
+  struct Row {
+    const char* pattern;
+    bool ok;
+    const char* why;
+  };
+  const Row rows[] = {
+      {"(a)\\9223372036854775808", false, "bad regex: number at offset 4 longer than 9 digits"},
+      {"a{99999999999}", false, "bad regex: number at offset 2 longer than 9 digits"},
+      {"a{1,99999999999}", false, "bad regex: number at offset 4 longer than 9 digits"},
+      {"(a)\\1", true, ""},
+      {"a{2,5}", true, ""},
+      {"\\{12345678901", true, ""},   // an escaped brace: literal digits
+      {"1234567890123", true, ""},    // literal digits
+      {"\\\\12345678901", true, ""},  // an escaped backslash, then digits
+  };
+  for (const Row& r : rows) {
+    std::string why;
+    EXPECT_EQ(CompileRegex(r.pattern, false, &why).has_value(), r.ok) << r.pattern;
+    EXPECT_EQ(why, r.why) << r.pattern;
+  }
+}
+
 // A hostile server line must not blow the stack of libstdc++'s recursive
 // regex engine: only kMaxRegexSubjectBytes of each line are searched.
 TEST(SearchLine, HugeLinesAreCut) {

@@ -155,6 +155,25 @@ std::string SyntaxReason(const char* what) {
   return std::string(bracket == std::string_view::npos ? w : w.substr(bracket + 2));
 }
 
+// nlohmann's DOM builder, but every error — a syntax error, and also a number
+// too large for a double ("number overflow", out_of_range 406, which
+// json::parse throws as an exception without a position) — is kept with the
+// byte count where it was found instead of thrown.
+class DomParser : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
+ public:
+  explicit DomParser(nlohmann::json& root) : json_sax_dom_parser(root, false) {}
+  template <class Exception>
+  bool parse_error(std::size_t byte_count, const std::string& /*token*/, const Exception& e) {
+    failed = true;
+    byte = byte_count;
+    what = e.what();
+    return false;
+  }
+  bool failed = false;
+  std::size_t byte = 0;
+  std::string what;
+};
+
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -178,11 +197,10 @@ absl::StatusOr<JsonSource> JsonSource::Parse(std::string path, std::string text)
   for (std::size_t i = 0; i < src.text_.size(); ++i) {
     if (src.text_[i] == '\n') src.line_starts_.push_back(i + 1);
   }
-  try {
-    src.root_ = nlohmann::json::parse(src.text_);
-  } catch (const nlohmann::json::parse_error& e) {
-    const std::size_t offset = e.byte == 0 ? 0 : std::min(e.byte - 1, src.text_.size());
-    return src.ErrorAt(src.PositionOfOffset(offset), SyntaxReason(e.what()));
+  DomParser sax(src.root_);
+  if (!nlohmann::json::sax_parse(src.text_, &sax) || sax.failed) {
+    const std::size_t offset = sax.byte == 0 ? 0 : std::min(sax.byte - 1, src.text_.size());
+    return src.ErrorAt(src.PositionOfOffset(offset), SyntaxReason(sax.what.c_str()));
   }
   JsonScanner scanner(src);
   if (auto st = scanner.Run(); !st.ok()) return st;

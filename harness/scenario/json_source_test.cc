@@ -111,6 +111,8 @@ TEST(JsonSource, SyntaxAndStructureErrors) {
        "U+000A (LF) must be escaped to \\u000A or \\n; last read: '\"x<U+000A>'"},
       {"{\"a\": 1, \"a\": 2}", "e.json:1:10: duplicate key 'a'"},
       {"{\"a\": {\"b\": 1,\n  \"\\u0062\": 2}}", "e.json:2:3: duplicate key 'b'"},
+      // Too large for a double: nlohmann throws out_of_range (fuzz_scenario_loader).
+      {"{\"a\":\n  1e999}", "e.json:2:7: number overflow parsing '1e999'"},
   };
   for (const SyntaxCase& c : cases) {
     auto src = JsonSource::Parse("e.json", c.text);
