@@ -176,8 +176,8 @@ int ParseData(std::string_view input, DataEndMode mode, Leniencies len) {
   if (auto le = reader.line_error()) j["line_error"] = ErrorJson(*le);
   if (!reader.done()) {
     j["ok"] = false;
-    j["error"] = ErrorJson({Errc::kNeedMore, input.size(),
-                            "RFC 5321 §4.1.1.4: input ended before <CRLF>.<CRLF>"});
+    j["error"] = ErrorJson(
+        {Errc::kNeedMore, input.size(), "RFC 5321 §4.1.1.4: input ended before <CRLF>.<CRLF>"});
     rejected = 1;
   } else {
     j["ok"] = true;

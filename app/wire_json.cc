@@ -9,26 +9,40 @@ std::string S(std::string_view v) { return std::string(v); }
 
 const char* DomainKindName(DomainKind k) {
   switch (k) {
-    case DomainKind::kNone: return "none";
-    case DomainKind::kName: return "name";
-    case DomainKind::kIpv4Literal: return "ipv4";
-    case DomainKind::kIpv6Literal: return "ipv6";
-    case DomainKind::kGeneralLiteral: return "general";
+    case DomainKind::kNone:
+      return "none";
+    case DomainKind::kName:
+      return "name";
+    case DomainKind::kIpv4Literal:
+      return "ipv4";
+    case DomainKind::kIpv6Literal:
+      return "ipv6";
+    case DomainKind::kGeneralLiteral:
+      return "general";
   }
   return "none";
 }
 
 const char* KeywordName(ParamKeyword k) {
   switch (k) {
-    case ParamKeyword::kUnknown: return "unknown";
-    case ParamKeyword::kSize: return "size";
-    case ParamKeyword::kBody: return "body";
-    case ParamKeyword::kSmtputf8: return "smtputf8";
-    case ParamKeyword::kRet: return "ret";
-    case ParamKeyword::kEnvid: return "envid";
-    case ParamKeyword::kAuth: return "auth";
-    case ParamKeyword::kNotify: return "notify";
-    case ParamKeyword::kOrcpt: return "orcpt";
+    case ParamKeyword::kUnknown:
+      return "unknown";
+    case ParamKeyword::kSize:
+      return "size";
+    case ParamKeyword::kBody:
+      return "body";
+    case ParamKeyword::kSmtputf8:
+      return "smtputf8";
+    case ParamKeyword::kRet:
+      return "ret";
+    case ParamKeyword::kEnvid:
+      return "envid";
+    case ParamKeyword::kAuth:
+      return "auth";
+    case ParamKeyword::kNotify:
+      return "notify";
+    case ParamKeyword::kOrcpt:
+      return "orcpt";
   }
   return "unknown";
 }
@@ -71,10 +85,17 @@ nlohmann::json ParamsJson(const EsmtpParams& p) {
   nlohmann::json decoded = nlohmann::json::object();
   if (p.size) decoded["size"] = *p.size;
   switch (p.body) {
-    case BodyType::kNone: break;
-    case BodyType::k7Bit: decoded["body"] = "7BIT"; break;
-    case BodyType::k8BitMime: decoded["body"] = "8BITMIME"; break;
-    case BodyType::kBinaryMime: decoded["body"] = "BINARYMIME"; break;
+    case BodyType::kNone:
+      break;
+    case BodyType::k7Bit:
+      decoded["body"] = "7BIT";
+      break;
+    case BodyType::k8BitMime:
+      decoded["body"] = "8BITMIME";
+      break;
+    case BodyType::kBinaryMime:
+      decoded["body"] = "BINARYMIME";
+      break;
   }
   if (p.smtputf8) decoded["smtputf8"] = true;
   if (p.ret == RetType::kFull) decoded["ret"] = "FULL";

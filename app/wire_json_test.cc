@@ -33,7 +33,8 @@ TEST(WireJson, ErrorNamesCodeOffsetAndReason) {
 }
 
 TEST(WireJson, InvalidUtf8IsReplacedNotThrown) {
-  nlohmann::json j = {{"s", std::string("a\xff\xfe" "b")}};
+  nlohmann::json j = {{"s", std::string("a\xff\xfe"
+                                        "b")}};
   std::string out;
   ASSERT_NO_THROW(out = DumpLine(j));
   EXPECT_NE(out.find("a\xEF\xBF\xBD"), std::string::npos);

@@ -32,15 +32,18 @@ absl::Status Get(const json& j, const char* key, T* out, bool required = false) 
   return absl::OkStatus();
 }
 
-#define RETURN_IF_ERROR(expr)            \
-  do {                                   \
-    absl::Status _st = (expr);           \
-    if (!_st.ok()) return _st;           \
+#define RETURN_IF_ERROR(expr)  \
+  do {                         \
+    absl::Status _st = (expr); \
+    if (!_st.ok()) return _st; \
   } while (0)
 
 json FailureJson(const Failure& f) {
-  return {{"step", f.step},         {"step_label", f.step_label}, {"expected", f.expected},
-          {"actual", f.actual},     {"message", f.message}};
+  return {{"step", f.step},
+          {"step_label", f.step_label},
+          {"expected", f.expected},
+          {"actual", f.actual},
+          {"message", f.message}};
 }
 
 }  // namespace
@@ -61,10 +64,18 @@ Counts RunResult::Totals() const {
   Counts c;
   for (const auto& s : scenarios) {
     switch (s.verdict) {
-      case Verdict::kPass: ++c.pass; break;
-      case Verdict::kFail: ++c.fail; break;
-      case Verdict::kSkip: ++c.skip; break;
-      case Verdict::kError: ++c.error; break;
+      case Verdict::kPass:
+        ++c.pass;
+        break;
+      case Verdict::kFail:
+        ++c.fail;
+        break;
+      case Verdict::kSkip:
+        ++c.skip;
+        break;
+      case Verdict::kError:
+        ++c.error;
+        break;
     }
   }
   return c;
@@ -121,8 +132,7 @@ json ToJson(const RunResult& r) {
           {"command_line", r.command_line},
           {"complete", r.complete},
           {"target", std::move(target)},
-          {"totals",
-           {{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}, {"error", c.error}}},
+          {"totals", {{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}, {"error", c.error}}},
           {"exit_status", r.ExitStatus()},
           {"scenarios", std::move(scenarios)}};
 }

@@ -35,11 +35,11 @@ bool ParseVerdict(std::string_view name, Verdict* v);
 
 // Where a failure happened and why, for "expected versus actual".
 struct Failure {
-  int step = -1;            // 0-based index into the scenario's executed steps
-  std::string step_label;   // e.g. "step 4 (expect)" or "step 2 > ehlo step 1"
-  std::string expected;     // e.g. "code 250 or 251"
-  std::string actual;       // e.g. "550 5.1.1 no such user"
-  std::string message;      // one-line summary a person reads first
+  int step = -1;           // 0-based index into the scenario's executed steps
+  std::string step_label;  // e.g. "step 4 (expect)" or "step 2 > ehlo step 1"
+  std::string expected;    // e.g. "code 250 or 251"
+  std::string actual;      // e.g. "550 5.1.1 no such user"
+  std::string message;     // one-line summary a person reads first
 };
 
 struct ScenarioResult {
@@ -47,16 +47,16 @@ struct ScenarioResult {
   std::string id;
   std::string title;
   std::string description;
-  std::string file;         // scenario file, relative to the suite root
-  std::string rfc_document; // "RFC 5321"
-  std::string rfc_section;  // "4.1.1.1"
-  std::string rfc_url;      // link to the clause; may be empty
-  std::string level;        // "MUST", "SHOULD", "MAY", "policy", "security"
+  std::string file;          // scenario file, relative to the suite root
+  std::string rfc_document;  // "RFC 5321"
+  std::string rfc_section;   // "4.1.1.1"
+  std::string rfc_url;       // link to the clause; may be empty
+  std::string level;         // "MUST", "SHOULD", "MAY", "policy", "security"
   std::vector<std::string> tags;
-  std::string group;        // report grouping, e.g. "RFC 5321 §4.1" or "smuggling"
+  std::string group;  // report grouping, e.g. "RFC 5321 §4.1" or "smuggling"
 
   Verdict verdict = Verdict::kError;
-  std::string reason;       // skip reason, error text, or failure summary
+  std::string reason;              // skip reason, error text, or failure summary
   std::optional<Failure> failure;  // for kFail (and kError when a step is to blame)
   std::int64_t start_us = 0;       // since the run started
   std::int64_t duration_us = 0;
@@ -65,9 +65,9 @@ struct ScenarioResult {
 
 // What we learnt about the server under test.
 struct TargetInfo {
-  std::string target;       // as given: "127.0.0.1:2525", "exec:...", "embedded:strict"
-  std::string name;         // label for comparisons: "postfix", "aiosmtpd", ...
-  std::string banner;       // the greeting reply text, first line
+  std::string target;                   // as given: "127.0.0.1:2525", "exec:...", "embedded:strict"
+  std::string name;                     // label for comparisons: "postfix", "aiosmtpd", ...
+  std::string banner;                   // the greeting reply text, first line
   std::vector<std::string> ehlo_lines;  // EHLO reply lines after the domain line
   std::optional<TlsInfo> tls;
 };
@@ -80,12 +80,12 @@ struct Counts {
 struct RunResult {
   int schema_version = kResultsSchemaVersion;
   std::string tool_version;
-  std::string started_at;   // ISO 8601 UTC
+  std::string started_at;  // ISO 8601 UTC
   std::int64_t duration_us = 0;
-  std::string command_line; // secrets redacted
+  std::string command_line;  // secrets redacted
   TargetInfo target;
   std::vector<ScenarioResult> scenarios;
-  bool complete = true;     // false while a run is in progress (live reports)
+  bool complete = true;  // false while a run is in progress (live reports)
 
   // Totals over `scenarios`, and per level.
   Counts Totals() const;

@@ -20,8 +20,23 @@
 namespace smtp {
 
 enum class Verb : std::uint8_t {
-  kUnknown, kEhlo, kHelo, kLhlo, kMail, kRcpt, kData, kBdat, kRset, kVrfy,
-  kExpn, kHelp, kNoop, kQuit, kStarttls, kAuth, kEtrn,
+  kUnknown,
+  kEhlo,
+  kHelo,
+  kLhlo,
+  kMail,
+  kRcpt,
+  kData,
+  kBdat,
+  kRset,
+  kVrfy,
+  kExpn,
+  kHelp,
+  kNoop,
+  kQuit,
+  kStarttls,
+  kAuth,
+  kEtrn,
 };
 
 // Upper-case canonical name ("EHLO"); "" for kUnknown.
@@ -46,8 +61,8 @@ struct Command {
   DomainKind domain_kind = DomainKind::kNone;  // EHLO/HELO/LHLO
   bool smtputf8 = false;  // VRFY / EXPN: trailing SP "SMTPUTF8" (RFC 6531 §3.7.4.2)
 
-  Path path;            // MAIL (Reverse-path) / RCPT (Forward-path)
-  EsmtpParams params;   // MAIL / RCPT
+  Path path;           // MAIL (Reverse-path) / RCPT (Forward-path)
+  EsmtpParams params;  // MAIL / RCPT
 
   std::string_view auth_mechanism;         // AUTH
   std::string_view auth_initial_response;  // AUTH: base64 or "="; empty if none

@@ -34,7 +34,10 @@ enum class ParamKeyword : std::uint8_t {
 enum class BodyType : std::uint8_t { kNone, k7Bit, k8BitMime, kBinaryMime };
 enum class RetType : std::uint8_t { kNone, kFull, kHdrs };
 enum NotifyBits : std::uint8_t {
-  kNotifyNever = 1, kNotifySuccess = 2, kNotifyFailure = 4, kNotifyDelay = 8,
+  kNotifyNever = 1,
+  kNotifySuccess = 2,
+  kNotifyFailure = 4,
+  kNotifyDelay = 8,
 };
 
 // esmtp-param = esmtp-keyword ["=" esmtp-value]
@@ -55,12 +58,12 @@ struct EsmtpParams {
   BodyType body = BodyType::kNone;
   bool smtputf8 = false;
   RetType ret = RetType::kNone;
-  std::string_view envid;        // xtext, encoded
-  std::string_view auth;         // xtext or "<>", encoded
-  std::uint8_t notify = 0;       // NotifyBits
-  std::string_view orcpt_type;   // addr-type (e.g. "rfc822")
-  std::string_view orcpt_addr;   // xtext, encoded
-  bool has_unknown = false;      // at least one kUnknown keyword
+  std::string_view envid;       // xtext, encoded
+  std::string_view auth;        // xtext or "<>", encoded
+  std::uint8_t notify = 0;      // NotifyBits
+  std::string_view orcpt_type;  // addr-type (e.g. "rfc822")
+  std::string_view orcpt_addr;  // xtext, encoded
+  bool has_unknown = false;     // at least one kUnknown keyword
 
   // Back to the empty list, cheaply: resets `count` and the decoded fields
   // but leaves items[count..] as they are (never read). Lets a caller reuse
@@ -79,17 +82,17 @@ enum class ParamContext : std::uint8_t { kMail, kRcpt };
 // Errors: kBadParamSyntax, kDuplicateParam, kBadParamValue, kMissingParamValue,
 // kUnexpectedParamValue, kBadXtext, kTooManyParams, kParamNotAllowed.
 // `deviations` receives leniency bits that fired (kExtraWhitespace, ...).
-Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx,
-                                     Leniencies leniencies, const Limits& limits,
-                                     std::size_t base_offset, Leniencies* deviations);
+Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leniencies leniencies,
+                                     const Limits& limits, std::size_t base_offset,
+                                     Leniencies* deviations);
 
 // As above; `utf8` admits UTF8-non-ascii in esmtp-value (RFC 6531 §3.3: the
 // caller sets it when the transaction uses SMTPUTF8). On MAIL, the list's own
 // SMTPUTF8 keyword also admits it. The overload above passes utf8 = false.
 // Octets outside the grammar: kEightBit, kControlChar, kBadUtf8 (with utf8).
-Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx,
-                                     Leniencies leniencies, const Limits& limits,
-                                     std::size_t base_offset, Leniencies* deviations, bool utf8);
+Result<EsmtpParams> ParseEsmtpParams(std::string_view in, ParamContext ctx, Leniencies leniencies,
+                                     const Limits& limits, std::size_t base_offset,
+                                     Leniencies* deviations, bool utf8);
 
 // As above, into `*out`, which is cleared first (EsmtpParams::Clear): the
 // in-place form for callers that reuse one EsmtpParams (no 750-octet array is

@@ -30,10 +30,10 @@ inline constexpr std::size_t kMaxTextLine = 1000;
 inline constexpr std::size_t kMinRecipients = 100;
 
 // Our own bounds (no RFC number): they keep memory finite on hostile input.
-inline constexpr std::size_t kMaxReplyLines = 256;          // lines of one multiline reply
-inline constexpr std::size_t kMaxReplyBytes = 64 * 1024;    // bytes of one multiline reply
-inline constexpr std::size_t kMaxEsmtpParams = 16;          // parameters on one MAIL/RCPT
-inline constexpr std::size_t kMaxAuthLine = 12288;          // RFC 4954 §4: AUTH line may exceed 512
+inline constexpr std::size_t kMaxReplyLines = 256;        // lines of one multiline reply
+inline constexpr std::size_t kMaxReplyBytes = 64 * 1024;  // bytes of one multiline reply
+inline constexpr std::size_t kMaxEsmtpParams = 16;        // parameters on one MAIL/RCPT
+inline constexpr std::size_t kMaxAuthLine = 12288;        // RFC 4954 §4: AUTH line may exceed 512
 
 // The limits a reader or parser applies. Defaults are the RFC values; a
 // caller may raise or lower any of them (e.g. to test a server's tolerance).
@@ -43,7 +43,7 @@ struct Limits {
   std::size_t reply_line = kMaxReplyLine;      // includes CRLF
   std::size_t local_part = kMaxLocalPart;
   std::size_t domain = kMaxDomain;
-  std::size_t path = kMaxPath;                 // includes the angle brackets
+  std::size_t path = kMaxPath;  // includes the angle brackets
   std::size_t reply_lines = kMaxReplyLines;
   std::size_t reply_bytes = kMaxReplyBytes;
   std::size_t esmtp_params = kMaxEsmtpParams;  // must be <= kMaxEsmtpParams

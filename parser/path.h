@@ -33,15 +33,15 @@ struct PathOptions {
 
 // A parsed Reverse-path or Forward-path. All views point into the input.
 struct Path {
-  std::string_view raw;           // the whole path as written, brackets included
-  bool is_null = false;           // "<>" (Reverse-path only)
-  bool is_postmaster = false;     // "<Postmaster>" (any case, no domain)
-  std::string_view source_route;  // A-d-l without the trailing ":" ("@a,@b"); empty if none
-  std::string_view local_part;    // as written; Quoted-string keeps its quotes
-  bool quoted_local_part = false; // local-part is a Quoted-string
-  std::string_view domain;        // as written; literals keep their brackets
+  std::string_view raw;            // the whole path as written, brackets included
+  bool is_null = false;            // "<>" (Reverse-path only)
+  bool is_postmaster = false;      // "<Postmaster>" (any case, no domain)
+  std::string_view source_route;   // A-d-l without the trailing ":" ("@a,@b"); empty if none
+  std::string_view local_part;     // as written; Quoted-string keeps its quotes
+  bool quoted_local_part = false;  // local-part is a Quoted-string
+  std::string_view domain;         // as written; literals keep their brackets
   DomainKind domain_kind = DomainKind::kNone;
-  bool has_utf8 = false;          // any octet >= 0x80 (valid UTF-8) in the path
+  bool has_utf8 = false;            // any octet >= 0x80 (valid UTF-8) in the path
   Leniencies deviations = kStrict;  // leniencies that fired
 
   // Semantic equality: same mailbox, same flags (ignores `raw` and `deviations`).

@@ -155,8 +155,9 @@ TEST(Keys, TablesAreConsistent) {
     a.emplace<n>(); \
     break;
         SMTP_ALT(0)
-        SMTP_ALT(1) SMTP_ALT(2) SMTP_ALT(3) SMTP_ALT(4) SMTP_ALT(5) SMTP_ALT(6) SMTP_ALT(7)
-            SMTP_ALT(8) SMTP_ALT(9) SMTP_ALT(10) SMTP_ALT(11) SMTP_ALT(12) SMTP_ALT(13) SMTP_ALT(14)
+        SMTP_ALT(1)
+        SMTP_ALT(2) SMTP_ALT(3) SMTP_ALT(4) SMTP_ALT(5) SMTP_ALT(6) SMTP_ALT(7) SMTP_ALT(8)
+            SMTP_ALT(9) SMTP_ALT(10) SMTP_ALT(11) SMTP_ALT(12) SMTP_ALT(13) SMTP_ALT(14)
 #undef SMTP_ALT
       }
       found = found || StepTypeName(a) == type;
