@@ -7,46 +7,6 @@ namespace {
 
 std::string S(std::string_view v) { return std::string(v); }
 
-const char* DomainKindName(DomainKind k) {
-  switch (k) {
-    case DomainKind::kNone:
-      return "none";
-    case DomainKind::kName:
-      return "name";
-    case DomainKind::kIpv4Literal:
-      return "ipv4";
-    case DomainKind::kIpv6Literal:
-      return "ipv6";
-    case DomainKind::kGeneralLiteral:
-      return "general";
-  }
-  return "none";
-}
-
-const char* KeywordName(ParamKeyword k) {
-  switch (k) {
-    case ParamKeyword::kUnknown:
-      return "unknown";
-    case ParamKeyword::kSize:
-      return "size";
-    case ParamKeyword::kBody:
-      return "body";
-    case ParamKeyword::kSmtputf8:
-      return "smtputf8";
-    case ParamKeyword::kRet:
-      return "ret";
-    case ParamKeyword::kEnvid:
-      return "envid";
-    case ParamKeyword::kAuth:
-      return "auth";
-    case ParamKeyword::kNotify:
-      return "notify";
-    case ParamKeyword::kOrcpt:
-      return "orcpt";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 nlohmann::json ErrorJson(const ParseError& e) {
@@ -70,7 +30,7 @@ nlohmann::json PathJson(const Path& p) {
   if (!p.local_part.empty()) j["local_part"] = S(p.local_part);
   if (p.quoted_local_part) j["quoted_local_part"] = true;
   if (!p.domain.empty()) j["domain"] = S(p.domain);
-  if (p.domain_kind != DomainKind::kNone) j["domain_kind"] = DomainKindName(p.domain_kind);
+  if (p.domain_kind != DomainKind::kNone) j["domain_kind"] = S(DomainKindName(p.domain_kind));
   if (p.has_utf8) j["utf8"] = true;
   return j;
 }
@@ -78,7 +38,7 @@ nlohmann::json PathJson(const Path& p) {
 nlohmann::json ParamsJson(const EsmtpParams& p) {
   nlohmann::json list = nlohmann::json::array();
   for (const EsmtpParam& e : p) {
-    nlohmann::json j = {{"keyword", S(e.keyword)}, {"kind", KeywordName(e.kind)}};
+    nlohmann::json j = {{"keyword", S(e.keyword)}, {"kind", S(ParamKeywordName(e.kind))}};
     if (e.has_value) j["value"] = S(e.value);
     list.push_back(std::move(j));
   }
@@ -126,7 +86,7 @@ nlohmann::json CommandJson(const Command& c) {
     case Verb::kHelo:
     case Verb::kLhlo:
       j["domain"] = S(c.text);
-      j["domain_kind"] = DomainKindName(c.domain_kind);
+      j["domain_kind"] = S(DomainKindName(c.domain_kind));
       break;
     case Verb::kMail:
     case Verb::kRcpt:

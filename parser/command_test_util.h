@@ -19,22 +19,6 @@ inline constexpr Leniencies kFramingLeniencies = kSpaceAfterColon | kSpaceBefore
                                                  kMissingAngleBrackets | kTrailingWhitespace |
                                                  kBareLfLineEnd | kBareCrLineEnd | kExtraWhitespace;
 
-inline const char* KindName(DomainKind k) {
-  switch (k) {
-    case DomainKind::kNone:
-      return "none";
-    case DomainKind::kName:
-      return "name";
-    case DomainKind::kIpv4Literal:
-      return "ipv4";
-    case DomainKind::kIpv6Literal:
-      return "ipv6";
-    case DomainKind::kGeneralLiteral:
-      return "general";
-  }
-  return "?";
-}
-
 // Golden form of a parsed command: the verb, then the fields that verb sets.
 inline std::string Describe(const Command& c) {
   std::string out =
@@ -53,7 +37,7 @@ inline std::string Describe(const Command& c) {
     case Verb::kHelo:
     case Verb::kLhlo:
       add("domain", c.text);
-      add("kind", KindName(c.domain_kind));
+      add("kind", DomainKindName(c.domain_kind));
       break;
     case Verb::kMail:
     case Verb::kRcpt:
@@ -62,7 +46,7 @@ inline std::string Describe(const Command& c) {
       if (!c.path.is_null && !c.path.is_postmaster) {
         add("local", c.path.local_part);
         add("domain", c.path.domain);
-        add("kind", KindName(c.path.domain_kind));
+        add("kind", DomainKindName(c.path.domain_kind));
       }
       if (c.path.has_utf8) out += " utf8";
       if (c.params.count > 0) {

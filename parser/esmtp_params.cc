@@ -569,4 +569,28 @@ void AppendEsmtpParams(const EsmtpParams& p, std::string* out) {
   }
 }
 
+std::string_view ParamKeywordName(ParamKeyword k) {
+  switch (k) {
+    case ParamKeyword::kUnknown:
+      return "unknown";
+    case ParamKeyword::kSize:
+      return "size";
+    case ParamKeyword::kBody:
+      return "body";
+    case ParamKeyword::kSmtputf8:
+      return "smtputf8";
+    case ParamKeyword::kRet:
+      return "ret";
+    case ParamKeyword::kEnvid:
+      return "envid";
+    case ParamKeyword::kAuth:
+      return "auth";
+    case ParamKeyword::kNotify:
+      return "notify";
+    case ParamKeyword::kOrcpt:
+      return "orcpt";
+  }
+  return "unknown";
+}
+
 }  // namespace smtp

@@ -31,6 +31,10 @@ enum class ParamKeyword : std::uint8_t {
   kOrcpt,     // RCPT  ORCPT=addr-type ";" xtext   (RFC 3461 §4.2)
 };
 
+// Stable lower-case name: "unknown", "size", "body", "smtputf8", "ret",
+// "envid", "auth", "notify", "orcpt".
+std::string_view ParamKeywordName(ParamKeyword k);
+
 enum class BodyType : std::uint8_t { kNone, k7Bit, k8BitMime, kBinaryMime };
 enum class RetType : std::uint8_t { kNone, kFull, kHdrs };
 enum NotifyBits : std::uint8_t {

@@ -459,4 +459,20 @@ std::size_t FindInvalidUtf8(std::string_view in) {
   return in.size();
 }
 
+std::string_view DomainKindName(DomainKind k) {
+  switch (k) {
+    case DomainKind::kNone:
+      return "none";
+    case DomainKind::kName:
+      return "name";
+    case DomainKind::kIpv4Literal:
+      return "ipv4";
+    case DomainKind::kIpv6Literal:
+      return "ipv6";
+    case DomainKind::kGeneralLiteral:
+      return "general";
+  }
+  return "none";
+}
+
 }  // namespace smtp

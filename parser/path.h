@@ -23,6 +23,9 @@ enum class DomainKind : std::uint8_t {
   kGeneralLiteral,  // "[" Standardized-tag ":" 1*dcontent "]"
 };
 
+// Stable name: "none", "name", "ipv4", "ipv6", "general".
+std::string_view DomainKindName(DomainKind k);
+
 struct PathOptions {
   Leniencies leniencies = kStrict;
   Limits limits;
