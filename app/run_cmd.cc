@@ -7,8 +7,8 @@
 //       [SUITE_PATH...]
 //
 // Writes DIR/results.json (docs/results.md) and prints its path and a
-// summary. Exit status: RunResult::ExitStatus() (0 every MUST passed, 1 a
-// conformance failure, 2 a harness error), or 2 on a usage error.
+// summary. Exit status: RunResult::ExitStatus() (0 every MUST and security
+// scenario passed, 1 one failed, 2 a harness error), or 2 on a usage error.
 #include <unistd.h>
 
 #include <cstdio>

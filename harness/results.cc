@@ -91,7 +91,7 @@ Counts RunResult::TotalsForLevel(std::string_view level) const {
 
 int RunResult::ExitStatus() const {
   if (Totals().error > 0) return 2;
-  return TotalsForLevel("MUST").fail > 0 ? 1 : 0;
+  return TotalsForLevel("MUST").fail + TotalsForLevel("security").fail > 0 ? 1 : 0;
 }
 
 json ToJson(const ScenarioResult& r) {

@@ -18,14 +18,18 @@ ScenarioResult Make(std::string id, std::string level, Verdict v) {
 TEST(Results, ExitStatusFollowsMustFailuresAndErrors) {
   RunResult run;
   run.scenarios = {Make("a", "MUST", Verdict::kPass), Make("b", "SHOULD", Verdict::kFail)};
-  EXPECT_EQ(run.ExitStatus(), 0);  // only MUST failures fail the run
+  run.scenarios.push_back(Make("p", "policy", Verdict::kFail));
+  EXPECT_EQ(run.ExitStatus(), 0);  // only MUST and security failures fail the run
+  RunResult security = run;
+  security.scenarios.push_back(Make("s", "security", Verdict::kFail));
+  EXPECT_EQ(security.ExitStatus(), 1);
   run.scenarios.push_back(Make("c", "MUST", Verdict::kFail));
   EXPECT_EQ(run.ExitStatus(), 1);
   run.scenarios.push_back(Make("d", "MAY", Verdict::kError));
   EXPECT_EQ(run.ExitStatus(), 2);  // harness errors win
   Counts c = run.Totals();
   EXPECT_EQ(c.pass, 1);
-  EXPECT_EQ(c.fail, 2);
+  EXPECT_EQ(c.fail, 3);
   EXPECT_EQ(c.error, 1);
   EXPECT_EQ(run.TotalsForLevel("MUST").fail, 1);
 }

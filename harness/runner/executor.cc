@@ -14,6 +14,7 @@
 
 #include "harness/runner/executor_internal.h"
 #include "harness/runner/rate_limiter.h"
+#include "parser/extensions.h"
 
 namespace smtp::runner {
 
@@ -44,6 +45,14 @@ Outcome Error(std::string message) {
   o.verdict = Verdict::kError;
   o.message = std::move(message);
   return o;
+}
+
+bool StartsWithHello(std::string_view bytes) {
+  if (bytes.size() < 4) return false;
+  std::string verb(bytes.substr(0, 4));
+  for (char& c : verb) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  const bool tail_ok = bytes.size() == 4 || bytes[4] == ' ' || bytes[4] == '\r';
+  return tail_ok && (verb == "EHLO" || verb == "LHLO");
 }
 
 std::string Quote(std::string_view bytes) {
@@ -200,6 +209,7 @@ Outcome Executor::Check(const scenario::Expectation& expect, const Reply& reply,
 }
 
 asio::awaitable<Outcome> Executor::SendBytes(std::string_view bytes, Deadline d) {
+  ehlo_pending_ = StartsWithHello(bytes);
   absl::Status st = co_await session_.Send(bytes, d);
   if (st.ok()) co_return Pass();
   if (absl::IsFailedPrecondition(st)) co_return Error("cannot send: " + Message(st));
@@ -218,6 +228,10 @@ asio::awaitable<Outcome> Executor::Read(Deadline d, const scenario::Expectation*
   switch (o.status) {
     case harness::ReadStatus::kReply:
       last_reply_ = std::move(o.reply);
+      if (ehlo_pending_) {
+        ehlo_pending_ = false;
+        if (last_reply_->code == 250) starttls_offered_ = DecodeEhlo(*last_reply_).starttls;
+      }
       if (expect == nullptr) co_return Pass();
       co_return Check(*expect, *last_reply_, what);
     case harness::ReadStatus::kTimeout:
@@ -252,6 +266,7 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ConnectStep& a, Deadline d
   if (options_.limiter != nullptr && !prepaid_connect_) co_await options_.limiter->Acquire();
   prepaid_connect_ = false;
   last_reply_.reset();
+  ehlo_pending_ = starttls_offered_ = false;
   const bool implicit = a.tls.value_or(options_.default_tls) == scenario::TlsMode::kImplicit;
   asio::awaitable<absl::Status> op = connector_(session_, implicit, d);
   absl::Status st = co_await std::move(op);
@@ -317,7 +332,8 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ExpectSilenceStep& a, Dead
                     " ms does not fit in the remaining time budget");
   }
   harness::SilenceOutcome o = co_await session_.ExpectSilence(until);
-  const std::string expected = "no bytes for " + std::to_string(a.for_ms) + " ms";
+  const std::string expected =
+      "no bytes for " + std::to_string(a.for_ms) + " ms" + (a.or_close ? " (or a close)" : "");
   using S = harness::SilenceOutcome::Status;
   switch (o.status) {
     case S::kSilent:
@@ -327,10 +343,15 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ExpectSilenceStep& a, Dead
           expected, Quote(o.data),
           "the server sent " + std::to_string(o.data.size()) + " bytes where silence was expected");
     case S::kPeerClosed:
+      if (a.or_close) co_return Pass();
       co_return Fail(expected, "connection closed",
                      "the server closed the connection where silence was expected");
     case S::kError:
       break;
+  }
+  if (a.or_close) {
+    session_.transcript().AddNote("connection ended: " + Message(o.transport_error));
+    co_return Pass();
   }
   co_return Fail(expected, "transport error", "connection lost: " + Message(o.transport_error));
 }

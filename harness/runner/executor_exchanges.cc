@@ -37,7 +37,20 @@ asio::awaitable<Outcome> Executor::ReadChallenge(Deadline d, const scenario::Exp
 }
 
 asio::awaitable<Outcome> Executor::Do(const scenario::StartTlsStep& a, Deadline d, Deadline) {
-  Outcome sent = co_await SendBytes("STARTTLS\r\n", d);
+  if (a.if_offered) {
+    const bool encrypted = session_.transport() != nullptr && session_.transport()->tls();
+    if (encrypted || !starttls_offered_) {
+      session_.transcript().AddNote(encrypted ? "starttls (if offered): already encrypted"
+                                              : "starttls (if offered): not offered, skipped");
+      co_return Pass();
+    }
+  }
+  std::string command = "STARTTLS\r\n";
+  std::string inject;
+  Outcome e = Expand(a.inject, &inject);
+  if (!e.ok()) co_return e;
+  command += inject;
+  Outcome sent = co_await SendBytes(command, d);
   if (!sent.ok()) co_return sent;
   Outcome got = co_await Read(d, &a.expect);
   if (!got.ok()) co_return got;
@@ -56,6 +69,7 @@ asio::awaitable<Outcome> Executor::Do(const scenario::StartTlsStep& a, Deadline 
                    "TLS handshake failed after 220: " + Message(tls.status()));
   }
   last_reply_.reset();
+  starttls_offered_ = false;
   const std::string& injected = session_.discarded_before_tls();
   if (!injected.empty()) {
     // RFC 3207 §4: nothing may follow the 220 in plaintext; a server that

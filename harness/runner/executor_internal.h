@@ -34,6 +34,8 @@ Outcome Pass();
 Outcome Fail(std::string expected, std::string actual, std::string message);
 Outcome Error(std::string message);
 
+// True when `bytes` (a write) starts with an EHLO or LHLO command.
+bool StartsWithHello(std::string_view bytes);
 // Escaped (transcript notation) and cut to kMaxQuotedBytes.
 std::string Quote(std::string_view bytes);
 // "250-mx\n250 SIZE 10": the reply as received, one line per line.
@@ -102,6 +104,10 @@ class Executor {
   Deadline budget_{};
   Clock::time_point step_start_{};
   std::optional<Reply> last_reply_;
+  // The last write began with EHLO/LHLO: its reply says whether STARTTLS is
+  // offered on this connection (for `starttls` with `if_offered`).
+  bool ehlo_pending_ = false;
+  bool starttls_offered_ = false;
   int executed_ = -1;  // index of the step running
   bool prepaid_connect_ = false;
   Verdict verdict_ = Verdict::kPass;

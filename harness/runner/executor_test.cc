@@ -319,6 +319,99 @@ TEST(Executor, StartTlsAndResponseInjection) {
   }
 }
 
+// One fake server with a certificate on loopback, for the STARTTLS variants.
+harness::ScenarioResult RunTlsFake(FakeOptions o, const std::string& steps) {
+  auto cert = harness::MakeSelfSignedCert("fake.test");
+  EXPECT_TRUE(cert.ok());
+  asio::io_context io;
+  Loopback lo(io);
+  o.tls.role = harness::TlsOptions::Role::kServer;
+  o.tls.cert_pem = cert->cert_pem;
+  o.tls.key_pem = cert->key_pem;
+  harness::testing::Spawn(io, [&]() -> asio::awaitable<void> {
+    asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
+    co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), o, nullptr);
+  });
+  return RunIt(Load(steps), TargetConnector(lo.target()), {}, io);
+}
+
+bool Encrypted(const harness::ScenarioResult& r) {
+  for (const auto& e : r.transcript.entries()) {
+    if (e.kind == harness::EntryKind::kTlsEstablished) return true;
+  }
+  return false;
+}
+
+TEST(Executor, StartTlsIfOffered) {
+  const std::string steps = R"([{"include": "greeting"}, {"include": "ehlo"},
+      {"starttls": {"if_offered": true}}, {"include": "ehlo"},
+      {"starttls": {"if_offered": true}}, )" +
+                            kQuit + "]";
+  FakeOptions offered;
+  offered.extensions.push_back("STARTTLS");
+  harness::ScenarioResult r = RunTlsFake(offered, steps);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  EXPECT_TRUE(Encrypted(r));
+  EXPECT_NE(Describe(r).find("already encrypted"), std::string::npos) << Describe(r);
+
+  r = RunTlsFake(FakeOptions{}, steps);  // STARTTLS not in the EHLO reply
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  EXPECT_FALSE(Encrypted(r));
+  for (const auto& e : r.transcript.entries()) {
+    if (e.kind == harness::EntryKind::kClientToServer) {
+      EXPECT_EQ(e.data.find("STARTTLS"), std::string::npos) << Describe(r);
+    }
+  }
+}
+
+TEST(Executor, StartTlsInjectDetectsCve2011_0411) {
+  const std::string steps = R"([{"include": "greeting"}, {"include": "ehlo"},
+      {"starttls": {"inject": "NOOP\\r\\n"}}, {"expect_silence": {"for_ms": 300}}])";
+  FakeOptions fixed;
+  harness::ScenarioResult r = RunTlsFake(fixed, steps);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  EXPECT_TRUE(Encrypted(r));
+
+  FakeOptions vulnerable;
+  vulnerable.keep_plaintext_after_starttls = true;
+  r = RunTlsFake(vulnerable, steps);
+  EXPECT_EQ(r.verdict, Verdict::kFail) << Describe(r);
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->step_label, "step 4 (expect_silence)");
+  EXPECT_EQ(r.failure->actual, "250 2.0.0 ok\\r\\n");
+}
+
+TEST(Executor, SilenceOrClose) {
+  struct Case {
+    const char* name;
+    const char* steps;
+    Verdict want;
+  };
+  const Case cases[] = {
+      {"close passes with or_close",
+       R"([{"include": "greeting"}, {"send": "QUIT"}, {"expect": 221},
+           {"expect_silence": {"for_ms": 300, "or_close": true}}])",
+       Verdict::kPass},
+      {"close fails without or_close",
+       R"([{"include": "greeting"}, {"send": "QUIT"}, {"expect": 221},
+           {"expect_silence": {"for_ms": 300}}])",
+       Verdict::kFail},
+      {"silence passes with or_close",
+       R"([{"include": "greeting"}, {"expect_silence": {"for_ms": 100, "or_close": true}}])",
+       Verdict::kPass},
+      {"bytes fail even with or_close",
+       R"([{"include": "greeting"}, {"send": "NOOP"},
+           {"expect_silence": {"for_ms": 300, "or_close": true}}])",
+       Verdict::kFail},
+  };
+  for (const Case& c : cases) {
+    asio::io_context io;
+    harness::ScenarioResult r =
+        RunIt(Load(c.steps), testing::FakeConnector(io.get_executor(), {}), {}, io);
+    EXPECT_EQ(r.verdict, c.want) << c.name << ": " << Describe(r);
+  }
+}
+
 TEST(Executor, DescribeScenarioGroupsBySecondLevelSection) {
   auto s = Load(R"([{"include": "greeting"}])");
   harness::ScenarioResult r = DescribeScenario(s);

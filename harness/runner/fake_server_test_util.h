@@ -45,6 +45,9 @@ struct FakeOptions {
   Hostile hostile = Hostile::kNone;
   // STARTTLS: sent after "220 ready" in the same write (response injection).
   std::string inject_after_starttls;
+  // STARTTLS: keep plaintext the client pipelined behind STARTTLS and run it
+  // inside TLS (the CVE-2011-0411 bug) instead of discarding it.
+  bool keep_plaintext_after_starttls = false;
   harness::TlsOptions tls;  // server role; StartTls is refused (454) when no cert
 };
 
@@ -212,7 +215,7 @@ inline asio::awaitable<void> ServeFake(std::unique_ptr<Transport> t, FakeOptions
         absl::Status s = co_await t->StartTls(o.tls, d);
         if (!s.ok()) break;
         ehlo = mail = rcpt = false;
-        buf.clear();
+        if (!o.keep_plaintext_after_starttls) buf.clear();
         continue;
       }
     } else if (verb == "AUTH") {

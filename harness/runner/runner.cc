@@ -50,12 +50,6 @@ void Tally(Verdict v, harness::Counts* c) {
   }
 }
 
-void MergeKeywords(const std::vector<std::string>& more, std::vector<std::string>* into) {
-  for (const std::string& k : more) {
-    if (std::find(into->begin(), into->end(), k) == into->end()) into->push_back(k);
-  }
-}
-
 // One command and its reply for the probe; nullopt when there was none.
 asio::awaitable<std::optional<Reply>> Exchange(Session& session, const std::string& line,
                                                Deadline d) {
@@ -85,7 +79,8 @@ std::string NowIso8601() {
 
 asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
                                          const scenario::Variables& vars,
-                                         const ExecutorOptions& options, bool starttls) {
+                                         const ExecutorOptions& options, bool starttls,
+                                         bool record_tls) {
   ProbeResult out;
   Session session(options.session);
   const auto step = options.step_timeout;
@@ -113,10 +108,9 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
         if (ready && ready->code == 220) {
           absl::StatusOr<harness::TlsInfo> tls = co_await session.StartTls(In(step));
           if (tls.ok()) {
-            out.info.tls = *tls;
+            if (record_tls) out.info.tls = *tls;
             std::optional<Reply> again = co_await Exchange(session, ehlo, In(step));
-            if (again && again->code == 250)
-              MergeKeywords(DecodeEhlo(*again).keywords, &out.extensions);
+            if (again && again->code == 250) out.tls_extensions = DecodeEhlo(*again).keywords;
           }
         }
       }
@@ -147,16 +141,22 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
   ExecutorOptions exec = options_.executor;
   exec.limiter = limiter.unlimited() ? nullptr : &limiter;
 
-  std::vector<std::string> extensions;
+  scenario::TargetFacts facts;
+  facts.implicit_tls = exec.default_tls == scenario::TlsMode::kImplicit;
   bool check_requires = false;
   std::string unreachable;
   if (options_.probe) {
     if (exec.limiter) co_await limiter.Acquire();
-    ProbeResult probe = co_await ProbeTarget(connector_, vars, exec, options_.probe_starttls);
+    const bool learn_tls = options_.probe_starttls ||
+                           std::any_of(scenarios.begin(), scenarios.end(),
+                                       [](const scenario::Scenario& s) { return UsesTls(s); });
+    ProbeResult probe =
+        co_await ProbeTarget(connector_, vars, exec, learn_tls, options_.probe_starttls);
     run.target = std::move(probe.info);
     if (!probe.status.ok())
       unreachable = "target unreachable: " + std::string(probe.status.message());
-    extensions = std::move(probe.extensions);
+    facts.plain_keywords = std::move(probe.extensions);
+    facts.tls_keywords = std::move(probe.tls_extensions);
     check_requires = true;
   }
 
@@ -182,7 +182,8 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
       const Clock::time_point began = Clock::now();
       ScenarioResult r;
       std::optional<std::string> skip;
-      if (check_requires) skip = scenario::MissingExtensions(s, extensions);
+      if (check_requires) skip = scenario::SkipReason(s, facts);
+      if (!skip) skip = scenario::EmptyVariable(s, vars);
       if (!unreachable.empty() || skip) {
         r = DescribeScenario(s);
         r.verdict = unreachable.empty() ? Verdict::kSkip : Verdict::kError;

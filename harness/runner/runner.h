@@ -5,9 +5,11 @@
 //   harness::RunResult run = runner.Run(suite.scenarios, profile.ToVariables(), on_progress);
 //
 // Before the scenarios it probes the target once (connect, greeting, EHLO,
-// and with `probe_starttls` STARTTLS plus a second EHLO) to fill TargetInfo
-// and learn the advertised extensions; a scenario whose `requires` names an
-// extension that was not advertised is skipped with the reason. When the
+// and, when STARTTLS is offered and `probe_starttls` is set or a scenario
+// encrypts with STARTTLS, STARTTLS plus a second EHLO) to fill TargetInfo and
+// learn the advertised extensions of both phases; a scenario that does not
+// apply (scenario::SkipReason: a required extension not advertised in the
+// phases it reaches, ...) is skipped with the reason. When the
 // probe cannot even connect, every scenario is an error ("target
 // unreachable") and none is run.
 //
@@ -53,17 +55,20 @@ using ProgressFn = std::function<void(const harness::ScenarioResult& done,
 
 // What the probe learnt.
 struct ProbeResult {
-  absl::Status status;                  // not OK: could not connect
-  harness::TargetInfo info;             // banner, ehlo_lines, tls
-  std::vector<std::string> extensions;  // upper-case EHLO keywords (before and after TLS)
-  harness::Transcript transcript;       // redacted
+  absl::Status status;                      // not OK: could not connect
+  harness::TargetInfo info;                 // banner, ehlo_lines, tls
+  std::vector<std::string> extensions;      // upper-case EHLO keywords of the first phase
+  std::vector<std::string> tls_extensions;  // after STARTTLS; empty when not tried/failed
+  harness::Transcript transcript;           // redacted
 };
 
-// Probes once: connect, greeting, EHLO (HELO is not tried), optional
-// STARTTLS + EHLO, QUIT. Never fails for server behaviour.
+// Probes once: connect, greeting, EHLO (HELO is not tried), STARTTLS + EHLO
+// when `starttls` and offered, QUIT. TargetInfo::tls records the STARTTLS
+// session only when `record_tls`. Never fails for server behaviour.
 asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
                                          const scenario::Variables& vars,
-                                         const ExecutorOptions& options, bool starttls);
+                                         const ExecutorOptions& options, bool starttls,
+                                         bool record_tls);
 
 class Runner {
  public:

@@ -231,6 +231,16 @@ MatchResult Expectation::Match(int code, std::span<const std::string> lines,
                                   ignore_case ? "i" : "", ", got ", got)};
     }
   }
+  if (not_text) {
+    const auto hit = std::find_if(lines.begin(), lines.end(), [this](const std::string& l) {
+      return SearchLine(*not_text, l);
+    });
+    if (hit != lines.end()) {
+      return {false, absl::StrCat("expected no line matching /", not_text_source, "/",
+                                  ignore_case ? "i" : "", ", got line ", hit - lines.begin() + 1,
+                                  " of ", got)};
+    }
+  }
   return {true, absl::StrCat("got ", got)};
 }
 
@@ -238,6 +248,9 @@ std::string Expectation::Describe() const {
   std::string out = CodesText(codes);
   if (enhanced) absl::StrAppend(&out, ", enhanced ", enhanced->ToString());
   if (text) absl::StrAppend(&out, ", text /", text_source, "/", ignore_case ? "i" : "");
+  if (not_text) {
+    absl::StrAppend(&out, ", no text /", not_text_source, "/", ignore_case ? "i" : "");
+  }
   return out;
 }
 

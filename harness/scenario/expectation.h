@@ -73,18 +73,21 @@ struct MatchResult {
 };
 
 struct Expectation {
-  std::vector<CodePattern> codes;  // any of these; never empty once loaded
-  std::optional<std::regex> text;  // must match (search) at least one line
-  std::string text_source;         // the regex as written, for messages
-  bool ignore_case = false;        // text was compiled with icase
+  std::vector<CodePattern> codes;      // any of these; never empty once loaded
+  std::optional<std::regex> text;      // must match (search) at least one line
+  std::string text_source;             // the regex as written, for messages
+  bool ignore_case = false;            // text (and not_text) compiled with icase
+  std::optional<std::regex> not_text;  // must match no line
+  std::string not_text_source;
   std::optional<EnhancedPattern> enhanced;
 
   // Checks a reply: its code, its lines' text (after "250-"/"250 ", without
   // CRLF) and its enhanced status code (empty if none). Code is checked
-  // first, then the enhanced code, then the text.
+  // first, then the enhanced code, then the text, then not_text.
   MatchResult Match(int code, std::span<const std::string> lines, std::string_view enhanced) const;
 
-  // "250 or 251", "2xx, text /^SIZE/, enhanced 2.x.x" — for reports.
+  // "250 or 251", "2xx, enhanced 2.x.x, text /^SIZE/, no text /^AUTH/" —
+  // for reports.
   std::string Describe() const;
 };
 

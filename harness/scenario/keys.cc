@@ -7,9 +7,10 @@ namespace {
 
 using K = std::string_view;
 
-constexpr std::array<K, 11> kScenario{"$schema",    "id",      "title", "description",
-                                      "rfc",        "level",   "tags",  "requires",
-                                      "timeout_ms", "include", "steps"};
+constexpr std::array<K, 13> kScenario{
+    "$schema",    "id",      "title",    "description",     "rfc",
+    "level",      "tags",    "requires", "requires_absent", "requires_plaintext",
+    "timeout_ms", "include", "steps"};
 constexpr std::array<K, 3> kRfc{"document", "section", "url"};
 constexpr std::array<K, 3> kFragment{"$schema", "description", "steps"};
 constexpr std::array<K, 16> kStepTypes{"connect",      "send",           "send_raw", "expect",
@@ -22,11 +23,11 @@ constexpr std::array<K, 18> kStep{
     "pipeline", "starttls", "auth",     "data",    "data_raw",     "bdat",
     "capture",  "sleep",    "repeat",   "include", "timeout_ms",   "note"};
 constexpr std::array<K, 1> kConnect{"tls"};
-constexpr std::array<K, 4> kExpectation{"code", "text", "ignore_case", "enhanced"};
+constexpr std::array<K, 5> kExpectation{"code", "text", "not_text", "ignore_case", "enhanced"};
 constexpr std::array<K, 1> kExpectClose{"within_ms"};
-constexpr std::array<K, 1> kExpectSilence{"for_ms"};
+constexpr std::array<K, 2> kExpectSilence{"for_ms", "or_close"};
 constexpr std::array<K, 2> kPipeline{"send", "expect"};
-constexpr std::array<K, 1> kStartTls{"expect"};
+constexpr std::array<K, 3> kStartTls{"expect", "inject", "if_offered"};
 constexpr std::array<K, 4> kAuth{"mechanism", "username", "password", "expect"};
 constexpr std::array<K, 3> kData{"body", "accept", "expect"};
 constexpr std::array<K, 3> kDataRaw{"bytes", "accept", "expect"};

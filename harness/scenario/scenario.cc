@@ -4,7 +4,9 @@
 #include <array>
 #include <cctype>
 #include <limits>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace smtp::scenario {
 namespace {
@@ -69,18 +71,100 @@ std::optional<AuthMechanism> ParseAuthMechanism(std::string_view name) {
 
 std::string_view StepTypeName(const StepAction& action) { return kStepNames[action.index()]; }
 
-std::optional<std::string> MissingExtensions(const Scenario& scenario,
-                                             const std::vector<std::string>& advertised) {
-  std::string missing;
-  for (const std::string& want : scenario.requires_extensions) {
-    const bool found = std::any_of(advertised.begin(), advertised.end(),
-                                   [&](const std::string& a) { return Upper(a) == want; });
-    if (found) continue;
-    if (!missing.empty()) missing += ", ";
-    missing += want;
+namespace {
+
+bool Advertised(const std::vector<std::string>& keywords, const std::string& want) {
+  return std::any_of(keywords.begin(), keywords.end(),
+                     [&](const std::string& k) { return Upper(k) == want; });
+}
+
+bool StepsUseTls(const std::vector<Step>& steps) {
+  return std::any_of(steps.begin(), steps.end(), [](const Step& step) {
+    if (std::holds_alternative<StartTlsStep>(step.action)) return true;
+    if (const auto* c = std::get_if<ConnectStep>(&step.action)) return c->tls == TlsMode::kImplicit;
+    if (const auto* r = std::get_if<RepeatStep>(&step.action)) return StepsUseTls(r->steps);
+    return false;
+  });
+}
+
+std::string Join(const std::vector<std::string>& words) {
+  std::string out;
+  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+void CollectVariables(const std::vector<Step>& steps, std::vector<std::string>* out) {
+  auto add = [out](const Template& t) {
+    for (std::string& name : t.VariableNames()) out->push_back(std::move(name));
+  };
+  for (const Step& step : steps) {
+    std::visit(
+        [&](const auto& a) {
+          using T = std::decay_t<decltype(a)>;
+          if constexpr (std::is_same_v<T, SendStep>) {
+            add(a.line);
+          } else if constexpr (std::is_same_v<T, SendRawStep> || std::is_same_v<T, DataRawStep>) {
+            add(a.bytes);
+          } else if constexpr (std::is_same_v<T, PipelineStep>) {
+            for (const Template& t : a.send) add(t);
+          } else if constexpr (std::is_same_v<T, StartTlsStep>) {
+            add(a.inject);
+          } else if constexpr (std::is_same_v<T, AuthStep>) {
+            add(a.username);
+            add(a.password);
+          } else if constexpr (std::is_same_v<T, DataStep>) {
+            add(a.body);
+          } else if constexpr (std::is_same_v<T, BdatStep>) {
+            for (const Template& t : a.chunks) add(t);
+          } else if constexpr (std::is_same_v<T, RepeatStep>) {
+            CollectVariables(a.steps, out);
+          }
+        },
+        step.action);
   }
-  if (missing.empty()) return std::nullopt;
-  return "server does not advertise " + missing;
+}
+
+}  // namespace
+
+std::vector<std::string> ReferencedVariables(const Scenario& scenario) {
+  std::vector<std::string> names;
+  CollectVariables(scenario.steps, &names);
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  return names;
+}
+
+std::optional<std::string> EmptyVariable(const Scenario& scenario, const Variables& vars) {
+  for (const std::string& name : ReferencedVariables(scenario)) {
+    const std::string* value = vars.Find(name);
+    if (value != nullptr && value->empty()) {
+      return "profile variable '" + name + "' is empty (the scenario uses ${" + name + "})";
+    }
+  }
+  return std::nullopt;
+}
+
+bool UsesTls(const Scenario& scenario) { return StepsUseTls(scenario.steps); }
+
+std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFacts& target) {
+  if (scenario.requires_plaintext && target.implicit_tls) {
+    return "scenario needs a plaintext connection; the target uses implicit TLS";
+  }
+  const bool tls_phase = UsesTls(scenario) && !target.tls_keywords.empty();
+  std::vector<std::string> missing;
+  for (const std::string& want : scenario.requires_extensions) {
+    if (Advertised(target.plain_keywords, want)) continue;
+    if (tls_phase && Advertised(target.tls_keywords, want)) continue;
+    missing.push_back(want);
+  }
+  if (!missing.empty()) return "server does not advertise " + Join(missing);
+  const std::vector<std::string>& last = tls_phase ? target.tls_keywords : target.plain_keywords;
+  std::vector<std::string> present;
+  for (const std::string& unwanted : scenario.requires_absent) {
+    if (Advertised(last, unwanted)) present.push_back(unwanted);
+  }
+  if (!present.empty()) return "server advertises " + Join(present);
+  return std::nullopt;
 }
 
 std::int64_t ExpandedStepCount(const std::vector<Step>& steps) {

@@ -66,9 +66,12 @@ struct ExpectStep {
 struct ExpectCloseStep {
   std::optional<int> within_ms;
 };
-// No bytes may arrive during `for_ms`.
+// No bytes may arrive during `for_ms`. With `or_close`, the server may
+// instead close the connection (without sending anything first): for
+// requirements where refusing and disconnecting is an allowed answer too.
 struct ExpectSilenceStep {
   int for_ms = 0;
+  bool or_close = false;
 };
 // Sends all commands (each + CRLF) in one write, then reads one reply per
 // expectation, in order (RFC 2920).
@@ -78,8 +81,14 @@ struct PipelineStep {
 };
 // Sends STARTTLS, checks the reply against `expect` (default 220), then runs
 // the TLS handshake; the runner then forgets the EHLO state (RFC 3207 §4.2).
+// `inject` bytes are sent in the same write right after "STARTTLS\r\n"
+// (the CVE-2011-0411 probe). With `if_offered` the step does nothing (and
+// passes) unless the last EHLO reply on this connection advertised STARTTLS
+// and the connection is not encrypted yet.
 struct StartTlsStep {
   Expectation expect;
+  Template inject;  // escapes decoded; empty = nothing
+  bool if_offered = false;
 };
 // Runs an AUTH exchange; `expect` is the final reply (default 235).
 struct AuthStep {
@@ -162,16 +171,42 @@ struct Scenario {
   Level level = Level::kMust;
   std::vector<std::string> tags;
   std::vector<std::string> requires_extensions;  // EHLO keywords, upper case
+  std::vector<std::string> requires_absent;      // must NOT be advertised, upper case
+  bool requires_plaintext = false;               // skipped on an implicit-TLS target
   std::optional<int> timeout_ms;                 // the whole scenario
   std::vector<Step> steps;                       // fragments inlined
   std::string file;                              // where it was loaded from
 };
 
-// Why `scenario` cannot run against a server that advertised `advertised`
-// (EHLO keywords, any case), e.g. "server does not advertise STARTTLS, AUTH";
-// nullopt when every required extension is advertised.
-std::optional<std::string> MissingExtensions(const Scenario& scenario,
-                                             const std::vector<std::string>& advertised);
+// What the probe learnt about a target, for deciding which scenarios apply.
+struct TargetFacts {
+  std::vector<std::string> plain_keywords;  // EHLO keywords of the first phase, any case
+  std::vector<std::string> tls_keywords;    // after STARTTLS; empty if not offered/failed
+  bool implicit_tls = false;                // the first phase is already encrypted
+};
+
+// True when the scenario encrypts its connection: a `starttls` step
+// (including `if_offered`) or a connect with "tls": "implicit".
+bool UsesTls(const Scenario& scenario);
+
+// Why `scenario` cannot run against the target, or nullopt when it can:
+//   "scenario needs a plaintext connection; the target uses implicit TLS"
+//   "server does not advertise STARTTLS, AUTH"   (requires)
+//   "server advertises DSN"                       (requires_absent)
+// `requires` is checked against the keywords of the phases the scenario
+// reaches: the first phase, plus the post-STARTTLS phase when UsesTls();
+// `requires_absent` against the last phase it reaches (the post-STARTTLS one
+// when UsesTls() and the probe got that far).
+std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFacts& target);
+
+// The variables a scenario's templates reference, sorted, without repeats.
+std::vector<std::string> ReferencedVariables(const Scenario& scenario);
+
+// Why `scenario` cannot run with `vars`: it references a variable that is
+// set but empty, e.g. a profile without credentials for an AUTH scenario:
+//   "profile variable 'user' is empty (the scenario uses ${user})"
+// nullopt otherwise. Captured variables are not in `vars` and never count.
+std::optional<std::string> EmptyVariable(const Scenario& scenario, const Variables& vars);
 
 // Number of steps executed, counting repeats (saturates at INT64_MAX/2).
 std::int64_t ExpandedStepCount(const std::vector<Step>& steps);

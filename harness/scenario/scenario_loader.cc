@@ -252,6 +252,12 @@ absl::Status Loader::ReadExpectation(const Node& n, std::string_view ctx, Expect
       e.text = CompileRegex(e.text_source, e.ignore_case, &why);
       if (!e.text) return ErrValue(*text, ctx, why);
     }
+    if (auto text = n.Find("not_text")) {
+      SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*text, ctx, &e.not_text_source));
+      std::string why;
+      e.not_text = CompileRegex(e.not_text_source, e.ignore_case, &why);
+      if (!e.not_text) return ErrValue(*text, ctx, why);
+    }
     if (auto enh = n.Find("enhanced")) {
       std::string s, why;
       SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*enh, ctx, &s));
@@ -345,10 +351,13 @@ absl::Status Loader::ParseMetadata(const Node& root, Scenario* sc) {
       }
     }
   }
-  if (auto req = root.Find("requires")) {
-    SMTP_SCENARIO_RETURN_IF_ERROR(ReadStringArray(*req, "", &sc->requires_extensions, true));
-    for (std::size_t i = 0; i < sc->requires_extensions.size(); ++i) {
-      std::string& kw = sc->requires_extensions[i];
+  for (auto [key, into] : {std::pair{"requires", &sc->requires_extensions},
+                           std::pair{"requires_absent", &sc->requires_absent}}) {
+    auto req = root.Find(key);
+    if (!req) continue;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadStringArray(*req, "", into, true));
+    for (std::size_t i = 0; i < into->size(); ++i) {
+      std::string& kw = (*into)[i];
       if (!IsEhloKeyword(kw)) {
         return ErrValue(req->Element(i), "",
                         absl::StrCat("bad EHLO keyword '", kw,
@@ -356,6 +365,16 @@ absl::Status Loader::ParseMetadata(const Node& root, Scenario* sc) {
       }
       for (char& c : kw) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
     }
+  }
+  for (const std::string& kw : sc->requires_absent) {
+    if (std::find(sc->requires_extensions.begin(), sc->requires_extensions.end(), kw) !=
+        sc->requires_extensions.end()) {
+      return ErrValue(*root.Find("requires_absent"), "",
+                      absl::StrCat("'", kw, "' is both required and required absent"));
+    }
+  }
+  if (auto p = root.Find("requires_plaintext")) {
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*p, "", &sc->requires_plaintext));
   }
   if (auto t = root.Find("timeout_ms")) {
     int ms = 0;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/scenario/profile.h"
 #include "harness/scenario/test_util.h"
 
 namespace smtp::scenario {
@@ -236,6 +237,17 @@ constexpr BadCase kBadCases[] = {
     {"title_type.json", "bad/title_type.json:1:22: 'title' must be a string, got integer"},
     {"bad_tag.json",
      "bad/bad_tag.json:1:108: bad tag 'Not-Lower' (lower-case letters, digits, '.', '_', '-')"},
+    {"requires_conflict.json",
+     "bad/requires_conflict.json:2:42: 'DSN' is both required and required absent"},
+    {"bad_not_text.json",
+     "bad/bad_not_text.json:2:66: step 2 (expect): bad regex: Mismatched '(' and ')' in regular "
+     "expression"},
+    {"if_offered_type.json",
+     "bad/if_offered_type.json:2:57: step 2 (starttls): 'if_offered' must be true or false, got "
+     "string"},
+    {"inject_escape.json",
+     "bad/inject_escape.json:2:58: step 2 (starttls): bad escape '\\q' (known: \\r \\n \\t \\\\ "
+     "\\0 \\xHH)"},
     {"bad_requires.json",
      "bad/bad_requires.json:1:118: bad EHLO keyword '8BIT MIME' (RFC 5321 ehlo-keyword: "
      "letters, digits, '-')"},
@@ -421,14 +433,104 @@ TEST_F(LoaderTest, FirstStepMayBeAConnectInsideALeadingRepeat) {
   EXPECT_EQ(Msg(bad.status()), "r.json:2:98: step 1.1 (sleep): the first step must be 'connect'");
 }
 
-TEST(MissingExtensions, ComparesKeywordsCaseInsensitively) {
-  Scenario sc;
-  sc.requires_extensions = {"STARTTLS", "AUTH", "PIPELINING"};
-  EXPECT_EQ(MissingExtensions(sc, {"pipelining", "SIZE"}),
-            "server does not advertise STARTTLS, AUTH");
-  EXPECT_EQ(MissingExtensions(sc, {"starttls", "Auth", "PIPELINING"}), std::nullopt);
-  sc.requires_extensions.clear();
-  EXPECT_EQ(MissingExtensions(sc, {}), std::nullopt);
+TEST_F(LoaderTest, ConditionalKeys) {
+  auto sc = LoadScenarioFile("good/conditions.json");
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_EQ(sc->requires_extensions, (std::vector<std::string>{"STARTTLS"}));
+  EXPECT_EQ(sc->requires_absent, (std::vector<std::string>{"AUTH", "DSN"}));
+  EXPECT_TRUE(sc->requires_plaintext);
+  const auto& s = sc->steps;
+  ASSERT_EQ(s.size(), 7u);
+  const Expectation& ehlo = As<ExpectStep>(s[3]).expect;
+  EXPECT_EQ(ehlo.Describe(), "250, no text /^auth/i");
+  EXPECT_TRUE(ehlo.Match(250, std::vector<std::string>{"mx", "SIZE 10"}, "").matched);
+  const MatchResult hit = ehlo.Match(250, std::vector<std::string>{"mx", "AUTH PLAIN"}, "");
+  EXPECT_FALSE(hit.matched);
+  EXPECT_EQ(hit.description,
+            "expected no line matching /^auth/i, got line 2 of 250 \"mx | AUTH PLAIN\"");
+  EXPECT_TRUE(As<StartTlsStep>(s[4]).if_offered);
+  EXPECT_EQ(Expanded(As<StartTlsStep>(s[4]).inject), "");
+  const StartTlsStep& inject = As<StartTlsStep>(s[5]);
+  EXPECT_FALSE(inject.if_offered);
+  EXPECT_EQ(Expanded(inject.inject), "NOOP <rcpt>\r\n");
+  EXPECT_EQ(inject.expect.Describe(), "220 or 454");
+  EXPECT_TRUE(As<ExpectSilenceStep>(s[6]).or_close);
+}
+
+// SkipReason: which scenarios apply to a target, by the keywords of the
+// phases each scenario reaches.
+TEST(SkipReason, ByPhaseKeywordsAndTransport) {
+  auto make = [](std::vector<std::string> req, std::vector<std::string> absent, bool starttls,
+                 bool plaintext) {
+    Scenario sc;
+    sc.requires_extensions = std::move(req);
+    sc.requires_absent = std::move(absent);
+    sc.requires_plaintext = plaintext;
+    sc.steps.push_back(Step{ConnectStep{}, {}, {}, {}});
+    if (starttls) {
+      RepeatStep r;
+      r.steps.push_back(Step{StartTlsStep{}, {}, {}, {}});
+      sc.steps.push_back(Step{std::move(r), {}, {}, {}});
+    }
+    return sc;
+  };
+  // Offers STARTTLS in plaintext and AUTH only after it.
+  const TargetFacts tls_auth{{"STARTTLS", "Pipelining", "DSN"}, {"AUTH", "PIPELINING"}, false};
+  const TargetFacts implicit{{"AUTH"}, {}, true};
+  struct Case {
+    const char* name;
+    Scenario sc;
+    TargetFacts target;
+    std::optional<std::string> want;
+  };
+  const Case cases[] = {
+      {"plaintext scenario, keyword only after TLS", make({"AUTH"}, {}, false, false), tls_auth,
+       "server does not advertise AUTH"},
+      {"starttls scenario sees the TLS phase", make({"AUTH"}, {}, true, false), tls_auth,
+       std::nullopt},
+      {"starttls scenario still needs STARTTLS itself", make({"STARTTLS", "AUTH"}, {}, true, false),
+       tls_auth, std::nullopt},
+      {"case-insensitive, several missing",
+       make({"STARTTLS", "CHUNKING", "SIZE"}, {}, false, false), tls_auth,
+       "server does not advertise CHUNKING, SIZE"},
+      {"no TLS phase learnt: plain keywords only", make({"AUTH"}, {}, true, false),
+       TargetFacts{{"STARTTLS"}, {}, false}, "server does not advertise AUTH"},
+      {"absent keyword advertised", make({}, {"DSN"}, false, false), tls_auth,
+       "server advertises DSN"},
+      {"absent keyword checked in the last phase", make({}, {"DSN"}, true, false), tls_auth,
+       std::nullopt},
+      {"absent keyword not advertised", make({}, {"CHUNKING"}, false, false), tls_auth,
+       std::nullopt},
+      {"plaintext scenario on implicit TLS", make({}, {}, false, true), implicit,
+       "scenario needs a plaintext connection; the target uses implicit TLS"},
+      {"plaintext scenario on a plaintext target", make({}, {}, false, true), tls_auth,
+       std::nullopt},
+      {"nothing required", make({}, {}, false, false), TargetFacts{}, std::nullopt},
+  };
+  for (const Case& c : cases) EXPECT_EQ(SkipReason(c.sc, c.target), c.want) << c.name;
+  EXPECT_TRUE(UsesTls(make({}, {}, true, false)));
+  EXPECT_FALSE(UsesTls(make({}, {}, false, false)));
+  Scenario implicit_connect;
+  implicit_connect.steps.push_back(Step{ConnectStep{TlsMode::kImplicit}, {}, {}, {}});
+  EXPECT_TRUE(UsesTls(implicit_connect));
+}
+
+TEST_F(LoaderTest, ReferencedAndEmptyVariables) {
+  auto sc = LoadScenarioFile("good/every_step.json");
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_EQ(ReferencedVariables(*sc),
+            (std::vector<std::string>{"client_domain", "max_size", "password", "rcpt", "sender",
+                                      "user"}));
+  TargetProfile profile;  // no credentials
+  const Variables without = profile.ToVariables();
+  EXPECT_EQ(EmptyVariable(*sc, without),
+            "profile variable 'password' is empty (the scenario uses ${password})");
+  profile.user = "alice";
+  profile.password = "pw";
+  EXPECT_EQ(EmptyVariable(*sc, profile.ToVariables()), std::nullopt);
+  auto minimal = LoadScenarioFile("good/minimal.json");
+  ASSERT_TRUE(minimal.ok());
+  EXPECT_EQ(EmptyVariable(*minimal, without), std::nullopt);
 }
 
 TEST(Names, RoundTrip) {

@@ -126,6 +126,7 @@ absl::Status Loader::ParseAction(const Node& v, std::string_view type, const std
     SMTP_SCENARIO_RETURN_IF_ERROR(CheckObject(v, ctx, "expect_silence", {"for_ms"}));
     ExpectSilenceStep s;
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*v.Find("for_ms"), ctx, 1, kMaxTimeoutMs, &s.for_ms));
+    if (auto c = v.Find("or_close")) SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*c, ctx, &s.or_close));
     step->action = s;
   } else if (type == "pipeline") {
     SMTP_SCENARIO_RETURN_IF_ERROR(CheckObject(v, ctx, "pipeline", {"send", "expect"}));
@@ -158,9 +159,16 @@ absl::Status Loader::ParseAction(const Node& v, std::string_view type, const std
     step->action = std::move(s);
   } else if (type == "starttls") {
     SMTP_SCENARIO_RETURN_IF_ERROR(CheckObject(v, ctx, "starttls", {}));
-    StartTlsStep s{ExpectCode(220)};
+    StartTlsStep s;
+    s.expect = ExpectCode(220);
     if (auto e = v.Find("expect"))
       SMTP_SCENARIO_RETURN_IF_ERROR(ReadExpectation(*e, ctx, &s.expect));
+    if (auto i = v.Find("inject")) {
+      SMTP_SCENARIO_RETURN_IF_ERROR(ReadTemplate(*i, ctx, /*raw=*/true, /*line=*/false, &s.inject));
+    }
+    if (auto o = v.Find("if_offered")) {
+      SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*o, ctx, &s.if_offered));
+    }
     step->action = std::move(s);
   } else if (type == "auth") {
     SMTP_SCENARIO_RETURN_IF_ERROR(

@@ -1,0 +1,200 @@
+#!/usr/bin/python3
+"""The shipped suite against the embedded reference server, in every
+configuration whose verdicts the docs promise (docs/scenarios.md,
+docs/real-servers.md):
+
+  strict      `run` with no --target: every scenario passes; only the ones
+              that cannot apply to it are skipped, each for its stated reason.
+  reduced     `serve --disable_extensions DSN,BINARYMIME`: the scenarios that
+              need those keywords *absent* run, and pass.
+  lenient     `serve --behavior lenient`: fails exactly the bare-LF smuggling
+              scenarios and the data-before-354 check, nothing else.
+  implicit    `serve --implicit_tls`, `run --target tls:...`: passes; the
+              plaintext-only scenarios skip instead of misfiring.
+  lmtp        `serve --lmtp`, `run --tag lmtp`: every LMTP scenario passes.
+
+Usage: suite_test.py PATH/TO/smtp-harness SOURCE_DIR [unittest args]
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
+SRC = sys.argv[2] if len(sys.argv) > 2 else "."
+SUITE = os.path.join(SRC, "scenarios")
+SERVER_START_TIMEOUT_S = 15
+RUN_TIMEOUT_S = 300
+USER, PASSWORD = "test", "secret"
+
+# Skipped against the strict reference, and why. Anything else skipped is a
+# scenario the reference should exercise but does not.
+STRICT_SKIPS = {
+    "ext.8bitmime.body-binarymime-not-offered": "server advertises BINARYMIME",
+    "rfc5321.params.notify-without-dsn-555": "server advertises DSN",
+    "rfc5321.ehlo.advertised-expn-implemented": "server does not advertise EXPN",
+    "rfc5321.ehlo.advertised-vrfy-implemented": "server does not advertise VRFY",
+}
+
+# The lenient profile ends DATA and command lines at a bare LF (as many real
+# servers did before SMTP smuggling was published) and accepts message bytes
+# pipelined before the 354. These, and only these, must fail.
+LENIENT_FAILS = {
+    "security.pipelining.data-before-354",
+    "smuggling.command.bare-lf",
+    "smuggling.command.bare-lf-in-mail",
+    "smuggling.data-end.crlf-dot-lf",
+    "smuggling.data-end.in-header",
+    "smuggling.data-end.lf-dot-crlf",
+    "smuggling.data-end.lf-dot-lf",
+    "smuggling.data-end-split.crlf-dot-lf",
+    "smuggling.data-end-split.lf-dot-crlf",
+    "smuggling.data-end-split.lf-dot-lf",
+    "smuggling.second-message.crlf-dot-lf",
+    "smuggling.second-message.lf-dot-crlf",
+    "smuggling.second-message.lf-dot-lf",
+}
+
+PLAINTEXT_ONLY_REASON = "scenario needs a plaintext connection; the target uses implicit TLS"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError("smtp-harness serve exited with status %s" % proc.returncode)
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("serve did not listen on port %d within %d s" % (port, timeout))
+
+
+class Serve:
+    """`smtp-harness serve` on a free loopback port for the duration of a with-block."""
+
+    def __init__(self, *flags):
+        self.port = free_port()
+        self.flags = list(flags)
+
+    def __enter__(self):
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port,
+             "--users", "%s:%s" % (USER, PASSWORD), *self.flags],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+        try:
+            wait_for_port(self.port, self.proc, SERVER_START_TIMEOUT_S)
+        except RuntimeError as e:
+            self.__exit__()
+            self.log.seek(0)
+            raise RuntimeError("%s; serve said: %s" % (e, self.log.read().decode()[-2000:]))
+        return self
+
+    def __exit__(self, *exc):
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+        return False
+
+
+def profile_file(port):
+    fd, path = tempfile.mkstemp(prefix="reference-profile-", suffix=".json")
+    with os.fdopen(fd, "w") as f:
+        json.dump({"host": "127.0.0.1", "port": port, "user": USER,
+                   "password": {"env": "SMTP_REFERENCE_PASSWORD", "default": PASSWORD}}, f)
+    return path
+
+
+def run(*args):
+    out = tempfile.mkdtemp(prefix="reference-run-")
+    p = subprocess.run([BIN, "run", "--suite", SUITE, "--out", out, *args],
+                       capture_output=True, timeout=RUN_TIMEOUT_S)
+    with open(os.path.join(out, "results.json")) as f:
+        results = json.load(f)
+    return p.returncode, results, p.stdout.decode() + p.stderr.decode()
+
+
+def by_verdict(results, verdict):
+    return {s["id"]: s.get("reason", "") for s in results["scenarios"] if s["verdict"] == verdict}
+
+
+class ReferenceSuite(unittest.TestCase):
+    def assertNoErrors(self, results, log):
+        self.assertEqual(by_verdict(results, "error"), {}, log)
+
+    def test_strict_passes_everything_that_applies(self):
+        rc, results, log = run()
+        self.assertNoErrors(results, log)
+        self.assertEqual(by_verdict(results, "fail"), {}, log)
+        self.assertEqual(by_verdict(results, "skip"), STRICT_SKIPS)
+        self.assertEqual(rc, 0, log)
+        # The AUTH family runs over STARTTLS (AUTH is offered only after it).
+        passed = by_verdict(results, "pass")
+        self.assertIn("ext.auth.valid-credentials-235", passed)
+        self.assertIn("ext.starttls.plaintext-injection", passed)
+        self.assertGreaterEqual(len(passed), 150)
+
+    def test_absent_extension_scenarios_run_when_the_keywords_are_off(self):
+        with Serve("--disable_extensions", "DSN,BINARYMIME") as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port), "--tag", "!lmtp")
+        self.assertNoErrors(results, log)
+        self.assertEqual(by_verdict(results, "fail"), {}, log)
+        passed = by_verdict(results, "pass")
+        self.assertIn("ext.8bitmime.body-binarymime-not-offered", passed)
+        self.assertIn("rfc5321.params.notify-without-dsn-555", passed)
+        skipped = by_verdict(results, "skip")
+        self.assertEqual(skipped.get("ext.dsn.mail-ret-envid"), "server does not advertise DSN")
+        self.assertEqual(rc, 0, log)
+
+    def test_lenient_fails_exactly_the_smuggling_it_should(self):
+        with Serve("--behavior", "lenient") as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port), "--tag", "!lmtp")
+        self.assertNoErrors(results, log)
+        self.assertEqual(set(by_verdict(results, "fail")), LENIENT_FAILS, log)
+        self.assertEqual(rc, 1, log)
+
+    def test_implicit_tls_skips_plaintext_only_scenarios(self):
+        with Serve("--implicit_tls") as s:
+            rc, results, log = run("--target", "tls:127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port), "--tag", "!lmtp")
+        self.assertNoErrors(results, log)
+        self.assertEqual(by_verdict(results, "fail"), {}, log)
+        skipped = by_verdict(results, "skip")
+        for sid in ("security.auth.plain-refused-without-tls",
+                    "security.auth.login-refused-without-tls",
+                    "security.auth.no-plaintext-mechanism-before-tls"):
+            self.assertEqual(skipped.get(sid), PLAINTEXT_ONLY_REASON, sid)
+        self.assertIn("ext.auth.valid-credentials-235", by_verdict(results, "pass"))
+        self.assertEqual(rc, 0, log)
+
+    def test_lmtp_scenarios_pass_against_the_lmtp_listener(self):
+        with Serve("--lmtp") as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port), "--tag", "lmtp")
+        self.assertNoErrors(results, log)
+        self.assertEqual(by_verdict(results, "fail"), {}, log)
+        self.assertEqual(by_verdict(results, "skip"), {}, log)
+        self.assertGreaterEqual(len(results["scenarios"]), 5)
+        self.assertEqual(rc, 0, log)
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0], *sys.argv[3:]], verbosity=2)
