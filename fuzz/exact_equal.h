@@ -1,17 +1,19 @@
 // Field-for-field comparison of parsed values, and "dirty" values to parse
-// into. The parser's operator== is semantic (it ignores spelling and
-// deviations); the in-place parsers (ParseCommandInto, ParseEsmtpParamsInto)
-// promise more: the value they leave in a reused object equals, field for
-// field, what the by-value parser returns. These helpers check that promise.
+// into (parser/dirty_test_util.h). The parser's operator== is semantic (it
+// ignores spelling and deviations); the in-place parsers (ParseCommandInto,
+// ParseEsmtpParamsInto) promise more: the value they leave in a reused object
+// equals, field for field, what the by-value parser returns. These helpers
+// check that promise.
 //
 // Keep in step with parser/command.h, path.h and esmtp_params.h: a field
-// added there must be compared (and dirtied) here too.
+// added there must be compared here too (and dirtied in dirty_test_util.h).
 #ifndef SMTP_FUZZ_EXACT_EQUAL_H_
 #define SMTP_FUZZ_EXACT_EQUAL_H_
 
 #include <cstddef>
 
 #include "parser/command.h"
+#include "parser/dirty_test_util.h"
 #include "parser/esmtp_params.h"
 #include "parser/path.h"
 
@@ -50,36 +52,8 @@ inline bool ExactlyEqual(const Command& a, const Command& b) {
          a.bdat_last == b.bdat_last && a.deviations == b.deviations;
 }
 
-// Every field set to a value no parse of anything produces together.
-inline void Dirty(EsmtpParams* p) {
-  for (EsmtpParam& e : p->items) e = EsmtpParam{"STALE", "x", true, ParamKeyword::kOrcpt};
-  p->count = p->items.size();
-  p->size = 42;
-  p->body = BodyType::kBinaryMime;
-  p->smtputf8 = true;
-  p->ret = RetType::kHdrs;
-  p->envid = p->auth = p->orcpt_type = p->orcpt_addr = "stale";
-  p->notify = kNotifyNever | kNotifyDelay;
-  p->has_unknown = true;
-}
-
-inline void Dirty(Path* p) {
-  p->raw = p->source_route = p->local_part = p->domain = "stale";
-  p->is_null = p->is_postmaster = p->quoted_local_part = p->has_utf8 = true;
-  p->domain_kind = DomainKind::kGeneralLiteral;
-  p->deviations = kAllLeniencies;
-}
-
-inline void Dirty(Command* c) {
-  c->verb = Verb::kBdat;
-  c->verb_text = c->argument = c->text = c->auth_mechanism = c->auth_initial_response = "stale";
-  c->domain_kind = DomainKind::kIpv6Literal;
-  c->smtputf8 = c->has_initial_response = c->bdat_last = true;
-  Dirty(&c->path);
-  Dirty(&c->params);
-  c->chunk_size = 7;
-  c->deviations = kAllLeniencies;
-}
+// The stale values the in-place parsers are checked against.
+using smtp::test::Dirty;
 
 }  // namespace smtp::fuzz
 

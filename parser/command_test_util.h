@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "parser/command.h"
+#include "parser/dirty_test_util.h"
 
 namespace smtp::test {
 
@@ -151,30 +152,6 @@ inline void ExpectSameFields(const Command& a, const Command& b) {
   EXPECT_EQ(a.chunk_size, b.chunk_size);
   EXPECT_EQ(a.bdat_last, b.bdat_last);
   EXPECT_EQ(a.deviations, b.deviations);
-}
-
-// Every field set to something no parse produces, so that a field the
-// in-place parser forgets to reset shows.
-inline void Dirty(Command* c) {
-  c->verb = Verb::kBdat;
-  c->verb_text = c->argument = c->text = c->auth_mechanism = c->auth_initial_response = "stale";
-  c->domain_kind = DomainKind::kIpv6Literal;
-  c->smtputf8 = c->has_initial_response = c->bdat_last = true;
-  c->path.raw = c->path.source_route = c->path.local_part = c->path.domain = "stale";
-  c->path.is_null = c->path.is_postmaster = c->path.quoted_local_part = c->path.has_utf8 = true;
-  c->path.domain_kind = DomainKind::kGeneralLiteral;
-  c->path.deviations = kAllLeniencies;
-  for (EsmtpParam& e : c->params.items) e = EsmtpParam{"STALE", "x", true, ParamKeyword::kOrcpt};
-  c->params.count = c->params.items.size();
-  c->params.size = 42;
-  c->params.body = BodyType::kBinaryMime;
-  c->params.smtputf8 = true;
-  c->params.ret = RetType::kHdrs;
-  c->params.envid = c->params.auth = c->params.orcpt_type = c->params.orcpt_addr = "stale";
-  c->params.notify = kNotifyNever | kNotifyDelay;
-  c->params.has_unknown = true;
-  c->chunk_size = 7;
-  c->deviations = kAllLeniencies;
 }
 
 // ParseCommandInto into a dirty Command agrees with ParseCommand: the same

@@ -5,8 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "parser/dirty_test_util.h"
+
 namespace smtp {
 namespace {
+
+using test::Dirty;
 
 constexpr ParamContext kMail = ParamContext::kMail;
 constexpr ParamContext kRcpt = ParamContext::kRcpt;
@@ -282,19 +286,6 @@ TEST(EsmtpParams, Rejects) {
     ASSERT_FALSE(shifted.ok());
     EXPECT_EQ(shifted.error().offset, c.offset + 1000);
   }
-}
-
-// Every field set to something no parse produces.
-void Dirty(EsmtpParams* p) {
-  for (EsmtpParam& e : p->items) e = EsmtpParam{"STALE", "x", true, ParamKeyword::kOrcpt};
-  p->count = p->items.size();
-  p->size = 42;
-  p->body = BodyType::kBinaryMime;
-  p->smtputf8 = true;
-  p->ret = RetType::kHdrs;
-  p->envid = p->auth = p->orcpt_type = p->orcpt_addr = "stale";
-  p->notify = kNotifyNever | kNotifyDelay;
-  p->has_unknown = true;
 }
 
 // Field for field, items included.

@@ -136,7 +136,7 @@ struct TlsConfig {
 
 struct SinkConfig {
   enum class Kind : std::uint8_t {
-    kDiscard,  // count and hash, keep nothing
+    kDiscard,  // count, keep nothing
     kMaildir,  // `path` is the maildir (tmp/ new/ cur/ created)
     kJsonl,    // `path` is a file: one JSON object per accepted message
     kMemory,   // keep the last messages in memory (tests, in-process runs)

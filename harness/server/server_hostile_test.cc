@@ -22,11 +22,10 @@ using testing::Millis;
 using testing::TestClient;
 using Clock = std::chrono::steady_clock;
 
-// The defaults (the pre-greeting wait included), with y.test a local domain.
+// The network tests' defaults (the pre-greeting wait included), with y.test
+// a local domain.
 ServerConfig TestConfig() {
-  ServerConfig c;
-  c.hostname = "mx.test";
-  c.idle_timeout = std::chrono::seconds(10);
+  ServerConfig c = testing::NetworkTestConfig();
   c.shutdown_grace = std::chrono::seconds(2);
   c.relay.local_domains.push_back("y.test");
   return c;
@@ -224,12 +223,10 @@ TEST(HostileTest, EarlyTalkerFloodIsRefusedAndClosed) {
 
 // A client that vanishes mid-body: the partial message is not stored.
 TEST(HostileTest, DisconnectMidDataStoresNothing) {
-  auto sink = std::make_shared<MemorySink>();
-  Server server(TestConfig(), sink);
-  auto ep = server.Start();
-  ASSERT_TRUE(ep.ok());
+  Running s = Start(TestConfig());
+  ASSERT_TRUE(s.server);
   {
-    TestClient c = Connect(ep->port);
+    TestClient c = Connect(s.port);
     EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
     EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
     EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
@@ -237,9 +234,9 @@ TEST(HostileTest, DisconnectMidDataStoresNothing) {
     ASSERT_TRUE(c.Send("half a body\r\n").ok());
   }
   std::this_thread::sleep_for(Millis(100));
-  server.Stop();
-  EXPECT_EQ(sink->committed(), 0u);
-  EXPECT_EQ(server.stats().active_connections, 0u);
+  s.server->Stop();
+  EXPECT_EQ(s.sink->committed(), 0u);
+  EXPECT_EQ(s.server->stats().active_connections, 0u);
 }
 
 }  // namespace

@@ -26,12 +26,10 @@ using Clock = std::chrono::steady_clock;
 
 constexpr Millis kPregreet{250};
 
+// The network tests' defaults, with a shorter pre-greeting wait.
 ServerConfig PolicyConfig() {
-  ServerConfig c;  // the defaults, as `smtp-harness serve` runs them
-  c.hostname = "mx.test";
+  ServerConfig c = testing::NetworkTestConfig();
   c.credentials = {{"user", "secret"}};
-  c.idle_timeout = std::chrono::seconds(10);
-  c.shutdown_grace = std::chrono::seconds(3);
   c.pregreet_delay = kPregreet;
   return c;
 }

@@ -25,15 +25,12 @@ using testing::Millis;
 using testing::TestClient;
 using Clock = std::chrono::steady_clock;
 
-// The defaults, but: y.test is local (the tests mail b@y.test), and the
-// greeting comes at once (the pre-greeting wait has its own tests in
-// server_policy_test.cc).
+// The network tests' defaults, but: y.test is local (the tests mail
+// b@y.test), and the greeting comes at once (the pre-greeting wait has its
+// own tests in server_policy_test.cc).
 ServerConfig TestConfig() {
-  ServerConfig c;
-  c.hostname = "mx.test";
+  ServerConfig c = testing::NetworkTestConfig();
   c.credentials = {{"user", "secret"}};
-  c.idle_timeout = std::chrono::seconds(10);
-  c.shutdown_grace = std::chrono::seconds(3);
   c.relay.local_domains.push_back("y.test");
   c.pregreet_delay = Millis(0);
   return c;

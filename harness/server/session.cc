@@ -353,7 +353,8 @@ bool Session::OpenBody() {
   body_size_ = 0;
   overflow_ = false;
   sink_error_ = false;
-  (void)sha_.FinalHex();  // start a fresh digest
+  hash_body_ = sink_->wants_sha256();
+  if (hash_body_) (void)sha_.FinalHex();  // start a fresh digest
   return true;
 }
 
@@ -365,7 +366,7 @@ void Session::AppendBody(std::string_view piece) {
     writer_.reset();  // discards what was stored
   }
   if (overflow_ || sink_error_) return;
-  sha_.Update(piece);
+  if (hash_body_) sha_.Update(piece);
   if (!writer_->Append(piece).ok()) {
     sink_error_ = true;
     writer_.reset();
@@ -476,7 +477,7 @@ void Session::FinishMessage(std::string_view why) {
       e.smtputf8 = txn_.smtputf8;
       e.transfer = txn_.bdat_used ? "BDAT" : "DATA";
       info.size = body_size_;
-      info.sha256 = sha_.FinalHex();
+      if (hash_body_) info.sha256 = sha_.FinalHex();
       if (data) {
         const DataEnd& end = data_.end();
         info.data_end =

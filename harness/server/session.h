@@ -296,6 +296,7 @@ class Session {
   Transaction txn_;
   std::unique_ptr<BodyWriter> writer_;
   Sha256 sha_;
+  bool hash_body_ = false;  // the sink wants the body's SHA-256
   std::uint64_t body_size_ = 0;
   bool body_open_ = false;
   bool overflow_ = false;    // body over max_message_size

@@ -86,6 +86,7 @@ class DiscardSink : public MessageSink {
     return std::make_unique<DiscardWriter>(&committed_);
   }
   std::uint64_t committed() const override { return committed_; }
+  bool wants_sha256() const override { return false; }
 
  private:
   std::atomic<std::uint64_t> committed_{0};
@@ -150,6 +151,7 @@ class MaildirSink : public MessageSink {
     return std::make_unique<MaildirWriter>(dir_, std::move(name), fd, &committed_);
   }
   std::uint64_t committed() const override { return committed_; }
+  bool wants_sha256() const override { return false; }
 
  private:
   std::string dir_;

@@ -49,7 +49,7 @@ struct Envelope {
 struct MessageInfo {
   Envelope envelope;
   std::uint64_t size = 0;        // unstuffed body octets
-  std::string sha256;            // lower-case hex of the unstuffed body
+  std::string sha256;            // lower-case hex of the unstuffed body; "" unless wants_sha256()
   std::string data_end;          // DATA: end sequence as "<before>.<after>" ("crlf.crlf"); BDAT: ""
   std::uint64_t bare_lf = 0;     // DATA: bare LFs seen in the body
   std::uint64_t bare_cr = 0;     // DATA: bare CRs seen in the body
@@ -74,6 +74,10 @@ class MessageSink {
   virtual absl::Status Flush() { return absl::OkStatus(); }
   // Messages committed so far.
   virtual std::uint64_t committed() const = 0;
+  // Whether Commit reads MessageInfo::sha256. When false, sessions do not
+  // hash the bodies they stream into this sink (the discard and maildir
+  // sinks keep no digest).
+  virtual bool wants_sha256() const { return true; }
 };
 
 // Creates the sink `config` names: kMaildir creates <path>/{tmp,new,cur};

@@ -147,6 +147,29 @@ TEST(MemorySinkTest, KeepsTheLastMessages) {
   EXPECT_EQ(sink.committed(), 3u);
 }
 
+// Only the sinks that keep MessageInfo::sha256 make sessions hash bodies.
+TEST(SinkTest, WhichSinksWantTheDigest) {
+  const std::string dir = TempDir();
+  const struct {
+    SinkConfig::Kind kind;
+    std::string path;
+    bool wants;
+  } kCases[] = {
+      {SinkConfig::Kind::kDiscard, "", false},
+      {SinkConfig::Kind::kMaildir, dir + "/maildir", false},
+      {SinkConfig::Kind::kJsonl, dir + "/mail.jsonl", true},
+      {SinkConfig::Kind::kMemory, "", true},
+  };
+  for (const auto& c : kCases) {
+    SinkConfig cfg;
+    cfg.kind = c.kind;
+    cfg.path = c.path;
+    auto sink = MakeSink(cfg);
+    ASSERT_TRUE(sink.ok()) << sink.status();
+    EXPECT_EQ((*sink)->wants_sha256(), c.wants) << static_cast<int>(c.kind);
+  }
+}
+
 TEST(SinkTest, BadConfigurations) {
   SinkConfig cfg;
   cfg.kind = SinkConfig::Kind::kMaildir;

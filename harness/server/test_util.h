@@ -1,16 +1,31 @@
-// gtest wrappers shared by the server's network tests (header-only: the test
-// client library itself does not depend on gtest).
+// What the server's network tests share: the configuration they start from
+// and gtest wrappers that start a server and connect to it (header-only: the
+// test client library itself does not depend on gtest).
 #ifndef SMTP_HARNESS_SERVER_TEST_UTIL_H_
 #define SMTP_HARNESS_SERVER_TEST_UTIL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
 #include <gtest/gtest.h>
 
+#include "harness/server/config.h"
 #include "harness/server/test_client.h"
 
 namespace smtp::server::testing {
+
+// The defaults (as `smtp-harness serve` runs them: the pre-greeting wait,
+// AUTH only after TLS, no relay), named mx.test, with deadlines short enough
+// that a stuck test fails in seconds: a 10 s idle timeout and a 3 s shutdown
+// grace. Each test file adds what it tests.
+inline ServerConfig NetworkTestConfig() {
+  ServerConfig c;
+  c.hostname = "mx.test";
+  c.idle_timeout = std::chrono::seconds(10);
+  c.shutdown_grace = std::chrono::seconds(3);
+  return c;
+}
 
 // StartTestServer, failing the test on error.
 inline TestServer Start(ServerConfig cfg, bool memory_sink = true) {
