@@ -11,6 +11,7 @@
 // scenario passed, 1 one failed, 2 a harness error), or 2 on a usage error.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <exception>
@@ -19,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -26,6 +28,7 @@
 #include "absl/strings/str_join.h"
 #include "app/subcommand.h"
 #include "harness/results.h"
+#include "harness/runner/deliveries.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/profile.h"
@@ -55,6 +58,10 @@ ABSL_FLAG(
     std::string, out, "",
     "run: output directory (default: out/run-<UTC timestamp>, with out/latest pointing to it)");
 ABSL_FLAG(std::string, target_name, "", "run: label of the target in reports, e.g. postfix");
+ABSL_FLAG(std::string, deliveries, "",
+          "run: where the target's accepted messages can be read, for expect_delivery "
+          "scenarios: jsonl:PATH (serve --sink jsonl:PATH --sink_body_limit N); without "
+          "--target the embedded server's are used");
 
 namespace smtp::app {
 namespace {
@@ -67,6 +74,24 @@ constexpr int kMaxListed = 50;
 // server exists only for the run, on loopback).
 constexpr char kEmbeddedUser[] = "test";
 constexpr char kEmbeddedPassword[] = "secret";
+
+// The embedded server's in-memory sink as the runner's DeliveryLog.
+class EmbeddedDeliveries : public runner::DeliveryLog {
+ public:
+  explicit EmbeddedDeliveries(std::shared_ptr<server::MemorySink> sink) : sink_(std::move(sink)) {}
+  std::vector<runner::Delivery> From(const std::vector<std::string>& clients) const override {
+    std::vector<runner::Delivery> out;
+    for (server::StoredMessage& m : sink_->Messages()) {
+      const server::Envelope& e = m.info.envelope;
+      if (std::find(clients.begin(), clients.end(), e.client) == clients.end()) continue;
+      out.push_back({e.client, e.mail_from, e.rcpt_to, std::move(m.body), m.truncated});
+    }
+    return out;
+  }
+
+ private:
+  std::shared_ptr<server::MemorySink> sink_;
+};
 
 int Usage(const std::string& message) {
   std::fprintf(stderr, "smtp-harness run: %s\n", message.c_str());
@@ -107,6 +132,7 @@ std::string CommandLine(const std::vector<std::string>& suites) {
     if (!value.empty()) s += std::string(" --") + flag + " " + value;
   };
   add("tls", absl::GetFlag(FLAGS_tls));
+  add("deliveries", absl::GetFlag(FLAGS_deliveries));
   add("profile", absl::GetFlag(FLAGS_profile));
   add("suite", absl::StrJoin(suites, ","));
   add("filter", absl::StrJoin(absl::GetFlag(FLAGS_filter), ","));
@@ -128,10 +154,13 @@ int RunRun(const std::vector<std::string>& args) {
   // No --target: the embedded reference server (strict profile) on an
   // ephemeral loopback port, with test credentials for the AUTH scenarios.
   std::unique_ptr<server::Server> embedded;
+  std::unique_ptr<runner::DeliveryLog> deliveries;
   if (target_text.empty()) {
     server::ServerConfig config;
     config.credentials = {{kEmbeddedUser, kEmbeddedPassword}};
-    embedded = std::make_unique<server::Server>(config);
+    auto sink = std::make_shared<server::MemorySink>();
+    deliveries = std::make_unique<EmbeddedDeliveries>(sink);
+    embedded = std::make_unique<server::Server>(config, sink);
     absl::StatusOr<server::Endpoint> ep = embedded->Start();
     if (!ep.ok()) {
       std::fprintf(stderr, "smtp-harness run: embedded server: %s\n",
@@ -159,7 +188,15 @@ int RunRun(const std::vector<std::string>& args) {
     profile.password = kEmbeddedPassword;
   }
 
+  if (const std::string spec = absl::GetFlag(FLAGS_deliveries); !spec.empty()) {
+    if (embedded) return Usage("--deliveries needs --target (the embedded server's are used)");
+    absl::StatusOr<std::string> path = runner::ParseDeliveriesSpec(spec);
+    if (!path.ok()) return Usage(std::string(path.status().message()));
+    deliveries = std::make_unique<runner::JsonlDeliveries>(*path);
+  }
+
   runner::RunnerOptions options;
+  options.executor.deliveries = deliveries.get();
   options.jobs = absl::GetFlag(FLAGS_jobs);
   options.rate = absl::GetFlag(FLAGS_rate);
   options.repeat = absl::GetFlag(FLAGS_repeat);

@@ -83,6 +83,8 @@ class SocketTransport final : public Transport {
     boost::system::error_code ec;
     auto ep = socket_.remote_endpoint(ec);
     peer_ = ec ? "unknown" : FormatEndpoint(ep);
+    auto self = socket_.local_endpoint(ec);
+    local_ = ec ? "" : FormatEndpoint(self);
   }
 
   asio::awaitable<absl::StatusOr<std::size_t>> ReadSome(char* buf, std::size_t max,
@@ -167,6 +169,7 @@ class SocketTransport final : public Transport {
 
   std::optional<TlsInfo> tls() const override { return tls_info_; }
   std::string peer() const override { return peer_; }
+  std::string local() const override { return local_; }
 
  private:
   tcp::socket socket_;
@@ -174,6 +177,7 @@ class SocketTransport final : public Transport {
   std::unique_ptr<ssl::stream<tcp::socket&>> tls_;  // set once TLS is up
   std::optional<TlsInfo> tls_info_;
   std::string peer_;
+  std::string local_;
   bool closed_ = false;
 };
 

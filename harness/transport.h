@@ -108,6 +108,9 @@ class Transport {
   virtual std::optional<TlsInfo> tls() const { return std::nullopt; }
   // The peer, for the transcript: "127.0.0.1:25", "[::1]:25", "exec:cmd".
   virtual std::string peer() const = 0;
+  // Our end of the connection in the same notation ("127.0.0.1:40000"), as
+  // the server sees us; "" when there is none (exec:, in-memory).
+  virtual std::string local() const { return {}; }
   // exec: only: the child's state (polled without blocking).
   virtual std::optional<ProcessStatus> process() { return std::nullopt; }
 };

@@ -242,7 +242,24 @@ start_opensmtpd() {
   fi
   "$smtpd" -n -f "$d/smtpd.conf" >"$d/configtest.out" 2>&1 ||
     die "smtpd.conf rejected: $(cat "$d/configtest.out")"
-  launch opensmtpd "$smtpd" -d -f "$d/smtpd.conf"
+  # smtpd looks up the client's reverse DNS before it sends the greeting,
+  # with its bundled resolver (libasr, default "lookup bind file": DNS
+  # first). Where the nameserver of /etc/resolv.conf is slow or unreachable
+  # that stalls the 220 by 5-10 s per connection, at random. smtpd therefore
+  # runs in its own mount namespace whose /etc/resolv.conf says "lookup
+  # file": /etc/hosts only, no DNS packet leaves the machine.
+  printf '# OpenSMTPD resolver (scripts/real-servers.sh): /etc/hosts only.\nlookup file\n' \
+    >"$d/resolv.conf"
+  if unshare -m --propagation private \
+    mount --bind "$d/resolv.conf" /etc/resolv.conf 2>/dev/null; then
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    launch opensmtpd unshare -m --propagation private sh -c \
+      'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$d/resolv.conf" \
+      "$smtpd" -d -f "$d/smtpd.conf"
+  else
+    log "warning: opensmtpd: no private mount namespace (unshare -m); its reverse DNS lookups use the system resolver and may delay greetings"
+    launch opensmtpd "$smtpd" -d -f "$d/smtpd.conf"
+  fi
 }
 
 start_smtp-sink() {

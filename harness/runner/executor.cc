@@ -77,12 +77,12 @@ namespace {
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
+}  // namespace
+
 asio::awaitable<void> SleepUntil(Deadline until) {
   asio::steady_timer timer(co_await asio::this_coro::executor, until);
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
 }
-
-}  // namespace
 
 Executor::Executor(const scenario::Scenario& s, const scenario::Variables& vars,
                    const Connector& connector, const ExecutorOptions& options)
@@ -270,7 +270,11 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ConnectStep& a, Deadline d
   const bool implicit = a.tls.value_or(options_.default_tls) == scenario::TlsMode::kImplicit;
   asio::awaitable<absl::Status> op = connector_(session_, implicit, d);
   absl::Status st = co_await std::move(op);
-  if (st.ok()) co_return Pass();
+  if (st.ok()) {
+    if (const std::string local = session_.transport()->local(); !local.empty())
+      clients_.push_back(local);
+    co_return Pass();
+  }
   if (absl::IsDeadlineExceeded(st)) co_return Error("connect: timed out after " + StepMs(d));
   co_return Error("connect: " + Message(st));
 }

@@ -36,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "harness/results.h"
+#include "harness/runner/deliveries.h"
 #include "harness/scenario/scenario.h"
 #include "harness/scenario/variables.h"
 #include "harness/session.h"
@@ -71,6 +72,9 @@ struct ExecutorOptions {
   // The first connect of a scenario takes its token before the scenario's
   // budget starts, so waiting for the limiter never counts against it.
   RateLimiter* limiter = nullptr;
+  // What the target delivered (deliveries.h); null: `expect_delivery`
+  // scenarios are skipped by the runner.
+  const DeliveryLog* deliveries = nullptr;
 };
 
 // The metadata part of a ScenarioResult (id, title, rfc, level, tags, file,

@@ -34,6 +34,8 @@ Outcome Pass();
 Outcome Fail(std::string expected, std::string actual, std::string message);
 Outcome Error(std::string message);
 
+// Waits (without reading) until `until`.
+asio::awaitable<void> SleepUntil(Deadline until);
 // True when `bytes` (a write) starts with an EHLO or LHLO command.
 bool StartsWithHello(std::string_view bytes);
 // Escaped (transcript notation) and cut to kMaxQuotedBytes.
@@ -70,6 +72,10 @@ class Executor {
   asio::awaitable<Outcome> Do(const scenario::CaptureStep& a, Deadline d, Deadline outer);
   asio::awaitable<Outcome> Do(const scenario::SleepStep& a, Deadline d, Deadline outer);
   asio::awaitable<Outcome> Do(const scenario::RepeatStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::ExpectDeliveryStep& a, Deadline d, Deadline outer);
+  // Checks one delivery against the step; `what` names it ("delivery 1/2: ").
+  Outcome CheckDelivery(const scenario::ExpectDeliveryStep& a, const Delivery& got,
+                        const std::string& contains, std::string_view what) const;
 
   // Sends `bytes`; a lost connection is a failure, a blocked write past the
   // deadline a timeout (TimedOut).
@@ -108,6 +114,9 @@ class Executor {
   // offered on this connection (for `starttls` with `if_offered`).
   bool ehlo_pending_ = false;
   bool starttls_offered_ = false;
+  // Our end of every connection this scenario opened (Transport::local()),
+  // to find its deliveries.
+  std::vector<std::string> clients_;
   int executed_ = -1;  // index of the step running
   bool prepaid_connect_ = false;
   Verdict verdict_ = Verdict::kPass;

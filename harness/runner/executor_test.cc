@@ -412,6 +412,124 @@ TEST(Executor, SilenceOrClose) {
   }
 }
 
+// A DeliveryLog with canned deliveries, all from whichever client asks.
+class CannedDeliveries : public DeliveryLog {
+ public:
+  explicit CannedDeliveries(std::vector<Delivery> d) : canned_(std::move(d)) {}
+  std::vector<Delivery> From(const std::vector<std::string>& clients) const override {
+    asked = clients;
+    return canned_;
+  }
+  mutable std::vector<std::string> asked;
+
+ private:
+  std::vector<Delivery> canned_;
+};
+
+TEST(Executor, ExpectDelivery) {
+  const Delivery one{"",
+                     "probe@client.test",
+                     {"MiXeD@fake.test", "b@fake.test"},
+                     "Received: from client.test\r\n\tby fake.test\r\nSubject: t\r\n\r\n"
+                     ".dot\r\ncaf\xc3\xa9\r\n",
+                     false};
+  struct Case {
+    const char* name;
+    const char* check;
+    std::vector<Delivery> delivered;
+    Verdict want;
+    const char* reason_has;
+  };
+  const Case cases[] = {
+      {"all checks pass",
+       R"({"first_line": "^Received: from ", "line": "^\\.dot$", "not_line": "^\\.\\.",
+           "contains": "caf\\xc3\\xa9\\r\\n", "mail_from": "^probe@", "rcpt": "^MiXeD@",
+           "rcpt_count": 2})",
+       {one},
+       Verdict::kPass,
+       ""},
+      {"nothing delivered, none expected", R"({"count": 0})", {}, Verdict::kPass, ""},
+      {"one delivered, none expected",
+       R"({"count": 0})",
+       {one},
+       Verdict::kFail,
+       "delivered 1 message(s) from this scenario, expected 0"},
+      {"none delivered, one expected",
+       R"({})",
+       {},
+       Verdict::kFail,
+       "delivered 0 message(s) from this scenario, expected 1"},
+      {"first line",
+       R"({"first_line": "^Subject"})",
+       {one},
+       Verdict::kFail,
+       "the first line of the delivered message is"},
+      {"some line",
+       R"({"line": "^\\.\\.dot$"})",
+       {one},
+       Verdict::kFail,
+       "no line of the delivered message matches"},
+      {"no line",
+       R"({"not_line": "^Subject"})",
+       {one},
+       Verdict::kFail,
+       "the delivered message has the line"},
+      {"contains bytes", R"({"contains": "caf\\xe9"})", {one}, Verdict::kFail, "does not contain"},
+      {"reverse path",
+       R"({"mail_from": "^$"})",
+       {one},
+       Verdict::kFail,
+       "delivered with reverse-path <probe@client.test>"},
+      {"local-part case",
+       R"({"rcpt": "^mixed@"})",
+       {one},
+       Verdict::kFail,
+       "no delivered recipient matches"},
+      {"recipient count",
+       R"({"rcpt_count": 3})",
+       {one},
+       Verdict::kFail,
+       "delivered to 2 recipients, not 3"},
+      {"each of two is checked",
+       R"({"count": 2, "rcpt_count": 2})",
+       {one, Delivery{"", "", {"x@fake.test"}, "x", false}},
+       Verdict::kFail,
+       "delivery 2/2: delivered to 1 recipients, not 2"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    asio::io_context io;
+    Loopback lo(io);
+    harness::testing::Spawn(io, [&lo]() -> asio::awaitable<void> {
+      asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
+      const FakeOptions plain;
+      co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), plain, nullptr);
+    });
+    CannedDeliveries log(c.delivered);
+    ExecutorOptions o;
+    o.deliveries = &log;
+    harness::ScenarioResult r =
+        RunIt(Load(std::string(R"([{"include": "greeting"}, {"expect_delivery": )") + c.check +
+                   "}, " + kQuit + "]"),
+              TargetConnector(lo.target()), o, io);
+    EXPECT_EQ(r.verdict, c.want) << Describe(r);
+    EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << Describe(r);
+    ASSERT_EQ(log.asked.size(), 1u);
+    EXPECT_EQ(log.asked[0].rfind("127.0.0.1:", 0), 0u) << log.asked[0];
+  }
+  // Without a DeliveryLog the step is an error (the runner skips such scenarios).
+  asio::io_context io;
+  Loopback lo(io);
+  harness::testing::Spawn(io, [&lo]() -> asio::awaitable<void> {
+    asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
+    const FakeOptions plain;
+    co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), plain, nullptr);
+  });
+  harness::ScenarioResult r = RunIt(Load(R"([{"include": "greeting"}, {"expect_delivery": {}}])"),
+                                    TargetConnector(lo.target()), {}, io);
+  EXPECT_EQ(r.verdict, Verdict::kError) << Describe(r);
+}
+
 TEST(Executor, DescribeScenarioGroupsBySecondLevelSection) {
   auto s = Load(R"([{"include": "greeting"}])");
   harness::ScenarioResult r = DescribeScenario(s);

@@ -143,6 +143,7 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
 
   scenario::TargetFacts facts;
   facts.implicit_tls = exec.default_tls == scenario::TlsMode::kImplicit;
+  facts.deliveries = exec.deliveries != nullptr;
   bool check_requires = false;
   std::string unreachable;
   if (options_.probe) {

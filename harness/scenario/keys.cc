@@ -13,15 +13,16 @@ constexpr std::array<K, 13> kScenario{
     "timeout_ms", "include", "steps"};
 constexpr std::array<K, 3> kRfc{"document", "section", "url"};
 constexpr std::array<K, 3> kFragment{"$schema", "description", "steps"};
-constexpr std::array<K, 16> kStepTypes{"connect",      "send",           "send_raw", "expect",
-                                       "expect_close", "expect_silence", "pipeline", "starttls",
-                                       "auth",         "data",           "data_raw", "bdat",
-                                       "capture",      "sleep",          "repeat",   "include"};
+constexpr std::array<K, 17> kStepTypes{
+    "connect",  "send",     "send_raw", "expect",  "expect_close",   "expect_silence",
+    "pipeline", "starttls", "auth",     "data",    "data_raw",       "bdat",
+    "capture",  "sleep",    "repeat",   "include", "expect_delivery"};
 constexpr std::array<K, 2> kCommon{"timeout_ms", "note"};
-constexpr std::array<K, 18> kStep{
-    "connect",  "send",     "send_raw", "expect",  "expect_close", "expect_silence",
-    "pipeline", "starttls", "auth",     "data",    "data_raw",     "bdat",
-    "capture",  "sleep",    "repeat",   "include", "timeout_ms",   "note"};
+constexpr std::array<K, 19> kStep{
+    "connect",  "send",     "send_raw", "expect",  "expect_close",    "expect_silence",
+    "pipeline", "starttls", "auth",     "data",    "data_raw",        "bdat",
+    "capture",  "sleep",    "repeat",   "include", "expect_delivery", "timeout_ms",
+    "note"};
 constexpr std::array<K, 1> kConnect{"tls"};
 constexpr std::array<K, 5> kExpectation{"code", "text", "not_text", "ignore_case", "enhanced"};
 constexpr std::array<K, 1> kExpectClose{"within_ms"};
@@ -35,11 +36,13 @@ constexpr std::array<K, 4> kBdat{"chunks", "last", "chunk_expect", "expect"};
 constexpr std::array<K, 4> kCapture{"from", "regex", "group", "into"};
 constexpr std::array<K, 1> kSleep{"ms"};
 constexpr std::array<K, 2> kRepeat{"times", "steps"};
+constexpr std::array<K, 8> kExpectDelivery{"count",    "first_line", "line", "not_line",
+                                           "contains", "mail_from",  "rcpt", "rcpt_count"};
 constexpr std::array<K, 10> kProfile{"$schema", "host",   "port", "tls",      "client_domain",
                                      "rcpt",    "sender", "user", "password", "vars"};
 constexpr std::array<K, 3> kEnvValue{"env", "secret", "default"};
 
-constexpr std::array<ObjectKeys, 19> kAll{{
+constexpr std::array<ObjectKeys, 20> kAll{{
     {"scenario", kScenario},
     {"rfc", kRfc},
     {"fragment", kFragment},
@@ -57,6 +60,7 @@ constexpr std::array<ObjectKeys, 19> kAll{{
     {"capture", kCapture},
     {"sleep", kSleep},
     {"repeat", kRepeat},
+    {"expect_delivery", kExpectDelivery},
     {"profile", kProfile},
     {"env_value", kEnvValue},
 }};

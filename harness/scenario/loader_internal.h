@@ -85,6 +85,7 @@ class Loader {
                            const std::string& label, Step* step);
   absl::Status ParseCapture(const Node& v, const std::string& ctx, CaptureStep* out);
   absl::Status ParseBdat(const Node& v, const std::string& ctx, BdatStep* out);
+  absl::Status ParseExpectDelivery(const Node& v, const std::string& ctx, ExpectDeliveryStep* out);
   absl::Status ParseRepeat(const Node& v, const std::string& ctx, const std::string& label,
                            RepeatStep* out);
   absl::Status ParseMetadata(const Node& root, Scenario* out);

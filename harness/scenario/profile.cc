@@ -132,6 +132,10 @@ Variables TargetProfile::ToVariables() const {
   set("tls", std::string(TlsModeName(tls)));
   set("client_domain", client_domain);
   set("rcpt", rcpt);
+  // The domain of the deliverable recipient, for scenarios that need another
+  // mailbox there (RFC 5321 §2.4: MiXeD.CaSe@${rcpt_domain}).
+  const std::size_t at = rcpt.rfind('@');
+  set("rcpt_domain", at == std::string::npos ? std::string() : rcpt.substr(at + 1));
   set("sender", sender);
   set("user", user);
   set("password", password);

@@ -1,6 +1,7 @@
 // TargetProfile: the server under test and the values scenarios refer to as
-// ${host}, ${port}, ${tls}, ${client_domain}, ${rcpt}, ${sender}, ${user},
-// ${password} and ${<name>} for each entry of "vars".
+// ${host}, ${port}, ${tls}, ${client_domain}, ${rcpt}, ${rcpt_domain} (the
+// domain of rcpt, derived), ${sender}, ${user}, ${password} and ${<name>} for
+// each entry of "vars".
 //
 // JSON form (every key optional):
 //   {

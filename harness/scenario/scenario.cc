@@ -48,9 +48,9 @@ constexpr std::array<std::pair<std::string_view, AuthMechanism>, 4> kMechanisms{
 
 // Indexed like StepAction's alternatives.
 constexpr std::array<std::string_view, std::variant_size_v<StepAction>> kStepNames{
-    "connect",        "send",     "send_raw", "expect", "expect_close",
-    "expect_silence", "pipeline", "starttls", "auth",   "data",
-    "data_raw",       "bdat",     "capture",  "sleep",  "repeat"};
+    "connect",  "send",     "send_raw", "expect",         "expect_close", "expect_silence",
+    "pipeline", "starttls", "auth",     "data",           "data_raw",     "bdat",
+    "capture",  "sleep",    "repeat",   "expect_delivery"};
 
 std::string Upper(std::string_view s) {
   std::string out(s);
@@ -118,6 +118,8 @@ void CollectVariables(const std::vector<Step>& steps, std::vector<std::string>* 
             for (const Template& t : a.chunks) add(t);
           } else if constexpr (std::is_same_v<T, RepeatStep>) {
             CollectVariables(a.steps, out);
+          } else if constexpr (std::is_same_v<T, ExpectDeliveryStep>) {
+            if (a.contains) add(*a.contains);
           }
         },
         step.action);
@@ -146,9 +148,24 @@ std::optional<std::string> EmptyVariable(const Scenario& scenario, const Variabl
 
 bool UsesTls(const Scenario& scenario) { return StepsUseTls(scenario.steps); }
 
+namespace {
+bool StepsUseDeliveries(const std::vector<Step>& steps) {
+  return std::any_of(steps.begin(), steps.end(), [](const Step& step) {
+    if (std::holds_alternative<ExpectDeliveryStep>(step.action)) return true;
+    const auto* r = std::get_if<RepeatStep>(&step.action);
+    return r != nullptr && StepsUseDeliveries(r->steps);
+  });
+}
+}  // namespace
+
+bool UsesDeliveries(const Scenario& scenario) { return StepsUseDeliveries(scenario.steps); }
+
 std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFacts& target) {
   if (scenario.requires_plaintext && target.implicit_tls) {
     return "scenario needs a plaintext connection; the target uses implicit TLS";
+  }
+  if (!target.deliveries && UsesDeliveries(scenario)) {
+    return "target offers no deliveries to check (expect_delivery: the embedded server does)";
   }
   const bool tls_phase = UsesTls(scenario) && !target.tls_keywords.empty();
   std::vector<std::string> missing;

@@ -136,6 +136,25 @@ struct CaptureStep {
 struct SleepStep {
   int ms = 0;
 };
+// A regex as compiled and as written (for messages).
+struct Pattern {
+  std::regex re;
+  std::string source;
+};
+// Checks what the target delivered over this scenario's connections (only
+// targets whose sink the runner can read: runner/deliveries.h): exactly
+// `count` messages, each of which meets every check that is set. Content
+// lines are split at LF with a CR before it removed.
+struct ExpectDeliveryStep {
+  int count = 1;
+  std::optional<Pattern> first_line;  // the first content line matches
+  std::optional<Pattern> line;        // some content line matches
+  std::optional<Pattern> not_line;    // no content line matches
+  std::optional<Template> contains;   // the content contains these bytes (escapes decoded)
+  std::optional<Pattern> mail_from;   // the reverse-path mailbox ("" for <>) matches
+  std::optional<Pattern> rcpt;        // some forward-path mailbox matches
+  std::optional<int> rcpt_count;      // number of recipients
+};
 struct Step;
 // Runs `steps` `times` times.
 struct RepeatStep {
@@ -143,9 +162,10 @@ struct RepeatStep {
   std::vector<Step> steps;
 };
 
-using StepAction = std::variant<ConnectStep, SendStep, SendRawStep, ExpectStep, ExpectCloseStep,
-                                ExpectSilenceStep, PipelineStep, StartTlsStep, AuthStep, DataStep,
-                                DataRawStep, BdatStep, CaptureStep, SleepStep, RepeatStep>;
+using StepAction =
+    std::variant<ConnectStep, SendStep, SendRawStep, ExpectStep, ExpectCloseStep, ExpectSilenceStep,
+                 PipelineStep, StartTlsStep, AuthStep, DataStep, DataRawStep, BdatStep, CaptureStep,
+                 SleepStep, RepeatStep, ExpectDeliveryStep>;
 
 struct Step {
   StepAction action;
@@ -183,7 +203,11 @@ struct TargetFacts {
   std::vector<std::string> plain_keywords;  // EHLO keywords of the first phase, any case
   std::vector<std::string> tls_keywords;    // after STARTTLS; empty if not offered/failed
   bool implicit_tls = false;                // the first phase is already encrypted
+  bool deliveries = false;                  // the runner can read what the target delivered
 };
+
+// True when the scenario has an `expect_delivery` step.
+bool UsesDeliveries(const Scenario& scenario);
 
 // True when the scenario encrypts its connection: a `starttls` step
 // (including `if_offered`) or a connect with "tls": "implicit".
@@ -193,6 +217,7 @@ bool UsesTls(const Scenario& scenario);
 //   "scenario needs a plaintext connection; the target uses implicit TLS"
 //   "server does not advertise STARTTLS, AUTH"   (requires)
 //   "server advertises DSN"                       (requires_absent)
+//   "target offers no deliveries to check"        (expect_delivery)
 // `requires` is checked against the keywords of the phases the scenario
 // reaches: the first phase, plus the post-STARTTLS phase when UsesTls();
 // `requires_absent` against the last phase it reaches (the post-STARTTLS one

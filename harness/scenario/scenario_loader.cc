@@ -536,8 +536,8 @@ absl::StatusOr<Scenario> Loader::Load(const JsonSource& src) {
 }  // namespace internal
 
 const std::vector<std::string>& ProfileVariableNames() {
-  static const std::vector<std::string> kNames{"host", "port",   "tls",  "client_domain",
-                                               "rcpt", "sender", "user", "password"};
+  static const std::vector<std::string> kNames{
+      "host", "port", "tls", "client_domain", "rcpt", "rcpt_domain", "sender", "user", "password"};
   return kNames;
 }
 

@@ -237,6 +237,12 @@ constexpr BadCase kBadCases[] = {
     {"title_type.json", "bad/title_type.json:1:22: 'title' must be a string, got integer"},
     {"bad_tag.json",
      "bad/bad_tag.json:1:108: bad tag 'Not-Lower' (lower-case letters, digits, '.', '_', '-')"},
+    {"delivery_count_zero_checks.json",
+     "bad/delivery_count_zero_checks.json:2:49: step 2 (expect_delivery): checks on a delivery "
+     "need \"count\" of at least 1"},
+    {"delivery_bad_regex.json",
+     "bad/delivery_bad_regex.json:2:58: step 2 (expect_delivery): bad regex: Unexpected character "
+     "within '[...]' in regular expression"},
     {"requires_conflict.json",
      "bad/requires_conflict.json:2:42: 'DSN' is both required and required absent"},
     {"bad_not_text.json",
@@ -269,7 +275,7 @@ constexpr BadCase kBadCases[] = {
     {"no_step_type.json",
      "bad/no_step_type.json:4:3: step 2: no step type (one of connect, send, send_raw, expect, "
      "expect_close, expect_silence, pipeline, starttls, auth, data, data_raw, bdat, capture, "
-     "sleep, repeat, include)"},
+     "sleep, repeat, include, expect_delivery)"},
     {"two_step_types.json",
      "bad/two_step_types.json:4:20: step 2: more than one step type ('send' and 'expect')"},
     {"step_not_object.json",
@@ -513,6 +519,31 @@ TEST(SkipReason, ByPhaseKeywordsAndTransport) {
   Scenario implicit_connect;
   implicit_connect.steps.push_back(Step{ConnectStep{TlsMode::kImplicit}, {}, {}, {}});
   EXPECT_TRUE(UsesTls(implicit_connect));
+}
+
+TEST_F(LoaderTest, ExpectDelivery) {
+  auto sc = LoadScenarioFile("good/delivery.json");
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  ASSERT_EQ(sc->steps.size(), 4u);
+  EXPECT_TRUE(UsesDeliveries(*sc));
+  EXPECT_EQ(As<ExpectDeliveryStep>(sc->steps[1]).count, 0);
+  const ExpectDeliveryStep& d = As<ExpectDeliveryStep>(sc->steps[2]);
+  EXPECT_EQ(d.count, 1);  // default
+  ASSERT_TRUE(d.first_line && d.line && d.not_line && d.mail_from && d.rcpt && d.contains);
+  EXPECT_EQ(d.first_line->source, "^Received: ");
+  EXPECT_EQ(d.not_line->source, "^\\.\\.");
+  EXPECT_EQ(Expanded(*d.contains), "caf\xc3\xa9 <rcpt>");
+  EXPECT_EQ(d.rcpt_count, 3);
+  EXPECT_EQ(StepTypeName(sc->steps[2].action), "expect_delivery");
+  EXPECT_EQ(ReferencedVariables(*sc), (std::vector<std::string>{"rcpt"}));
+  auto minimal = LoadScenarioFile("good/minimal.json");
+  ASSERT_TRUE(minimal.ok());
+  EXPECT_FALSE(UsesDeliveries(*minimal));
+  EXPECT_EQ(SkipReason(*sc, TargetFacts{}),
+            "target offers no deliveries to check (expect_delivery: the embedded server does)");
+  TargetFacts with;
+  with.deliveries = true;
+  EXPECT_EQ(SkipReason(*sc, with), std::nullopt);
 }
 
 TEST_F(LoaderTest, ReferencedAndEmptyVariables) {

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <set>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -145,23 +146,10 @@ TEST(Keys, TablesAreConsistent) {
   // Every StepAction alternative has a step-type key of the same name.
   for (std::string_view type : StepTypeKeys()) {
     if (type == "include") continue;
-    bool found = false;
-    for (std::size_t i = 0; i < std::variant_size_v<StepAction>; ++i) {
-      StepAction a;
-      // Construct alternative i by index to read its name.
-      switch (i) {
-#define SMTP_ALT(n) \
-  case n:           \
-    a.emplace<n>(); \
-    break;
-        SMTP_ALT(0)
-        SMTP_ALT(1)
-        SMTP_ALT(2) SMTP_ALT(3) SMTP_ALT(4) SMTP_ALT(5) SMTP_ALT(6) SMTP_ALT(7) SMTP_ALT(8)
-            SMTP_ALT(9) SMTP_ALT(10) SMTP_ALT(11) SMTP_ALT(12) SMTP_ALT(13) SMTP_ALT(14)
-#undef SMTP_ALT
-      }
-      found = found || StepTypeName(a) == type;
+    const bool found = [&]<std::size_t... I>(std::index_sequence<I...>) {
+      return ((StepTypeName(StepAction(std::in_place_index<I>)) == type) || ...);
     }
+    (std::make_index_sequence<std::variant_size_v<StepAction>>());
     EXPECT_TRUE(found) << type;
   }
 }

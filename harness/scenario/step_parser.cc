@@ -228,6 +228,10 @@ absl::Status Loader::ParseAction(const Node& v, std::string_view type, const std
     RepeatStep s;
     SMTP_SCENARIO_RETURN_IF_ERROR(ParseRepeat(v, ctx, label, &s));
     step->action = std::move(s);
+  } else if (type == "expect_delivery") {
+    ExpectDeliveryStep s;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ParseExpectDelivery(v, ctx, &s));
+    step->action = std::move(s);
   }
   return absl::OkStatus();
 }
@@ -293,6 +297,43 @@ absl::Status Loader::ParseCapture(const Node& v, const std::string& ctx, Capture
                     absl::StrCat("capture into '", out->into, "' would shadow a profile variable"));
   }
   known_vars_.insert(out->into);
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ParseExpectDelivery(const Node& v, const std::string& ctx,
+                                         ExpectDeliveryStep* out) {
+  SMTP_SCENARIO_RETURN_IF_ERROR(CheckObject(v, ctx, "expect_delivery", {}));
+  if (auto c = v.Find("count")) {
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*c, ctx, 0, kMaxDeliveryCount, &out->count));
+  }
+  if (auto c = v.Find("rcpt_count")) {
+    int n = 0;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*c, ctx, 0, kMaxRepeatTimes, &n));
+    out->rcpt_count = n;
+  }
+  for (auto [key, into] :
+       {std::pair{"first_line", &out->first_line}, std::pair{"line", &out->line},
+        std::pair{"not_line", &out->not_line}, std::pair{"mail_from", &out->mail_from},
+        std::pair{"rcpt", &out->rcpt}}) {
+    auto n = v.Find(key);
+    if (!n) continue;
+    Pattern p;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*n, ctx, &p.source));
+    std::string why;
+    auto re = CompileRegex(p.source, /*ignore_case=*/false, &why);
+    if (!re) return ErrValue(*n, ctx, why);
+    p.re = *std::move(re);
+    *into = std::move(p);
+  }
+  if (auto c = v.Find("contains")) {
+    out->contains.emplace();
+    SMTP_SCENARIO_RETURN_IF_ERROR(
+        ReadTemplate(*c, ctx, /*raw=*/true, /*line=*/false, &*out->contains));
+  }
+  if (out->count == 0 && (out->first_line || out->line || out->not_line || out->contains ||
+                          out->mail_from || out->rcpt || out->rcpt_count)) {
+    return ErrValue(v, ctx, "checks on a delivery need \"count\" of at least 1");
+  }
   return absl::OkStatus();
 }
 

@@ -126,14 +126,14 @@ TEST_F(SuiteTest, AllLoadErrorsAreListedUpToACap) {
   }
   ASSERT_EQ(lines.size(), kMaxReportedLoadErrors + 1);
   EXPECT_EQ(lines[0], "bad/auth_missing.json:4:12: step 2 (auth): missing key 'password'");
-  EXPECT_EQ(lines.back(), "... and 9 more errors");
+  EXPECT_EQ(lines.back(), "... and 11 more errors");
 }
 
 TEST_F(SuiteTest, GoodDirectoryLoads) {
   auto suite = LoadSuite({"good"});
   ASSERT_TRUE(suite.ok()) << suite.status();
-  EXPECT_EQ(Ids(*suite),
-            (std::vector<std::string>{"conditions", "every-step", "includes", "minimal"}));
+  EXPECT_EQ(Ids(*suite), (std::vector<std::string>{"conditions", "delivery", "every-step",
+                                                   "includes", "minimal"}));
 }
 
 }  // namespace

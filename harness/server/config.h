@@ -224,6 +224,11 @@ struct ServerConfig {
 
   // Limits. 0 means "no limit" where noted.
   std::uint64_t max_message_size = 10 * 1024 * 1024;  // SIZE; 0: no limit
+  // RFC 5321 §4.4: prepend a "Received:" trace line to every stored message
+  // ("from <helo> (<client literal>) by <hostname> with <protocol> id <id>;
+  // <date>"). MessageInfo::size and sha256 still describe the body as the
+  // client sent it. Tests that compare stored bodies turn it off.
+  bool trace_header = true;
   std::size_t max_recipients = kMinRecipients;        // then 452 4.5.3
   std::size_t max_errors = 20;                        // error replies before 421 (0: no limit)
   std::size_t max_connections = 1000;                 // global, then 421 4.7.0

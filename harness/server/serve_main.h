@@ -24,6 +24,7 @@ struct ServeFlags {
   std::uint64_t sink_body_limit = 0;  // jsonl: base64 body up to this many octets
 
   std::uint64_t max_message_size = 10 * 1024 * 1024;
+  bool trace_header = true;  // RFC 5321 §4.4 Received: line on stored messages
   std::uint64_t max_recipients = 100;
   std::uint64_t max_errors = 20;
   std::uint64_t max_connections = 1000;

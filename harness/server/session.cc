@@ -4,6 +4,9 @@
 #include "harness/server/session.h"
 
 #include <algorithm>
+#include <ctime>
+#include <string>
+#include <string_view>
 
 #include "parser/reply.h"
 
@@ -345,10 +348,47 @@ void Session::HandleParseError(Verb verb, const ParseError& e) {
 
 // --- bodies -------------------------------------------------------------------
 
+namespace {
+
+// The client's address as an RFC 5321 address literal, from "ip:port" or
+// "[v6]:port": "[127.0.0.1]", "[IPv6:::1]"; "[unknown]" if it is neither.
+std::string ClientLiteral(std::string_view client) {
+  const std::size_t colon = client.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return "[unknown]";
+  std::string_view ip = client.substr(0, colon);
+  if (ip.front() == '[' && ip.back() == ']')
+    return "[IPv6:" + std::string(ip.substr(1, ip.size() - 2)) + "]";
+  return "[" + std::string(ip) + "]";
+}
+
+// RFC 5322 §3.3 date-time in UTC: "Sun, 29 Nov 2026 15:04:05 +0000".
+std::string Rfc5322Now() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string Session::TraceLine() const {
+  // RFC 5321 §4.4: Stamp = From-domain By-domain Opt-info [CFWS] ";" FWS date-time
+  return "Received: from " + (helo_.empty() ? std::string("unknown") : helo_) + " (" +
+         ClientLiteral(info_.client) + ")\r\n\tby " + config_.hostname + " with " + Protocol() +
+         " id " + std::to_string(info_.id) + "." + std::to_string(messages_accepted_ + 1) + "; " +
+         Rfc5322Now() + "\r\n";
+}
+
 bool Session::OpenBody() {
   auto w = sink_->Open();
   if (!w.ok()) return false;
   writer_ = std::move(*w);
+  if (config_.trace_header && !writer_->Append(TraceLine()).ok()) {
+    writer_.reset();
+    return false;
+  }
   body_open_ = true;
   body_size_ = 0;
   overflow_ = false;

@@ -220,6 +220,8 @@ class Session {
   // refusal for a temporary failure; false when nothing is injected.
   bool InjectFault(FaultPoint point, std::optional<Refusal>* refusal);
   std::string Protocol() const;
+  // The RFC 5321 §4.4 "Received:" line prepended to stored messages.
+  std::string TraceLine() const;
 
   // --- session_verbs.cc: the checks and proceeds -------------------------
   std::optional<Refusal> CheckHello() const;

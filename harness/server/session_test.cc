@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -390,6 +391,29 @@ INSTANTIATE_TEST_SUITE_P(Table, SessionSplitTest, ::testing::ValuesIn(Splittable
                          [](const auto& info) { return std::string(info.param.name); });
 
 // --- bodies in the sink -----------------------------------------------------
+
+// RFC 5321 §4.4: a Received: line starts every stored message, by DATA and
+// by BDAT; size and digest still describe the body as sent.
+TEST(SessionTest, TraceLineIsPrependedToStoredMessages) {
+  ServerConfig cfg = BaseConfig();
+  cfg.trace_header = true;
+  const Outcome o =
+      DriveOnce(cfg, kTxn + "DATA\r\nSubject: t\r\n\r\nhi\r\n.\r\n" +
+                         "MAIL FROM:<a@x.test>\r\nRCPT TO:<b@y.test>\r\n" + "BDAT 4 LAST\r\nbody");
+  ASSERT_EQ(o.messages.size(), 2u) << o.wire;
+  const std::regex trace(
+      "^Received: from client\\.test \\(\\[127\\.0\\.0\\.1\\]\\)\r\n"
+      "\tby mx\\.test with ESMTP id 7\\.([12]); "
+      "[A-Z][a-z]{2}, \\d{2} [A-Z][a-z]{2} \\d{4} \\d{2}:\\d{2}:\\d{2} \\+0000\r\n");
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(o.messages[0].body, m, trace)) << o.messages[0].body;
+  EXPECT_EQ(m[1], "1");
+  EXPECT_EQ(o.messages[0].body.substr(m.length(0)), "Subject: t\r\n\r\nhi\r\n");
+  EXPECT_EQ(o.messages[0].info.size, std::string("Subject: t\r\n\r\nhi\r\n").size());
+  ASSERT_TRUE(std::regex_search(o.messages[1].body, m, trace)) << o.messages[1].body;
+  EXPECT_EQ(m[1], "2");
+  EXPECT_EQ(o.messages[1].body.substr(m.length(0)), "body");
+}
 
 TEST(SessionTest, DotUnstuffingReachesTheSink) {
   const Outcome o =

@@ -12,6 +12,9 @@ docs/real-servers.md):
   implicit    `serve --implicit_tls`, `run --target tls:...`: passes; the
               plaintext-only scenarios skip instead of misfiring.
   lmtp        `serve --lmtp`, `run --tag lmtp`: every LMTP scenario passes.
+  deliveries  `serve --sink jsonl:`, `run --deliveries jsonl:`: the
+              expect_delivery scenarios read the sink; without the Received:
+              line exactly the trace scenario fails.
 
 Usage: suite_test.py PATH/TO/smtp-harness SOURCE_DIR [unittest args]
 """
@@ -183,6 +186,32 @@ class ReferenceSuite(unittest.TestCase):
                     "security.auth.no-plaintext-mechanism-before-tls"):
             self.assertEqual(skipped.get(sid), PLAINTEXT_ONLY_REASON, sid)
         self.assertIn("ext.auth.valid-credentials-235", by_verdict(results, "pass"))
+        self.assertEqual(rc, 0, log)
+
+    def test_deliveries_are_read_from_a_jsonl_sink(self):
+        # serve writes accepted mail to a JSONL file; run --deliveries reads it
+        # back for the expect_delivery scenarios. Without the Received: line
+        # exactly the trace scenario fails.
+        sink = tempfile.mktemp(prefix="reference-sink-", suffix=".jsonl")
+        with Serve("--sink", "jsonl:" + sink, "--sink_body_limit", "1048576",
+                   "--notrace_header") as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port),
+                                   "--deliveries", "jsonl:" + sink,
+                                   "--filter", "rfc5321.delivery.*,ext.8bitmime.delivered-*")
+        self.assertNoErrors(results, log)
+        self.assertEqual(set(by_verdict(results, "fail")), {"rfc5321.delivery.received-prepended"},
+                         log)
+        self.assertGreaterEqual(len(by_verdict(results, "pass")), 7, log)
+        self.assertEqual(rc, 1, log)
+        # Without --deliveries the same scenarios are skipped, not failed.
+        with Serve() as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port),
+                                   "--filter", "rfc5321.delivery.*")
+        skipped = by_verdict(results, "skip")
+        self.assertEqual(len(skipped), len(results["scenarios"]), log)
+        self.assertTrue(all(r.startswith("target offers no deliveries") for r in skipped.values()))
         self.assertEqual(rc, 0, log)
 
     def test_lmtp_scenarios_pass_against_the_lmtp_listener(self):
