@@ -26,6 +26,8 @@ ABSL_FLAG(std::string, sink, kDefaults.sink,
           "serve: where accepted mail goes: discard, maildir:DIR or jsonl:FILE");
 ABSL_FLAG(std::uint64_t, sink_body_limit, kDefaults.sink_body_limit,
           "serve: jsonl sink: include the body (base64) up to this many octets");
+ABSL_FLAG(bool, refuse_sessions, kDefaults.refuse_sessions,
+          "serve: greet with 554 and answer 503 to everything but QUIT (RFC 5321 §3.1)");
 ABSL_FLAG(bool, trace_header, kDefaults.trace_header,
           "serve: prepend a Received: line to stored messages (RFC 5321 §4.4; off only to "
           "see the trace scenario fail)");
@@ -95,6 +97,7 @@ int RunServe(const std::vector<std::string>& args) {
   f.sink_body_limit = absl::GetFlag(FLAGS_sink_body_limit);
   f.max_message_size = absl::GetFlag(FLAGS_max_message_size);
   f.trace_header = absl::GetFlag(FLAGS_trace_header);
+  f.refuse_sessions = absl::GetFlag(FLAGS_refuse_sessions);
   f.max_recipients = absl::GetFlag(FLAGS_max_recipients);
   f.max_errors = absl::GetFlag(FLAGS_max_errors);
   f.max_connections = absl::GetFlag(FLAGS_max_connections);

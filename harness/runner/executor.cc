@@ -47,6 +47,13 @@ Outcome Error(std::string message) {
   return o;
 }
 
+Outcome NotApplicable(std::string message) {
+  Outcome o;
+  o.verdict = Verdict::kSkip;
+  o.message = std::move(message);
+  return o;
+}
+
 bool StartsWithHello(std::string_view bytes) {
   if (bytes.size() < 4) return false;
   std::string verb(bytes.substr(0, 4));
@@ -123,6 +130,7 @@ asio::awaitable<ScenarioResult> Executor::Run() {
     (void)closed;  // recorded in the transcript
   }
   result.verdict = ok ? Verdict::kPass : verdict_;
+  if (result.verdict == Verdict::kSkip) result.reason = skip_reason_;
   if (failure_) {
     result.reason = failure_->message;
     result.failure = std::move(failure_);
@@ -159,6 +167,12 @@ asio::awaitable<bool> Executor::RunSteps(const std::vector<scenario::Step>& step
         std::visit([&](const auto& action) { return Do(action, d, outer); }, step.action);
     Outcome out = co_await std::move(op);
     if (out.ok()) continue;
+    if (out.verdict == Verdict::kSkip) {
+      session_.transcript().AddNote(step.origin.label + ": skip: " + out.message);
+      verdict_ = Verdict::kSkip;
+      skip_reason_ = std::move(out.message);
+      co_return false;
+    }
     harness::Failure f;
     f.step = executed_;
     f.step_label = step.origin.label + " (" + std::string(scenario::StepTypeName(step.action)) +
@@ -299,6 +313,14 @@ asio::awaitable<Outcome> Executor::Do(const scenario::SendRawStep& a, Deadline d
 asio::awaitable<Outcome> Executor::Do(const scenario::ExpectStep& a, Deadline d, Deadline) {
   Outcome got = co_await Read(d, &a.expect);
   co_return got;
+}
+
+asio::awaitable<Outcome> Executor::Do(const scenario::RequireStep& a, Deadline d, Deadline) {
+  Outcome got = co_await Read(d, nullptr);
+  if (!got.ok()) co_return got;  // no reply at all is still the server's failure
+  Outcome match = Check(a.expect, *last_reply_, "");
+  if (match.ok()) co_return match;
+  co_return NotApplicable("not applicable to this server: " + match.message);
 }
 
 asio::awaitable<Outcome> Executor::Do(const scenario::ExpectCloseStep& a, Deadline d,

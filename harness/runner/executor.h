@@ -12,7 +12,9 @@
 //          (refused, unreachable, connect timeout), the scenario's whole time
 //          budget ran out, a template could not be expanded, the transport
 //          cannot do what the step asks (STARTTLS over exec:/memory);
-//   skip   decided by the runner before the executor starts (`requires`).
+//   skip   decided by the runner before the executor starts (`requires`,
+//          ...), or by a step that finds the requirement does not apply to
+//          this server (a `data` step whose `pad_to` is "" or 0).
 //
 // Deadlines are absolute: each step gets min(now + step timeout, scenario
 // budget); a slow drip of bytes cannot stretch either. When the budget is

@@ -1,6 +1,9 @@
 // The multi-reply steps of the executor: starttls (RFC 3207), auth (RFC
 // 4954), data (RFC 5321 §4.1.1.4), data_raw and bdat (RFC 3030).
+#include <algorithm>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "harness/runner/executor_internal.h"
@@ -20,7 +23,31 @@ constexpr int kReadyToStartTls = 220;
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
+// Filler for padded bodies: 76 octets and CRLF, no dots (nothing to stuff).
+constexpr std::string_view kFillerLine =
+    "smtp-harness filler 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRS\r\n";
+
 }  // namespace
+
+Outcome Pad(std::string_view pad_to, int extra, std::string* body) {
+  std::uint64_t n = 0;
+  if (pad_to.empty() || pad_to.size() > 19 ||
+      !std::all_of(pad_to.begin(), pad_to.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (pad_to.empty()) return NotApplicable("pad_to is empty: the server states no size limit");
+    return Error("pad_to '" + std::string(pad_to) + "' is not a decimal octet count");
+  }
+  for (char c : pad_to) n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  if (n == 0) return NotApplicable("pad_to is 0: the server states no size limit");
+  const std::uint64_t want = n + static_cast<std::uint64_t>(extra);
+  if (want > kMaxPaddedBody) {
+    return NotApplicable("pad_to " + std::string(pad_to) + " is over the " +
+                         std::to_string(kMaxPaddedBody >> 20) + " MiB the runner sends");
+  }
+  if (!body->empty() && body->back() != '\n') *body += "\r\n";
+  body->reserve(want + kFillerLine.size());
+  while (body->size() <= want) *body += kFillerLine;
+  return Pass();
+}
 
 asio::awaitable<Outcome> Executor::ReadChallenge(Deadline d, const scenario::Expectation& final,
                                                  bool* more) {
@@ -170,6 +197,13 @@ asio::awaitable<Outcome> Executor::Do(const scenario::DataStep& a, Deadline d, D
   std::string body;
   Outcome e = Expand(a.body, &body);
   if (!e.ok()) co_return e;
+  if (a.pad_to) {
+    std::string pad_to;
+    e = Expand(*a.pad_to, &pad_to);
+    if (!e.ok()) co_return e;
+    e = Pad(pad_to, a.pad_extra, &body);
+    if (!e.ok()) co_return e;
+  }
   bool go_on = false;
   Outcome started = co_await StartData(a.accept, d, &go_on);
   if (!started.ok() || !go_on) co_return started;

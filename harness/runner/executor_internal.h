@@ -5,6 +5,7 @@
 #define SMTP_HARNESS_RUNNER_EXECUTOR_INTERNAL_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,8 @@ using harness::Verdict;
 
 // Unexpected bytes quoted in a failure are cut to this many.
 inline constexpr std::size_t kMaxQuotedBytes = 256;
+// A `data` body padded with `pad_to` is at most this long.
+inline constexpr std::uint64_t kMaxPaddedBody = 256u << 20;
 
 // What one step (or one part of an exchange) came to.
 struct Outcome {
@@ -33,7 +36,13 @@ struct Outcome {
 Outcome Pass();
 Outcome Fail(std::string expected, std::string actual, std::string message);
 Outcome Error(std::string message);
+// The requirement does not apply to this server (found out while running).
+Outcome NotApplicable(std::string message);
 
+// Pads `body` with filler lines to more than pad_to + extra octets (a `data`
+// step's pad_to after expansion). Not applicable when pad_to is "" or 0 or
+// over kMaxPaddedBody; an error when it is not a decimal number.
+Outcome Pad(std::string_view pad_to, int extra, std::string* body);
 // Waits (without reading) until `until`.
 asio::awaitable<void> SleepUntil(Deadline until);
 // True when `bytes` (a write) starts with an EHLO or LHLO command.
@@ -73,6 +82,7 @@ class Executor {
   asio::awaitable<Outcome> Do(const scenario::SleepStep& a, Deadline d, Deadline outer);
   asio::awaitable<Outcome> Do(const scenario::RepeatStep& a, Deadline d, Deadline outer);
   asio::awaitable<Outcome> Do(const scenario::ExpectDeliveryStep& a, Deadline d, Deadline outer);
+  asio::awaitable<Outcome> Do(const scenario::RequireStep& a, Deadline d, Deadline outer);
   // Checks one delivery against the step; `what` names it ("delivery 1/2: ").
   Outcome CheckDelivery(const scenario::ExpectDeliveryStep& a, const Delivery& got,
                         const std::string& contains, std::string_view what) const;
@@ -121,6 +131,7 @@ class Executor {
   bool prepaid_connect_ = false;
   Verdict verdict_ = Verdict::kPass;
   std::optional<harness::Failure> failure_;
+  std::string skip_reason_;  // verdict_ is kSkip: why the requirement does not apply
 };
 
 }  // namespace smtp::runner::internal

@@ -251,6 +251,72 @@ TEST(Executor, DataIsDotStuffedAndTerminated) {
   EXPECT_EQ(log.data_bodies[0], "..leading\r\nmiddle\r\n..\r\nend\r\n.\r\n");
 }
 
+// require: a reply that decides whether the requirement applies at all.
+TEST(Executor, RequireSkipsWhenTheReplyDoesNotMatch) {
+  struct Case {
+    const char* steps;
+    Verdict want;
+    const char* reason_has;
+  };
+  const Case cases[] = {
+      {R"([{"connect": {}}, {"require": 220}, {"send": "NOOP"}, {"expect": 250}])", Verdict::kPass,
+       ""},
+      {R"([{"connect": {}}, {"require": 554}, {"send": "NOOP"}, {"expect": 503}])", Verdict::kSkip,
+       "not applicable to this server: expected code 554, got 220"},
+      {R"([{"include": "greeting"}, {"send": "MAIL FROM:<a@b.test>"}, {"require": 530}])",
+       Verdict::kSkip, "got 503"},
+      // A later failure still fails: require only decides applicability.
+      {R"([{"connect": {}}, {"require": "2xx"}, {"send": "NOOP"}, {"expect": 503}])",
+       Verdict::kFail, "expected code 503, got 250"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.steps);
+    asio::io_context io;
+    harness::ScenarioResult r = RunIt(Load(c.steps), FakeConnector(io.get_executor(), {}), {}, io);
+    EXPECT_EQ(r.verdict, c.want) << Describe(r);
+    EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << r.reason;
+    EXPECT_FALSE(r.transcript.entries().empty());
+  }
+}
+
+// data with pad_to: a body over the limit, or a skip where no limit applies.
+TEST(Executor, DataPaddedToACapturedLimit) {
+  struct Case {
+    const char* pad_to;
+    Verdict want;
+    const char* reason_has;
+  };
+  const Case cases[] = {
+      {"1000", Verdict::kPass, ""},
+      {"", Verdict::kSkip, "pad_to is empty: the server states no size limit"},
+      {"0", Verdict::kSkip, "pad_to is 0"},
+      {"1x", Verdict::kError, "pad_to '1x' is not a decimal octet count"},
+      {"99999999999999", Verdict::kSkip, "is over the 256 MiB the runner sends"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.pad_to);
+    asio::io_context io;
+    FakeLog log;
+    auto s = Load(std::string(R"([{"include": "transaction-prologue"},
+        {"data": {"body": "Subject: big", "pad_to": ")") +
+                  c.pad_to + R"(", "pad_extra": 24}}, {"send": "NOOP"}, {"expect": 250}])");
+    harness::ScenarioResult r = RunIt(s, FakeConnector(io.get_executor(), {}, &log), {}, io);
+    EXPECT_EQ(r.verdict, c.want) << Describe(r);
+    EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << r.reason;
+    if (c.want != Verdict::kPass) {
+      EXPECT_TRUE(log.data_bodies.empty());
+      if (c.want == Verdict::kSkip) EXPECT_FALSE(r.failure.has_value());
+      continue;
+    }
+    ASSERT_EQ(log.data_bodies.size(), 1u);
+    const std::string& body = log.data_bodies[0];
+    EXPECT_EQ(body.rfind("Subject: big\r\nsmtp-harness filler ", 0), 0u);
+    const std::size_t unstuffed = body.size() - 3;  // without ".\r\n"; no line starts with "."
+    EXPECT_GT(unstuffed, 1024u);
+    EXPECT_LE(unstuffed, 1024u + 80u);
+  }
+}
+
 TEST(Executor, SecretsAreRedactedEverywhere) {
   for (const char* mech : {"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"}) {
     SCOPED_TRACE(mech);

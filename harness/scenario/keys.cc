@@ -13,16 +13,16 @@ constexpr std::array<K, 13> kScenario{
     "timeout_ms", "include", "steps"};
 constexpr std::array<K, 3> kRfc{"document", "section", "url"};
 constexpr std::array<K, 3> kFragment{"$schema", "description", "steps"};
-constexpr std::array<K, 17> kStepTypes{
-    "connect",  "send",     "send_raw", "expect",  "expect_close",   "expect_silence",
-    "pipeline", "starttls", "auth",     "data",    "data_raw",       "bdat",
-    "capture",  "sleep",    "repeat",   "include", "expect_delivery"};
-constexpr std::array<K, 2> kCommon{"timeout_ms", "note"};
-constexpr std::array<K, 19> kStep{
+constexpr std::array<K, 18> kStepTypes{
     "connect",  "send",     "send_raw", "expect",  "expect_close",    "expect_silence",
     "pipeline", "starttls", "auth",     "data",    "data_raw",        "bdat",
-    "capture",  "sleep",    "repeat",   "include", "expect_delivery", "timeout_ms",
-    "note"};
+    "capture",  "sleep",    "repeat",   "include", "expect_delivery", "require"};
+constexpr std::array<K, 2> kCommon{"timeout_ms", "note"};
+constexpr std::array<K, 20> kStep{
+    "connect",    "send",     "send_raw", "expect",  "expect_close",    "expect_silence",
+    "pipeline",   "starttls", "auth",     "data",    "data_raw",        "bdat",
+    "capture",    "sleep",    "repeat",   "include", "expect_delivery", "require",
+    "timeout_ms", "note"};
 constexpr std::array<K, 1> kConnect{"tls"};
 constexpr std::array<K, 5> kExpectation{"code", "text", "not_text", "ignore_case", "enhanced"};
 constexpr std::array<K, 1> kExpectClose{"within_ms"};
@@ -30,7 +30,7 @@ constexpr std::array<K, 2> kExpectSilence{"for_ms", "or_close"};
 constexpr std::array<K, 2> kPipeline{"send", "expect"};
 constexpr std::array<K, 3> kStartTls{"expect", "inject", "if_offered"};
 constexpr std::array<K, 4> kAuth{"mechanism", "username", "password", "expect"};
-constexpr std::array<K, 3> kData{"body", "accept", "expect"};
+constexpr std::array<K, 5> kData{"body", "accept", "expect", "pad_to", "pad_extra"};
 constexpr std::array<K, 3> kDataRaw{"bytes", "accept", "expect"};
 constexpr std::array<K, 4> kBdat{"chunks", "last", "chunk_expect", "expect"};
 constexpr std::array<K, 4> kCapture{"from", "regex", "group", "into"};

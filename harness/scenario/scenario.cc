@@ -48,9 +48,10 @@ constexpr std::array<std::pair<std::string_view, AuthMechanism>, 4> kMechanisms{
 
 // Indexed like StepAction's alternatives.
 constexpr std::array<std::string_view, std::variant_size_v<StepAction>> kStepNames{
-    "connect",  "send",     "send_raw", "expect",         "expect_close", "expect_silence",
-    "pipeline", "starttls", "auth",     "data",           "data_raw",     "bdat",
-    "capture",  "sleep",    "repeat",   "expect_delivery"};
+    "connect",         "send",     "send_raw", "expect", "expect_close",
+    "expect_silence",  "pipeline", "starttls", "auth",   "data",
+    "data_raw",        "bdat",     "capture",  "sleep",  "repeat",
+    "expect_delivery", "require"};
 
 std::string Upper(std::string_view s) {
   std::string out(s);
@@ -114,6 +115,7 @@ void CollectVariables(const std::vector<Step>& steps, std::vector<std::string>* 
             add(a.password);
           } else if constexpr (std::is_same_v<T, DataStep>) {
             add(a.body);
+            if (a.pad_to) add(*a.pad_to);
           } else if constexpr (std::is_same_v<T, BdatStep>) {
             for (const Template& t : a.chunks) add(t);
           } else if constexpr (std::is_same_v<T, RepeatStep>) {

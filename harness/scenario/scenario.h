@@ -99,11 +99,16 @@ struct AuthStep {
 };
 // Sends DATA and checks `accept` (default 354); sends `body` dot-stuffed,
 // with CRLF appended if it does not end in one, then ".\r\n"; checks `expect`
-// (default 250).
+// (default 250). With `pad_to` (a template expanding to a decimal octet
+// count, e.g. a captured SIZE limit) the body is padded with filler lines to
+// more than pad_to + pad_extra octets; when it expands to "" or 0 the
+// requirement does not apply and the scenario is skipped at that step.
 struct DataStep {
   Template body;
   Expectation accept;
   Expectation expect;
+  std::optional<Template> pad_to;
+  int pad_extra = 0;
 };
 // Sends DATA and checks `accept` (default 354); then sends `bytes` exactly
 // (no stuffing, no terminator added). If `expect` is set, reads one reply
@@ -155,6 +160,12 @@ struct ExpectDeliveryStep {
   std::optional<Pattern> rcpt;        // some forward-path mailbox matches
   std::optional<int> rcpt_count;      // number of recipients
 };
+// Reads one reply: when it does not meet `expect`, the requirement under
+// test does not apply to this server (a greeting of 554, a server that does
+// not require TLS, ...) and the scenario is skipped there, not failed.
+struct RequireStep {
+  Expectation expect;
+};
 struct Step;
 // Runs `steps` `times` times.
 struct RepeatStep {
@@ -165,7 +176,7 @@ struct RepeatStep {
 using StepAction =
     std::variant<ConnectStep, SendStep, SendRawStep, ExpectStep, ExpectCloseStep, ExpectSilenceStep,
                  PipelineStep, StartTlsStep, AuthStep, DataStep, DataRawStep, BdatStep, CaptureStep,
-                 SleepStep, RepeatStep, ExpectDeliveryStep>;
+                 SleepStep, RepeatStep, ExpectDeliveryStep, RequireStep>;
 
 struct Step {
   StepAction action;

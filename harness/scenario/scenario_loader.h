@@ -25,6 +25,7 @@ namespace smtp::scenario {
 inline constexpr int kMaxTimeoutMs = 3'600'000;  // timeout_ms, within_ms, for_ms, sleep
 inline constexpr int kMaxRepeatTimes = 10'000;   // repeat.times, expect_delivery.rcpt_count
 inline constexpr int kMaxDeliveryCount = 1'000;  // expect_delivery.count
+inline constexpr int kMaxPadExtra = 1 << 20;     // data.pad_extra
 inline constexpr std::int64_t kMaxExpandedSteps = 1'000'000;  // after repeats multiply out
 inline constexpr int kMaxIncludeDepth = 8;                    // nested fragment includes
 inline constexpr std::size_t kMaxPipelineCommands = 1'000;

@@ -275,7 +275,7 @@ constexpr BadCase kBadCases[] = {
     {"no_step_type.json",
      "bad/no_step_type.json:4:3: step 2: no step type (one of connect, send, send_raw, expect, "
      "expect_close, expect_silence, pipeline, starttls, auth, data, data_raw, bdat, capture, "
-     "sleep, repeat, include, expect_delivery)"},
+     "sleep, repeat, include, expect_delivery, require)"},
     {"two_step_types.json",
      "bad/two_step_types.json:4:20: step 2: more than one step type ('send' and 'expect')"},
     {"step_not_object.json",

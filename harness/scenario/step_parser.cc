@@ -193,8 +193,15 @@ absl::Status Loader::ParseAction(const Node& v, std::string_view type, const std
     step->action = std::move(s);
   } else if (type == "data") {
     SMTP_SCENARIO_RETURN_IF_ERROR(CheckObject(v, ctx, "data", {"body"}));
-    DataStep s{{}, ExpectCode(354), ExpectCode(250)};
+    DataStep s{{}, ExpectCode(354), ExpectCode(250), std::nullopt, 0};
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadTemplate(*v.Find("body"), ctx, false, false, &s.body));
+    if (auto p = v.Find("pad_to")) {
+      s.pad_to.emplace();
+      SMTP_SCENARIO_RETURN_IF_ERROR(ReadTemplate(*p, ctx, false, true, &*s.pad_to));
+    }
+    if (auto p = v.Find("pad_extra")) {
+      SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*p, ctx, 0, kMaxPadExtra, &s.pad_extra));
+    }
     if (auto a = v.Find("accept"))
       SMTP_SCENARIO_RETURN_IF_ERROR(ReadExpectation(*a, ctx, &s.accept));
     if (auto e = v.Find("expect"))
@@ -227,6 +234,10 @@ absl::Status Loader::ParseAction(const Node& v, std::string_view type, const std
   } else if (type == "repeat") {
     RepeatStep s;
     SMTP_SCENARIO_RETURN_IF_ERROR(ParseRepeat(v, ctx, label, &s));
+    step->action = std::move(s);
+  } else if (type == "require") {
+    RequireStep s;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadExpectation(v, ctx, &s.expect));
     step->action = std::move(s);
   } else if (type == "expect_delivery") {
     ExpectDeliveryStep s;

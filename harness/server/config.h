@@ -229,10 +229,13 @@ struct ServerConfig {
   // <date>"). MessageInfo::size and sha256 still describe the body as the
   // client sent it. Tests that compare stored bodies turn it off.
   bool trace_header = true;
-  std::size_t max_recipients = kMinRecipients;        // then 452 4.5.3
-  std::size_t max_errors = 20;                        // error replies before 421 (0: no limit)
-  std::size_t max_connections = 1000;                 // global, then 421 4.7.0
-  std::size_t max_connections_per_ip = 0;             // 0: no limit
+  // RFC 5321 §3.1: greet with 554 and answer 503 to everything but QUIT (a
+  // host that takes no mail from anyone).
+  bool refuse_sessions = false;
+  std::size_t max_recipients = kMinRecipients;  // then 452 4.5.3
+  std::size_t max_errors = 20;                  // error replies before 421 (0: no limit)
+  std::size_t max_connections = 1000;           // global, then 421 4.7.0
+  std::size_t max_connections_per_ip = 0;       // 0: no limit
   Limits limits;  // command line length, path sizes... (parser limits)
 
   // Every command line must arrive within idle_timeout of the moment the

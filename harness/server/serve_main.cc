@@ -109,6 +109,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const ServeFlags& f) {
 
   c.max_message_size = f.max_message_size;
   c.trace_header = f.trace_header;
+  c.refuse_sessions = f.refuse_sessions;
   c.max_recipients = f.max_recipients;
   c.max_errors = f.max_errors;
   if (f.max_connections == 0) return Bad("max_connections", "must be at least 1");

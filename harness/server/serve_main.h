@@ -24,7 +24,8 @@ struct ServeFlags {
   std::uint64_t sink_body_limit = 0;  // jsonl: base64 body up to this many octets
 
   std::uint64_t max_message_size = 10 * 1024 * 1024;
-  bool trace_header = true;  // RFC 5321 §4.4 Received: line on stored messages
+  bool trace_header = true;      // RFC 5321 §4.4 Received: line on stored messages
+  bool refuse_sessions = false;  // RFC 5321 §3.1: 554 greeting, 503 until QUIT
   std::uint64_t max_recipients = 100;
   std::uint64_t max_errors = 20;
   std::uint64_t max_connections = 1000;

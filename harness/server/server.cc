@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 
 #include "harness/server/server_internal.h"
+#include "harness/socket_transport.h"
 #include "harness/tls_cert.h"
 
 namespace smtp::server {
@@ -24,11 +25,6 @@ namespace {
 // at a time; beyond that they are closed without a word.
 constexpr std::size_t kMaxRejecters = 256;
 constexpr auto kRejectDeadline = std::chrono::seconds(1);
-
-std::string EndpointString(const asio::ip::address& a, std::uint16_t port) {
-  return a.is_v6() ? "[" + a.to_string() + "]:" + std::to_string(port)
-                   : a.to_string() + ":" + std::to_string(port);
-}
 
 }  // namespace
 
@@ -81,8 +77,8 @@ absl::StatusOr<Endpoint> Server::Impl::Bind() {
   if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     acceptor.reset();
-    return absl::UnavailableError(
-        "cannot listen on " + EndpointString(want.address(), want.port()) + ": " + ec.message());
+    return absl::UnavailableError("cannot listen on " + harness::FormatEndpoint(want) + ": " +
+                                  ec.message());
   }
   const tcp::endpoint got = acceptor->local_endpoint(ec);
   endpoint = Endpoint{got.address().to_string(), got.port()};
@@ -119,9 +115,9 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
       continue;
     }
     ++accepted;
-    auto c = std::make_shared<Connection>(*this, std::move(sock), ++next_id, std::move(ip),
-                                          EndpointString(remote.address(), remote.port()),
-                                          local.address().to_string());
+    auto c =
+        std::make_shared<Connection>(*this, std::move(sock), ++next_id, std::move(ip),
+                                     harness::FormatEndpoint(remote), local.address().to_string());
     asio::co_spawn(io, RunConnection(std::move(c)), asio::detached);
   }
 }

@@ -134,7 +134,7 @@ asio::awaitable<std::size_t> Connection::Greet() {
     session_.OnPeerClosed();
     co_return 0;
   }
-  session_.StartRefused();
+  session_.StartRefused("input before the greeting");
   co_return n;
 }
 

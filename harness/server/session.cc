@@ -72,6 +72,10 @@ Session::Session(const ServerConfig& config, MessageSink* sink, SessionInfo info
 Session::~Session() = default;
 
 void Session::Start() {
+  if (config_.refuse_sessions) {
+    StartRefused("configured to accept no mail");
+    return;
+  }
   std::optional<Refusal> refusal;
   if (InjectFault(kFaultGreeting, &refusal)) {
     // RFC 5321 §3.1: the greeting may be 421 instead of 220.
@@ -82,12 +86,11 @@ void Session::Start() {
   Respond(220, "", text);
 }
 
-void Session::StartRefused() {
+void Session::StartRefused(std::string_view why) {
   refused_ = true;
   // Not an error of the count: the 503s that follow are.
-  Respond(554, "5.5.0", config_.hostname + " No SMTP service here: input before the greeting",
-          false);
-  SetState(SessionState::kInit, "early talker");
+  Respond(554, "5.5.0", config_.hostname + " No SMTP service here: " + std::string(why), false);
+  SetState(SessionState::kInit, why);
 }
 
 // --- state, replies ---------------------------------------------------------

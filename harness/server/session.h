@@ -120,10 +120,11 @@ class Session {
   // Queues the greeting (or, with the faulty profile, a fault).
   void Start();
   // Instead of Start(), for a client that sent input before the greeting
-  // (ServerConfig::pregreet_delay): queues "554 5.5.0"; from then on every
+  // (ServerConfig::pregreet_delay; Start() itself with refuse_sessions):
+  // queues "554 5.5.0 ... No SMTP service here: <why>"; from then on every
   // command but QUIT gets "503 5.5.1" (RFC 5321 §3.1). The early input is
   // then fed as usual.
-  void StartRefused();
+  void StartRefused(std::string_view why);
 
   // Consumes a prefix of `in` and returns its length. Stops early when an
   // action other than kNone is due, the session closed, or the output
@@ -167,6 +168,8 @@ class Session {
     std::string_view text;
     bool counts = true;  // counts towards max_errors
   };
+  // RFC 3207 §4: 530 for `v` when TLS is required and not up yet.
+  std::optional<Refusal> CheckTlsRequired(Verb v) const;
   struct VerbHandler;  // session_verbs.cc
   static const VerbHandler* FindHandler(Verb v);
 

@@ -53,7 +53,7 @@ inline Outcome Drive(const ServerConfig& config, const std::vector<std::string_v
   Session s(config, &sink, SessionInfo{7, "127.0.0.1:4000", /*tls_available=*/true, "127.0.0.1"});
   Outcome o;
   if (early_talker) {
-    s.StartRefused();
+    s.StartRefused("input before the greeting");
   } else {
     s.Start();
   }

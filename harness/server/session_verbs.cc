@@ -81,8 +81,8 @@ void Session::Dispatch(const Command& c) {
     Respond(500, "5.5.2", "Command not recognized");
     return;
   }
-  std::optional<Refusal> r;
-  if (h->check != nullptr) r = (this->*h->check)();
+  std::optional<Refusal> r = CheckTlsRequired(c.verb);
+  if (!r && h->check != nullptr) r = (this->*h->check)();
   if (!r && h->fault != 0 && InjectFault(static_cast<FaultPoint>(h->fault), &r) && !r) {
     return;  // closed by the fault
   }
@@ -116,14 +116,28 @@ std::optional<Session::Refusal> Session::CheckLhlo() const {
   return std::nullopt;
 }
 
+std::optional<Session::Refusal> Session::CheckTlsRequired(Verb v) const {
+  // RFC 3207 §4: a server that requires TLS "SHOULD return the reply code
+  // 530 Must issue a STARTTLS command first to every command other than
+  // NOOP, EHLO, STARTTLS, or QUIT" (LHLO is LMTP's EHLO).
+  if (!config_.require_tls || tls_) return std::nullopt;
+  switch (v) {
+    case Verb::kNoop:
+    case Verb::kEhlo:
+    case Verb::kLhlo:
+    case Verb::kStarttls:
+    case Verb::kQuit:
+      return std::nullopt;
+    default:
+      return Refusal{530, "5.7.0", "Must issue a STARTTLS command first"};
+  }
+}
+
 std::optional<Session::Refusal> Session::CheckMail() const {
   if (state_ == SessionState::kInit) {
     return Refusal{503, "5.5.1", config_.lmtp ? "Send LHLO first" : "Send EHLO/HELO first"};
   }
   if (InTransaction()) return Refusal{503, "5.5.1", "Nested MAIL command"};
-  if (config_.require_tls && !tls_) {
-    return Refusal{530, "5.7.0", "Must issue a STARTTLS command first"};
-  }
   if (config_.require_auth && !authenticated_) {
     return Refusal{530, "5.7.0", "Authentication required"};
   }

@@ -12,6 +12,8 @@ docs/real-servers.md):
   implicit    `serve --implicit_tls`, `run --target tls:...`: passes; the
               plaintext-only scenarios skip instead of misfiring.
   lmtp        `serve --lmtp`, `run --tag lmtp`: every LMTP scenario passes.
+  configured  `serve --refuse_sessions` / `--require_tls`: the scenarios that
+              `require` such a server (skipped by strict) run and pass.
   deliveries  `serve --sink jsonl:`, `run --deliveries jsonl:`: the
               expect_delivery scenarios read the sink; without the Received:
               line exactly the trace scenario fails.
@@ -41,6 +43,15 @@ STRICT_SKIPS = {
     "rfc5321.params.notify-without-dsn-555": "server advertises DSN",
     "rfc5321.ehlo.advertised-expn-implemented": "server does not advertise EXPN",
     "rfc5321.ehlo.advertised-vrfy-implemented": "server does not advertise VRFY",
+    # `require` steps: these apply only to servers configured otherwise.
+    "rfc5321.refused.waits-for-quit":
+        'not applicable to this server: expected code 554, got 220 "localhost ESMTP smtp-harness"',
+    "rfc5321.refused.503-until-quit":
+        'not applicable to this server: expected code 554, got 220 "localhost ESMTP smtp-harness"',
+    "ext.starttls.required-530":
+        'not applicable to this server: expected code 530, got 250 "2.1.0 Ok"',
+    "ext.starttls.required-530-enhanced":
+        'not applicable to this server: expected code 530, got 250 "2.1.0 Ok"',
 }
 
 # The lenient profile ends DATA and command lines at a bare LF (as many real
@@ -212,6 +223,24 @@ class ReferenceSuite(unittest.TestCase):
         skipped = by_verdict(results, "skip")
         self.assertEqual(len(skipped), len(results["scenarios"]), log)
         self.assertTrue(all(r.startswith("target offers no deliveries") for r in skipped.values()))
+        self.assertEqual(rc, 0, log)
+
+    def test_configured_servers_run_the_scenarios_that_apply_to_them(self):
+        # A host that takes no mail (554 greeting) and one that requires TLS:
+        # the `require` scenarios skipped against the strict server run here.
+        with Serve("--refuse_sessions") as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port), "--tag", "refused")
+        self.assertNoErrors(results, log)
+        self.assertEqual(set(by_verdict(results, "pass")),
+                         {"rfc5321.refused.waits-for-quit", "rfc5321.refused.503-until-quit"}, log)
+        self.assertEqual(rc, 0, log)
+        with Serve("--require_tls") as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port), "--tag", "tls-required")
+        self.assertNoErrors(results, log)
+        self.assertEqual(set(by_verdict(results, "pass")),
+                         {"ext.starttls.required-530", "ext.starttls.required-530-enhanced"}, log)
         self.assertEqual(rc, 0, log)
 
     def test_lmtp_scenarios_pass_against_the_lmtp_listener(self):
