@@ -1,6 +1,6 @@
 // The site policy of the reference server, at the Session level: no open
 // relay, AUTH only after TLS, early talkers, message text sent before the
-// 354. (The protocol itself is in session_test.cc.)
+// 354, refusing all sessions, requiring TLS. (The protocol itself is in session_test.cc.)
 #include "harness/server/session.h"
 
 #include <string>
@@ -223,6 +223,37 @@ TEST(PolicyDefaultsTest, AsDocumented) {
             (Strings{"localhost", "example.com", "example.org", "example.test", "mx.test"}));
   EXPECT_EQ(EffectiveCommandLeniencies(c), kStrictCommandLeniencies);
   EXPECT_EQ(kStrictCommandLeniencies, static_cast<Leniencies>(kTrailingWhitespace));
+}
+
+// RFC 5321 §3.1: a server configured to take no mail greets 554, answers
+// 503 until QUIT, and closes only after the 221.
+TEST(SessionTest, RefuseSessionsGreets554And503sUntilQuit) {
+  ServerConfig cfg = BaseConfig();
+  cfg.refuse_sessions = true;
+  const Outcome o = DriveOnce(cfg, kMail + "RCPT TO:<b@y.test>\r\nDATA\r\nNOOP\r\nQUIT\r\n");
+  EXPECT_EQ(Summaries(o),
+            (std::vector<std::string>{"554 5.5.0", "503 5.5.1", "503 5.5.1", "503 5.5.1",
+                                      "503 5.5.1", "503 5.5.1", "221 2.0.0"}))
+      << o.wire;
+  EXPECT_NE(o.wire.find("No SMTP service here: configured to accept no mail"), std::string::npos);
+  EXPECT_TRUE(o.messages.empty());
+}
+
+// RFC 3207 §4: a server that requires TLS answers 530 5.7.0 to everything but
+// NOOP, EHLO, STARTTLS and QUIT until TLS is up.
+TEST(SessionTest, RequireTlsRefusesAllButNoopEhloStarttlsQuit) {
+  ServerConfig cfg = BaseConfig();
+  cfg.require_tls = true;
+  const Outcome o = DriveOnce(cfg, kMail + "RCPT TO:<b@y.test>\r\n" +
+                                       "DATA\r\nRSET\r\nVRFY b\r\nHELP\r\nHELO c.test\r\n" +
+                                       "AUTH PLAIN AHVzZXIAc2VjcmV0\r\nNOOP\r\nQUIT\r\n");
+  const std::vector<std::string> got = Summaries(o);
+  ASSERT_EQ(got.size(), 12u) << o.wire;
+  EXPECT_EQ(got[0], "220");
+  EXPECT_EQ(got[1], "250");
+  for (std::size_t i = 2; i < 10; ++i) EXPECT_EQ(got[i], "530 5.7.0") << i << "\n" << o.wire;
+  EXPECT_EQ(got[10], "250 2.0.0");
+  EXPECT_EQ(got[11], "221 2.0.0");
 }
 
 }  // namespace

@@ -1,0 +1,215 @@
+// The executor's conditional and inspecting steps against fake servers on
+// loopback: STARTTLS if offered and with injected plaintext (CVE-2011-0411),
+// silence or close, expect_delivery.
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "harness/runner/executor_test_util.h"
+
+namespace smtp::runner {
+namespace {
+
+using harness::Verdict;
+using testing::Describe;
+using testing::Encrypted;
+using testing::FakeConnector;
+using testing::FakeOptions;
+using testing::kQuit;
+using testing::Load;
+using testing::Loopback;
+using testing::RunIt;
+using testing::RunTlsFake;
+
+TEST(Executor, StartTlsIfOffered) {
+  const std::string steps = R"([{"include": "greeting"}, {"include": "ehlo"},
+      {"starttls": {"if_offered": true}}, {"include": "ehlo"},
+      {"starttls": {"if_offered": true}}, )" +
+                            kQuit + "]";
+  FakeOptions offered;
+  offered.extensions.push_back("STARTTLS");
+  harness::ScenarioResult r = RunTlsFake(offered, steps);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  EXPECT_TRUE(Encrypted(r));
+  EXPECT_NE(Describe(r).find("already encrypted"), std::string::npos) << Describe(r);
+
+  r = RunTlsFake(FakeOptions{}, steps);  // STARTTLS not in the EHLO reply
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  EXPECT_FALSE(Encrypted(r));
+  for (const auto& e : r.transcript.entries()) {
+    if (e.kind == harness::EntryKind::kClientToServer) {
+      EXPECT_EQ(e.data.find("STARTTLS"), std::string::npos) << Describe(r);
+    }
+  }
+}
+
+TEST(Executor, StartTlsInjectDetectsCve2011_0411) {
+  const std::string steps = R"([{"include": "greeting"}, {"include": "ehlo"},
+      {"starttls": {"inject": "NOOP\\r\\n"}}, {"expect_silence": {"for_ms": 300}}])";
+  FakeOptions fixed;
+  harness::ScenarioResult r = RunTlsFake(fixed, steps);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  EXPECT_TRUE(Encrypted(r));
+
+  FakeOptions vulnerable;
+  vulnerable.keep_plaintext_after_starttls = true;
+  r = RunTlsFake(vulnerable, steps);
+  EXPECT_EQ(r.verdict, Verdict::kFail) << Describe(r);
+  ASSERT_TRUE(r.failure.has_value());
+  EXPECT_EQ(r.failure->step_label, "step 4 (expect_silence)");
+  EXPECT_EQ(r.failure->actual, "250 2.0.0 ok\\r\\n");
+}
+
+TEST(Executor, SilenceOrClose) {
+  struct Case {
+    const char* name;
+    const char* steps;
+    Verdict want;
+  };
+  const Case cases[] = {
+      {"close passes with or_close",
+       R"([{"include": "greeting"}, {"send": "QUIT"}, {"expect": 221},
+           {"expect_silence": {"for_ms": 300, "or_close": true}}])",
+       Verdict::kPass},
+      {"close fails without or_close",
+       R"([{"include": "greeting"}, {"send": "QUIT"}, {"expect": 221},
+           {"expect_silence": {"for_ms": 300}}])",
+       Verdict::kFail},
+      {"silence passes with or_close",
+       R"([{"include": "greeting"}, {"expect_silence": {"for_ms": 100, "or_close": true}}])",
+       Verdict::kPass},
+      {"bytes fail even with or_close",
+       R"([{"include": "greeting"}, {"send": "NOOP"},
+           {"expect_silence": {"for_ms": 300, "or_close": true}}])",
+       Verdict::kFail},
+  };
+  for (const Case& c : cases) {
+    asio::io_context io;
+    harness::ScenarioResult r =
+        RunIt(Load(c.steps), testing::FakeConnector(io.get_executor(), {}), {}, io);
+    EXPECT_EQ(r.verdict, c.want) << c.name << ": " << Describe(r);
+  }
+}
+
+// A DeliveryLog with canned deliveries, all from whichever client asks.
+class CannedDeliveries : public DeliveryLog {
+ public:
+  explicit CannedDeliveries(std::vector<Delivery> d) : canned_(std::move(d)) {}
+  std::vector<Delivery> From(const std::vector<std::string>& clients) const override {
+    asked = clients;
+    return canned_;
+  }
+  mutable std::vector<std::string> asked;
+
+ private:
+  std::vector<Delivery> canned_;
+};
+
+TEST(Executor, ExpectDelivery) {
+  const Delivery one{"",
+                     "probe@client.test",
+                     {"MiXeD@fake.test", "b@fake.test"},
+                     "Received: from client.test\r\n\tby fake.test\r\nSubject: t\r\n\r\n"
+                     ".dot\r\ncaf\xc3\xa9\r\n",
+                     false};
+  struct Case {
+    const char* name;
+    const char* check;
+    std::vector<Delivery> delivered;
+    Verdict want;
+    const char* reason_has;
+  };
+  const Case cases[] = {
+      {"all checks pass",
+       R"({"first_line": "^Received: from ", "line": "^\\.dot$", "not_line": "^\\.\\.",
+           "contains": "caf\\xc3\\xa9\\r\\n", "mail_from": "^probe@", "rcpt": "^MiXeD@",
+           "rcpt_count": 2})",
+       {one},
+       Verdict::kPass,
+       ""},
+      {"nothing delivered, none expected", R"({"count": 0})", {}, Verdict::kPass, ""},
+      {"one delivered, none expected",
+       R"({"count": 0})",
+       {one},
+       Verdict::kFail,
+       "delivered 1 message(s) from this scenario, expected 0"},
+      {"none delivered, one expected",
+       R"({})",
+       {},
+       Verdict::kFail,
+       "delivered 0 message(s) from this scenario, expected 1"},
+      {"first line",
+       R"({"first_line": "^Subject"})",
+       {one},
+       Verdict::kFail,
+       "the first line of the delivered message is"},
+      {"some line",
+       R"({"line": "^\\.\\.dot$"})",
+       {one},
+       Verdict::kFail,
+       "no line of the delivered message matches"},
+      {"no line",
+       R"({"not_line": "^Subject"})",
+       {one},
+       Verdict::kFail,
+       "the delivered message has the line"},
+      {"contains bytes", R"({"contains": "caf\\xe9"})", {one}, Verdict::kFail, "does not contain"},
+      {"reverse path",
+       R"({"mail_from": "^$"})",
+       {one},
+       Verdict::kFail,
+       "delivered with reverse-path <probe@client.test>"},
+      {"local-part case",
+       R"({"rcpt": "^mixed@"})",
+       {one},
+       Verdict::kFail,
+       "no delivered recipient matches"},
+      {"recipient count",
+       R"({"rcpt_count": 3})",
+       {one},
+       Verdict::kFail,
+       "delivered to 2 recipients, not 3"},
+      {"each of two is checked",
+       R"({"count": 2, "rcpt_count": 2})",
+       {one, Delivery{"", "", {"x@fake.test"}, "x", false}},
+       Verdict::kFail,
+       "delivery 2/2: delivered to 1 recipients, not 2"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    asio::io_context io;
+    Loopback lo(io);
+    harness::testing::Spawn(io, [&lo]() -> asio::awaitable<void> {
+      asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
+      const FakeOptions plain;
+      co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), plain, nullptr);
+    });
+    CannedDeliveries log(c.delivered);
+    ExecutorOptions o;
+    o.deliveries = &log;
+    harness::ScenarioResult r =
+        RunIt(Load(std::string(R"([{"include": "greeting"}, {"expect_delivery": )") + c.check +
+                   "}, " + kQuit + "]"),
+              TargetConnector(lo.target()), o, io);
+    EXPECT_EQ(r.verdict, c.want) << Describe(r);
+    EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << Describe(r);
+    ASSERT_EQ(log.asked.size(), 1u);
+    EXPECT_EQ(log.asked[0].rfind("127.0.0.1:", 0), 0u) << log.asked[0];
+  }
+  // Without a DeliveryLog the step is an error (the runner skips such scenarios).
+  asio::io_context io;
+  Loopback lo(io);
+  harness::testing::Spawn(io, [&lo]() -> asio::awaitable<void> {
+    asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
+    const FakeOptions plain;
+    co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), plain, nullptr);
+  });
+  harness::ScenarioResult r = RunIt(Load(R"([{"include": "greeting"}, {"expect_delivery": {}}])"),
+                                    TargetConnector(lo.target()), {}, io);
+  EXPECT_EQ(r.verdict, Verdict::kError) << Describe(r);
+}
+
+}  // namespace
+}  // namespace smtp::runner
