@@ -192,6 +192,11 @@ int RunRun(const std::vector<std::string>& args) {
     if (embedded) return Usage("--deliveries needs --target (the embedded server's are used)");
     absl::StatusOr<std::string> path = runner::ParseDeliveriesSpec(spec);
     if (!path.ok()) return Usage(std::string(path.status().message()));
+    std::error_code ec;
+    if (!fs::is_regular_file(*path, ec)) {
+      return Usage("--deliveries: " + *path +
+                   " is not a readable file (start serve --sink jsonl:" + *path + " first)");
+    }
     deliveries = std::make_unique<runner::JsonlDeliveries>(*path);
   }
 

@@ -17,7 +17,7 @@ namespace smtp::harness {
 // Role::kServer) turns it into the server end of a TLS session.
 std::unique_ptr<Transport> WrapTcpSocket(asio::ip::tcp::socket socket);
 
-// "127.0.0.1:25" / "[::1]:25".
+// "127.0.0.1:25" / "[::1]:25"; an IPv4-mapped IPv6 address in its IPv4 form.
 std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep);
 
 }  // namespace smtp::harness

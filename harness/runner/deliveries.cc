@@ -24,11 +24,17 @@ std::string StringAt(const json& j, const char* key) {
 
 std::vector<Delivery> JsonlDeliveries::From(const std::vector<std::string>& clients) const {
   std::vector<Delivery> out;
-  std::ifstream in(path_, std::ios::binary);
+  std::ifstream in(path_, std::ios::binary | std::ios::ate);
+  if (!in) return out;
+  // Only the newest kMaxBytes: the scenario's own records are at the end.
+  const std::streamoff size = in.tellg();
+  const std::streamoff start = size > static_cast<std::streamoff>(kMaxBytes)
+                                   ? size - static_cast<std::streamoff>(kMaxBytes)
+                                   : 0;
+  in.seekg(start);
   std::string line;
-  std::size_t read = 0;
-  while (read < kMaxBytes && std::getline(in, line)) {
-    read += line.size() + 1;
+  if (start > 0) std::getline(in, line);  // a partial record
+  while (std::getline(in, line)) {
     const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object() || !j.contains("envelope") || !j["envelope"].is_object()) continue;
     const json& e = j["envelope"];
@@ -47,7 +53,9 @@ std::vector<Delivery> JsonlDeliveries::From(const std::vector<std::string>& clie
     d.content = std::move(body);
     // Without body_b64 (the server kept no body) the content is unknown:
     // report it as truncated so content checks say why they fail.
-    d.truncated = !j.contains("body_b64") || j.value("body_truncated", false);
+    const auto cut = j.find("body_truncated");
+    d.truncated =
+        !j.contains("body_b64") || (cut != j.end() && cut->is_boolean() && cut->get<bool>());
     out.push_back(std::move(d));
   }
   return out;

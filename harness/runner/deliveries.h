@@ -40,8 +40,8 @@ class DeliveryLog {
 // The JSONL sink of the embedded server (one object per accepted message:
 // "envelope" with "client", "mail_from", "rcpt_to"; "body_b64" when the
 // server ran with --sink_body_limit > 0, "body_truncated"). Re-read on every
-// call; lines that are not such objects are ignored; a file over kMaxBytes is
-// read only up to that size.
+// call; lines that are not such objects are ignored; of a file over kMaxBytes
+// only the newest kMaxBytes are read.
 class JsonlDeliveries : public DeliveryLog {
  public:
   static constexpr std::size_t kMaxBytes = 256u << 20;

@@ -54,12 +54,19 @@ Outcome NotApplicable(std::string message) {
   return o;
 }
 
-bool StartsWithHello(std::string_view bytes) {
-  if (bytes.size() < 4) return false;
-  std::string verb(bytes.substr(0, 4));
-  for (char& c : verb) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
-  const bool tail_ok = bytes.size() == 4 || bytes[4] == ' ' || bytes[4] == '\r';
-  return tail_ok && (verb == "EHLO" || verb == "LHLO");
+HelloKind FindHello(std::string_view bytes) {
+  HelloKind found = HelloKind::kNone;
+  for (std::size_t at = 0; at + 4 <= bytes.size();) {
+    std::string verb(bytes.substr(at, 4));
+    for (char& c : verb) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    const bool tail_ok = at + 4 == bytes.size() || bytes[at + 4] == ' ' || bytes[at + 4] == '\r';
+    if (tail_ok && (verb == "EHLO" || verb == "LHLO")) found = HelloKind::kExtended;
+    if (tail_ok && verb == "HELO") found = HelloKind::kBasic;
+    const std::size_t lf = bytes.find('\n', at);
+    if (lf == std::string_view::npos) break;
+    at = lf + 1;
+  }
+  return found;
 }
 
 std::string Quote(std::string_view bytes) {
@@ -223,7 +230,19 @@ Outcome Executor::Check(const scenario::Expectation& expect, const Reply& reply,
 }
 
 asio::awaitable<Outcome> Executor::SendBytes(std::string_view bytes, Deadline d) {
-  ehlo_pending_ = StartsWithHello(bytes);
+  // The last hello command of the write decides what STARTTLS offer the
+  // session has (a pipelined EHLO is answered before what follows it).
+  switch (FindHello(bytes)) {
+    case HelloKind::kExtended:
+      ehlo_pending_ = true;
+      break;
+    case HelloKind::kBasic:  // HELO: no extensions, STARTTLS not offered
+      ehlo_pending_ = false;
+      starttls_offered_ = false;
+      break;
+    case HelloKind::kNone:
+      break;
+  }
   absl::Status st = co_await session_.Send(bytes, d);
   if (st.ok()) co_return Pass();
   if (absl::IsFailedPrecondition(st)) co_return Error("cannot send: " + Message(st));
@@ -244,7 +263,7 @@ asio::awaitable<Outcome> Executor::Read(Deadline d, const scenario::Expectation*
       last_reply_ = std::move(o.reply);
       if (ehlo_pending_) {
         ehlo_pending_ = false;
-        if (last_reply_->code == 250) starttls_offered_ = DecodeEhlo(*last_reply_).starttls;
+        starttls_offered_ = last_reply_->code == 250 && DecodeEhlo(*last_reply_).starttls;
       }
       if (expect == nullptr) co_return Pass();
       co_return Check(*expect, *last_reply_, what);
@@ -285,8 +304,13 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ConnectStep& a, Deadline d
   asio::awaitable<absl::Status> op = connector_(session_, implicit, d);
   absl::Status st = co_await std::move(op);
   if (st.ok()) {
-    if (const std::string local = session_.transport()->local(); !local.empty())
-      clients_.push_back(local);
+    if (std::string local = session_.transport()->local(); !local.empty()) {
+      // Deliveries already recorded for this address (an earlier connection
+      // that had the same ephemeral port) are not this scenario's.
+      const std::size_t before =
+          options_.deliveries != nullptr ? options_.deliveries->From({local}).size() : 0;
+      clients_.push_back({std::move(local), before});
+    }
     co_return Pass();
   }
   if (absl::IsDeadlineExceeded(st)) co_return Error("connect: timed out after " + StepMs(d));

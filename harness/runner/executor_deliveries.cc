@@ -40,9 +40,25 @@ std::string Slashed(const scenario::Pattern& p) { return "/" + p.source + "/"; }
 
 }  // namespace
 
+std::vector<Delivery> Executor::Deliveries() const {
+  std::vector<Delivery> out;
+  for (const Client& c : clients_) {
+    std::vector<Delivery> mine = options_.deliveries->From({c.address});
+    const std::size_t skip = std::min(c.deliveries_before, mine.size());
+    out.insert(out.end(), std::make_move_iterator(mine.begin() + static_cast<std::ptrdiff_t>(skip)),
+               std::make_move_iterator(mine.end()));
+  }
+  return out;
+}
+
 Outcome Executor::CheckDelivery(const scenario::ExpectDeliveryStep& a, const Delivery& got,
                                 const std::string& contains, std::string_view what) const {
   const std::string at(what);
+  const bool content_checked = a.first_line || a.line || a.not_line || a.contains;
+  if (content_checked && got.truncated && got.content.empty()) {
+    return Error(at +
+                 "the target's sink kept no message content to check (serve: --sink_body_limit)");
+  }
   const std::vector<std::string_view> lines = Lines(got.content);
   auto any = [&](const std::regex& re) {
     return std::any_of(lines.begin(), lines.end(),
@@ -103,10 +119,10 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ExpectDeliveryStep& a, Dea
     if (!e.ok()) co_return e;
   }
   const Deadline wait_until = std::min(d, harness::In(kDeliveryWait));
-  std::vector<Delivery> got = options_.deliveries->From(clients_);
+  std::vector<Delivery> got = Deliveries();
   while (static_cast<int>(got.size()) < a.count && Clock::now() < wait_until) {
     co_await SleepUntil(std::min(wait_until, harness::In(kDeliveryPoll)));
-    got = options_.deliveries->From(clients_);
+    got = Deliveries();
   }
   session_.transcript().AddNote("expect_delivery: " + std::to_string(got.size()) +
                                 " message(s) delivered from this scenario's connections");

@@ -81,8 +81,16 @@ asio::awaitable<Outcome> Executor::Do(const scenario::StartTlsStep& a, Deadline 
   if (!sent.ok()) co_return sent;
   Outcome got = co_await Read(d, &a.expect);
   if (!got.ok()) co_return got;
-  // A refusal the scenario expected (e.g. 454): no handshake.
-  if (last_reply_->code != kReadyToStartTls) co_return Pass();
+  // A refusal the scenario expected (e.g. 454): no handshake. With injected
+  // plaintext the check needs the handshake: the session stays plaintext, so
+  // the server may rightly answer what was injected — not applicable.
+  if (last_reply_->code != kReadyToStartTls) {
+    if (!inject.empty()) {
+      co_return NotApplicable("STARTTLS was refused (" + std::to_string(last_reply_->code) +
+                              "): the injection check needs a TLS handshake");
+    }
+    co_return Pass();
+  }
   absl::StatusOr<harness::TlsInfo> tls = co_await session_.StartTls(d);
   if (!tls.ok()) {
     if (absl::IsUnimplemented(tls.status()) || absl::IsFailedPrecondition(tls.status())) {

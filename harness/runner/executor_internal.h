@@ -45,8 +45,9 @@ Outcome NotApplicable(std::string message);
 Outcome Pad(std::string_view pad_to, int extra, std::string* body);
 // Waits (without reading) until `until`.
 asio::awaitable<void> SleepUntil(Deadline until);
-// True when `bytes` (a write) starts with an EHLO or LHLO command.
-bool StartsWithHello(std::string_view bytes);
+// The last hello command among the lines of `bytes` (a write).
+enum class HelloKind : std::uint8_t { kNone, kBasic, kExtended };  // -, HELO, EHLO/LHLO
+HelloKind FindHello(std::string_view bytes);
 // Escaped (transcript notation) and cut to kMaxQuotedBytes.
 std::string Quote(std::string_view bytes);
 // "250-mx\n250 SIZE 10": the reply as received, one line per line.
@@ -86,6 +87,8 @@ class Executor {
   // Checks one delivery against the step; `what` names it ("delivery 1/2: ").
   Outcome CheckDelivery(const scenario::ExpectDeliveryStep& a, const Delivery& got,
                         const std::string& contains, std::string_view what) const;
+  // This scenario's deliveries so far (each connection's, oldest first).
+  std::vector<Delivery> Deliveries() const;
 
   // Sends `bytes`; a lost connection is a failure, a blocked write past the
   // deadline a timeout (TimedOut).
@@ -125,8 +128,13 @@ class Executor {
   bool ehlo_pending_ = false;
   bool starttls_offered_ = false;
   // Our end of every connection this scenario opened (Transport::local()),
-  // to find its deliveries.
-  std::vector<std::string> clients_;
+  // to find its deliveries, with the number of deliveries the log already
+  // held for that address when the connection opened.
+  struct Client {
+    std::string address;
+    std::size_t deliveries_before = 0;
+  };
+  std::vector<Client> clients_;
   int executed_ = -1;  // index of the step running
   bool prepaid_connect_ = false;
   Verdict verdict_ = Verdict::kPass;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "harness/runner/executor_internal.h"
 #include "harness/runner/executor_test_util.h"
 
 namespace smtp::runner {
@@ -60,6 +61,40 @@ TEST(Executor, StartTlsInjectDetectsCve2011_0411) {
   ASSERT_TRUE(r.failure.has_value());
   EXPECT_EQ(r.failure->step_label, "step 4 (expect_silence)");
   EXPECT_EQ(r.failure->actual, "250 2.0.0 ok\\r\\n");
+
+  // A refused STARTTLS (no certificate: 454) leaves plaintext, where the
+  // NOOP's answer is right: not applicable, not a finding.
+  asio::io_context io;
+  const std::string refused = R"([{"include": "greeting"}, {"include": "ehlo"},
+      {"starttls": {"inject": "NOOP\\r\\n", "expect": [220, "4xx"]}},
+      {"expect_silence": {"for_ms": 300, "or_close": true}}])";
+  r = RunIt(Load(refused), FakeConnector(io.get_executor(), {}), {}, io);
+  EXPECT_EQ(r.verdict, Verdict::kSkip) << Describe(r);
+  EXPECT_EQ(r.reason, "STARTTLS was refused (454): the injection check needs a TLS handshake");
+}
+
+TEST(Executor, FindHelloTakesTheLastHelloOfAWrite) {
+  using internal::FindHello;
+  using internal::HelloKind;
+  EXPECT_EQ(FindHello("EHLO a.test\r\n"), HelloKind::kExtended);
+  EXPECT_EQ(FindHello("lhlo a.test\r\n"), HelloKind::kExtended);
+  EXPECT_EQ(FindHello("HELO a.test\r\n"), HelloKind::kBasic);
+  EXPECT_EQ(FindHello("RSET\r\nEHLO a.test\r\nNOOP\r\n"), HelloKind::kExtended);
+  EXPECT_EQ(FindHello("EHLO a.test\r\nHELO a.test\r\n"), HelloKind::kBasic);
+  EXPECT_EQ(FindHello("EHLOX a\r\nMAIL FROM:<EHLO@x>\r\n"), HelloKind::kNone);
+  EXPECT_EQ(FindHello("EHLO"), HelloKind::kExtended);
+  EXPECT_EQ(FindHello(""), HelloKind::kNone);
+}
+
+// STARTTLS if offered follows the last EHLO: after a HELO it is not offered.
+TEST(Executor, StartTlsIfOfferedForgetsTheOfferAfterHelo) {
+  FakeOptions offered;
+  offered.extensions.push_back("STARTTLS");
+  harness::ScenarioResult r = RunTlsFake(offered, R"([{"include": "greeting"}, {"include": "ehlo"},
+          {"send": "HELO client.test"}, {"expect": 250},
+          {"starttls": {"if_offered": true}}, {"send": "QUIT"}, {"expect": 221}])");
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  EXPECT_FALSE(Encrypted(r));
 }
 
 TEST(Executor, SilenceOrClose) {
@@ -94,17 +129,22 @@ TEST(Executor, SilenceOrClose) {
 }
 
 // A DeliveryLog with canned deliveries, all from whichever client asks.
+// The first call (at connect: what the log held before) gets `before`, later
+// calls `canned`.
 class CannedDeliveries : public DeliveryLog {
  public:
-  explicit CannedDeliveries(std::vector<Delivery> d) : canned_(std::move(d)) {}
+  explicit CannedDeliveries(std::vector<Delivery> canned, std::vector<Delivery> before = {})
+      : canned_(std::move(canned)), before_(std::move(before)) {}
   std::vector<Delivery> From(const std::vector<std::string>& clients) const override {
     asked = clients;
-    return canned_;
+    return ++calls == 1 ? before_ : canned_;
   }
   mutable std::vector<std::string> asked;
+  mutable int calls = 0;
 
  private:
   std::vector<Delivery> canned_;
+  std::vector<Delivery> before_;
 };
 
 TEST(Executor, ExpectDelivery) {
@@ -120,6 +160,7 @@ TEST(Executor, ExpectDelivery) {
     std::vector<Delivery> delivered;
     Verdict want;
     const char* reason_has;
+    std::vector<Delivery> before = {};
   };
   const Case cases[] = {
       {"all checks pass",
@@ -186,7 +227,7 @@ TEST(Executor, ExpectDelivery) {
       const FakeOptions plain;
       co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), plain, nullptr);
     });
-    CannedDeliveries log(c.delivered);
+    CannedDeliveries log(c.delivered, c.before);
     ExecutorOptions o;
     o.deliveries = &log;
     harness::ScenarioResult r =

@@ -144,7 +144,7 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
   scenario::TargetFacts facts;
   facts.implicit_tls = exec.default_tls == scenario::TlsMode::kImplicit;
   facts.deliveries = exec.deliveries != nullptr;
-  bool check_requires = false;
+  facts.keywords_known = false;
   std::string unreachable;
   if (options_.probe) {
     if (exec.limiter) co_await limiter.Acquire();
@@ -158,7 +158,7 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
       unreachable = "target unreachable: " + std::string(probe.status.message());
     facts.plain_keywords = std::move(probe.extensions);
     facts.tls_keywords = std::move(probe.tls_extensions);
-    check_requires = true;
+    facts.keywords_known = true;
   }
 
   const int repeat = options_.repeat;
@@ -183,7 +183,7 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
       const Clock::time_point began = Clock::now();
       ScenarioResult r;
       std::optional<std::string> skip;
-      if (check_requires) skip = scenario::SkipReason(s, facts);
+      skip = scenario::SkipReason(s, facts);
       if (!skip) skip = scenario::EmptyVariable(s, vars);
       if (!unreachable.empty() || skip) {
         r = DescribeScenario(s);

@@ -169,6 +169,7 @@ std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFact
   if (!target.deliveries && UsesDeliveries(scenario)) {
     return "target offers no deliveries to check (expect_delivery: the embedded server does)";
   }
+  if (!target.keywords_known) return std::nullopt;
   const bool tls_phase = UsesTls(scenario) && !target.tls_keywords.empty();
   std::vector<std::string> missing;
   for (const std::string& want : scenario.requires_extensions) {

@@ -215,6 +215,7 @@ struct TargetFacts {
   std::vector<std::string> tls_keywords;    // after STARTTLS; empty if not offered/failed
   bool implicit_tls = false;                // the first phase is already encrypted
   bool deliveries = false;                  // the runner can read what the target delivered
+  bool keywords_known = true;               // false: no probe ran; keyword checks are skipped
 };
 
 // True when the scenario has an `expect_delivery` step.
@@ -232,7 +233,8 @@ bool UsesTls(const Scenario& scenario);
 // `requires` is checked against the keywords of the phases the scenario
 // reaches: the first phase, plus the post-STARTTLS phase when UsesTls();
 // `requires_absent` against the last phase it reaches (the post-STARTTLS one
-// when UsesTls() and the probe got that far).
+// when UsesTls() and the probe got that far). Without a probe
+// (keywords_known false) neither keyword check applies.
 std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFacts& target);
 
 // The variables a scenario's templates reference, sorted, without repeats.

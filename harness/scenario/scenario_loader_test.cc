@@ -512,6 +512,11 @@ TEST(SkipReason, ByPhaseKeywordsAndTransport) {
       {"plaintext scenario on a plaintext target", make({}, {}, false, true), tls_auth,
        std::nullopt},
       {"nothing required", make({}, {}, false, false), TargetFacts{}, std::nullopt},
+      {"no probe: keywords unknown, not checked", make({"AUTH"}, {"DSN"}, false, false),
+       TargetFacts{{}, {}, false, false, /*keywords_known=*/false}, std::nullopt},
+      {"no probe: still plaintext-only", make({"AUTH"}, {}, false, true),
+       TargetFacts{{}, {}, true, false, /*keywords_known=*/false},
+       "scenario needs a plaintext connection; the target uses implicit TLS"},
   };
   for (const Case& c : cases) EXPECT_EQ(SkipReason(c.sc, c.target), c.want) << c.name;
   EXPECT_TRUE(UsesTls(make({}, {}, true, false)));

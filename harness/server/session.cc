@@ -267,10 +267,14 @@ void Session::HandleLine() {
   if (refused_) {
     // RFC 5321 §3.1: after a 554 greeting, "responding with 503 to any other
     // commands until QUIT".
+    static constexpr Refusal kOnlyQuit{503, "5.5.1", "No SMTP service here; only QUIT is accepted"};
     if (parsed.ok() && parsed->verb == Verb::kQuit) {
       DoQuit(*parsed);
+    } else if (parsed.ok() && parsed->verb == Verb::kBdat) {
+      // RFC 3030 §2: the chunk's octets follow at once; read them as data.
+      StartBdatDiscard(parsed->chunk_size, kOnlyQuit);
     } else {
-      Respond(503, "5.5.1", "No SMTP service here; only QUIT is accepted");
+      Respond(kOnlyQuit);
     }
     return;
   }

@@ -244,16 +244,20 @@ TEST(SessionTest, RefuseSessionsGreets554And503sUntilQuit) {
 TEST(SessionTest, RequireTlsRefusesAllButNoopEhloStarttlsQuit) {
   ServerConfig cfg = BaseConfig();
   cfg.require_tls = true;
-  const Outcome o = DriveOnce(cfg, kMail + "RCPT TO:<b@y.test>\r\n" +
-                                       "DATA\r\nRSET\r\nVRFY b\r\nHELP\r\nHELO c.test\r\n" +
-                                       "AUTH PLAIN AHVzZXIAc2VjcmV0\r\nNOOP\r\nQUIT\r\n");
+  const Outcome o = DriveOnce(
+      cfg, kMail + "RCPT TO:<b@y.test>\r\n" + "DATA\r\nVRFY b\r\nHELP\r\nHELO c.test\r\n" +
+               "AUTH PLAIN AHVzZXIAc2VjcmV0\r\nBDAT 6 LAST\r\nNOOP\r\nRSET\r\n" +
+               "NOOP\r\nQUIT\r\n");
   const std::vector<std::string> got = Summaries(o);
-  ASSERT_EQ(got.size(), 12u) << o.wire;
+  // RSET keeps its 250 (RFC 5321 §4.1.1.5 MUST); a refused BDAT chunk
+  // ("NOOP\r\n") is read as data, not as a command.
+  ASSERT_EQ(got.size(), 13u) << o.wire;
   EXPECT_EQ(got[0], "220");
   EXPECT_EQ(got[1], "250");
   for (std::size_t i = 2; i < 10; ++i) EXPECT_EQ(got[i], "530 5.7.0") << i << "\n" << o.wire;
-  EXPECT_EQ(got[10], "250 2.0.0");
-  EXPECT_EQ(got[11], "221 2.0.0");
+  EXPECT_EQ(got[10], "250 2.0.0");  // RSET
+  EXPECT_EQ(got[11], "250 2.0.0");  // NOOP
+  EXPECT_EQ(got[12], "221 2.0.0");
 }
 
 }  // namespace

@@ -119,9 +119,11 @@ std::optional<Session::Refusal> Session::CheckLhlo() const {
 std::optional<Session::Refusal> Session::CheckTlsRequired(Verb v) const {
   // RFC 3207 §4: a server that requires TLS "SHOULD return the reply code
   // 530 Must issue a STARTTLS command first to every command other than
-  // NOOP, EHLO, STARTTLS, or QUIT" (LHLO is LMTP's EHLO).
+  // NOOP, EHLO, STARTTLS, or QUIT" (LHLO is LMTP's EHLO). RSET keeps its 250:
+  // RFC 5321 §4.1.1.5 "MUST send a 250 OK reply to a RSET command".
   if (!config_.require_tls || tls_) return std::nullopt;
   switch (v) {
+    case Verb::kRset:
     case Verb::kNoop:
     case Verb::kEhlo:
     case Verb::kLhlo:
