@@ -97,7 +97,8 @@ EOF
 
 # Embedded server: strict profile, discard sink, ephemeral port.
 serve_args=(serve --listen 127.0.0.1:0 --port_file "$tmp/port" --sink discard)
-if "$BIN" serve --helpfull 2>&1 | grep -q -- '--pregreet_delay_ms'; then
+serve_help=$("$BIN" serve --helpfull 2>&1 || true)  # --helpfull exits 1
+if grep -q -- '--pregreet_delay_ms' <<<"$serve_help"; then
   serve_args+=("--pregreet_delay_ms=$PREGREET_MS")
   pregreet="${PREGREET_MS} ms"
 else
