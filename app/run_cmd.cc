@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <memory>
@@ -34,6 +33,7 @@
 #include "harness/scenario/profile.h"
 #include "harness/scenario/suite.h"
 #include "harness/server/server.h"
+#include "harness/wall_clock.h"
 #include "reports/reports.h"
 
 ABSL_FLAG(std::string, target, "",
@@ -107,14 +107,9 @@ std::string MakeOutDir(std::string* error) {
     if (ec) *error = "cannot create " + dir + ": " + ec.message();
     return dir;
   }
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof stamp, "run-%Y%m%d-%H%M%S", &tm);
+  const std::string stamp = harness::UtcNow("run-%Y%m%d-%H%M%S");
   std::string name = stamp;
-  for (int i = 2; fs::exists(fs::path("out") / name); ++i)
-    name = std::string(stamp) + "-" + std::to_string(i);
+  for (int i = 2; fs::exists(fs::path("out") / name); ++i) name = stamp + "-" + std::to_string(i);
   fs::create_directories(fs::path("out") / name, ec);
   if (ec) {
     *error = "cannot create out/" + name + ": " + ec.message();

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <ctime>
 #include <exception>
 #include <optional>
 #include <string>
@@ -15,6 +14,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "harness/runner/rate_limiter.h"
+#include "harness/wall_clock.h"
 #include "parser/extensions.h"
 
 namespace smtp::runner {
@@ -68,14 +68,7 @@ std::string RepeatedId(const std::string& id, int index, int repeat) {
 
 const char* ToolVersion() { return SMTP_HARNESS_VERSION; }
 
-std::string NowIso8601() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string NowIso8601() { return harness::UtcNow("%Y-%m-%dT%H:%M:%SZ"); }
 
 asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
                                          const scenario::Variables& vars,

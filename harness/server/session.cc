@@ -4,10 +4,10 @@
 #include "harness/server/session.h"
 
 #include <algorithm>
-#include <ctime>
 #include <string>
 #include <string_view>
 
+#include "harness/wall_clock.h"
 #include "parser/reply.h"
 
 namespace smtp::server {
@@ -369,14 +369,7 @@ std::string ClientLiteral(std::string_view client) {
 }
 
 // RFC 5322 §3.3 date-time in UTC: "Sun, 29 Nov 2026 15:04:05 +0000".
-std::string Rfc5322Now() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
-}
+std::string Rfc5322Now() { return harness::UtcNow("%a, %d %b %Y %H:%M:%S +0000"); }
 
 }  // namespace
 
