@@ -11,7 +11,6 @@
 // scenario passed, 1 one failed, 2 a harness error), or 2 on a usage error.
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -81,9 +80,8 @@ class EmbeddedDeliveries : public runner::DeliveryLog {
   explicit EmbeddedDeliveries(std::shared_ptr<server::MemorySink> sink) : sink_(std::move(sink)) {}
   std::vector<runner::Delivery> From(const std::vector<std::string>& clients) const override {
     std::vector<runner::Delivery> out;
-    for (server::StoredMessage& m : sink_->Messages()) {
+    for (server::StoredMessage& m : sink_->MessagesFrom(clients)) {
       const server::Envelope& e = m.info.envelope;
-      if (std::find(clients.begin(), clients.end(), e.client) == clients.end()) continue;
       out.push_back({e.client, e.mail_from, e.rcpt_to, std::move(m.body), m.truncated});
     }
     return out;

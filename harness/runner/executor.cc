@@ -104,7 +104,8 @@ Executor::Executor(const scenario::Scenario& s, const scenario::Variables& vars,
       vars_(vars),
       connector_(connector),
       options_(options),
-      session_(options.session) {}
+      session_(options.session),
+      uses_deliveries_(scenario::UsesDeliveries(s)) {}
 
 asio::awaitable<ScenarioResult> Executor::Run() {
   ScenarioResult result = DescribeScenario(scenario_);
@@ -307,8 +308,10 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ConnectStep& a, Deadline d
     if (std::string local = session_.transport()->local(); !local.empty()) {
       // Deliveries already recorded for this address (an earlier connection
       // that had the same ephemeral port) are not this scenario's.
-      const std::size_t before =
-          options_.deliveries != nullptr ? options_.deliveries->From({local}).size() : 0;
+      // Asked only by scenarios that check deliveries.
+      const std::size_t before = options_.deliveries != nullptr && uses_deliveries_
+                                     ? options_.deliveries->From({local}).size()
+                                     : 0;
       clients_.push_back({std::move(local), before});
     }
     co_return Pass();

@@ -135,7 +135,8 @@ class Executor {
     std::size_t deliveries_before = 0;
   };
   std::vector<Client> clients_;
-  int executed_ = -1;  // index of the step running
+  const bool uses_deliveries_;  // scenario::UsesDeliveries(scenario_)
+  int executed_ = -1;           // index of the step running
   bool prepaid_connect_ = false;
   Verdict verdict_ = Verdict::kPass;
   std::optional<harness::Failure> failure_;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -306,6 +307,16 @@ std::uint64_t MemorySink::committed() const {
 std::vector<StoredMessage> MemorySink::Messages() const {
   std::lock_guard lock(mu_);
   return {messages_.begin(), messages_.end()};
+}
+
+std::vector<StoredMessage> MemorySink::MessagesFrom(const std::vector<std::string>& clients) const {
+  std::lock_guard lock(mu_);
+  std::vector<StoredMessage> out;
+  for (const StoredMessage& m : messages_) {
+    if (std::find(clients.begin(), clients.end(), m.info.envelope.client) != clients.end())
+      out.push_back(m);
+  }
+  return out;
 }
 
 void MemorySink::Add(StoredMessage m) {

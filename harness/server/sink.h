@@ -100,6 +100,9 @@ class MemorySink : public MessageSink {
   std::uint64_t committed() const override;
   // A copy of the messages kept, oldest first.
   std::vector<StoredMessage> Messages() const;
+  // A copy of those sent from one of `clients` ("ip:port", as in
+  // Envelope::client), oldest first; other messages are not copied.
+  std::vector<StoredMessage> MessagesFrom(const std::vector<std::string>& clients) const;
 
  private:
   friend class MemoryWriter;

@@ -147,6 +147,24 @@ TEST(MemorySinkTest, KeepsTheLastMessages) {
   EXPECT_EQ(sink.committed(), 3u);
 }
 
+TEST(MemorySinkTest, MessagesFromSelectsByClient) {
+  MemorySink sink;
+  for (std::string_view client : {"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:1"}) {
+    auto w = sink.Open();
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append(client).ok());
+    MessageInfo info = Info(client);
+    info.envelope.client = std::string(client);
+    ASSERT_TRUE((*w)->Commit(info).ok());
+  }
+  EXPECT_EQ(sink.MessagesFrom({"127.0.0.1:1"}).size(), 2u);
+  const std::vector<StoredMessage> two = sink.MessagesFrom({"127.0.0.1:2", "127.0.0.1:9"});
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].body, "127.0.0.1:2");
+  EXPECT_TRUE(sink.MessagesFrom({}).empty());
+  EXPECT_EQ(sink.MessagesFrom({"127.0.0.1:1", "127.0.0.1:2"}).size(), 3u);
+}
+
 // Only the sinks that keep MessageInfo::sha256 make sessions hash bodies.
 TEST(SinkTest, WhichSinksWantTheDigest) {
   const std::string dir = TempDir();
