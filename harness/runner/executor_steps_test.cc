@@ -222,11 +222,7 @@ TEST(Executor, ExpectDelivery) {
     SCOPED_TRACE(c.name);
     asio::io_context io;
     Loopback lo(io);
-    harness::testing::Spawn(io, [&lo]() -> asio::awaitable<void> {
-      asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
-      const FakeOptions plain;
-      co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), plain, nullptr);
-    });
+    lo.ServeOnce(io, FakeOptions());
     CannedDeliveries log(c.delivered, c.before);
     ExecutorOptions o;
     o.deliveries = &log;
@@ -242,11 +238,7 @@ TEST(Executor, ExpectDelivery) {
   // Without a DeliveryLog the step is an error (the runner skips such scenarios).
   asio::io_context io;
   Loopback lo(io);
-  harness::testing::Spawn(io, [&lo]() -> asio::awaitable<void> {
-    asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
-    const FakeOptions plain;
-    co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), plain, nullptr);
-  });
+  lo.ServeOnce(io, FakeOptions());
   harness::ScenarioResult r = RunIt(Load(R"([{"include": "greeting"}, {"expect_delivery": {}}])"),
                                     TargetConnector(lo.target()), {}, io);
   EXPECT_EQ(r.verdict, Verdict::kError) << Describe(r);

@@ -316,10 +316,7 @@ TEST(Executor, StartTlsAndResponseInjection) {
     o.tls.role = harness::TlsOptions::Role::kServer;
     o.tls.cert_pem = cert->cert_pem;
     o.tls.key_pem = cert->key_pem;
-    harness::testing::Spawn(io, [&]() -> asio::awaitable<void> {
-      asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
-      co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), o, nullptr);
-    });
+    lo.ServeOnce(io, o);
     auto s = Load(R"([{"include": "greeting"}, {"include": "ehlo"}, {"starttls": {}},
         {"include": "ehlo"}, )" +
                   kQuit + "]");

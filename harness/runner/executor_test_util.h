@@ -73,7 +73,19 @@ struct Loopback {
     t.port = acceptor.local_endpoint().port();
     return t;
   }
+  // Serves the next connection with ServeFake(options), in the background
+  // on the acceptor's io_context.
+  void ServeOnce(asio::io_context& io, FakeOptions options) {
+    harness::testing::Spawn(io, [this, options]() { return AcceptAndServe(acceptor, options); });
+  }
   asio::ip::tcp::acceptor acceptor;
+
+ private:
+  // `options` by value: the coroutine frame owns its copy.
+  static asio::awaitable<void> AcceptAndServe(asio::ip::tcp::acceptor& a, FakeOptions options) {
+    asio::ip::tcp::socket sock = co_await a.async_accept(asio::use_awaitable);
+    co_await ServeFake(harness::WrapTcpSocket(std::move(sock)), options, nullptr);
+  }
 };
 
 // One fake server with a certificate on loopback, for the STARTTLS variants.
@@ -85,10 +97,7 @@ inline harness::ScenarioResult RunTlsFake(FakeOptions o, const std::string& step
   o.tls.role = harness::TlsOptions::Role::kServer;
   o.tls.cert_pem = cert->cert_pem;
   o.tls.key_pem = cert->key_pem;
-  harness::testing::Spawn(io, [&]() -> asio::awaitable<void> {
-    asio::ip::tcp::socket sock = co_await lo.acceptor.async_accept(asio::use_awaitable);
-    co_await testing::ServeFake(harness::WrapTcpSocket(std::move(sock)), o, nullptr);
-  });
+  lo.ServeOnce(io, o);
   return RunIt(Load(steps), TargetConnector(lo.target()), {}, io);
 }
 

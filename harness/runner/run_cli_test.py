@@ -7,12 +7,14 @@ Usage: run_cli_test.py PATH/TO/smtp-harness SOURCE_DIR
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "pylib"))
+from loopback import free_port, load_results, stop, wait_for_port  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
 SRC = sys.argv[2] if len(sys.argv) > 2 else "."
@@ -21,33 +23,9 @@ SERVER_START_TIMEOUT_S = 15
 RUN_TIMEOUT_S = 120
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("aiosmtpd exited with status %s" % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("aiosmtpd did not listen on port %d within %d s" % (port, timeout))
-
-
 def run(args, env=None):
     p = subprocess.run([BIN, "run", *args], capture_output=True, timeout=RUN_TIMEOUT_S, env=env)
     return p.returncode, p.stdout.decode(), p.stderr.decode()
-
-
-def load_results(out_dir):
-    with open(os.path.join(out_dir, "results.json")) as f:
-        return json.load(f)
 
 
 class RunAgainstAiosmtpd(unittest.TestCase):
@@ -58,7 +36,7 @@ class RunAgainstAiosmtpd(unittest.TestCase):
             [AIOSMTPD_PYTHON, "-m", "aiosmtpd", "-n", "-l", "127.0.0.1:%d" % cls.port],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            wait_for_port(cls.port, cls.server, SERVER_START_TIMEOUT_S)
+            wait_for_port(cls.port, cls.server, SERVER_START_TIMEOUT_S, "aiosmtpd")
         except Exception:
             cls.server.kill()
             cls.server.wait()
@@ -67,12 +45,7 @@ class RunAgainstAiosmtpd(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.terminate()
-        try:
-            cls.server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            cls.server.kill()
-            cls.server.wait()
+        stop(cls.server, 5)
         cls.tmp.cleanup()
 
     def out_dir(self, name):

@@ -22,12 +22,13 @@ Usage: suite_test.py PATH/TO/smtp-harness SOURCE_DIR [unittest args]
 """
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+from loopback import free_port, load_results, stop, wait_for_port  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
 SRC = sys.argv[2] if len(sys.argv) > 2 else "."
@@ -76,25 +77,6 @@ LENIENT_FAILS = {
 PLAINTEXT_ONLY_REASON = "scenario needs a plaintext connection; the target uses implicit TLS"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError("smtp-harness serve exited with status %s" % proc.returncode)
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("serve did not listen on port %d within %d s" % (port, timeout))
-
-
 class Serve:
     """`smtp-harness serve` on a free loopback port for the duration of a with-block."""
 
@@ -109,7 +91,7 @@ class Serve:
              "--users", "%s:%s" % (USER, PASSWORD), *self.flags],
             stdout=subprocess.DEVNULL, stderr=self.log)
         try:
-            wait_for_port(self.port, self.proc, SERVER_START_TIMEOUT_S)
+            wait_for_port(self.port, self.proc, SERVER_START_TIMEOUT_S, "smtp-harness serve")
         except RuntimeError as e:
             self.__exit__()
             self.log.seek(0)
@@ -117,12 +99,7 @@ class Serve:
         return self
 
     def __exit__(self, *exc):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc, 10)
         self.log.close()
         return False
 
@@ -139,9 +116,7 @@ def run(*args):
     out = tempfile.mkdtemp(prefix="reference-run-")
     p = subprocess.run([BIN, "run", "--suite", SUITE, "--out", out, *args],
                        capture_output=True, timeout=RUN_TIMEOUT_S)
-    with open(os.path.join(out, "results.json")) as f:
-        results = json.load(f)
-    return p.returncode, results, p.stdout.decode() + p.stderr.decode()
+    return p.returncode, load_results(out), p.stdout.decode() + p.stderr.decode()
 
 
 def by_verdict(results, verdict):
