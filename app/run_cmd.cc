@@ -24,6 +24,8 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "app/live_run.h"
 #include "app/subcommand.h"
 #include "harness/results.h"
 #include "harness/runner/deliveries.h"
@@ -52,6 +54,9 @@ ABSL_FLAG(int, jobs, 4, "run: scenarios run in parallel, each on its own connect
 ABSL_FLAG(double, rate, 0, "run: at most this many new connections per second (0: no limit)");
 ABSL_FLAG(int, timeout_ms, 10000, "run: deadline of each step that sets none");
 ABSL_FLAG(int, scenario_timeout_ms, 120000, "run: time budget of each scenario that sets none");
+ABSL_FLAG(absl::Duration, run_timeout, absl::ZeroDuration(),
+          "run: time budget of the whole run, e.g. 90s or 10m (0: none); when it passes, "
+          "running scenarios end as errors, no new one starts, and the reports say so (exit 2)");
 ABSL_FLAG(int, repeat, 1, "run: run every scenario this many times (ids get #1, #2, ...)");
 ABSL_FLAG(
     std::string, out, "",
@@ -136,6 +141,8 @@ std::string CommandLine(const std::vector<std::string>& suites) {
   s += " --timeout_ms " + std::to_string(absl::GetFlag(FLAGS_timeout_ms));
   if (absl::GetFlag(FLAGS_repeat) > 1)
     s += " --repeat " + std::to_string(absl::GetFlag(FLAGS_repeat));
+  if (absl::GetFlag(FLAGS_run_timeout) > absl::ZeroDuration())
+    s += " --run_timeout " + absl::FormatDuration(absl::GetFlag(FLAGS_run_timeout));
   add("out", absl::GetFlag(FLAGS_out));
   return s;
 }
@@ -143,6 +150,9 @@ std::string CommandLine(const std::vector<std::string>& suites) {
 }  // namespace
 
 int RunRun(const std::vector<std::string>& args) {
+  // Before any thread starts (the embedded server's): SIGINT and SIGTERM go
+  // to LiveRun's watcher, which keeps the reports of an interrupted run.
+  BlockStopSignals();
   std::string target_text = absl::GetFlag(FLAGS_target);
   // No --target: the embedded reference server (strict profile) on an
   // ephemeral loopback port, with test credentials for the AUTH scenarios.
@@ -205,6 +215,9 @@ int RunRun(const std::vector<std::string>& args) {
   const int step_ms = absl::GetFlag(FLAGS_timeout_ms);
   const int scenario_ms = absl::GetFlag(FLAGS_scenario_timeout_ms);
   if (step_ms <= 0 || scenario_ms <= 0) return Usage("timeouts must be positive");
+  const absl::Duration run_timeout = absl::GetFlag(FLAGS_run_timeout);
+  if (run_timeout < absl::ZeroDuration()) return Usage("--run_timeout must not be negative");
+  options.run_timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(run_timeout));
   options.executor.step_timeout = std::chrono::milliseconds(step_ms);
   options.executor.scenario_timeout = std::chrono::milliseconds(scenario_ms);
   options.executor.default_tls = profile.tls;
@@ -258,6 +271,28 @@ int RunRun(const std::vector<std::string>& args) {
   const scenario::Variables vars = profile.ToVariables();
   runner::ProgressPrinter printer(stderr, isatty(STDERR_FILENO) != 0);
   runner::Runner run(runner::TargetConnector(*target), options);
+  LiveRunOptions live;
+  live.out_dir = out_dir;
+  live.snapshot = [&run] { return run.Snapshot(); };
+  live.stop = [&run](std::string reason) { run.Stop(std::move(reason)); };
+  live.finalize = [&](harness::RunResult& r) {
+    r.tool_version = runner::ToolVersion();
+    r.command_line = vars.Redact(CommandLine(suites));
+    r.target.target = embedded ? "embedded:strict@" + target_text : target_text;
+    r.target.name = absl::GetFlag(FLAGS_target_name);
+    if (embedded && r.target.name.empty()) r.target.name = "embedded";
+    // Scenario files relative to the suite root they were found under.
+    for (harness::ScenarioResult& s : r.scenarios) {
+      for (const std::string& root : suites) {
+        const fs::path rel = fs::path(s.file).lexically_relative(root);
+        if (fs::is_directory(root) && !rel.empty() && *rel.begin() != "..") {
+          s.file = rel.string();
+          break;
+        }
+      }
+    }
+  };
+  LiveRun live_run(std::move(live));
   harness::RunResult result;
   try {
     result = run.Run(suite->scenarios, vars,
@@ -270,34 +305,20 @@ int RunRun(const std::vector<std::string>& args) {
     return 2;
   }
   printer.Finish();
-  result.tool_version = runner::ToolVersion();
-  result.command_line = vars.Redact(CommandLine(suites));
-  result.target.target = target_text;
-  result.target.name = absl::GetFlag(FLAGS_target_name);
-  if (embedded) {
-    result.target.target = "embedded:strict@" + target_text;
-    if (result.target.name.empty()) result.target.name = "embedded";
-    embedded->Stop();
-  }
-  // Scenario files relative to the suite root they were found under.
-  for (harness::ScenarioResult& s : result.scenarios) {
-    for (const std::string& root : suites) {
-      const fs::path rel = fs::path(s.file).lexically_relative(root);
-      if (fs::is_directory(root) && !rel.empty() && *rel.begin() != "..") {
-        s.file = rel.string();
-        break;
-      }
-    }
-  }
-
-  // results.json, junit.xml and index.html.
-  absl::Status written = reports::WriteAllReports(result, out_dir);
-  if (!written.ok()) {
-    std::fprintf(stderr, "smtp-harness run: %s\n", std::string(written.message()).c_str());
-    return 2;
+  if (embedded) embedded->Stop();
+  const int status = live_run.Finish(result);
+  if (!result.stopped.empty() && result.scenarios.empty()) {
+    // Nothing ran (a target that cannot be tested): one line says why.
+    std::fprintf(stderr, "smtp-harness run: stopped before the scenarios: %s (report: %s)\n",
+                 result.stopped.c_str(), (fs::path(out_dir) / "index.html").c_str());
+    return status;
   }
   const std::string html = (fs::path(out_dir) / "index.html").string();
   std::printf("%s\n%s\n", html.c_str(), runner::SummaryLine(result).c_str());
+  if (!result.stopped.empty()) {
+    std::printf("stopped after %zu of %d scenarios: %s\n", result.scenarios.size(), result.planned,
+                result.stopped.c_str());
+  }
   int listed = 0, unlisted = 0;
   for (const harness::ScenarioResult& s : result.scenarios) {
     if (s.verdict != harness::Verdict::kFail && s.verdict != harness::Verdict::kError) continue;
@@ -310,7 +331,7 @@ int RunRun(const std::vector<std::string>& args) {
     }
   }
   if (unlisted > 0) std::printf("  ... and %d more (see results.json)\n", unlisted);
-  return result.ExitStatus();
+  return status;
 }
 
 }  // namespace smtp::app

@@ -81,6 +81,7 @@ class ExecTransport final : public Transport {
   asio::awaitable<absl::StatusOr<std::size_t>> ReadSome(char* buf, std::size_t max,
                                                         Deadline deadline) override {
     if (!stdout_.is_open()) co_return absl::FailedPreconditionError("read: transport closed");
+    if (Clock::now() >= deadline) co_return absl::DeadlineExceededError("read: deadline");
     auto [ec, n] = co_await RunWithDeadline(
         stdout_.async_read_some(asio::buffer(buf, max), asio::deferred), deadline);
     if (n > 0) co_return n;

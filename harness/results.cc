@@ -60,37 +60,39 @@ bool ParseVerdict(std::string_view name, Verdict* v) {
   return false;
 }
 
+void Counts::Add(Verdict v) {
+  switch (v) {
+    case Verdict::kPass:
+      ++pass;
+      break;
+    case Verdict::kFail:
+      ++fail;
+      break;
+    case Verdict::kSkip:
+      ++skip;
+      break;
+    case Verdict::kError:
+      ++error;
+      break;
+  }
+}
+
 Counts RunResult::Totals() const {
   Counts c;
-  for (const auto& s : scenarios) {
-    switch (s.verdict) {
-      case Verdict::kPass:
-        ++c.pass;
-        break;
-      case Verdict::kFail:
-        ++c.fail;
-        break;
-      case Verdict::kSkip:
-        ++c.skip;
-        break;
-      case Verdict::kError:
-        ++c.error;
-        break;
-    }
-  }
+  for (const auto& s : scenarios) c.Add(s.verdict);
   return c;
 }
 
 Counts RunResult::TotalsForLevel(std::string_view level) const {
-  RunResult sub;
+  Counts c;
   for (const auto& s : scenarios) {
-    if (s.level == level) sub.scenarios.push_back(ScenarioResult{.verdict = s.verdict});
+    if (s.level == level) c.Add(s.verdict);
   }
-  return sub.Totals();
+  return c;
 }
 
 int RunResult::ExitStatus() const {
-  if (Totals().error > 0) return 2;
+  if (!stopped.empty() || Totals().error > 0) return 2;
   return TotalsForLevel("MUST").fail + TotalsForLevel("security").fail > 0 ? 1 : 0;
 }
 
@@ -125,16 +127,21 @@ json ToJson(const RunResult& r) {
                      {"cipher", r.target.tls->cipher},
                      {"peer_subject", r.target.tls->peer_subject}};
   }
-  return {{"schema_version", r.schema_version},
-          {"tool_version", r.tool_version},
-          {"started_at", r.started_at},
-          {"duration_us", r.duration_us},
-          {"command_line", r.command_line},
-          {"complete", r.complete},
-          {"target", std::move(target)},
-          {"totals", {{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}, {"error", c.error}}},
-          {"exit_status", r.ExitStatus()},
-          {"scenarios", std::move(scenarios)}};
+  json out = {
+      {"schema_version", r.schema_version},
+      {"tool_version", r.tool_version},
+      {"started_at", r.started_at},
+      {"duration_us", r.duration_us},
+      {"command_line", r.command_line},
+      {"complete", r.complete},
+      {"stopped", r.stopped},
+      {"planned", r.planned},
+      {"target", std::move(target)},
+      {"totals", {{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}, {"error", c.error}}},
+      {"exit_status", r.ExitStatus()},
+      {"scenarios", std::move(scenarios)}};
+  if (!r.probe.entries().empty()) out["probe"] = r.probe.ToJson();
+  return out;
 }
 
 absl::StatusOr<ScenarioResult> ScenarioResultFromJson(const json& j) {
@@ -194,6 +201,8 @@ absl::StatusOr<RunResult> RunResultFromJson(const json& j) {
   RETURN_IF_ERROR(Get(j, "duration_us", &r.duration_us));
   RETURN_IF_ERROR(Get(j, "command_line", &r.command_line));
   RETURN_IF_ERROR(Get(j, "complete", &r.complete));
+  RETURN_IF_ERROR(Get(j, "stopped", &r.stopped));
+  RETURN_IF_ERROR(Get(j, "planned", &r.planned));
   if (auto it = j.find("target"); it != j.end() && it->is_object()) {
     RETURN_IF_ERROR(Get(*it, "target", &r.target.target));
     RETURN_IF_ERROR(Get(*it, "name", &r.target.name));
@@ -206,6 +215,13 @@ absl::StatusOr<RunResult> RunResultFromJson(const json& j) {
       RETURN_IF_ERROR(Get(*t, "peer_subject", &tls.peer_subject));
       r.target.tls = std::move(tls);
     }
+  }
+  if (auto p = j.find("probe"); p != j.end()) {
+    auto t = Transcript::FromJson(*p);
+    if (!t.ok()) {
+      return absl::InvalidArgumentError("results: probe: " + std::string(t.status().message()));
+    }
+    r.probe = *std::move(t);
   }
   auto it = j.find("scenarios");
   if (it == j.end() || !it->is_array()) {

@@ -75,6 +75,7 @@ struct TargetInfo {
 struct Counts {
   int pass = 0, fail = 0, skip = 0, error = 0;
   int total() const { return pass + fail + skip + error; }
+  void Add(Verdict v);
 };
 
 struct RunResult {
@@ -86,13 +87,24 @@ struct RunResult {
   TargetInfo target;
   std::vector<ScenarioResult> scenarios;
   bool complete = true;  // false while a run is in progress (live reports)
+  // Why the run ended before every scenario ran ("" when it did not): an
+  // interruption ("interrupted by SIGINT"), the whole-run deadline, or a
+  // target that cannot be tested at all (no greeting, unreadable EHLO).
+  // Scenarios that never started are not in `scenarios`; `planned` counts
+  // them all.
+  std::string stopped;
+  int planned = 0;  // scenarios the run meant to run (0: unknown, as before)
+  // The probe's conversation before the scenarios (greeting, EHLO, ...),
+  // redacted; empty when there was no probe.
+  Transcript probe;
 
   // Totals over `scenarios`, and per level.
   Counts Totals() const;
   Counts TotalsForLevel(std::string_view level) const;
 
   // The process exit status for `smtp-harness run`: 0 when every MUST passed
-  // (and nothing errored), 1 on conformance failures, 2 on harness errors.
+  // (and nothing errored), 1 on conformance failures, 2 on harness errors
+  // and on a run that stopped early (`stopped`).
   int ExitStatus() const;
 };
 

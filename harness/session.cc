@@ -101,6 +101,12 @@ void Session::ResetReader() {
 
 asio::awaitable<Session::ReadResult> Session::ReadMore(Deadline deadline, std::string_view op,
                                                        absl::Status* error) {
+  // The deadline is absolute: once it has passed no read starts, even when
+  // bytes are waiting (a peer that streams without pause must not keep us).
+  if (Clock::now() >= deadline) {
+    transcript_.AddEvent(EntryKind::kTimeout, op);
+    co_return ReadResult::kTimeout;
+  }
   auto n = co_await transport_->ReadSome(chunk_.get(), options_.read_chunk, deadline);
   if (!n.ok()) {
     if (absl::IsDeadlineExceeded(n.status())) {
@@ -242,6 +248,12 @@ asio::awaitable<CloseOutcome> Session::ExpectClose(Deadline deadline) {
   };
   take_buffer();
   while (!peer_closed_) {
+    if (out.data_bytes >= options_.max_drain) {
+      out.flooded = true;
+      transcript_.AddNote("stopped reading after " + std::to_string(out.data_bytes) +
+                          " bytes while waiting for the close: the peer keeps sending");
+      co_return out;  // kStillOpen
+    }
     absl::Status error;
     const ReadResult r = co_await ReadMore(deadline, "expect_close", &error);
     if (r == ReadResult::kTimeout) {

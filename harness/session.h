@@ -3,7 +3,9 @@
 // scenario runner, the network fuzzer and the replayer all drive it.
 //
 // Every operation is awaitable and takes an absolute deadline: a slow drip
-// of bytes cannot extend it. Reads are bounded: the session reads at most
+// of bytes cannot extend it, and neither can a peer that never stops
+// sending (no read starts once the deadline has passed, whatever is
+// waiting on the socket). Reads are bounded: the session reads at most
 // `read_chunk` bytes at a time and only when the reply reader has consumed
 // everything buffered, so an endless line or a reply flood stops at the
 // parser's limits (parser/limits.h) and memory stays bounded. Bytes beyond
@@ -37,6 +39,10 @@ struct SessionOptions {
   ReplyOptions reply;                   // reply reader leniencies and limits
   std::size_t read_chunk = 4096;        // bytes per transport read
   std::size_t max_capture = 64 * 1024;  // bytes ExpectClose/ExpectSilence return
+  // Bytes ExpectClose reads while waiting for the close; a peer that sends
+  // more is taken as not closing (kStillOpen at once), however long the
+  // deadline still is.
+  std::size_t max_drain = 1024 * 1024;
   Transcript::Options transcript;
   TlsOptions tls;  // for tls: targets and StartTls()
 };
@@ -83,6 +89,7 @@ struct CloseOutcome {
   Status status = Status::kStillOpen;
   std::string data;            // bytes that arrived first (at most max_capture)
   std::size_t data_bytes = 0;  // bytes that arrived first, in total
+  bool flooded = false;        // kStillOpen because max_drain bytes arrived
   absl::Status transport_error;
 };
 
@@ -110,6 +117,8 @@ class Session {
 
   // Waits until `deadline` for the peer to close. Bytes that arrive first are
   // recorded and returned (bounded); buffered unread bytes count as arrived.
+  // After SessionOptions::max_drain bytes it stops reading and returns
+  // kStillOpen (with `flooded` set) before the deadline.
   asio::awaitable<CloseOutcome> ExpectClose(Deadline deadline);
 
   // Waits until `deadline` for nothing to arrive. Returns at the first bytes

@@ -339,6 +339,79 @@ TEST_F(HostileTest, ExpectCloseSeesCloseOrStillOpen) {
   });
 }
 
+// A server that answers QUIT and then streams "221 bye" without pause and
+// never closes: the deadline of ExpectClose must hold (regression: it looped
+// while data kept arriving), and the bytes read while waiting are bounded.
+TEST(SessionByteStream, ExpectCloseDeadlineHoldsUnderAStream) {
+  asio::io_context io;
+  auto [client, server] = MakeMemoryPair(io.get_executor());
+  Spawn(io, [s = server.get()]() -> asio::awaitable<void> {
+    co_await Flood(*s, "221 bye\r\n", In(60s));
+  });
+  SessionOptions options;
+  options.max_drain = std::size_t{1} << 40;  // only the deadline can end the wait
+  Session session(options);
+  session.Attach(std::move(client));
+  const auto t0 = Clock::now();
+  RunSync(io, [&]() -> asio::awaitable<void> {
+    CloseOutcome c = co_await session.ExpectClose(In(200ms));
+    const auto took = Clock::now() - t0;
+    EXPECT_EQ(c.status, CloseOutcome::Status::kStillOpen);
+    EXPECT_FALSE(c.flooded);
+    EXPECT_GE(took, 190ms);
+    EXPECT_LT(took, 3s) << "the stream stretched the deadline";
+    EXPECT_LE(c.data.size(), options.max_capture);
+    co_await session.Close(In(1s));
+  });
+}
+
+TEST(SessionByteStream, ExpectCloseStopsReadingAfterMaxDrain) {
+  asio::io_context io;
+  auto [client, server] = MakeMemoryPair(io.get_executor());
+  Spawn(io, [s = server.get()]() -> asio::awaitable<void> {
+    co_await Flood(*s, "221 bye\r\n", In(60s));
+  });
+  SessionOptions options;
+  options.max_drain = 256 * 1024;
+  Session session(options);
+  session.Attach(std::move(client));
+  const auto t0 = Clock::now();
+  RunSync(io, [&]() -> asio::awaitable<void> {
+    CloseOutcome c = co_await session.ExpectClose(In(30s));
+    EXPECT_EQ(c.status, CloseOutcome::Status::kStillOpen);
+    EXPECT_TRUE(c.flooded);
+    EXPECT_GE(c.data_bytes, options.max_drain);
+    EXPECT_LE(c.data_bytes, options.max_drain + options.read_chunk);
+    EXPECT_LT(Clock::now() - t0, 10s) << "a flood must not wait out the deadline";
+    co_await session.Close(In(1s));
+  });
+  EXPECT_LE(session.transcript().total_bytes(Direction::kServerToClient),
+            options.max_drain + options.read_chunk);
+}
+
+// ReadReply against an endless stream of complete replies: each call reads
+// one reply; once the deadline has passed, no further read starts although
+// bytes are waiting.
+TEST(SessionByteStream, ExpiredDeadlineWinsOverWaitingBytes) {
+  asio::io_context io;
+  auto [client, server] = MakeMemoryPair(io.get_executor());
+  Spawn(io, [s = server.get()]() -> asio::awaitable<void> {
+    co_await Flood(*s, "250-more\r\n", In(60s));
+  });
+  SessionOptions options;
+  options.reply.limits.reply_lines = 1u << 30;  // only the deadline can stop it
+  options.reply.limits.reply_bytes = std::size_t{1} << 40;
+  Session session(options);
+  session.Attach(std::move(client));
+  const auto t0 = Clock::now();
+  RunSync(io, [&]() -> asio::awaitable<void> {
+    ReplyOutcome o = co_await session.ReadReply(In(200ms));
+    EXPECT_EQ(o.status, ReadStatus::kTimeout) << Describe(o);
+    EXPECT_LT(Clock::now() - t0, 3s);
+    co_await session.Close(In(1s));
+  });
+}
+
 TEST_F(HostileTest, TranscriptRecordsTheConversation) {
   std::vector<std::string> lines;
   Server([this, &lines]() -> asio::awaitable<void> {
@@ -420,6 +493,29 @@ TEST(SessionOverTcp, ScriptedLoopbackServer) {
   });
   EXPECT_EQ(lines, (std::vector<std::string>{"EHLO me\r\n"}));
   EXPECT_EQ(session.transcript().entries()[0].text, lo.target().ToString());
+}
+
+// The same stream over loopback TCP, where a socket that never goes empty
+// completes every read at once: the deadline must still win.
+TEST(SessionOverTcp, ExpectCloseDeadlineHoldsUnderAStream) {
+  asio::io_context io;
+  Loopback lo(io);
+  Spawn(io, [&]() -> asio::awaitable<void> {
+    auto t = co_await lo.Accept();
+    if (t) co_await Flood(*t, std::string(16 * 1024, 'x') + "\r\n", In(60s));
+  });
+  SessionOptions options;
+  options.max_drain = std::size_t{1} << 40;
+  Session session(options);
+  RunSync(io, [&]() -> asio::awaitable<void> {
+    auto connected = co_await session.Connect(lo.target(), In(2s));
+    EXPECT_TRUE(connected.ok());
+    const auto t0 = Clock::now();
+    CloseOutcome c = co_await session.ExpectClose(In(300ms));
+    EXPECT_EQ(c.status, CloseOutcome::Status::kStillOpen);
+    EXPECT_LT(Clock::now() - t0, 3s) << "the stream stretched the deadline";
+    co_await session.Close(In(1s));
+  });
 }
 
 // A STARTTLS server (RFC 3207). `inject` is sent right after the 220 in the

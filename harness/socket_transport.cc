@@ -90,6 +90,8 @@ class SocketTransport final : public Transport {
   asio::awaitable<absl::StatusOr<std::size_t>> ReadSome(char* buf, std::size_t max,
                                                         Deadline deadline) override {
     if (closed_) co_return absl::FailedPreconditionError("read: transport closed");
+    // An expired deadline wins over waiting data (transport.h).
+    if (Clock::now() >= deadline) co_return absl::DeadlineExceededError("read: deadline");
     auto b = asio::buffer(buf, max);
     std::pair<boost::system::error_code, std::size_t> r;
     if (tls_) {

@@ -73,9 +73,14 @@ struct Pipe {
 };
 
 // Waits until `timer` is cancelled (a notification) or `deadline` passes.
-asio::awaitable<void> WaitOn(asio::steady_timer& timer, Deadline deadline) {
+// Returns false when the waiting coroutine itself was cancelled (the
+// runner's Stop): a notification and a cancellation both end the wait with
+// operation_aborted, so the coroutine's cancellation state tells them apart.
+asio::awaitable<bool> WaitOn(asio::steady_timer& timer, Deadline deadline) {
   timer.expires_at(deadline);
   co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+  asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+  co_return state.cancelled() == asio::cancellation_type::none;
 }
 
 class MemoryTransport final : public Transport {
@@ -88,6 +93,7 @@ class MemoryTransport final : public Transport {
                                                         Deadline deadline) override {
     for (;;) {
       if (closed_) co_return absl::FailedPreconditionError("read: transport closed");
+      if (Clock::now() >= deadline) co_return absl::DeadlineExceededError("read: deadline");
       if (!in_->buf.empty()) {
         const std::size_t n = std::min(max, in_->buf.size());
         std::memcpy(buf, in_->buf.data(), n);
@@ -96,8 +102,9 @@ class MemoryTransport final : public Transport {
         co_return n;
       }
       if (in_->eof) co_return std::size_t{0};
-      if (Clock::now() >= deadline) co_return absl::DeadlineExceededError("read: deadline");
-      co_await WaitOn(in_->readable, deadline);
+      if (!co_await WaitOn(in_->readable, deadline)) {
+        co_return absl::CancelledError("read: cancelled");
+      }
     }
   }
 
@@ -126,7 +133,10 @@ class MemoryTransport final : public Transport {
         status = absl::DeadlineExceededError("write: deadline");
         break;
       }
-      co_await WaitOn(out_->writable, deadline);
+      if (!co_await WaitOn(out_->writable, deadline)) {
+        status = absl::CancelledError("write: cancelled");
+        break;
+      }
     }
     if (written) *written = done;
     co_return status;

@@ -5,7 +5,10 @@
 //
 // Every operation takes an absolute deadline; every read a size bound. A
 // deadline that passes yields absl::StatusCode::kDeadlineExceeded and leaves
-// the transport usable (a read that timed out consumed nothing). Boost error
+// the transport usable (a read that timed out consumed nothing). A read
+// whose deadline has already passed fails at once, even when bytes are
+// waiting: data never wins over an expired deadline, so a peer that streams
+// without pause cannot stretch one. Boost error
 // codes are mapped to absl::Status in one place (ErrorToStatus).
 //
 // A Transport is driven from one strand (the io_context thread of its

@@ -117,28 +117,30 @@ std::string RenderJunit(const RunResult& run) {
   }
   props += "    </properties>\n";
 
+  // A run that stopped early is one more error, so that CI shows why.
+  harness::Counts totals = run.Totals();
+  if (!run.stopped.empty()) totals.Add(Verdict::kError);
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites";
   out += Attr("name", "smtp-harness");
-  AppendCounts(out, run.Totals(), run.duration_us);
+  AppendCounts(out, totals, run.duration_us);
   out += ">\n";
+  if (!run.stopped.empty()) {
+    harness::Counts one;
+    one.Add(Verdict::kError);
+    out += "  <testsuite" + Attr("name", "smtp-harness run");
+    AppendCounts(out, one, 0);
+    out += ">\n" + props + "    <testcase" + Attr("classname", "smtp-harness run") +
+           Attr("name", "run stopped early") + Attr("time", "0") + ">\n      <error" +
+           Attr("message", "stopped: " + run.stopped) + Attr("type", "stopped") + ">" +
+           XmlEscape(std::to_string(run.scenarios.size()) + " of " + std::to_string(run.planned) +
+                     " scenarios ran; stopped: " + run.stopped) +
+           "</error>\n    </testcase>\n  </testsuite>\n";
+  }
   for (const std::string& g : order) {
     harness::Counts counts;
     std::int64_t us = 0;
     for (const ScenarioResult* s : groups[g]) {
-      switch (s->verdict) {
-        case Verdict::kPass:
-          ++counts.pass;
-          break;
-        case Verdict::kFail:
-          ++counts.fail;
-          break;
-        case Verdict::kSkip:
-          ++counts.skip;
-          break;
-        case Verdict::kError:
-          ++counts.error;
-          break;
-      }
+      counts.Add(s->verdict);
       us += s->duration_us;
     }
     out += "  <testsuite" + Attr("name", g);

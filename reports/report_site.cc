@@ -27,6 +27,17 @@ HttpReply Text(int status, std::string body) {
   return r;
 }
 
+// The status cell of a run in the listing: stopped early, in progress,
+// complete with findings (exit status not 0), or complete.
+std::string RunStatusHtml(const RunListing& r) {
+  if (!r.stopped.empty()) {
+    return "<span class=\"status bad\">stopped: " + HtmlEscape(r.stopped) + "</span>";
+  }
+  if (!r.complete) return "<span class=\"status live\">in progress</span>";
+  if (r.exit_status != 0) return "<span class=\"status bad\">complete — findings</span>";
+  return "<span class=\"status done\">complete</span>";
+}
+
 std::string Listed(const RunListing& r) {
   std::string s = std::to_string(r.totals.pass) + " pass, " + std::to_string(r.totals.fail) +
                   " fail, " + std::to_string(r.totals.skip) + " skip, " +
@@ -78,6 +89,8 @@ std::vector<RunListing> ReportSite::ListRuns() {
       r.target_name = run->target.name;
       r.started_at = run->started_at;
       r.complete = run->complete;
+      r.stopped = run->stopped;
+      r.exit_status = run->ExitStatus();
       r.totals = run->Totals();
     } else {
       r.error = std::string(run.status().message());
@@ -162,6 +175,8 @@ HttpReply ReportSite::Listing(bool as_json) {
                       {"target_name", run.target_name},
                       {"started_at", run.started_at},
                       {"complete", run.complete},
+                      {"stopped", run.stopped},
+                      {"exit_status", run.exit_status},
                       {"totals",
                        {{"pass", run.totals.pass},
                         {"fail", run.totals.fail},
@@ -186,10 +201,7 @@ HttpReply ReportSite::Listing(bool as_json) {
     }
     const std::string who = run.target_name.empty() ? run.target : run.target_name;
     rows += "<td>" + HtmlEscape(who) + "</td><td>" + HtmlEscape(run.started_at) + "</td><td>" +
-            HtmlEscape(Listed(run)) + "</td><td>" +
-            (run.complete ? "<span class=\"status done\">complete</span>"
-                          : "<span class=\"status live\">in progress</span>") +
-            "</td></tr>\n";
+            HtmlEscape(Listed(run)) + "</td><td>" + RunStatusHtml(run) + "</td></tr>\n";
   }
   if (runs.empty()) rows = "<tr><td colspan=\"5\" class=\"empty\">no runs yet</td></tr>\n";
   r.content_type = "text/html; charset=utf-8";

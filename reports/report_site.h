@@ -41,6 +41,8 @@ struct RunListing {
   std::string error;  // why not
   std::string target, target_name, started_at;
   bool complete = true;
+  std::string stopped;  // RunResult::stopped
+  int exit_status = 0;
   harness::Counts totals;
   std::int64_t mtime_ns = 0;  // of results.json
   std::uintmax_t size = 0;

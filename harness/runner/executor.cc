@@ -91,6 +91,10 @@ namespace {
 
 std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
+// Closing our side when the run is being stopped: brief, so that an
+// interrupted run ends within its grace period.
+constexpr milliseconds kStopCloseTimeout{200};
+
 }  // namespace
 
 asio::awaitable<void> SleepUntil(Deadline until) {
@@ -116,7 +120,7 @@ asio::awaitable<ScenarioResult> Executor::Run() {
   const Clock::time_point start = Clock::now();
   budget_len_ =
       scenario_.timeout_ms ? milliseconds(*scenario_.timeout_ms) : options_.scenario_timeout;
-  budget_ = start + budget_len_;
+  budget_ = std::min(start + budget_len_, options_.run_deadline);
   session_.transcript().Restart();
   bool ok = false;
   std::string exception;
@@ -134,7 +138,9 @@ asio::awaitable<ScenarioResult> Executor::Run() {
     session_.transcript().AddEvent(harness::EntryKind::kError, result.reason);
   }
   if (session_.connected()) {
-    absl::Status closed = co_await session_.Close(In(options_.close_timeout));
+    const bool stopping = options_.stop != nullptr && options_.stop->load();
+    absl::Status closed = co_await session_.Close(In(
+        stopping ? std::min(kStopCloseTimeout, options_.close_timeout) : options_.close_timeout));
     (void)closed;  // recorded in the transcript
   }
   result.verdict = ok ? Verdict::kPass : verdict_;
@@ -164,6 +170,17 @@ asio::awaitable<bool> Executor::RunSteps(const std::vector<scenario::Step>& step
         if (!ok) co_return false;
       }
       continue;
+    }
+    if (options_.stop != nullptr && options_.stop->load()) {
+      verdict_ = Verdict::kError;
+      skip_reason_.clear();
+      harness::Failure f;
+      f.step = executed_;
+      f.step_label = step.origin.label + iteration;
+      f.message = "the run was stopped before this step";
+      session_.transcript().AddNote(f.step_label + ": error: " + f.message);
+      failure_ = std::move(f);
+      co_return false;
     }
     ++executed_;
     step_start_ = Clock::now();
@@ -364,6 +381,12 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ExpectCloseStep& a, Deadli
       }
       co_return Pass();
     case S::kStillOpen:
+      if (o.flooded) {
+        co_return Fail("the server closes the connection within " + StepMs(until),
+                       "still open, sending without pause; received " + Quote(o.data),
+                       "the server kept sending (" + std::to_string(o.data_bytes) +
+                           " bytes) instead of closing the connection");
+      }
       if (until >= budget_) {
         co_return TimedOut(until, "", "", "the server did not close the connection");
       }
@@ -451,6 +474,7 @@ asio::awaitable<Outcome> Executor::Do(const scenario::SleepStep& a, Deadline, De
                     " ms does not fit in the remaining time budget");
   }
   co_await SleepUntil(until);
+  if (Clock::now() < until) co_return Error("the sleep was cut short: the run was stopped");
   co_return Pass();
 }
 

@@ -28,6 +28,7 @@
 #ifndef SMTP_HARNESS_RUNNER_EXECUTOR_H_
 #define SMTP_HARNESS_RUNNER_EXECUTOR_H_
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -77,6 +78,11 @@ struct ExecutorOptions {
   // What the target delivered (deliveries.h); null: `expect_delivery`
   // scenarios are skipped by the runner.
   const DeliveryLog* deliveries = nullptr;
+  // The whole run's deadline: every scenario budget ends there at the latest.
+  harness::Deadline run_deadline = harness::Deadline::max();
+  // Set when the run is being stopped: no further step starts (the scenario
+  // ends as an error) and closing is brief. May be null.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // The metadata part of a ScenarioResult (id, title, rfc, level, tags, file,

@@ -8,7 +8,9 @@
 #include <utility>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -33,21 +35,25 @@ std::int64_t MicrosSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
 
-void Tally(Verdict v, harness::Counts* c) {
-  switch (v) {
-    case Verdict::kPass:
-      ++c->pass;
-      break;
-    case Verdict::kFail:
-      ++c->fail;
-      break;
-    case Verdict::kSkip:
-      ++c->skip;
-      break;
-    case Verdict::kError:
-      ++c->error;
-      break;
+// Why a reply the probe needs could not be read, for RunResult::stopped.
+std::string Unreadable(const std::string& what, const harness::ReplyOutcome& o,
+                       std::chrono::milliseconds step) {
+  switch (o.status) {
+    case harness::ReadStatus::kReply:
+      return "";
+    case harness::ReadStatus::kTimeout:
+      return "no " + what + " within " + std::to_string(step.count()) + " ms" +
+             (o.partial.empty() ? "" : " (only part of it arrived)");
+    case harness::ReadStatus::kPeerClosed:
+      return "the connection closed before the " + what + " was complete";
+    case harness::ReadStatus::kMalformed:
+      return "the " + what + " is not a valid SMTP reply: " + std::string(ErrcName(o.error.code)) +
+             " at offset " + std::to_string(o.error.offset) +
+             (o.error.reason.empty() ? "" : " (" + std::string(o.error.reason) + ")");
+    case harness::ReadStatus::kError:
+      return "the " + what + " could not be read: " + std::string(o.transport_error.message());
   }
+  return "the " + what + " could not be read";
 }
 
 // One command and its reply for the probe; nullopt when there was none.
@@ -77,39 +83,48 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
   ProbeResult out;
   Session session(options.session);
   const auto step = options.step_timeout;
+  auto within = [&] { return std::min(In(step), options.run_deadline); };
   const bool implicit = options.default_tls == scenario::TlsMode::kImplicit;
-  asio::awaitable<absl::Status> op = connector(session, implicit, In(step));
+  asio::awaitable<absl::Status> op = connector(session, implicit, within());
   out.status = co_await std::move(op);
   if (!out.status.ok()) {
     out.transcript = session.TakeTranscript();
     co_return out;
   }
   if (auto tls = session.transport()->tls()) out.info.tls = *tls;
-  harness::ReplyOutcome greeting = co_await session.ReadReply(In(step));
+  harness::ReplyOutcome greeting = co_await session.ReadReply(within());
   if (greeting.ok() && !greeting.reply.lines.empty()) out.info.banner = greeting.reply.lines[0];
+  if (!greeting.ok()) out.fatal = Unreadable("greeting", greeting, step);
   if (greeting.ok() && greeting.reply.code == 220) {
     const std::string* domain = vars.Find("client_domain");
     const std::string ehlo = "EHLO " + (domain ? *domain : std::string("client.example")) + "\r\n";
-    std::optional<Reply> reply = co_await Exchange(session, ehlo, In(step));
+    std::optional<Reply> reply;
+    if (absl::Status sent = co_await session.Send(ehlo, within()); !sent.ok()) {
+      out.fatal = "the EHLO command could not be sent: " + std::string(sent.message());
+    } else if (harness::ReplyOutcome got = co_await session.ReadReply(within()); !got.ok()) {
+      out.fatal = Unreadable("EHLO reply", got, step);
+    } else {
+      reply = std::move(got.reply);
+    }
     if (reply && reply->code == 250) {
       ExtensionSet ext = DecodeEhlo(*reply);
       out.extensions = ext.keywords;
       out.info.ehlo_lines.assign(reply->lines.begin() + 1, reply->lines.end());
       if (starttls && ext.starttls) {
         const std::string starttls_line = "STARTTLS\r\n";
-        std::optional<Reply> ready = co_await Exchange(session, starttls_line, In(step));
+        std::optional<Reply> ready = co_await Exchange(session, starttls_line, within());
         if (ready && ready->code == 220) {
-          absl::StatusOr<harness::TlsInfo> tls = co_await session.StartTls(In(step));
+          absl::StatusOr<harness::TlsInfo> tls = co_await session.StartTls(within());
           if (tls.ok()) {
             if (record_tls) out.info.tls = *tls;
-            std::optional<Reply> again = co_await Exchange(session, ehlo, In(step));
+            std::optional<Reply> again = co_await Exchange(session, ehlo, within());
             if (again && again->code == 250) out.tls_extensions = DecodeEhlo(*again).keywords;
           }
         }
       }
     }
     const std::string quit_line = "QUIT\r\n";
-    std::optional<Reply> bye = co_await Exchange(session, quit_line, In(step));
+    std::optional<Reply> bye = co_await Exchange(session, quit_line, within());
     (void)bye;
   }
   absl::Status closed = co_await session.Close(In(options.close_timeout));
@@ -124,64 +139,164 @@ Runner::Runner(Connector connector, RunnerOptions options)
   options_.repeat = std::clamp(options_.repeat, 1, kMaxRepeat);
 }
 
+void Runner::Stop(std::string reason) {
+  std::lock_guard lock(mu_);
+  if (stopping_.exchange(true)) return;
+  stop_reason_ = std::move(reason);
+  if (executor_) asio::post(*executor_, [this] { CancelInFlight(); });
+}
+
+void Runner::CancelInFlight() {
+  std::vector<std::shared_ptr<asio::cancellation_signal>> signals;
+  {
+    std::lock_guard lock(mu_);
+    signals = signals_;
+  }
+  for (auto& sig : signals) sig->emit(asio::cancellation_type::terminal);
+}
+
+RunResult Runner::Snapshot() const {
+  std::lock_guard lock(mu_);
+  RunResult out;
+  out.started_at = live_.started_at;
+  out.target = live_.target;
+  out.planned = live_.planned;
+  out.stopped = stop_reason_;
+  out.complete = false;
+  for (std::size_t i = 0; i < live_.scenarios.size(); ++i) {
+    if (finished_[i]) out.scenarios.push_back(live_.scenarios[i]);
+  }
+  out.duration_us = live_.duration_us;
+  return out;
+}
+
+// Runs `tasks` concurrently on this executor, each cancellable by Stop(),
+// and returns when all have finished; rethrows the first exception.
+asio::awaitable<void> Runner::RunAll(std::vector<std::function<asio::awaitable<void>()>> tasks) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer all_done(executor, Clock::time_point::max());
+  std::size_t active = tasks.size();
+  std::exception_ptr failure;
+  for (auto& task : tasks) {
+    auto sig = std::make_shared<asio::cancellation_signal>();
+    {
+      std::lock_guard lock(mu_);
+      signals_.push_back(sig);
+    }
+    asio::co_spawn(
+        executor,
+        [task = std::move(task)]() -> asio::awaitable<void> {
+          // A cancelled operation completes with an error code, which the
+          // transports turn into a status; nothing throws.
+          co_await asio::this_coro::throw_if_cancelled(false);
+          co_await task();
+        },
+        asio::bind_cancellation_slot(sig->slot(), [&, sig](std::exception_ptr e) {
+          if (e && !failure) failure = e;
+          {
+            std::lock_guard lock(mu_);
+            std::erase(signals_, sig);
+          }
+          if (--active == 0) all_done.cancel();
+        }));
+  }
+  if (stopping_) CancelInFlight();  // Stop() before the tasks were registered
+  if (active > 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  if (failure) std::rethrow_exception(failure);
+}
+
 asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario>& scenarios,
                                             const scenario::Variables& vars,
                                             const ProgressFn& progress) {
-  RunResult run;
-  run.started_at = NowIso8601();
   const Clock::time_point start = Clock::now();
+  const Deadline run_deadline =
+      options_.run_timeout.count() > 0 ? start + options_.run_timeout : Deadline::max();
+  const int repeat = options_.repeat;
+  const std::size_t total = scenarios.size() * static_cast<std::size_t>(repeat);
+  {
+    std::lock_guard lock(mu_);
+    executor_ = co_await asio::this_coro::executor;
+    live_ = RunResult{};
+    live_.started_at = NowIso8601();
+    live_.planned = static_cast<int>(total);
+    live_.scenarios.assign(total, ScenarioResult{});
+    finished_.assign(total, 0);
+  }
   RateLimiter limiter(options_.rate);
   ExecutorOptions exec = options_.executor;
   exec.limiter = limiter.unlimited() ? nullptr : &limiter;
+  exec.run_deadline = run_deadline;
+  exec.stop = &stopping_;
+  auto check_deadline = [&] {
+    if (!stopping_ && Clock::now() >= run_deadline) {
+      Stop("run timeout: the run's " + std::to_string(options_.run_timeout.count()) + " ms passed");
+    }
+  };
 
   scenario::TargetFacts facts;
   facts.implicit_tls = exec.default_tls == scenario::TlsMode::kImplicit;
   facts.deliveries = exec.deliveries != nullptr;
   facts.keywords_known = false;
-  std::string unreachable;
-  if (options_.probe) {
-    if (exec.limiter) co_await limiter.Acquire();
+  if (options_.probe && !stopping_) {
     const bool learn_tls = options_.probe_starttls ||
                            std::any_of(scenarios.begin(), scenarios.end(),
                                        [](const scenario::Scenario& s) { return UsesTls(s); });
-    ProbeResult probe =
-        co_await ProbeTarget(connector_, vars, exec, learn_tls, options_.probe_starttls);
-    run.target = std::move(probe.info);
-    if (!probe.status.ok())
-      unreachable = "target unreachable: " + std::string(probe.status.message());
+    ProbeResult probe;
+    std::vector<std::function<asio::awaitable<void>()>> probe_task;
+    probe_task.push_back([&]() -> asio::awaitable<void> {
+      if (exec.limiter) co_await limiter.Acquire();
+      probe = co_await ProbeTarget(connector_, vars, exec, learn_tls, options_.probe_starttls);
+    });
+    co_await RunAll(std::move(probe_task));
+    std::string fatal = probe.fatal;
+    if (!probe.status.ok()) fatal = "target unreachable: " + std::string(probe.status.message());
+    {
+      std::lock_guard lock(mu_);
+      live_.target = std::move(probe.info);
+      live_.probe = std::move(probe.transcript);
+    }
+    if (!fatal.empty()) Stop(std::move(fatal));
     facts.plain_keywords = std::move(probe.extensions);
     facts.tls_keywords = std::move(probe.tls_extensions);
     facts.keywords_known = true;
   }
 
-  const int repeat = options_.repeat;
-  const std::size_t total = scenarios.size() * static_cast<std::size_t>(repeat);
-  run.scenarios.resize(total);
   harness::Counts counts;
   std::size_t next = 0;
-  int active = 0;
-  auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer all_done(executor, Clock::time_point::max());
-
   auto finish = [&](std::size_t i, ScenarioResult r, Clock::time_point began) {
+    check_deadline();
     r.id = RepeatedId(r.id, static_cast<int>(i % repeat), repeat);
     r.start_us = std::chrono::duration_cast<std::chrono::microseconds>(began - start).count();
-    Tally(r.verdict, &counts);
-    run.scenarios[i] = std::move(r);
-    if (progress) progress(run.scenarios[i], counts, static_cast<int>(total));
+    if (stopping_ && r.verdict != Verdict::kPass && r.verdict != Verdict::kSkip) {
+      std::lock_guard lock(mu_);
+      r.verdict = Verdict::kError;
+      r.reason = "interrupted (" + stop_reason_ + ")" + (r.reason.empty() ? "" : ": " + r.reason);
+    }
+    counts.Add(r.verdict);
+    {
+      std::lock_guard lock(mu_);
+      live_.scenarios[i] = std::move(r);
+      finished_[i] = 1;
+      live_.duration_us = MicrosSince(start);
+    }
+    if (progress) progress(live_.scenarios[i], counts, static_cast<int>(total));
   };
+  std::vector<std::function<asio::awaitable<void>()>> workers;
   auto worker = [&]() -> asio::awaitable<void> {
-    for (std::size_t i = next++; i < total; i = next++) {
+    for (;;) {
+      check_deadline();
+      if (stopping_ || next >= total) break;
+      const std::size_t i = next++;
       const scenario::Scenario& s = scenarios[i / repeat];
       const Clock::time_point began = Clock::now();
       ScenarioResult r;
       std::optional<std::string> skip;
       skip = scenario::SkipReason(s, facts);
       if (!skip) skip = scenario::EmptyVariable(s, vars);
-      if (!unreachable.empty() || skip) {
+      if (skip) {
         r = DescribeScenario(s);
-        r.verdict = unreachable.empty() ? Verdict::kSkip : Verdict::kError;
-        r.reason = unreachable.empty() ? *skip : unreachable;
+        r.verdict = Verdict::kSkip;
+        r.reason = *skip;
       } else {
         r = co_await RunScenario(s, vars, connector_, exec);
       }
@@ -190,16 +305,26 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
   };
   const int jobs =
       static_cast<int>(std::min<std::size_t>(options_.jobs, std::max<std::size_t>(total, 1)));
-  std::exception_ptr failure;
-  for (int j = 0; j < jobs; ++j) {
-    ++active;
-    asio::co_spawn(executor, worker, [&](std::exception_ptr e) {
-      if (e && !failure) failure = e;
-      if (--active == 0) all_done.cancel();
-    });
+  for (int j = 0; j < jobs; ++j) workers.push_back(worker);
+  co_await RunAll(std::move(workers));
+
+  RunResult run;
+  {
+    std::lock_guard lock(mu_);
+    executor_.reset();
+    run.started_at = std::move(live_.started_at);
+    run.target = std::move(live_.target);
+    run.probe = std::move(live_.probe);
+    run.planned = live_.planned;
+    run.stopped = stop_reason_;
+    run.complete = stop_reason_.empty();
+    run.scenarios.reserve(total);
+    for (std::size_t i = 0; i < total; ++i) {
+      if (finished_[i]) run.scenarios.push_back(std::move(live_.scenarios[i]));
+    }
+    live_.scenarios.clear();
+    finished_.clear();
   }
-  if (active > 0) co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-  if (failure) std::rethrow_exception(failure);
   run.duration_us = MicrosSince(start);
   co_return run;
 }

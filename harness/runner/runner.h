@@ -9,9 +9,18 @@
 // encrypts with STARTTLS, STARTTLS plus a second EHLO) to fill TargetInfo and
 // learn the advertised extensions of both phases; a scenario that does not
 // apply (scenario::SkipReason: a required extension not advertised in the
-// phases it reaches, ...) is skipped with the reason. When the
-// probe cannot even connect, every scenario is an error ("target
-// unreachable") and none is run.
+// phases it reaches, ...) is skipped with the reason. When the probe shows
+// that the target cannot be tested at all (no connection, no greeting, an
+// unreadable EHLO reply) no scenario runs: the run stops at once with
+// RunResult::stopped saying why (exit status 2), instead of timing out
+// scenario after scenario.
+//
+// Stopping: every deadline is absolute. `run_timeout` bounds the whole run
+// (scenario budgets end at it, no scenario starts after it). Stop(), from
+// any thread (a signal handler's thread), ends the run early: no further
+// scenario starts, the operations in flight are cancelled, and the
+// scenarios they belonged to are recorded as errors. Either way Run returns
+// the scenarios that ran, with `stopped` set and `complete` false.
 //
 // Concurrency: one io_context on the calling thread; `jobs` worker
 // coroutines take scenarios in order, so results do not depend on `jobs`
@@ -20,11 +29,18 @@
 #ifndef SMTP_HARNESS_RUNNER_RUNNER_H_
 #define SMTP_HARNESS_RUNNER_RUNNER_H_
 
+#include <atomic>
+#include <chrono>
 #include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include "absl/status/status.h"
@@ -45,7 +61,9 @@ struct RunnerOptions {
   int repeat = 1;               // each scenario runs this many times (benchmarks, flakiness)
   bool probe = true;            // probe the target first (else no `requires` skips)
   bool probe_starttls = false;  // the probe upgrades with STARTTLS if offered
-  ExecutorOptions executor;     // its `limiter` is set by the runner
+  // The whole run's time budget, from the start of Run; 0: none.
+  std::chrono::milliseconds run_timeout{0};
+  ExecutorOptions executor;  // its `limiter`, `run_deadline`, `stop` are set by the runner
 };
 
 // Called on the runner's thread after each scenario finishes: the result,
@@ -55,7 +73,11 @@ using ProgressFn = std::function<void(const harness::ScenarioResult& done,
 
 // What the probe learnt.
 struct ProbeResult {
-  absl::Status status;                      // not OK: could not connect
+  absl::Status status;  // not OK: could not connect
+  // Not empty when the target cannot be tested: no greeting (timeout, close,
+  // not a reply), or no readable EHLO reply. A refusing greeting (554) or a
+  // rejected EHLO is an answer, not a reason to stop.
+  std::string fatal;
   harness::TargetInfo info;                 // banner, ehlo_lines, tls
   std::vector<std::string> extensions;      // upper-case EHLO keywords of the first phase
   std::vector<std::string> tls_extensions;  // after STARTTLS; empty when not tried/failed
@@ -86,9 +108,28 @@ class Runner {
                                                const scenario::Variables& vars,
                                                const ProgressFn& progress = {});
 
+  // Thread-safe; the first reason wins. Ends the run early (see above); a
+  // Stop before Run starts makes Run run nothing.
+  void Stop(std::string reason);
+
+  // Thread-safe: the run so far, for snapshots while Run is in progress:
+  // the finished scenarios in order, target info, `complete` false.
+  harness::RunResult Snapshot() const;
+
  private:
+  void CancelInFlight();  // on the run's executor
+  asio::awaitable<void> RunAll(std::vector<std::function<asio::awaitable<void>()>> tasks);
+
   Connector connector_;
   RunnerOptions options_;
+
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;  // guards what follows
+  std::string stop_reason_;
+  std::optional<asio::any_io_executor> executor_;                    // while RunAsync runs
+  std::vector<std::shared_ptr<asio::cancellation_signal>> signals_;  // one per task in flight
+  harness::RunResult live_;     // header fields of the run in progress
+  std::vector<char> finished_;  // per index of live_.scenarios
 };
 
 // The result id of run `index` (0-based) of a scenario repeated `repeat`

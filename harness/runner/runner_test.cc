@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -150,7 +151,7 @@ TEST(Runner, SkipsWhenARequiredExtensionIsMissing) {
   EXPECT_EQ(log.connections, 2);  // the probe and the one scenario that ran
 }
 
-TEST(Runner, UnreachableTargetErrorsEveryScenarioAtOnce) {
+TEST(Runner, UnreachableTargetStopsTheRunBeforeAnyScenario) {
   const auto scenarios = CoreSuite();
   asio::io_context io;
   Runner runner(testing::RefusingConnector(), {});
@@ -158,9 +159,157 @@ TEST(Runner, UnreachableTargetErrorsEveryScenarioAtOnce) {
     RunResult res = co_await runner.RunAsync(scenarios, Vars());
     co_return res;
   });
-  EXPECT_EQ(r.Totals().error, static_cast<int>(scenarios.size()));
-  EXPECT_NE(r.scenarios[0].reason.find("target unreachable: connection refused"),
-            std::string::npos);
+  EXPECT_TRUE(r.scenarios.empty());
+  EXPECT_EQ(r.planned, static_cast<int>(scenarios.size()));
+  EXPECT_NE(r.stopped.find("target unreachable: connection refused"), std::string::npos)
+      << r.stopped;
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.ExitStatus(), 2);
+}
+
+// A target that cannot be tested stops the run after the probe, in about
+// one step timeout, instead of timing out every scenario (regression: a
+// silent server made the suite take minutes of identical timeouts).
+struct DeadTargetCase {
+  const char* name;
+  testing::Hostile hostile;
+  const char* stopped;  // substring of RunResult::stopped
+};
+
+class RunnerDeadTarget : public ::testing::TestWithParam<DeadTargetCase> {};
+
+TEST_P(RunnerDeadTarget, StopsAfterTheProbe) {
+  const auto scenarios = CoreSuite();
+  FakeOptions server;
+  server.hostile = GetParam().hostile;
+  RunnerOptions o;
+  o.jobs = 2;
+  o.executor.step_timeout = 300ms;
+  FakeLog log;
+  const auto start = harness::Clock::now();
+  RunResult r = RunOn(scenarios, o, server, &log);
+  EXPECT_LT(harness::Clock::now() - start, 3s);
+  EXPECT_TRUE(r.scenarios.empty());
+  EXPECT_NE(r.stopped.find(GetParam().stopped), std::string::npos) << r.stopped;
+  EXPECT_EQ(r.ExitStatus(), 2);
+  EXPECT_EQ(log.connections, 1);  // the probe only
+  EXPECT_FALSE(r.probe.entries().empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, RunnerDeadTarget,
+    ::testing::Values(DeadTargetCase{"silent", testing::Hostile::kSilent,
+                                     "no greeting within 300 ms"},
+                      DeadTargetCase{"garbage", testing::Hostile::kGarbage,
+                                     "the greeting is not a valid SMTP reply"},
+                      DeadTargetCase{"endless", testing::Hostile::kEndlessLine,
+                                     "the greeting is not a valid SMTP reply"},
+                      DeadTargetCase{"early_close", testing::Hostile::kEarlyClose, "EHLO"}),
+    [](const ::testing::TestParamInfo<DeadTargetCase>& info) { return info.param.name; });
+
+// The probe reads an EHLO reply it cannot parse: the run stops, and no
+// scenario is skipped for "not advertising" what could not be read.
+TEST(Runner, UnreadableEhloStopsTheRun) {
+  FakeOptions server;
+  server.extensions = {"SIZE 100\r\n25O broken",
+                       "8BITMIME"};  // a continuation line that is not a reply
+  RunnerOptions o;
+  o.executor.step_timeout = 300ms;
+  RunResult r = RunOn(CoreSuite(), o, server);
+  EXPECT_TRUE(r.scenarios.empty());
+  EXPECT_NE(r.stopped.find("the EHLO reply is not a valid SMTP reply"), std::string::npos)
+      << r.stopped;
+}
+
+// A scenario that waits for a reply the server never sends, and one that
+// sleeps: Stop() from another thread ends both at once, records them as
+// errors, and starts nothing else.
+TEST(Runner, StopFromAnotherThreadEndsTheRunPromptly) {
+  std::vector<scenario::Scenario> scenarios = {
+      Inline("waits", R"("steps": [{"include": "greeting"},
+          {"expect": 250, "timeout_ms": 60000}], "timeout_ms": 120000)"),
+      Inline("sleeps", R"("steps": [{"include": "greeting"}, {"sleep": {"ms": 60000}}],
+          "timeout_ms": 120000)"),
+      Inline("later", R"("steps": [{"include": "greeting"}])")};
+  FakeOptions server;
+  server.hostile = testing::Hostile::kNone;
+  RunnerOptions o;
+  o.jobs = 2;
+  asio::io_context io;
+  FakeLog log;
+  Runner runner(FakeConnector(io.get_executor(), server, &log), o);
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(500ms);
+    runner.Stop("interrupted by SIGINT");
+  });
+  const auto start = harness::Clock::now();
+  RunResult r;
+  try {
+    r = harness::testing::RunSync(io, [&]() -> asio::awaitable<RunResult> {
+      RunResult res = co_await runner.RunAsync(scenarios, Vars());
+      co_return res;
+    });
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "the run threw: " << e.what();
+  }
+  stopper.join();
+  EXPECT_LT(harness::Clock::now() - start, 3s) << "Stop must not wait for the step deadlines";
+  EXPECT_EQ(r.stopped, "interrupted by SIGINT");
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.planned, 3);
+  ASSERT_EQ(r.scenarios.size(), 2u);  // "later" never started
+  for (const auto& s : r.scenarios) {
+    EXPECT_EQ(s.verdict, Verdict::kError) << s.id;
+    EXPECT_NE(s.reason.find("interrupted (interrupted by SIGINT)"), std::string::npos) << s.reason;
+    EXPECT_FALSE(s.transcript.empty()) << s.id;
+  }
+  EXPECT_EQ(r.ExitStatus(), 2);
+}
+
+// Snapshot() while the run is in progress sees the finished scenarios only.
+TEST(Runner, SnapshotShowsTheRunSoFar) {
+  std::vector<scenario::Scenario> scenarios = {
+      Inline("quick", R"("steps": [{"include": "greeting"}])"),
+      Inline("slow", R"("steps": [{"include": "greeting"}, {"sleep": {"ms": 800}}])")};
+  RunnerOptions o;
+  o.jobs = 2;
+  asio::io_context io;
+  Runner runner(FakeConnector(io.get_executor(), {}, nullptr), o);
+  RunResult mid;
+  std::thread watcher([&] {
+    std::this_thread::sleep_for(400ms);
+    mid = runner.Snapshot();
+  });
+  RunResult r = harness::testing::RunSync(io, [&]() -> asio::awaitable<RunResult> {
+    RunResult res = co_await runner.RunAsync(scenarios, Vars());
+    co_return res;
+  });
+  watcher.join();
+  EXPECT_FALSE(mid.complete);
+  ASSERT_EQ(mid.scenarios.size(), 1u);
+  EXPECT_EQ(mid.scenarios[0].id, "quick");
+  EXPECT_EQ(mid.planned, 2);
+  EXPECT_EQ(mid.target.banner, "fake.test ESMTP ready");
+  EXPECT_TRUE(r.complete);
+  EXPECT_EQ(r.scenarios.size(), 2u);
+}
+
+// --run_timeout: scenario budgets end at the run's deadline and no scenario
+// starts after it.
+TEST(Runner, RunTimeoutIsAbsolute) {
+  std::vector<scenario::Scenario> scenarios = {
+      Inline("waits", R"("steps": [{"include": "greeting"},
+          {"expect": 250, "timeout_ms": 60000}], "timeout_ms": 120000)"),
+      Inline("later", R"("steps": [{"include": "greeting"}])")};
+  RunnerOptions o;
+  o.jobs = 1;
+  o.run_timeout = 600ms;
+  const auto start = harness::Clock::now();
+  RunResult r = RunOn(scenarios, o);
+  EXPECT_LT(harness::Clock::now() - start, 4s);
+  EXPECT_NE(r.stopped.find("run timeout"), std::string::npos) << r.stopped;
+  ASSERT_EQ(r.scenarios.size(), 1u);
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::kError);
   EXPECT_EQ(r.ExitStatus(), 2);
 }
 

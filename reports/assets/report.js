@@ -84,7 +84,9 @@
     const t = run.target;
     const h1 = H.el('h1', null, 'SMTP conformance: ' + (H.str(t.name) || H.str(t.target) || 'run'));
     let status;
-    if (run.complete === false) {
+    if (H.str(run.stopped)) {
+      status = H.el('span', 'status bad', 'stopped: ' + H.str(run.stopped));
+    } else if (run.complete === false) {
       status = H.el('span', 'status live', cfg.poll_url ? 'in progress — live' : 'in progress (snapshot)');
       if (st.polled) status.textContent += ', updated ' + st.polled.toLocaleTimeString();
       if (st.pollError) status.textContent += ' (' + st.pollError + ')';
@@ -137,13 +139,20 @@
     const rdl = H.el('dl', 'kv');
     kv(rdl, 'Started', H.str(run.started_at));
     kv(rdl, 'Duration', H.fmtUs(run.duration_us));
-    kv(rdl, 'Scenarios', String(run.scenarios.length));
+    kv(rdl, 'Scenarios', String(run.scenarios.length) +
+       (run.planned && run.planned !== run.scenarios.length ? ' of ' + String(run.planned) + ' planned' : ''));
+    kv(rdl, 'Stopped', H.str(run.stopped));
     kv(rdl, 'Exit status', run.exit_status === undefined ? '' : String(run.exit_status));
     kv(rdl, 'Tool', H.str(run.tool_version));
     kv(rdl, 'Command', H.str(run.command_line));
 
     H.add(summary, fitCard('Verdicts by level', countsTable()), card('Target', tdl),
           card('EHLO extensions', ehlo), card('Run', rdl));
+    if (run.probe && H.str(run.stopped)) {
+      const probe = card('Probe (why the run stopped)', transcript({transcript: run.probe}));
+      probe.id = 'probe';
+      H.add(summary, probe);
+    }
   }
 
   function countsTable() {
