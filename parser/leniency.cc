@@ -34,6 +34,8 @@ std::string_view LeniencyName(Leniency bit) {
       return "loose_reply_text";
     case kBareCodeContinuation:
       return "bare_code_continuation";
+    case kChallengeWithoutSpace:
+      return "challenge_without_space";
     default:
       return "";
   }

@@ -47,9 +47,12 @@ enum Leniency : std::uint32_t {
   kLooseReplyText = 1u << 13,
   // A reply line that is just the code ("250" CRLF) inside a multiline reply.
   kBareCodeContinuation = 1u << 14,
+  // "334" CRLF: an AUTH challenge (RFC 4954 §4 continue-req) without the SP
+  // its grammar requires before the (empty) base64.
+  kChallengeWithoutSpace = 1u << 15,
 
   // All of the above.
-  kAllLeniencies = (1u << 15) - 1,
+  kAllLeniencies = (1u << 16) - 1,
 };
 
 using Leniencies = std::uint32_t;

@@ -80,6 +80,22 @@ bool ReplyReader::CheckLineEnd(std::size_t terminator_at) {
   return true;
 }
 
+// Reply-code [ SP textstring ] CRLF               (RFC 5321 §4.2)
+// continue-req = "334" SP [base64] CRLF           (RFC 4954 §4)
+// A last line that is the code alone is RFC 5321 Reply-line, but a 334 is a
+// continue-req, whose SP is mandatory: "334" CRLF needs
+// kChallengeWithoutSpace. (Were it strict, one reply would have two strict
+// wire forms, and the canonical "334 " CRLF would be an octet longer than the
+// input it came from.) Called with the CR or LF that follows the code.
+bool ReplyReader::CheckCodeAlone() {
+  if (reply_.code != kContinueReqCode) return true;
+  if (!(opts_.leniencies & kChallengeWithoutSpace)) {
+    return Fail(Errc::kBadReplySeparator, offset_, "RFC 4954 §4 continue-req: SP after 334");
+  }
+  reply_.deviations |= kChallengeWithoutSpace;
+  return true;
+}
+
 void ReplyReader::EndLine() {
   reply_.lines.push_back(std::move(text_));
   text_.clear();
@@ -174,12 +190,14 @@ std::size_t ReplyReader::Feed(std::string_view in) {
             advance(1);
             break;
           case '\r':
+            if (!CheckCodeAlone()) return static_cast<std::size_t>(p - begin);
             last_line_ = true;
             cr_at_ = offset_;
             state_ = State::kCr;
             advance(1);
             break;
           case '\n':
+            if (!CheckCodeAlone()) return static_cast<std::size_t>(p - begin);
             if (!(len & kBareLfLineEnd)) {
               Fail(Errc::kBareLf, offset_, "RFC 5321 §2.3.8: LF without CR");
               return static_cast<std::size_t>(p - begin);

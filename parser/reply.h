@@ -19,14 +19,16 @@
 namespace smtp {
 
 // The AUTH continuation (RFC 4954 §4): continue-req = "334" SP [base64] CRLF.
-// "334 " CRLF (SP, empty challenge) is strictly valid for this code only.
+// "334 " CRLF (SP, empty challenge) is strictly valid for this code only, and
+// "334" CRLF (no SP) is not: it needs kChallengeWithoutSpace.
 inline constexpr std::uint16_t kContinueReqCode = 334;
 
 struct ReplyOptions {
   // Leniencies the reader honours: kBareLfLineEnd, kBareCrLineEnd,
-  // kLooseReplyText (control and 8-bit octets in text; never CR or LF) and
+  // kLooseReplyText (control and 8-bit octets in text; never CR or LF),
   // kTrailingWhitespace ("250 " CRLF: SP with no text after it; a 334 needs
-  // no leniency for that, see kContinueReqCode).
+  // no leniency for that, see kContinueReqCode) and kChallengeWithoutSpace
+  // ("334" CRLF).
   Leniencies leniencies = kStrict;
   // reply_line (per line, incl. CRLF), reply_lines, reply_bytes (whole reply,
   // incl. every CRLF).
@@ -76,6 +78,9 @@ class ReplyReader {
   //              Reply-code [ SP textstring ] CRLF          (RFC 5321 §4.2)
   // Reply-code = %x32-35 %x30-35 %x30-39
   // textstring = 1*(%d09 / %d32-126)
+  // continue-req = "334" SP [base64] CRLF                  (RFC 4954 §4)
+  // (a 334 reply is read as Reply-line but for its last line, which keeps
+  // the SP even when no text follows)
   //
   // Consumes a prefix of `in` and returns its length. Returns 0 without
   // looking at `in` while a reply is waiting to be taken or after an error.
@@ -113,6 +118,7 @@ class ReplyReader {
   bool Fail(Errc code, std::size_t at, std::string_view reason);
   bool CheckLimits();  // for the octet at offset_ joining the current line
   bool CheckLineEnd(std::size_t terminator_at);  // SP needs textstring
+  bool CheckCodeAlone();                         // "334" CRLF needs SP
   void EndLine();
   void StartReply();
 
@@ -138,8 +144,10 @@ Result<Reply> ParseReply(std::string_view whole, const ReplyOptions& opts = {});
 
 // Canonical wire form: "250-a\r\n250 b\r\n"; an empty last line is "250\r\n"
 // (but "334 \r\n": RFC 4954 §4 requires the SP) and an empty continuation
-// line "250-\r\n"; no lines at all serialize as one empty line. For every reply r accepted in
-// strict mode, ParseReply(SerializeReply(r)) == r.
+// line "250-\r\n"; no lines at all serialize as one empty line. Every reply
+// r accepted in strict mode has one wire form, which this returns: its input,
+// octet for octet (so it fits the same limits), and
+// ParseReply(SerializeReply(r)) == r.
 std::string SerializeReply(const Reply& r);
 
 // The enhanced status code a reply text starts with, per RFC 2034 §4

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <string_view>
@@ -159,10 +160,9 @@ const AcceptCase kAccept[] = {
      true},
     // RFC 4954 §4: continue-req = "334" SP [base64] CRLF. The SP is
     // mandatory and the challenge optional, so "334 " CRLF is strict (and
-    // canonical); "334" CRLF is RFC 5321 Reply-line and serializes with SP.
+    // canonical); "334" CRLF needs kChallengeWithoutSpace.
     {"334 \r\n", kStrict, 334, {""}, 0, true},
     {"334 VXNlcm5hbWU6\r\n", kStrict, 334, {"VXNlcm5hbWU6"}, 0, true},
-    {"334\r\n", kStrict, 334, {""}, 0, false},
     {"334-\r\n334 \r\n", kStrict, 334, {"", ""}, 0, true},
     {"334 \n", kBareLfLineEnd, 334, {""}, kBareLfLineEnd, false},
     {"334 \r\n", kTrailingWhitespace, 334, {""}, 0, true},  // not a deviation
@@ -181,9 +181,25 @@ const AcceptCase kAccept[] = {
      true},
     {"250 \r\n", kTrailingWhitespace, 250, {""}, kTrailingWhitespace, false},
     {"250-a\r\n250 \r\n", kTrailingWhitespace, 250, {"a", ""}, kTrailingWhitespace, false},
+    {"334\r\n", kChallengeWithoutSpace, 334, {""}, kChallengeWithoutSpace, false},
+    {"334-a\r\n334\r\n", kChallengeWithoutSpace, 334, {"a", ""}, kChallengeWithoutSpace, false},
+    {"334\n",
+     kChallengeWithoutSpace | kBareLfLineEnd,
+     334,
+     {""},
+     kChallengeWithoutSpace | kBareLfLineEnd,
+     false},
+    {"334\r",
+     kChallengeWithoutSpace | kBareCrLineEnd,
+     334,
+     {""},
+     kChallengeWithoutSpace | kBareCrLineEnd,
+     false},
     // Leniencies allowed but not needed: no deviation.
     {"250 OK\r\n", kAllLeniencies, 250, {"OK"}, 0, true},
     {"250-a\r\n250 b\r\n", kAllLeniencies, 250, {"a", "b"}, 0, true},
+    {"334 \r\n", kAllLeniencies, 334, {""}, 0, true},
+    {"250\r\n", kChallengeWithoutSpace, 250, {""}, 0, true},  // only 334 needs the SP
 };
 
 TEST(ReplyTest, AcceptTable) {
@@ -272,6 +288,13 @@ const ErrorCase kErrors[] = {
     {"354 \r\n", kStrict, Errc::kBadReplyText, 4},
     {"334 \x01\r\n", kStrict, Errc::kBadReplyText, 4},
     {"334 \r", kStrict, Errc::kBareCr, 4},
+    // ... and a 334 needs its SP even with no challenge after it (RFC 4954 §4).
+    {"334\r\n", kStrict, Errc::kBadReplySeparator, 3},
+    {"334\n", kBareLfLineEnd, Errc::kBadReplySeparator, 3},
+    {"334\r", kBareCrLineEnd, Errc::kBadReplySeparator, 3},
+    {"334-a\r\n334\r\n", kAllLeniencies & ~kChallengeWithoutSpace, Errc::kBadReplySeparator, 10},
+    {"334\n", kChallengeWithoutSpace, Errc::kBareLf, 3},
+    {"334\r\r\n", kChallengeWithoutSpace, Errc::kBareCr, 3},
     // ParseReply takes exactly one reply.
     {"250 a\r\n250 b\r\n", kStrict, Errc::kTrailingGarbage, 7},
     {"250 a\r\nx", kStrict, Errc::kTrailingGarbage, 7},
@@ -305,6 +328,7 @@ TEST(ReplyTest, EachLeniencyOffAndOn) {
       {kBareCrLineEnd, "250-a\r250 b\r", Errc::kBareCr, 5, {"a", "b"}},
       {kLooseReplyText, "250 \x80\xff\x01\r\n", Errc::kBadReplyText, 4, {"\x80\xff\x01"}},
       {kTrailingWhitespace, "250 \r\n", Errc::kBadReplyText, 4, {""}},
+      {kChallengeWithoutSpace, "334\r\n", Errc::kBadReplySeparator, 3, {""}},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(LeniencyName(c.bit));
@@ -497,6 +521,48 @@ TEST(ReplyTest, HostileInputStaysBounded) {
   EXPECT_EQ(loose.error().offset, kMaxReplyLine);
 }
 
+// Strict reading has one wire form per reply: SerializeReply gives the input
+// back octet for octet, so the canonical form fits every limit the input
+// fitted. fuzz_reply found "334" CRLF, which strict reading took and
+// SerializeReply wrote as "334 " CRLF, one octet over a reply_line limit the
+// input met exactly (corpus/fuzz_reply/regress-334-without-space).
+TEST(ReplyTest, StrictReplyIsItsOwnCanonicalForm) {
+  struct Case {
+    std::string_view in;
+    bool strict;  // strict reading accepts it
+  };
+  const Case cases[] = {
+      {"250\r\n", true},           {"250 OK\r\n", true},
+      {"250-\r\n250\r\n", true},   {"250-a\r\n250-\r\n250 b\r\n", true},
+      {"334 \r\n", true},          {"334 VXNlcm5hbWU6\r\n", true},
+      {"334-\r\n334 \r\n", true},  {"334\r\n", false},   // continue-req: the SP is mandatory
+      {"334-a\r\n334\r\n", false}, {"250 \r\n", false},  // SP needs textstring
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(testing::PrintToString(std::string(c.in)));
+    // Limits the input meets exactly: its longest line, its line count and
+    // its size.
+    ReplyOptions exact;
+    exact.limits.reply_line = 0;
+    exact.limits.reply_lines = 0;
+    for (std::size_t pos = 0; pos < c.in.size();) {
+      const std::size_t next = c.in.find('\n', pos) + 1;
+      exact.limits.reply_line = std::max(exact.limits.reply_line, next - pos);
+      ++exact.limits.reply_lines;
+      pos = next;
+    }
+    exact.limits.reply_bytes = c.in.size();
+    Result<Reply> r = ParseReply(c.in, exact);
+    ASSERT_EQ(r.ok(), c.strict);
+    if (!r.ok()) continue;
+    const std::string wire = SerializeReply(*r);
+    EXPECT_EQ(wire, c.in);
+    Result<Reply> back = ParseReply(wire, exact);
+    ASSERT_TRUE(back.ok()) << ErrcName(back.error().code) << " at " << back.error().offset;
+    EXPECT_EQ(*back, *r);
+  }
+}
+
 // Random short inputs over a small alphabet: split invariance everywhere, and
 // strict acceptance implies an exact round trip.
 TEST(ReplyTest, RandomInputsSplitInvariantAndRoundTrip) {
@@ -511,7 +577,7 @@ TEST(ReplyTest, RandomInputsSplitInvariantAndRoundTrip) {
       for (std::size_t i = 0; i < count; ++i) in += tokens[rng() % std::size(tokens)];
     } else {  // a plausible reply with the odd mutation
       const std::size_t lines = 1 + rng() % 4;
-      const std::string_view code = rng() % 8 ? "250" : "334";  // 334: SP may end it
+      const std::string_view code = rng() % 8 ? "250" : "334";  // 334: SP must follow
       for (std::size_t i = 0; i < lines; ++i) {
         in += rng() % 16 ? code : "251";
         const bool last = i + 1 == lines;
@@ -528,6 +594,7 @@ TEST(ReplyTest, RandomInputsSplitInvariantAndRoundTrip) {
       if (r.ok() && r->deviations == 0) {
         ++accepted;
         const std::string wire = SerializeReply(*r);
+        if (l == kStrict) EXPECT_EQ(wire, in) << "a strict reply is its own canonical form";
         Result<Reply> back = ParseReply(wire);
         ASSERT_TRUE(back.ok()) << testing::PrintToString(in);
         EXPECT_EQ(*back, *r) << testing::PrintToString(in);

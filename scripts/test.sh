@@ -16,7 +16,9 @@ eval "$(scripts/real-servers.sh env)"
 ctest --preset default
 
 # In-process fuzzing smoke run (clang `fuzz` preset, libFuzzer + ASan/UBSan):
-# every target for a short budget; non-zero with the reproducer on a finding.
+# every target for a short budget, half from its shipped corpus and half from
+# an empty one with a fresh, printed -seed; non-zero with the reproducer on a
+# finding in either run.
 scripts/fuzz.sh -t "${SMTP_FUZZ_SECONDS:-20}" --no-merge
 # The ClusterFuzzLite build script, run locally with the standard variables.
 scripts/cflite-local.sh 5
