@@ -239,9 +239,11 @@ struct ServerConfig {
   Limits limits;  // command line length, path sizes... (parser limits)
 
   // Every command line must arrive within idle_timeout of the moment the
-  // server starts waiting for it (trickling bytes do not extend it); every
-  // write and TLS handshake must finish within it. A DATA body or BDAT chunk
-  // may take data_timeout in total, with idle_timeout between reads.
+  // server starts waiting for it: a total deadline for the line, which
+  // neither trickling bytes nor a client streaming without pause extend.
+  // Every write and TLS handshake must finish within it. A DATA body or BDAT
+  // chunk may take data_timeout in total (however fast it streams), with
+  // idle_timeout between reads. Past a deadline: "421 4.4.2" and close.
   std::chrono::milliseconds idle_timeout{300'000};  // RFC 5321 §4.5.3.2.7
   std::chrono::milliseconds data_timeout{600'000};
   // Graceful stop: sessions get this long to finish before they are cut.

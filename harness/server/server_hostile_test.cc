@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -63,6 +64,86 @@ TEST(HostileTest, SlowlorisDripIsCutAtTheCommandDeadline) {
   c.Drain(Millis(2000), &closed);
   EXPECT_TRUE(closed);
   EXPECT_EQ(s.server->stats().timeouts, 1u);
+  ExpectAlive(s.port);
+}
+
+// What a client that writes as fast as the server reads saw.
+struct Streamed {
+  Clock::duration until_closed{};  // until a write failed (or the cap passed)
+  bool closed = false;
+  std::string said;  // everything the server sent
+};
+
+// Writes `chunk` over and over, never pausing, until a write fails (the
+// server closed) or `cap` passes; then reads what the server said. A write
+// that times out (the server stopped reading) does not end the stream.
+Streamed StreamUntilClosed(TestClient& c, std::string_view chunk,
+                           Clock::duration cap = std::chrono::seconds(10)) {
+  Streamed out;
+  const auto t0 = Clock::now();
+  while (Clock::now() - t0 < cap) {
+    const absl::Status st = c.Send(chunk, Millis(500));
+    if (!st.ok() && !absl::IsDeadlineExceeded(st)) break;
+  }
+  out.until_closed = Clock::now() - t0;
+  out.said = c.Drain(Millis(2000), &out.closed);
+  return out;
+}
+
+// One endless command line at full speed: the reader discards it (it is
+// over-long), so no read ever waits, yet the line must still be complete
+// within idle_timeout.
+TEST(HostileTest, EndlessLineAtFullSpeedIsCutAtTheCommandDeadline) {
+  ServerConfig cfg = TestConfig();
+  cfg.idle_timeout = Millis(500);
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'A'));
+  EXPECT_LT(r.until_closed, std::chrono::seconds(3));
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.4.2 "), std::string::npos) << r.said;
+  EXPECT_EQ(s.server->stats().timeouts, 1u);
+  ExpectAlive(s.port);
+}
+
+// A DATA body at full speed (text lines, no end) is cut at data_timeout,
+// although no read ever waits for idle_timeout.
+TEST(HostileTest, EndlessBodyAtFullSpeedIsCutAtTheDataDeadline) {
+  ServerConfig cfg = TestConfig();
+  cfg.idle_timeout = Millis(500);
+  cfg.data_timeout = Millis(1000);
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
+  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
+  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  EXPECT_EQ(CodeOf(c.Command("DATA")), 354);
+  std::string lines;
+  while (lines.size() < 64 * 1024) lines += std::string(78, 'x') + "\r\n";
+  const Streamed r = StreamUntilClosed(c, lines);
+  EXPECT_LT(r.until_closed, std::chrono::seconds(4));
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.4.2 "), std::string::npos) << r.said;
+  EXPECT_EQ(s.sink->committed(), 0u);
+  ExpectAlive(s.port);
+}
+
+// The same for one huge BDAT chunk (refused as over SIZE, so discarded).
+TEST(HostileTest, EndlessChunkAtFullSpeedIsCutAtTheDataDeadline) {
+  ServerConfig cfg = TestConfig();
+  cfg.idle_timeout = Millis(500);
+  cfg.data_timeout = Millis(1000);
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
+  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
+  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  ASSERT_TRUE(c.Send("BDAT 1000000000000 LAST\r\n").ok());
+  const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'x'));
+  EXPECT_LT(r.until_closed, std::chrono::seconds(4));
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.4.2 "), std::string::npos) << r.said;
+  EXPECT_EQ(s.sink->committed(), 0u);
   ExpectAlive(s.port);
 }
 
