@@ -237,6 +237,13 @@ struct ServerConfig {
   std::size_t max_connections = 1000;           // global, then 421 4.7.0
   std::size_t max_connections_per_ip = 0;       // 0: no limit
   Limits limits;  // command line length, path sizes... (parser limits)
+  // An over-long command line is read to its end and discarded, then gets
+  // "500 5.5.6 Line too long" and the session goes on. Once more than this
+  // many octets of one line have been read without its end, the server
+  // stops reading: "421 4.5.6 Line too long" and close. Meaningful only
+  // above the line limit (the larger of limits.command_line and
+  // kMaxAuthLine).
+  std::size_t max_discarded_line = 1024 * 1024;
 
   // Every command line must arrive within idle_timeout of the moment the
   // server starts waiting for it: a total deadline for the line, which

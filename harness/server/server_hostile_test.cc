@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <limits>
 #include <string>
 #include <thread>
 #include <vector>
@@ -96,6 +97,7 @@ Streamed StreamUntilClosed(TestClient& c, std::string_view chunk,
 TEST(HostileTest, EndlessLineAtFullSpeedIsCutAtTheCommandDeadline) {
   ServerConfig cfg = TestConfig();
   cfg.idle_timeout = Millis(500);
+  cfg.max_discarded_line = std::numeric_limits<std::size_t>::max();  // the deadline alone
   Running s = Start(cfg);
   TestClient c = Connect(s.port);
   const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'A'));
@@ -103,6 +105,20 @@ TEST(HostileTest, EndlessLineAtFullSpeedIsCutAtTheCommandDeadline) {
   EXPECT_TRUE(r.closed);
   EXPECT_NE(r.said.find("421 4.4.2 "), std::string::npos) << r.said;
   EXPECT_EQ(s.server->stats().timeouts, 1u);
+  ExpectAlive(s.port);
+}
+
+// The same line with the default max_discarded_line: the server stops
+// reading it after a megabyte, long before the (10 s) command deadline.
+TEST(HostileTest, EndlessLineIsCutAtTheDiscardLimit) {
+  ServerConfig cfg = TestConfig();
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'A'));
+  EXPECT_LT(r.until_closed, cfg.idle_timeout / 2);
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.5.6 Line too long\r\n"), std::string::npos) << r.said;
+  EXPECT_EQ(s.server->stats().timeouts, 0u);
   ExpectAlive(s.port);
 }
 
@@ -180,12 +196,15 @@ TEST(HostileTest, DataDripIsCutAtTheDataDeadline) {
   EXPECT_LT(Clock::now() - t0, Millis(2000));
 }
 
-// A 1 MiB line: bounded (the reader discards past its limit), answered with
-// 500 5.5.6 once it ends, and the session goes on.
+// A 1 MiB line (CRLF included; max_discarded_line): bounded (the reader
+// discards past its limit), answered with 500 5.5.6 once it ends, and the
+// session goes on.
 TEST(HostileTest, MegabyteLine) {
-  Running s = Start(TestConfig());
+  const ServerConfig cfg = TestConfig();
+  ASSERT_EQ(cfg.max_discarded_line, std::size_t{1} << 20);
+  Running s = Start(cfg);
   TestClient c = Connect(s.port);
-  ASSERT_TRUE(c.Send(std::string(1 << 20, 'A')).ok());
+  ASSERT_TRUE(c.Send(std::string(cfg.max_discarded_line - 2, 'A')).ok());
   ASSERT_TRUE(c.Send("\r\nNOOP\r\n").ok());
   auto r = c.ReadReply();
   ASSERT_EQ(CodeOf(r), 500) << Describe(r);
