@@ -234,8 +234,14 @@ struct ServerConfig {
   bool refuse_sessions = false;
   std::size_t max_recipients = kMinRecipients;  // then 452 4.5.3
   std::size_t max_errors = 20;                  // error replies before 421 (0: no limit)
-  std::size_t max_connections = 1000;           // global, then 421 4.7.0
-  std::size_t max_connections_per_ip = 0;       // 0: no limit
+  // Concurrent connections in all, then "421 4.7.0 Too many connections".
+  std::size_t max_connections = 1000;
+  // Concurrent connections from one client address (0: no limit), then the
+  // same 421, so that one client cannot hold every slot for idle_timeout.
+  // Postfix's smtpd_client_connection_count_limit is also 50. Programs that
+  // open many connections from one address on purpose (load tests, `run
+  // --jobs` against an in-process server) raise it or set 0.
+  std::size_t max_connections_per_ip = 50;
   Limits limits;  // command line length, path sizes... (parser limits)
   // An over-long command line is read to its end and discarded, then gets
   // "500 5.5.6 Line too long" and the session goes on. Once more than this

@@ -269,6 +269,7 @@ TEST(HostileTest, ThousandConcurrentConnections) {
   ASSERT_GE(n, 100u) << "ulimit -n too low";
   ServerConfig cfg = TestConfig();
   cfg.max_connections = n + 10;
+  cfg.max_connections_per_ip = 0;  // all of them come from 127.0.0.1
   Running s = Start(cfg);
   std::vector<TestClient> clients(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -286,6 +287,33 @@ TEST(HostileTest, ThousandConcurrentConnections) {
   clients.clear();
   EXPECT_EQ(s.server->stats().connections_accepted, n);
   ExpectAlive(s.port);
+}
+
+// One address holding idle sockets cannot lock others out: with the default
+// configuration it gets 421 past max_connections_per_ip, while a client from
+// another address is still greeted.
+TEST(HostileTest, OneAddressCannotTakeEveryConnection) {
+  const ServerConfig cfg = TestConfig();
+  const std::size_t limit = cfg.max_connections_per_ip;
+  ASSERT_GT(limit, 0u) << "no per-address limit by default";
+  ASSERT_LT(limit, cfg.max_connections);
+  Running s = Start(cfg);
+  std::vector<TestClient> hog(limit);
+  for (std::size_t i = 0; i < limit; ++i) ASSERT_TRUE(hog[i].Connect(s.port).ok()) << i;
+  for (std::size_t i = 0; i < limit; ++i) ASSERT_EQ(CodeOf(hog[i].ReadReply()), 220) << i;
+  for (int i = 0; i < 3; ++i) {
+    TestClient over;
+    ASSERT_TRUE(over.Connect(s.port).ok());
+    auto r = over.ReadReply();
+    ASSERT_EQ(CodeOf(r), 421) << Describe(r);
+    EXPECT_EQ(r->lines[0], "4.7.0 Too many connections");
+  }
+  ClientOptions other;
+  other.source = "127.0.0.2";
+  TestClient fresh = Connect(s.port, other);
+  EXPECT_EQ(CodeOf(fresh.Command("NOOP")), 250);
+  EXPECT_EQ(s.server->stats().connections_rejected, 3u);
+  EXPECT_EQ(s.server->stats().connections_accepted, limit + 1);
 }
 
 // Garbage that is not SMTP at all: the error limit closes the session.
