@@ -95,8 +95,11 @@ sys.exit(1)
 EOF
 }
 
-# Embedded server: strict profile, discard sink, ephemeral port.
-serve_args=(serve --listen 127.0.0.1:0 --port_file "$tmp/port" --sink discard)
+# Embedded server: strict profile, discard sink, ephemeral port. Every
+# smtp-source session comes from 127.0.0.1, so the per-address connection
+# limit (default 50) is off: concurrencies above it would get 421.
+serve_args=(serve --listen 127.0.0.1:0 --port_file "$tmp/port" --sink discard
+  --max_connections_per_ip=0)
 serve_help=$("$BIN" serve --helpfull 2>&1 || true)  # --helpfull exits 1
 if grep -q -- '--pregreet_delay_ms' <<<"$serve_help"; then
   serve_args+=("--pregreet_delay_ms=$PREGREET_MS")

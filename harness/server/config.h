@@ -234,14 +234,29 @@ struct ServerConfig {
   bool refuse_sessions = false;
   std::size_t max_recipients = kMinRecipients;  // then 452 4.5.3
   std::size_t max_errors = 20;                  // error replies before 421 (0: no limit)
-  std::size_t max_connections = 1000;           // global, then 421 4.7.0
-  std::size_t max_connections_per_ip = 0;       // 0: no limit
+  // Concurrent connections in all, then "421 4.7.0 Too many connections".
+  std::size_t max_connections = 1000;
+  // Concurrent connections from one client address (0: no limit), then the
+  // same 421, so that one client cannot hold every slot for idle_timeout.
+  // Postfix's smtpd_client_connection_count_limit is also 50. Programs that
+  // open many connections from one address on purpose (load tests, `run
+  // --jobs` against an in-process server) raise it or set 0.
+  std::size_t max_connections_per_ip = 50;
   Limits limits;  // command line length, path sizes... (parser limits)
+  // An over-long command line is read to its end and discarded, then gets
+  // "500 5.5.6 Line too long" and the session goes on. Once more than this
+  // many octets of one line have been read without its end, the server
+  // stops reading: "421 4.5.6 Line too long" and close. Meaningful only
+  // above the line limit (the larger of limits.command_line and
+  // kMaxAuthLine).
+  std::size_t max_discarded_line = 1024 * 1024;
 
   // Every command line must arrive within idle_timeout of the moment the
-  // server starts waiting for it (trickling bytes do not extend it); every
-  // write and TLS handshake must finish within it. A DATA body or BDAT chunk
-  // may take data_timeout in total, with idle_timeout between reads.
+  // server starts waiting for it: a total deadline for the line, which
+  // neither trickling bytes nor a client streaming without pause extend.
+  // Every write and TLS handshake must finish within it. A DATA body or BDAT
+  // chunk may take data_timeout in total (however fast it streams), with
+  // idle_timeout between reads. Past a deadline: "421 4.4.2" and close.
   std::chrono::milliseconds idle_timeout{300'000};  // RFC 5321 §4.5.3.2.7
   std::chrono::milliseconds data_timeout{600'000};
   // Graceful stop: sessions get this long to finish before they are cut.

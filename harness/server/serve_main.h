@@ -29,7 +29,8 @@ struct ServeFlags {
   std::uint64_t max_recipients = 100;
   std::uint64_t max_errors = 20;
   std::uint64_t max_connections = 1000;
-  std::uint64_t max_connections_per_ip = 0;
+  // Per client address; 0: no limit (ServerConfig::max_connections_per_ip).
+  std::uint64_t max_connections_per_ip = ServerConfig{}.max_connections_per_ip;
   std::int64_t idle_timeout_ms = 300'000;
   std::int64_t data_timeout_ms = 600'000;
   std::int64_t shutdown_grace_ms = 5'000;

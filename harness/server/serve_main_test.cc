@@ -31,6 +31,9 @@ TEST(ConfigFromFlagsTest, Defaults) {
   EXPECT_FALSE(c->relay.open_relay);
   EXPECT_EQ(c->pregreet_delay, defaults.pregreet_delay);
   EXPECT_FALSE(c->reject_early_data.has_value());
+  // One client address cannot take every connection.
+  EXPECT_EQ(c->max_connections_per_ip, 50u);
+  EXPECT_EQ(c->max_connections, 1000u);
 }
 
 TEST(ConfigFromFlagsTest, Translates) {
@@ -47,6 +50,7 @@ TEST(ConfigFromFlagsTest, Translates) {
   f.open_relay = true;
   f.pregreet_delay_ms = 0;
   f.early_data = "accept";
+  f.max_connections_per_ip = 0;
   absl::StatusOr<ServerConfig> c = ConfigFromFlags(f);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->listen_address, "::1");
@@ -67,6 +71,7 @@ TEST(ConfigFromFlagsTest, Translates) {
   EXPECT_TRUE(c->relay.open_relay);
   EXPECT_EQ(c->pregreet_delay, std::chrono::milliseconds(0));
   EXPECT_EQ(c->reject_early_data, std::optional<bool>(false));
+  EXPECT_EQ(c->max_connections_per_ip, 0u);  // no limit
   f.early_data = "reject";
   f.auth_advertise = "always";
   c = ConfigFromFlags(f);

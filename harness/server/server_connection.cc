@@ -218,7 +218,15 @@ asio::awaitable<void> Connection::Run() {
       const auto deadline = session_.in_body()
                                 ? std::min(now + cfg.idle_timeout, unit_start + cfg.data_timeout)
                                 : unit_start + cfg.idle_timeout;
-      const std::size_t n = co_await Read(deadline, ec);
+      // The watchdog fires only while a read waits; a client that streams
+      // without pause never leaves one waiting, so the deadline is checked
+      // here as well.
+      std::size_t n = 0;
+      if (now < deadline) {
+        n = co_await Read(deadline, ec);
+      } else {
+        timed_out_ = true;
+      }
       if (interrupted_ && (ec || n == 0)) {
         session_.OnShutdown();
         continue;

@@ -3,6 +3,8 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <limits>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -66,6 +68,101 @@ TEST(HostileTest, SlowlorisDripIsCutAtTheCommandDeadline) {
   ExpectAlive(s.port);
 }
 
+// What a client that writes as fast as the server reads saw.
+struct Streamed {
+  Clock::duration until_closed{};  // until a write failed (or the cap passed)
+  bool closed = false;
+  std::string said;  // everything the server sent
+};
+
+// Writes `chunk` over and over, never pausing, until a write fails (the
+// server closed) or `cap` passes; then reads what the server said. A write
+// that times out (the server stopped reading) does not end the stream.
+Streamed StreamUntilClosed(TestClient& c, std::string_view chunk,
+                           Clock::duration cap = std::chrono::seconds(10)) {
+  Streamed out;
+  const auto t0 = Clock::now();
+  while (Clock::now() - t0 < cap) {
+    const absl::Status st = c.Send(chunk, Millis(500));
+    if (!st.ok() && !absl::IsDeadlineExceeded(st)) break;
+  }
+  out.until_closed = Clock::now() - t0;
+  out.said = c.Drain(Millis(2000), &out.closed);
+  return out;
+}
+
+// One endless command line at full speed: the reader discards it (it is
+// over-long), so no read ever waits, yet the line must still be complete
+// within idle_timeout.
+TEST(HostileTest, EndlessLineAtFullSpeedIsCutAtTheCommandDeadline) {
+  ServerConfig cfg = TestConfig();
+  cfg.idle_timeout = Millis(500);
+  cfg.max_discarded_line = std::numeric_limits<std::size_t>::max();  // the deadline alone
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'A'));
+  EXPECT_LT(r.until_closed, std::chrono::seconds(3));
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.4.2 "), std::string::npos) << r.said;
+  EXPECT_EQ(s.server->stats().timeouts, 1u);
+  ExpectAlive(s.port);
+}
+
+// The same line with the default max_discarded_line: the server stops
+// reading it after a megabyte, long before the (10 s) command deadline.
+TEST(HostileTest, EndlessLineIsCutAtTheDiscardLimit) {
+  ServerConfig cfg = TestConfig();
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'A'));
+  EXPECT_LT(r.until_closed, cfg.idle_timeout / 2);
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.5.6 Line too long\r\n"), std::string::npos) << r.said;
+  EXPECT_EQ(s.server->stats().timeouts, 0u);
+  ExpectAlive(s.port);
+}
+
+// A DATA body at full speed (text lines, no end) is cut at data_timeout,
+// although no read ever waits for idle_timeout.
+TEST(HostileTest, EndlessBodyAtFullSpeedIsCutAtTheDataDeadline) {
+  ServerConfig cfg = TestConfig();
+  cfg.idle_timeout = Millis(500);
+  cfg.data_timeout = Millis(1000);
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
+  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
+  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  EXPECT_EQ(CodeOf(c.Command("DATA")), 354);
+  std::string lines;
+  while (lines.size() < 64 * 1024) lines += std::string(78, 'x') + "\r\n";
+  const Streamed r = StreamUntilClosed(c, lines);
+  EXPECT_LT(r.until_closed, std::chrono::seconds(4));
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.4.2 "), std::string::npos) << r.said;
+  EXPECT_EQ(s.sink->committed(), 0u);
+  ExpectAlive(s.port);
+}
+
+// The same for one huge BDAT chunk (refused as over SIZE, so discarded).
+TEST(HostileTest, EndlessChunkAtFullSpeedIsCutAtTheDataDeadline) {
+  ServerConfig cfg = TestConfig();
+  cfg.idle_timeout = Millis(500);
+  cfg.data_timeout = Millis(1000);
+  Running s = Start(cfg);
+  TestClient c = Connect(s.port);
+  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
+  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
+  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  ASSERT_TRUE(c.Send("BDAT 1000000000000 LAST\r\n").ok());
+  const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'x'));
+  EXPECT_LT(r.until_closed, std::chrono::seconds(4));
+  EXPECT_TRUE(r.closed);
+  EXPECT_NE(r.said.find("421 4.4.2 "), std::string::npos) << r.said;
+  EXPECT_EQ(s.sink->committed(), 0u);
+  ExpectAlive(s.port);
+}
+
 TEST(HostileTest, IdleClientTimesOut) {
   ServerConfig cfg = TestConfig();
   cfg.idle_timeout = Millis(200);
@@ -99,12 +196,15 @@ TEST(HostileTest, DataDripIsCutAtTheDataDeadline) {
   EXPECT_LT(Clock::now() - t0, Millis(2000));
 }
 
-// A 1 MiB line: bounded (the reader discards past its limit), answered with
-// 500 5.5.6 once it ends, and the session goes on.
+// A 1 MiB line (CRLF included; max_discarded_line): bounded (the reader
+// discards past its limit), answered with 500 5.5.6 once it ends, and the
+// session goes on.
 TEST(HostileTest, MegabyteLine) {
-  Running s = Start(TestConfig());
+  const ServerConfig cfg = TestConfig();
+  ASSERT_EQ(cfg.max_discarded_line, std::size_t{1} << 20);
+  Running s = Start(cfg);
   TestClient c = Connect(s.port);
-  ASSERT_TRUE(c.Send(std::string(1 << 20, 'A')).ok());
+  ASSERT_TRUE(c.Send(std::string(cfg.max_discarded_line - 2, 'A')).ok());
   ASSERT_TRUE(c.Send("\r\nNOOP\r\n").ok());
   auto r = c.ReadReply();
   ASSERT_EQ(CodeOf(r), 500) << Describe(r);
@@ -169,6 +269,7 @@ TEST(HostileTest, ThousandConcurrentConnections) {
   ASSERT_GE(n, 100u) << "ulimit -n too low";
   ServerConfig cfg = TestConfig();
   cfg.max_connections = n + 10;
+  cfg.max_connections_per_ip = 0;  // all of them come from 127.0.0.1
   Running s = Start(cfg);
   std::vector<TestClient> clients(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -186,6 +287,33 @@ TEST(HostileTest, ThousandConcurrentConnections) {
   clients.clear();
   EXPECT_EQ(s.server->stats().connections_accepted, n);
   ExpectAlive(s.port);
+}
+
+// One address holding idle sockets cannot lock others out: with the default
+// configuration it gets 421 past max_connections_per_ip, while a client from
+// another address is still greeted.
+TEST(HostileTest, OneAddressCannotTakeEveryConnection) {
+  const ServerConfig cfg = TestConfig();
+  const std::size_t limit = cfg.max_connections_per_ip;
+  ASSERT_GT(limit, 0u) << "no per-address limit by default";
+  ASSERT_LT(limit, cfg.max_connections);
+  Running s = Start(cfg);
+  std::vector<TestClient> hog(limit);
+  for (std::size_t i = 0; i < limit; ++i) ASSERT_TRUE(hog[i].Connect(s.port).ok()) << i;
+  for (std::size_t i = 0; i < limit; ++i) ASSERT_EQ(CodeOf(hog[i].ReadReply()), 220) << i;
+  for (int i = 0; i < 3; ++i) {
+    TestClient over;
+    ASSERT_TRUE(over.Connect(s.port).ok());
+    auto r = over.ReadReply();
+    ASSERT_EQ(CodeOf(r), 421) << Describe(r);
+    EXPECT_EQ(r->lines[0], "4.7.0 Too many connections");
+  }
+  ClientOptions other;
+  other.source = "127.0.0.2";
+  TestClient fresh = Connect(s.port, other);
+  EXPECT_EQ(CodeOf(fresh.Command("NOOP")), 250);
+  EXPECT_EQ(s.server->stats().connections_rejected, 3u);
+  EXPECT_EQ(s.server->stats().connections_accepted, limit + 1);
 }
 
 // Garbage that is not SMTP at all: the error limit closes the session.

@@ -227,6 +227,9 @@ std::size_t Session::Feed(std::string_view in) {
           unit = true;
           input_after_line_ = rest.size() - n;
           HandleLine();
+        } else if (lines_.offset() - lines_.line_offset() > config_.max_discarded_line) {
+          // Discarding is bounded too: stop reading an endless line.
+          Close421("4.5.6", "Line too long", "line discard limit");
         }
         break;
     }

@@ -43,6 +43,9 @@
 // - A DATA body over max_message_size is read to its end and then refused
 //   with 552 5.3.4; the excess is not stored. Text lines over the 1000
 //   octet limit are accepted and counted (MessageInfo::long_lines).
+// - An over-long command line is discarded up to its end (500 5.5.6); one
+//   still without an end after ServerConfig::max_discarded_line octets gets
+//   "421 4.5.6 Line too long" and the session closes.
 // - Errors: every 4xx / 5xx reply except 421 counts; once there are more
 //   than max_errors, "421 4.7.0 Too many errors" closes the session.
 // - Backpressure: Feed stops consuming once kOutputHighWater reply bytes are

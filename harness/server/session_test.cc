@@ -513,6 +513,30 @@ TEST(SessionTest, TooManyErrorsCloses) {
   EXPECT_EQ(o.state, SessionState::kClosed);
 }
 
+// An over-long line is discarded up to its end and answered 500; one that
+// has no end after max_discarded_line octets closes the session instead,
+// whether it comes in one piece or in reads of 16 KiB.
+TEST(SessionTest, DiscardedLineIsBounded) {
+  ServerConfig cfg = BaseConfig();
+  cfg.max_discarded_line = 64 * 1024;
+  const std::string within(cfg.max_discarded_line - 2, 'A');
+  EXPECT_EQ(Summaries(Drive(cfg, {within, "\r\nNOOP\r\n"})),
+            (std::vector<std::string>{"220", "500 5.5.6", "250 2.0.0"}));
+  const std::string over(cfg.max_discarded_line + 1, 'A');
+  std::vector<std::string_view> reads;
+  for (std::size_t at = 0; at < over.size(); at += 16 * 1024) {
+    reads.push_back(std::string_view(over).substr(at, 16 * 1024));
+  }
+  for (const auto& chunks : {std::vector<std::string_view>{over}, reads}) {
+    std::vector<std::string_view> in = chunks;
+    in.push_back("\r\nNOOP\r\n");
+    const Outcome o = Drive(cfg, in);
+    EXPECT_EQ(Summaries(o), (std::vector<std::string>{"220", "421 4.5.6"}));
+    EXPECT_EQ(o.action, SessionAction::kClose);
+    EXPECT_EQ(o.log.back(), "INIT -> CLOSED (line discard limit)");
+  }
+}
+
 // Backpressure: Feed stops once kOutputHighWater reply bytes wait.
 TEST(SessionTest, FeedStopsAtOutputHighWater) {
   MemorySink sink;

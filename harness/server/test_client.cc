@@ -76,6 +76,11 @@ absl::Status TestClient::Connect(std::uint16_t port, const ClientOptions& o) {
   impl_->sock.open(ep.protocol(), ec);
   if (o.rcvbuf > 0) impl_->sock.set_option(asio::socket_base::receive_buffer_size(o.rcvbuf), ec);
   if (o.sndbuf > 0) impl_->sock.set_option(asio::socket_base::send_buffer_size(o.sndbuf), ec);
+  if (!o.source.empty()) {
+    const asio::ip::address from = asio::ip::make_address(o.source, ec);
+    if (!ec) impl_->sock.bind(tcp::endpoint(from, 0), ec);
+    if (ec) return absl::InvalidArgumentError("bind " + o.source + ": " + ec.message());
+  }
   ec = impl_->Run([&](auto h) { impl_->sock.async_connect(ep, h); }, o.connect_timeout);
   if (ec) return absl::UnavailableError("connect: " + ec.message());
   return absl::OkStatus();

@@ -25,6 +25,9 @@ inline constexpr Millis kDefaultTimeout{5000};
 
 struct ClientOptions {
   std::string host = "127.0.0.1";
+  // Local address to bind before connecting ("": the system's choice), e.g.
+  // "127.0.0.2" to connect as another client (all of 127/8 is loopback).
+  std::string source;
   // Socket buffer sizes set before connecting (0: system default).
   int rcvbuf = 0;
   int sndbuf = 0;
