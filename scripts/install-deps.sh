@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build g++ pkg-config git
   clang-14 libclang-rt-14-dev clang-format
   libboost1.81-all-dev libssl-dev openssl
-  nlohmann-json3-dev libabsl-dev
+  nlohmann-json3-dev libabsl-dev libre2-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev
   python3 python3-aiosmtpd swaks libnet-ssleay-perl

@@ -453,18 +453,17 @@ asio::awaitable<Outcome> Executor::Do(const scenario::PipelineStep& a, Deadline 
 }
 
 asio::awaitable<Outcome> Executor::Do(const scenario::CaptureStep& a, Deadline, Deadline) {
-  const std::string expected = "a reply line matching /" + a.regex_source + "/";
+  const std::string expected = "a reply line matching /" + a.regex.source() + "/";
   if (!last_reply_) co_return Fail(expected, "no reply yet", "nothing to capture from");
   for (const std::string& line : last_reply_->lines) {
-    std::match_results<std::string_view::const_iterator> m;
-    if (scenario::SearchLine(a.regex, line, &m) && static_cast<int>(m.size()) > a.group &&
-        m[a.group].matched) {
-      vars_.Set(a.into, m[a.group].str());
+    std::string value;
+    if (a.regex.Search(line, a.group, &value)) {
+      vars_.Set(a.into, std::move(value));
       co_return Pass();
     }
   }
   co_return Fail(expected, ReplyText(*last_reply_),
-                 "no line of the last reply matches /" + a.regex_source + "/");
+                 "no line of the last reply matches /" + a.regex.source() + "/");
 }
 
 asio::awaitable<Outcome> Executor::Do(const scenario::SleepStep& a, Deadline, Deadline outer) {

@@ -36,7 +36,7 @@ std::vector<std::string_view> Lines(std::string_view content) {
   return out;
 }
 
-std::string Slashed(const scenario::Pattern& p) { return "/" + p.source + "/"; }
+std::string Slashed(const scenario::Regex& re) { return "/" + re.source() + "/"; }
 
 }  // namespace
 
@@ -60,22 +60,22 @@ Outcome Executor::CheckDelivery(const scenario::ExpectDeliveryStep& a, const Del
                  "the target's sink kept no message content to check (serve: --sink_body_limit)");
   }
   const std::vector<std::string_view> lines = Lines(got.content);
-  auto any = [&](const std::regex& re) {
+  auto any = [&](const scenario::Regex& re) {
     return std::any_of(lines.begin(), lines.end(),
-                       [&](std::string_view l) { return scenario::SearchLine(re, l); });
+                       [&](std::string_view l) { return re.Search(l); });
   };
   const std::string first = lines.empty() ? std::string() : std::string(lines[0]);
-  if (a.first_line && !(!lines.empty() && scenario::SearchLine(a.first_line->re, lines[0]))) {
+  if (a.first_line && !(!lines.empty() && a.first_line->Search(lines[0]))) {
     return Fail("first line matching " + Slashed(*a.first_line), Quote(first),
                 at + "the first line of the delivered message is " + Quote(first));
   }
-  if (a.line && !any(a.line->re)) {
+  if (a.line && !any(*a.line)) {
     return Fail("a line matching " + Slashed(*a.line), Quote(got.content),
                 at + "no line of the delivered message matches " + Slashed(*a.line));
   }
   if (a.not_line) {
     for (std::string_view l : lines) {
-      if (!scenario::SearchLine(a.not_line->re, l)) continue;
+      if (!a.not_line->Search(l)) continue;
       return Fail("no line matching " + Slashed(*a.not_line), Quote(l),
                   at + "the delivered message has the line " + Quote(l));
     }
@@ -85,15 +85,14 @@ Outcome Executor::CheckDelivery(const scenario::ExpectDeliveryStep& a, const Del
                 at + "the delivered message does not contain " + Quote(contains) +
                     (got.truncated ? " (the sink kept only a prefix)" : ""));
   }
-  if (a.mail_from && !scenario::SearchLine(a.mail_from->re, got.mail_from)) {
+  if (a.mail_from && !a.mail_from->Search(got.mail_from)) {
     return Fail("reverse-path matching " + Slashed(*a.mail_from), "<" + got.mail_from + ">",
                 at + "delivered with reverse-path <" + got.mail_from + ">");
   }
   std::string rcpts;
   for (const std::string& r : got.rcpt_to) rcpts += (rcpts.empty() ? "<" : ", <") + r + ">";
-  if (a.rcpt && std::none_of(got.rcpt_to.begin(), got.rcpt_to.end(), [&](const std::string& r) {
-        return scenario::SearchLine(a.rcpt->re, r);
-      })) {
+  if (a.rcpt && std::none_of(got.rcpt_to.begin(), got.rcpt_to.end(),
+                             [&](const std::string& r) { return a.rcpt->Search(r); })) {
     return Fail("a recipient matching " + Slashed(*a.rcpt), rcpts,
                 at + "no delivered recipient matches " + Slashed(*a.rcpt) + ": " + rcpts);
   }

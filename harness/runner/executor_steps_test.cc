@@ -212,6 +212,19 @@ TEST(Executor, ExpectDelivery) {
        {one},
        Verdict::kFail,
        "delivered to 2 recipients, not 3"},
+      // A backtracking pattern over a hostile delivered line: a verdict at
+      // once (std::regex ran for minutes on it).
+      {"backtracking line pattern",
+       R"({"line": "(a+)+$"})",
+       {Delivery{"", "", {"x@fake.test"}, std::string(40, 'a') + "!\r\n", false}},
+       Verdict::kFail,
+       "no line of the delivered message matches /(a+)+$/"},
+      {"backtracking not_line pattern",
+       R"({"not_line": "(((a*)*)*)*b", "mail_from": "(a|aa)+$"})",
+       {Delivery{
+           "", std::string(40, 'a') + "!", {"x@fake.test"}, std::string(40, 'a') + "!\r\n", false}},
+       Verdict::kFail,
+       "delivered with reverse-path <"},
       {"each of two is checked",
        R"({"count": 2, "rcpt_count": 2})",
        {one, Delivery{"", "", {"x@fake.test"}, "x", false}},

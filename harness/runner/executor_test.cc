@@ -48,6 +48,13 @@ FakeOptions Hostile_(Hostile h) {
   return o;
 }
 
+// A greeting that makes backtracking regex engines take exponential time.
+FakeOptions BacktrackBait() {
+  FakeOptions o;
+  o.greeting = "220 " + std::string(40, 'a') + "!\r\n";
+  return o;
+}
+
 TEST(Executor, VerdictsAgainstAFakeServer) {
   const std::vector<Case> cases = {
       {"full transaction",
@@ -157,6 +164,18 @@ TEST(Executor, VerdictsAgainstAFakeServer) {
       {"scenario budget exhausted is an error", R"([{"include": "greeting"}])", Verdict::kError,
        "time budget of 300 ms exhausted", Hostile_(Hostile::kSilent), 10000ms,
        R"("timeout_ms": 300, )"},
+      // Regexes run in linear time: a backtracking pattern against a hostile
+      // reply gives its verdict at once (std::regex ran for minutes, past
+      // every deadline, on these).
+      {"backtracking text pattern",
+       R"([{"connect": {}}, {"expect": {"code": 220, "text": "(a+)+$"}}])", Verdict::kFail,
+       "expected text matching /(a+)+$/", BacktrackBait()},
+      {"backtracking not_text pattern",
+       R"([{"connect": {}}, {"expect": {"code": 220, "not_text": "(((a*)*)*)*b"}}])",
+       Verdict::kPass, "", BacktrackBait()},
+      {"backtracking capture pattern",
+       R"j([{"connect": {}}, {"expect": 220}, {"capture": {"regex": "((((a*)*)*)*b)", "into": "x"}}])j",
+       Verdict::kFail, "no line of the last reply matches", BacktrackBait()},
       {"silence longer than the budget is an error",
        R"([{"include": "greeting"},
         {"expect_silence": {"for_ms": 5000}}])",

@@ -147,69 +147,6 @@ std::string_view ExtractEnhancedCode(std::string_view text) {
   return EnhancedPattern::Parse(candidate, &why) ? candidate : std::string_view();
 }
 
-namespace {
-
-// libstdc++'s regex compiler reads the number of a back-reference ("\12")
-// and of a repeat count ("{2,5}") into a long without an overflow check
-// (signed overflow, UB; found by fuzz_scenario_loader). Such a number longer
-// than this is refused before std::regex sees it.
-constexpr std::size_t kMaxRegexNumberDigits = 9;
-
-// The first decimal number after a '\', '{' or "{digits," in `pattern` that
-// has more than kMaxRegexNumberDigits digits; npos when there is none.
-std::size_t FindHugeRegexNumber(std::string_view pattern) {
-  auto digits = [&](std::size_t i) {
-    std::size_t n = 0;
-    while (i + n < pattern.size() && pattern[i + n] >= '0' && pattern[i + n] <= '9') ++n;
-    return n;
-  };
-  for (std::size_t i = 0; i < pattern.size(); ++i) {
-    if (pattern[i] != '\\' && pattern[i] != '{') continue;
-    std::size_t n = digits(i + 1);
-    if (n > kMaxRegexNumberDigits) return i + 1;
-    if (pattern[i] == '\\') {
-      if (n == 0) ++i;  // an escaped character, e.g. "\{" or "\\"
-      continue;
-    }
-    const std::size_t comma = i + 1 + n;
-    if (comma < pattern.size() && pattern[comma] == ',' &&
-        digits(comma + 1) > kMaxRegexNumberDigits) {
-      return comma + 1;
-    }
-  }
-  return std::string_view::npos;
-}
-
-}  // namespace
-
-std::optional<std::regex> CompileRegex(std::string_view pattern, bool ignore_case,
-                                       std::string* why) {
-  if (pattern.size() > kMaxRegexPatternBytes) {
-    *why = absl::StrCat("regex longer than ", kMaxRegexPatternBytes, " bytes");
-    return std::nullopt;
-  }
-  if (const std::size_t at = FindHugeRegexNumber(pattern); at != std::string_view::npos) {
-    *why = absl::StrCat("bad regex: number at offset ", at, " longer than ", kMaxRegexNumberDigits,
-                        " digits");
-    return std::nullopt;
-  }
-  auto flags = std::regex::ECMAScript;
-  if (ignore_case) flags |= std::regex::icase;
-  try {
-    return std::regex(pattern.begin(), pattern.end(), flags);
-  } catch (const std::regex_error& e) {
-    *why = absl::StrCat("bad regex: ", e.what());
-    return std::nullopt;
-  }
-}
-
-bool SearchLine(const std::regex& re, std::string_view line,
-                std::match_results<std::string_view::const_iterator>* match) {
-  line = line.substr(0, kMaxRegexSubjectBytes);
-  if (match != nullptr) return std::regex_search(line.begin(), line.end(), *match, re);
-  return std::regex_search(line.begin(), line.end(), re);
-}
-
 MatchResult Expectation::Match(int code, std::span<const std::string> lines,
                                std::string_view enhanced_code) const {
   const std::string got = absl::StrCat(CodeText(code), " ", Quote(lines));
@@ -225,18 +162,17 @@ MatchResult Expectation::Match(int code, std::span<const std::string> lines,
   }
   if (text) {
     const bool text_ok = std::any_of(lines.begin(), lines.end(),
-                                     [this](const std::string& l) { return SearchLine(*text, l); });
+                                     [this](const std::string& l) { return text->Search(l); });
     if (!text_ok) {
-      return {false, absl::StrCat("expected text matching /", text_source, "/",
+      return {false, absl::StrCat("expected text matching /", text->source(), "/",
                                   ignore_case ? "i" : "", ", got ", got)};
     }
   }
   if (not_text) {
-    const auto hit = std::find_if(lines.begin(), lines.end(), [this](const std::string& l) {
-      return SearchLine(*not_text, l);
-    });
+    const auto hit = std::find_if(lines.begin(), lines.end(),
+                                  [this](const std::string& l) { return not_text->Search(l); });
     if (hit != lines.end()) {
-      return {false, absl::StrCat("expected no line matching /", not_text_source, "/",
+      return {false, absl::StrCat("expected no line matching /", not_text->source(), "/",
                                   ignore_case ? "i" : "", ", got line ", hit - lines.begin() + 1,
                                   " of ", got)};
     }
@@ -247,9 +183,9 @@ MatchResult Expectation::Match(int code, std::span<const std::string> lines,
 std::string Expectation::Describe() const {
   std::string out = CodesText(codes);
   if (enhanced) absl::StrAppend(&out, ", enhanced ", enhanced->ToString());
-  if (text) absl::StrAppend(&out, ", text /", text_source, "/", ignore_case ? "i" : "");
+  if (text) absl::StrAppend(&out, ", text /", text->source(), "/", ignore_case ? "i" : "");
   if (not_text) {
-    absl::StrAppend(&out, ", no text /", not_text_source, "/", ignore_case ? "i" : "");
+    absl::StrAppend(&out, ", no text /", not_text->source(), "/", ignore_case ? "i" : "");
   }
   return out;
 }

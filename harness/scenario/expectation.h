@@ -1,28 +1,21 @@
 // Expectation: what a scenario expects of one server reply — a reply code
 // (exact or pattern, one of several), optionally a regex over the reply text
-// and an RFC 3463 enhanced status code. Regexes are compiled when the
-// scenario is loaded, so a bad regex is a load error, never a run-time one.
+// (regex.h: RE2, compiled when the scenario is loaded) and an RFC 3463
+// enhanced status code.
 #ifndef SMTP_HARNESS_SCENARIO_EXPECTATION_H_
 #define SMTP_HARNESS_SCENARIO_EXPECTATION_H_
 
 #include <array>
 #include <cstddef>
 #include <optional>
-#include <regex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace smtp::scenario {
+#include "harness/scenario/regex.h"
 
-// Regexes run over at most this many bytes of each reply line. libstdc++'s
-// std::regex recurses per character and a failing search is quadratic, so a
-// hostile megabyte line must be cut before matching (RFC 5321 §4.5.3.1.5
-// allows 512 octets per reply line, so conforming lines are never cut).
-inline constexpr std::size_t kMaxRegexSubjectBytes = 1024;
-// And a pattern is at most this long.
-inline constexpr std::size_t kMaxRegexPatternBytes = 1024;
+namespace smtp::scenario {
 
 // A reply code pattern: three characters, each a digit or 'x' (any digit),
 // the first one 2-5 or 'x': "250", "2xx", "55x". RFC 5321 §4.2:
@@ -73,12 +66,10 @@ struct MatchResult {
 };
 
 struct Expectation {
-  std::vector<CodePattern> codes;      // any of these; never empty once loaded
-  std::optional<std::regex> text;      // must match (search) at least one line
-  std::string text_source;             // the regex as written, for messages
-  bool ignore_case = false;            // text (and not_text) compiled with icase
-  std::optional<std::regex> not_text;  // must match no line
-  std::string not_text_source;
+  std::vector<CodePattern> codes;  // any of these; never empty once loaded
+  std::optional<Regex> text;       // must match (search) at least one line
+  bool ignore_case = false;        // text (and not_text) compiled case-insensitive
+  std::optional<Regex> not_text;   // must match no line
   std::optional<EnhancedPattern> enhanced;
 
   // Checks a reply: its code, its lines' text (after "250-"/"250 ", without
@@ -90,15 +81,6 @@ struct Expectation {
   // for reports.
   std::string Describe() const;
 };
-
-// Compiles an ECMAScript regex; nullopt and `*why` on error or when longer
-// than kMaxRegexPatternBytes.
-std::optional<std::regex> CompileRegex(std::string_view pattern, bool ignore_case,
-                                       std::string* why);
-
-// Searches `line` (cut to kMaxRegexSubjectBytes) for `re`.
-bool SearchLine(const std::regex& re, std::string_view line,
-                std::match_results<std::string_view::const_iterator>* match = nullptr);
 
 }  // namespace smtp::scenario
 

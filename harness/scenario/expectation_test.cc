@@ -108,8 +108,7 @@ Expectation Make(std::vector<const char*> codes, const char* text = nullptr,
   std::string why;
   for (const char* c : codes) e.codes.push_back(*CodePattern::Parse(c, &why));
   if (text != nullptr) {
-    e.text = CompileRegex(text, icase, &why);
-    e.text_source = text;
+    e.text = Regex::Compile(text, icase, &why);
     e.ignore_case = icase;
   }
   if (enhanced != nullptr) e.enhanced = EnhancedPattern::Parse(enhanced, &why);
@@ -221,58 +220,6 @@ TEST(Expectation, Describe) {
   EXPECT_EQ(Make({"2xx", "354"}, "^go", "2.x.x", true).Describe(),
             "2xx or 354, enhanced 2.x.x, "
             "text /^go/i");
-}
-
-TEST(CompileRegex, ErrorsAndLimits) {
-  std::string why;
-  EXPECT_FALSE(CompileRegex("([a-z", false, &why));
-  EXPECT_EQ(why, "bad regex: Unexpected character within '[...]' in regular expression");
-  EXPECT_FALSE(CompileRegex("(", false, &why));
-  EXPECT_EQ(why.rfind("bad regex: ", 0), 0u);
-  EXPECT_FALSE(CompileRegex(std::string(kMaxRegexPatternBytes + 1, 'a'), false, &why));
-  EXPECT_EQ(why, "regex longer than 1024 bytes");
-  EXPECT_TRUE(CompileRegex(std::string(kMaxRegexPatternBytes, 'a'), false, &why));
-}
-
-// Numbers libstdc++ would overflow (UB) while compiling are refused first
-// (fuzz_scenario_loader: corpus/fuzz_scenario_loader/regress-regex-number-overflow).
-TEST(CompileRegex, HugeNumbersAreRefused) {
-  struct Row {
-    const char* pattern;
-    bool ok;
-    const char* why;
-  };
-  const Row rows[] = {
-      {"(a)\\9223372036854775808", false, "bad regex: number at offset 4 longer than 9 digits"},
-      {"a{99999999999}", false, "bad regex: number at offset 2 longer than 9 digits"},
-      {"a{1,99999999999}", false, "bad regex: number at offset 4 longer than 9 digits"},
-      {"(a)\\1", true, ""},
-      {"a{2,5}", true, ""},
-      {"\\{12345678901", true, ""},   // an escaped brace: literal digits
-      {"1234567890123", true, ""},    // literal digits
-      {"\\\\12345678901", true, ""},  // an escaped backslash, then digits
-  };
-  for (const Row& r : rows) {
-    std::string why;
-    EXPECT_EQ(CompileRegex(r.pattern, false, &why).has_value(), r.ok) << r.pattern;
-    EXPECT_EQ(why, r.why) << r.pattern;
-  }
-}
-
-// A hostile server line must not blow the stack of libstdc++'s recursive
-// regex engine: only kMaxRegexSubjectBytes of each line are searched.
-TEST(SearchLine, HugeLinesAreCut) {
-  std::string why;
-  const auto re = CompileRegex("(a|b)*c", false, &why);
-  ASSERT_TRUE(re.has_value());
-  std::string line(1 << 20, 'a');
-  line += 'c';
-  EXPECT_FALSE(SearchLine(*re, line));  // the 'c' is past the cut
-  EXPECT_TRUE(SearchLine(*re, std::string(kMaxRegexSubjectBytes - 1, 'a') + "c"));
-  std::cmatch m;
-  const auto digits = CompileRegex("SIZE ([0-9]+)", false, &why);
-  ASSERT_TRUE(SearchLine(*digits, "SIZE 35882577", &m));
-  EXPECT_EQ(m[1].str(), "35882577");
 }
 
 }  // namespace

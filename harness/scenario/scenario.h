@@ -10,7 +10,6 @@
 
 #include <cstdint>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -132,8 +131,7 @@ struct BdatStep {
 struct CaptureStep {
   enum class Source : std::uint8_t { kLastReply };
   Source from = Source::kLastReply;
-  std::regex regex;
-  std::string regex_source;
+  Regex regex;
   int group = 1;
   std::string into;
 };
@@ -141,24 +139,19 @@ struct CaptureStep {
 struct SleepStep {
   int ms = 0;
 };
-// A regex as compiled and as written (for messages).
-struct Pattern {
-  std::regex re;
-  std::string source;
-};
 // Checks what the target delivered over this scenario's connections (only
 // targets whose sink the runner can read: runner/deliveries.h): exactly
 // `count` messages, each of which meets every check that is set. Content
 // lines are split at LF with a CR before it removed.
 struct ExpectDeliveryStep {
   int count = 1;
-  std::optional<Pattern> first_line;  // the first content line matches
-  std::optional<Pattern> line;        // some content line matches
-  std::optional<Pattern> not_line;    // no content line matches
-  std::optional<Template> contains;   // the content contains these bytes (escapes decoded)
-  std::optional<Pattern> mail_from;   // the reverse-path mailbox ("" for <>) matches
-  std::optional<Pattern> rcpt;        // some forward-path mailbox matches
-  std::optional<int> rcpt_count;      // number of recipients
+  std::optional<Regex> first_line;   // the first content line matches
+  std::optional<Regex> line;         // some content line matches
+  std::optional<Regex> not_line;     // no content line matches
+  std::optional<Template> contains;  // the content contains these bytes (escapes decoded)
+  std::optional<Regex> mail_from;    // the reverse-path mailbox ("" for <>) matches
+  std::optional<Regex> rcpt;         // some forward-path mailbox matches
+  std::optional<int> rcpt_count;     // number of recipients
 };
 // Reads one reply: when it does not meet `expect`, the requirement under
 // test does not apply to this server (a greeting of 554, a server that does

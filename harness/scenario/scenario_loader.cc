@@ -246,17 +246,13 @@ absl::Status Loader::ReadExpectation(const Node& n, std::string_view ctx, Expect
     if (auto ic = n.Find("ignore_case")) {
       SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*ic, ctx, &e.ignore_case));
     }
-    if (auto text = n.Find("text")) {
-      SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*text, ctx, &e.text_source));
-      std::string why;
-      e.text = CompileRegex(e.text_source, e.ignore_case, &why);
-      if (!e.text) return ErrValue(*text, ctx, why);
-    }
-    if (auto text = n.Find("not_text")) {
-      SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*text, ctx, &e.not_text_source));
-      std::string why;
-      e.not_text = CompileRegex(e.not_text_source, e.ignore_case, &why);
-      if (!e.not_text) return ErrValue(*text, ctx, why);
+    for (auto [key, into] : {std::pair{"text", &e.text}, std::pair{"not_text", &e.not_text}}) {
+      auto text = n.Find(key);
+      if (!text) continue;
+      std::string source, why;
+      SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*text, ctx, &source));
+      *into = Regex::Compile(source, e.ignore_case, &why);
+      if (!*into) return ErrValue(*text, ctx, why);
     }
     if (auto enh = n.Find("enhanced")) {
       std::string s, why;

@@ -279,12 +279,12 @@ absl::Status Loader::ParseCapture(const Node& v, const std::string& ctx, Capture
     }
   }
   const Node regex = *v.Find("regex");
-  SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(regex, ctx, &out->regex_source));
-  std::string why;
-  auto re = CompileRegex(out->regex_source, /*ignore_case=*/false, &why);
+  std::string source, why;
+  SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(regex, ctx, &source));
+  auto re = Regex::Compile(source, /*ignore_case=*/false, &why);
   if (!re) return ErrValue(regex, ctx, why);
   out->regex = *std::move(re);
-  const auto groups = static_cast<int>(out->regex.mark_count());
+  const int groups = out->regex.groups();
   if (auto g = v.Find("group")) {
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*g, ctx, 0, 99, &out->group));
     if (out->group > groups) {
@@ -328,13 +328,10 @@ absl::Status Loader::ParseExpectDelivery(const Node& v, const std::string& ctx,
         std::pair{"rcpt", &out->rcpt}}) {
     auto n = v.Find(key);
     if (!n) continue;
-    Pattern p;
-    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*n, ctx, &p.source));
-    std::string why;
-    auto re = CompileRegex(p.source, /*ignore_case=*/false, &why);
-    if (!re) return ErrValue(*n, ctx, why);
-    p.re = *std::move(re);
-    *into = std::move(p);
+    std::string source, why;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*n, ctx, &source));
+    *into = Regex::Compile(source, /*ignore_case=*/false, &why);
+    if (!*into) return ErrValue(*n, ctx, why);
   }
   if (auto c = v.Find("contains")) {
     out->contains.emplace();

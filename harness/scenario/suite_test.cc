@@ -126,7 +126,7 @@ TEST_F(SuiteTest, AllLoadErrorsAreListedUpToACap) {
   }
   ASSERT_EQ(lines.size(), kMaxReportedLoadErrors + 1);
   EXPECT_EQ(lines[0], "bad/auth_missing.json:4:12: step 2 (auth): missing key 'password'");
-  EXPECT_EQ(lines.back(), "... and 11 more errors");
+  EXPECT_EQ(lines.back(), "... and 13 more errors");
 }
 
 TEST_F(SuiteTest, GoodDirectoryLoads) {
