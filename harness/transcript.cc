@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "harness/redact.h"
 
 namespace smtp::harness {
 namespace {
@@ -230,6 +231,55 @@ std::string Transcript::SideBytes(Direction dir) const {
   std::string out;
   for (const Entry& e : Side(dir)) out += e.data;
   return out;
+}
+
+void Transcript::RedactStreams(const std::vector<std::string>& secrets) {
+  if (std::none_of(secrets.begin(), secrets.end(),
+                   [](const std::string& s) { return !s.empty(); })) {
+    return;
+  }
+  for (const Direction dir : {Direction::kClientToServer, Direction::kServerToClient}) {
+    const std::string stream = SideBytes(dir);
+    std::vector<ByteRange> ranges = FindSecrets(stream, secrets);
+    const std::size_t cut = SecretFragmentAtEnd(stream, secrets);
+    AddRange({stream.size() - cut, stream.size()}, &ranges);
+    if (ranges.empty()) continue;
+    // Rewrite each entry of this side: `offset` is where its data starts in
+    // `stream`, `next` the first range that does not end before it.
+    std::size_t offset = 0;
+    std::size_t next = 0;
+    for (Entry& e : entries_) {
+      if (e.kind != static_cast<EntryKind>(dir)) continue;
+      const std::size_t begin = offset;
+      const std::size_t end = offset + e.data.size();
+      offset = end;
+      while (next < ranges.size() && ranges[next].end <= begin) ++next;
+      if (next == ranges.size() || ranges[next].begin >= end) continue;
+      std::string kept;
+      std::size_t at = begin;
+      for (std::size_t r = next; r < ranges.size() && ranges[r].begin < end; ++r) {
+        const ByteRange& range = ranges[r];
+        if (range.begin >= at) {  // starts in this entry
+          kept.append(stream, at, range.begin - at);
+          kept.append(kRedactionMarker);
+        }
+        at = std::min(std::max(at, range.end), end);
+      }
+      kept.append(stream, at, end - at);
+      const std::size_t not_stored = e.size - e.data.size();
+      stored_bytes_ = stored_bytes_ - e.data.size() + kept.size();
+      e.data = std::move(kept);
+      e.size = e.data.size() + not_stored;
+    }
+  }
+  const std::vector<std::string> text_secrets = WithEscapedForms(secrets);
+  for (Entry& e : entries_) {
+    if (e.is_data()) continue;
+    e.text = RedactText(e.text, text_secrets);
+    e.tls.protocol = RedactText(e.tls.protocol, text_secrets);
+    e.tls.cipher = RedactText(e.tls.cipher, text_secrets);
+    e.tls.peer_subject = RedactText(e.tls.peer_subject, text_secrets);
+  }
 }
 
 nlohmann::json Transcript::ToJson() const {

@@ -157,6 +157,19 @@ class Transcript {
   // The stored bytes of one side concatenated.
   std::string SideBytes(Direction dir) const;
 
+  // Hides `secrets` (harness/redact.h) in what is stored, treating the
+  // stored data of each direction as one stream: a secret the peer wrote in
+  // several chunks is found across entry boundaries, so no concatenation of
+  // stored data still holds it. Each hidden range becomes "***" in the entry
+  // where it starts; its bytes in later entries are removed (an entry may end
+  // up empty). A secret cut off where the stream's stored bytes end (the end
+  // of the conversation or the storage cap) is hidden down to
+  // kMinRedactedFragment bytes. Event texts (notes, errors, TLS fields) are
+  // redacted one by one, with the escaped forms of the secrets too (see
+  // RedactText). Kinds, timestamps, entry count, the wire byte totals and
+  // each entry's count of bytes not stored (size - data.size()) are kept.
+  void RedactStreams(const std::vector<std::string>& secrets);
+
   // JSON round trip (format above). FromJson rejects malformed input with
   // InvalidArgument naming the offending entry; it applies `options` caps to
   // the loaded entries only as far as counters go (stored entries are kept).

@@ -10,8 +10,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <nlohmann/json.hpp>
 
+#include "harness/redact.h"
 #include "harness/runner/executor_internal.h"
 #include "harness/runner/rate_limiter.h"
 #include "parser/extensions.h"
@@ -71,8 +71,9 @@ HelloKind FindHello(std::string_view bytes) {
 
 std::string Quote(std::string_view bytes) {
   if (bytes.size() <= kMaxQuotedBytes) return harness::EscapeBytes(bytes);
-  return harness::EscapeBytes(bytes.substr(0, kMaxQuotedBytes)) + "... (" +
-         std::to_string(bytes.size()) + " bytes)";
+  // The cut marker tells RedactText where a secret may have been cut off.
+  return harness::EscapeBytes(bytes.substr(0, kMaxQuotedBytes)) + std::string(harness::kCutMarker) +
+         " (" + std::to_string(bytes.size()) + " bytes)";
 }
 
 std::string ReplyText(const Reply& reply) {
@@ -533,46 +534,18 @@ asio::awaitable<ScenarioResult> RunScenario(const scenario::Scenario& s,
 }
 
 void RedactResult(const scenario::Variables& vars, ScenarioResult* r) {
-  r->reason = vars.Redact(r->reason);
+  const std::vector<std::string> secrets = vars.SecretValues();
+  if (secrets.empty()) return;
+  // Texts quote wire bytes escaped (Quote), so they get the escaped forms too.
+  const std::vector<std::string> text_secrets = harness::WithEscapedForms(secrets);
+  r->reason = harness::RedactText(r->reason, text_secrets);
   if (r->failure) {
-    r->failure->expected = vars.Redact(r->failure->expected);
-    r->failure->actual = vars.Redact(r->failure->actual);
-    r->failure->message = vars.Redact(r->failure->message);
+    r->failure->step_label = harness::RedactText(r->failure->step_label, text_secrets);
+    r->failure->expected = harness::RedactText(r->failure->expected, text_secrets);
+    r->failure->actual = harness::RedactText(r->failure->actual, text_secrets);
+    r->failure->message = harness::RedactText(r->failure->message, text_secrets);
   }
-  bool dirty = false;
-  for (const harness::Entry& e : r->transcript.entries()) {
-    if (vars.Redact(e.data) != e.data || vars.Redact(e.text) != e.text) {
-      dirty = true;
-      break;
-    }
-  }
-  if (!dirty) return;
-  // Rebuild through the JSON form, which carries the wire byte totals
-  // separately from the stored data, so the totals stay those of the wire.
-  nlohmann::json j = r->transcript.ToJson();
-  auto redact_field = [&](nlohmann::json& entry, const char* key) {
-    auto it = entry.find(key);
-    if (it == entry.end() || !it->is_string()) return;
-    std::string raw;
-    if (!harness::UnescapeBytes(it->get<std::string>(), &raw)) return;
-    *it = harness::EscapeBytes(vars.Redact(raw));
-  };
-  for (nlohmann::json& entry : j["entries"]) {
-    redact_field(entry, "data");
-    redact_field(entry, "text");
-    if (auto size = entry.find("size"); size != entry.end() && size->is_number_unsigned()) {
-      std::string raw;
-      harness::UnescapeBytes(entry.value("data", std::string()), &raw);
-      if (size->get<std::size_t>() < raw.size()) *size = raw.size();
-    }
-  }
-  auto t = harness::Transcript::FromJson(j, r->transcript.options());
-  if (t.ok()) {
-    r->transcript = *std::move(t);
-  } else {  // cannot happen for our own JSON; never leak the secret
-    r->transcript = harness::Transcript(r->transcript.options());
-    r->transcript.AddEvent(harness::EntryKind::kError, "transcript withheld: redaction failed");
-  }
+  r->transcript.RedactStreams(secrets);
 }
 
 }  // namespace smtp::runner

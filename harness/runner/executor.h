@@ -98,9 +98,12 @@ asio::awaitable<harness::ScenarioResult> RunScenario(const scenario::Scenario& s
                                                      const Connector& connector,
                                                      const ExecutorOptions& options);
 
-// Replaces every secret of `vars` in the result's reason, failure and
-// transcript (data and event text) with "***". Byte totals of the
-// transcript stay those of the wire.
+// Replaces every secret of `vars` (Variables::SecretValues) with "***" in the
+// result's reason, failure and transcript, by harness/redact.h's rules: the
+// transcript's data is redacted per direction as one stream, so a secret the
+// server echoed in many small writes is found across chunks
+// (Transcript::RedactStreams); the texts are redacted with the secrets'
+// escaped forms too. Byte totals of the transcript stay those of the wire.
 void RedactResult(const scenario::Variables& vars, harness::ScenarioResult* result);
 
 }  // namespace smtp::runner

@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "harness/runner/executor_internal.h"
 #include "harness/runner/executor_test_util.h"
 #include "harness/runner/fake_server_test_util.h"
 #include "harness/scenario/profile.h"
@@ -389,6 +390,29 @@ TEST(RedactResult, ReplacesSecretsAndKeepsWireTotals) {
   EXPECT_EQ(r.transcript.entries()[1].data, "535 no ***\r\n");
   EXPECT_EQ(r.transcript.entries()[2].text, "sent ***");
   EXPECT_EQ(r.transcript.total_bytes(harness::Direction::kClientToServer), c2s);
+}
+
+// A server that echoes the AUTH line one byte per write: the transcript is
+// redacted as a stream, the texts in their quoted (escaped, cut) forms too.
+TEST(RedactResult, EchoInOneByteChunksAndQuotedTexts) {
+  scenario::Variables vars;
+  vars.Set("password", "pa\\ss-word", /*secret=*/true);
+  const std::string blob = SaslPlain("alice", "pa\\ss-word");
+  vars.AddSecretValue(blob);
+  harness::ScenarioResult r;
+  const std::string echo = "535 5.7.8 bad credentials: AUTH PLAIN " + blob + "\r\n";
+  for (char c : echo) r.transcript.AddData(harness::Direction::kServerToClient, std::string(1, c));
+  harness::Failure f;
+  f.actual = internal::Quote("500 " + std::string(internal::kMaxQuotedBytes - 12, 'x') + blob);
+  f.message = "got " + internal::Quote("535 pa\\ss-word\r\n");
+  r.failure = f;
+  RedactResult(vars, &r);
+  EXPECT_EQ(r.transcript.SideBytes(harness::Direction::kServerToClient),
+            "535 5.7.8 bad credentials: AUTH PLAIN ***\r\n");
+  EXPECT_EQ(r.transcript.entries().size(), echo.size());
+  EXPECT_EQ(r.failure->actual.find(blob.substr(0, 4)), std::string::npos) << r.failure->actual;
+  EXPECT_NE(r.failure->actual.find("xx***... ("), std::string::npos) << r.failure->actual;
+  EXPECT_EQ(r.failure->message, "got 535 ***\\r\\n");
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "harness/redact.h"
 
 namespace smtp::scenario {
 namespace {
@@ -174,30 +175,24 @@ absl::StatusOr<std::string> Variables::Expand(std::string_view text) const {
   return out;
 }
 
-std::string Variables::Redact(std::string_view text) const {
-  std::vector<std::string_view> secrets;
-  for (const auto& [name, value] : vars_) {
-    if (value.secret && !value.text.empty()) secrets.push_back(value.text);
-  }
-  for (const std::string& s : derived_secrets_) secrets.push_back(s);
-  if (secrets.empty()) return std::string(text);
-  std::sort(secrets.begin(), secrets.end(),
-            [](std::string_view a, std::string_view b) { return a.size() > b.size(); });
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    bool hit = false;
-    for (std::string_view s : secrets) {
-      if (text.compare(i, s.size(), s) == 0) {
-        out += "***";
-        i += s.size();
-        hit = true;
-        break;
-      }
+std::vector<std::string> Variables::SecretValues() const {
+  std::vector<std::string> secrets;
+  auto add = [&](const std::string& value) {
+    if (!value.empty() && std::find(secrets.begin(), secrets.end(), value) == secrets.end()) {
+      secrets.push_back(value);
     }
-    if (!hit) out.push_back(text[i++]);
+  };
+  for (const auto& [name, value] : vars_) {
+    if (value.secret) add(value.text);
   }
-  return out;
+  for (const std::string& s : derived_secrets_) add(s);
+  return secrets;
+}
+
+std::string Variables::Redact(std::string_view text) const {
+  const std::vector<std::string> secrets = SecretValues();
+  if (secrets.empty()) return std::string(text);
+  return harness::ReplaceRanges(text, harness::FindSecrets(text, secrets));
 }
 
 }  // namespace smtp::scenario

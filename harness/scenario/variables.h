@@ -102,8 +102,12 @@ class Variables {
   // result would exceed kMaxExpandedBytes.
   absl::StatusOr<std::string> Expand(std::string_view text) const;
 
+  // Every secret value: those of the secret variables and the derived ones,
+  // without empty values and repeats. What harness/redact.h hides.
+  std::vector<std::string> SecretValues() const;
+
   // Returns `text` with every occurrence of every secret value replaced by
-  // "***" (longest secrets first, non-overlapping, left to right).
+  // "***"; overlapping occurrences become one "***" (harness::FindSecrets).
   std::string Redact(std::string_view text) const;
 
  private:
