@@ -11,6 +11,7 @@
 // scenario passed, 1 one failed, 2 a harness error), or 2 on a usage error.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -161,6 +162,10 @@ int RunRun(const std::vector<std::string>& args) {
   if (target_text.empty()) {
     server::ServerConfig config;
     config.credentials = {{kEmbeddedUser, kEmbeddedPassword}};
+    // Every connection comes from us on 127.0.0.1: no per-address limit, and
+    // room for the most --jobs allows.
+    config.max_connections_per_ip = 0;
+    config.max_connections = std::max<std::size_t>(config.max_connections, runner::kMaxJobs + 16);
     auto sink = std::make_shared<server::MemorySink>();
     deliveries = std::make_unique<EmbeddedDeliveries>(sink);
     embedded = std::make_unique<server::Server>(config, sink);

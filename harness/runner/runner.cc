@@ -15,6 +15,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "harness/redact.h"
 #include "harness/runner/rate_limiter.h"
 #include "harness/wall_clock.h"
 #include "parser/extensions.h"
@@ -250,6 +251,12 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
     co_await RunAll(std::move(probe_task));
     std::string fatal = probe.fatal;
     if (!probe.status.ok()) fatal = "target unreachable: " + std::string(probe.status.message());
+    // The probe's EHLO names ${client_domain}, which a profile may keep
+    // secret: what the server echoes of it is redacted like any scenario's.
+    const std::vector<std::string> secrets = harness::WithEscapedForms(vars.SecretValues());
+    probe.transcript.RedactStreams(secrets);
+    probe.info.banner = harness::RedactText(probe.info.banner, secrets);
+    for (std::string& line : probe.info.ehlo_lines) line = harness::RedactText(line, secrets);
     {
       std::lock_guard lock(mu_);
       live_.target = std::move(probe.info);

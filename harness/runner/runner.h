@@ -81,7 +81,7 @@ struct ProbeResult {
   harness::TargetInfo info;                 // banner, ehlo_lines, tls
   std::vector<std::string> extensions;      // upper-case EHLO keywords of the first phase
   std::vector<std::string> tls_extensions;  // after STARTTLS; empty when not tried/failed
-  harness::Transcript transcript;           // redacted
+  harness::Transcript transcript;           // not redacted: the runner redacts it
 };
 
 // Probes once: connect, greeting, EHLO (HELO is not tried), STARTTLS + EHLO
