@@ -42,7 +42,7 @@ struct SessionOptions {
   // Bytes ExpectClose reads while waiting for the close; a peer that sends
   // more is taken as not closing (kStillOpen at once), however long the
   // deadline still is.
-  std::size_t max_drain = 1024 * 1024;
+  std::size_t max_drain = 64 * 1024;
   Transcript::Options transcript;
   TlsOptions tls;  // for tls: targets and StartTls()
 };
