@@ -7,8 +7,9 @@
 // the targets disagree or that some target lacks) and, with --html, writes
 // the self-contained matrix page. Columns are named by TargetInfo.name or
 // else the file (…/NAME/results.json gives NAME).
-// Exit status: 0 when every target agrees, 1 when some disagree, 2 on a
-// usage error or an unreadable file.
+// Exit status: 0 when every target has the same verdict on every scenario,
+// 1 when they differ — a verdict disagrees or a scenario is missing from
+// some target — and 2 on a usage error or an unreadable file.
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -50,7 +51,7 @@ int RunCompare(const std::vector<std::string>& args) {
     }
     std::printf("wrote %s\n", html.c_str());
   }
-  return c.disagree > 0 ? 1 : 0;
+  return c.differs() ? 1 : 0;
 }
 
 }  // namespace smtp::app
