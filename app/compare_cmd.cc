@@ -1,7 +1,7 @@
 // smtp-harness compare: one suite's results from several servers, side by
 // side.
 //
-//   compare A.json B.json ... [--html FILE]
+//   compare A.json B.json ... [--html FILE] [--max_results_mb N]
 //
 // Prints a text summary (totals per target, then every scenario on which
 // the targets disagree or that some target lacks) and, with --html, writes
@@ -16,6 +16,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "app/results_input.h"
 #include "app/subcommand.h"
 #include "reports/compare.h"
 #include "reports/reports.h"
@@ -29,9 +30,15 @@ int RunCompare(const std::vector<std::string>& args) {
     std::fprintf(stderr, "smtp-harness compare: usage: compare A.json B.json ... [--html FILE]\n");
     return 2;
   }
+  const auto max_bytes = MaxResultsBytes();
+  if (!max_bytes.ok()) {
+    std::fprintf(stderr, "smtp-harness compare: %s\n",
+                 std::string(max_bytes.status().message()).c_str());
+    return 2;
+  }
   std::vector<reports::NamedRun> runs;
   for (const std::string& path : args) {
-    auto run = reports::ReadRunResultBounded(path);
+    auto run = ReadResults(path, *max_bytes);
     if (!run.ok()) {
       std::fprintf(stderr, "smtp-harness compare: %s\n",
                    std::string(run.status().message()).c_str());

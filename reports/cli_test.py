@@ -91,6 +91,32 @@ try:
         f.write("{\"schema_version\": 1}")
     p = run("report", bad)
     check(p.returncode == 2 and "scenarios" in p.stderr, "report invalid results: exit 2 with reason")
+    p = run("report", os.path.join(tmp, "missing.json"))
+    check("No such file or directory" in p.stderr, f"report missing file: the system's reason ({p.stderr.strip()})")
+    broken = os.path.join(tmp, "broken.json")
+    with open(broken, "w") as f:
+        f.write('{"schema_version": 1,\n "scenarios": [}\n')
+    p = run("report", broken)
+    check(p.returncode == 2 and "not valid JSON: parse error at line 2, column 16" in p.stderr,
+          f"report broken JSON: exit 2 with the position ({p.stderr.strip()})")
+
+    # report, compare: the input size limit (--max_results_mb), with an error naming the
+    # file, its size, the limit and the flag.
+    big = os.path.join(tmp, "big", "results.json")
+    doc = fixtures.load(os.path.join(TESTDATA, "small_results.json"))
+    doc["command_line"] = "x" * (2 << 20)
+    fixtures.write(big, doc)
+    size = os.path.getsize(big)
+    p = run("report", big, "--max_results_mb", "1")
+    want = f"{big} is {size} bytes, more than the limit of 1048576 bytes (1 MiB); --max_results_mb=N raises the limit"
+    check(p.returncode == 2 and want in p.stderr, f"report over --max_results_mb: exit 2 ({p.stderr.strip()})")
+    p = run("compare", big, big, "--max_results_mb", "1")
+    check(p.returncode == 2 and want in p.stderr, f"compare over --max_results_mb: exit 2 ({p.stderr.strip()})")
+    p = run("report", big, "--max_results_mb", "3", "--html", os.path.join(tmp, "big.html"),
+            "--junit", os.path.join(tmp, "big.xml"))
+    check(p.returncode == 0, f"report under a raised --max_results_mb: exit 0 ({p.stderr.strip()})")
+    p = run("report", big, "--max_results_mb", "0")
+    check(p.returncode == 2 and "--max_results_mb must be at least 1" in p.stderr, "report --max_results_mb 0: exit 2")
 
     # compare.
     small = fixtures.load(os.path.join(TESTDATA, "small_results.json"))
