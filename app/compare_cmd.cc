@@ -1,20 +1,22 @@
 // smtp-harness compare: one suite's results from several servers, side by
 // side.
 //
-//   compare A.json B.json ... [--html FILE]
+//   compare A.json B.json ... [--html FILE] [--max_results_mb N]
 //
 // Prints a text summary (totals per target, then every scenario on which
 // the targets disagree or that some target lacks) and, with --html, writes
 // the self-contained matrix page. Columns are named by TargetInfo.name or
 // else the file (…/NAME/results.json gives NAME).
-// Exit status: 0 when every target agrees, 1 when some disagree, 2 on a
-// usage error or an unreadable file.
+// Exit status: 0 when every target has the same verdict on every scenario,
+// 1 when they differ — a verdict disagrees or a scenario is missing from
+// some target — and 2 on a usage error or an unreadable file.
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
+#include "app/results_input.h"
 #include "app/subcommand.h"
 #include "reports/compare.h"
 #include "reports/reports.h"
@@ -28,9 +30,15 @@ int RunCompare(const std::vector<std::string>& args) {
     std::fprintf(stderr, "smtp-harness compare: usage: compare A.json B.json ... [--html FILE]\n");
     return 2;
   }
+  const auto max_bytes = MaxResultsBytes();
+  if (!max_bytes.ok()) {
+    std::fprintf(stderr, "smtp-harness compare: %s\n",
+                 std::string(max_bytes.status().message()).c_str());
+    return 2;
+  }
   std::vector<reports::NamedRun> runs;
   for (const std::string& path : args) {
-    auto run = reports::ReadRunResultBounded(path);
+    auto run = ReadResults(path, *max_bytes);
     if (!run.ok()) {
       std::fprintf(stderr, "smtp-harness compare: %s\n",
                    std::string(run.status().message()).c_str());
@@ -50,7 +58,7 @@ int RunCompare(const std::vector<std::string>& args) {
     }
     std::printf("wrote %s\n", html.c_str());
   }
-  return c.disagree > 0 ? 1 : 0;
+  return c.differs() ? 1 : 0;
 }
 
 }  // namespace smtp::app

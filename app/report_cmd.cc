@@ -1,19 +1,23 @@
 // smtp-harness report: re-render a run's reports, or serve a directory of
 // runs over HTTP.
 //
-//   report RESULTS.json [--html FILE] [--junit FILE]
-//   report --serve DIR [--port N]
+//   report RESULTS.json [--html FILE] [--junit FILE] [--max_results_mb N]
+//   report --serve DIR [--port N] [--max_results_mb N]
 //
 // Without --html/--junit, index.html and junit.xml are written next to
 // RESULTS.json. --serve lists DIR's subdirectories holding results.json on
 // http://127.0.0.1:PORT/ (docs/reports.md) until SIGINT/SIGTERM.
+// A results.json above --max_results_mb MiB is refused (report, compare,
+// --serve; app/results_input.h).
 // Exit status: 0 on success, 2 on a usage error or an unreadable file.
 #include <cstdio>
 #include <filesystem>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "app/results_input.h"
 #include "app/subcommand.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
@@ -36,12 +40,13 @@ int Fail(const std::string& message) {
   return 2;
 }
 
-int Serve(const std::string& dir) {
+int Serve(const std::string& dir, std::size_t max_results_bytes) {
   const int port = absl::GetFlag(FLAGS_port);
   if (port < 0 || port > 65535) return Fail("--port must be 0..65535");
   reports::ReportServerOptions opts;
   opts.dir = dir;
   opts.port = static_cast<std::uint16_t>(port);
+  opts.site.max_results_bytes = max_results_bytes;
   const absl::Status st = reports::ServeReports(opts, [&](std::uint16_t bound) {
     std::printf("report: serving %s at http://127.0.0.1:%u/\n", dir.c_str(), bound);
     std::fflush(stdout);
@@ -53,13 +58,15 @@ int Serve(const std::string& dir) {
 }  // namespace
 
 int RunReport(const std::vector<std::string>& args) {
+  const auto max_bytes = MaxResultsBytes();
+  if (!max_bytes.ok()) return Fail(std::string(max_bytes.status().message()));
   const std::string serve = absl::GetFlag(FLAGS_serve);
   if (!serve.empty()) {
     if (!args.empty()) return Fail("--serve DIR takes no RESULTS.json argument");
-    return Serve(serve);
+    return Serve(serve, *max_bytes);
   }
   if (args.size() != 1) return Fail("usage: report RESULTS.json [--html FILE] [--junit FILE]");
-  auto run = reports::ReadRunResultBounded(args[0]);
+  auto run = ReadResults(args[0], *max_bytes);
   if (!run.ok()) return Fail(std::string(run.status().message()));
 
   std::string html = absl::GetFlag(FLAGS_html);
@@ -70,7 +77,10 @@ int RunReport(const std::vector<std::string>& args) {
     junit = (dir / reports::kJunitFile).string();
   }
   if (!html.empty()) {
-    if (auto st = reports::WriteFileAtomic(html, reports::RenderHtmlReport(*run)); !st.ok()) {
+    // Streamed to the file: the page of a large run is never held whole.
+    if (auto st = reports::WriteFileAtomicWith(
+            html, [&](std::ostream& out) { reports::WriteHtmlReport(*run, out); });
+        !st.ok()) {
       return Fail(std::string(st.message()));
     }
     std::printf("wrote %s\n", html.c_str());

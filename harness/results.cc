@@ -1,7 +1,9 @@
 #include "harness/results.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
-#include <sstream>
+#include <istream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -114,9 +116,7 @@ json ToJson(const ScenarioResult& r) {
   return j;
 }
 
-json ToJson(const RunResult& r) {
-  json scenarios = json::array();
-  for (const auto& s : r.scenarios) scenarios.push_back(ToJson(s));
+json HeaderJson(const RunResult& r) {
   const Counts c = r.Totals();
   json target = {{"target", r.target.target},
                  {"name", r.target.name},
@@ -138,10 +138,17 @@ json ToJson(const RunResult& r) {
       {"planned", r.planned},
       {"target", std::move(target)},
       {"totals", {{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}, {"error", c.error}}},
-      {"exit_status", r.ExitStatus()},
-      {"scenarios", std::move(scenarios)}};
+      {"exit_status", r.ExitStatus()}};
   if (!r.probe.entries().empty()) out["probe"] = r.probe.ToJson();
   return out;
+}
+
+json ToJson(const RunResult& r) {
+  json j = HeaderJson(r);
+  json scenarios = json::array();
+  for (const auto& s : r.scenarios) scenarios.push_back(ToJson(s));
+  j["scenarios"] = std::move(scenarios);
+  return j;
 }
 
 absl::StatusOr<ScenarioResult> ScenarioResultFromJson(const json& j) {
@@ -253,14 +260,70 @@ absl::Status WriteRunResult(const RunResult& r, const std::string& path) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<RunResult> ParseRunResult(std::istream& in) {
+  // The parser's callback sees every value as it completes; an element of
+  // the top-level "scenarios" array (depth 2) is converted and discarded, so
+  // the DOM keeps only the run's header.
+  std::vector<ScenarioResult> scenarios;
+  absl::Status scenario_error;
+  std::string top_key;  // the last key of the top-level object
+  bool in_scenarios = false;
+  const json::parser_callback_t collect = [&](int depth, json::parse_event_t event, json& parsed) {
+    using E = json::parse_event_t;
+    if (depth == 1) {
+      if (event == E::key) {
+        top_key = parsed.get<std::string>();
+      } else if (event == E::array_start && top_key == "scenarios") {
+        in_scenarios = true;
+        scenarios.clear();  // a repeated key: the last one counts, as in the DOM
+        scenario_error = absl::OkStatus();
+      } else if (event == E::array_end) {
+        in_scenarios = false;
+      }
+      return true;
+    }
+    if (depth != 2 || !in_scenarios ||
+        (event != E::object_end && event != E::array_end && event != E::value)) {
+      return true;
+    }
+    if (scenario_error.ok()) {
+      auto s = ScenarioResultFromJson(parsed);
+      if (s.ok()) {
+        scenarios.push_back(*std::move(s));
+      } else {
+        scenario_error =
+            absl::InvalidArgumentError("results: scenarios[" + std::to_string(scenarios.size()) +
+                                       "]: " + std::string(s.status().message()));
+      }
+    }
+    return false;  // drop its DOM
+  };
+  json header;
+  try {
+    header = json::parse(in, collect, /*allow_exceptions=*/true);
+  } catch (const json::parse_error& e) {
+    // e.what() is "[json.exception.parse_error.101] parse error at line L,
+    // column C: ..."; keep what follows the bracketed id.
+    std::string_view what = e.what();
+    if (const auto close = what.find("] "); close != std::string_view::npos) {
+      what.remove_prefix(close + 2);
+    }
+    return absl::InvalidArgumentError("not valid JSON: " + std::string(what) + " (byte " +
+                                      std::to_string(e.byte) + ")");
+  }
+  // The header's errors first, as RunResultFromJson reports them in order.
+  auto r = RunResultFromJson(header);
+  if (!r.ok()) return r.status();
+  if (!scenario_error.ok()) return scenario_error;
+  r->scenarios = std::move(scenarios);
+  return r;
+}
+
 absl::StatusOr<RunResult> ReadRunResult(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot open " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  json j = json::parse(ss.str(), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return absl::InvalidArgumentError(path + ": not valid JSON");
-  auto r = RunResultFromJson(j);
+  if (!in) return absl::NotFoundError("cannot open " + path + ": " + std::strerror(errno));
+  auto r = ParseRunResult(in);
+  if (in.bad()) return absl::UnavailableError("cannot read " + path + ": " + std::strerror(errno));
   if (!r.ok()) return absl::InvalidArgumentError(path + ": " + std::string(r.status().message()));
   return r;
 }

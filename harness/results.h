@@ -113,7 +113,21 @@ nlohmann::json ToJson(const RunResult& r);
 absl::StatusOr<ScenarioResult> ScenarioResultFromJson(const nlohmann::json& j);
 absl::StatusOr<RunResult> RunResultFromJson(const nlohmann::json& j);
 
-// File helpers: pretty JSON with a trailing newline; errors name the file.
+// ToJson(r) without its "scenarios" member, for writers that emit the
+// scenarios one at a time.
+nlohmann::json HeaderJson(const RunResult& r);
+
+// Parses results.json text from `in` without holding the DOM of the whole
+// run (it takes several times the file's size): each element of
+// "scenarios" becomes a ScenarioResult as soon as it is parsed and its DOM
+// is dropped. Errors: "not valid JSON: parse error at line L, column C:
+// ... (byte B)", else those of RunResultFromJson. A read error of `in` shows
+// as invalid JSON at the point it stopped; callers that can tell (a file)
+// check their stream.
+absl::StatusOr<RunResult> ParseRunResult(std::istream& in);
+
+// File helpers: pretty JSON with a trailing newline; errors name the file
+// and, for I/O, the system's reason (strerror).
 absl::Status WriteRunResult(const RunResult& r, const std::string& path);
 absl::StatusOr<RunResult> ReadRunResult(const std::string& path);
 

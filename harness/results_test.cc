@@ -1,5 +1,7 @@
 #include "harness/results.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -69,6 +71,40 @@ TEST(Results, RejectsUnknownVerdictAndVersion) {
   auto r = RunResultFromJson(j);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("scenarios[0]"), std::string::npos);
+}
+
+// ParseRunResult converts each scenario while parsing (no DOM of the whole
+// run) and gives what RunResultFromJson gives on the whole DOM; invalid JSON
+// is reported with its line, column and byte.
+TEST(ParseRunResult, EqualsTheDomAndSaysWhereJsonBreaks) {
+  RunResult run;
+  run.target.tls = TlsInfo{"TLSv1.3", "TLS_AES_128_GCM_SHA256", "CN=mx"};
+  for (const char* id : {"a", "b", "c"}) run.scenarios.push_back(Make(id, "MUST", Verdict::kPass));
+  run.scenarios[1].transcript.AddData(Direction::kClientToServer, "EHLO x\r\n");
+  std::istringstream in(ToJson(run).dump(1));
+  auto back = ParseRunResult(in);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(ToJson(*back), ToJson(run));
+
+  nlohmann::json j = ToJson(run);
+  j["scenarios"][2]["verdict"] = "maybe";
+  std::istringstream bad_scenario(j.dump());
+  EXPECT_EQ(ParseRunResult(bad_scenario).status(), RunResultFromJson(j).status());
+
+  std::istringstream broken("{\"schema_version\": 1,\n \"scenarios\": [1,]}");
+  const auto r = ParseRunResult(broken);
+  ASSERT_FALSE(r.ok());
+  const std::string message(r.status().message());
+  EXPECT_TRUE(message.starts_with("not valid JSON: parse error at line 2, column 18: syntax error"))
+      << r.status();
+  EXPECT_TRUE(message.ends_with("(byte 40)")) << r.status();
+}
+
+TEST(ReadRunResult, FileErrorsSayWhy) {
+  const auto r = ReadRunResult("/nonexistent/results.json");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().message(),
+            "cannot open /nonexistent/results.json: No such file or directory");
 }
 
 }  // namespace

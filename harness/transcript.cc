@@ -320,6 +320,7 @@ absl::StatusOr<Transcript> Transcript::FromJson(const nlohmann::json& j, Options
     return absl::InvalidArgumentError("transcript: \"entries\" must be an array");
   }
   Transcript t(options);
+  t.entries_.reserve(entries->size());  // bounded by the parsed document
   std::size_t index = 0;
   for (const nlohmann::json& je : *entries) {
     if (!je.is_object()) return Invalid(index, "not an object");

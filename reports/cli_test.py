@@ -5,8 +5,9 @@
 
 Checks: report writes index.html and junit.xml (where asked, or next to the
 input); junit.xml parses as XML (expat) for every fixture, hostile bytes
-included, with the right counts; compare prints the summary and exits 1 on
-disagreement, 0 on agreement, 2 on bad input; report --serve answers over
+included, with the right counts; compare prints the summary and exits 1 when
+the targets differ (a verdict disagrees or a scenario is missing), 0 when
+they agree, 2 on bad input; report --serve answers over
 HTTP, refuses foreign Host headers and never serves outside its runs.
 """
 
@@ -90,6 +91,32 @@ try:
         f.write("{\"schema_version\": 1}")
     p = run("report", bad)
     check(p.returncode == 2 and "scenarios" in p.stderr, "report invalid results: exit 2 with reason")
+    p = run("report", os.path.join(tmp, "missing.json"))
+    check("No such file or directory" in p.stderr, f"report missing file: the system's reason ({p.stderr.strip()})")
+    broken = os.path.join(tmp, "broken.json")
+    with open(broken, "w") as f:
+        f.write('{"schema_version": 1,\n "scenarios": [}\n')
+    p = run("report", broken)
+    check(p.returncode == 2 and "not valid JSON: parse error at line 2, column 16" in p.stderr,
+          f"report broken JSON: exit 2 with the position ({p.stderr.strip()})")
+
+    # report, compare: the input size limit (--max_results_mb), with an error naming the
+    # file, its size, the limit and the flag.
+    big = os.path.join(tmp, "big", "results.json")
+    doc = fixtures.load(os.path.join(TESTDATA, "small_results.json"))
+    doc["command_line"] = "x" * (2 << 20)
+    fixtures.write(big, doc)
+    size = os.path.getsize(big)
+    p = run("report", big, "--max_results_mb", "1")
+    want = f"{big} is {size} bytes, more than the limit of 1048576 bytes (1 MiB); --max_results_mb=N raises the limit"
+    check(p.returncode == 2 and want in p.stderr, f"report over --max_results_mb: exit 2 ({p.stderr.strip()})")
+    p = run("compare", big, big, "--max_results_mb", "1")
+    check(p.returncode == 2 and want in p.stderr, f"compare over --max_results_mb: exit 2 ({p.stderr.strip()})")
+    p = run("report", big, "--max_results_mb", "3", "--html", os.path.join(tmp, "big.html"),
+            "--junit", os.path.join(tmp, "big.xml"))
+    check(p.returncode == 0, f"report under a raised --max_results_mb: exit 0 ({p.stderr.strip()})")
+    p = run("report", big, "--max_results_mb", "0")
+    check(p.returncode == 2 and "--max_results_mb must be at least 1" in p.stderr, "report --max_results_mb 0: exit 2")
 
     # compare.
     small = fixtures.load(os.path.join(TESTDATA, "small_results.json"))
@@ -106,6 +133,21 @@ try:
     check(os.path.exists(os.path.join(tmp, "cmp.html")), "compare: html written")
     p = run("compare", a, c)
     check(p.returncode == 0 and "all targets agree" in p.stdout, "compare agreeing: exit 0")
+    # A scenario one target lacks is a difference too: exit 1, and "missing" in the text
+    # and on the page (issue 13: compare exited 0 with 253 scenarios missing).
+    partial = fixtures.variant(small, "", {})
+    partial["scenarios"] = [s for s in partial["scenarios"] if s["id"] != "rfc5321.ehlo.basic"]
+    d = os.path.join(tmp, "delta", "results.json")
+    fixtures.write(d, partial)
+    p = run("compare", a, d, "--html", os.path.join(tmp, "cmp-missing.html"))
+    check(p.returncode == 1, f"compare with a missing scenario: exit 1 (got {p.returncode})")
+    check("0 disagree, 1 missing from some target" in p.stdout and
+          re.search(r"^rfc5321\.ehlo\.basic\s+pass\s+missing\s", p.stdout, re.M) is not None,
+          f"compare: missing row listed as missing ({p.stdout!r})")
+    with open(os.path.join(tmp, "cmp-missing.html"), encoding="utf-8") as f:
+        page = f.read()
+    check('"missing":true' in page and "only rows where targets differ (disagree or missing)" in page,
+          "compare html: the row is marked missing and the filter includes it")
     check(run("compare", a).returncode == 2, "compare with one file: exit 2")
     check(run("compare", a, bad).returncode == 2, "compare with a bad file: exit 2")
 

@@ -181,12 +181,13 @@ std::string RenderCompareText(const Comparison& c) {
     std::string line = Pad(Safe(row.id), id_w);
     for (std::size_t t = 0; t < row.cells.size(); ++t) {
       const auto& cell = row.cells[t];
-      line += "  " + Pad(cell ? std::string(harness::VerdictName(cell->verdict)) : "-", col_w[t]);
+      line +=
+          "  " + Pad(cell ? std::string(harness::VerdictName(cell->verdict)) : "missing", col_w[t]);
     }
     std::string rfc = Safe(row.rfc_document);
     if (!row.rfc_section.empty())
       rfc += (rfc.empty() ? "\u00a7" : " \u00a7") + Safe(row.rfc_section);
-    out += line + "  " + rfc + (row.disagree ? "" : "  (missing)") + "\n";
+    out += line + "  " + rfc + "\n";
   }
   return out;
 }

@@ -43,6 +43,11 @@ struct Comparison {
   std::vector<ComparisonRow> rows;
   int disagree = 0;  // rows with disagree set
   int missing = 0;   // rows with missing set
+
+  // The targets differ: some row disagrees or some target lacks a scenario
+  // another one has (a missing row is a difference too). `compare` then
+  // exits 1.
+  bool differs() const { return disagree > 0 || missing > 0; }
 };
 
 // The column label for a run read from `path`: TargetInfo::name, else the
@@ -63,7 +68,8 @@ Comparison Compare(std::vector<NamedRun> runs);
 nlohmann::json ComparisonJson(const Comparison& c);
 
 // A plain-text summary for a terminal: totals per target, then every row
-// that disagrees or is missing, verdict per target. Control characters in
+// that disagrees or is missing, verdict per target ("missing" where the
+// target has no result). Control characters in
 // names are escaped, so a hostile label cannot drive the terminal.
 std::string RenderCompareText(const Comparison& c);
 

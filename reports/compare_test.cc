@@ -77,9 +77,34 @@ TEST(Compare, TextSummary) {
       "\n"
       "id  A        B        A #2     rfc\n"
       "b   pass     fail     pass     RFC 5321 \u00a74.1.1.1\n"
-      "c   pass     pass     -        RFC 5321 \u00a74.1.1.1  (missing)\n"
-      "d   -        -        error    RFC 5321 \u00a74.1.1.1  (missing)\n";
+      "c   pass     pass     missing  RFC 5321 \u00a74.1.1.1\n"
+      "d   missing  missing  error    RFC 5321 \u00a74.1.1.1\n";
   EXPECT_EQ(RenderCompareText(ThreeWay()), want);
+}
+
+// A scenario that one results.json has and another lacks is a difference,
+// like a disagreeing verdict: compare exits 1 for it (issue 13: it exited 0
+// with 253 scenarios missing from one target).
+TEST(Compare, MissingScenarioIsADifference) {
+  const RunResult full =
+      MakeRun({MakeScenario("a", Verdict::kPass), MakeScenario("b", Verdict::kPass)});
+  const RunResult partial = MakeRun({MakeScenario("a", Verdict::kPass)});
+  const Comparison c = Compare({{"full", "full.json", full}, {"partial", "partial.json", partial}});
+  EXPECT_EQ(c.disagree, 0);
+  EXPECT_EQ(c.missing, 1);
+  EXPECT_TRUE(c.differs());
+  const std::string text = RenderCompareText(c);
+  EXPECT_NE(text.find("0 disagree, 1 missing from some target"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nb   pass     missing  RFC"), std::string::npos) << text;
+  EXPECT_EQ(text.find("all targets agree"), std::string::npos) << text;
+  const nlohmann::json j = ComparisonJson(c);
+  EXPECT_EQ(j["rows"][1]["missing"], true);
+  EXPECT_TRUE(j["rows"][1]["cells"][1].is_null());
+
+  EXPECT_FALSE(Compare({{"x", "", full}, {"y", "", full}}).differs());
+  RunResult failing = full;
+  failing.scenarios[1].verdict = Verdict::kFail;
+  EXPECT_TRUE(Compare({{"x", "", full}, {"y", "", failing}}).differs());
 }
 
 TEST(Compare, AgreementSaysSo) {
@@ -107,7 +132,7 @@ TEST(Compare, JsonAndHtml) {
   EXPECT_TRUE(j["rows"][3]["cells"][0].is_null());
   const std::string html = RenderCompareHtml(c);
   EXPECT_NE(html.find("id=\"report-data\""), std::string::npos);
-  EXPECT_NE(html.find("only rows where targets disagree"), std::string::npos);
+  EXPECT_NE(html.find("only rows where targets differ (disagree or missing)"), std::string::npos);
 }
 
 TEST(Compare, HostileNamesStayInData) {

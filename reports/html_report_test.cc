@@ -1,6 +1,7 @@
 #include "reports/html_report.h"
 
 #include <regex>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -38,6 +39,43 @@ TEST(RenderHtmlReport, EmbedsTheRunAsJson) {
   EXPECT_EQ(nlohmann::json::parse(Block(html, "report-data")), harness::ToJson(run));
   EXPECT_EQ(nlohmann::json::parse(Block(html, "report-config")), nlohmann::json::object());
   EXPECT_NE(html.find("<title>smtp-harness: postfix</title>"), std::string::npos);
+}
+
+// The data block is built a scenario at a time (no DOM of the whole run),
+// yet is the same text as escaping the run's whole DOM.
+TEST(RunJsonForScript, SameBytesAsTheWholeDom) {
+  RunResult with_tls = MakeRun({MakeScenario("a", Verdict::kPass)});
+  with_tls.target.tls = harness::TlsInfo{"TLSv1.3", "TLS_AES_128_GCM_SHA256", "CN=<mx>"};
+  for (const RunResult& run :
+       {MakeRun({}), with_tls, HostileRun(),
+        MakeRun({MakeScenario("a", Verdict::kPass), MakeScenario("b", Verdict::kFail, "G"),
+                 MakeScenario("c", Verdict::kError)})}) {
+    EXPECT_EQ(RunJsonForScript(run), JsonForScript(harness::ToJson(run)));
+  }
+}
+
+// Streamed to a file or rendered to a string, the page is the one a single
+// Substitute over the whole template with the run's whole DOM gives.
+TEST(WriteHtmlReport, SameBytesAsOneSubstituteOverTheWholeDom) {
+  RunResult run = HostileRun();
+  run.complete = false;
+  HtmlReportOptions o;
+  o.nonce = "n0nce";
+  o.title = "t <&>";
+  o.poll_url = "results.json";
+  const std::string want = Substitute(
+      assets::kPageHtml, {{"CSP", HtmlEscape(ContentSecurityPolicy(o.nonce))},
+                          {"TITLE", HtmlEscape(o.title)},
+                          {"NONCE", o.nonce},
+                          {"CSS", assets::kReportCss},
+                          {"DATA", JsonForScript(harness::ToJson(run))},
+                          {"CONFIG", JsonForScript({{"poll_url", "results.json"},
+                                                    {"poll_interval_ms", o.poll_interval_ms}})},
+                          {"JS", ReportScript()}});
+  std::ostringstream out;
+  WriteHtmlReport(run, out, o);
+  EXPECT_EQ(out.str(), want);
+  EXPECT_EQ(RenderHtmlReport(run, o), want);
 }
 
 TEST(RenderHtmlReport, LiveConfigOnlyForIncompleteRunsWithPollUrl) {

@@ -169,7 +169,7 @@ TEST_F(ReportSiteTest, SizeBoundOnReads) {
   ReportSite site(dir_.string(), limits);
   const HttpReply r = site.Handle("GET", "/run/ok/");
   EXPECT_EQ(r.status, 500);
-  EXPECT_NE(r.body.find("larger than 64 bytes"), std::string::npos);
+  EXPECT_NE(r.body.find("more than the limit of 64 bytes"), std::string::npos) << r.body;
 }
 
 TEST_F(ReportSiteTest, RunCapKeepsNewest) {

@@ -8,6 +8,8 @@
 #define SMTP_REPORTS_REPORTS_H_
 
 #include <cstddef>
+#include <functional>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 
@@ -17,10 +19,12 @@
 
 namespace smtp::reports {
 
-// The largest results.json we read. A run of 10,000 scenarios with full
-// transcripts is far below; beyond this something is wrong, and reading it
-// whole into memory would be worse.
-inline constexpr std::size_t kMaxResultsFileBytes = 512u << 20;
+// The largest results.json we read by default (report, compare and the
+// report server; `--max_results_mb` changes it). A run of 10,000 scenarios
+// with full transcripts is far below; beyond this something is wrong.
+// Reading streams the file (no copy of its text, no DOM of the whole run),
+// but the RunResult built takes about three times the file's size.
+inline constexpr std::size_t kMaxResultsFileBytes = 256u << 20;
 
 inline constexpr std::string_view kResultsFile = "results.json";
 inline constexpr std::string_view kJunitFile = "junit.xml";
@@ -33,12 +37,20 @@ absl::Status WriteAllReports(const harness::RunResult& run, const std::string& o
 
 // Writes `content` to `path` via "path.tmp" and rename.
 absl::Status WriteFileAtomic(const std::string& path, std::string_view content);
+// Writes what `write` puts into the stream to `path` via "path.tmp" and
+// rename, so large output need not be held in memory first.
+absl::Status WriteFileAtomicWith(const std::string& path,
+                                 const std::function<void(std::ostream&)>& write);
 
 // Reads a file of at most `max_bytes` (larger: ResourceExhausted).
 absl::StatusOr<std::string> ReadFileBounded(const std::string& path, std::size_t max_bytes);
 
-// Reads and validates a results.json of at most `max_bytes`; errors name
-// the file.
+// Reads and validates a results.json of at most `max_bytes`, parsing it as
+// it is read (harness::ParseRunResult). Errors name the file: NotFound
+// "cannot open F: <strerror>", Unavailable "cannot read F: <strerror>",
+// ResourceExhausted "F is N bytes, more than the limit of M bytes (K MiB)",
+// InvalidArgument "F: not valid JSON: parse error at line L, column C: ...
+// (byte B)" or the model's field error.
 absl::StatusOr<harness::RunResult> ReadRunResultBounded(
     const std::string& path, std::size_t max_bytes = kMaxResultsFileBytes);
 

@@ -1,5 +1,5 @@
-// The comparison page: scenarios × targets, rows where the targets disagree
-// highlighted. Data: #report-data (reports/compare.h ComparisonJson).
+// The comparison page: scenarios × targets, rows where the targets differ
+// (a verdict disagrees, or a target has no result: "missing") highlighted. Data: #report-data (reports/compare.h ComparisonJson).
 (function () {
   const PAGE = 500;
   const data = H.readJson('report-data') || {targets: [], rows: []};
@@ -56,7 +56,7 @@
     st.limit = PAGE;
     renderTable();
   });
-  const onlyLabel = H.add(H.el('label'), only, ' only rows where targets disagree');
+  const onlyLabel = H.add(H.el('label'), only, ' only rows where targets differ (disagree or missing)');
   const levels = [...new Set(rows.map((r) => H.str(r.level)))].sort(H.natural);
   const lsel = H.select('level', [['', 'all levels'], ...levels.map((l) => [l, l || '(none)'])], '', (v) => {
     st.level = v;
@@ -91,7 +91,7 @@
   });
 
   function matches(r) {
-    return (!st.onlyDisagree || r.disagree) && (!st.level || H.str(r.level) === st.level) &&
+    return (!st.onlyDisagree || r.disagree || r.missing) && (!st.level || H.str(r.level) === st.level) &&
            (!st.q || r.search.includes(st.q));
   }
 
@@ -105,7 +105,7 @@
       H.add(dl, H.el('dt', null, t.name));
       const dd = H.el('dd');
       if (!c) {
-        H.add(dd, H.el('span', 'muted', 'not run'));
+        H.add(dd, H.el('span', 'missing', 'missing'), ' — no result for this scenario in ' + H.str(t.file));
       } else {
         H.add(dd, H.badge(c.verdict), ' ');
         const why = c.verdict === 'pass' ? '' : H.str(c.message) || H.str(c.reason);
@@ -134,13 +134,13 @@
         gtd.colSpan = ncols;
         H.add(body, H.add(H.el('tr', 'group'), gtd));
       }
-      const tr = H.el('tr', 'scenario' + (r.disagree ? ' disagree' : ''));
+      const tr = H.el('tr', 'scenario' + (r.disagree ? ' disagree' : '') + (r.missing ? ' missing' : ''));
       tr.dataset.key = r.key;
       H.add(tr, H.el('td', 'mono', r.id), H.add(H.el('td'), H.visible(H.str(r.title))), H.el('td', null, r.level),
             H.add(H.el('td'), H.rfcLink(r.rfc.document, r.rfc.section, r.rfc.url)));
       targets.forEach((t, i) => {
         const c = r.cells[i];
-        H.add(tr, H.add(H.el('td', 'cell'), c ? H.badge(c.verdict) : H.el('span', 'muted', '—')));
+        H.add(tr, H.add(H.el('td', 'cell'), c ? H.badge(c.verdict) : H.el('span', 'missing', 'missing')));
       });
       H.add(body, tr);
       if (st.open.has(r.key)) H.add(body, detail(r));
