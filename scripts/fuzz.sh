@@ -78,6 +78,7 @@ fi
 build_dir=${FUZZ_BUILD_DIR:-build/fuzz}
 if ((build)); then
   bash scripts/install-deps.sh >&2
+  source scripts/ccache-env.sh
   cmake --preset fuzz -B "$build_dir" >/dev/null
   cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" "${targets[@]/%/_replay}" >&2
 fi

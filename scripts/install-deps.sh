@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build g++ pkg-config git
+  build-essential cmake ninja-build g++ pkg-config git ccache
   clang-14 libclang-rt-14-dev clang-format
   libboost1.81-all-dev libssl-dev openssl
   nlohmann-json3-dev libabsl-dev libre2-dev

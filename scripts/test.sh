@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of smtp-harness on a fresh Debian 12 machine (as root):
-# installs dependencies, builds, starts the real SMTP servers the
-# integration tests use (Postfix, aiosmtpd, OpenSMTPD, smtp-sink on
-# loopback), runs ctest, then a short libFuzzer run of every fuzz target
-# and the ClusterFuzzLite build script. Exit status non-zero on any failure.
+# installs dependencies, checks formatting, builds, starts the real SMTP
+# servers the integration tests use (Postfix, aiosmtpd, OpenSMTPD, smtp-sink
+# on loopback), runs ctest, runs the unit tests again under ASan + UBSan,
+# then a short libFuzzer run of every fuzz target and the ClusterFuzzLite
+# build script. Exit status non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh >&2
+# Formatting is checked, not hoped for (.clang-format).
+scripts/check-format.sh
 bash scripts/build.sh default
 
 # Real servers for the `realserver` tests; stopped again however we exit.
@@ -14,6 +18,12 @@ scripts/real-servers.sh start all
 eval "$(scripts/real-servers.sh env)"
 
 ctest --preset default
+
+# The unit tests under ASan + UBSan (the `asan` preset, -fno-sanitize-recover):
+# every gtest binary; the end-to-end tests (Python drivers, real servers, the
+# suite, hostile peers, the browser) ran above against the default build.
+bash scripts/build.sh asan
+ctest --preset asan -LE 'realserver|suite|hostile|browser|catalogue' -E '_cli$'
 
 # In-process fuzzing smoke run (clang `fuzz` preset, libFuzzer + ASan/UBSan):
 # every target for a short budget, half from its shipped corpus and half from
