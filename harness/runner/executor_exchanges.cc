@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "harness/runner/executor_internal.h"
-#include "harness/runner/sasl.h"
+#include "harness/sasl.h"
 #include "parser/data_reader.h"
 
 namespace smtp::runner::internal {
@@ -127,7 +127,8 @@ asio::awaitable<Outcome> Executor::Do(const scenario::AuthStep& a, Deadline d, D
   bool more = false;
   switch (a.mechanism) {
     case scenario::AuthMechanism::kPlain: {
-      const std::string blob = SaslPlain(user, password);
+      const std::string blob =
+          sasl::Base64Encode(sasl::SerializePlainMessage({.authcid = user, .passwd = password}));
       vars_.AddSecretValue(blob);
       const std::string command = "AUTH PLAIN " + blob + "\r\n";
       Outcome sent = co_await SendBytes(command, d);
@@ -135,8 +136,8 @@ asio::awaitable<Outcome> Executor::Do(const scenario::AuthStep& a, Deadline d, D
       break;
     }
     case scenario::AuthMechanism::kLogin: {
-      const std::string user64 = Base64Encode(user);
-      const std::string pass64 = Base64Encode(password);
+      const std::string user64 = sasl::Base64Encode(user);
+      const std::string pass64 = sasl::Base64Encode(password);
       vars_.AddSecretValue(pass64);
       if (vars_.Redact(user) != user) vars_.AddSecretValue(user64);
       Outcome sent = co_await SendBytes("AUTH LOGIN\r\n", d);
@@ -159,12 +160,15 @@ asio::awaitable<Outcome> Executor::Do(const scenario::AuthStep& a, Deadline d, D
       Outcome ch = co_await ReadChallenge(d, a.expect, &more);
       if (!ch.ok() || !more) co_return ch;
       const std::string text = last_reply_->lines.empty() ? "" : last_reply_->lines[0];
-      std::optional<std::string> challenge = Base64Decode(text);
+      // Read leniently (sasl::Base64DecodeLenient): the answer still goes out
+      // and the transcript keeps the challenge as the server sent it.
+      const std::optional<std::string> challenge = sasl::Base64DecodeLenient(text);
       if (!challenge) {
         co_return Fail("334 with a base64 challenge", ReplyText(*last_reply_),
                        "the CRAM-MD5 challenge is not base64 (RFC 2195 §2)");
       }
-      const std::string answer = SaslCramMd5(user, password, *challenge);
+      const std::string answer =
+          sasl::Base64Encode(sasl::CramMd5Response(user, password, *challenge));
       vars_.AddSecretValue(answer);
       const std::string answer_line = answer + "\r\n";
       sent = co_await SendBytes(answer_line, d);
@@ -172,7 +176,7 @@ asio::awaitable<Outcome> Executor::Do(const scenario::AuthStep& a, Deadline d, D
       break;
     }
     case scenario::AuthMechanism::kXoauth2: {
-      const std::string blob = SaslXoauth2(user, password);
+      const std::string blob = sasl::Base64Encode(sasl::Xoauth2Message(user, password));
       vars_.AddSecretValue(blob);
       const std::string command = "AUTH XOAUTH2 " + blob + "\r\n";
       Outcome sent = co_await SendBytes(command, d);

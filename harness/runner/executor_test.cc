@@ -31,7 +31,9 @@ using testing::Hostile;
 using testing::kQuit;
 using testing::Load;
 using testing::Loopback;
+using testing::PlainBlob;
 using testing::RunIt;
+using testing::Xoauth2Blob;
 
 struct Case {
   std::string name;
@@ -314,9 +316,9 @@ TEST(Executor, SecretsAreRedactedEverywhere) {
     harness::ScenarioResult r = RunIt(s, FakeConnector(io.get_executor(), {}), {}, io);
     const std::string all = harness::ToJson(r).dump();
     EXPECT_EQ(all.find("s3cret-pw"), std::string::npos) << all;
-    EXPECT_EQ(all.find(SaslPlain("alice", "s3cret-pw")), std::string::npos);
-    EXPECT_EQ(all.find(Base64Encode("s3cret-pw")), std::string::npos);
-    EXPECT_EQ(all.find(SaslXoauth2("alice", "s3cret-pw")), std::string::npos);
+    EXPECT_EQ(all.find(PlainBlob("alice", "s3cret-pw")), std::string::npos);
+    EXPECT_EQ(all.find(sasl::Base64Encode("s3cret-pw")), std::string::npos);
+    EXPECT_EQ(all.find(Xoauth2Blob("alice", "s3cret-pw")), std::string::npos);
     EXPECT_NE(all.find("NOOP ***"), std::string::npos) << all;
     // The wire totals still count the real bytes.
     EXPECT_GT(r.transcript.total_bytes(harness::Direction::kClientToServer),
@@ -397,7 +399,7 @@ TEST(RedactResult, ReplacesSecretsAndKeepsWireTotals) {
 TEST(RedactResult, EchoInOneByteChunksAndQuotedTexts) {
   scenario::Variables vars;
   vars.Set("password", "pa\\ss-word", /*secret=*/true);
-  const std::string blob = SaslPlain("alice", "pa\\ss-word");
+  const std::string blob = PlainBlob("alice", "pa\\ss-word");
   vars.AddSecretValue(blob);
   harness::ScenarioResult r;
   const std::string echo = "535 5.7.8 bad credentials: AUTH PLAIN " + blob + "\r\n";

@@ -17,7 +17,7 @@
 
 #include "absl/strings/ascii.h"
 #include "harness/runner/executor.h"
-#include "harness/runner/sasl.h"
+#include "harness/sasl.h"
 #include "harness/test_util.h"
 
 namespace smtp::runner::testing {
@@ -57,6 +57,15 @@ struct FakeLog {
   std::vector<std::string> lines;        // every command line received
   std::vector<std::string> data_bodies;  // raw DATA bytes up to and including ".\r\n"
 };
+
+// The base64 initial responses of the auth step: PLAIN (empty authzid) and
+// XOAUTH2. The fake server checks them; tests look for them in reports.
+inline std::string PlainBlob(std::string_view user, std::string_view password) {
+  return sasl::Base64Encode(sasl::SerializePlainMessage({.authcid = user, .passwd = password}));
+}
+inline std::string Xoauth2Blob(std::string_view user, std::string_view token) {
+  return sasl::Base64Encode(sasl::Xoauth2Message(user, token));
+}
 
 namespace internal {
 
@@ -224,20 +233,22 @@ inline asio::awaitable<void> ServeFake(std::unique_ptr<Transport> t, FakeOptions
           arg.find(' ') == std::string::npos ? "" : arg.substr(arg.find(' ') + 1);
       bool good = false;
       if (mech == "PLAIN") {
-        good = initial == SaslPlain(o.user, o.password);
+        good = initial == PlainBlob(o.user, o.password);
       } else if (mech == "LOGIN") {
         co_await Reply(*t, "334 VXNlcm5hbWU6\r\n", d);
         std::string u = co_await internal::ReadLine(*t, buf, d);
         co_await Reply(*t, "334 UGFzc3dvcmQ6\r\n", d);
         std::string p = co_await internal::ReadLine(*t, buf, d);
-        good = u == Base64Encode(o.user) + "\r\n" && p == Base64Encode(o.password) + "\r\n";
+        good = u == sasl::Base64Encode(o.user) + "\r\n" &&
+               p == sasl::Base64Encode(o.password) + "\r\n";
       } else if (mech == "CRAM-MD5") {
         const std::string challenge = "<1896.697170952@fake.test>";
-        co_await Reply(*t, "334 " + Base64Encode(challenge) + "\r\n", d);
+        co_await Reply(*t, "334 " + sasl::Base64Encode(challenge) + "\r\n", d);
         std::string r = co_await internal::ReadLine(*t, buf, d);
-        good = r == SaslCramMd5(o.user, o.password, challenge) + "\r\n";
+        good =
+            r == sasl::Base64Encode(sasl::CramMd5Response(o.user, o.password, challenge)) + "\r\n";
       } else if (mech == "XOAUTH2") {
-        good = initial == SaslXoauth2(o.user, o.password);
+        good = initial == Xoauth2Blob(o.user, o.password);
         if (!good) {
           co_await Reply(*t, "334 eyJzdGF0dXMiOiI0MDEifQ==\r\n", d);
           std::string empty = co_await internal::ReadLine(*t, buf, d);

@@ -23,6 +23,7 @@ using harness::Verdict;
 using testing::FakeConnector;
 using testing::FakeLog;
 using testing::FakeOptions;
+using testing::PlainBlob;
 
 scenario::Variables Vars() {
   scenario::TargetProfile p;
@@ -360,7 +361,7 @@ TEST(Runner, ResultsJsonHasNoSecrets) {
   std::ifstream in(path);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text.find("s3cret-pw"), std::string::npos);
-  EXPECT_EQ(text.find(SaslPlain("alice", "s3cret-pw")), std::string::npos);
+  EXPECT_EQ(text.find(PlainBlob("alice", "s3cret-pw")), std::string::npos);
   EXPECT_NE(text.find("AUTH PLAIN ***"), std::string::npos);
   auto back = harness::ReadRunResult(path);
   ASSERT_TRUE(back.ok()) << back.status();

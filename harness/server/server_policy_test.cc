@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/server/sasl.h"
+#include "harness/sasl.h"
 #include "harness/server/test_client.h"
 #include "harness/server/test_util.h"
 
@@ -152,7 +152,7 @@ TEST(AuthPolicyTest, AuthAfterStarttls) {
   auto ehlo = c.Command("EHLO c.test");
   ASSERT_EQ(CodeOf(ehlo), 250);
   for (const std::string& l : ehlo->lines) EXPECT_NE(l.substr(0, 5), "AUTH ");
-  const std::string plain = "AUTH PLAIN " + EncodeBase64(std::string("\0user\0secret", 12));
+  const std::string plain = "AUTH PLAIN " + sasl::Base64Encode(std::string("\0user\0secret", 12));
   auto refused = c.Command(plain);
   EXPECT_EQ(CodeOf(refused), 538) << Describe(refused);
   EXPECT_EQ(CodeOf(c.Command("AUTH LOGIN")), 538);

@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/server/sasl.h"
+#include "harness/sasl.h"
 #include "harness/server/test_client.h"
 #include "harness/server/test_util.h"
 
@@ -187,12 +187,13 @@ TEST(ServerTest, Auth) {
   TestClient c = Connect(s.port);
   EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
   EXPECT_EQ(CodeOf(c.Command("AUTH LOGIN")), 334);
-  EXPECT_EQ(CodeOf(c.Command(EncodeBase64("user"))), 334);
-  auto bad = c.Command(EncodeBase64("wrong"));
+  EXPECT_EQ(CodeOf(c.Command(sasl::Base64Encode("user"))), 334);
+  auto bad = c.Command(sasl::Base64Encode("wrong"));
   EXPECT_EQ(CodeOf(bad), 535);
   EXPECT_EQ(bad->lines[0].substr(0, 5), "5.7.8");
-  EXPECT_EQ(CodeOf(c.Command("AUTH PLAIN " + EncodeBase64(std::string("\0user\0secret", 12)))),
-            235);
+  EXPECT_EQ(
+      CodeOf(c.Command("AUTH PLAIN " + sasl::Base64Encode(std::string("\0user\0secret", 12)))),
+      235);
   EXPECT_EQ(CodeOf(c.Command("AUTH PLAIN")), 503);
 }
 

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/server/sasl.h"
+#include "harness/sasl.h"
 #include "harness/server/session_test_util.h"
 #include "parser/reply.h"
 
@@ -602,10 +602,11 @@ TEST(SessionTest, CramMd5) {
     const std::size_t at = out.rfind("334 ");
     ASSERT_NE(at, std::string::npos) << out;
     const std::string b64 = out.substr(at + 4, out.size() - at - 6);
-    const std::optional<std::string> challenge = DecodeBase64(b64);
+    const std::optional<std::string> challenge = sasl::Base64DecodeStrict(b64);
     ASSERT_TRUE(challenge.has_value()) << b64;
     EXPECT_EQ(challenge->front(), '<');
-    const std::string response = "user " + CramMd5Digest(good ? "secret" : "wrong", *challenge);
+    const std::string response =
+        sasl::CramMd5Response("user", good ? "secret" : "wrong", *challenge);
     s.Feed(B64(response) + "\r\n");
     EXPECT_EQ(s.output().substr(0, 3), good ? "235" : "535") << s.output();
   }

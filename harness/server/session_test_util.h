@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/server/sasl.h"
+#include "harness/sasl.h"
 #include "harness/server/session.h"
 #include "parser/reply.h"
 
@@ -115,7 +115,7 @@ inline std::vector<std::string> Summaries(const Outcome& o) {
   return out;
 }
 
-inline std::string B64(std::string_view s) { return EncodeBase64(s); }
+inline std::string B64(std::string_view s) { return sasl::Base64Encode(s); }
 
 }  // namespace smtp::server::testing
 

@@ -3,8 +3,8 @@
 // pure; every reply of a verb that passed its check comes from its proceed.
 #include <chrono>
 
+#include "harness/sasl.h"
 #include "harness/server/relay_policy.h"
-#include "harness/server/sasl.h"
 #include "harness/server/session.h"
 
 namespace smtp::server {
@@ -434,7 +434,7 @@ void Session::DoAuth(const Command& c) {
     }
     std::optional<std::string> decoded = c.auth_initial_response == "="
                                              ? std::optional<std::string>(std::string())
-                                             : DecodeBase64(c.auth_initial_response);
+                                             : sasl::Base64DecodeStrict(c.auth_initial_response);
     if (!decoded) {
       auth_mech_ = AuthMech::kNone;
       Respond(501, "5.5.2", "Invalid base64 data");
@@ -450,14 +450,14 @@ void Session::DoAuth(const Command& c) {
       Continue("");
       break;
     case AuthMech::kLogin:
-      Continue(EncodeBase64("Username:"));
+      Continue(sasl::Base64Encode("Username:"));
       break;
     case AuthMech::kCramMd5: {
       // RFC 2195 §2: msg-id form, unique per challenge.
       const auto ns = std::chrono::steady_clock::now().time_since_epoch().count();
       auth_challenge_ =
           "<" + std::to_string(info_.id) + "." + std::to_string(ns) + "@" + config_.hostname + ">";
-      Continue(EncodeBase64(auth_challenge_));
+      Continue(sasl::Base64Encode(auth_challenge_));
       break;
     }
     case AuthMech::kNone:
@@ -472,7 +472,7 @@ void Session::HandleAuthLine(std::string_view line) {
     Respond(501, "5.0.0", "Authentication cancelled");
     return;
   }
-  std::optional<std::string> decoded = DecodeBase64(line);
+  std::optional<std::string> decoded = sasl::Base64DecodeStrict(line);
   if (!decoded) {
     auth_mech_ = AuthMech::kNone;
     SetState(SessionState::kReady, "AUTH aborted");
@@ -486,7 +486,7 @@ void Session::AuthStep(std::string_view decoded) {
   ++auth_step_;
   switch (auth_mech_) {
     case AuthMech::kPlain: {
-      std::optional<PlainMessage> m = ParsePlainMessage(decoded);
+      const std::optional<sasl::PlainMessage> m = sasl::ParsePlainMessage(decoded);
       const bool ok = m && (m->authzid.empty() || m->authzid == m->authcid) &&
                       CheckPassword(m->authcid, m->passwd);
       AuthDone(ok, m ? m->authcid : "");
@@ -495,25 +495,23 @@ void Session::AuthStep(std::string_view decoded) {
     case AuthMech::kLogin:
       if (auth_step_ == 1) {
         auth_login_user_ = std::string(decoded);
-        Continue(EncodeBase64("Password:"));
+        Continue(sasl::Base64Encode("Password:"));
         return;
       }
       AuthDone(CheckPassword(auth_login_user_, decoded), auth_login_user_);
       return;
     case AuthMech::kCramMd5: {
       // RFC 2195 §2: user SP digest, digest 32 lower-case hex digits.
-      const std::size_t sp = decoded.rfind(' ');
-      if (sp == std::string_view::npos) {
+      const std::optional<sasl::CramMd5Fields> r = sasl::ParseCramMd5Response(decoded);
+      if (!r) {
         AuthDone(false, "");
         return;
       }
-      const std::string_view user = decoded.substr(0, sp);
-      const std::string_view digest = decoded.substr(sp + 1);
       bool ok = false;
       for (const auto& [u, p] : config_.credentials) {
-        if (u == user && CramMd5Digest(p, auth_challenge_) == digest) ok = true;
+        if (u == r->user && sasl::HmacMd5Hex(p, auth_challenge_) == r->digest) ok = true;
       }
-      AuthDone(ok, user);
+      AuthDone(ok, r->user);
       return;
     }
     case AuthMech::kNone:

@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/server/sasl.h"
+#include "absl/strings/escaping.h"
 
 namespace smtp::server {
 namespace {
@@ -258,7 +258,7 @@ absl::StatusOr<std::string> JsonlWriter::Commit(const MessageInfo& info) {
       {"long_lines", info.long_lines},
   };
   if (body_.limit > 0) {
-    j["body_b64"] = EncodeBase64(body_.text);
+    j["body_b64"] = absl::Base64Escape(body_.text);
     j["body_truncated"] = body_.truncated;
   }
   // Replace invalid UTF-8 (envelope text is checked by the parser, but
@@ -366,7 +366,7 @@ std::string Sha256::FinalHex() {
   unsigned int len = 0;
   EVP_DigestFinal_ex(ctx_, md, &len);
   EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
-  return LowerHex(std::string_view(reinterpret_cast<const char*>(md), len));
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::string Sha256Hex(std::string_view data) {
