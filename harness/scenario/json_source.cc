@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
 
@@ -174,16 +175,10 @@ class DomParser : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
   std::string what;
 };
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 unsigned ReadHex4(std::string_view s) {
   unsigned v = 0;
-  for (char c : s.substr(0, 4)) v = v * 16 + static_cast<unsigned>(std::max(0, HexValue(c)));
+  for (char c : s.substr(0, 4))
+    v = v * 16 + static_cast<unsigned>(std::max(0, internal::HexDigitValue(c)));
   return v;
 }
 
@@ -290,8 +285,7 @@ std::string JsonSource::Where(TextPosition pos) const {
 }
 
 absl::Status JsonSource::ErrorAt(TextPosition pos, std::string_view message) const {
-  return absl::InvalidArgumentError(
-      absl::StrCat(Where(pos), ": ", absl::string_view(message.data(), message.size())));
+  return absl::InvalidArgumentError(absl::StrCat(Where(pos), ": ", internal::AV(message)));
 }
 
 }  // namespace smtp::scenario

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <limits>
 #include <type_traits>
 #include <utility>
 #include <variant>
+
+#include "absl/strings/match.h"
 
 namespace smtp::scenario {
 namespace {
@@ -53,12 +54,6 @@ constexpr std::array<std::string_view, std::variant_size_v<StepAction>> kStepNam
     "data_raw",        "bdat",     "capture",  "sleep",  "repeat",
     "expect_delivery", "require"};
 
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::string_view LevelName(Level level) { return NameOf(kLevels, level); }
@@ -74,9 +69,10 @@ std::string_view StepTypeName(const StepAction& action) { return kStepNames[acti
 
 namespace {
 
+// `want` is upper case (Scenario::requires_extensions); `keywords` any case.
 bool Advertised(const std::vector<std::string>& keywords, const std::string& want) {
   return std::any_of(keywords.begin(), keywords.end(),
-                     [&](const std::string& k) { return Upper(k) == want; });
+                     [&](const std::string& k) { return absl::EqualsIgnoreCase(k, want); });
 }
 
 bool StepsUseTls(const std::vector<Step>& steps) {

@@ -5,10 +5,12 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "harness/scenario/keys.h"
 #include "harness/scenario/loader_internal.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
 namespace internal {
@@ -16,28 +18,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 // [A-Za-z0-9][A-Za-z0-9._-]*, at most `max` characters.
 bool IsIdentifier(std::string_view s, std::size_t max) {
-  if (s.empty() || s.size() > max || !IsAlnum(s[0])) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; });
+  if (s.empty() || s.size() > max || !absl::ascii_isalnum(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 // RFC 5321 §4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
 bool IsEhloKeyword(std::string_view s) {
-  if (s.empty() || !IsAlnum(s[0])) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return IsAlnum(c) || c == '-'; });
+  if (s.empty() || !absl::ascii_isalnum(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_isalnum(c) || c == '-'; });
 }
 
 bool IsTag(std::string_view s) {
   if (!IsIdentifier(s, 64)) return false;
-  return std::none_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return std::none_of(s.begin(), s.end(), [](char c) { return absl::ascii_isupper(c); });
 }
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {
@@ -359,7 +356,7 @@ absl::Status Loader::ParseMetadata(const Node& root, Scenario* sc) {
                         absl::StrCat("bad EHLO keyword '", kw,
                                      "' (RFC 5321 ehlo-keyword: letters, digits, '-')"));
       }
-      for (char& c : kw) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+      absl::AsciiStrToUpper(&kw);
     }
   }
   for (const std::string& kw : sc->requires_absent) {

@@ -6,11 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "harness/scenario/keys.h"
 #include "harness/scenario/loader_internal.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario::internal {
 namespace {
-
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
 
 std::string JoinKeys(std::span<const std::string_view> keys) {
   std::string out;

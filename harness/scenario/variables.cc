@@ -3,16 +3,18 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "harness/redact.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
 namespace {
 
-bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+using internal::AV;
 
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
+bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 
 }  // namespace
 
