@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
@@ -20,11 +21,7 @@ std::string CodeText(int code) {
 // The reply text quoted and escaped for a one-line message; lines are joined
 // by " | " and the whole is cut to kShownTextBytes.
 std::string Quote(std::span<const std::string> lines) {
-  std::string joined;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i > 0) joined += " | ";
-    joined += lines[i];
-  }
+  const std::string joined = absl::StrJoin(lines, " | ");
   std::string out = "\"";
   for (std::size_t i = 0; i < joined.size() && i < kShownTextBytes; ++i) {
     const auto c = static_cast<unsigned char>(joined[i]);

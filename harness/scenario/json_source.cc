@@ -50,6 +50,16 @@ class JsonScanner {
     }
   }
 
+  // After a member or element: white space, then a ',' and white space if
+  // another one follows.
+  void SkipSeparator() {
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ',') {
+      ++pos_;
+      SkipSpace();
+    }
+  }
+
   // pos_ is at the opening quote; leaves pos_ one past the closing quote.
   void SkipString() {
     ++pos_;
@@ -106,11 +116,7 @@ class JsonScanner {
       ++pos_;  // ':'
       SkipSpace();
       if (auto st = Value(AppendPointer(pointer, key), key_start, depth + 1); !st.ok()) return st;
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        SkipSpace();
-      }
+      SkipSeparator();
     }
     ++pos_;  // '}'
     return absl::OkStatus();
@@ -125,11 +131,7 @@ class JsonScanner {
           !st.ok()) {
         return st;
       }
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        SkipSpace();
-      }
+      SkipSeparator();
     }
     ++pos_;  // ']'
     return absl::OkStatus();

@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 
 namespace smtp::scenario {
 namespace {
@@ -82,12 +83,6 @@ bool StepsUseTls(const std::vector<Step>& steps) {
     if (const auto* r = std::get_if<RepeatStep>(&step.action)) return StepsUseTls(r->steps);
     return false;
   });
-}
-
-std::string Join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
 }
 
 void CollectVariables(const std::vector<Step>& steps, std::vector<std::string>* out) {
@@ -173,13 +168,13 @@ std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFact
     if (tls_phase && Advertised(target.tls_keywords, want)) continue;
     missing.push_back(want);
   }
-  if (!missing.empty()) return "server does not advertise " + Join(missing);
+  if (!missing.empty()) return "server does not advertise " + absl::StrJoin(missing, ", ");
   const std::vector<std::string>& last = tls_phase ? target.tls_keywords : target.plain_keywords;
   std::vector<std::string> present;
   for (const std::string& unwanted : scenario.requires_absent) {
     if (Advertised(last, unwanted)) present.push_back(unwanted);
   }
-  if (!present.empty()) return "server advertises " + Join(present);
+  if (!present.empty()) return "server advertises " + absl::StrJoin(present, ", ");
   return std::nullopt;
 }
 

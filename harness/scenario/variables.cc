@@ -16,6 +16,17 @@ using internal::AV;
 bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
 bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
 
+// Appends `text` to the expansion `out`: an error once `out` is longer than
+// kMaxExpandedBytes.
+absl::Status AppendExpansion(std::string* out, std::string_view text) {
+  out->append(text);
+  if (out->size() > kMaxExpandedBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expansion longer than ", kMaxExpandedBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 bool IsValidVariableName(std::string_view name) {
@@ -98,17 +109,11 @@ std::optional<TemplateError> Template::Parse(std::string_view text, bool byte_es
 absl::StatusOr<std::string> Template::Expand(const Variables& vars) const {
   std::string out;
   for (const Piece& p : pieces_) {
-    if (!p.variable) {
-      out += p.text;
-    } else if (const std::string* value = vars.Find(p.text)) {
-      out += *value;
-    } else {
+    const std::string* text = p.variable ? vars.Find(p.text) : &p.text;
+    if (text == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown variable '", p.text, "'"));
     }
-    if (out.size() > kMaxExpandedBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("expansion longer than ", kMaxExpandedBytes, " bytes"));
-    }
+    if (absl::Status st = AppendExpansion(&out, *text); !st.ok()) return st;
   }
   return out;
 }
@@ -149,9 +154,9 @@ absl::StatusOr<std::string> Variables::Expand(std::string_view text) const {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    std::string_view piece = text.substr(i, 1);
     if (c == '$' && i + 1 < text.size() && text[i + 1] == '$') {
-      out.push_back('$');
-      ++i;
+      ++i;  // "$$": piece is one '$'
     } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') {
       const std::size_t close = text.find('}', i + 2);
       std::string_view name =
@@ -164,15 +169,10 @@ absl::StatusOr<std::string> Variables::Expand(std::string_view text) const {
         return absl::InvalidArgumentError(
             absl::StrCat("unknown variable '", AV(name), "' at offset ", i));
       }
-      out += *value;
+      piece = *value;
       i = close;
-    } else {
-      out.push_back(c);
     }
-    if (out.size() > kMaxExpandedBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("expansion longer than ", kMaxExpandedBytes, " bytes"));
-    }
+    if (absl::Status st = AppendExpansion(&out, piece); !st.ok()) return st;
   }
   return out;
 }
