@@ -48,13 +48,6 @@ constexpr std::array<std::pair<std::string_view, AuthMechanism>, 4> kMechanisms{
     {"XOAUTH2", AuthMechanism::kXoauth2},
 }};
 
-// Indexed like StepAction's alternatives.
-constexpr std::array<std::string_view, std::variant_size_v<StepAction>> kStepNames{
-    "connect",         "send",     "send_raw", "expect", "expect_close",
-    "expect_silence",  "pipeline", "starttls", "auth",   "data",
-    "data_raw",        "bdat",     "capture",  "sleep",  "repeat",
-    "expect_delivery", "require"};
-
 }  // namespace
 
 std::string_view LevelName(Level level) { return NameOf(kLevels, level); }
@@ -65,8 +58,6 @@ std::string_view AuthMechanismName(AuthMechanism m) { return NameOf(kMechanisms,
 std::optional<AuthMechanism> ParseAuthMechanism(std::string_view name) {
   return Lookup(kMechanisms, name);
 }
-
-std::string_view StepTypeName(const StepAction& action) { return kStepNames[action.index()]; }
 
 namespace {
 
