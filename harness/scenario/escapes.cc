@@ -1,21 +1,15 @@
 #include "harness/scenario/escapes.h"
 
+#include "absl/strings/str_cat.h"
+#include "harness/scenario/strings_internal.h"
+
 namespace smtp::scenario {
 namespace {
-
-int Hex(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 // A printable rendering of the character after a backslash, for messages.
 std::string Shown(char c) {
   if (c >= 0x21 && c <= 0x7E) return std::string(1, c);
-  static constexpr char kDigits[] = "0123456789abcdef";
-  const auto u = static_cast<unsigned char>(c);
-  return std::string("\\x") + kDigits[u >> 4] + kDigits[u & 15];
+  return absl::StrCat("\\x", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
 }
 
 }  // namespace
@@ -51,8 +45,8 @@ bool DecodeByteEscapes(std::string_view in, std::string* out, EscapeError* error
         out->push_back('\0');
         break;
       case 'x': {
-        const int hi = i + 2 < in.size() ? Hex(in[i + 2]) : -1;
-        const int lo = i + 3 < in.size() ? Hex(in[i + 3]) : -1;
+        const int hi = i + 2 < in.size() ? internal::HexDigitValue(in[i + 2]) : -1;
+        const int lo = i + 3 < in.size() ? internal::HexDigitValue(in[i + 3]) : -1;
         if (hi < 0 || lo < 0) {
           *error = {i, "bad escape '\\x': expected two hex digits"};
           return false;

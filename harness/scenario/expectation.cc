@@ -2,14 +2,15 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
 namespace {
 
 constexpr std::size_t kShownTextBytes = 160;  // of reply text in descriptions
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 std::string CodeText(int code) {
   if (code < 0 || code > 999) return absl::StrCat("<", code, ">");
@@ -20,22 +21,15 @@ std::string CodeText(int code) {
 // The reply text quoted and escaped for a one-line message; lines are joined
 // by " | " and the whole is cut to kShownTextBytes.
 std::string Quote(std::span<const std::string> lines) {
-  std::string joined;
-  for (std::size_t i = 0; i < lines.size(); ++i) {
-    if (i > 0) joined += " | ";
-    joined += lines[i];
-  }
+  const std::string joined = absl::StrJoin(lines, " | ");
   std::string out = "\"";
-  static constexpr char kHex[] = "0123456789abcdef";
   for (std::size_t i = 0; i < joined.size() && i < kShownTextBytes; ++i) {
     const auto c = static_cast<unsigned char>(joined[i]);
     if (c == '"' || c == '\\') {
       out.push_back('\\');
       out.push_back(static_cast<char>(c));
     } else if (c < 0x20 || c >= 0x7F) {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
+      absl::StrAppend(&out, "\\x", absl::Hex(c, absl::kZeroPad2));
     } else {
       out.push_back(static_cast<char>(c));
     }
@@ -60,12 +54,12 @@ std::optional<CodePattern> CodePattern::Parse(std::string_view text, std::string
   CodePattern p;
   bool ok = text.size() == 3;
   for (std::size_t i = 0; ok && i < 3; ++i) {
-    const char c = text[i] == 'X' ? 'x' : text[i];
-    ok = c == 'x' || (IsDigit(c) && (i != 0 || (c >= '2' && c <= '5')));
+    const char c = absl::ascii_tolower(text[i]);
+    ok = c == 'x' || (absl::ascii_isdigit(c) && (i != 0 || (c >= '2' && c <= '5')));
     p.chars_[i] = c;
   }
   if (!ok) {
-    *why = absl::StrCat("bad code pattern '", absl::string_view(text.data(), text.size()),
+    *why = absl::StrCat("bad code pattern '", internal::AV(text),
                         "' (three characters, each a digit or 'x', starting 2-5 or 'x')");
     return std::nullopt;
   }
@@ -98,12 +92,13 @@ std::optional<EnhancedPattern> EnhancedPattern::Parse(std::string_view text, std
   bool ok = true;
   while (ok && part < 3) {
     std::size_t start = i;
-    if (i < text.size() && (text[i] == 'x' || text[i] == 'X')) {
+    if (i < text.size() && absl::ascii_tolower(text[i]) == 'x') {
       p.parts_[part] = -1;
       ++i;
     } else {
       int v = 0;
-      while (i < text.size() && IsDigit(text[i]) && i - start < 3) v = v * 10 + (text[i++] - '0');
+      while (i < text.size() && absl::ascii_isdigit(text[i]) && i - start < 3)
+        v = v * 10 + (text[i++] - '0');
       ok = i > start && (part != 0 || v == 2 || v == 4 || v == 5);
       p.parts_[part] = v;
     }
@@ -111,7 +106,7 @@ std::optional<EnhancedPattern> EnhancedPattern::Parse(std::string_view text, std
     if (part < 3) ok = ok && i < text.size() && text[i++] == '.';
   }
   if (!ok || i != text.size()) {
-    *why = absl::StrCat("bad enhanced code pattern '", absl::string_view(text.data(), text.size()),
+    *why = absl::StrCat("bad enhanced code pattern '", internal::AV(text),
                         "' (class.subject.detail: class 2, 4, 5 or x; the others 1-3 digits "
                         "or x)");
     return std::nullopt;

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
 
@@ -46,6 +47,16 @@ class JsonScanner {
     while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
                                    text_[pos_] == '\n' || text_[pos_] == '\r')) {
       ++pos_;
+    }
+  }
+
+  // After a member or element: white space, then a ',' and white space if
+  // another one follows.
+  void SkipSeparator() {
+    SkipSpace();
+    if (pos_ < text_.size() && text_[pos_] == ',') {
+      ++pos_;
+      SkipSpace();
     }
   }
 
@@ -105,11 +116,7 @@ class JsonScanner {
       ++pos_;  // ':'
       SkipSpace();
       if (auto st = Value(AppendPointer(pointer, key), key_start, depth + 1); !st.ok()) return st;
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        SkipSpace();
-      }
+      SkipSeparator();
     }
     ++pos_;  // '}'
     return absl::OkStatus();
@@ -124,11 +131,7 @@ class JsonScanner {
           !st.ok()) {
         return st;
       }
-      SkipSpace();
-      if (pos_ < text_.size() && text_[pos_] == ',') {
-        ++pos_;
-        SkipSpace();
-      }
+      SkipSeparator();
     }
     ++pos_;  // ']'
     return absl::OkStatus();
@@ -174,16 +177,10 @@ class DomParser : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
   std::string what;
 };
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 unsigned ReadHex4(std::string_view s) {
   unsigned v = 0;
-  for (char c : s.substr(0, 4)) v = v * 16 + static_cast<unsigned>(std::max(0, HexValue(c)));
+  for (char c : s.substr(0, 4))
+    v = v * 16 + static_cast<unsigned>(std::max(0, internal::HexDigitValue(c)));
   return v;
 }
 
@@ -290,8 +287,7 @@ std::string JsonSource::Where(TextPosition pos) const {
 }
 
 absl::Status JsonSource::ErrorAt(TextPosition pos, std::string_view message) const {
-  return absl::InvalidArgumentError(
-      absl::StrCat(Where(pos), ": ", absl::string_view(message.data(), message.size())));
+  return absl::InvalidArgumentError(absl::StrCat(Where(pos), ": ", internal::AV(message)));
 }
 
 }  // namespace smtp::scenario

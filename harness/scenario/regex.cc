@@ -39,9 +39,7 @@ std::optional<Regex> Regex::Compile(std::string_view pattern, bool ignore_case, 
   options.set_log_errors(false);  // the reason goes into the load error instead
   auto re = std::make_shared<const re2::RE2>(Piece(pattern), options);
   if (!re->ok()) {
-    const std::string& reason = re->error();
-    *why = absl::StrCat("bad regex: ", absl::string_view(reason.data(), reason.size()),
-                        Hint(re->error_code()));
+    *why = absl::StrCat("bad regex: ", re->error(), Hint(re->error_code()));
     return std::nullopt;
   }
   Regex out;

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 #include <limits>
 #include <type_traits>
 #include <utility>
 #include <variant>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 
 namespace smtp::scenario {
 namespace {
@@ -46,19 +48,6 @@ constexpr std::array<std::pair<std::string_view, AuthMechanism>, 4> kMechanisms{
     {"XOAUTH2", AuthMechanism::kXoauth2},
 }};
 
-// Indexed like StepAction's alternatives.
-constexpr std::array<std::string_view, std::variant_size_v<StepAction>> kStepNames{
-    "connect",         "send",     "send_raw", "expect", "expect_close",
-    "expect_silence",  "pipeline", "starttls", "auth",   "data",
-    "data_raw",        "bdat",     "capture",  "sleep",  "repeat",
-    "expect_delivery", "require"};
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::string_view LevelName(Level level) { return NameOf(kLevels, level); }
@@ -70,13 +59,12 @@ std::optional<AuthMechanism> ParseAuthMechanism(std::string_view name) {
   return Lookup(kMechanisms, name);
 }
 
-std::string_view StepTypeName(const StepAction& action) { return kStepNames[action.index()]; }
-
 namespace {
 
+// `want` is upper case (Scenario::requires_extensions); `keywords` any case.
 bool Advertised(const std::vector<std::string>& keywords, const std::string& want) {
   return std::any_of(keywords.begin(), keywords.end(),
-                     [&](const std::string& k) { return Upper(k) == want; });
+                     [&](const std::string& k) { return absl::EqualsIgnoreCase(k, want); });
 }
 
 bool StepsUseTls(const std::vector<Step>& steps) {
@@ -86,12 +74,6 @@ bool StepsUseTls(const std::vector<Step>& steps) {
     if (const auto* r = std::get_if<RepeatStep>(&step.action)) return StepsUseTls(r->steps);
     return false;
   });
-}
-
-std::string Join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
 }
 
 void CollectVariables(const std::vector<Step>& steps, std::vector<std::string>* out) {
@@ -177,13 +159,13 @@ std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFact
     if (tls_phase && Advertised(target.tls_keywords, want)) continue;
     missing.push_back(want);
   }
-  if (!missing.empty()) return "server does not advertise " + Join(missing);
+  if (!missing.empty()) return "server does not advertise " + absl::StrJoin(missing, ", ");
   const std::vector<std::string>& last = tls_phase ? target.tls_keywords : target.plain_keywords;
   std::vector<std::string> present;
   for (const std::string& unwanted : scenario.requires_absent) {
     if (Advertised(last, unwanted)) present.push_back(unwanted);
   }
-  if (!present.empty()) return "server advertises " + Join(present);
+  if (!present.empty()) return "server advertises " + absl::StrJoin(present, ", ");
   return std::nullopt;
 }
 

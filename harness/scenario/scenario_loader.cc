@@ -5,10 +5,12 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "harness/scenario/keys.h"
 #include "harness/scenario/loader_internal.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
 namespace internal {
@@ -16,28 +18,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-
-bool IsAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
 // [A-Za-z0-9][A-Za-z0-9._-]*, at most `max` characters.
 bool IsIdentifier(std::string_view s, std::size_t max) {
-  if (s.empty() || s.size() > max || !IsAlnum(s[0])) return false;
-  return std::all_of(s.begin(), s.end(),
-                     [](char c) { return IsAlnum(c) || c == '.' || c == '_' || c == '-'; });
+  if (s.empty() || s.size() > max || !absl::ascii_isalnum(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 // RFC 5321 §4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
 bool IsEhloKeyword(std::string_view s) {
-  if (s.empty() || !IsAlnum(s[0])) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return IsAlnum(c) || c == '-'; });
+  if (s.empty() || !absl::ascii_isalnum(s[0])) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_isalnum(c) || c == '-'; });
 }
 
 bool IsTag(std::string_view s) {
   if (!IsIdentifier(s, 64)) return false;
-  return std::none_of(s.begin(), s.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return std::none_of(s.begin(), s.end(), [](char c) { return absl::ascii_isupper(c); });
 }
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {
@@ -135,12 +132,8 @@ absl::Status Loader::ErrByte(const Node& n, std::size_t index, std::string_view 
                         Compose(ctx, msg, IncludeSuffix()));
 }
 
-absl::Status Loader::CheckObject(const Node& n, std::string_view ctx, std::string_view kind,
-                                 std::initializer_list<std::string_view> required) const {
-  if (!n.v->is_object()) {
-    return ErrValue(n, ctx, absl::StrCat(n.name, " must be an object, got ", AV(TypeName(*n.v))));
-  }
-  const auto allowed = KeysOf(kind);
+absl::Status Loader::CheckKeys(const Node& n, std::string_view ctx,
+                               std::span<const std::string_view> allowed) const {
   for (const std::string& key : n.KeysInOrder()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string msg = absl::StrCat("unknown key '", key, "'");
@@ -149,10 +142,32 @@ absl::Status Loader::CheckObject(const Node& n, std::string_view ctx, std::strin
     }
     return ErrKey(*n.Find(key), ctx, msg);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::CheckObject(const Node& n, std::string_view ctx,
+                                 std::span<const std::string_view> allowed,
+                                 std::span<const std::string_view> required) const {
+  if (!n.v->is_object()) {
+    return ErrValue(n, ctx, absl::StrCat(n.name, " must be an object, got ", AV(TypeName(*n.v))));
+  }
+  SMTP_SCENARIO_RETURN_IF_ERROR(CheckKeys(n, ctx, allowed));
   for (std::string_view key : required) {
     if (!n.v->contains(std::string(key))) {
       return ErrValue(n, ctx, absl::StrCat("missing key '", AV(key), "'"));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Loader::CheckObject(const Node& n, std::string_view ctx, std::string_view kind,
+                                 std::initializer_list<std::string_view> required) const {
+  return CheckObject(n, ctx, KeysOf(kind), std::span(required.begin(), required.size()));
+}
+
+absl::Status Loader::CheckNonEmptyArray(const Node& n, std::string_view ctx) const {
+  if (!n.v->is_array() || n.v->empty()) {
+    return ErrValue(n, ctx, absl::StrCat(n.name, " must be a non-empty array"));
   }
   return absl::OkStatus();
 }
@@ -247,12 +262,9 @@ absl::Status Loader::ReadExpectation(const Node& n, std::string_view ctx, Expect
       SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*ic, ctx, &e.ignore_case));
     }
     for (auto [key, into] : {std::pair{"text", &e.text}, std::pair{"not_text", &e.not_text}}) {
-      auto text = n.Find(key);
-      if (!text) continue;
-      std::string source, why;
-      SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*text, ctx, &source));
-      *into = Regex::Compile(source, e.ignore_case, &why);
-      if (!*into) return ErrValue(*text, ctx, why);
+      if (auto text = n.Find(key)) {
+        SMTP_SCENARIO_RETURN_IF_ERROR(ReadRegex(*text, ctx, e.ignore_case, into));
+      }
     }
     if (auto enh = n.Find("enhanced")) {
       std::string s, why;
@@ -290,6 +302,22 @@ absl::Status Loader::ReadExpectation(const Node& n, std::string_view ctx, Expect
     SMTP_SCENARIO_RETURN_IF_ERROR(one(code));
   }
   *out = std::move(e);
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadExpectationOr(const Node& n, std::string_view key, int code,
+                                       std::string_view ctx, Expectation* out) const {
+  if (auto e = n.Find(key)) return ReadExpectation(*e, ctx, out);
+  *out = ExpectCode(code);
+  return absl::OkStatus();
+}
+
+absl::Status Loader::ReadRegex(const Node& n, std::string_view ctx, bool ignore_case,
+                               std::optional<Regex>* out) const {
+  std::string source, why;
+  SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(n, ctx, &source));
+  *out = Regex::Compile(source, ignore_case, &why);
+  if (!*out) return ErrValue(n, ctx, why);
   return absl::OkStatus();
 }
 
@@ -359,7 +387,7 @@ absl::Status Loader::ParseMetadata(const Node& root, Scenario* sc) {
                         absl::StrCat("bad EHLO keyword '", kw,
                                      "' (RFC 5321 ehlo-keyword: letters, digits, '-')"));
       }
-      for (char& c : kw) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+      absl::AsciiStrToUpper(&kw);
     }
   }
   for (const std::string& kw : sc->requires_absent) {
@@ -468,9 +496,7 @@ absl::Status Loader::IncludeFragment(const Node& name_node, std::string_view ctx
       SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*d, fctx, &ignored));
     }
     const Node steps = *root.Find("steps");
-    if (!steps.v->is_array() || steps.v->empty()) {
-      return ErrValue(steps, fctx, "'steps' must be a non-empty array");
-    }
+    SMTP_SCENARIO_RETURN_IF_ERROR(CheckNonEmptyArray(steps, fctx));
     return ParseSteps(steps, absl::StrCat(prefix, name, " step "), out);
   }();
   include_stack_.pop_back();

@@ -3,16 +3,29 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "harness/redact.h"
+#include "harness/scenario/strings_internal.h"
 
 namespace smtp::scenario {
 namespace {
 
-bool IsNameStart(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_'; }
-bool IsNameChar(char c) { return IsNameStart(c) || (c >= '0' && c <= '9'); }
+using internal::AV;
 
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+bool IsNameStart(char c) { return absl::ascii_isalpha(c) || c == '_'; }
+bool IsNameChar(char c) { return absl::ascii_isalnum(c) || c == '_'; }
+
+// Appends `text` to the expansion `out`: an error once `out` is longer than
+// kMaxExpandedBytes.
+absl::Status AppendExpansion(std::string* out, std::string_view text) {
+  out->append(text);
+  if (out->size() > kMaxExpandedBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("expansion longer than ", kMaxExpandedBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -96,17 +109,11 @@ std::optional<TemplateError> Template::Parse(std::string_view text, bool byte_es
 absl::StatusOr<std::string> Template::Expand(const Variables& vars) const {
   std::string out;
   for (const Piece& p : pieces_) {
-    if (!p.variable) {
-      out += p.text;
-    } else if (const std::string* value = vars.Find(p.text)) {
-      out += *value;
-    } else {
+    const std::string* text = p.variable ? vars.Find(p.text) : &p.text;
+    if (text == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("unknown variable '", p.text, "'"));
     }
-    if (out.size() > kMaxExpandedBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("expansion longer than ", kMaxExpandedBytes, " bytes"));
-    }
+    if (absl::Status st = AppendExpansion(&out, *text); !st.ok()) return st;
   }
   return out;
 }
@@ -147,9 +154,9 @@ absl::StatusOr<std::string> Variables::Expand(std::string_view text) const {
   std::string out;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
+    std::string_view piece = text.substr(i, 1);
     if (c == '$' && i + 1 < text.size() && text[i + 1] == '$') {
-      out.push_back('$');
-      ++i;
+      ++i;  // "$$": piece is one '$'
     } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') {
       const std::size_t close = text.find('}', i + 2);
       std::string_view name =
@@ -162,15 +169,10 @@ absl::StatusOr<std::string> Variables::Expand(std::string_view text) const {
         return absl::InvalidArgumentError(
             absl::StrCat("unknown variable '", AV(name), "' at offset ", i));
       }
-      out += *value;
+      piece = *value;
       i = close;
-    } else {
-      out.push_back(c);
     }
-    if (out.size() > kMaxExpandedBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("expansion longer than ", kMaxExpandedBytes, " bytes"));
-    }
+    if (absl::Status st = AppendExpansion(&out, piece); !st.ok()) return st;
   }
   return out;
 }
