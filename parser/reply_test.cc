@@ -594,7 +594,9 @@ TEST(ReplyTest, RandomInputsSplitInvariantAndRoundTrip) {
       if (r.ok() && r->deviations == 0) {
         ++accepted;
         const std::string wire = SerializeReply(*r);
-        if (l == kStrict) EXPECT_EQ(wire, in) << "a strict reply is its own canonical form";
+        if (l == kStrict) {
+          EXPECT_EQ(wire, in) << "a strict reply is its own canonical form";
+        }
         Result<Reply> back = ParseReply(wire);
         ASSERT_TRUE(back.ok()) << testing::PrintToString(in);
         EXPECT_EQ(*back, *r) << testing::PrintToString(in);
