@@ -14,6 +14,7 @@
 #include "harness/redact.h"
 #include "harness/runner/executor_internal.h"
 #include "harness/runner/rate_limiter.h"
+#include "parser/ascii.h"
 #include "parser/extensions.h"
 
 namespace smtp::runner {
@@ -57,11 +58,12 @@ Outcome NotApplicable(std::string message) {
 HelloKind FindHello(std::string_view bytes) {
   HelloKind found = HelloKind::kNone;
   for (std::size_t at = 0; at + 4 <= bytes.size();) {
-    std::string verb(bytes.substr(at, 4));
-    for (char& c : verb) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    const std::string_view verb = bytes.substr(at, 4);
     const bool tail_ok = at + 4 == bytes.size() || bytes[at + 4] == ' ' || bytes[at + 4] == '\r';
-    if (tail_ok && (verb == "EHLO" || verb == "LHLO")) found = HelloKind::kExtended;
-    if (tail_ok && verb == "HELO") found = HelloKind::kBasic;
+    if (tail_ok && (EqualsIgnoreCase(verb, "EHLO") || EqualsIgnoreCase(verb, "LHLO"))) {
+      found = HelloKind::kExtended;
+    }
+    if (tail_ok && EqualsIgnoreCase(verb, "HELO")) found = HelloKind::kBasic;
     const std::size_t lf = bytes.find('\n', at);
     if (lf == std::string_view::npos) break;
     at = lf + 1;
