@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/absl_compat.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 
@@ -67,7 +68,7 @@ absl::StatusOr<harness::RunResult> ReadRunResultBounded(const std::string& path,
   if (j.is_discarded()) return absl::InvalidArgumentError(path + ": not valid JSON");
   auto run = harness::RunResultFromJson(j);
   if (!run.ok()) {
-    return absl::InvalidArgumentError(path + ": " + std::string(run.status().message()));
+    return absl::InvalidArgumentError(path + ": " + Message(run.status()));
   }
   return run;
 }

@@ -11,6 +11,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "harness/absl_compat.h"
 #include "harness/redact.h"
 #include "harness/runner/executor_internal.h"
 #include "harness/runner/rate_limiter.h"
@@ -91,8 +92,6 @@ std::string ReplyText(const Reply& reply) {
 }
 
 namespace {
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 // Closing our side when the run is being stopped: brief, so that an
 // interrupted run ends within its grace period.
