@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "bench/alloc_counter.h"
+#include "parser/alloc_counter_test_util.h"
 #include "parser/command.h"
 
 namespace {
@@ -80,7 +80,7 @@ void RunSmtp(benchmark::State& state, Parse parse) {
   std::size_t count = 0;
   const std::string stream = BuildStream(SmtpSession(), &count);
   std::size_t parsed = 0, failed = 0;
-  const std::size_t allocs_before = smtp::bench::Allocations();
+  const std::size_t allocs_before = smtp::testing::AllocationCount();
   for (auto _ : state) {
     const char* p = stream.data();
     const char* end = p + stream.size();
@@ -95,7 +95,7 @@ void RunSmtp(benchmark::State& state, Parse parse) {
       p += len;
     }
   }
-  const std::size_t allocs = smtp::bench::Allocations() - allocs_before;
+  const std::size_t allocs = smtp::testing::AllocationCount() - allocs_before;
   if (failed) state.SkipWithError("a benchmark command failed to parse");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
   state.counters["cmds"] =

@@ -53,7 +53,7 @@ inline bool ExactlyEqual(const Command& a, const Command& b) {
 }
 
 // The stale values the in-place parsers are checked against.
-using smtp::test::Dirty;
+using smtp::testing::Dirty;
 
 }  // namespace smtp::fuzz
 

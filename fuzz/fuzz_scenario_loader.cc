@@ -32,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_util.h"
+#include "harness/absl_compat.h"
 #include "harness/scenario/scenario_loader.h"
 
 namespace {
@@ -40,13 +41,11 @@ namespace sc = smtp::scenario;
 
 constexpr char kPath[] = "fuzz/scenario.json";
 
-std::string g_fragment_dir;
+std::string g_fragment_dir;  // fixed and empty for the whole run
 
 // This Abseil's StrCat takes absl::string_view, not std::string_view.
-absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
-std::string_view SV(absl::string_view s) {
-  return std::string_view(s.data(), s.size());
-}  // fixed and empty for the whole run
+using smtp::AV;
+std::string_view SV(absl::string_view s) { return std::string_view(s.data(), s.size()); }
 
 // Parses a decimal run of digits at the front of `s`; -1 when there is none.
 long long TakeNumber(std::string_view* s) {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "harness/absl_compat.h"
 
 namespace smtp::harness {
 namespace {
@@ -187,7 +188,7 @@ absl::StatusOr<ScenarioResult> ScenarioResultFromJson(const json& j) {
     auto t = Transcript::FromJson(*it);
     if (!t.ok()) {
       return absl::InvalidArgumentError("scenario '" + r.id +
-                                        "': transcript: " + std::string(t.status().message()));
+                                        "': transcript: " + Message(t.status()));
     }
     r.transcript = *std::move(t);
   }
@@ -226,7 +227,7 @@ absl::StatusOr<RunResult> RunResultFromJson(const json& j) {
   if (auto p = j.find("probe"); p != j.end()) {
     auto t = Transcript::FromJson(*p);
     if (!t.ok()) {
-      return absl::InvalidArgumentError("results: probe: " + std::string(t.status().message()));
+      return absl::InvalidArgumentError("results: probe: " + Message(t.status()));
     }
     r.probe = *std::move(t);
   }
@@ -238,7 +239,7 @@ absl::StatusOr<RunResult> RunResultFromJson(const json& j) {
     auto s = ScenarioResultFromJson((*it)[i]);
     if (!s.ok()) {
       return absl::InvalidArgumentError("results: scenarios[" + std::to_string(i) +
-                                        "]: " + std::string(s.status().message()));
+                                        "]: " + Message(s.status()));
     }
     r.scenarios.push_back(*std::move(s));
   }
@@ -324,7 +325,7 @@ absl::StatusOr<RunResult> ReadRunResult(const std::string& path) {
   if (!in) return absl::NotFoundError("cannot open " + path + ": " + std::strerror(errno));
   auto r = ParseRunResult(in);
   if (in.bad()) return absl::UnavailableError("cannot read " + path + ": " + std::strerror(errno));
-  if (!r.ok()) return absl::InvalidArgumentError(path + ": " + std::string(r.status().message()));
+  if (!r.ok()) return absl::InvalidArgumentError(path + ": " + Message(r.status()));
   return r;
 }
 

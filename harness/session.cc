@@ -5,13 +5,10 @@
 
 #include <boost/asio/this_coro.hpp>
 
+#include "harness/absl_compat.h"
+
 namespace smtp::harness {
 namespace {
-
-// absl::string_view is not std::string_view in Debian's Abseil.
-std::string Message(const absl::Status& s) {
-  return std::string(s.message().data(), s.message().size());
-}
 
 void AppendBounded(std::string* out, std::string_view bytes, std::size_t cap) {
   if (out->size() < cap) out->append(bytes.substr(0, cap - out->size()));

@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "parser/ascii.h"
 #include "parser/internal/path_chars.h"
 
 namespace smtp {
@@ -190,7 +191,7 @@ Result<DomainKind> ParseAddressLiteral(std::string_view in, std::size_t base_off
     }
     return DomainKind::kIpv4Literal;
   }
-  if (internal::EqualsIgnoreCase(content.substr(0, colon), "IPv6")) {
+  if (EqualsIgnoreCase(content.substr(0, colon), "IPv6")) {
     if (auto e = CheckIpv6(content.substr(colon + 1), base + colon + 1)) return *e;
     return DomainKind::kIpv6Literal;
   }

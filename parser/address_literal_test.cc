@@ -130,7 +130,7 @@ const LiteralRow kLiterals[] = {
 TEST(AddressLiteralTest, Table) {
   for (const LiteralRow& row : kLiterals) {
     for (std::size_t base : {std::size_t{0}, std::size_t{100}}) {
-      SCOPED_TRACE(testing::Message() << '"' << row.in << "\" base " << base);
+      SCOPED_TRACE(::testing::Message() << '"' << row.in << "\" base " << base);
       Result<DomainKind> r = ParseAddressLiteral(row.in, base);
       if (row.code == Errc::kOk) {
         ASSERT_TRUE(r.ok()) << ErrcName(r.error().code) << " @" << r.error().offset << " "
@@ -239,7 +239,7 @@ const DomainRow kDomains[] = {
 
 TEST(DomainTest, Table) {
   for (const DomainRow& row : kDomains) {
-    SCOPED_TRACE(testing::Message() << '"' << row.in << "\" leniencies " << row.leniencies);
+    SCOPED_TRACE(::testing::Message() << '"' << row.in << "\" leniencies " << row.leniencies);
     PathOptions o;
     o.leniencies = row.leniencies;
     o.utf8 = row.utf8;
@@ -310,7 +310,7 @@ const FindRow kFind[] = {
 
 TEST(Utf8Test, FindInvalidUtf8Table) {
   for (const FindRow& row : kFind) {
-    EXPECT_EQ(FindInvalidUtf8(row.in), row.expected) << testing::PrintToString(row.in);
+    EXPECT_EQ(FindInvalidUtf8(row.in), row.expected) << ::testing::PrintToString(row.in);
   }
 }
 

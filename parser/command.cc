@@ -48,6 +48,7 @@
 #include <cassert>
 #include <cstddef>
 
+#include "parser/ascii.h"
 #include "parser/internal/command_chars.h"
 #include "parser/internal/command_parser.h"
 #include "parser/internal/esmtp_params_parse.h"

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "parser/ascii.h"
 #include "parser/internal/base64_check.h"
 #include "parser/internal/command_chars.h"
 #include "parser/internal/path_chars.h"

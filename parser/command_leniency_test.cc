@@ -10,11 +10,11 @@
 namespace smtp {
 namespace {
 
-using test::Describe;
-using test::ExpectFullyConsumed;
-using test::ExpectIntoAgrees;
-using test::ExpectRoundTrip;
-using test::Parse;
+using testing::Describe;
+using testing::ExpectFullyConsumed;
+using testing::ExpectIntoAgrees;
+using testing::ExpectRoundTrip;
+using testing::Parse;
 
 // Lines that need a leniency: with none they fail with `code` at `offset`;
 // with `leniencies` they parse to `golden` and exactly `deviations` fire.

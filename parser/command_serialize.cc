@@ -5,14 +5,12 @@
 #include <string>
 #include <string_view>
 
+#include "parser/ascii.h"
 #include "parser/internal/command_parser.h"
-#include "parser/internal/path_chars.h"
 
 namespace smtp {
 
-using internal::EqualsIgnoreCase;
 using internal::kVerbs;
-using internal::ToUpper;
 using internal::VerbEntry;
 
 std::string_view VerbName(Verb v) {

@@ -3,38 +3,20 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
+#include "parser/alloc_counter_test_util.h"  // replaces operator new: counts allocations
 #include "parser/command_test_util.h"
-
-// Counts heap allocations so a test can check that ParseCommand makes none.
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-// The replacement pair allocates with malloc and releases with free.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#pragma GCC diagnostic pop
 
 namespace smtp {
 namespace {
 
-using test::Describe;
-using test::ExpectFullyConsumed;
-using test::ExpectIntoAgrees;
-using test::ExpectRoundTrip;
-using test::Parse;
+using testing::Describe;
+using testing::ExpectFullyConsumed;
+using testing::ExpectIntoAgrees;
+using testing::ExpectRoundTrip;
+using testing::Parse;
 
 struct OkCase {
   std::string line;
@@ -452,13 +434,13 @@ TEST(ParseCommand, AllocatesNothing) {
   CommandOptions opts;
   opts.leniencies = kAllLeniencies;
   Command reused;
-  const long before = g_allocations.load();
+  const std::size_t before = testing::AllocationCount();
   for (const std::string& line : lines) {
     Result<Command> r = ParseCommand(line, opts);
     (void)r;
     (void)ParseCommandInto(line, opts, &reused);
   }
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(testing::AllocationCount() - before, 0u);
 }
 
 // ParseCommandInto, into a Command dirtied beforehand, gives ParseCommand's
@@ -505,7 +487,7 @@ TEST(ParseCommandInto, ReusesOneCommandLineAfterLine) {
       const ParseError e = ParseCommandInto(line, opts, &reused);
       if (r.ok()) {
         ASSERT_EQ(e.code, Errc::kOk);
-        test::ExpectSameFields(reused, *r);
+        testing::ExpectSameFields(reused, *r);
       } else {
         EXPECT_EQ(e, r.error());
       }
@@ -516,9 +498,9 @@ TEST(ParseCommandInto, ReusesOneCommandLineAfterLine) {
 
 TEST(Command, ClearResetsEveryField) {
   Command c;
-  test::Dirty(&c);
+  testing::Dirty(&c);
   c.Clear();
-  test::ExpectSameFields(c, Command{});
+  testing::ExpectSameFields(c, Command{});
   // Views are null again, not merely empty.
   EXPECT_EQ(c.verb_text.data(), nullptr);
   EXPECT_EQ(c.path.raw.data(), nullptr);

@@ -13,7 +13,7 @@
 #include "parser/command.h"
 #include "parser/dirty_test_util.h"
 
-namespace smtp::test {
+namespace smtp::testing {
 
 // Leniencies about framing and spacing: a canonical line never needs them.
 inline constexpr Leniencies kFramingLeniencies = kSpaceAfterColon | kSpaceBeforeColon |
@@ -169,6 +169,6 @@ inline void ExpectIntoAgrees(std::string_view line, const CommandOptions& opts) 
   }
 }
 
-}  // namespace smtp::test
+}  // namespace smtp::testing
 
 #endif  // SMTP_PARSER_COMMAND_TEST_UTIL_H_

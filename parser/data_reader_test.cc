@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include "parser/grind_test_util.h"
+
 namespace smtp {
 namespace {
 
@@ -174,15 +176,11 @@ TEST(DataReaderTest, Table) {
 TEST(DataReaderTest, SplitAtEveryByteMatchesOneShot) {
   for (const DataCase& c : DataCases()) {
     SCOPED_TRACE(c.name);
-    const std::string_view in = c.input;
-    const DataRun whole = Drive(c.mode, {in});
-    for (std::size_t k = 0; k <= in.size(); ++k) {
-      SCOPED_TRACE(k);
-      ASSERT_EQ(Drive(c.mode, {in.substr(0, k), in.substr(k)}), whole);
+    const DataRun whole = Drive(c.mode, {c.input});
+    const auto drive = [&](const auto& chunks) { return Drive(c.mode, chunks); };
+    for (const auto& [how, run] : testing::Grind(c.input, drive)) {
+      ASSERT_EQ(run, whole) << how;
     }
-    std::vector<std::string_view> bytes;
-    for (std::size_t i = 0; i < in.size(); ++i) bytes.push_back(in.substr(i, 1));
-    EXPECT_EQ(Drive(c.mode, bytes), whole);
   }
 }
 
@@ -202,15 +200,10 @@ TEST(DataReaderTest, RandomInputsSplitEquivalence) {
     SCOPED_TRACE(std::string(DataEndModeName(mode)) + " max_line=" + std::to_string(max_line) +
                  " input=" + ::testing::PrintToString(in));
     const DataRun whole = Drive(mode, {in}, max_line);
-    for (std::size_t k = 0; k <= in.size(); ++k) {
-      ASSERT_EQ(Drive(mode, {std::string_view(in).substr(0, k), std::string_view(in).substr(k)},
-                      max_line),
-                whole)
-          << "split at " << k;
+    const auto drive = [&](const auto& chunks) { return Drive(mode, chunks, max_line); };
+    for (const auto& [how, run] : testing::Grind(in, drive)) {
+      ASSERT_EQ(run, whole) << how;
     }
-    std::vector<std::string_view> bytes;
-    for (std::size_t j = 0; j < in.size(); ++j) bytes.push_back(std::string_view(in).substr(j, 1));
-    ASSERT_EQ(Drive(mode, bytes, max_line), whole);
   }
 }
 

@@ -13,7 +13,7 @@
 #include "parser/esmtp_params.h"
 #include "parser/path.h"
 
-namespace smtp::test {
+namespace smtp::testing {
 
 inline void Dirty(EsmtpParams* p) {
   for (EsmtpParam& e : p->items) e = EsmtpParam{"STALE", "x", true, ParamKeyword::kOrcpt};
@@ -45,6 +45,6 @@ inline void Dirty(Command* c) {
   c->deviations = kAllLeniencies;
 }
 
-}  // namespace smtp::test
+}  // namespace smtp::testing
 
 #endif  // SMTP_PARSER_DIRTY_TEST_UTIL_H_

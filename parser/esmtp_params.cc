@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <cstddef>
 
+#include "parser/ascii.h"
 #include "parser/internal/command_chars.h"
 #include "parser/internal/esmtp_params_parse.h"
 #include "parser/internal/path_chars.h"
@@ -30,14 +31,10 @@
 namespace smtp {
 namespace {
 
-using internal::EqualsIgnoreCase;
-
 constexpr bool IsAlnum(char c) { return internal::Is(c, internal::kLetDigBit); }
 constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsWsp(char c) { return c == ' ' || c == '\t'; }
 constexpr bool IsHigh(char c) { return internal::IsHigh(c); }
-
-constexpr char ToUpper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 
 struct KeywordInfo {
   std::string_view name;

@@ -10,7 +10,7 @@
 namespace smtp {
 namespace {
 
-using test::Dirty;
+using testing::Dirty;
 
 constexpr ParamContext kMail = ParamContext::kMail;
 constexpr ParamContext kRcpt = ParamContext::kRcpt;

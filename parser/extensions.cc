@@ -3,24 +3,13 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "parser/ascii.h"
+
 namespace smtp {
 namespace {
 
-constexpr char ToUpper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 constexpr bool IsAlnum(char c) {
   return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return ToUpper(x) == ToUpper(y);
-         });
-}
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = ToUpper(c);
-  return out;
 }
 
 bool Contains(const std::vector<std::string>& v, std::string_view s) {
@@ -82,7 +71,7 @@ void AddMechanisms(ExtensionSet& set, const std::vector<std::string_view>& mechs
   for (std::string_view m : mechs) {
     if (!IsSaslMech(m)) *bad = true;
     const bool seen = std::any_of(set.auth.begin(), set.auth.end(),
-                                  [&](const std::string& a) { return IEquals(a, m); });
+                                  [&](const std::string& a) { return EqualsIgnoreCase(a, m); });
     if (!seen) set.auth.emplace_back(m);
   }
 }
@@ -154,7 +143,7 @@ void DecodeLine(ExtensionSet& set, std::string_view line, std::vector<std::strin
 
   // Pre-standard "AUTH=LOGIN PLAIN" (sent for old Outlook clients): not an
   // ehlo-keyword, but a well-known form; merged into `auth`.
-  if (!words.empty() && words[0].size() >= 5 && IEquals(words[0].substr(0, 5), "AUTH=")) {
+  if (!words.empty() && StartsWithIgnoreCase(words[0], "AUTH=")) {
     std::vector<std::string_view> mechs;
     if (words[0].size() > 5) mechs.push_back(words[0].substr(5));
     mechs.insert(mechs.end(), words.begin() + 1, words.end());
@@ -177,7 +166,7 @@ void DecodeLine(ExtensionSet& set, std::string_view line, std::vector<std::strin
     return;
   }
 
-  std::string upper = Upper(words[0]);
+  std::string upper = ToUpperCopy(words[0]);
   if (Contains(lines_seen, upper)) {
     if (!Contains(set.duplicates, upper)) set.duplicates.push_back(upper);
   } else {
@@ -198,7 +187,7 @@ void DecodeLine(ExtensionSet& set, std::string_view line, std::vector<std::strin
 
 bool ExtensionSet::Has(std::string_view keyword) const {
   return std::any_of(keywords.begin(), keywords.end(),
-                     [&](const std::string& k) { return IEquals(k, keyword); });
+                     [&](const std::string& k) { return EqualsIgnoreCase(k, keyword); });
 }
 
 ExtensionSet DecodeEhlo(const Reply& reply) {

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "parser/grind_test_util.h"
+
 namespace smtp {
 namespace {
 
@@ -211,18 +213,13 @@ TEST(LineReaderTest, SplitAtEveryByteMatchesOneShot) {
   for (const LineCase& c : LineCases()) {
     SCOPED_TRACE(c.name);
     const LineReaderOptions opts{c.leniencies, c.max_line};
-    const std::string_view in = c.input;
-    for (std::size_t k = 0; k <= in.size(); ++k) {
-      SCOPED_TRACE(k);
-      const LineRun run = Drive(opts, {in.substr(0, k), in.substr(k)});
+    const auto drive = [&](const auto& chunks) { return Drive(opts, chunks); };
+    for (const auto& [how, run] : testing::Grind(c.input, drive)) {
+      SCOPED_TRACE(how);
       ASSERT_EQ(run.lines, c.want);
       ASSERT_TRUE(run.capacity_stable);
+      ASSERT_EQ(run.consumed, c.input.size());
     }
-    std::vector<std::string_view> bytes;
-    for (std::size_t i = 0; i < in.size(); ++i) bytes.push_back(in.substr(i, 1));
-    const LineRun run = Drive(opts, bytes);
-    EXPECT_EQ(run.lines, c.want);
-    EXPECT_EQ(run.consumed, in.size());
   }
 }
 
@@ -241,11 +238,10 @@ TEST(LineReaderTest, RandomInputsSplitEquivalence) {
                  " max_line=" + std::to_string(opts.max_line) + " input=" + Escape(in));
     const LineRun whole = Drive(opts, {in});
     ASSERT_TRUE(whole.capacity_stable);
-    for (std::size_t k = 0; k <= in.size(); ++k) {
-      const std::string_view v = in;
-      const LineRun split = Drive(opts, {v.substr(0, k), v.substr(k)});
-      ASSERT_EQ(split.lines, whole.lines) << "split at " << k;
-      ASSERT_TRUE(split.capacity_stable);
+    const auto drive = [&](const auto& chunks) { return Drive(opts, chunks); };
+    for (const auto& [how, split] : testing::Grind(in, drive)) {
+      ASSERT_EQ(split.lines, whole.lines) << how;
+      ASSERT_TRUE(split.capacity_stable) << how;
     }
   }
 }

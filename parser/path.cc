@@ -26,6 +26,7 @@
 //   such code); a ">" after an unbracketed path is kMissingAngle.
 #include "parser/path.h"
 
+#include "parser/ascii.h"
 #include "parser/internal/path_chars.h"
 #include "parser/internal/path_parse.h"
 
@@ -314,8 +315,7 @@ ParseError internal::ParsePathInto(std::string_view in, const PathContext& opts,
       return ParseError{Errc::kEmptyPath, base, "RFC 5321 §4.1.2 Forward-path: \"<>\" not allowed"};
     }
     p.is_null = true;
-  } else if (forward &&
-             internal::EqualsIgnoreCase(in.substr(pos, kPostmaster.size()), kPostmaster) &&
+  } else if (forward && StartsWithIgnoreCase(in.substr(pos), kPostmaster) &&
              (s.bracketed ? s.At(pos + kPostmaster.size(), '>')
                           : pos + kPostmaster.size() == in.size())) {
     p.is_postmaster = true;
@@ -374,8 +374,7 @@ bool operator==(const Path& a, const Path& b) {
   return a.is_null == b.is_null && a.is_postmaster == b.is_postmaster &&
          a.quoted_local_part == b.quoted_local_part && a.domain_kind == b.domain_kind &&
          a.has_utf8 == b.has_utf8 && (a.is_postmaster || a.local_part == b.local_part) &&
-         internal::EqualsIgnoreCase(a.domain, b.domain) &&
-         internal::EqualsIgnoreCase(a.source_route, b.source_route);
+         EqualsIgnoreCase(a.domain, b.domain) && EqualsIgnoreCase(a.source_route, b.source_route);
 }
 
 Result<Path> ParseReversePath(std::string_view in, const PathOptions& opts,

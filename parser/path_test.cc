@@ -2,29 +2,11 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
 
-// Counts heap allocations so the tests can check that parsing makes none.
-// Every form goes through malloc/free so sanitizers see matching pairs.
-namespace {
-std::atomic<long> g_allocations{0};
-void* CountedAlloc(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-}  // namespace
-void* operator new(std::size_t n) { return CountedAlloc(n); }
-void* operator new[](std::size_t n) { return CountedAlloc(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+#include "parser/alloc_counter_test_util.h"  // replaces operator new: counts allocations
 
 namespace smtp {
 namespace {
@@ -325,7 +307,7 @@ TEST(PathTest, RejectsWithExactOffset) {
   for (const RejectRow& row : kReject) {
     for (Which w : Parsers(row.which)) {
       for (std::size_t base : {std::size_t{0}, std::size_t{1000}}) {
-        SCOPED_TRACE(testing::Message()
+        SCOPED_TRACE(::testing::Message()
                      << '"' << row.in << "\" parser " << int{w} << " base " << base);
         Result<Path> r = Parse(w, row.in, Opts(), base);
         ASSERT_FALSE(r.ok()) << Show(r);
@@ -378,7 +360,7 @@ const LenientRow kLenient[] = {
 TEST(PathTest, LeniencyOffIsErrorOnIsDeviation) {
   for (const LenientRow& row : kLenient) {
     for (Which w : Parsers(row.which)) {
-      SCOPED_TRACE(testing::Message()
+      SCOPED_TRACE(::testing::Message()
                    << row.in << " parser " << int{w} << " bit " << LeniencyName(row.bit));
       Result<Path> strict = Parse(w, row.in, Opts());
       ASSERT_FALSE(strict.ok()) << Show(strict);
@@ -422,7 +404,7 @@ TEST(PathTest, LeniencyKeepsTheRestStrict) {
   };
   for (const auto& row : rows) {
     for (Which w : Parsers(row.which)) {
-      SCOPED_TRACE(testing::Message() << row.in << " parser " << int{w});
+      SCOPED_TRACE(::testing::Message() << row.in << " parser " << int{w});
       Result<Path> r = Parse(w, row.in, Opts(kAllLeniencies));
       ASSERT_FALSE(r.ok()) << Show(r);
       EXPECT_EQ(ErrcName(r.error().code), ErrcName(row.code));
@@ -499,7 +481,7 @@ std::size_t FirstHighOctet(std::string_view s) {
 TEST(PathTest, Utf8WithSmtputf8) {
   for (const Utf8Row& row : kUtf8) {
     for (Which w : {kRev, kFwd}) {
-      SCOPED_TRACE(testing::Message() << row.in << " parser " << int{w});
+      SCOPED_TRACE(::testing::Message() << row.in << " parser " << int{w});
       Result<Path> r = Parse(w, row.in, Opts(kStrict, /*utf8=*/true));
       if (row.code == Errc::kOk) {
         ASSERT_TRUE(r.ok()) << Show(r);
@@ -677,7 +659,7 @@ TEST(PathTest, ParsingDoesNotAllocate) {
   const PathOptions utf8 = Opts(kAllLeniencies, true);
   const std::string long_path =
       "<@a,@b:" + std::string(60, 'x') + "@" + std::string(150, 'y') + ">";
-  const long before = g_allocations.load();
+  const std::size_t before = testing::AllocationCount();
   long accepted = 0;
   for (const AcceptRow& row : kAccept) accepted += ParseForwardPath(row.in).ok();
   for (const Utf8Row& row : kUtf8) accepted += ParseReversePath(row.in, utf8).ok();
@@ -686,11 +668,11 @@ TEST(PathTest, ParsingDoesNotAllocate) {
   accepted += ParseDomain("example.com").ok() + ScanDomain("a_b.", utf8).ok();
   accepted += ParseAddressLiteral("[IPv6:::ffff:1.2.3.4]").ok();
   accepted += FindInvalidUtf8("\xC3\xA9") == 2;
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(testing::AllocationCount() - before, 0u);
   EXPECT_GT(accepted, 40);
   // The counter works: serializing does allocate.
   EXPECT_EQ(SerializePath(*ParseForwardPath(long_path)), long_path);
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(testing::AllocationCount() - before, 0u);
 }
 
 }  // namespace

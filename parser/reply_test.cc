@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "parser/grind_test_util.h"
+
 namespace smtp {
 namespace {
 
@@ -60,20 +62,10 @@ Outcome OneShot(std::string_view in, const ReplyOptions& opts) { return Drive({i
 // equal one-shot feeding.
 void ExpectSplitInvariant(std::string_view in, const ReplyOptions& opts) {
   const Outcome whole = OneShot(in, opts);
-  for (std::size_t i = 0; i <= in.size(); ++i) {
-    ASSERT_EQ(Drive({in.substr(0, i), in.substr(i)}, opts), whole) << "split at " << i;
+  const auto drive = [&](const auto& chunks) { return Drive(chunks, opts); };
+  for (const auto& [how, outcome] : testing::Grind(in, drive, /*three_way_up_to=*/64)) {
+    ASSERT_EQ(outcome, whole) << how;
   }
-  if (in.size() <= 64) {
-    for (std::size_t i = 0; i <= in.size(); ++i) {
-      for (std::size_t j = i; j <= in.size(); ++j) {
-        ASSERT_EQ(Drive({in.substr(0, i), in.substr(i, j - i), in.substr(j)}, opts), whole)
-            << "split at " << i << "," << j;
-      }
-    }
-  }
-  std::vector<std::string_view> bytes;
-  for (std::size_t i = 0; i < in.size(); ++i) bytes.push_back(in.substr(i, 1));
-  ASSERT_EQ(Drive(bytes, opts), whole) << "byte by byte";
 }
 
 ReplyOptions With(Leniencies l) {
@@ -204,7 +196,7 @@ const AcceptCase kAccept[] = {
 
 TEST(ReplyTest, AcceptTable) {
   for (const AcceptCase& c : kAccept) {
-    SCOPED_TRACE(testing::PrintToString(std::string(c.in)));
+    SCOPED_TRACE(::testing::PrintToString(std::string(c.in)));
     const ReplyOptions opts = With(c.leniencies);
     Result<Reply> r = ParseReply(c.in, opts);
     ASSERT_TRUE(r.ok()) << ErrcName(r.error().code) << " at " << r.error().offset;
@@ -303,7 +295,7 @@ const ErrorCase kErrors[] = {
 
 TEST(ReplyTest, ErrorTable) {
   for (const ErrorCase& c : kErrors) {
-    SCOPED_TRACE(testing::PrintToString(std::string(c.in)));
+    SCOPED_TRACE(::testing::PrintToString(std::string(c.in)));
     const ReplyOptions opts = With(c.leniencies);
     Result<Reply> r = ParseReply(c.in, opts);
     ASSERT_FALSE(r.ok());
@@ -539,7 +531,7 @@ TEST(ReplyTest, StrictReplyIsItsOwnCanonicalForm) {
       {"334-a\r\n334\r\n", false}, {"250 \r\n", false},  // SP needs textstring
   };
   for (const Case& c : cases) {
-    SCOPED_TRACE(testing::PrintToString(std::string(c.in)));
+    SCOPED_TRACE(::testing::PrintToString(std::string(c.in)));
     // Limits the input meets exactly: its longest line, its line count and
     // its size.
     ReplyOptions exact;
@@ -598,8 +590,8 @@ TEST(ReplyTest, RandomInputsSplitInvariantAndRoundTrip) {
           EXPECT_EQ(wire, in) << "a strict reply is its own canonical form";
         }
         Result<Reply> back = ParseReply(wire);
-        ASSERT_TRUE(back.ok()) << testing::PrintToString(in);
-        EXPECT_EQ(*back, *r) << testing::PrintToString(in);
+        ASSERT_TRUE(back.ok()) << ::testing::PrintToString(in);
+        EXPECT_EQ(*back, *r) << ::testing::PrintToString(in);
         EXPECT_EQ(SerializeReply(*back), wire);
       }
     }

@@ -10,7 +10,7 @@
 namespace smtp::reports {
 namespace {
 
-using namespace test_util;
+using namespace smtp::reports::testing;
 
 TEST(ColumnName, Table) {
   struct Case {

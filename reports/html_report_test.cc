@@ -14,7 +14,7 @@
 namespace smtp::reports {
 namespace {
 
-using namespace test_util;
+using namespace smtp::reports::testing;
 
 int Count(const std::string& hay, std::string_view needle) {
   int n = 0;

@@ -9,7 +9,7 @@
 namespace smtp::reports {
 namespace {
 
-using namespace test_util;
+using namespace smtp::reports::testing;
 
 ScenarioResult Bare(std::string id, Verdict v, std::string group) {
   ScenarioResult s;

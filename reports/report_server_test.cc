@@ -23,7 +23,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
-using namespace test_util;
+using namespace smtp::reports::testing;
 
 class ReportServerTest : public ::testing::Test {
  protected:

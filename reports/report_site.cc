@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/absl_compat.h"
 #include "reports/escape.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
@@ -93,7 +94,7 @@ std::vector<RunListing> ReportSite::ListRuns() {
       r.exit_status = run->ExitStatus();
       r.totals = run->Totals();
     } else {
-      r.error = std::string(run.status().message());
+      r.error = Message(run.status());
     }
     fresh[name] = r;
     runs.push_back(std::move(r));
@@ -136,9 +137,8 @@ HttpReply ReportSite::Run(const RunListing& listing, std::string_view file) {
   const fs::path path = fs::path(dir_) / listing.name / kResultsFile;
   auto run = ReadRunResultBounded(path.string(), limits_.max_results_bytes);
   if (!run.ok()) {
-    return Text(
-        run.status().code() == absl::StatusCode::kNotFound ? 404 : 500,
-        "cannot read run " + listing.name + ": " + std::string(run.status().message()) + "\n");
+    return Text(run.status().code() == absl::StatusCode::kNotFound ? 404 : 500,
+                "cannot read run " + listing.name + ": " + Message(run.status()) + "\n");
   }
   HttpReply r;
   if (file == kResultsFile) {

@@ -14,7 +14,7 @@ namespace smtp::reports {
 namespace {
 
 namespace fs = std::filesystem;
-using namespace test_util;
+using namespace smtp::reports::testing;
 using namespace std::string_literals;
 
 // DIR with runs: "ok" (complete), "live" (in progress), "broken" (not

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "harness/absl_compat.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 
@@ -153,7 +154,7 @@ absl::StatusOr<harness::RunResult> ReadRunResultBounded(const std::string& path,
   }
   if (buf.over()) return TooLarge(path, std::nullopt, max_bytes);  // grew while read
   if (!run.ok()) {
-    return absl::InvalidArgumentError(path + ": " + std::string(run.status().message()));
+    return absl::InvalidArgumentError(path + ": " + Message(run.status()));
   }
   return run;
 }

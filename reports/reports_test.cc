@@ -17,7 +17,7 @@ namespace smtp::reports {
 namespace {
 
 namespace fs = std::filesystem;
-using namespace test_util;
+using namespace smtp::reports::testing;
 
 class TempDir {
  public:

@@ -8,7 +8,7 @@
 
 #include "harness/results.h"
 
-namespace smtp::reports::test_util {
+namespace smtp::reports::testing {
 
 using harness::Direction;
 using harness::EntryKind;
@@ -106,6 +106,6 @@ inline RunResult HostileRun() {
   return r;
 }
 
-}  // namespace smtp::reports::test_util
+}  // namespace smtp::reports::testing
 
 #endif  // SMTP_REPORTS_TEST_UTIL_H_

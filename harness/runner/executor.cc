@@ -11,9 +11,11 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "harness/absl_compat.h"
 #include "harness/redact.h"
 #include "harness/runner/executor_internal.h"
 #include "harness/runner/rate_limiter.h"
+#include "parser/ascii.h"
 #include "parser/extensions.h"
 
 namespace smtp::runner {
@@ -57,11 +59,12 @@ Outcome NotApplicable(std::string message) {
 HelloKind FindHello(std::string_view bytes) {
   HelloKind found = HelloKind::kNone;
   for (std::size_t at = 0; at + 4 <= bytes.size();) {
-    std::string verb(bytes.substr(at, 4));
-    for (char& c : verb) c = static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+    const std::string_view verb = bytes.substr(at, 4);
     const bool tail_ok = at + 4 == bytes.size() || bytes[at + 4] == ' ' || bytes[at + 4] == '\r';
-    if (tail_ok && (verb == "EHLO" || verb == "LHLO")) found = HelloKind::kExtended;
-    if (tail_ok && verb == "HELO") found = HelloKind::kBasic;
+    if (tail_ok && (EqualsIgnoreCase(verb, "EHLO") || EqualsIgnoreCase(verb, "LHLO"))) {
+      found = HelloKind::kExtended;
+    }
+    if (tail_ok && EqualsIgnoreCase(verb, "HELO")) found = HelloKind::kBasic;
     const std::size_t lf = bytes.find('\n', at);
     if (lf == std::string_view::npos) break;
     at = lf + 1;
@@ -89,8 +92,6 @@ std::string ReplyText(const Reply& reply) {
 }
 
 namespace {
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 // Closing our side when the run is being stopped: brief, so that an
 // interrupted run ends within its grace period.

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "harness/absl_compat.h"
 #include "harness/runner/executor_internal.h"
 #include "harness/sasl.h"
 #include "parser/data_reader.h"
@@ -20,8 +21,6 @@ constexpr int kChallengeCode = 334;
 constexpr int kStartMailInput = 354;
 // RFC 3207 §4: "220 Ready to start TLS".
 constexpr int kReadyToStartTls = 220;
-
-std::string Message(const absl::Status& s) { return std::string(s.message()); }
 
 // Filler for padded bodies: 76 octets and CRLF, no dots (nothing to stuff).
 constexpr std::string_view kFillerLine =

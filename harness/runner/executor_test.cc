@@ -293,7 +293,9 @@ TEST(Executor, DataPaddedToACapturedLimit) {
     EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << r.reason;
     if (c.want != Verdict::kPass) {
       EXPECT_TRUE(log.data_bodies.empty());
-      if (c.want == Verdict::kSkip) EXPECT_FALSE(r.failure.has_value());
+      if (c.want == Verdict::kSkip) {
+        EXPECT_FALSE(r.failure.has_value());
+      }
       continue;
     }
     ASSERT_EQ(log.data_bodies.size(), 1u);
@@ -364,12 +366,6 @@ TEST(Executor, DescribeScenarioGroupsBySecondLevelSection) {
   EXPECT_EQ(r.level, "MUST");
   EXPECT_EQ(r.rfc_section, "4.1.1.1");
 }
-
-}  // namespace
-}  // namespace smtp::runner
-
-namespace smtp::runner {
-namespace {
 
 TEST(RedactResult, ReplacesSecretsAndKeepsWireTotals) {
   scenario::Variables vars;

@@ -15,6 +15,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "harness/absl_compat.h"
 #include "harness/redact.h"
 #include "harness/runner/rate_limiter.h"
 #include "harness/wall_clock.h"
@@ -52,7 +53,7 @@ std::string Unreadable(const std::string& what, const harness::ReplyOutcome& o,
              " at offset " + std::to_string(o.error.offset) +
              (o.error.reason.empty() ? "" : " (" + std::string(o.error.reason) + ")");
     case harness::ReadStatus::kError:
-      return "the " + what + " could not be read: " + std::string(o.transport_error.message());
+      return "the " + what + " could not be read: " + Message(o.transport_error);
   }
   return "the " + what + " could not be read";
 }
@@ -101,7 +102,7 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
     const std::string ehlo = "EHLO " + (domain ? *domain : std::string("client.example")) + "\r\n";
     std::optional<Reply> reply;
     if (absl::Status sent = co_await session.Send(ehlo, within()); !sent.ok()) {
-      out.fatal = "the EHLO command could not be sent: " + std::string(sent.message());
+      out.fatal = "the EHLO command could not be sent: " + Message(sent);
     } else if (harness::ReplyOutcome got = co_await session.ReadReply(within()); !got.ok()) {
       out.fatal = Unreadable("EHLO reply", got, step);
     } else {
@@ -250,7 +251,7 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
     });
     co_await RunAll(std::move(probe_task));
     std::string fatal = probe.fatal;
-    if (!probe.status.ok()) fatal = "target unreachable: " + std::string(probe.status.message());
+    if (!probe.status.ok()) fatal = "target unreachable: " + Message(probe.status);
     // The probe's EHLO names ${client_domain}, which a profile may keep
     // secret: what the server echoes of it is redacted like any scenario's.
     const std::vector<std::string> secrets = harness::WithEscapedForms(vars.SecretValues());

@@ -4,18 +4,10 @@
 
 #include <cstring>
 
+#include "parser/ascii.h"
+
 namespace smtp::server {
 namespace {
-
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) return false;
-  }
-  return true;
-}
 
 std::string_view StripTrailingDot(std::string_view d) {
   if (!d.empty() && d.back() == '.') d.remove_suffix(1);
@@ -77,7 +69,7 @@ std::optional<Ip16> ParseIpAddress(std::string_view text) {
   if (!text.empty() && text.front() == '[') {
     if (text.size() < 2 || text.back() != ']') return std::nullopt;
     text = text.substr(1, text.size() - 2);
-    if (text.size() >= 5 && EqualsIgnoreCase(text.substr(0, 5), "IPv6:")) {
+    if (StartsWithIgnoreCase(text, "IPv6:")) {
       text.remove_prefix(5);
       if (text.find('%') != std::string_view::npos) return std::nullopt;
     } else {

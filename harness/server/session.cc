@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "harness/wall_clock.h"
+#include "parser/ascii.h"
 #include "parser/reply.h"
 
 namespace smtp::server {
@@ -24,13 +25,6 @@ constexpr StateNameEntry kStateNames[] = {
     {SessionState::kAuth, "AUTH"},     {SessionState::kTls, "TLS"},
     {SessionState::kClosed, "CLOSED"},
 };
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto up = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; };
-           return up(x) == up(y);
-         });
-}
 
 // The verb of a line the parser refused: its first word, if that names a
 // verb we know; kUnknown otherwise.

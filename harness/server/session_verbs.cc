@@ -6,18 +6,10 @@
 #include "harness/sasl.h"
 #include "harness/server/relay_policy.h"
 #include "harness/server/session.h"
+#include "parser/ascii.h"
 
 namespace smtp::server {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    auto up = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; };
-    if (up(a[i]) != up(b[i])) return false;
-  }
-  return true;
-}
 
 // The mailbox of a path as written, without brackets and source route;
 // "Postmaster" as written for <Postmaster>; "" for the null path.

@@ -20,7 +20,6 @@ constexpr bool IsAlpha(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c
 constexpr bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 constexpr bool IsWsp(char c) { return IsC(c, kWspBit); }
 constexpr bool IsCtl(char c) { return (c >= 0 && c < 32) || c == 127; }
-constexpr char ToUpper(char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 32) : c; }
 
 struct VerbEntry {
   std::string_view name;

@@ -84,21 +84,6 @@ constexpr std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   return 0;  // 80..C1 (continuation or overlong lead), F5..FF
 }
 
-// ASCII case-insensitive equality (domains, the "IPv6" tag, "Postmaster").
-// Equal octets cost one compare; octets that differ only in bit 0x20 are
-// equal when that makes them the same letter.
-constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x == y) continue;
-    const unsigned lower = x | 0x20u;
-    if ((x ^ y) != 0x20u || lower < 'a' || lower > 'z') return false;
-  }
-  return true;
-}
-
 }  // namespace smtp::internal
 
 #endif  // SMTP_PARSER_INTERNAL_PATH_CHARS_H_
