@@ -8,6 +8,8 @@
 #include <utility>
 #include <variant>
 
+#include "absl/strings/match.h"
+
 namespace smtp::scenario {
 namespace {
 
@@ -63,6 +65,15 @@ std::string Upper(std::string_view s) {
 
 std::string_view LevelName(Level level) { return NameOf(kLevels, level); }
 std::optional<Level> ParseLevel(std::string_view name) { return Lookup(kLevels, name); }
+std::optional<Level> ParseLevelIgnoringCase(std::string_view name) {
+  for (const auto& [n, level] : kLevels) {
+    if (absl::EqualsIgnoreCase(absl::string_view(n.data(), n.size()),
+                               absl::string_view(name.data(), name.size()))) {
+      return level;
+    }
+  }
+  return std::nullopt;
+}
 std::string_view TlsModeName(TlsMode mode) { return NameOf(kTlsModes, mode); }
 std::optional<TlsMode> ParseTlsMode(std::string_view name) { return Lookup(kTlsModes, name); }
 std::string_view AuthMechanismName(AuthMechanism m) { return NameOf(kMechanisms, m); }
