@@ -17,7 +17,6 @@
 
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
-#include "absl/strings/ascii.h"
 #include "app/catalogue.h"
 #include "app/subcommand.h"
 #include "harness/scenario/profile.h"
@@ -34,18 +33,11 @@ ABSL_DECLARE_FLAG(std::string, profile);
 namespace smtp::app {
 
 int RunList(const std::vector<std::string>& args) {
-  scenario::SuiteFilter filter;
-  filter.ids = absl::GetFlag(FLAGS_filter);
-  filter.tags = absl::GetFlag(FLAGS_tag);
-  for (const std::string& name : absl::GetFlag(FLAGS_level)) {
-    auto level = scenario::ParseLevel(name);
-    if (!level) level = scenario::ParseLevel(absl::AsciiStrToUpper(name));
-    if (!level) level = scenario::ParseLevel(absl::AsciiStrToLower(name));
-    if (!level) {
-      std::fprintf(stderr, "smtp-harness list: --level: unknown level '%s'\n", name.c_str());
-      return 2;
-    }
-    filter.levels.push_back(*level);
+  absl::StatusOr<scenario::SuiteFilter> filter = scenario::MakeSuiteFilter(
+      absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_tag), absl::GetFlag(FLAGS_level));
+  if (!filter.ok()) {
+    std::fprintf(stderr, "smtp-harness list: %s\n", std::string(filter.status().message()).c_str());
+    return 2;
   }
   scenario::LoadOptions load;
   if (const std::string path = absl::GetFlag(FLAGS_profile); !path.empty()) {
@@ -61,7 +53,7 @@ int RunList(const std::vector<std::string>& args) {
   suites.insert(suites.end(), args.begin(), args.end());
   if (suites.empty()) suites.push_back("scenarios");
 
-  absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(suites, filter, load);
+  absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(suites, *filter, load);
   if (!suite.ok()) {
     std::fprintf(stderr, "smtp-harness list: %s\n", std::string(suite.status().message()).c_str());
     return 2;

@@ -11,32 +11,28 @@
 // scenario passed, 1 one failed, 2 a harness error), or 2 on a usage error.
 #include <unistd.h>
 
-#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <memory>
+#include <optional>
 #include <string>
-#include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "app/live_run.h"
 #include "app/subcommand.h"
 #include "harness/results.h"
-#include "harness/runner/deliveries.h"
+#include "harness/run/embedded_target.h"
+#include "harness/run/run_setup.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
-#include "harness/scenario/profile.h"
 #include "harness/scenario/suite.h"
-#include "harness/server/server.h"
 #include "harness/wall_clock.h"
-#include "reports/reports.h"
 
 ABSL_FLAG(std::string, target, "",
           "run: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS) or exec:COMMAND");
@@ -75,32 +71,13 @@ namespace fs = std::filesystem;
 
 // Failing scenarios listed on stdout after the summary; results.json has all.
 constexpr int kMaxListed = 50;
-// AUTH test credentials of the embedded default target (not secrets: the
-// server exists only for the run, on loopback).
-constexpr char kEmbeddedUser[] = "test";
-constexpr char kEmbeddedPassword[] = "secret";
 
-// The embedded server's in-memory sink as the runner's DeliveryLog.
-class EmbeddedDeliveries : public runner::DeliveryLog {
- public:
-  explicit EmbeddedDeliveries(std::shared_ptr<server::MemorySink> sink) : sink_(std::move(sink)) {}
-  std::vector<runner::Delivery> From(const std::vector<std::string>& clients) const override {
-    std::vector<runner::Delivery> out;
-    for (server::StoredMessage& m : sink_->MessagesFrom(clients)) {
-      const server::Envelope& e = m.info.envelope;
-      out.push_back({e.client, e.mail_from, e.rcpt_to, std::move(m.body), m.truncated});
-    }
-    return out;
-  }
-
- private:
-  std::shared_ptr<server::MemorySink> sink_;
-};
-
-int Usage(const std::string& message) {
+// The message on stderr; exit status 2.
+int Fail(const std::string& message) {
   std::fprintf(stderr, "smtp-harness run: %s\n", message.c_str());
   return 2;
 }
+int Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
 
 // out/run-20240131-120000 (-2, -3, ... if taken); out/latest -> it.
 std::string MakeOutDir(std::string* error) {
@@ -148,166 +125,82 @@ std::string CommandLine(const std::vector<std::string>& suites) {
   return s;
 }
 
+// The flags as a request (the embedded target aside).
+absl::StatusOr<run::RunRequest> RequestFromFlags(const std::vector<std::string>& suites) {
+  absl::StatusOr<scenario::SuiteFilter> filter = scenario::MakeSuiteFilter(
+      absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_tag), absl::GetFlag(FLAGS_level));
+  if (!filter.ok()) return filter.status();
+  run::RunRequest r;
+  r.target = absl::GetFlag(FLAGS_target);
+  r.tls = absl::GetFlag(FLAGS_tls);
+  r.profile_file = absl::GetFlag(FLAGS_profile);
+  r.deliveries = absl::GetFlag(FLAGS_deliveries);
+  r.suites = suites;
+  r.filter = *std::move(filter);
+  r.options.jobs = absl::GetFlag(FLAGS_jobs);
+  r.options.rate = absl::GetFlag(FLAGS_rate);
+  r.options.repeat = absl::GetFlag(FLAGS_repeat);
+  // Floored, so that a negative duration under a millisecond stays negative.
+  r.options.run_timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(
+      absl::Floor(absl::GetFlag(FLAGS_run_timeout), absl::Milliseconds(1))));
+  r.options.executor.step_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_timeout_ms));
+  r.options.executor.scenario_timeout =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_scenario_timeout_ms));
+  return r;
+}
+
 }  // namespace
 
 int RunRun(const std::vector<std::string>& args) {
   // Before any thread starts (the embedded server's): SIGINT and SIGTERM go
   // to LiveRun's watcher, which keeps the reports of an interrupted run.
   BlockStopSignals();
-  std::string target_text = absl::GetFlag(FLAGS_target);
-  // No --target: the embedded reference server (strict profile) on an
-  // ephemeral loopback port, with test credentials for the AUTH scenarios.
-  std::unique_ptr<server::Server> embedded;
-  std::unique_ptr<runner::DeliveryLog> deliveries;
-  if (target_text.empty()) {
-    server::ServerConfig config;
-    config.credentials = {{kEmbeddedUser, kEmbeddedPassword}};
-    // Every connection comes from us on 127.0.0.1: no per-address limit, and
-    // room for the most --jobs allows.
-    config.max_connections_per_ip = 0;
-    config.max_connections = std::max<std::size_t>(config.max_connections, runner::kMaxJobs + 16);
-    auto sink = std::make_shared<server::MemorySink>();
-    deliveries = std::make_unique<EmbeddedDeliveries>(sink);
-    embedded = std::make_unique<server::Server>(config, sink);
-    absl::StatusOr<server::Endpoint> ep = embedded->Start();
-    if (!ep.ok()) {
-      std::fprintf(stderr, "smtp-harness run: embedded server: %s\n",
-                   std::string(ep.status().message()).c_str());
-      return 2;
-    }
-    target_text = ep->ToString();
-    std::fprintf(stderr, "smtp-harness run: no --target: embedded server (strict) on %s\n",
-                 target_text.c_str());
-  }
-  absl::StatusOr<harness::Target> target = harness::ParseTarget(target_text);
-  if (!target.ok()) return Usage("--target: " + std::string(target.status().message()));
-
-  scenario::TargetProfile profile;
-  if (const std::string path = absl::GetFlag(FLAGS_profile); !path.empty()) {
-    auto loaded = scenario::LoadProfile(path);
-    if (!loaded.ok()) return Usage(std::string(loaded.status().message()));
-    profile = *std::move(loaded);
-  } else if (target->kind != harness::Target::Kind::kExec) {
-    profile.host = target->host;
-    profile.port = target->port;
-  }
-  if (embedded) {
-    profile.user = kEmbeddedUser;
-    profile.password = kEmbeddedPassword;
-  }
-
-  if (const std::string spec = absl::GetFlag(FLAGS_deliveries); !spec.empty()) {
-    if (embedded) return Usage("--deliveries needs --target (the embedded server's are used)");
-    absl::StatusOr<std::string> path = runner::ParseDeliveriesSpec(spec);
-    if (!path.ok()) return Usage(std::string(path.status().message()));
-    std::error_code ec;
-    if (!fs::is_regular_file(*path, ec)) {
-      return Usage("--deliveries: " + *path +
-                   " is not a readable file (start serve --sink jsonl:" + *path + " first)");
-    }
-    deliveries = std::make_unique<runner::JsonlDeliveries>(*path);
-  }
-
-  runner::RunnerOptions options;
-  options.executor.deliveries = deliveries.get();
-  options.jobs = absl::GetFlag(FLAGS_jobs);
-  options.rate = absl::GetFlag(FLAGS_rate);
-  options.repeat = absl::GetFlag(FLAGS_repeat);
-  if (options.jobs < 1 || options.jobs > runner::kMaxJobs) return Usage("--jobs out of range");
-  if (options.repeat < 1 || options.repeat > runner::kMaxRepeat)
-    return Usage("--repeat out of range");
-  if (options.rate < 0) return Usage("--rate must be >= 0");
-  const int step_ms = absl::GetFlag(FLAGS_timeout_ms);
-  const int scenario_ms = absl::GetFlag(FLAGS_scenario_timeout_ms);
-  if (step_ms <= 0 || scenario_ms <= 0) return Usage("timeouts must be positive");
-  const absl::Duration run_timeout = absl::GetFlag(FLAGS_run_timeout);
-  if (run_timeout < absl::ZeroDuration()) return Usage("--run_timeout must not be negative");
-  options.run_timeout = std::chrono::milliseconds(absl::ToInt64Milliseconds(run_timeout));
-  options.executor.step_timeout = std::chrono::milliseconds(step_ms);
-  options.executor.scenario_timeout = std::chrono::milliseconds(scenario_ms);
-  options.executor.default_tls = profile.tls;
-  if (target->kind == harness::Target::Kind::kTls)
-    options.executor.default_tls = scenario::TlsMode::kImplicit;
-  const std::string tls = absl::GetFlag(FLAGS_tls);
-  if (tls == "implicit") {
-    options.executor.default_tls = scenario::TlsMode::kImplicit;
-  } else if (tls == "starttls") {
-    options.executor.default_tls = scenario::TlsMode::kNone;
-    options.probe_starttls = true;
-  } else if (tls == "none") {
-    options.executor.default_tls = scenario::TlsMode::kNone;
-  } else if (!tls.empty()) {
-    return Usage("--tls must be none, implicit or starttls");
-  }
-  if (options.executor.default_tls == scenario::TlsMode::kImplicit &&
-      target->kind == harness::Target::Kind::kExec) {
-    return Usage("implicit TLS is not available for exec: targets");
-  }
-
-  scenario::SuiteFilter filter;
-  filter.ids = absl::GetFlag(FLAGS_filter);
-  filter.tags = absl::GetFlag(FLAGS_tag);
-  // LMTP scenarios need an LMTP listener; the embedded default target speaks
-  // SMTP, so they are left out unless tags were chosen explicitly.
-  if (embedded && filter.tags.empty()) filter.tags.push_back("!lmtp");
-  for (const std::string& name : absl::GetFlag(FLAGS_level)) {
-    auto level = scenario::ParseLevel(name);
-    if (!level) level = scenario::ParseLevel(absl::AsciiStrToUpper(name));
-    if (!level) level = scenario::ParseLevel(absl::AsciiStrToLower(name));
-    if (!level) return Usage("--level: unknown level '" + name + "'");
-    filter.levels.push_back(*level);
-  }
   std::vector<std::string> suites = absl::GetFlag(FLAGS_suite);
   suites.insert(suites.end(), args.begin(), args.end());
   if (suites.empty()) suites.push_back("scenarios");
-  scenario::LoadOptions load;
-  load.extra_variables = profile.ExtraNames();
-  absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(suites, filter, load);
-  if (!suite.ok()) {
-    std::fprintf(stderr, "smtp-harness run: %s\n", std::string(suite.status().message()).c_str());
-    return 2;
+
+  // No --target: the embedded reference server.
+  std::optional<run::EmbeddedTarget> embedded;
+  if (absl::GetFlag(FLAGS_target).empty()) {
+    absl::StatusOr<run::EmbeddedTarget> started = run::StartEmbeddedTarget();
+    if (!started.ok()) return Fail("embedded server: " + std::string(started.status().message()));
+    embedded = *std::move(started);
+    std::fprintf(stderr, "smtp-harness run: no --target: embedded server (strict) on %s\n",
+                 embedded->endpoint.ToString().c_str());
   }
-  if (suite->scenarios.empty()) return Usage("no scenario matches the filters");
+  absl::StatusOr<run::RunRequest> request = RequestFromFlags(suites);
+  if (!request.ok()) return Fail(request.status());
+  request->embedded = embedded ? &*embedded : nullptr;
+  absl::StatusOr<run::PreparedRun> prepared = run::PrepareRun(*std::move(request));
+  if (!prepared.ok()) return Fail(prepared.status());
 
   std::string error;
   const std::string out_dir = MakeOutDir(&error);
-  if (!error.empty()) return Usage(error);
+  if (!error.empty()) return Fail(error);
 
-  const scenario::Variables vars = profile.ToVariables();
   runner::ProgressPrinter printer(stderr, isatty(STDERR_FILENO) != 0);
-  runner::Runner run(runner::TargetConnector(*target), options);
+  runner::Runner run(runner::TargetConnector(prepared->target), prepared->options);
   LiveRunOptions live;
   live.out_dir = out_dir;
   live.snapshot = [&run] { return run.Snapshot(); };
   live.stop = [&run](std::string reason) { run.Stop(std::move(reason)); };
   live.finalize = [&](harness::RunResult& r) {
     r.tool_version = runner::ToolVersion();
-    r.command_line = vars.Redact(CommandLine(suites));
-    r.target.target = embedded ? "embedded:strict@" + target_text : target_text;
+    r.command_line = prepared->vars.Redact(CommandLine(suites));
+    r.target.target = prepared->target_label;
     r.target.name = absl::GetFlag(FLAGS_target_name);
-    if (embedded && r.target.name.empty()) r.target.name = "embedded";
-    // Scenario files relative to the suite root they were found under.
-    for (harness::ScenarioResult& s : r.scenarios) {
-      for (const std::string& root : suites) {
-        const fs::path rel = fs::path(s.file).lexically_relative(root);
-        if (fs::is_directory(root) && !rel.empty() && *rel.begin() != "..") {
-          s.file = rel.string();
-          break;
-        }
-      }
-    }
+    if (r.target.name.empty()) r.target.name = prepared->target_name;
   };
   LiveRun live_run(std::move(live));
   harness::RunResult result;
   try {
-    result = run.Run(suite->scenarios, vars,
+    result = run.Run(prepared->suite.scenarios, prepared->vars,
                      [&](const harness::ScenarioResult&, const harness::Counts& c, int total) {
                        printer.Update(c, total);
                      });
   } catch (const std::exception& e) {  // a bug of ours, not a server finding
     printer.Finish();
-    std::fprintf(stderr, "smtp-harness run: internal error: %s\n", e.what());
-    return 2;
+    return Fail(std::string("internal error: ") + e.what());
   }
   printer.Finish();
   if (embedded) embedded->Stop();

@@ -507,7 +507,7 @@ ScenarioResult DescribeScenario(const scenario::Scenario& s) {
   r.id = s.id;
   r.title = s.title;
   r.description = s.description;
-  r.file = s.file;
+  r.file = s.suite_file.empty() ? s.file : s.suite_file;
   r.rfc_document = s.rfc.document;
   r.rfc_section = s.rfc.section;
   r.rfc_url = s.rfc.url;

@@ -86,8 +86,9 @@ struct ExecutorOptions {
 };
 
 // The metadata part of a ScenarioResult (id, title, rfc, level, tags, file,
-// group); verdict kError and no transcript. `group` is "<document> §<first
-// two section numbers>", e.g. "RFC 5321 §4.1".
+// group); verdict kError and no transcript. `file` is the scenario's
+// suite_file when LoadSuite set one, else its file. `group` is "<document>
+// §<first two section numbers>", e.g. "RFC 5321 §4.1".
 harness::ScenarioResult DescribeScenario(const scenario::Scenario& s);
 
 // Runs `s` with variables `vars` (profile values; captures are added to a

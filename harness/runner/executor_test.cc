@@ -367,6 +367,14 @@ TEST(Executor, DescribeScenarioGroupsBySecondLevelSection) {
   EXPECT_EQ(r.rfc_section, "4.1.1.1");
 }
 
+TEST(Executor, DescribeScenarioNamesTheFileRelativeToItsSuite) {
+  auto s = Load(R"([{"include": "greeting"}])");
+  s.file = "/src/scenarios/core/x.json";
+  EXPECT_EQ(DescribeScenario(s).file, "/src/scenarios/core/x.json");
+  s.suite_file = "core/x.json";
+  EXPECT_EQ(DescribeScenario(s).file, "core/x.json");
+}
+
 TEST(RedactResult, ReplacesSecretsAndKeepsWireTotals) {
   scenario::Variables vars;
   vars.Set("password", "ab", /*secret=*/true);  // shorter than "***"

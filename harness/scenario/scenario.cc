@@ -52,6 +52,15 @@ constexpr std::array<std::pair<std::string_view, AuthMechanism>, 4> kMechanisms{
 
 std::string_view LevelName(Level level) { return NameOf(kLevels, level); }
 std::optional<Level> ParseLevel(std::string_view name) { return Lookup(kLevels, name); }
+std::optional<Level> ParseLevelIgnoringCase(std::string_view name) {
+  for (const auto& [n, level] : kLevels) {
+    if (absl::EqualsIgnoreCase(absl::string_view(n.data(), n.size()),
+                               absl::string_view(name.data(), name.size()))) {
+      return level;
+    }
+  }
+  return std::nullopt;
+}
 std::string_view TlsModeName(TlsMode mode) { return NameOf(kTlsModes, mode); }
 std::optional<TlsMode> ParseTlsMode(std::string_view name) { return Lookup(kTlsModes, name); }
 std::string_view AuthMechanismName(AuthMechanism m) { return NameOf(kMechanisms, m); }

@@ -24,7 +24,11 @@ namespace smtp::scenario {
 // whether a failure is reported as a failure (MUST, security) or a warning.
 enum class Level : std::uint8_t { kMust, kShould, kMay, kPolicy, kSecurity };
 std::string_view LevelName(Level level);  // "MUST", "SHOULD", "MAY", "policy", "security"
+// Inverse of LevelName, exact: what a scenario file's "level" must say.
 std::optional<Level> ParseLevel(std::string_view name);
+// The same, ignoring ASCII case ("must", "Security"): how a level is chosen
+// on a command line (run and list --level).
+std::optional<Level> ParseLevelIgnoringCase(std::string_view name);
 
 enum class TlsMode : std::uint8_t { kNone, kImplicit };
 std::string_view TlsModeName(TlsMode mode);  // "none", "implicit"
@@ -200,6 +204,9 @@ struct Scenario {
   std::optional<int> timeout_ms;                 // the whole scenario
   std::vector<Step> steps;                       // fragments inlined
   std::string file;                              // where it was loaded from
+  // `file` relative to the suite directory LoadSuite found it under
+  // ("core/x.json"); empty when no directory given to LoadSuite holds it.
+  std::string suite_file;
 };
 
 // What the probe learnt about a target, for deciding which scenarios apply.

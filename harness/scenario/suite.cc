@@ -60,6 +60,15 @@ absl::Status Walk(const fs::path& dir, std::vector<std::string>* files) {
   return absl::OkStatus();
 }
 
+// `file` relative to the first of `dirs` that holds it, or "".
+std::string RelativeToFirst(const std::string& file, const std::vector<std::string>& dirs) {
+  for (const std::string& dir : dirs) {
+    const fs::path rel = fs::path(file).lexically_relative(dir);
+    if (!rel.empty() && *rel.begin() != "..") return rel.string();
+  }
+  return "";
+}
+
 }  // namespace
 
 bool GlobMatch(std::string_view pattern, std::string_view text) {
@@ -92,9 +101,25 @@ bool SuiteFilter::Matches(const Scenario& s) const {
          Keep(levels, [&](Level l) { return l == s.level; });
 }
 
+absl::StatusOr<SuiteFilter> MakeSuiteFilter(std::vector<std::string> ids,
+                                            std::vector<std::string> tags,
+                                            const std::vector<std::string>& level_names) {
+  SuiteFilter filter;
+  filter.ids = std::move(ids);
+  filter.tags = std::move(tags);
+  for (const std::string& name : level_names) {
+    const std::optional<Level> level = ParseLevelIgnoringCase(name);
+    if (!level)
+      return absl::InvalidArgumentError(absl::StrCat("--level: unknown level '", name, "'"));
+    filter.levels.push_back(*level);
+  }
+  return filter;
+}
+
 absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const SuiteFilter& filter,
                                 const LoadOptions& options) {
   std::vector<std::string> files;
+  std::vector<std::string> dirs;  // the paths that are directories, in order
   for (const std::string& path : paths) {
     std::error_code ec;
     const fs::file_status st = fs::status(path, ec);
@@ -102,6 +127,7 @@ absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const Sui
       return absl::NotFoundError(absl::StrCat(path, ": no such file or directory"));
     }
     if (fs::is_directory(st)) {
+      dirs.push_back(path);
       if (auto s = Walk(path, &files); !s.ok()) return s;
     } else {
       files.push_back(fs::path(path).lexically_normal().string());
@@ -130,6 +156,7 @@ absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const Sui
       add_error(absl::StrCat(file, ": duplicate id '", sc->id, "' (also in ", it->second, ")"));
       continue;
     }
+    sc->suite_file = RelativeToFirst(file, dirs);
     if (filter.Matches(*sc)) {
       suite.scenarios.push_back(*std::move(sc));
     } else {

@@ -31,6 +31,13 @@ struct SuiteFilter {
   bool Matches(const Scenario& scenario) const;
 };
 
+// The filter `run` and `list` build from their --filter, --tag and --level
+// lists; level names in any case (ParseLevelIgnoringCase). InvalidArgument
+// "--level: unknown level 'x'".
+absl::StatusOr<SuiteFilter> MakeSuiteFilter(std::vector<std::string> ids,
+                                            std::vector<std::string> tags,
+                                            const std::vector<std::string>& level_names);
+
 struct Suite {
   std::vector<Scenario> scenarios;  // kept by the filter, in load order
   std::vector<std::string> files;   // every scenario file read, in order
@@ -40,7 +47,9 @@ struct Suite {
 // Loads each path: a file is loaded as a scenario; a directory is searched
 // recursively for *.json, in sorted path order, skipping directories named
 // "fragments", hidden entries and files named "schema.json". Every file is
-// loaded (and must be valid) before filtering. Errors:
+// loaded (and must be valid) before filtering. Each scenario's suite_file
+// is its file relative to the first directory in `paths` that holds it
+// (also for a file given by name inside such a directory). Errors:
 //   NotFound          a path does not exist
 //   InvalidArgument   load errors, one per line (at most
 //                     kMaxReportedLoadErrors), and duplicate ids as

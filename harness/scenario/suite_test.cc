@@ -70,6 +70,45 @@ TEST_F(SuiteTest, FilesAndDirectoriesMixWithoutDuplicates) {
                                       "tls.starttls.after-ehlo"}));
 }
 
+std::vector<std::string> SuiteFiles(const Suite& s) {
+  std::vector<std::string> files;
+  for (const Scenario& sc : s.scenarios) files.push_back(sc.suite_file);
+  return files;
+}
+
+TEST_F(SuiteTest, ScenarioFilesAreRelativeToTheirSuiteDirectory) {
+  auto suite = LoadSuite({"suite"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  EXPECT_EQ(SuiteFiles(*suite),
+            (std::vector<std::string>{"a.json", "sub/b.json", "sub/c.json", "sub/d.json"}));
+  EXPECT_EQ(suite->scenarios[0].file, "suite/a.json");  // the path it was read from stays
+
+  // The first directory given that holds the file wins, also for a file
+  // named on its own; a file under no directory given has none.
+  suite = LoadSuite({"suite/sub/d.json", "suite/sub", "suite"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  EXPECT_EQ(SuiteFiles(*suite), (std::vector<std::string>{"d.json", "b.json", "c.json", "a.json"}));
+  suite = LoadSuite({"suite", "suite/sub"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  EXPECT_EQ(SuiteFiles(*suite),
+            (std::vector<std::string>{"a.json", "sub/b.json", "sub/c.json", "sub/d.json"}));
+  suite = LoadSuite({"suite/sub/d.json", "suite/a.json"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  EXPECT_EQ(SuiteFiles(*suite), (std::vector<std::string>{"", ""}));
+  EXPECT_EQ(suite->scenarios[0].file, "suite/sub/d.json");
+}
+
+TEST(MakeSuiteFilter, LevelsInAnyCase) {
+  auto filter = MakeSuiteFilter({"smtp.*"}, {"!slow"}, {"must", "Security", "POLICY"});
+  ASSERT_TRUE(filter.ok()) << filter.status();
+  EXPECT_EQ(filter->ids, (std::vector<std::string>{"smtp.*"}));
+  EXPECT_EQ(filter->tags, (std::vector<std::string>{"!slow"}));
+  EXPECT_EQ(filter->levels, (std::vector<Level>{Level::kMust, Level::kSecurity, Level::kPolicy}));
+  filter = MakeSuiteFilter({}, {}, {"MUST", "often"});
+  EXPECT_EQ(filter.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Msg(filter.status()), "--level: unknown level 'often'");
+}
+
 struct FilterCase {
   SuiteFilter filter;
   std::vector<std::string> ids;

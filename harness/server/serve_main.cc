@@ -1,8 +1,10 @@
 #include "harness/server/serve_main.h"
 
 #include <charconv>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "harness/server/server.h"
 
@@ -13,11 +15,12 @@ absl::Status Bad(std::string_view flag, std::string_view why) {
   return absl::InvalidArgumentError("--" + std::string(flag) + ": " + std::string(why));
 }
 
-std::string Upper(std::string s) {
-  for (char& c : s) {
+std::string Upper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
     if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
   }
-  return s;
+  return out;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view flag) {
@@ -28,18 +31,35 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view f
   return ss.str();
 }
 
-// HOST:PORT, [V6]:PORT, :PORT, PORT.
-absl::Status ParseListen(const std::string& spec, ServerConfig* c) {
-  std::string host = c->listen_address;
-  std::string port = spec;
+// In FaultPointsFlag's order.
+constexpr std::pair<std::string_view, FaultPoint> kFaultPointNames[] = {
+    {"greeting", kFaultGreeting}, {"helo", kFaultHelo}, {"mail", kFaultMail},
+    {"rcpt", kFaultRcpt},         {"data", kFaultData}, {"data_end", kFaultDataEnd},
+    {"other", kFaultOther},
+};
+
+constexpr std::pair<std::string_view, AuthAdvertise> kAuthAdvertiseNames[] = {
+    {"always", AuthAdvertise::kAlways},
+    {"tls", AuthAdvertise::kAfterTls},
+    {"never", AuthAdvertise::kNever},
+};
+
+constexpr std::string_view kMaildirPrefix = "maildir:";
+constexpr std::string_view kJsonlPrefix = "jsonl:";
+
+}  // namespace
+
+absl::Status ParseListenFlag(std::string_view spec, ServerConfig* c) {
+  std::string_view host = c->listen_address;
+  std::string_view port = spec;
   if (!spec.empty() && spec[0] == '[') {
     const std::size_t close = spec.find(']');
-    if (close == std::string::npos || close + 1 >= spec.size() || spec[close + 1] != ':') {
+    if (close == std::string_view::npos || close + 1 >= spec.size() || spec[close + 1] != ':') {
       return Bad("listen", "expected [ADDRESS]:PORT");
     }
     host = spec.substr(1, close - 1);
     port = spec.substr(close + 2);
-  } else if (const std::size_t colon = spec.rfind(':'); colon != std::string::npos) {
+  } else if (const std::size_t colon = spec.rfind(':'); colon != std::string_view::npos) {
     if (spec.find(':') != colon) return Bad("listen", "IPv6 addresses need brackets");
     if (colon > 0) host = spec.substr(0, colon);
     port = spec.substr(colon + 1);
@@ -47,143 +67,97 @@ absl::Status ParseListen(const std::string& spec, ServerConfig* c) {
   unsigned value = 0;
   auto [p, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
   if (ec != std::errc() || p != port.data() + port.size() || value > 65535 || port.empty()) {
-    return Bad("listen", "bad port '" + port + "'");
+    return Bad("listen", "bad port '" + std::string(port) + "'");
   }
-  c->listen_address = host;
+  c->listen_address = std::string(host);
   c->port = static_cast<std::uint16_t>(value);
   return absl::OkStatus();
 }
 
-absl::Status ParseFaultPoints(const std::string& spec, std::uint32_t* points) {
-  static constexpr std::pair<std::string_view, FaultPoint> kNames[] = {
-      {"greeting", kFaultGreeting}, {"helo", kFaultHelo}, {"mail", kFaultMail},
-      {"rcpt", kFaultRcpt},         {"data", kFaultData}, {"data_end", kFaultDataEnd},
-      {"other", kFaultOther},
-  };
+absl::Status ParseBehaviorFlag(std::string_view name, ServerConfig* c) {
+  std::optional<Profile> profile = ParseProfile(name);
+  if (!profile) return Bad("profile", "expected strict, lenient, slow or faulty");
+  c->profile = *profile;
+  return absl::OkStatus();
+}
+
+absl::Status ParseSinkFlag(std::string_view spec, ServerConfig* c) {
+  if (spec == "discard") {
+    c->sink.kind = SinkConfig::Kind::kDiscard;
+  } else if (spec.substr(0, kMaildirPrefix.size()) == kMaildirPrefix &&
+             spec.size() > kMaildirPrefix.size()) {
+    c->sink.kind = SinkConfig::Kind::kMaildir;
+    c->sink.path = std::string(spec.substr(kMaildirPrefix.size()));
+  } else if (spec.substr(0, kJsonlPrefix.size()) == kJsonlPrefix &&
+             spec.size() > kJsonlPrefix.size()) {
+    c->sink.kind = SinkConfig::Kind::kJsonl;
+    c->sink.path = std::string(spec.substr(kJsonlPrefix.size()));
+  } else {
+    return Bad("sink", "expected discard, maildir:DIR or jsonl:FILE");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParseFaultPointsFlag(std::string_view spec, ServerConfig* c) {
   if (spec == "all") {
-    *points = kAllFaultPoints;
+    c->faults.points = kAllFaultPoints;
     return absl::OkStatus();
   }
-  *points = 0;
+  std::uint32_t points = 0;
   std::size_t start = 0;
   while (start <= spec.size()) {
     std::size_t end = spec.find(',', start);
-    if (end == std::string::npos) end = spec.size();
-    const std::string_view name = std::string_view(spec).substr(start, end - start);
+    if (end == std::string_view::npos) end = spec.size();
+    const std::string_view name = spec.substr(start, end - start);
     bool found = false;
-    for (const auto& [n, bit] : kNames) {
+    for (const auto& [n, bit] : kFaultPointNames) {
       if (n == name) {
-        *points |= bit;
+        points |= bit;
         found = true;
       }
     }
     if (!found) return Bad("fault_points", "unknown point '" + std::string(name) + "'");
     start = end + 1;
   }
+  c->faults.points = points;
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<ServerConfig> ConfigFromFlags(const ServeFlags& f) {
-  ServerConfig c;
-  if (absl::Status s = ParseListen(f.listen, &c); !s.ok()) return s;
-  c.hostname = f.hostname;
-  std::optional<Profile> profile = ParseProfile(f.profile);
-  if (!profile) return Bad("profile", "expected strict, lenient, slow or faulty");
-  c.profile = *profile;
-  c.lmtp = f.lmtp;
-
-  if (f.sink == "discard") {
-    c.sink.kind = SinkConfig::Kind::kDiscard;
-  } else if (f.sink.rfind("maildir:", 0) == 0 && f.sink.size() > 8) {
-    c.sink.kind = SinkConfig::Kind::kMaildir;
-    c.sink.path = f.sink.substr(8);
-  } else if (f.sink.rfind("jsonl:", 0) == 0 && f.sink.size() > 6) {
-    c.sink.kind = SinkConfig::Kind::kJsonl;
-    c.sink.path = f.sink.substr(6);
-  } else {
-    return Bad("sink", "expected discard, maildir:DIR or jsonl:FILE");
-  }
-  c.sink.body_limit = f.sink_body_limit;
-
-  c.max_message_size = f.max_message_size;
-  c.trace_header = f.trace_header;
-  c.refuse_sessions = f.refuse_sessions;
-  c.max_recipients = f.max_recipients;
-  c.max_errors = f.max_errors;
-  if (f.max_connections == 0) return Bad("max_connections", "must be at least 1");
-  c.max_connections = f.max_connections;
-  c.max_connections_per_ip = f.max_connections_per_ip;
-  if (f.idle_timeout_ms <= 0) return Bad("idle_timeout_ms", "must be positive");
-  if (f.data_timeout_ms <= 0) return Bad("data_timeout_ms", "must be positive");
-  if (f.shutdown_grace_ms < 0) return Bad("shutdown_grace_ms", "must not be negative");
-  if (f.slow_delay_ms < 0) return Bad("slow_delay_ms", "must not be negative");
-  c.idle_timeout = std::chrono::milliseconds(f.idle_timeout_ms);
-  c.data_timeout = std::chrono::milliseconds(f.data_timeout_ms);
-  c.shutdown_grace = std::chrono::milliseconds(f.shutdown_grace_ms);
-  c.slow.reply_delay = std::chrono::milliseconds(f.slow_delay_ms);
-
-  c.faults.seed = f.fault_seed;
-  for (double r : {f.fault_temp_rate, f.fault_421_rate, f.fault_disconnect_rate}) {
-    if (!(r >= 0 && r <= 1)) return Bad("fault_*_rate", "rates are in [0, 1]");
-  }
-  if (f.fault_temp_rate + f.fault_421_rate + f.fault_disconnect_rate > 1) {
-    return Bad("fault_*_rate", "rates add up to more than 1");
-  }
-  c.faults.temp_fail_rate = f.fault_temp_rate;
-  c.faults.shutdown_rate = f.fault_421_rate;
-  c.faults.disconnect_rate = f.fault_disconnect_rate;
-  if (absl::Status s = ParseFaultPoints(f.fault_points, &c.faults.points); !s.ok()) return s;
-
-  c.tls.enabled = f.tls || f.implicit_tls;
-  c.tls.implicit = f.implicit_tls;
-  if (f.tls_cert_file.empty() != f.tls_key_file.empty()) {
-    return Bad("tls_cert_file", "--tls_cert_file and --tls_key_file go together");
-  }
-  if (!f.tls_cert_file.empty()) {
-    absl::StatusOr<std::string> cert = ReadFile(f.tls_cert_file, "tls_cert_file");
-    if (!cert.ok()) return cert.status();
-    absl::StatusOr<std::string> key = ReadFile(f.tls_key_file, "tls_key_file");
-    if (!key.ok()) return key.status();
-    c.tls.cert_pem = *cert;
-    c.tls.key_pem = *key;
-  }
-
-  for (const std::string& u : f.users) {
+absl::Status ParseUsersFlag(const std::vector<std::string>& pairs, ServerConfig* c) {
+  for (const std::string& u : pairs) {
     const std::size_t colon = u.find(':');
     if (colon == std::string::npos || colon == 0) return Bad("users", "expected USER:PASSWORD");
-    c.credentials.emplace_back(u.substr(0, colon), u.substr(colon + 1));
+    c->credentials.emplace_back(u.substr(0, colon), u.substr(colon + 1));
   }
-  if (f.auth_advertise == "always") {
-    c.auth_advertise = AuthAdvertise::kAlways;
-  } else if (f.auth_advertise == "tls") {
-    c.auth_advertise = AuthAdvertise::kAfterTls;
-  } else if (f.auth_advertise == "never") {
-    c.auth_advertise = AuthAdvertise::kNever;
-  } else {
-    return Bad("auth_advertise", "expected always, tls or never");
-  }
-  c.require_tls = f.require_tls;
-  c.require_auth = f.require_auth;
+  return absl::OkStatus();
+}
 
-  for (const std::string& d : f.local_domains) {
-    if (d.empty()) return Bad("local_domains", "empty domain");
+absl::Status ParseAuthAdvertiseFlag(std::string_view name, ServerConfig* c) {
+  for (const auto& [n, value] : kAuthAdvertiseNames) {
+    if (n == name) {
+      c->auth_advertise = value;
+      return absl::OkStatus();
+    }
   }
-  c.relay.local_domains = f.local_domains;
-  c.relay.open_relay = f.open_relay;
-  if (f.pregreet_delay_ms < 0) return Bad("pregreet_delay_ms", "must not be negative");
-  c.pregreet_delay = std::chrono::milliseconds(f.pregreet_delay_ms);
-  if (f.early_data == "reject") {
-    c.reject_early_data = true;
-  } else if (f.early_data == "accept") {
-    c.reject_early_data = false;
-  } else if (f.early_data != "profile") {
+  return Bad("auth_advertise", "expected always, tls or never");
+}
+
+absl::Status ParseEarlyDataFlag(std::string_view name, ServerConfig* c) {
+  if (name == "reject") {
+    c->reject_early_data = true;
+  } else if (name == "accept") {
+    c->reject_early_data = false;
+  } else if (name == "profile") {
+    c->reject_early_data = std::nullopt;
+  } else {
     return Bad("early_data", "expected profile, reject or accept");
   }
+  return absl::OkStatus();
+}
 
-  ExtensionConfig& e = c.extensions;
-  for (const std::string& name : f.disable_extensions) {
+absl::Status ParseDisableExtensionsFlag(const std::vector<std::string>& names, ServerConfig* c) {
+  ExtensionConfig& e = c->extensions;
+  for (const std::string& name : names) {
     const std::string n = Upper(name);
     bool* flag = n == "PIPELINING"            ? &e.pipelining
                  : n == "SIZE"                ? &e.size
@@ -198,39 +172,114 @@ absl::StatusOr<ServerConfig> ConfigFromFlags(const ServeFlags& f) {
     if (flag == nullptr) return Bad("disable_extensions", "unknown extension '" + name + "'");
     *flag = false;
   }
-  if (f.verbose) {
-    c.log_hook = [](std::uint64_t id, std::string_view line) {
-      std::fprintf(stderr, "session %llu: %.*s\n", static_cast<unsigned long long>(id),
+  return absl::OkStatus();
+}
+
+absl::Status ParseTlsFileFlags(const std::string& cert_file, const std::string& key_file,
+                               ServerConfig* c) {
+  if (cert_file.empty() != key_file.empty()) {
+    return Bad("tls_cert_file", "--tls_cert_file and --tls_key_file go together");
+  }
+  if (cert_file.empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> cert = ReadFile(cert_file, "tls_cert_file");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadFile(key_file, "tls_key_file");
+  if (!key.ok()) return key.status();
+  c->tls.cert_pem = *std::move(cert);
+  c->tls.key_pem = *std::move(key);
+  return absl::OkStatus();
+}
+
+absl::Status CheckServeConfig(const ServerConfig& c) {
+  using std::chrono::milliseconds;
+  if (c.max_connections == 0) return Bad("max_connections", "must be at least 1");
+  if (c.idle_timeout <= milliseconds(0)) return Bad("idle_timeout_ms", "must be positive");
+  if (c.data_timeout <= milliseconds(0)) return Bad("data_timeout_ms", "must be positive");
+  if (c.shutdown_grace < milliseconds(0)) return Bad("shutdown_grace_ms", "must not be negative");
+  if (c.slow.reply_delay < milliseconds(0)) return Bad("slow_delay_ms", "must not be negative");
+  const FaultOptions& f = c.faults;
+  for (double r : {f.temp_fail_rate, f.shutdown_rate, f.disconnect_rate}) {
+    if (!(r >= 0 && r <= 1)) return Bad("fault_*_rate", "rates are in [0, 1]");
+  }
+  if (f.temp_fail_rate + f.shutdown_rate + f.disconnect_rate > 1) {
+    return Bad("fault_*_rate", "rates add up to more than 1");
+  }
+  for (const std::string& d : c.relay.local_domains) {
+    if (d.empty()) return Bad("local_domains", "empty domain");
+  }
+  if (c.pregreet_delay < milliseconds(0)) return Bad("pregreet_delay_ms", "must not be negative");
+  return absl::OkStatus();
+}
+
+std::string SinkFlag(const SinkConfig& sink) {
+  switch (sink.kind) {
+    case SinkConfig::Kind::kDiscard:
+      return "discard";
+    case SinkConfig::Kind::kMaildir:
+      return std::string(kMaildirPrefix) + sink.path;
+    case SinkConfig::Kind::kJsonl:
+      return std::string(kJsonlPrefix) + sink.path;
+    case SinkConfig::Kind::kMemory:
+      break;
+  }
+  return "memory";
+}
+
+std::string FaultPointsFlag(std::uint32_t points) {
+  if ((points & kAllFaultPoints) == kAllFaultPoints) return "all";
+  std::string out;
+  for (const auto& [name, bit] : kFaultPointNames) {
+    if ((points & bit) == 0) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
+
+std::string AuthAdvertiseFlag(AuthAdvertise advertise) {
+  for (const auto& [name, value] : kAuthAdvertiseNames) {
+    if (value == advertise) return std::string(name);
+  }
+  return "tls";
+}
+
+std::string EarlyDataFlag(std::optional<bool> reject_early_data) {
+  if (!reject_early_data) return "profile";
+  return *reject_early_data ? "reject" : "accept";
+}
+
+int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
+  if (absl::Status s = CheckServeConfig(options.config); !s.ok()) {
+    std::fprintf(err, "smtp-harness serve: %s\n", std::string(s.message()).c_str());
+    return 2;
+  }
+  ServerConfig config = options.config;
+  if (options.verbose) {
+    config.log_hook = [err](std::uint64_t id, std::string_view line) {
+      std::fprintf(err, "session %llu: %.*s\n", static_cast<unsigned long long>(id),
                    static_cast<int>(line.size()), line.data());
     };
   }
-  return c;
-}
-
-int RunServeMain(const ServeFlags& flags, std::FILE* out, std::FILE* err) {
-  absl::StatusOr<ServerConfig> config = ConfigFromFlags(flags);
-  if (!config.ok()) {
-    std::fprintf(err, "smtp-harness serve: %s\n", std::string(config.status().message()).c_str());
-    return 2;
-  }
-  Server server(*config);
+  const std::string banner =
+      "profile " + std::string(ProfileName(config.profile)) + ", sink " + SinkFlag(config.sink);
+  Server server(std::move(config));
   absl::StatusOr<Endpoint> ep = server.Bind();
   if (!ep.ok()) {
     std::fprintf(err, "smtp-harness serve: %s\n", std::string(ep.status().message()).c_str());
     return 1;
   }
-  std::fprintf(out, "smtp-harness serve: listening on %s (profile %s, sink %s)\n",
-               ep->ToString().c_str(), std::string(ProfileName(config->profile)).c_str(),
-               flags.sink.c_str());
+  std::fprintf(out, "smtp-harness serve: listening on %s (%s)\n", ep->ToString().c_str(),
+               banner.c_str());
   std::fflush(out);
-  if (!flags.port_file.empty()) {
+  const std::string& port_file = options.port_file;
+  if (!port_file.empty()) {
     // Written aside and renamed, so a reader never sees a partial number.
-    const std::string tmp = flags.port_file + ".tmp";
+    const std::string tmp = port_file + ".tmp";
     std::ofstream pf(tmp, std::ios::trunc);
     pf << ep->port << "\n";
     pf.close();
-    if (!pf || std::rename(tmp.c_str(), flags.port_file.c_str()) != 0) {
-      std::fprintf(err, "smtp-harness serve: cannot write %s\n", flags.port_file.c_str());
+    if (!pf || std::rename(tmp.c_str(), port_file.c_str()) != 0) {
+      std::fprintf(err, "smtp-harness serve: cannot write %s\n", port_file.c_str());
       return 1;
     }
   }

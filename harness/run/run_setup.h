@@ -1,0 +1,69 @@
+// The setup of a conformance run (`smtp-harness run`): from what the command
+// line asked to everything a runner::Runner needs, checked, with the suite
+// loaded. The command itself only reads its flags into a RunRequest, starts
+// the embedded target when there is no --target, and reports.
+#ifndef SMTP_HARNESS_RUN_RUN_SETUP_H_
+#define SMTP_HARNESS_RUN_RUN_SETUP_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "harness/run/embedded_target.h"
+#include "harness/runner/deliveries.h"
+#include "harness/runner/runner.h"
+#include "harness/scenario/suite.h"
+#include "harness/scenario/variables.h"
+#include "harness/transport.h"
+
+namespace smtp::run {
+
+// What a run was asked: the flags, in the library types where they have one
+// and as written where they still need parsing.
+struct RunRequest {
+  std::string target;  // --target: HOST:PORT, tls:HOST:PORT, exec:CMD
+  // The run's own server, tested instead of `target` (which must then be
+  // empty): its address, credentials and deliveries are used, and the LMTP
+  // scenarios are left out unless tags were chosen (it speaks SMTP).
+  const EmbeddedTarget* embedded = nullptr;
+  std::string tls;                  // --tls: "", "none", "implicit", "starttls"
+  std::string profile_file;         // --profile; "": a profile for the target's host and port
+  std::string deliveries;           // --deliveries: "" or "jsonl:PATH"
+  std::vector<std::string> suites;  // scenario files and directories
+  scenario::SuiteFilter filter;
+  // jobs, rate, repeat, run_timeout, executor.step_timeout and
+  // executor.scenario_timeout; the rest is decided by PrepareRun.
+  runner::RunnerOptions options;
+};
+
+// A run ready to start: runner::Runner(TargetConnector(target), options)
+// .Run(suite.scenarios, vars).
+struct PreparedRun {
+  harness::Target target;
+  std::string target_label;  // RunResult's target.target: --target as given, or Label()
+  std::string target_name;   // the default name of the target in reports ("embedded" or "")
+  scenario::Variables vars;  // the profile's, credentials marked secret
+  // With default_tls, probe_starttls (runner::DecideTls) and
+  // executor.deliveries (the embedded target's or `deliveries`) set.
+  runner::RunnerOptions options;
+  scenario::Suite suite;                            // at least one scenario
+  std::unique_ptr<runner::DeliveryLog> deliveries;  // --deliveries' log, if given
+};
+
+// Checks the request, in this order, and prepares the run. InvalidArgument
+// (or LoadProfile's and LoadSuite's own errors) with the message to show:
+//   "--target: ..."                       unparsable target
+//   the profile's load error
+//   "--deliveries needs --target (the embedded server's are used)"
+//   "--deliveries: PATH is not a readable file (start serve --sink jsonl:PATH first)"
+//   "--jobs out of range", "--repeat out of range", "--rate must be >= 0",
+//   "timeouts must be positive", "--run_timeout must not be negative"
+//   runner::DecideTls's errors
+//   the suite's load errors
+//   "no scenario matches the filters"
+absl::StatusOr<PreparedRun> PrepareRun(RunRequest request);
+
+}  // namespace smtp::run
+
+#endif  // SMTP_HARNESS_RUN_RUN_SETUP_H_
