@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/runner/sasl.h"
+#include "harness/sasl.h"
 #include "harness/server/test_client.h"
 
 namespace smtp::run {
@@ -27,7 +27,8 @@ int AuthPlain(std::uint16_t port, std::string_view user, std::string_view passwo
   bool offers_auth = false;
   for (const std::string& line : ehlo->lines) offers_auth |= line.rfind("AUTH ", 0) == 0;
   EXPECT_TRUE(offers_auth) << Describe(ehlo);
-  auto auth = c->Command("AUTH PLAIN " + runner::SaslPlain(user, password));
+  auto auth = c->Command("AUTH PLAIN " + sasl::Base64Encode(sasl::SerializePlainMessage(
+                                             {.authcid = user, .passwd = password})));
   return auth.ok() ? auth->code : -3;
 }
 
