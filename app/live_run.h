@@ -37,8 +37,8 @@ struct LiveRunOptions {
   std::function<harness::RunResult()> snapshot;
   // Asks the job to stop with this reason (thread-safe).
   std::function<void(std::string reason)> stop;
-  // Fills what the job does not know (tool version, command line, labels,
-  // relative file names); applied to snapshots and to the final result.
+  // Fills what the job does not know (tool version, command line, target
+  // labels); applied to snapshots and to the final result.
   std::function<void(harness::RunResult&)> finalize;
 };
 

@@ -48,6 +48,10 @@ auto RunSync(asio::io_context& io, F f) -> typename std::invoke_result_t<F>::val
       error = e;
       done = true;
     });
+    io.restart();
+    io.run_for(kTestGuard);
+    if (error) std::rethrow_exception(error);
+    if (!done) throw std::runtime_error("coroutine did not finish within the guard time");
   } else {
     std::optional<T> result;
     asio::co_spawn(io, std::move(f), [&](std::exception_ptr e, T value) {
@@ -61,10 +65,6 @@ auto RunSync(asio::io_context& io, F f) -> typename std::invoke_result_t<F>::val
     if (!done) throw std::runtime_error("coroutine did not finish within the guard time");
     return std::move(*result);
   }
-  io.restart();
-  io.run_for(kTestGuard);
-  if (error) std::rethrow_exception(error);
-  if (!done) throw std::runtime_error("coroutine did not finish within the guard time");
 }
 
 // Spawns the coroutine `f()` on `io` in the background; exceptions fail the

@@ -36,6 +36,7 @@ ServerConfig TestConfig() {
 using Running = testing::TestServer;
 using testing::CodeOf;
 using testing::Connect;
+using testing::OpenTransaction;
 using testing::Start;
 
 // The server still serves a fresh client.
@@ -130,9 +131,7 @@ TEST(HostileTest, EndlessBodyAtFullSpeedIsCutAtTheDataDeadline) {
   cfg.data_timeout = Millis(1000);
   Running s = Start(cfg);
   TestClient c = Connect(s.port);
-  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
-  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
-  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  OpenTransaction(c);
   EXPECT_EQ(CodeOf(c.Command("DATA")), 354);
   std::string lines;
   while (lines.size() < 64 * 1024) lines += std::string(78, 'x') + "\r\n";
@@ -151,9 +150,7 @@ TEST(HostileTest, EndlessChunkAtFullSpeedIsCutAtTheDataDeadline) {
   cfg.data_timeout = Millis(1000);
   Running s = Start(cfg);
   TestClient c = Connect(s.port);
-  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
-  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
-  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  OpenTransaction(c);
   ASSERT_TRUE(c.Send("BDAT 1000000000000 LAST\r\n").ok());
   const Streamed r = StreamUntilClosed(c, std::string(64 * 1024, 'x'));
   EXPECT_LT(r.until_closed, std::chrono::seconds(4));
@@ -180,9 +177,7 @@ TEST(HostileTest, DataDripIsCutAtTheDataDeadline) {
   cfg.data_timeout = Millis(600);
   Running s = Start(cfg);
   TestClient c = Connect(s.port);
-  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
-  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
-  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  OpenTransaction(c);
   EXPECT_EQ(CodeOf(c.Command("DATA")), 354);
   const auto t0 = Clock::now();
   absl::StatusOr<Reply> r = absl::DeadlineExceededError("none");
@@ -355,9 +350,7 @@ TEST(HostileTest, DisconnectMidDataStoresNothing) {
   ASSERT_TRUE(s.server);
   {
     TestClient c = Connect(s.port);
-    EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
-    EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
-    EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+    OpenTransaction(c);
     EXPECT_EQ(CodeOf(c.Command("DATA")), 354);
     ASSERT_TRUE(c.Send("half a body\r\n").ok());
   }

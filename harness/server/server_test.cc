@@ -39,6 +39,7 @@ ServerConfig TestConfig() {
 using Running = testing::TestServer;
 using testing::CodeOf;
 using testing::Connect;
+using testing::OpenTransaction;
 using testing::Start;
 
 std::string TempDir() {
@@ -203,9 +204,7 @@ TEST(ServerTest, LmtpRepliesPerRecipient) {
   cfg.reject_recipients = {"nobody@y.test"};
   Running s = Start(cfg);
   TestClient c = Connect(s.port);
-  EXPECT_EQ(CodeOf(c.Command("LHLO c.test")), 250);
-  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
-  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+  OpenTransaction(c, "LHLO c.test");
   EXPECT_EQ(CodeOf(c.Command("RCPT TO:<nobody@y.test>")), 550);
   EXPECT_EQ(CodeOf(c.Command("RCPT TO:<c@y.test>")), 250);
   EXPECT_EQ(CodeOf(c.Command("DATA")), 354);
@@ -265,9 +264,7 @@ TEST(ServerTest, GracefulShutdown) {
   TestClient idle = Connect(s.port);
   SendTransaction(idle);
   TestClient mid = Connect(s.port);
-  EXPECT_EQ(CodeOf(mid.Command("EHLO c.test")), 250);
-  EXPECT_EQ(CodeOf(mid.Command("MAIL FROM:<a@x.test>")), 250);
-  EXPECT_EQ(CodeOf(mid.Command("RCPT TO:<b@y.test>")), 250);
+  OpenTransaction(mid);
   EXPECT_EQ(CodeOf(mid.Command("DATA")), 354);
   ASSERT_TRUE(mid.Send("partial body\r\n").ok());
   std::this_thread::sleep_for(Millis(100));

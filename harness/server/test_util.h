@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <utility>
 
 #include <gtest/gtest.h>
@@ -44,6 +45,15 @@ inline TestClient Connect(std::uint16_t port, const ClientOptions& o = {}) {
 
 // The reply code, 0 for an error.
 inline std::uint16_t CodeOf(const absl::StatusOr<Reply>& r) { return r.ok() ? r->code : 0; }
+
+// `hello` ("EHLO c.test", or LHLO), MAIL FROM:<a@x.test> and RCPT
+// TO:<b@y.test>, each expected to succeed: a transaction ready for DATA or
+// BDAT.
+inline void OpenTransaction(TestClient& c, const std::string& hello = "EHLO c.test") {
+  EXPECT_EQ(CodeOf(c.Command(hello)), 250);
+  EXPECT_EQ(CodeOf(c.Command("MAIL FROM:<a@x.test>")), 250);
+  EXPECT_EQ(CodeOf(c.Command("RCPT TO:<b@y.test>")), 250);
+}
 
 }  // namespace smtp::server::testing
 
