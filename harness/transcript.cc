@@ -227,6 +227,15 @@ std::size_t Transcript::total_bytes(Direction dir) const {
   return dir == Direction::kClientToServer ? total_c2s_ : total_s2c_;
 }
 
+std::vector<std::reference_wrapper<const Entry>> Transcript::Side(Direction dir) const {
+  std::vector<std::reference_wrapper<const Entry>> out;
+  const auto kind = static_cast<EntryKind>(dir);
+  for (const Entry& e : entries_) {
+    if (e.kind == kind) out.push_back(std::cref(e));
+  }
+  return out;
+}
+
 std::string Transcript::SideBytes(Direction dir) const {
   std::string out;
   for (const Entry& e : Side(dir)) out += e.data;

@@ -7,12 +7,12 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/string_view.h"
+#include "harness/absl_compat.h"
 
 namespace smtp::scenario::internal {
 
-// This Abseil's string_view is its own type, not std::string_view: our APIs
-// take std::string_view and convert with AV() at each Abseil call.
-inline absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+// std::string_view -> absl::string_view at Abseil calls (harness/absl_compat.h).
+using smtp::AV;
 
 // The value of hex digit `c` (either case), or -1.
 inline int HexDigitValue(char c) {

@@ -7,20 +7,13 @@
 #include <utility>
 
 #include "harness/server/server.h"
+#include "parser/ascii.h"
 
 namespace smtp::server {
 namespace {
 
 absl::Status Bad(std::string_view flag, std::string_view why) {
   return absl::InvalidArgumentError("--" + std::string(flag) + ": " + std::string(why));
-}
-
-std::string Upper(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 32);
-  }
-  return out;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, std::string_view flag) {
@@ -158,7 +151,7 @@ absl::Status ParseEarlyDataFlag(std::string_view name, ServerConfig* c) {
 absl::Status ParseDisableExtensionsFlag(const std::vector<std::string>& names, ServerConfig* c) {
   ExtensionConfig& e = c->extensions;
   for (const std::string& name : names) {
-    const std::string n = Upper(name);
+    const std::string n = ToUpperCopy(name);
     bool* flag = n == "PIPELINING"            ? &e.pipelining
                  : n == "SIZE"                ? &e.size
                  : n == "8BITMIME"            ? &e.eightbitmime
