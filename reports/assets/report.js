@@ -177,7 +177,8 @@
     for (const v of ['pass', 'fail', 'skip', 'error', 'total']) H.add(hr, H.el('th', 'num', v));
     H.add(tbl, hr);
     for (const l of levels) {
-      const c = by.get(l);
+      // A run that stopped before any scenario has no row at all.
+      const c = by.get(l) || {pass: 0, fail: 0, skip: 0, error: 0, total: 0};
       const all = l === '\u0000all';
       const tr = H.el('tr');
       H.add(tr, H.el(all ? 'th' : 'td', null, all ? 'all' : l || '(none)'));

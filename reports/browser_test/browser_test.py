@@ -161,6 +161,20 @@ class Tests:
         page.screenshot(os.path.join(self.out, "hostile.png"))
         self.assert_clean(page, "hostile report")
 
+    def test_stopped_report(self):
+        # A run that stopped after the probe: no scenarios, the reason (here
+        # with markup in it) in the header, the probe's transcript shown.
+        page = self.page()
+        page.navigate(self.render(os.path.join(self.args.testdata, "stopped_results.json"), "stopped"))
+        status = page.eval("document.getElementById('run-status').textContent")
+        assert status.startswith("stopped: no greeting within 1000 ms <img"), status
+        assert page.eval("typeof window.__pwned") == "undefined"
+        assert "all" in page.eval("document.getElementById('counts').textContent")
+        probe = page.eval("document.getElementById('probe').innerText")
+        assert "Probe" in probe and "timeout" in probe, probe
+        page.screenshot(os.path.join(self.out, "stopped.png"))
+        self.assert_clean(page, "stopped report")
+
     def test_large_report(self):
         run = fixtures.large_run(1000, 40)
         path = os.path.join(self.out, "large", "results.json")
