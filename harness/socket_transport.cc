@@ -225,18 +225,6 @@ asio::awaitable<absl::StatusOr<std::vector<tcp::endpoint>>> Resolve(std::string_
 
 }  // namespace
 
-std::string FormatEndpoint(const tcp::endpoint& ep) {
-  auto address = ep.address();
-  // A dual-stack listener sees IPv4 clients as ::ffff:a.b.c.d; name them as
-  // the client names itself, so both ends agree on "127.0.0.1:40000".
-  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
-    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
-  }
-  std::string host = address.to_string();
-  if (address.is_v6()) host = "[" + host + "]";
-  return host + ":" + std::to_string(ep.port());
-}
-
 std::unique_ptr<Transport> WrapTcpSocket(tcp::socket socket) {
   return std::make_unique<SocketTransport>(std::move(socket));
 }

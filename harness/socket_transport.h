@@ -9,6 +9,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "harness/endpoint.h"  // FormatEndpoint, for the transports' users
 #include "harness/transport.h"
 
 namespace smtp::harness {
@@ -16,9 +17,6 @@ namespace smtp::harness {
 // Takes ownership of a connected socket. StartTls(options with
 // Role::kServer) turns it into the server end of a TLS session.
 std::unique_ptr<Transport> WrapTcpSocket(asio::ip::tcp::socket socket);
-
-// "127.0.0.1:25" / "[::1]:25"; an IPv4-mapped IPv6 address in its IPv4 form.
-std::string FormatEndpoint(const asio::ip::tcp::endpoint& ep);
 
 }  // namespace smtp::harness
 

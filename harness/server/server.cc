@@ -13,8 +13,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "harness/endpoint.h"
 #include "harness/server/server_internal.h"
-#include "harness/socket_transport.h"
 #include "harness/tls_cert.h"
 
 namespace smtp::server {
