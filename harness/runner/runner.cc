@@ -58,6 +58,24 @@ std::string Unreadable(const std::string& what, const harness::ReplyOutcome& o,
   return "the " + what + " could not be read";
 }
 
+// The run so far: the header fields of `live` and its finished scenarios in
+// order, `complete` false. Moved out of a mutable `live`, copied from a
+// const one (std::move of a const member copies).
+template <class Live>
+RunResult Assemble(Live& live, const std::vector<char>& finished) {
+  RunResult out;
+  out.started_at = std::move(live.started_at);
+  out.target = std::move(live.target);
+  out.probe = std::move(live.probe);
+  out.planned = live.planned;
+  out.duration_us = live.duration_us;
+  out.complete = false;
+  for (std::size_t i = 0; i < live.scenarios.size(); ++i) {
+    if (finished[i]) out.scenarios.push_back(std::move(live.scenarios[i]));
+  }
+  return out;
+}
+
 // One command and its reply for the probe; nullopt when there was none.
 asio::awaitable<std::optional<Reply>> Exchange(Session& session, const std::string& line,
                                                Deadline d) {
@@ -159,16 +177,8 @@ void Runner::CancelInFlight() {
 
 RunResult Runner::Snapshot() const {
   std::lock_guard lock(mu_);
-  RunResult out;
-  out.started_at = live_.started_at;
-  out.target = live_.target;
-  out.planned = live_.planned;
+  RunResult out = Assemble(live_, finished_);  // const: copied
   out.stopped = stop_reason_;
-  out.complete = false;
-  for (std::size_t i = 0; i < live_.scenarios.size(); ++i) {
-    if (finished_[i]) out.scenarios.push_back(live_.scenarios[i]);
-  }
-  out.duration_us = live_.duration_us;
   return out;
 }
 
@@ -320,17 +330,10 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
   {
     std::lock_guard lock(mu_);
     executor_.reset();
-    run.started_at = std::move(live_.started_at);
-    run.target = std::move(live_.target);
-    run.probe = std::move(live_.probe);
-    run.planned = live_.planned;
+    run = Assemble(live_, finished_);  // moved out: the run is over
     run.stopped = stop_reason_;
     run.complete = stop_reason_.empty();
-    run.scenarios.reserve(total);
-    for (std::size_t i = 0; i < total; ++i) {
-      if (finished_[i]) run.scenarios.push_back(std::move(live_.scenarios[i]));
-    }
-    live_.scenarios.clear();
+    live_ = RunResult{};
     finished_.clear();
   }
   run.duration_us = MicrosSince(start);

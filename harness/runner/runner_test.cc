@@ -291,6 +291,7 @@ TEST(Runner, SnapshotShowsTheRunSoFar) {
   EXPECT_EQ(mid.scenarios[0].id, "quick");
   EXPECT_EQ(mid.planned, 2);
   EXPECT_EQ(mid.target.banner, "fake.test ESMTP ready");
+  EXPECT_FALSE(mid.probe.entries().empty());  // a snapshot keeps what the final result keeps
   EXPECT_TRUE(r.complete);
   EXPECT_EQ(r.scenarios.size(), 2u);
 }
