@@ -173,26 +173,20 @@ asio::awaitable<bool> Executor::RunSteps(const std::vector<scenario::Step>& step
       }
       continue;
     }
-    if (options_.stop != nullptr && options_.stop->load()) {
-      verdict_ = Verdict::kError;
-      skip_reason_.clear();
-      harness::Failure f;
-      f.step = executed_;
-      f.step_label = step.origin.label + iteration;
-      f.message = "the run was stopped before this step";
-      session_.transcript().AddNote(f.step_label + ": error: " + f.message);
-      failure_ = std::move(f);
-      co_return false;
-    }
     ++executed_;
     step_start_ = Clock::now();
     const milliseconds timeout =
         step.timeout_ms ? milliseconds(*step.timeout_ms) : options_.step_timeout;
     const Deadline d = std::min(step_start_ + timeout, outer);
     if (!step.note.empty()) session_.transcript().AddNote(step.note);
-    asio::awaitable<Outcome> op =
-        std::visit([&](const auto& action) { return Do(action, d, outer); }, step.action);
-    Outcome out = co_await std::move(op);
+    Outcome out;
+    if (options_.stop != nullptr && options_.stop->load()) {
+      out = Error("the run was stopped before this step");  // recorded like any error below
+    } else {
+      asio::awaitable<Outcome> op =
+          std::visit([&](const auto& action) { return Do(action, d, outer); }, step.action);
+      out = co_await std::move(op);
+    }
     if (out.ok()) continue;
     if (out.verdict == Verdict::kSkip) {
       session_.transcript().AddNote(step.origin.label + ": skip: " + out.message);
