@@ -20,6 +20,7 @@
 #include "app/subcommand.h"
 #include "reports/compare.h"
 #include "reports/reports.h"
+#include "results/absl_compat.h"
 
 ABSL_DECLARE_FLAG(std::string, html);  // app/report_cmd.cc
 
@@ -32,16 +33,14 @@ int RunCompare(const std::vector<std::string>& args) {
   }
   const auto max_bytes = MaxResultsBytes();
   if (!max_bytes.ok()) {
-    std::fprintf(stderr, "smtp-harness compare: %s\n",
-                 std::string(max_bytes.status().message()).c_str());
+    std::fprintf(stderr, "smtp-harness compare: %s\n", Message(max_bytes.status()).c_str());
     return 2;
   }
   std::vector<reports::NamedRun> runs;
   for (const std::string& path : args) {
     auto run = ReadResults(path, *max_bytes);
     if (!run.ok()) {
-      std::fprintf(stderr, "smtp-harness compare: %s\n",
-                   std::string(run.status().message()).c_str());
+      std::fprintf(stderr, "smtp-harness compare: %s\n", Message(run.status()).c_str());
       return 2;
     }
     // Transcripts are not compared; drop them as soon as possible.
@@ -53,7 +52,7 @@ int RunCompare(const std::vector<std::string>& args) {
   const std::string html = absl::GetFlag(FLAGS_html);
   if (!html.empty()) {
     if (auto st = reports::WriteFileAtomic(html, reports::RenderCompareHtml(c)); !st.ok()) {
-      std::fprintf(stderr, "smtp-harness compare: %s\n", std::string(st.message()).c_str());
+      std::fprintf(stderr, "smtp-harness compare: %s\n", Message(st).c_str());
       return 2;
     }
     std::printf("wrote %s\n", html.c_str());

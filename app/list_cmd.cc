@@ -21,6 +21,7 @@
 #include "app/subcommand.h"
 #include "harness/scenario/profile.h"
 #include "harness/scenario/suite.h"
+#include "results/absl_compat.h"
 
 ABSL_FLAG(bool, markdown, false, "list: print the Markdown catalogue (docs/scenarios.md)");
 
@@ -36,15 +37,14 @@ int RunList(const std::vector<std::string>& args) {
   absl::StatusOr<scenario::SuiteFilter> filter = scenario::MakeSuiteFilter(
       absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_tag), absl::GetFlag(FLAGS_level));
   if (!filter.ok()) {
-    std::fprintf(stderr, "smtp-harness list: %s\n", std::string(filter.status().message()).c_str());
+    std::fprintf(stderr, "smtp-harness list: %s\n", Message(filter.status()).c_str());
     return 2;
   }
   scenario::LoadOptions load;
   if (const std::string path = absl::GetFlag(FLAGS_profile); !path.empty()) {
     auto profile = scenario::LoadProfile(path);
     if (!profile.ok()) {
-      std::fprintf(stderr, "smtp-harness list: %s\n",
-                   std::string(profile.status().message()).c_str());
+      std::fprintf(stderr, "smtp-harness list: %s\n", Message(profile.status()).c_str());
       return 2;
     }
     load.extra_variables = profile->ExtraNames();
@@ -55,7 +55,7 @@ int RunList(const std::vector<std::string>& args) {
 
   absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(suites, *filter, load);
   if (!suite.ok()) {
-    std::fprintf(stderr, "smtp-harness list: %s\n", std::string(suite.status().message()).c_str());
+    std::fprintf(stderr, "smtp-harness list: %s\n", Message(suite.status()).c_str());
     return 2;
   }
   const std::string text = absl::GetFlag(FLAGS_markdown)

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "reports/reports.h"
+#include "results/absl_compat.h"
 
 namespace smtp::app {
 namespace {
@@ -116,7 +117,7 @@ void LiveRun::WriteSnapshot(bool all_reports) {
                         : harness::WriteRunResult(
                               run, options_.out_dir + "/" + std::string(reports::kResultsFile));
   if (!st.ok()) {
-    std::fprintf(stderr, "smtp-harness: snapshot: %s\n", std::string(st.message()).c_str());
+    std::fprintf(stderr, "smtp-harness: snapshot: %s\n", Message(st).c_str());
   }
 }
 
@@ -132,7 +133,7 @@ int LiveRun::Finish(harness::RunResult& result) {
   if (signal_ != 0) result.complete = false;
   absl::Status st = reports::WriteAllReports(result, options_.out_dir);
   if (!st.ok()) {
-    std::fprintf(stderr, "smtp-harness: %s\n", std::string(st.message()).c_str());
+    std::fprintf(stderr, "smtp-harness: %s\n", Message(st).c_str());
     return 2;
   }
   if (signal_ != 0) return 128 + signal_;

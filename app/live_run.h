@@ -25,7 +25,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "harness/results.h"
+#include "results/results.h"
 
 namespace smtp::app {
 

@@ -23,6 +23,7 @@
 #include "reports/junit.h"
 #include "reports/report_server.h"
 #include "reports/reports.h"
+#include "results/absl_compat.h"
 
 ABSL_FLAG(std::string, html, "", "report, compare: write the HTML page to FILE");
 ABSL_FLAG(std::string, junit, "", "report: write JUnit XML to FILE");
@@ -51,7 +52,7 @@ int Serve(const std::string& dir, std::size_t max_results_bytes) {
     std::printf("report: serving %s at http://127.0.0.1:%u/\n", dir.c_str(), bound);
     std::fflush(stdout);
   });
-  if (!st.ok()) return Fail(std::string(st.message()));
+  if (!st.ok()) return Fail(Message(st));
   return 0;
 }
 
@@ -59,7 +60,7 @@ int Serve(const std::string& dir, std::size_t max_results_bytes) {
 
 int RunReport(const std::vector<std::string>& args) {
   const auto max_bytes = MaxResultsBytes();
-  if (!max_bytes.ok()) return Fail(std::string(max_bytes.status().message()));
+  if (!max_bytes.ok()) return Fail(Message(max_bytes.status()));
   const std::string serve = absl::GetFlag(FLAGS_serve);
   if (!serve.empty()) {
     if (!args.empty()) return Fail("--serve DIR takes no RESULTS.json argument");
@@ -67,7 +68,7 @@ int RunReport(const std::vector<std::string>& args) {
   }
   if (args.size() != 1) return Fail("usage: report RESULTS.json [--html FILE] [--junit FILE]");
   auto run = ReadResults(args[0], *max_bytes);
-  if (!run.ok()) return Fail(std::string(run.status().message()));
+  if (!run.ok()) return Fail(Message(run.status()));
 
   std::string html = absl::GetFlag(FLAGS_html);
   std::string junit = absl::GetFlag(FLAGS_junit);
@@ -81,13 +82,13 @@ int RunReport(const std::vector<std::string>& args) {
     if (auto st = reports::WriteFileAtomicWith(
             html, [&](std::ostream& out) { reports::WriteHtmlReport(*run, out); });
         !st.ok()) {
-      return Fail(std::string(st.message()));
+      return Fail(Message(st));
     }
     std::printf("wrote %s\n", html.c_str());
   }
   if (!junit.empty()) {
     if (auto st = reports::WriteFileAtomic(junit, reports::RenderJunit(*run)); !st.ok()) {
-      return Fail(std::string(st.message()));
+      return Fail(Message(st));
     }
     std::printf("wrote %s\n", junit.c_str());
   }

@@ -2,6 +2,7 @@
 
 #include "absl/flags/flag.h"
 #include "reports/reports.h"
+#include "results/absl_compat.h"
 
 // The file is parsed as it is read, but the RunResult built takes about
 // three times its size (transcripts); the limit keeps a stray
@@ -20,7 +21,7 @@ absl::StatusOr<std::size_t> MaxResultsBytes() {
 absl::StatusOr<harness::RunResult> ReadResults(const std::string& path, std::size_t max_bytes) {
   auto run = reports::ReadRunResultBounded(path, max_bytes);
   if (run.status().code() == absl::StatusCode::kResourceExhausted) {
-    return absl::ResourceExhaustedError(std::string(run.status().message()) +
+    return absl::ResourceExhaustedError(Message(run.status()) +
                                         "; --max_results_mb=N raises the limit");
   }
   return run;

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "harness/results.h"
+#include "results/results.h"
 
 namespace smtp::app {
 

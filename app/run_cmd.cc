@@ -26,13 +26,14 @@
 #include "absl/time/time.h"
 #include "app/live_run.h"
 #include "app/subcommand.h"
-#include "harness/results.h"
 #include "harness/run/embedded_target.h"
 #include "harness/run/run_setup.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/suite.h"
 #include "harness/wall_clock.h"
+#include "results/absl_compat.h"
+#include "results/results.h"
 
 ABSL_FLAG(std::string, target, "",
           "run: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS) or exec:COMMAND");
@@ -77,7 +78,7 @@ int Fail(const std::string& message) {
   std::fprintf(stderr, "smtp-harness run: %s\n", message.c_str());
   return 2;
 }
-int Fail(const absl::Status& status) { return Fail(std::string(status.message())); }
+int Fail(const absl::Status& status) { return Fail(Message(status)); }
 
 // out/run-20240131-120000 (-2, -3, ... if taken); out/latest -> it.
 std::string MakeOutDir(std::string* error) {
@@ -163,7 +164,7 @@ int RunRun(const std::vector<std::string>& args) {
   std::optional<run::EmbeddedTarget> embedded;
   if (absl::GetFlag(FLAGS_target).empty()) {
     absl::StatusOr<run::EmbeddedTarget> started = run::StartEmbeddedTarget();
-    if (!started.ok()) return Fail("embedded server: " + std::string(started.status().message()));
+    if (!started.ok()) return Fail("embedded server: " + Message(started.status()));
     embedded = *std::move(started);
     std::fprintf(stderr, "smtp-harness run: no --target: embedded server (strict) on %s\n",
                  embedded->endpoint.ToString().c_str());

@@ -14,6 +14,7 @@
 #include "absl/flags/flag.h"
 #include "app/subcommand.h"
 #include "harness/server/config.h"
+#include "results/absl_compat.h"
 
 namespace {
 // The flags' defaults are the server's (but for the port of --listen).
@@ -146,8 +147,7 @@ int RunServe(const std::vector<std::string>& args) {
   }
   absl::StatusOr<server::ServeOptions> options = ConfigFromFlags();
   if (!options.ok()) {
-    std::fprintf(stderr, "smtp-harness serve: %s\n",
-                 std::string(options.status().message()).c_str());
+    std::fprintf(stderr, "smtp-harness serve: %s\n", Message(options.status()).c_str());
     return 2;
   }
   return server::RunServeMain(*options);

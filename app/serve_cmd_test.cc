@@ -11,6 +11,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "results/absl_compat.h"
 
 ABSL_DECLARE_FLAG(std::string, listen);
 ABSL_DECLARE_FLAG(std::string, behavior);
@@ -172,7 +173,7 @@ TEST(ConfigFromFlagsTest, RejectsBadFlags) {
     set();
     absl::StatusOr<server::ServeOptions> o = ConfigFromFlags();
     ASSERT_FALSE(o.ok()) << prefix;
-    EXPECT_EQ(std::string(o.status().message()).substr(0, prefix.size()), prefix) << o.status();
+    EXPECT_EQ(Message(o.status()).substr(0, prefix.size()), prefix) << o.status();
   }
 }
 

@@ -32,8 +32,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_util.h"
-#include "harness/absl_compat.h"
 #include "harness/scenario/scenario_loader.h"
+#include "results/absl_compat.h"
 
 namespace {
 

@@ -5,7 +5,7 @@
 
 #include <boost/asio/this_coro.hpp>
 
-#include "harness/absl_compat.h"
+#include "results/absl_compat.h"
 
 namespace smtp::harness {
 namespace {

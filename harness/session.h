@@ -28,10 +28,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "harness/transcript.h"
 #include "harness/transport.h"
 #include "parser/parse_error.h"
 #include "parser/reply.h"
+#include "results/transcript.h"
 
 namespace smtp::harness {
 

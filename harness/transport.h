@@ -31,7 +31,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "harness/transcript.h"
+#include "results/transcript.h"
 
 namespace boost::system {
 class error_code;

@@ -1,7 +1,7 @@
-// ASCII case folding for protocol words: verbs, keywords, domains, the
-// "IPv6" tag. SMTP compares these case-insensitively in US-ASCII only
-// (RFC 5321 §2.4); octets outside "A"-"Z" / "a"-"z", 8-bit ones included,
-// are never folded. Locale-free, standard library only.
+// ASCII helpers for protocol words: case folding of verbs, keywords, domains,
+// the "IPv6" tag, and the value of a hex digit. SMTP compares these case-insensitively in US-ASCII
+// only (RFC 5321 §2.4); octets outside "A"-"Z" / "a"-"z", 8-bit ones included, are never folded.
+// Locale-free, standard library only.
 #ifndef SMTP_PARSER_ASCII_H_
 #define SMTP_PARSER_ASCII_H_
 
@@ -40,6 +40,14 @@ constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 // True when `s` begins with `prefix`, ASCII case ignored.
 constexpr bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+// The value of hex digit `c` ("0"-"9", "a"-"f", "A"-"F"), or -1.
+constexpr int HexDigitValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
 }
 
 }  // namespace smtp

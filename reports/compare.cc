@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/transcript.h"
 #include "reports/escape.h"
 #include "reports/html_report.h"
+#include "results/transcript.h"
 
 namespace smtp::reports {
 namespace {

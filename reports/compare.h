@@ -11,7 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "harness/results.h"
+#include "results/results.h"
 
 namespace smtp::reports {
 

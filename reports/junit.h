@@ -17,7 +17,7 @@
 
 #include <string>
 
-#include "harness/results.h"
+#include "results/results.h"
 
 namespace smtp::reports {
 

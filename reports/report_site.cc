@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/absl_compat.h"
 #include "reports/escape.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
+#include "results/absl_compat.h"
 
 namespace smtp::reports {
 namespace {

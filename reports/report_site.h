@@ -23,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/results.h"
 #include "reports/reports.h"
+#include "results/results.h"
 
 namespace smtp::reports {
 

@@ -18,9 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "harness/absl_compat.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
+#include "results/absl_compat.h"
 
 namespace smtp::reports {
 namespace {

@@ -1,5 +1,5 @@
 // The report files of a run, written together into one directory:
-//   results.json  the results model (harness/results.h), the source of truth
+//   results.json  the results model (results/results.h), the source of truth
 //   junit.xml     for CI test viewers (reports/junit.h)
 //   index.html    self-contained, for people (reports/html_report.h)
 // Each file is written to "NAME.tmp" and renamed, so a reader (the report
@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "harness/results.h"
+#include "results/results.h"
 
 namespace smtp::reports {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "harness/results.h"
+#include "results/results.h"
 
 namespace smtp::reports::testing {
 

@@ -6,6 +6,7 @@
 
 #include "harness/runner/tls_decision.h"
 #include "harness/scenario/profile.h"
+#include "results/absl_compat.h"
 
 namespace smtp::run {
 namespace {
@@ -66,7 +67,7 @@ absl::StatusOr<PreparedRun> PrepareRun(RunRequest request) {
   PreparedRun run;
   run.target_label = embedded != nullptr ? embedded->endpoint.ToString() : request.target;
   absl::StatusOr<harness::Target> target = harness::ParseTarget(run.target_label);
-  if (!target.ok()) return Invalid("--target: " + std::string(target.status().message()));
+  if (!target.ok()) return Invalid("--target: " + Message(target.status()));
   run.target = *std::move(target);
   if (embedded != nullptr) {
     run.target_label = embedded->Label();

@@ -1,4 +1,5 @@
 #include "harness/run/run_setup.h"
+#include "results/absl_compat.h"
 
 #include <algorithm>
 #include <chrono>
@@ -111,8 +112,7 @@ TEST(PrepareRun, RefusesBadRequestsWithTheirMessage) {
     c.change(request);
     absl::StatusOr<PreparedRun> run = PrepareRun(request);
     ASSERT_FALSE(run.ok()) << c.message;
-    EXPECT_EQ(std::string(run.status().message()).substr(0, c.message.size()), c.message)
-        << run.status();
+    EXPECT_EQ(Message(run.status()).substr(0, c.message.size()), c.message) << run.status();
   }
 }
 

@@ -11,12 +11,12 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include "harness/absl_compat.h"
-#include "harness/redact.h"
 #include "harness/runner/executor_internal.h"
 #include "harness/runner/rate_limiter.h"
 #include "parser/ascii.h"
 #include "parser/extensions.h"
+#include "results/absl_compat.h"
+#include "results/redact.h"
 
 namespace smtp::runner {
 

@@ -1,6 +1,6 @@
 // The step executor: runs one Scenario (harness/scenario/scenario.h) over the
 // Session engine and turns what the server did into a ScenarioResult
-// (harness/results.h) with a verdict, the failing step, and the transcript.
+// (results/results.h) with a verdict, the failing step, and the transcript.
 //
 // Verdicts:
 //   pass   every step met its expectation;
@@ -38,12 +38,12 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "absl/status/status.h"
-#include "harness/results.h"
 #include "harness/runner/deliveries.h"
 #include "harness/scenario/scenario.h"
 #include "harness/scenario/variables.h"
 #include "harness/session.h"
 #include "harness/transport.h"
+#include "results/results.h"
 
 namespace smtp::runner {
 
@@ -100,7 +100,7 @@ asio::awaitable<harness::ScenarioResult> RunScenario(const scenario::Scenario& s
                                                      const ExecutorOptions& options);
 
 // Replaces every secret of `vars` (Variables::SecretValues) with "***" in the
-// result's reason, failure and transcript, by harness/redact.h's rules: the
+// result's reason, failure and transcript, by results/redact.h's rules: the
 // transcript's data is redacted per direction as one stream, so a secret the
 // server echoed in many small writes is found across chunks
 // (Transcript::RedactStreams); the texts are redacted with the secrets'

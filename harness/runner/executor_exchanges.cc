@@ -6,10 +6,10 @@
 #include <string_view>
 #include <utility>
 
-#include "harness/absl_compat.h"
 #include "harness/runner/executor_internal.h"
 #include "harness/sasl.h"
 #include "parser/data_reader.h"
+#include "results/absl_compat.h"
 
 namespace smtp::runner::internal {
 

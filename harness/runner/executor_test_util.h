@@ -20,6 +20,7 @@
 #include "harness/socket_transport.h"
 #include "harness/test_util.h"
 #include "harness/tls_cert.h"
+#include "results/absl_compat.h"
 
 namespace smtp::runner::testing {
 
@@ -32,7 +33,7 @@ inline scenario::Scenario Load(const std::string& steps, const std::string& extr
   scenario::LoadOptions lo;
   lo.allow_unknown_variables = true;
   auto s = scenario::LoadScenarioText(SMTP_SOURCE_DIR "/scenarios/test/inline.json", text, lo);
-  if (!s.ok()) throw std::runtime_error(std::string(s.status().message()));
+  if (!s.ok()) throw std::runtime_error(Message(s.status()));
   return *std::move(s);
 }
 

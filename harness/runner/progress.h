@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <string>
 
-#include "harness/results.h"
+#include "results/results.h"
 
 namespace smtp::runner {
 

@@ -1,5 +1,5 @@
 // The runner: runs a suite of scenarios against one target, N at a time,
-// each on its own connection, and collects a RunResult (harness/results.h).
+// each on its own connection, and collects a RunResult (results/results.h).
 //
 //   Runner runner(TargetConnector(target), options);
 //   harness::RunResult run = runner.Run(suite.scenarios, profile.ToVariables(), on_progress);
@@ -44,10 +44,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/status/status.h"
-#include "harness/results.h"
 #include "harness/runner/executor.h"
 #include "harness/scenario/scenario.h"
 #include "harness/scenario/variables.h"
+#include "results/results.h"
 
 namespace smtp::runner {
 

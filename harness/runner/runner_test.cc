@@ -13,6 +13,7 @@
 #include "harness/scenario/profile.h"
 #include "harness/scenario/suite.h"
 #include "harness/test_util.h"
+#include "results/absl_compat.h"
 
 namespace smtp::runner {
 namespace {
@@ -35,7 +36,7 @@ scenario::Variables Vars() {
 // The shipped starter suite.
 std::vector<scenario::Scenario> CoreSuite(const scenario::SuiteFilter& filter = {}) {
   auto suite = scenario::LoadSuite({SMTP_SOURCE_DIR "/scenarios/core"}, filter);
-  if (!suite.ok()) throw std::runtime_error(std::string(suite.status().message()));
+  if (!suite.ok()) throw std::runtime_error(Message(suite.status()));
   return suite->scenarios;
 }
 
@@ -44,7 +45,7 @@ scenario::Scenario Inline(const std::string& id, const std::string& body) {
                                       R"({"id": ")" + id + R"(", "title": "t", "rfc": {"document":
       "RFC 4954", "section": "4"}, "level": "SHOULD", )" +
                                           body + "}");
-  if (!s.ok()) throw std::runtime_error(std::string(s.status().message()));
+  if (!s.ok()) throw std::runtime_error(Message(s.status()));
   return *std::move(s);
 }
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "harness/scenario/strings_internal.h"
+#include "parser/ascii.h"
 
 namespace smtp::scenario {
 namespace {
@@ -45,8 +46,8 @@ bool DecodeByteEscapes(std::string_view in, std::string* out, EscapeError* error
         out->push_back('\0');
         break;
       case 'x': {
-        const int hi = i + 2 < in.size() ? internal::HexDigitValue(in[i + 2]) : -1;
-        const int lo = i + 3 < in.size() ? internal::HexDigitValue(in[i + 3]) : -1;
+        const int hi = i + 2 < in.size() ? HexDigitValue(in[i + 2]) : -1;
+        const int lo = i + 3 < in.size() ? HexDigitValue(in[i + 3]) : -1;
         if (hi < 0 || lo < 0) {
           *error = {i, "bad escape '\\x': expected two hex digits"};
           return false;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "harness/scenario/strings_internal.h"
+#include "parser/ascii.h"
 
 namespace smtp::scenario {
 
@@ -179,8 +180,7 @@ class DomParser : public nlohmann::detail::json_sax_dom_parser<nlohmann::json> {
 
 unsigned ReadHex4(std::string_view s) {
   unsigned v = 0;
-  for (char c : s.substr(0, 4))
-    v = v * 16 + static_cast<unsigned>(std::max(0, internal::HexDigitValue(c)));
+  for (char c : s.substr(0, 4)) v = v * 16 + static_cast<unsigned>(std::max(0, HexDigitValue(c)));
   return v;
 }
 

@@ -1,4 +1,5 @@
 #include "harness/scenario/json_source.h"
+#include "results/absl_compat.h"
 
 #include <fstream>
 #include <string>
@@ -8,7 +9,7 @@
 namespace smtp::scenario {
 namespace {
 
-std::string Msg(const absl::Status& st) { return std::string(st.message()); }
+std::string Msg(const absl::Status& st) { return Message(st); }
 
 std::string Pos(TextPosition p) { return std::to_string(p.line) + ":" + std::to_string(p.column); }
 

@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "harness/scenario/test_util.h"
+#include "results/absl_compat.h"
 
 namespace smtp::scenario {
 namespace {
 
-std::string Msg(const absl::Status& st) { return std::string(st.message()); }
+std::string Msg(const absl::Status& st) { return Message(st); }
 
 EnvLookup FakeEnv(std::map<std::string, std::string> env) {
   return [env = std::move(env)](std::string_view name) -> std::optional<std::string> {

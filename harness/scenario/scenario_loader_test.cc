@@ -7,6 +7,7 @@
 
 #include "harness/scenario/profile.h"
 #include "harness/scenario/test_util.h"
+#include "results/absl_compat.h"
 
 namespace smtp::scenario {
 namespace {
@@ -23,7 +24,7 @@ const T& As(const Step& step) {
   return p != nullptr ? *p : kEmpty;
 }
 
-std::string Msg(const absl::Status& st) { return std::string(st.message()); }
+std::string Msg(const absl::Status& st) { return Message(st); }
 
 std::string Expanded(const Template& t) {
   Variables vars;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "results/absl_compat.h"
 
 namespace smtp::scenario {
 namespace {
@@ -148,7 +149,7 @@ absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const Sui
     suite.files.push_back(file);
     auto sc = LoadScenarioFile(file, options);
     if (!sc.ok()) {
-      add_error(std::string(sc.status().message()));
+      add_error(Message(sc.status()));
       continue;
     }
     auto [it, inserted] = id_file.emplace(sc->id, file);

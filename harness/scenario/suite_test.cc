@@ -6,11 +6,12 @@
 #include <gtest/gtest.h>
 
 #include "harness/scenario/test_util.h"
+#include "results/absl_compat.h"
 
 namespace smtp::scenario {
 namespace {
 
-std::string Msg(const absl::Status& st) { return std::string(st.message()); }
+std::string Msg(const absl::Status& st) { return Message(st); }
 
 std::vector<std::string> Ids(const Suite& s) {
   std::vector<std::string> ids;

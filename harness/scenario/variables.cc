@@ -5,8 +5,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "harness/redact.h"
 #include "harness/scenario/strings_internal.h"
+#include "results/redact.h"
 
 namespace smtp::scenario {
 namespace {

@@ -103,7 +103,7 @@ class Variables {
   absl::StatusOr<std::string> Expand(std::string_view text) const;
 
   // Every secret value: those of the secret variables and the derived ones,
-  // without empty values and repeats. What harness/redact.h hides.
+  // without empty values and repeats. What results/redact.h hides.
   std::vector<std::string> SecretValues() const;
 
   // Returns `text` with every occurrence of every secret value replaced by

@@ -1,4 +1,5 @@
 #include "harness/scenario/variables.h"
+#include "results/absl_compat.h"
 
 #include <string>
 #include <vector>
@@ -8,7 +9,7 @@
 namespace smtp::scenario {
 namespace {
 
-std::string Msg(const absl::Status& st) { return std::string(st.message()); }
+std::string Msg(const absl::Status& st) { return Message(st); }
 
 TEST(VariableNames, Syntax) {
   for (const char* ok : {"a", "_", "user", "client_domain", "X1", "a_b_9"}) {

@@ -8,6 +8,7 @@
 
 #include "harness/server/server.h"
 #include "parser/ascii.h"
+#include "results/absl_compat.h"
 
 namespace smtp::server {
 namespace {
@@ -243,7 +244,7 @@ std::string EarlyDataFlag(std::optional<bool> reject_early_data) {
 
 int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   if (absl::Status s = CheckServeConfig(options.config); !s.ok()) {
-    std::fprintf(err, "smtp-harness serve: %s\n", std::string(s.message()).c_str());
+    std::fprintf(err, "smtp-harness serve: %s\n", Message(s).c_str());
     return 2;
   }
   ServerConfig config = options.config;
@@ -258,7 +259,7 @@ int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   Server server(std::move(config));
   absl::StatusOr<Endpoint> ep = server.Bind();
   if (!ep.ok()) {
-    std::fprintf(err, "smtp-harness serve: %s\n", std::string(ep.status().message()).c_str());
+    std::fprintf(err, "smtp-harness serve: %s\n", Message(ep.status()).c_str());
     return 1;
   }
   std::fprintf(out, "smtp-harness serve: listening on %s (%s)\n", ep->ToString().c_str(),
@@ -278,7 +279,7 @@ int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   }
   absl::Status s = server.Run(/*stop_on_signals=*/true);
   if (!s.ok()) {
-    std::fprintf(err, "smtp-harness serve: %s\n", std::string(s.message()).c_str());
+    std::fprintf(err, "smtp-harness serve: %s\n", Message(s).c_str());
     return 1;
   }
   const ServerStats st = server.stats();

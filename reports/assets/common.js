@@ -91,7 +91,7 @@ H.debounce = function (fn, ms) {
   };
 };
 
-// Decodes the transcript byte encoding (harness/transcript.h: "\\", "\r",
+// Decodes the transcript byte encoding (results/transcript.h: "\\", "\r",
 // "\n", "\t", "\xHH"; other characters stand for themselves) into tokens for
 // display: {t: text} for printable runs, {t, esc: true, name} for a byte
 // made visible, with nl set on LF so callers can break lines there.

@@ -11,7 +11,7 @@ TAGS = ["ehlo", "mail", "rcpt", "data", "bdat", "starttls", "auth", "pipelining"
 
 
 def escaped(text):
-    """harness/transcript.h byte encoding of a str (ASCII plus escapes)."""
+    """results/transcript.h byte encoding of a str (ASCII plus escapes)."""
     out = []
     for b in text.encode("utf-8", "surrogateescape"):
         if b == 0x5C:

@@ -41,7 +41,7 @@ REPORTS = ("results.json", "index.html", "junit.xml")
 
 
 def unescape(data):
-    """Decodes the transcript byte notation (harness/transcript.h)."""
+    """Decodes the transcript byte notation (results/transcript.h)."""
     out = bytearray()
     i = 0
     raw = data.encode("latin-1")

@@ -3,8 +3,8 @@
 // std::string_view), so the two do not convert implicitly. Header-only; any
 // target that links Abseil's status library (smtp_results and everything
 // above it) can include it.
-#ifndef SMTP_HARNESS_ABSL_COMPAT_H_
-#define SMTP_HARNESS_ABSL_COMPAT_H_
+#ifndef SMTP_RESULTS_ABSL_COMPAT_H_
+#define SMTP_RESULTS_ABSL_COMPAT_H_
 
 #include <string>
 #include <string_view>
@@ -24,4 +24,4 @@ inline std::string Message(const absl::Status& s) {
 
 }  // namespace smtp
 
-#endif  // SMTP_HARNESS_ABSL_COMPAT_H_
+#endif  // SMTP_RESULTS_ABSL_COMPAT_H_

@@ -1,4 +1,4 @@
-#include "harness/transcript.h"
+#include "results/transcript.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -7,7 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
-#include "harness/redact.h"
+#include "parser/ascii.h"
+#include "results/redact.h"
 
 namespace smtp::harness {
 namespace {
@@ -30,13 +31,6 @@ constexpr KindName kKindNames[] = {
     {EntryKind::kNote, "note"},
     {EntryKind::kTruncated, "truncated"},
 };
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 absl::Status Invalid(std::size_t index, std::string_view why) {
   return absl::InvalidArgumentError("transcript entry " + std::to_string(index) + ": " +
@@ -127,8 +121,8 @@ bool UnescapeBytes(std::string_view escaped, std::string* out) {
         break;
       case 'x': {
         if (i + 2 >= escaped.size()) return false;
-        const int hi = HexValue(escaped[i + 1]);
-        const int lo = HexValue(escaped[i + 2]);
+        const int hi = HexDigitValue(escaped[i + 1]);
+        const int lo = HexDigitValue(escaped[i + 2]);
         if (hi < 0 || lo < 0) return false;
         *out += static_cast<char>(hi << 4 | lo);
         i += 2;

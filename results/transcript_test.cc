@@ -1,4 +1,4 @@
-#include "harness/transcript.h"
+#include "results/transcript.h"
 
 #include <string>
 #include <vector>

@@ -39,8 +39,8 @@
 // Decoding is lenient for hand-written transcripts: an unescaped octet other
 // than '\' stands for itself (so a JSON "\r" or "é" decodes to CR or to the
 // UTF-8 octets C3 A9); the encoder always produces the canonical form.
-#ifndef SMTP_HARNESS_TRANSCRIPT_H_
-#define SMTP_HARNESS_TRANSCRIPT_H_
+#ifndef SMTP_RESULTS_TRANSCRIPT_H_
+#define SMTP_RESULTS_TRANSCRIPT_H_
 
 #include <chrono>
 #include <cstddef>
@@ -155,7 +155,7 @@ class Transcript {
   // The stored bytes of one side concatenated.
   std::string SideBytes(Direction dir) const;
 
-  // Hides `secrets` (harness/redact.h) in what is stored, treating the
+  // Hides `secrets` (results/redact.h) in what is stored, treating the
   // stored data of each direction as one stream: a secret the peer wrote in
   // several chunks is found across entry boundaries, so no concatenation of
   // stored data still holds it. Each hidden range becomes "***" in the entry
@@ -207,4 +207,4 @@ bool UnescapeBytes(std::string_view escaped, std::string* out);
 
 }  // namespace smtp::harness
 
-#endif  // SMTP_HARNESS_TRANSCRIPT_H_
+#endif  // SMTP_RESULTS_TRANSCRIPT_H_

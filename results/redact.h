@@ -18,8 +18,8 @@
 // other bytes in between). The threat this guards against is an honest peer
 // that echoes what it received, in whatever write sizes, not a peer that
 // wants to publish the secret (it has it already).
-#ifndef SMTP_HARNESS_REDACT_H_
-#define SMTP_HARNESS_REDACT_H_
+#ifndef SMTP_RESULTS_REDACT_H_
+#define SMTP_RESULTS_REDACT_H_
 
 #include <cstddef>
 #include <string>
@@ -69,4 +69,4 @@ std::vector<std::string> WithEscapedForms(const std::vector<std::string>& secret
 
 }  // namespace smtp::harness
 
-#endif  // SMTP_HARNESS_REDACT_H_
+#endif  // SMTP_RESULTS_REDACT_H_

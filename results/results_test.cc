@@ -1,4 +1,4 @@
-#include "harness/results.h"
+#include "results/results.h"
 
 #include <sstream>
 

@@ -8,8 +8,8 @@
 //
 // Depends on the Transcript type only: no Boost, no sockets, so reports/
 // can link it without the I/O layers.
-#ifndef SMTP_HARNESS_RESULTS_H_
-#define SMTP_HARNESS_RESULTS_H_
+#ifndef SMTP_RESULTS_RESULTS_H_
+#define SMTP_RESULTS_RESULTS_H_
 
 #include <cstdint>
 #include <optional>
@@ -20,7 +20,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "absl/status/statusor.h"
-#include "harness/transcript.h"
+#include "results/transcript.h"
 
 namespace smtp::harness {
 
@@ -133,4 +133,4 @@ absl::StatusOr<RunResult> ReadRunResult(const std::string& path);
 
 }  // namespace smtp::harness
 
-#endif  // SMTP_HARNESS_RESULTS_H_
+#endif  // SMTP_RESULTS_RESULTS_H_

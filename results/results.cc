@@ -1,4 +1,4 @@
-#include "harness/results.h"
+#include "results/results.h"
 
 #include <cerrno>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
-#include "harness/absl_compat.h"
+#include "results/absl_compat.h"
 
 namespace smtp::harness {
 namespace {

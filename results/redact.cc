@@ -1,8 +1,8 @@
-#include "harness/redact.h"
+#include "results/redact.h"
 
 #include <algorithm>
 
-#include "harness/transcript.h"
+#include "results/transcript.h"
 
 namespace smtp::harness {
 namespace {

@@ -1,4 +1,4 @@
-#include "harness/redact.h"
+#include "results/redact.h"
 
 #include <cstddef>
 #include <string>
@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "harness/transcript.h"
+#include "results/transcript.h"
 
 namespace smtp::harness {
 namespace {
