@@ -1,5 +1,6 @@
 #include "results/results.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -94,9 +95,16 @@ Counts RunResult::TotalsForLevel(std::string_view level) const {
   return c;
 }
 
+bool RunResult::Decides(std::string_view level) const {
+  return std::find(fail_on.begin(), fail_on.end(), level) != fail_on.end();
+}
+
 int RunResult::ExitStatus() const {
   if (!stopped.empty() || Totals().error > 0) return 2;
-  return TotalsForLevel("MUST").fail + TotalsForLevel("security").fail > 0 ? 1 : 0;
+  for (const auto& s : scenarios) {
+    if (s.verdict == Verdict::kFail && Decides(s.level)) return 1;
+  }
+  return 0;
 }
 
 json ToJson(const ScenarioResult& r) {
@@ -137,6 +145,7 @@ json HeaderJson(const RunResult& r) {
       {"complete", r.complete},
       {"stopped", r.stopped},
       {"planned", r.planned},
+      {"fail_on", r.fail_on},
       {"target", std::move(target)},
       {"totals", {{"pass", c.pass}, {"fail", c.fail}, {"skip", c.skip}, {"error", c.error}}},
       {"exit_status", r.ExitStatus()}};
@@ -211,6 +220,7 @@ absl::StatusOr<RunResult> RunResultFromJson(const json& j) {
   RETURN_IF_ERROR(Get(j, "complete", &r.complete));
   RETURN_IF_ERROR(Get(j, "stopped", &r.stopped));
   RETURN_IF_ERROR(Get(j, "planned", &r.planned));
+  RETURN_IF_ERROR(Get(j, "fail_on", &r.fail_on));  // absent: the default
   if (auto it = j.find("target"); it != j.end() && it->is_object()) {
     RETURN_IF_ERROR(Get(*it, "target", &r.target.target));
     RETURN_IF_ERROR(Get(*it, "name", &r.target.name));

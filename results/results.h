@@ -97,14 +97,22 @@ struct RunResult {
   // The probe's conversation before the scenarios (greeting, EHLO, ...),
   // redacted; empty when there was no probe.
   Transcript probe;
+  // The levels whose failures decide the exit status (`run --fail-on`);
+  // failures of the other levels are reported as findings only.
+  std::vector<std::string> fail_on = DefaultFailOn();
+
+  static std::vector<std::string> DefaultFailOn() { return {"MUST", "security"}; }
+  // Whether a failure at `level` decides the exit status (is in `fail_on`).
+  bool Decides(std::string_view level) const;
 
   // Totals over `scenarios`, and per level.
   Counts Totals() const;
   Counts TotalsForLevel(std::string_view level) const;
 
-  // The process exit status for `smtp-harness run`: 0 when every MUST passed
-  // (and nothing errored), 1 on conformance failures, 2 on harness errors
-  // and on a run that stopped early (`stopped`).
+  // The process exit status for `smtp-harness run`: 0 when every scenario
+  // of a `fail_on` level passed or was skipped (and nothing errored), 1 when
+  // one of them failed, 2 on harness errors and on a run that stopped early
+  // (`stopped`).
   int ExitStatus() const;
 };
 

@@ -17,6 +17,30 @@ ScenarioResult Make(std::string id, std::string level, Verdict v) {
   return r;
 }
 
+TEST(Results, FailOnMovesTheLineAndRoundTrips) {
+  RunResult run;
+  run.scenarios = {Make("a", "MUST", Verdict::kPass), Make("b", "SHOULD", Verdict::kFail)};
+  EXPECT_EQ(run.ExitStatus(), 0);
+  EXPECT_FALSE(run.Decides("SHOULD"));
+  run.fail_on = {"MUST", "SHOULD"};
+  EXPECT_TRUE(run.Decides("SHOULD"));
+  EXPECT_EQ(run.ExitStatus(), 1);
+  auto back = RunResultFromJson(ToJson(run));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->fail_on, run.fail_on);
+  EXPECT_EQ(back->ExitStatus(), 1);
+  // results.json written before fail_on existed reads as the default.
+  nlohmann::json old = ToJson(run);
+  old.erase("fail_on");
+  auto legacy = RunResultFromJson(old);
+  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  EXPECT_EQ(legacy->fail_on, RunResult::DefaultFailOn());
+  EXPECT_EQ(legacy->ExitStatus(), 0);
+  run.fail_on.clear();  // --fail-on none: only harness errors fail
+  run.scenarios.push_back(Make("c", "MUST", Verdict::kFail));
+  EXPECT_EQ(run.ExitStatus(), 0);
+}
+
 TEST(Results, ExitStatusFollowsMustFailuresAndErrors) {
   RunResult run;
   run.scenarios = {Make("a", "MUST", Verdict::kPass), Make("b", "SHOULD", Verdict::kFail)};
