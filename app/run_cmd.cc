@@ -44,6 +44,9 @@ ABSL_FLAG(
 ABSL_FLAG(std::string, profile, "", "run: target profile JSON (variables, credentials)");
 ABSL_FLAG(std::vector<std::string>, suite, {},
           "run: scenario files or directories, comma-separated (default: scenarios)");
+ABSL_FLAG(std::vector<std::string>, fragments, {},
+          "run: directories of fragments that scenarios include, searched before the suite's "
+          "own fragments/ (e.g. the shipped scenarios/fragments for a suite kept elsewhere)");
 ABSL_FLAG(std::vector<std::string>, filter, {}, "run: scenario id globs; '!GLOB' excludes");
 ABSL_FLAG(std::vector<std::string>, tag, {}, "run: scenario tags; '!TAG' excludes");
 ABSL_FLAG(std::vector<std::string>, level, {},
@@ -60,6 +63,19 @@ ABSL_FLAG(
     std::string, out, "",
     "run: output directory (default: out/run-<UTC timestamp>, with out/latest pointing to it)");
 ABSL_FLAG(std::string, target_name, "", "run: label of the target in reports, e.g. postfix");
+ABSL_FLAG(std::string, from, "", "run: envelope sender (the profile's \"sender\")");
+ABSL_FLAG(std::string, to, "", "run: a deliverable recipient (the profile's \"rcpt\")");
+ABSL_FLAG(std::string, rcpt, "", "run: the same as --to");
+ABSL_FLAG(std::string, helo, "", "run: the EHLO/HELO domain (the profile's \"client_domain\")");
+ABSL_FLAG(std::string, auth_user, "", "run: AUTH user name (the profile's \"user\")");
+ABSL_FLAG(std::string, auth_password, "",
+          "run: AUTH password (secret: redacted everywhere); prefer --auth_file");
+ABSL_FLAG(std::string, auth_file, "", "run: a file whose first line is USER:PASSWORD");
+ABSL_FLAG(std::vector<std::string>, var, {},
+          "run: NAME=VALUE, an extra scenario variable ${NAME}; repeat or comma-separate");
+ABSL_FLAG(bool, no_preflight, false,
+          "run: skip the preflight (the profile's sender and recipient accepted, the transport "
+          "matching) and test whatever answers");
 ABSL_FLAG(std::string, deliveries, "",
           "run: where the target's accepted messages can be read, for expect_delivery "
           "scenarios: jsonl:PATH (serve --sink jsonl:PATH --sink_body_limit N); without "
@@ -111,7 +127,16 @@ std::string CommandLine(const std::vector<std::string>& suites) {
   add("tls", absl::GetFlag(FLAGS_tls));
   add("deliveries", absl::GetFlag(FLAGS_deliveries));
   add("profile", absl::GetFlag(FLAGS_profile));
+  add("from", absl::GetFlag(FLAGS_from));
+  add("to", absl::GetFlag(FLAGS_to) + absl::GetFlag(FLAGS_rcpt));
+  add("helo", absl::GetFlag(FLAGS_helo));
+  add("auth_user", absl::GetFlag(FLAGS_auth_user));
+  add("auth_password", absl::GetFlag(FLAGS_auth_password).empty() ? "" : "***");
+  add("auth_file", absl::GetFlag(FLAGS_auth_file));
+  add("var", absl::StrJoin(absl::GetFlag(FLAGS_var), ","));
+  if (absl::GetFlag(FLAGS_no_preflight)) s += " --no_preflight";
   add("suite", absl::StrJoin(suites, ","));
+  add("fragments", absl::StrJoin(absl::GetFlag(FLAGS_fragments), ","));
   add("filter", absl::StrJoin(absl::GetFlag(FLAGS_filter), ","));
   add("tag", absl::StrJoin(absl::GetFlag(FLAGS_tag), ","));
   add("level", absl::StrJoin(absl::GetFlag(FLAGS_level), ","));
@@ -135,8 +160,29 @@ absl::StatusOr<run::RunRequest> RequestFromFlags(const std::vector<std::string>&
   r.target = absl::GetFlag(FLAGS_target);
   r.tls = absl::GetFlag(FLAGS_tls);
   r.profile_file = absl::GetFlag(FLAGS_profile);
+  r.options.preflight = !absl::GetFlag(FLAGS_no_preflight);
+  run::ProfileOverrides& o = r.overrides;
+  auto set = [](std::optional<std::string>* out, const std::string& value) {
+    if (!value.empty()) *out = value;
+  };
+  if (!absl::GetFlag(FLAGS_to).empty() && !absl::GetFlag(FLAGS_rcpt).empty()) {
+    return absl::InvalidArgumentError("give --to or --rcpt, not both");
+  }
+  set(&o.sender, absl::GetFlag(FLAGS_from));
+  set(&o.rcpt, absl::GetFlag(FLAGS_to));
+  set(&o.rcpt, absl::GetFlag(FLAGS_rcpt));
+  set(&o.client_domain, absl::GetFlag(FLAGS_helo));
+  if (!absl::GetFlag(FLAGS_auth_file).empty()) {
+    if (absl::Status s = run::ReadCredentialsFile(absl::GetFlag(FLAGS_auth_file), &o); !s.ok()) {
+      return s;
+    }
+  }
+  set(&o.user, absl::GetFlag(FLAGS_auth_user));
+  set(&o.password, absl::GetFlag(FLAGS_auth_password));
+  o.vars = absl::GetFlag(FLAGS_var);
   r.deliveries = absl::GetFlag(FLAGS_deliveries);
   r.suites = suites;
+  r.fragment_dirs = absl::GetFlag(FLAGS_fragments);
   r.filter = *std::move(filter);
   r.options.jobs = absl::GetFlag(FLAGS_jobs);
   r.options.rate = absl::GetFlag(FLAGS_rate);
@@ -160,7 +206,16 @@ int RunRun(const std::vector<std::string>& args) {
   suites.insert(suites.end(), args.begin(), args.end());
   if (suites.empty()) suites.push_back("scenarios");
 
-  // No --target: the embedded reference server.
+  // No --target: the profile's host and port if it names them, else the
+  // embedded reference server.
+  if (absl::GetFlag(FLAGS_target).empty()) {
+    absl::StatusOr<std::string> named = run::TargetFromProfile(absl::GetFlag(FLAGS_profile));
+    if (!named.ok()) return Fail(named.status());
+    if (!named->empty()) {
+      absl::SetFlag(&FLAGS_target, *named);
+      std::fprintf(stderr, "smtp-harness run: no --target: the profile's %s\n", named->c_str());
+    }
+  }
   std::optional<run::EmbeddedTarget> embedded;
   if (absl::GetFlag(FLAGS_target).empty()) {
     absl::StatusOr<run::EmbeddedTarget> started = run::StartEmbeddedTarget();

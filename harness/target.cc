@@ -54,12 +54,13 @@ absl::Status ParseHostPort(std::string_view spec, Target* t) {
 }  // namespace
 
 std::string Target::ToString() const {
+  const std::string lmtp_prefix = lmtp ? "lmtp:" : "";
   switch (kind) {
     case Kind::kExec:
-      return "exec:" + command;
+      return lmtp_prefix + "exec:" + command;
     case Kind::kTcp:
     case Kind::kTls: {
-      std::string out = kind == Kind::kTls ? "tls:" : "";
+      std::string out = lmtp_prefix + (kind == Kind::kTls ? "tls:" : "");
       if (host.find(':') != std::string::npos) {
         out += "[" + host + "]";
       } else {
@@ -73,6 +74,11 @@ std::string Target::ToString() const {
 
 absl::StatusOr<Target> ParseTarget(std::string_view spec) {
   Target t;
+  if (spec.starts_with("lmtp:")) {
+    t.lmtp = true;
+    t.port = 24;  // RFC 2033 §4: never 25; 24 is the usual port
+    spec.remove_prefix(5);
+  }
   if (spec.starts_with("exec:")) {
     t.kind = Target::Kind::kExec;
     t.command.assign(spec.substr(5));

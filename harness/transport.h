@@ -132,6 +132,9 @@ struct Target {
   std::string host;
   std::uint16_t port = 25;
   std::string command;  // kExec
+  // The target speaks LMTP (RFC 2033: LHLO, a reply per recipient after
+  // DATA), not SMTP: "lmtp:" before any of the forms above.
+  bool lmtp = false;
 
   // The textual form; ParseTarget(ToString()) gives back the same Target.
   std::string ToString() const;

@@ -44,6 +44,9 @@ TEST(ParseTarget, Valid) {
       {"[2001:db8::1]", Target::Kind::kTcp, "2001:db8::1", 25, "[2001:db8::1]:25"},
       {"tls:mx.example.com", Target::Kind::kTls, "mx.example.com", 465, "tls:mx.example.com:465"},
       {"tls:[::1]:4650", Target::Kind::kTls, "::1", 4650, "tls:[::1]:4650"},
+      {"lmtp:127.0.0.1", Target::Kind::kTcp, "127.0.0.1", 24, "lmtp:127.0.0.1:24"},
+      {"lmtp:tls:mx.example:2424", Target::Kind::kTls, "mx.example", 2424,
+       "lmtp:tls:mx.example:2424"},
   };
   for (const TargetCase& c : cases) {
     auto t = ParseTarget(c.spec);
@@ -52,6 +55,7 @@ TEST(ParseTarget, Valid) {
     EXPECT_EQ(t->host, c.host) << c.spec;
     EXPECT_EQ(t->port, c.port) << c.spec;
     EXPECT_EQ(t->ToString(), c.canonical) << c.spec;
+    EXPECT_EQ(t->lmtp, std::string_view(c.spec).starts_with("lmtp:")) << c.spec;
     auto again = ParseTarget(t->ToString());
     ASSERT_TRUE(again.ok()) << c.spec;
     EXPECT_EQ(*again, *t) << c.spec;
@@ -65,10 +69,10 @@ TEST(ParseTarget, Valid) {
 
 TEST(ParseTarget, Invalid) {
   const char* bad[] = {
-      "",           ":25",      "host:",   "host:0",
-      "host:65536", "host:25x", "host:-1", "::1",  // unbracketed v6
-      "[::1",       "[::1]x",   "[::1]:",  "[]:25",
-      "exec:",      "tls:",     "a b:25",  "host/x:25",
+      "",         ":25",     "host:",     "host:0", "host:65536",
+      "host:25x", "host:-1", "::1",  // unbracketed v6
+      "[::1",     "[::1]x",  "[::1]:",    "[]:25",  "exec:",
+      "tls:",     "a b:25",  "host/x:25", "lmtp:",  "lmtp:tls:",
   };
   for (const char* spec : bad) {
     auto t = ParseTarget(spec);

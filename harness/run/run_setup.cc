@@ -1,11 +1,16 @@
 #include "harness/run/run_setup.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 #include <utility>
 
 #include "harness/runner/tls_decision.h"
 #include "harness/scenario/profile.h"
+#include "harness/scenario/scenario_loader.h"
 #include "results/absl_compat.h"
 
 namespace smtp::run {
@@ -29,6 +34,27 @@ absl::StatusOr<scenario::TargetProfile> MakeProfile(const RunRequest& request,
   if (request.embedded != nullptr) {
     profile.user = request.embedded->user;
     profile.password = request.embedded->password;
+  }
+  const ProfileOverrides& o = request.overrides;
+  if (o.sender) profile.sender = *o.sender;
+  if (o.rcpt) profile.rcpt = *o.rcpt;
+  if (o.client_domain) profile.client_domain = *o.client_domain;
+  if (o.user) profile.user = *o.user;
+  if (o.password) profile.password = *o.password;
+  for (const std::string& assignment : o.vars) {
+    const std::size_t eq = assignment.find('=');
+    const std::string name = assignment.substr(0, eq);
+    if (eq == std::string::npos || !scenario::IsValidVariableName(name)) {
+      return Invalid("--var: expected NAME=VALUE with NAME of letters, digits and '_', got '" +
+                     assignment + "'");
+    }
+    const auto& standard = scenario::ProfileVariableNames();
+    if (std::find(standard.begin(), standard.end(), name) != standard.end()) {
+      return Invalid("--var: '" + name +
+                     "' is a profile key: use its own flag (--from, --to, --helo, --auth_user, "
+                     "--auth_password) or the profile");
+    }
+    profile.vars[name] = assignment.substr(eq + 1);
   }
   return profile;
 }
@@ -92,15 +118,44 @@ absl::StatusOr<PreparedRun> PrepareRun(RunRequest request) {
   run.options.executor.default_tls = tls->default_tls;
   run.options.probe_starttls = tls->probe_starttls;
 
-  if (embedded != nullptr && request.filter.tags.empty()) request.filter.tags.push_back("!lmtp");
+  run.options.lmtp = run.target.lmtp;
   scenario::LoadOptions load;
   load.extra_variables = profile->ExtraNames();
+  load.fragment_dirs = request.fragment_dirs;
   absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(request.suites, request.filter, load);
   if (!suite.ok()) return suite.status();
   if (suite->scenarios.empty()) return Invalid("no scenario matches the filters");
   run.suite = *std::move(suite);
   run.vars = profile->ToVariables();
   return run;
+}
+
+absl::StatusOr<std::string> TargetFromProfile(const std::string& profile_file) {
+  if (profile_file.empty()) return std::string();
+  absl::StatusOr<scenario::TargetProfile> profile = scenario::LoadProfile(profile_file);
+  if (!profile.ok()) return profile.status();
+  if (!profile->names_target) return std::string();
+  harness::Target t;
+  t.kind = profile->tls == scenario::TlsMode::kImplicit ? harness::Target::Kind::kTls
+                                                        : harness::Target::Kind::kTcp;
+  t.host = profile->host;
+  t.port = static_cast<std::uint16_t>(profile->port);
+  return t.ToString();
+}
+
+absl::Status ReadCredentialsFile(const std::string& path, ProfileOverrides* overrides) {
+  std::ifstream in(path);
+  if (!in) return Invalid("--auth_file: cannot read " + path + ": " + std::strerror(errno));
+  std::string line;
+  std::getline(in, line);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const std::size_t colon = line.find(':');
+  if (colon == std::string::npos || colon == 0) {
+    return Invalid("--auth_file: " + path + ": the first line must be USER:PASSWORD");
+  }
+  overrides->user = line.substr(0, colon);
+  overrides->password = line.substr(colon + 1);
+  return absl::OkStatus();
 }
 
 }  // namespace smtp::run

@@ -6,6 +6,7 @@
 #define SMTP_HARNESS_RUN_RUN_SETUP_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,14 @@
 
 namespace smtp::run {
 
+// Values given on the command line (swaks-style quick flags) that override
+// the profile's: --from, --to, --helo, --auth_user, --auth_password (or
+// --auth_file), --var NAME=VALUE.
+struct ProfileOverrides {
+  std::optional<std::string> sender, rcpt, client_domain, user, password;
+  std::vector<std::string> vars;  // "NAME=VALUE", each a new extra variable or an override
+};
+
 // What a run was asked: the flags, in the library types where they have one
 // and as written where they still need parsing.
 struct RunRequest {
@@ -29,8 +38,10 @@ struct RunRequest {
   const EmbeddedTarget* embedded = nullptr;
   std::string tls;                  // --tls: "", "none", "implicit", "starttls"
   std::string profile_file;         // --profile; "": a profile for the target's host and port
+  ProfileOverrides overrides;       // applied over the profile
   std::string deliveries;           // --deliveries: "" or "jsonl:PATH"
   std::vector<std::string> suites;  // scenario files and directories
+  std::vector<std::string> fragment_dirs;  // --fragments: searched before the suite's own
   scenario::SuiteFilter filter;
   // jobs, rate, repeat, run_timeout, executor.step_timeout and
   // executor.scenario_timeout; the rest is decided by PrepareRun.
@@ -63,6 +74,15 @@ struct PreparedRun {
 //   the suite's load errors
 //   "no scenario matches the filters"
 absl::StatusOr<PreparedRun> PrepareRun(RunRequest request);
+
+// The target a profile file names with "host"/"port" ("HOST:PORT", or
+// "tls:HOST:PORT" with "tls": "implicit"), for a run without --target; ""
+// when it names none. The profile's load errors.
+absl::StatusOr<std::string> TargetFromProfile(const std::string& profile_file);
+
+// "USER:PASSWORD" on the first line of a credentials file (--auth_file):
+// sets overrides->user and ->password. Errors name the file.
+absl::Status ReadCredentialsFile(const std::string& path, ProfileOverrides* overrides);
 
 }  // namespace smtp::run
 

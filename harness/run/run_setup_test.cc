@@ -1,5 +1,4 @@
 #include "harness/run/run_setup.h"
-#include "results/absl_compat.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +9,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "results/absl_compat.h"
 
 namespace smtp::run {
 namespace {
@@ -131,17 +132,17 @@ TEST(PrepareRun, EmbeddedTarget) {
   EXPECT_TRUE(run->vars.IsSecret("password"));
   EXPECT_EQ(run->options.executor.deliveries, embedded->deliveries.get());
 
-  // It speaks SMTP: the LMTP scenarios are left out unless tags are chosen.
+  // It speaks SMTP: the LMTP scenarios stay in the suite (the runner skips
+  // them, saying why); an lmtp: target is run as LMTP.
+  EXPECT_FALSE(run->options.lmtp);
   request.filter = {};
-  run = PrepareRun(request);
-  ASSERT_TRUE(run.ok()) << run.status();
-  for (const scenario::Scenario& s : run->suite.scenarios) {
-    EXPECT_EQ(std::count(s.tags.begin(), s.tags.end(), "lmtp"), 0) << s.id;
-  }
   request.filter.tags = {"lmtp"};
   run = PrepareRun(request);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_FALSE(run->suite.scenarios.empty());
+  run = PrepareRun(Request("lmtp:127.0.0.1:2424"));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_TRUE(run->options.lmtp);
 
   // Its deliveries are the ones used; a deliveries file cannot replace them.
   request.deliveries = "jsonl:/tmp/x.jsonl";
@@ -169,6 +170,68 @@ TEST(PrepareRun, EmbeddedTargetPassesAuthAndDeliveryScenarios) {
     EXPECT_EQ(s.file.rfind("/", 0), std::string::npos) << s.file;  // relative to the suite
   }
   embedded->Stop();
+}
+
+TEST(PrepareRun, QuickFlagsOverrideTheProfile) {
+  RunRequest request = Request();
+  request.overrides.sender = "a@client.test";
+  request.overrides.rcpt = "b@mx.test";
+  request.overrides.client_domain = "helo.test";
+  request.overrides.user = "carol";
+  request.overrides.password = "pw";
+  request.overrides.vars = {"extra=1", "empty="};
+  absl::StatusOr<PreparedRun> run = PrepareRun(request);
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(*run->vars.Find("sender"), "a@client.test");
+  EXPECT_EQ(*run->vars.Find("rcpt"), "b@mx.test");
+  EXPECT_EQ(*run->vars.Find("rcpt_domain"), "mx.test");
+  EXPECT_EQ(*run->vars.Find("client_domain"), "helo.test");
+  EXPECT_EQ(*run->vars.Find("user"), "carol");
+  EXPECT_TRUE(run->vars.IsSecret("password"));
+  EXPECT_EQ(*run->vars.Find("extra"), "1");
+  EXPECT_EQ(*run->vars.Find("empty"), "");
+
+  request.overrides.vars = {"rcpt=x@y"};
+  EXPECT_NE(PrepareRun(request).status().message().find("'rcpt' is a profile key"),
+            absl::string_view::npos);
+  request.overrides.vars = {"no-equals"};
+  EXPECT_NE(PrepareRun(request).status().message().find("--var: expected NAME=VALUE"),
+            absl::string_view::npos);
+}
+
+TEST(ReadCredentialsFile, UserColonPasswordOnTheFirstLine) {
+  const std::string path = ::testing::TempDir() + "/creds";
+  {
+    std::ofstream f(path);
+    f << "dave:p:w\r\nignored\n";
+  }
+  ProfileOverrides o;
+  ASSERT_TRUE(ReadCredentialsFile(path, &o).ok());
+  EXPECT_EQ(o.user, "dave");
+  EXPECT_EQ(o.password, "p:w");
+  {
+    std::ofstream f(path);
+    f << "no colon\n";
+  }
+  EXPECT_NE(ReadCredentialsFile(path, &o).message().find("USER:PASSWORD"), absl::string_view::npos);
+  EXPECT_NE(ReadCredentialsFile(path + ".missing", &o).message().find("No such file"),
+            absl::string_view::npos);
+}
+
+TEST(TargetFromProfile, HostAndPortNameTheTarget) {
+  const std::string path = ::testing::TempDir() + "/profile.json";
+  {
+    std::ofstream f(path);
+    f << R"({"host": "127.0.0.1", "port": 2626, "tls": "implicit"})";
+  }
+  EXPECT_EQ(TargetFromProfile(path).value_or("?"), "tls:127.0.0.1:2626");
+  {
+    std::ofstream f(path);
+    f << R"({"rcpt": "x@y.test"})";
+  }
+  EXPECT_EQ(TargetFromProfile(path).value_or("?"), "");
+  EXPECT_EQ(TargetFromProfile("").value_or("?"), "");
+  EXPECT_FALSE(TargetFromProfile(path + ".missing").ok());
 }
 
 }  // namespace

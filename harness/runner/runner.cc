@@ -37,27 +37,6 @@ std::int64_t MicrosSince(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
 }
 
-// Why a reply the probe needs could not be read, for RunResult::stopped.
-std::string Unreadable(const std::string& what, const harness::ReplyOutcome& o,
-                       std::chrono::milliseconds step) {
-  switch (o.status) {
-    case harness::ReadStatus::kReply:
-      return "";
-    case harness::ReadStatus::kTimeout:
-      return "no " + what + " within " + std::to_string(step.count()) + " ms" +
-             (o.partial.empty() ? "" : " (only part of it arrived)");
-    case harness::ReadStatus::kPeerClosed:
-      return "the connection closed before the " + what + " was complete";
-    case harness::ReadStatus::kMalformed:
-      return "the " + what + " is not a valid SMTP reply: " + std::string(ErrcName(o.error.code)) +
-             " at offset " + std::to_string(o.error.offset) +
-             (o.error.reason.empty() ? "" : " (" + std::string(o.error.reason) + ")");
-    case harness::ReadStatus::kError:
-      return "the " + what + " could not be read: " + Message(o.transport_error);
-  }
-  return "the " + what + " could not be read";
-}
-
 // The run so far: the header fields of `live` and its finished scenarios in
 // order, `complete` false. Moved out of a mutable `live`, copied from a
 // const one (std::move of a const member copies).
@@ -76,16 +55,6 @@ RunResult Assemble(Live& live, const std::vector<char>& finished) {
   return out;
 }
 
-// One command and its reply for the probe; nullopt when there was none.
-asio::awaitable<std::optional<Reply>> Exchange(Session& session, const std::string& line,
-                                               Deadline d) {
-  absl::Status sent = co_await session.Send(line, d);
-  if (!sent.ok()) co_return std::nullopt;
-  harness::ReplyOutcome got = co_await session.ReadReply(d);
-  if (!got.ok()) co_return std::nullopt;
-  co_return std::move(got.reply);
-}
-
 }  // namespace
 
 std::string RepeatedId(const std::string& id, int index, int repeat) {
@@ -95,63 +64,6 @@ std::string RepeatedId(const std::string& id, int index, int repeat) {
 const char* ToolVersion() { return SMTP_HARNESS_VERSION; }
 
 std::string NowIso8601() { return harness::UtcNow("%Y-%m-%dT%H:%M:%SZ"); }
-
-asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
-                                         const scenario::Variables& vars,
-                                         const ExecutorOptions& options, bool starttls,
-                                         bool record_tls) {
-  ProbeResult out;
-  Session session(options.session);
-  const auto step = options.step_timeout;
-  auto within = [&] { return std::min(In(step), options.run_deadline); };
-  const bool implicit = options.default_tls == scenario::TlsMode::kImplicit;
-  asio::awaitable<absl::Status> op = connector(session, implicit, within());
-  out.status = co_await std::move(op);
-  if (!out.status.ok()) {
-    out.transcript = session.TakeTranscript();
-    co_return out;
-  }
-  if (auto tls = session.transport()->tls()) out.info.tls = *tls;
-  harness::ReplyOutcome greeting = co_await session.ReadReply(within());
-  if (greeting.ok() && !greeting.reply.lines.empty()) out.info.banner = greeting.reply.lines[0];
-  if (!greeting.ok()) out.fatal = Unreadable("greeting", greeting, step);
-  if (greeting.ok() && greeting.reply.code == 220) {
-    const std::string* domain = vars.Find("client_domain");
-    const std::string ehlo = "EHLO " + (domain ? *domain : std::string("client.example")) + "\r\n";
-    std::optional<Reply> reply;
-    if (absl::Status sent = co_await session.Send(ehlo, within()); !sent.ok()) {
-      out.fatal = "the EHLO command could not be sent: " + Message(sent);
-    } else if (harness::ReplyOutcome got = co_await session.ReadReply(within()); !got.ok()) {
-      out.fatal = Unreadable("EHLO reply", got, step);
-    } else {
-      reply = std::move(got.reply);
-    }
-    if (reply && reply->code == 250) {
-      ExtensionSet ext = DecodeEhlo(*reply);
-      out.extensions = ext.keywords;
-      out.info.ehlo_lines.assign(reply->lines.begin() + 1, reply->lines.end());
-      if (starttls && ext.starttls) {
-        const std::string starttls_line = "STARTTLS\r\n";
-        std::optional<Reply> ready = co_await Exchange(session, starttls_line, within());
-        if (ready && ready->code == 220) {
-          absl::StatusOr<harness::TlsInfo> tls = co_await session.StartTls(within());
-          if (tls.ok()) {
-            if (record_tls) out.info.tls = *tls;
-            std::optional<Reply> again = co_await Exchange(session, ehlo, within());
-            if (again && again->code == 250) out.tls_extensions = DecodeEhlo(*again).keywords;
-          }
-        }
-      }
-    }
-    const std::string quit_line = "QUIT\r\n";
-    std::optional<Reply> bye = co_await Exchange(session, quit_line, within());
-    (void)bye;
-  }
-  absl::Status closed = co_await session.Close(In(options.close_timeout));
-  (void)closed;
-  out.transcript = session.TakeTranscript();
-  co_return out;
-}
 
 Runner::Runner(Connector connector, RunnerOptions options)
     : connector_(std::move(connector)), options_(std::move(options)) {
@@ -249,25 +161,44 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
   facts.implicit_tls = exec.default_tls == scenario::TlsMode::kImplicit;
   facts.deliveries = exec.deliveries != nullptr;
   facts.keywords_known = false;
+  facts.lmtp = options_.lmtp;
+  std::size_t first = 0;  // index of the first scenario's result (after a quirk finding)
   if (options_.probe && !stopping_) {
     const bool learn_tls = options_.probe_starttls ||
                            std::any_of(scenarios.begin(), scenarios.end(),
                                        [](const scenario::Scenario& s) { return UsesTls(s); });
     ProbeResult probe;
+    ProbeOptions probe_options;
+    probe_options.starttls = learn_tls;
+    probe_options.record_tls = options_.probe_starttls;
+    probe_options.lmtp = options_.lmtp;
+    probe_options.preflight = options_.preflight;
     std::vector<std::function<asio::awaitable<void>()>> probe_task;
     probe_task.push_back([&]() -> asio::awaitable<void> {
       if (exec.limiter) co_await limiter.Acquire();
-      probe = co_await ProbeTarget(connector_, vars, exec, learn_tls, options_.probe_starttls);
+      probe = co_await ProbeTarget(connector_, vars, exec, probe_options);
     });
     co_await RunAll(std::move(probe_task));
-    std::string fatal = probe.fatal;
-    if (!probe.status.ok()) fatal = "target unreachable: " + Message(probe.status);
     // The probe's EHLO names ${client_domain}, which a profile may keep
     // secret: what the server echoes of it is redacted like any scenario's.
     const std::vector<std::string> secrets = harness::WithEscapedForms(vars.SecretValues());
+    std::string fatal =
+        probe.fatal.empty() ? "" : probe.fatal + (probe.hint.empty() ? "" : "; " + probe.hint);
+    fatal = harness::RedactText(fatal, secrets);
     probe.transcript.RedactStreams(secrets);
     probe.info.banner = harness::RedactText(probe.info.banner, secrets);
     for (std::string& line : probe.info.ehlo_lines) line = harness::RedactText(line, secrets);
+    if (probe.quirks != kStrict && fatal.empty()) {
+      // One finding for the quirk; the scenarios read replies past it.
+      exec.session.reply.leniencies |= probe.quirks;
+      ScenarioResult finding = QuirkFinding(probe);
+      finding.reason = harness::RedactText(finding.reason, secrets);
+      std::lock_guard lock(mu_);
+      live_.scenarios.insert(live_.scenarios.begin(), std::move(finding));
+      finished_.insert(finished_.begin(), 1);
+      live_.planned += 1;
+      first = 1;
+    }
     {
       std::lock_guard lock(mu_);
       live_.target = std::move(probe.info);
@@ -293,11 +224,11 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
     counts.Add(r.verdict);
     {
       std::lock_guard lock(mu_);
-      live_.scenarios[i] = std::move(r);
-      finished_[i] = 1;
+      live_.scenarios[first + i] = std::move(r);
+      finished_[first + i] = 1;
       live_.duration_us = MicrosSince(start);
     }
-    if (progress) progress(live_.scenarios[i], counts, static_cast<int>(total));
+    if (progress) progress(live_.scenarios[first + i], counts, static_cast<int>(total));
   };
   std::vector<std::function<asio::awaitable<void>()>> workers;
   auto worker = [&]() -> asio::awaitable<void> {

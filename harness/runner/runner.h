@@ -4,16 +4,20 @@
 //   Runner runner(TargetConnector(target), options);
 //   harness::RunResult run = runner.Run(suite.scenarios, profile.ToVariables(), on_progress);
 //
-// Before the scenarios it probes the target once (connect, greeting, EHLO,
-// and, when STARTTLS is offered and `probe_starttls` is set or a scenario
-// encrypts with STARTTLS, STARTTLS plus a second EHLO) to fill TargetInfo and
-// learn the advertised extensions of both phases; a scenario that does not
-// apply (scenario::SkipReason: a required extension not advertised in the
-// phases it reaches, ...) is skipped with the reason. When the probe shows
-// that the target cannot be tested at all (no connection, no greeting, an
-// unreadable EHLO reply) no scenario runs: the run stops at once with
-// RunResult::stopped saying why (exit status 2), instead of timing out
-// scenario after scenario.
+// Before the scenarios it probes the target once (harness/runner/probe.h:
+// connect, greeting, EHLO, and, when STARTTLS is offered and `probe_starttls`
+// is set or a scenario encrypts with STARTTLS, STARTTLS plus a second EHLO;
+// then the preflight's MAIL/RCPT) to fill TargetInfo and learn the advertised
+// extensions of both phases; a scenario that does not apply
+// (scenario::SkipReason: a required extension not advertised in the phases
+// it reaches, an LMTP scenario against an SMTP target, ...) is skipped with
+// the reason. When the probe shows that the target cannot be tested as set
+// up (no connection, no greeting, an unreadable EHLO reply, the wrong
+// transport, the profile's sender or recipient refused) no scenario runs:
+// the run stops at once with RunResult::stopped saying why and what to
+// change (exit status 2), instead of failing scenario after scenario. Reply
+// quirks of the greeting or EHLO reply are reported once (QuirkFinding, the
+// first result) and the scenarios read replies with those leniencies on.
 //
 // Stopping: every deadline is absolute. `run_timeout` bounds the whole run
 // (scenario budgets end at it, no scenario starts after it). Stop(), from
@@ -45,6 +49,7 @@
 
 #include "absl/status/status.h"
 #include "harness/runner/executor.h"
+#include "harness/runner/probe.h"
 #include "harness/scenario/scenario.h"
 #include "harness/scenario/variables.h"
 #include "results/results.h"
@@ -61,6 +66,10 @@ struct RunnerOptions {
   int repeat = 1;               // each scenario runs this many times (benchmarks, flakiness)
   bool probe = true;            // probe the target first (else no `requires` skips)
   bool probe_starttls = false;  // the probe upgrades with STARTTLS if offered
+  // The probe's preflight (harness/runner/probe.h): the profile's sender and
+  // recipient accepted, the transport matching; a failure stops the run.
+  bool preflight = true;
+  bool lmtp = false;  // the target speaks LMTP: LHLO, and only LMTP scenarios run
   // The whole run's time budget, from the start of Run; 0: none.
   std::chrono::milliseconds run_timeout{0};
   ExecutorOptions executor;  // its `limiter`, `run_deadline`, `stop` are set by the runner
@@ -70,27 +79,6 @@ struct RunnerOptions {
 // the counts so far, and the number of scenarios in the run.
 using ProgressFn = std::function<void(const harness::ScenarioResult& done,
                                       const harness::Counts& so_far, int total)>;
-
-// What the probe learnt.
-struct ProbeResult {
-  absl::Status status;  // not OK: could not connect
-  // Not empty when the target cannot be tested: no greeting (timeout, close,
-  // not a reply), or no readable EHLO reply. A refusing greeting (554) or a
-  // rejected EHLO is an answer, not a reason to stop.
-  std::string fatal;
-  harness::TargetInfo info;                 // banner, ehlo_lines, tls
-  std::vector<std::string> extensions;      // upper-case EHLO keywords of the first phase
-  std::vector<std::string> tls_extensions;  // after STARTTLS; empty when not tried/failed
-  harness::Transcript transcript;           // not redacted: the runner redacts it
-};
-
-// Probes once: connect, greeting, EHLO (HELO is not tried), STARTTLS + EHLO
-// when `starttls` and offered, QUIT. TargetInfo::tls records the STARTTLS
-// session only when `record_tls`. Never fails for server behaviour.
-asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
-                                         const scenario::Variables& vars,
-                                         const ExecutorOptions& options, bool starttls,
-                                         bool record_tls);
 
 class Runner {
  public:

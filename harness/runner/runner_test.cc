@@ -1,5 +1,6 @@
 #include "harness/runner/runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -50,11 +51,12 @@ scenario::Scenario Inline(const std::string& id, const std::string& body) {
 }
 
 RunResult RunOn(const std::vector<scenario::Scenario>& scenarios, RunnerOptions options,
-                FakeOptions server = {}, FakeLog* log = nullptr, const ProgressFn& progress = {}) {
+                FakeOptions server = {}, FakeLog* log = nullptr, const ProgressFn& progress = {},
+                const scenario::Variables& vars = Vars()) {
   asio::io_context io;
   Runner runner(FakeConnector(io.get_executor(), server, log), options);
   return harness::testing::RunSync(io, [&]() -> asio::awaitable<RunResult> {
-    RunResult r = co_await runner.RunAsync(scenarios, Vars(), progress);
+    RunResult r = co_await runner.RunAsync(scenarios, vars, progress);
     co_return r;
   });
 }
@@ -167,6 +169,93 @@ TEST(Runner, UnreachableTargetStopsTheRunBeforeAnyScenario) {
       << r.stopped;
   EXPECT_FALSE(r.complete);
   EXPECT_EQ(r.ExitStatus(), 2);
+}
+
+// The preflight: a setup mistake is one clear stop (exit 2) saying what to
+// change, not a failure per scenario (regression: a refused recipient made
+// 105 MUST failures).
+TEST(Runner, PreflightStopsOnARefusedRecipientAndNamesTheFlag) {
+  const auto scenarios = CoreSuite();
+  scenario::TargetProfile p;
+  p.rcpt = "nouser@fake.test";  // the fake server answers 550 5.1.1
+  FakeLog log;
+  RunResult r = RunOn(scenarios, {}, {}, &log, {}, p.ToVariables());
+  EXPECT_TRUE(r.scenarios.empty());
+  EXPECT_NE(r.stopped.find("refuses the recipient <nouser@fake.test>: 550 5.1.1 no such user"),
+            std::string::npos)
+      << r.stopped;
+  EXPECT_NE(r.stopped.find("--to"), std::string::npos) << r.stopped;
+  EXPECT_EQ(r.ExitStatus(), 2);
+  EXPECT_EQ(log.connections, 1);
+  EXPECT_NE(
+      r.probe.SideBytes(harness::Direction::kClientToServer).find("RCPT TO:<nouser@fake.test>\r\n"),
+      std::string::npos);
+
+  // --no_preflight: the scenarios run (and meet the refusal themselves).
+  RunnerOptions off;
+  off.preflight = false;
+  FakeLog log2;
+  RunResult all = RunOn(scenarios, off, {}, &log2, {}, p.ToVariables());
+  EXPECT_TRUE(all.stopped.empty()) << all.stopped;
+  EXPECT_EQ(all.scenarios.size(), scenarios.size());
+  EXPECT_EQ(all.probe.SideBytes(harness::Direction::kClientToServer).find("MAIL FROM"),
+            std::string::npos);
+}
+
+TEST(Runner, PreflightPassesWithAnAcceptedEnvelopeAndLeavesNoTransaction) {
+  FakeLog log;
+  RunResult r = RunOn(CoreSuite(), {}, {}, &log);
+  EXPECT_TRUE(r.stopped.empty()) << r.stopped;
+  const std::string sent = r.probe.SideBytes(harness::Direction::kClientToServer);
+  EXPECT_NE(sent.find("MAIL FROM:<probe@client.example>\r\nRCPT TO:<postmaster@localhost>\r\n"
+                      "RSET\r\nQUIT\r\n"),
+            std::string::npos)
+      << sent;
+}
+
+// One quirk is one finding: smtp-sink ends its EHLO reply with "250 " (SP,
+// no text). Without the leniency every scenario failed on it.
+TEST(Runner, AReplyQuirkIsOneFindingAndTheRunReadsPastIt) {
+  const auto scenarios = CoreSuite();
+  FakeOptions quirky;
+  quirky.extensions = {"PIPELINING", "8BITMIME", "CHUNKING", "AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2",
+                       ""};
+  RunResult r = RunOn(scenarios, {}, quirky);
+  ASSERT_EQ(r.scenarios.size(), scenarios.size() + 1);
+  const harness::ScenarioResult& finding = r.scenarios[0];
+  EXPECT_EQ(finding.id, "preflight.reply-syntax");
+  EXPECT_EQ(finding.level, "SHOULD");
+  EXPECT_EQ(finding.verdict, Verdict::kFail);
+  EXPECT_NE(finding.reason.find("EHLO reply"), std::string::npos) << finding.reason;
+  EXPECT_NE(finding.reason.find("trailing_whitespace"), std::string::npos) << finding.reason;
+  // The offset of the "250 " line's end in the server's byte stream.
+  EXPECT_NE(finding.reason.find("byte "), std::string::npos) << finding.reason;
+  EXPECT_FALSE(finding.transcript.empty());
+  for (std::size_t i = 1; i < r.scenarios.size(); ++i) {
+    EXPECT_EQ(r.scenarios[i].verdict, Verdict::kPass)
+        << r.scenarios[i].id << ": " << r.scenarios[i].reason;
+  }
+  EXPECT_EQ(r.ExitStatus(), 0);  // a SHOULD finding
+
+  // Without the quirk there is no finding.
+  RunResult clean = RunOn(scenarios, {});
+  ASSERT_EQ(clean.scenarios.size(), scenarios.size());
+  EXPECT_NE(clean.scenarios[0].id, "preflight.reply-syntax");
+}
+
+TEST(Runner, AnLmtpTargetIsProbedWithLhloAndRunsOnlyLmtpScenarios) {
+  RunnerOptions o;
+  o.lmtp = true;
+  o.preflight = false;  // the fake server speaks SMTP: it refuses LHLO
+  FakeLog log;
+  const auto scenarios = CoreSuite();
+  RunResult r = RunOn(scenarios, o, {}, &log);
+  ASSERT_FALSE(log.lines.empty());
+  EXPECT_TRUE(log.lines[0].starts_with("LHLO ")) << log.lines[0];
+  for (const auto& s : r.scenarios) {
+    EXPECT_EQ(s.verdict, Verdict::kSkip) << s.id;
+    EXPECT_EQ(s.reason, "SMTP scenario; the target speaks LMTP") << s.id;
+  }
 }
 
 // A target that cannot be tested stops the run after the probe, in about

@@ -1,10 +1,11 @@
 #include "harness/scenario/json_source.h"
-#include "results/absl_compat.h"
 
 #include <fstream>
 #include <string>
 
 #include <gtest/gtest.h>
+
+#include "results/absl_compat.h"
 
 namespace smtp::scenario {
 namespace {

@@ -34,6 +34,7 @@ class ProfileReader {
       }
     }
     p.secret.insert("password");
+    p.names_target = root.Find("host") || root.Find("port");
     if (auto n = root.Find("port")) {
       std::string text;
       int port = 0;

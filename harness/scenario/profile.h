@@ -46,6 +46,7 @@ struct TargetProfile {
   std::string password;
   std::map<std::string, std::string> vars;  // extra variables
   std::set<std::string> secret;             // names of secret values
+  bool names_target = false;                // the file set "host" or "port"
 
   // All values as variables, secrets marked ("password" always is).
   Variables ToVariables() const;

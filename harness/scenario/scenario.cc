@@ -154,6 +154,12 @@ bool StepsUseDeliveries(const std::vector<Step>& steps) {
 bool UsesDeliveries(const Scenario& scenario) { return StepsUseDeliveries(scenario.steps); }
 
 std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFacts& target) {
+  const bool lmtp =
+      std::find(scenario.tags.begin(), scenario.tags.end(), "lmtp") != scenario.tags.end();
+  if (lmtp && !target.lmtp) {
+    return "LMTP scenario; the target speaks SMTP (give lmtp:HOST:PORT to test an LMTP server)";
+  }
+  if (!lmtp && target.lmtp) return "SMTP scenario; the target speaks LMTP";
   if (scenario.requires_plaintext && target.implicit_tls) {
     return "scenario needs a plaintext connection; the target uses implicit TLS";
   }

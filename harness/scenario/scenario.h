@@ -216,6 +216,7 @@ struct TargetFacts {
   bool implicit_tls = false;                // the first phase is already encrypted
   bool deliveries = false;                  // the runner can read what the target delivered
   bool keywords_known = true;               // false: no probe ran; keyword checks are skipped
+  bool lmtp = false;  // the target speaks LMTP: only scenarios tagged "lmtp" run, and only then
 };
 
 // True when the scenario has an `expect_delivery` step.
@@ -226,6 +227,8 @@ bool UsesDeliveries(const Scenario& scenario);
 bool UsesTls(const Scenario& scenario);
 
 // Why `scenario` cannot run against the target, or nullopt when it can:
+//   "LMTP scenario; the target speaks SMTP (...)"   (tag "lmtp", !lmtp)
+//   "SMTP scenario; the target speaks LMTP"         (no tag "lmtp", lmtp)
 //   "scenario needs a plaintext connection; the target uses implicit TLS"
 //   "server does not advertise STARTTLS, AUTH"   (requires)
 //   "server advertises DSN"                       (requires_absent)

@@ -506,8 +506,15 @@ absl::Status Loader::IncludeFragment(const Node& name_node, std::string_view ctx
 absl::StatusOr<Scenario> Loader::Load(const JsonSource& src) {
   Scenario sc;
   sc.file = src.path();
-  fragment_dirs_ =
-      options_.fragment_dirs.empty() ? FragmentDirs(src.path()) : options_.fragment_dirs;
+  // The given directories first, then the nearest "fragments" directory (a
+  // suite kept outside the repository includes the shipped fragments by
+  // naming them; its own fragments/ still works).
+  fragment_dirs_ = options_.fragment_dirs;
+  for (const std::string& dir : FragmentDirs(src.path())) {
+    if (std::find(fragment_dirs_.begin(), fragment_dirs_.end(), dir) == fragment_dirs_.end()) {
+      fragment_dirs_.push_back(dir);
+    }
+  }
   for (const std::string& v : ProfileVariableNames()) profile_vars_.insert(v);
   for (const std::string& v : options_.extra_variables) profile_vars_.insert(v);
   known_vars_ = profile_vars_;

@@ -32,9 +32,11 @@ inline constexpr std::size_t kMaxPipelineCommands = 1'000;
 inline constexpr std::size_t kMaxIdLength = 128;
 
 struct LoadOptions {
-  // Directories searched, in order, for fragment NAME as NAME.json. Empty:
-  // the nearest directory called "fragments" in or above the scenario
-  // file's directory (so scenarios/x/y.json finds scenarios/fragments/).
+  // Where fragment NAME is looked for, as NAME.json: these directories in
+  // order (`run --fragments`: a suite kept elsewhere can include the
+  // shipped fragments), then the nearest directory called "fragments" in or
+  // above the scenario file's directory (so scenarios/x/y.json finds
+  // scenarios/fragments/).
   std::vector<std::string> fragment_dirs;
   // Variable names a scenario may use besides the profile's standard ones
   // (ProfileVariableNames()) and its own captures — e.g. a profile's "vars".

@@ -1,5 +1,6 @@
 #include "harness/scenario/scenario_loader.h"
 
+#include <fstream>
 #include <string>
 #include <variant>
 
@@ -161,11 +162,29 @@ TEST_F(LoaderTest, ExplicitFragmentDirs) {
   EXPECT_EQ(sc->steps[0].origin.file, "suite/fragments/greet.json");
   EXPECT_EQ(sc->steps[2].origin.file, "fragments/hello.json");
 
+  // Given directories come first; the nearest fragments/ still answers for
+  // what they lack.
   options.fragment_dirs = {"suite/fragments"};
-  auto missing = LoadScenarioFile("good/includes.json", options);
-  EXPECT_EQ(Msg(missing.status()),
-            "good/includes.json:8:17: step 1 (include): fragment 'hello' not found in "
-            "suite/fragments");
+  auto both = LoadScenarioFile("good/includes.json", options);
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->steps[0].origin.file, "suite/fragments/greet.json");
+  EXPECT_EQ(both->steps[2].origin.file, "fragments/hello.json");
+
+  // A scenario outside any tree with fragments/ finds them only through
+  // fragment_dirs (regression: a suite kept outside the repository could not
+  // include the shipped fragments).
+  const std::string outside = ::testing::TempDir() + "/outside-suite.json";
+  {
+    std::ofstream f(outside);
+    f << R"js({"id": "o", "title": "t", "rfc": {"document": "RFC 5321", "section": "3.3"},
+      "level": "MUST", "include": "transaction-prologue", "steps": []})js";
+  }
+  auto lost = LoadScenarioFile(outside);
+  EXPECT_NE(Msg(lost.status()).find("fragment 'transaction-prologue' not found"), std::string::npos)
+      << Msg(lost.status());
+  LoadOptions shipped;
+  shipped.fragment_dirs = {testing::SourceDir() + "/scenarios/fragments"};
+  EXPECT_TRUE(LoadScenarioFile(outside, shipped).ok());
 }
 
 TEST_F(LoaderTest, RepositoryFragmentsLoad) {
@@ -524,6 +543,16 @@ TEST(SkipReason, ByPhaseKeywordsAndTransport) {
        "scenario needs a plaintext connection; the target uses implicit TLS"},
   };
   for (const Case& c : cases) EXPECT_EQ(SkipReason(c.sc, c.target), c.want) << c.name;
+  // LMTP scenarios run against LMTP targets only, and only they do.
+  Scenario lmtp_scenario = make({}, {}, false, false);
+  lmtp_scenario.tags = {"lmtp"};
+  TargetFacts lmtp_target;
+  lmtp_target.lmtp = true;
+  EXPECT_EQ(SkipReason(lmtp_scenario, TargetFacts{}),
+            "LMTP scenario; the target speaks SMTP (give lmtp:HOST:PORT to test an LMTP server)");
+  EXPECT_EQ(SkipReason(lmtp_scenario, lmtp_target), std::nullopt);
+  EXPECT_EQ(SkipReason(make({}, {}, false, false), lmtp_target),
+            "SMTP scenario; the target speaks LMTP");
   EXPECT_TRUE(UsesTls(make({}, {}, true, false)));
   EXPECT_FALSE(UsesTls(make({}, {}, false, false)));
   Scenario implicit_connect;

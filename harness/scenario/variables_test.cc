@@ -1,10 +1,11 @@
 #include "harness/scenario/variables.h"
-#include "results/absl_compat.h"
 
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "results/absl_compat.h"
 
 namespace smtp::scenario {
 namespace {

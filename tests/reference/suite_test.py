@@ -11,7 +11,9 @@ docs/real-servers.md):
               scenarios and the data-before-354 check, nothing else.
   implicit    `serve --implicit_tls`, `run --target tls:...`: passes; the
               plaintext-only scenarios skip instead of misfiring.
-  lmtp        `serve --lmtp`, `run --tag lmtp`: every LMTP scenario passes.
+  lmtp        `serve --lmtp`, `run --target lmtp:...`: every LMTP scenario
+              passes and every SMTP one is skipped; against an SMTP
+              target the LMTP scenarios are skipped with the reason.
   configured  `serve --refuse_sessions` / `--require_tls`: the scenarios that
               `require` such a server (skipped by strict) run and pass.
   deliveries  `serve --sink jsonl:`, `run --deliveries jsonl:`: the
@@ -39,6 +41,7 @@ USER, PASSWORD = "test", "secret"
 
 # Skipped against the strict reference, and why. Anything else skipped is a
 # scenario the reference should exercise but does not.
+LMTP_ON_SMTP = "LMTP scenario; the target speaks SMTP (give lmtp:HOST:PORT to test an LMTP server)"
 STRICT_SKIPS = {
     "ext.8bitmime.body-binarymime-not-offered": "server advertises BINARYMIME",
     "rfc5321.params.notify-without-dsn-555": "server advertises DSN",
@@ -131,7 +134,13 @@ class ReferenceSuite(unittest.TestCase):
         rc, results, log = run()
         self.assertNoErrors(results, log)
         self.assertEqual(by_verdict(results, "fail"), {}, log)
-        self.assertEqual(by_verdict(results, "skip"), STRICT_SKIPS)
+        # The embedded server speaks SMTP: the LMTP scenarios skip, saying why.
+        skipped = by_verdict(results, "skip")
+        lmtp = {k: v for k, v in skipped.items() if k.startswith("ext.lmtp.")}
+        self.assertEqual(len(lmtp), 6, skipped)
+        for reason in lmtp.values():
+            self.assertEqual(reason, LMTP_ON_SMTP)
+        self.assertEqual({k: v for k, v in skipped.items() if k not in lmtp}, STRICT_SKIPS)
         self.assertEqual(rc, 0, log)
         # The AUTH family runs over STARTTLS (AUTH is offered only after it).
         passed = by_verdict(results, "pass")
@@ -220,13 +229,26 @@ class ReferenceSuite(unittest.TestCase):
 
     def test_lmtp_scenarios_pass_against_the_lmtp_listener(self):
         with Serve("--lmtp") as s:
-            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
-                                   "--profile", profile_file(s.port), "--tag", "lmtp")
+            rc, results, log = run("--target", "lmtp:127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port))
         self.assertNoErrors(results, log)
         self.assertEqual(by_verdict(results, "fail"), {}, log)
-        self.assertEqual(by_verdict(results, "skip"), {}, log)
-        self.assertGreaterEqual(len(results["scenarios"]), 5)
+        lmtp = {x["id"] for x in results["scenarios"] if "lmtp" in x["tags"]}
+        self.assertGreaterEqual(len(lmtp), 5)
+        self.assertEqual(set(by_verdict(results, "pass")), lmtp, log)
+        skipped = by_verdict(results, "skip")
+        self.assertEqual(set(skipped.values()), {"SMTP scenario; the target speaks LMTP"}, log)
         self.assertEqual(rc, 0, log)
+
+    def test_lmtp_scenarios_are_skipped_against_an_smtp_target(self):
+        with Serve() as s:
+            rc, results, log = run("--target", "127.0.0.1:%d" % s.port,
+                                   "--profile", profile_file(s.port), "--tag", "lmtp")
+        skipped = by_verdict(results, "skip")
+        self.assertGreaterEqual(len(skipped), 5, log)
+        for reason in skipped.values():
+            self.assertEqual(reason, LMTP_ON_SMTP)
+        self.assertEqual(by_verdict(results, "fail"), {}, log)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,258 @@
+#include "harness/runner/probe.h"
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "harness/session.h"
+#include "parser/extensions.h"
+#include "parser/reply.h"
+#include "results/absl_compat.h"
+
+namespace smtp::runner {
+
+using harness::Deadline;
+using harness::In;
+using harness::ReadStatus;
+using harness::ReplyOutcome;
+using harness::Session;
+
+namespace {
+
+// Why a reply the probe needs could not be read, for RunResult::stopped.
+std::string Unreadable(const std::string& what, const ReplyOutcome& o,
+                       std::chrono::milliseconds step) {
+  switch (o.status) {
+    case ReadStatus::kReply:
+      return "";
+    case ReadStatus::kTimeout:
+      return "no " + what + " within " + std::to_string(step.count()) + " ms" +
+             (o.partial.empty() ? "" : " (only part of it arrived)");
+    case ReadStatus::kPeerClosed:
+      return "the connection closed before the " + what + " was complete";
+    case ReadStatus::kMalformed:
+      return "the " + what + " is not a valid SMTP reply: " + std::string(ErrcName(o.error.code)) +
+             " at offset " + std::to_string(o.error.offset) +
+             (o.error.reason.empty() ? "" : " (" + std::string(o.error.reason) + ")");
+    case ReadStatus::kError:
+      return "the " + what + " could not be read: " + Message(o.transport_error);
+  }
+  return "the " + what + " could not be read";
+}
+
+// One command and its reply for the probe; nullopt when there was none.
+asio::awaitable<std::optional<Reply>> Exchange(Session& session, const std::string& line,
+                                               Deadline d) {
+  absl::Status sent = co_await session.Send(line, d);
+  if (!sent.ok()) co_return std::nullopt;
+  ReplyOutcome got = co_await session.ReadReply(d);
+  if (!got.ok()) co_return std::nullopt;
+  co_return std::move(got.reply);
+}
+
+// A TLS record header: handshake (22) or alert (21), version 3.x.
+bool LooksLikeTls(std::string_view bytes) {
+  return bytes.size() >= 2 && (bytes[0] == 0x16 || bytes[0] == 0x15) && bytes[1] == 0x03;
+}
+
+// The first error a strict reply reader finds in the server's stream, as
+// "byte N: code (reason)"; "" when there is none.
+std::string FirstStrictError(std::string_view stream) {
+  ReplyReader reader;
+  std::size_t pos = 0;
+  while (pos < stream.size()) {
+    const std::size_t n = reader.Feed(stream.substr(pos));
+    pos += n;
+    if (reader.has_reply()) {
+      reader.TakeReply();
+    } else if (reader.failed()) {
+      const ParseError& e = reader.error();
+      return "byte " + std::to_string(e.offset) +
+             " of the server's stream: " + std::string(ErrcName(e.code)) +
+             (e.reason.empty() ? "" : " (" + std::string(e.reason) + ")");
+    } else if (n == 0) {
+      break;
+    }
+  }
+  return "";
+}
+
+std::string ReplyText(const Reply& r) {
+  return std::to_string(r.code) + (r.lines.empty() ? "" : " " + r.lines[0]);
+}
+
+std::string Names(Leniencies set) {
+  std::string out;
+  ForEachLeniency(set, [&](std::string_view name) {
+    if (!out.empty()) out += ", ";
+    out += name;
+  });
+  return out;
+}
+
+// The greeting or EHLO reply needed reply leniencies: note them.
+void NoteQuirk(ProbeResult& out, const std::string& what, const Reply& reply) {
+  const Leniencies fired = reply.deviations & kReplyQuirks;
+  if (fired == kStrict) return;
+  if (out.quirks == kStrict) {
+    out.quirk = "the " + what + " breaks the RFC 5321 §4.2 reply syntax (" + Names(fired) + ")";
+  }
+  out.quirks |= fired;
+}
+
+// The sender and recipient of the profile, each accepted (preflight).
+asio::awaitable<void> CheckEnvelope(Session& session, const scenario::Variables& vars,
+                                    const std::function<Deadline()>& within, ProbeResult& out) {
+  const std::string* sender = vars.Find("sender");
+  const std::string* rcpt = vars.Find("rcpt");
+  const std::string from = sender ? *sender : "";
+  std::optional<Reply> mail = co_await Exchange(session, "MAIL FROM:<" + from + ">\r\n", within());
+  if (!mail || mail->code == 530) co_return;  // STARTTLS or AUTH first: the server's answer
+  if (mail->code / 100 != 2) {
+    out.fatal = "preflight: the server refuses the sender <" + from + ">: " + ReplyText(*mail);
+    out.hint = "give a sender it accepts with --from (or the profile's \"sender\")";
+    co_return;
+  }
+  if (rcpt != nullptr && !rcpt->empty()) {
+    std::optional<Reply> to = co_await Exchange(session, "RCPT TO:<" + *rcpt + ">\r\n", within());
+    if (to && to->code != 530 && to->code / 100 != 2) {
+      out.fatal = "preflight: the server refuses the recipient <" + *rcpt + ">: " + ReplyText(*to);
+      out.hint = "give a recipient it accepts with --to (or the profile's \"rcpt\")";
+      co_return;
+    }
+  }
+  std::optional<Reply> reset = co_await Exchange(session, "RSET\r\n", within());
+  (void)reset;
+}
+
+// After a failed TLS handshake: does the target speak plain SMTP there?
+asio::awaitable<bool> SpeaksPlainSmtp(const Connector& connector, const ExecutorOptions& options,
+                                      const std::function<Deadline()>& within) {
+  Session plain(options.session);
+  if (!(co_await connector(plain, false, within())).ok()) co_return false;
+  ReplyOutcome greeting = co_await plain.ReadReply(within());
+  absl::Status closed = co_await plain.Close(In(options.close_timeout));
+  (void)closed;
+  co_return greeting.ok();
+}
+
+// After silence instead of a greeting: does the target answer a TLS handshake?
+asio::awaitable<bool> SpeaksTls(const Connector& connector, const ExecutorOptions& options,
+                                const std::function<Deadline()>& within) {
+  Session tls(options.session);
+  const bool ok = (co_await connector(tls, true, within())).ok();
+  absl::Status closed = co_await tls.Close(In(options.close_timeout));
+  (void)closed;
+  co_return ok;
+}
+
+}  // namespace
+
+asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
+                                         const scenario::Variables& vars,
+                                         const ExecutorOptions& options,
+                                         const ProbeOptions& probe) {
+  ProbeResult out;
+  harness::SessionOptions session_options = options.session;
+  session_options.reply.leniencies |= kReplyQuirks;
+  Session session(session_options);
+  const auto step = options.step_timeout;
+  const std::function<Deadline()> within = [&] { return std::min(In(step), options.run_deadline); };
+  const bool implicit = options.default_tls == scenario::TlsMode::kImplicit;
+  out.status = co_await connector(session, implicit, within());
+  if (!out.status.ok()) {
+    out.fatal = "target unreachable: " + Message(out.status);
+    if (implicit && probe.preflight && co_await SpeaksPlainSmtp(connector, options, within)) {
+      out.hint =
+          "the server speaks plain SMTP there: use HOST:PORT instead of tls:HOST:PORT (with "
+          "--tls starttls to upgrade)";
+    }
+    out.transcript = session.TakeTranscript();
+    co_return out;
+  }
+  if (auto tls = session.transport()->tls()) out.info.tls = *tls;
+  ReplyOutcome greeting = co_await session.ReadReply(within());
+  if (greeting.ok() && !greeting.reply.lines.empty()) out.info.banner = greeting.reply.lines[0];
+  if (!greeting.ok()) {
+    out.fatal = Unreadable("greeting", greeting, step);
+    if (!implicit && LooksLikeTls(greeting.partial)) {
+      out.fatal = "the server sent a TLS record where an SMTP greeting was expected";
+      out.hint = "it expects TLS from the first byte: use tls:HOST:PORT";
+    } else if (!implicit && probe.preflight && greeting.status == ReadStatus::kTimeout &&
+               greeting.partial.empty() && co_await SpeaksTls(connector, options, within)) {
+      out.hint =
+          "the server answers a TLS handshake: it expects TLS from the first byte (implicit TLS, "
+          "as on port 465): use tls:HOST:PORT";
+    }
+  } else {
+    NoteQuirk(out, "greeting", greeting.reply);
+  }
+  if (greeting.ok() && greeting.reply.code == 220) {
+    const std::string* domain = vars.Find("client_domain");
+    const std::string hello = std::string(probe.lmtp ? "LHLO " : "EHLO ") +
+                              (domain ? *domain : std::string("client.example")) + "\r\n";
+    const std::string what = probe.lmtp ? "LHLO reply" : "EHLO reply";
+    std::optional<Reply> reply;
+    if (absl::Status sent = co_await session.Send(hello, within()); !sent.ok()) {
+      out.fatal = "the " + hello.substr(0, 4) + " command could not be sent: " + Message(sent);
+    } else if (ReplyOutcome got = co_await session.ReadReply(within()); !got.ok()) {
+      out.fatal = Unreadable(what, got, step);
+    } else {
+      reply = std::move(got.reply);
+      NoteQuirk(out, what, *reply);
+    }
+    if (reply && reply->code == 250) {
+      ExtensionSet ext = DecodeEhlo(*reply);
+      out.extensions = ext.keywords;
+      out.info.ehlo_lines.assign(reply->lines.begin() + 1, reply->lines.end());
+      if (probe.starttls && ext.starttls) {
+        std::optional<Reply> ready = co_await Exchange(session, "STARTTLS\r\n", within());
+        if (ready && ready->code == 220) {
+          absl::StatusOr<harness::TlsInfo> tls = co_await session.StartTls(within());
+          if (tls.ok()) {
+            if (probe.record_tls) out.info.tls = *tls;
+            std::optional<Reply> again = co_await Exchange(session, hello, within());
+            if (again && again->code == 250) out.tls_extensions = DecodeEhlo(*again).keywords;
+          }
+        }
+      }
+      if (probe.preflight && out.fatal.empty()) co_await CheckEnvelope(session, vars, within, out);
+    }
+    std::optional<Reply> bye = co_await Exchange(session, "QUIT\r\n", within());
+    (void)bye;
+  }
+  absl::Status closed = co_await session.Close(In(options.close_timeout));
+  (void)closed;
+  out.transcript = session.TakeTranscript();
+  if (out.quirks != kStrict) {
+    const std::string strict =
+        FirstStrictError(out.transcript.SideBytes(harness::Direction::kServerToClient));
+    if (!strict.empty()) out.quirk += ": " + strict;
+  }
+  co_return out;
+}
+
+harness::ScenarioResult QuirkFinding(const ProbeResult& probe) {
+  harness::ScenarioResult r;
+  r.id = "preflight.reply-syntax";
+  r.title = "Replies follow the RFC 5321 reply syntax";
+  r.description =
+      "Found by the preflight: a reply the strict reader rejects. It is reported once here; the "
+      "rest of the run reads replies with the leniency named below, so that one quirk does not "
+      "fail every scenario.";
+  r.rfc_document = "RFC 5321";
+  r.rfc_section = "4.2";
+  r.rfc_url = "https://www.rfc-editor.org/rfc/rfc5321#section-4.2";
+  r.level = "SHOULD";
+  r.tags = {"preflight"};
+  r.group = "preflight";
+  r.verdict = harness::Verdict::kFail;
+  r.reason = probe.quirk + "; the rest of the run reads replies with leniency " +
+             Names(probe.quirks) + " on";
+  r.transcript = probe.transcript;
+  return r;
+}
+
+}  // namespace smtp::runner
