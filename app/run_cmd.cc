@@ -219,12 +219,16 @@ int RunRun(const std::vector<std::string>& args) {
   const std::string out_dir = MakeOutDir(&error);
   if (!error.empty()) return Fail(error);
 
+  // A terminal gets one line redrawn; a log (CI) a line every --progress_every.
   const absl::Duration every = absl::GetFlag(FLAGS_progress_every);
-  runner::ProgressPrinter printer(stderr,
-                                  isatty(STDERR_FILENO) != 0     ? runner::ProgressStyle::kTerminal
-                                  : every > absl::ZeroDuration() ? runner::ProgressStyle::kLog
+  const auto every_ms = std::chrono::milliseconds(absl::ToInt64Milliseconds(every));
+  runner::ProgressPrinter printer =
+      isatty(STDERR_FILENO) != 0
+          ? runner::ProgressPrinter(stderr, runner::ProgressStyle::kTerminal)
+          : runner::ProgressPrinter(stderr,
+                                    every > absl::ZeroDuration() ? runner::ProgressStyle::kLog
                                                                  : runner::ProgressStyle::kNone,
-                                  std::chrono::milliseconds(absl::ToInt64Milliseconds(every)));
+                                    every_ms);
   runner::Runner run(runner::TargetConnector(prepared->target), prepared->options);
   LiveRunOptions live;
   live.out_dir = out_dir;
