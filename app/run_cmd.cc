@@ -194,6 +194,7 @@ int RunRun(const std::vector<std::string>& args) {
   if (!fail_on.ok()) return Fail(fail_on.status());
   std::vector<std::string> suites = absl::GetFlag(FLAGS_suite);
   suites.insert(suites.end(), args.begin(), args.end());
+  const std::vector<std::string> given_suites = suites;  // for the command line
   if (suites.empty()) {
     absl::StatusOr<std::string> shipped = DefaultSuite();
     if (!shipped.ok()) return Fail(shipped.status());
@@ -238,7 +239,7 @@ int RunRun(const std::vector<std::string>& args) {
   live.finalize = [&](harness::RunResult& r) {
     r.tool_version = runner::ToolVersion();
     r.fail_on = *fail_on;
-    r.command_line = prepared->vars.Redact(CommandLine(suites));
+    r.command_line = prepared->vars.Redact(CommandLine(given_suites));
     r.target.target = prepared->target_label;
     r.target.name = absl::GetFlag(FLAGS_target_name);
     if (r.target.name.empty()) r.target.name = prepared->target_name;

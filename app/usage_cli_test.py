@@ -206,6 +206,19 @@ class DefaultSuite(unittest.TestCase):
             self.assertEqual(rc, 0, err)
             self.assertEqual(self.count(err), self.count(want))
 
+    def test_run_from_another_working_directory(self):
+        with tempfile.TemporaryDirectory() as cwd:
+            out = os.path.join(cwd, "out")
+            rc, stdout, stderr = harness(["run", "--filter", "R5321-3.3-*", "--out", out],
+                                         cwd=cwd)
+            self.assertEqual(rc, 0, stdout + stderr)
+            with open(os.path.join(out, "results.json")) as f:
+                r = json.load(f)
+            self.assertGreaterEqual(len(r["scenarios"]), 2)
+            # The suite found is not written into the command line (no
+            # build-machine path in the report).
+            self.assertNotIn("--suite", r["command_line"])
+
     def test_installed_layout(self):
         # PREFIX/bin/smtp-harness finds PREFIX/share/smtp-harness/scenarios
         # (here a smaller suite, to tell it from the source tree's).
