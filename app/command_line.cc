@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/ascii.h"
 #include "absl/time/time.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/suggest.h"
@@ -110,16 +112,19 @@ absl::Status SetFlag(const Subcommand& sub, std::string_view body,
   return absl::OkStatus();
 }
 
-// A placeholder for the flag's value in --help: "N", "LIST", ...
-std::string_view ValueName(const absl::CommandLineFlag& f) {
+// A placeholder for the flag's value in --help: "N" for numbers, else the
+// flag's name in capitals, as argparse does ("--target=TARGET",
+// "--suite=SUITE,...").
+std::string ValueName(const absl::CommandLineFlag& f, std::string_view name) {
   if (f.IsOfType<bool>()) return "";
   if (f.IsOfType<int>() || f.IsOfType<std::int64_t>() || f.IsOfType<std::uint64_t>() ||
       f.IsOfType<double>()) {
     return "N";
   }
   if (f.IsOfType<absl::Duration>()) return "DURATION";
-  if (f.IsOfType<std::vector<std::string>>()) return "A,B,...";
-  return "VALUE";
+  std::string upper = absl::AsciiStrToUpper(AV(name));
+  if (f.IsOfType<std::vector<std::string>>()) upper += ",...";
+  return upper;
 }
 
 // The flag's description without a leading "run: " / "report, compare: "
@@ -136,18 +141,22 @@ std::string_view Description(std::string_view help) {
   return help.substr(colon + 2);
 }
 
-// `text` wrapped at kHelpWidth, each line indented by kHelpIndent.
-std::string Wrap(std::string_view text) {
+// `text` wrapped at kHelpWidth at spaces, each line starting with
+// `indent` (the first with `first`, when given).
+std::string Wrap(std::string_view text, std::string_view indent = kHelpIndent,
+                 std::optional<std::string_view> first = std::nullopt) {
   std::string out, line;
+  std::string_view lead = first.value_or(indent);
   auto flush = [&] {
-    if (!line.empty()) out += std::string(kHelpIndent) + line + "\n";
+    if (!line.empty()) out += std::string(lead) + line + "\n";
     line.clear();
+    lead = indent;
   };
   while (!text.empty()) {
     const std::size_t sp = text.find(' ');
     const std::string_view word = text.substr(0, sp);
     text = sp == std::string_view::npos ? "" : text.substr(sp + 1);
-    if (!line.empty() && kHelpIndent.size() + line.size() + 1 + word.size() > kHelpWidth) flush();
+    if (!line.empty() && lead.size() + line.size() + 1 + word.size() > kHelpWidth) flush();
     if (!line.empty()) line += ' ';
     line += word;
   }
@@ -159,7 +168,7 @@ std::string FlagHelp(std::string_view name) {
   const absl::CommandLineFlag* f = Find(name);
   if (f == nullptr) return "  --" + std::string(name) + "\n";  // caught by app_test
   std::string s = "  --" + std::string(name);
-  if (const std::string_view v = ValueName(*f); !v.empty()) s += "=" + std::string(v);
+  if (const std::string v = ValueName(*f, name); !v.empty()) s += "=" + v;
   s += "\n";
   std::string text(Description(SV(f->Help())));
   const std::string def = f->DefaultValue();
@@ -215,8 +224,16 @@ absl::StatusOr<CommandLine> ParseCommandLine(const Subcommand& sub,
 }
 
 std::string SubcommandHelp(const Subcommand& sub) {
-  std::string s =
-      "usage: smtp-harness " + std::string(sub.usage) + "\n\n" + std::string(sub.summary) + "\n";
+  // The usage line breaks between its [...] groups, never inside one.
+  std::string usage = "smtp-harness " + std::string(sub.usage);
+  int depth = 0;
+  for (char& c : usage) {
+    depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+    if (c == ' ' && depth > 0) c = '\x01';
+  }
+  usage = Wrap(usage, "    ", "usage: ");
+  std::replace(usage.begin(), usage.end(), '\x01', ' ');
+  std::string s = usage + "\n" + Wrap(sub.summary, "");
   for (const FlagGroup& g : sub.groups) {
     s += "\n" + std::string(g.title) + ":\n";
     for (std::string_view name : g.flags) s += FlagHelp(name);

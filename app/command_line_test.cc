@@ -119,7 +119,7 @@ TEST(CommandLine, MistakesAreNamed) {
 TEST(CommandLine, HelpShowsOnlyTheSubcommandsFlags) {
   const std::string run = SubcommandHelp(Sub("run"));
   EXPECT_NE(run.find("usage: smtp-harness run [--target "), std::string::npos) << run;
-  EXPECT_NE(run.find("\nTarget:\n  --target=VALUE\n"), std::string::npos) << run;
+  EXPECT_NE(run.find("\nTarget:\n  --target=TARGET\n"), std::string::npos) << run;
   EXPECT_NE(run.find("  --jobs=N\n      scenarios run in parallel"), std::string::npos) << run;
   EXPECT_NE(run.find("[default:\n      MUST,security]"), std::string::npos) << run;
   EXPECT_NE(run.find("\nExamples:\n  smtp-harness run "), std::string::npos) << run;
