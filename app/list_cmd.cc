@@ -18,6 +18,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "app/catalogue.h"
+#include "app/default_suite.h"
 #include "app/subcommand.h"
 #include "harness/scenario/profile.h"
 #include "harness/scenario/suite.h"
@@ -51,7 +52,14 @@ int RunList(const std::vector<std::string>& args) {
   }
   std::vector<std::string> suites = absl::GetFlag(FLAGS_suite);
   suites.insert(suites.end(), args.begin(), args.end());
-  if (suites.empty()) suites.push_back("scenarios");
+  if (suites.empty()) {
+    absl::StatusOr<std::string> shipped = DefaultSuite();
+    if (!shipped.ok()) {
+      std::fprintf(stderr, "smtp-harness list: %s\n", Message(shipped.status()).c_str());
+      return 2;
+    }
+    suites.push_back(*shipped);
+  }
 
   absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(suites, *filter, load);
   if (!suite.ok()) {

@@ -84,6 +84,7 @@ void LiveRun::Watch() {
     const int sig = WaitSignal(set, next_snapshot - Clock::now());
     if (done_) return;
     if (sig == 0) {
+      if (options_.tick) options_.tick();
       WriteSnapshot(/*all_reports=*/false);
       next_snapshot = Clock::now() + options_.snapshot_interval;
       continue;

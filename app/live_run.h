@@ -37,6 +37,9 @@ struct LiveRunOptions {
   std::function<harness::RunResult()> snapshot;
   // Asks the job to stop with this reason (thread-safe).
   std::function<void(std::string reason)> stop;
+  // Called on the watcher thread every `snapshot_interval` (may be empty):
+  // a clock for progress lines that must appear while no scenario ends.
+  std::function<void()> tick;
   // Fills what the job does not know (tool version, command line, target
   // labels); applied to snapshots and to the final result.
   std::function<void(harness::RunResult&)> finalize;

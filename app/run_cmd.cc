@@ -1,14 +1,16 @@
 // smtp-harness run: the conformance runner on the command line.
 //
-//   run --target HOST:PORT|tls:HOST:PORT|exec:CMD [--tls implicit|starttls|none]
+//   run [--target HOST:PORT|tls:HOST:PORT|exec:CMD] [--tls implicit|starttls|none]
 //       [--profile FILE] [--suite PATH,...] [--filter GLOB,...] [--tag TAG,...]
-//       [--level LEVEL,...] [--jobs N] [--rate N] [--timeout_ms N]
+//       [--level LEVEL,...] [--fail_on LEVELS] [--jobs N] [--rate N] [--timeout_ms N]
 //       [--scenario_timeout_ms N] [--repeat N] [--out DIR] [--target_name NAME]
 //       [SUITE_PATH...]
 //
-// Writes DIR/results.json (docs/results.md) and prints its path and a
-// summary. Exit status: RunResult::ExitStatus() (0 every MUST and security
-// scenario passed, 1 one failed, 2 a harness error), or 2 on a usage error.
+// Writes DIR/results.json, junit.xml and index.html (docs/results.md) and
+// prints the paths of index.html and results.json, a summary and why the
+// exit status is what it is. Exit status: RunResult::ExitStatus() (0 no
+// failure at a --fail_on level, 1 one failed, 2 a harness error), or 2 on a
+// usage error.
 #include <unistd.h>
 
 #include <chrono>
@@ -22,28 +24,34 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "app/default_suite.h"
 #include "app/live_run.h"
 #include "app/subcommand.h"
 #include "harness/run/embedded_target.h"
 #include "harness/run/run_setup.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
+#include "harness/scenario/scenario.h"
 #include "harness/scenario/suite.h"
 #include "harness/wall_clock.h"
 #include "results/absl_compat.h"
 #include "results/results.h"
 
-ABSL_FLAG(std::string, target, "",
-          "run: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS) or exec:COMMAND");
+ABSL_FLAG(
+    std::string, target, "",
+    "run: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS), lmtp:HOST:PORT (an LMTP "
+    "server) or exec:COMMAND; default: the profile's host and port, else the embedded server");
 ABSL_FLAG(
     std::string, tls, "",
     "run: none, implicit (TLS from the first byte), or starttls (the probe upgrades and records "
     "TLS details); default: from the target and the profile");
 ABSL_FLAG(std::string, profile, "", "run: target profile JSON (variables, credentials)");
 ABSL_FLAG(std::vector<std::string>, suite, {},
-          "run: scenario files or directories, comma-separated (default: scenarios)");
+          "run: scenario files or directories, comma-separated (default: the shipped suite, "
+          "found from the binary)");
 ABSL_FLAG(std::vector<std::string>, fragments, {},
           "run: directories of fragments that scenarios include, searched before the suite's "
           "own fragments/ (e.g. the shipped scenarios/fragments for a suite kept elsewhere)");
@@ -80,6 +88,12 @@ ABSL_FLAG(std::string, deliveries, "",
           "run: where the target's accepted messages can be read, for expect_delivery "
           "scenarios: jsonl:PATH (serve --sink jsonl:PATH --sink_body_limit N); without "
           "--target the embedded server's are used");
+ABSL_FLAG(std::vector<std::string>, fail_on, smtp::harness::RunResult::DefaultFailOn(),
+          "run: levels whose failures make the exit status 1 (MUST, SHOULD, MAY, policy, "
+          "security), or none; failures of other levels are findings only");
+ABSL_FLAG(absl::Duration, progress_every, absl::Seconds(5),
+          "run: when stderr is not a terminal (a CI log), print a progress line this often "
+          "(0: never)");
 
 namespace smtp::app {
 namespace {
@@ -119,6 +133,25 @@ std::string MakeOutDir(std::string* error) {
   return (fs::path("out") / name).string();
 }
 
+// --fail_on as canonical level names; "none" alone is the empty list.
+absl::StatusOr<std::vector<std::string>> FailOnFromFlag() {
+  const std::vector<std::string> names = absl::GetFlag(FLAGS_fail_on);
+  if (names.size() == 1 && absl::AsciiStrToLower(names[0]) == "none") {
+    return std::vector<std::string>{};
+  }
+  std::vector<std::string> levels;
+  for (const std::string& n : names) {
+    const std::optional<scenario::Level> level = scenario::ParseLevelIgnoringCase(n);
+    if (!level) {
+      return absl::InvalidArgumentError("--fail_on: unknown level '" + n +
+                                        "' (MUST, SHOULD, MAY, policy, security, or none)");
+    }
+    levels.emplace_back(scenario::LevelName(*level));
+  }
+  if (levels.empty()) return absl::InvalidArgumentError("--fail_on: give levels or none");
+  return levels;
+}
+
 std::string CommandLine(const std::vector<std::string>& suites) {
   std::string s = "smtp-harness run --target " + absl::GetFlag(FLAGS_target);
   auto add = [&](const char* flag, const std::string& value) {
@@ -140,6 +173,9 @@ std::string CommandLine(const std::vector<std::string>& suites) {
   add("filter", absl::StrJoin(absl::GetFlag(FLAGS_filter), ","));
   add("tag", absl::StrJoin(absl::GetFlag(FLAGS_tag), ","));
   add("level", absl::StrJoin(absl::GetFlag(FLAGS_level), ","));
+  if (absl::GetFlag(FLAGS_fail_on) != harness::RunResult::DefaultFailOn()) {
+    add("fail_on", absl::StrJoin(absl::GetFlag(FLAGS_fail_on), ","));
+  }
   s += " --jobs " + std::to_string(absl::GetFlag(FLAGS_jobs));
   if (absl::GetFlag(FLAGS_rate) > 0) s += " --rate " + std::to_string(absl::GetFlag(FLAGS_rate));
   s += " --timeout_ms " + std::to_string(absl::GetFlag(FLAGS_timeout_ms));
@@ -202,9 +238,16 @@ int RunRun(const std::vector<std::string>& args) {
   // Before any thread starts (the embedded server's): SIGINT and SIGTERM go
   // to LiveRun's watcher, which keeps the reports of an interrupted run.
   BlockStopSignals();
+  absl::StatusOr<std::vector<std::string>> fail_on = FailOnFromFlag();
+  if (!fail_on.ok()) return Fail(fail_on.status());
   std::vector<std::string> suites = absl::GetFlag(FLAGS_suite);
   suites.insert(suites.end(), args.begin(), args.end());
-  if (suites.empty()) suites.push_back("scenarios");
+  const std::vector<std::string> given_suites = suites;  // for the command line
+  if (suites.empty()) {
+    absl::StatusOr<std::string> shipped = DefaultSuite();
+    if (!shipped.ok()) return Fail(shipped.status());
+    suites.push_back(*shipped);
+  }
 
   // No --target: the profile's host and port if it names them, else the
   // embedded reference server.
@@ -234,15 +277,26 @@ int RunRun(const std::vector<std::string>& args) {
   const std::string out_dir = MakeOutDir(&error);
   if (!error.empty()) return Fail(error);
 
-  runner::ProgressPrinter printer(stderr, isatty(STDERR_FILENO) != 0);
+  // A terminal gets one line redrawn; a log (CI) a line every --progress_every.
+  const absl::Duration every = absl::GetFlag(FLAGS_progress_every);
+  const auto every_ms = std::chrono::milliseconds(absl::ToInt64Milliseconds(every));
+  runner::ProgressPrinter printer =
+      isatty(STDERR_FILENO) != 0
+          ? runner::ProgressPrinter(stderr, runner::ProgressStyle::kTerminal)
+          : runner::ProgressPrinter(stderr,
+                                    every > absl::ZeroDuration() ? runner::ProgressStyle::kLog
+                                                                 : runner::ProgressStyle::kNone,
+                                    every_ms);
   runner::Runner run(runner::TargetConnector(prepared->target), prepared->options);
   LiveRunOptions live;
   live.out_dir = out_dir;
   live.snapshot = [&run] { return run.Snapshot(); };
   live.stop = [&run](std::string reason) { run.Stop(std::move(reason)); };
+  live.tick = [&printer] { printer.Tick(); };
   live.finalize = [&](harness::RunResult& r) {
     r.tool_version = runner::ToolVersion();
-    r.command_line = prepared->vars.Redact(CommandLine(suites));
+    r.fail_on = *fail_on;
+    r.command_line = prepared->vars.Redact(CommandLine(given_suites));
     r.target.target = prepared->target_label;
     r.target.name = absl::GetFlag(FLAGS_target_name);
     if (r.target.name.empty()) r.target.name = prepared->target_name;
@@ -268,7 +322,8 @@ int RunRun(const std::vector<std::string>& args) {
     return status;
   }
   const std::string html = (fs::path(out_dir) / "index.html").string();
-  std::printf("%s\n%s\n", html.c_str(), runner::SummaryLine(result).c_str());
+  const std::string json = (fs::path(out_dir) / "results.json").string();
+  std::printf("%s\n%s\n%s\n", html.c_str(), json.c_str(), runner::SummaryLine(result).c_str());
   if (!result.stopped.empty()) {
     std::printf("stopped after %zu of %d scenarios: %s\n", result.scenarios.size(), result.planned,
                 result.stopped.c_str());
@@ -285,6 +340,10 @@ int RunRun(const std::vector<std::string>& args) {
     }
   }
   if (unlisted > 0) std::printf("  ... and %d more (see results.json)\n", unlisted);
+  // Last, where a CI log's tail shows it: why the exit status is what it is.
+  for (const std::string& line : runner::ExitSummaryLines(result, status)) {
+    std::printf("%s\n", line.c_str());
+  }
   return status;
 }
 

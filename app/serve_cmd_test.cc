@@ -147,7 +147,7 @@ TEST(ConfigFromFlagsTest, RejectsBadFlags) {
   const std::vector<std::pair<std::function<void()>, std::string>> bad = {
       {[] { absl::SetFlag(&FLAGS_listen, "::1:25"); }, "--listen: "},
       {[] { absl::SetFlag(&FLAGS_listen, "host:99999"); }, "--listen: "},
-      {[] { absl::SetFlag(&FLAGS_behavior, "chaotic"); }, "--profile: "},
+      {[] { absl::SetFlag(&FLAGS_behavior, "chaotic"); }, "--behavior: "},
       {[] { absl::SetFlag(&FLAGS_sink, "maildir:"); }, "--sink: "},
       {[] { absl::SetFlag(&FLAGS_users, std::vector<std::string>{"nopassword"}); }, "--users: "},
       {[] { absl::SetFlag(&FLAGS_auth_advertise, "sometimes"); }, "--auth_advertise: "},

@@ -1,8 +1,17 @@
 #include "harness/runner/progress.h"
 
-#include <chrono>
+#include <algorithm>
+#include <array>
+#include <string_view>
 
 namespace smtp::runner {
+namespace {
+
+// The order in which ExitSummaryLines lists levels (scenario::Level's).
+constexpr std::array<std::string_view, 5> kLevelOrder = {"MUST", "SHOULD", "MAY", "policy",
+                                                         "security"};
+
+}  // namespace
 
 std::string ProgressLine(const harness::Counts& c, int total) {
   const std::string t = std::to_string(total);
@@ -23,22 +32,80 @@ std::string SummaryLine(const harness::RunResult& run) {
   return s;
 }
 
-ProgressPrinter::ProgressPrinter(std::FILE* out, bool enabled, int min_interval_ms)
-    : out_(out), enabled_(enabled), min_interval_ms_(min_interval_ms) {}
+std::vector<std::string> ExitSummaryLines(const harness::RunResult& run, int exit_status) {
+  std::vector<std::string> levels(kLevelOrder.begin(), kLevelOrder.end());
+  for (const harness::ScenarioResult& s : run.scenarios) {
+    if (std::find(levels.begin(), levels.end(), s.level) == levels.end()) levels.push_back(s.level);
+  }
+  std::vector<std::string> lines;
+  for (const std::string& level : levels) {
+    const harness::Counts c = run.TotalsForLevel(level);
+    if (c.total() == 0) continue;
+    std::string line =
+        level + ": " + std::to_string(c.fail) + " fail of " + std::to_string(c.total());
+    if (run.Decides(level)) {
+      if (c.fail > 0) line += " -> exit 1";
+    } else if (c.fail > 0) {
+      line += " (finding only, not in --fail_on)";
+    }
+    lines.push_back(std::move(line));
+  }
+  if (const int errors = run.Totals().error; errors > 0) {
+    lines.push_back("error: " + std::to_string(errors) +
+                    (errors == 1 ? " scenario" : " scenarios") +
+                    " -> exit 2 (the harness could not judge them; see their reasons)");
+  }
+  const std::string status = std::to_string(exit_status);
+  if (!run.stopped.empty()) lines.push_back("stopped: " + run.stopped + " -> exit " + status);
+  lines.push_back("exit status " + status);
+  return lines;
+}
+
+ProgressPrinter::ProgressPrinter(std::FILE* out, ProgressStyle style,
+                                 std::chrono::milliseconds min_interval)
+    : out_(out), style_(style), min_interval_(min_interval), last_(start_) {}
+
+ProgressPrinter::ProgressPrinter(std::FILE* out, ProgressStyle style)
+    : ProgressPrinter(out, style,
+                      style == ProgressStyle::kLog ? std::chrono::milliseconds(5'000)
+                                                   : std::chrono::milliseconds(100)) {}
 
 void ProgressPrinter::Update(const harness::Counts& so_far, int total) {
-  if (!enabled_) return;
-  const long long now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now().time_since_epoch())
-                            .count();
-  if (so_far.total() < total && last_ms_ >= 0 && now - last_ms_ < min_interval_ms_) return;
-  last_ms_ = now;
-  std::fprintf(out_, "\r%s\x1b[K", ProgressLine(so_far, total).c_str());
+  if (style_ == ProgressStyle::kNone) return;
+  std::lock_guard lock(mu_);
+  counts_ = so_far;
+  total_ = total;
+  have_counts_ = true;
+  const Clock::time_point now = Clock::now();
+  const bool last_one = style_ == ProgressStyle::kTerminal && so_far.total() >= total;
+  const bool first_draw = style_ == ProgressStyle::kTerminal && !drawn_;
+  if (!last_one && !first_draw && now - last_ < min_interval_) return;
+  PrintLocked(now);
+}
+
+void ProgressPrinter::Tick() {
+  if (style_ != ProgressStyle::kLog) return;
+  std::lock_guard lock(mu_);
+  const Clock::time_point now = Clock::now();
+  if (!have_counts_ || now - last_ < min_interval_) return;
+  PrintLocked(now);
+}
+
+void ProgressPrinter::PrintLocked(Clock::time_point now) {
+  last_ = now;
+  const std::string line = ProgressLine(counts_, total_);
+  if (style_ == ProgressStyle::kTerminal) {
+    std::fprintf(out_, "\r%s\x1b[K", line.c_str());
+    drawn_ = true;
+  } else {
+    const auto secs = std::chrono::duration_cast<std::chrono::seconds>(now - start_).count();
+    std::fprintf(out_, "progress: %s (%llds)\n", line.c_str(), static_cast<long long>(secs));
+  }
   std::fflush(out_);
-  drawn_ = true;
 }
 
 void ProgressPrinter::Finish() {
+  std::lock_guard lock(mu_);
   if (!drawn_) return;
   std::fputc('\n', out_);
   std::fflush(out_);

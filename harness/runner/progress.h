@@ -1,12 +1,19 @@
-// The live progress line of `smtp-harness run` on a terminal:
-//   "[ 37/120] pass 30 fail 5 skip 2 error 0"
-// redrawn in place ("\r" + line + erase-to-end) after each scenario, and the
-// run summary printed at the end.
+// What `smtp-harness run` tells the person or the CI log watching it:
+//   - progress while it runs: on a terminal the line
+//     "[ 37/120] pass 30 fail 5 skip 2 error 0" redrawn in place ("\r" +
+//     line + erase-to-end); off a terminal (a CI log) the same as a plain
+//     line "progress: [ 37/120] ... (12s)" every few seconds;
+//   - at the end, the summary line and one line per level saying whether
+//     its failures decide the exit status (RunResult::fail_on) and why the
+//     status is what it is.
 #ifndef SMTP_HARNESS_RUNNER_PROGRESS_H_
 #define SMTP_HARNESS_RUNNER_PROGRESS_H_
 
+#include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "results/results.h"
 
@@ -20,22 +27,52 @@ std::string ProgressLine(const harness::Counts& so_far, int total);
 // MUST part only when a MUST scenario failed.
 std::string SummaryLine(const harness::RunResult& run);
 
-// Writes progress lines to `out` when `enabled` (the CLI passes
-// isatty(stderr)); silent otherwise. Throttled to one redraw per
-// `min_interval_ms`, except that the last scenario is always drawn.
+// Why run.ExitStatus() is what it is, one line per level that has
+// scenarios (MUST, SHOULD, MAY, policy, security, then any other), e.g.
+//   "security: 14 fail of 30 -> exit 1"
+//   "SHOULD: 3 fail of 40 (finding only, not in --fail_on)"
+//   "MUST: 0 fail of 120"
+// then "error: 2 scenarios -> exit 2 (...)" and "stopped: REASON -> exit N"
+// when they apply, and last "exit status N". `exit_status` is the process's
+// (run.ExitStatus(), or 130/143 after a signal).
+std::vector<std::string> ExitSummaryLines(const harness::RunResult& run, int exit_status);
+
+enum class ProgressStyle {
+  kNone,      // silent
+  kTerminal,  // one line redrawn in place
+  kLog,       // "progress: ..." lines, at most one per interval
+};
+
+// Writes progress to `out` in `style`, throttled to one line per
+// `min_interval` (a terminal also draws the last scenario at once). Update
+// and Tick may be called from different threads.
 class ProgressPrinter {
  public:
-  ProgressPrinter(std::FILE* out, bool enabled, int min_interval_ms = 100);
+  ProgressPrinter(std::FILE* out, ProgressStyle style, std::chrono::milliseconds min_interval);
+  // Default intervals: 100 ms on a terminal, 5 s in a log.
+  ProgressPrinter(std::FILE* out, ProgressStyle style);
+  // After each scenario.
   void Update(const harness::Counts& so_far, int total);
-  // Ends the line (newline) if anything was drawn.
+  // From a timer: in a log, repeats the last counts once the interval has
+  // passed without a line, so that a slow stretch still shows the run alive.
+  void Tick();
+  // Ends the terminal line (newline) if anything was drawn.
   void Finish();
 
  private:
+  using Clock = std::chrono::steady_clock;
+  void PrintLocked(Clock::time_point now);
+
   std::FILE* out_;
-  bool enabled_;
-  int min_interval_ms_;
-  long long last_ms_ = -1;
-  bool drawn_ = false;
+  ProgressStyle style_;
+  Clock::duration min_interval_;
+  Clock::time_point start_ = Clock::now();
+  std::mutex mu_;
+  Clock::time_point last_;  // guarded by mu_: when the last line was printed
+  bool drawn_ = false;      // guarded by mu_
+  bool have_counts_ = false;
+  harness::Counts counts_;  // guarded by mu_: the latest Update
+  int total_ = 0;
 };
 
 }  // namespace smtp::runner

@@ -21,6 +21,7 @@
 #include "harness/scenario/json_source.h"
 #include "harness/scenario/scenario.h"
 #include "harness/scenario/scenario_loader.h"
+#include "harness/scenario/suggest.h"
 
 #define SMTP_SCENARIO_RETURN_IF_ERROR(expr)                 \
   do {                                                      \
@@ -154,8 +155,8 @@ const StepType* FindStepType(std::string_view name);
 
 // "string", "number", "object", ... for messages; "integer" for integers.
 std::string_view TypeName(const nlohmann::json& v);
-// The allowed key closest to `key` (edit distance <= 2), or empty.
-std::string_view Suggest(std::string_view key, std::span<const std::string_view> allowed);
+// The allowed key closest to `key` (harness/scenario/suggest.h).
+using scenario::Suggest;
 // An expectation of exactly `code`.
 Expectation ExpectCode(int code);
 

@@ -70,7 +70,7 @@ absl::Status ParseListenFlag(std::string_view spec, ServerConfig* c) {
 
 absl::Status ParseBehaviorFlag(std::string_view name, ServerConfig* c) {
   std::optional<Profile> profile = ParseProfile(name);
-  if (!profile) return Bad("profile", "expected strict, lenient, slow or faulty");
+  if (!profile) return Bad("behavior", "expected strict, lenient, slow or faulty");
   c->profile = *profile;
   return absl::OkStatus();
 }
@@ -260,7 +260,7 @@ int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   absl::StatusOr<Endpoint> ep = server.Bind();
   if (!ep.ok()) {
     std::fprintf(err, "smtp-harness serve: %s\n", Message(ep.status()).c_str());
-    return 1;
+    return 2;  // a usage error: the address given cannot be used
   }
   std::fprintf(out, "smtp-harness serve: listening on %s (%s)\n", ep->ToString().c_str(),
                banner.c_str());

@@ -70,8 +70,10 @@ struct ServeOptions {
 // Checks options.config (CheckServeConfig), then runs the server until
 // SIGINT / SIGTERM and stops gracefully. Prints "smtp-harness serve:
 // listening on ADDR:PORT (profile P, sink S)" to `out` once bound. Returns
-// the exit status: 0 after a clean stop, 1 when the server cannot start,
-// 2 for a bad configuration (message on `err`).
+// the exit status: 0 after a clean stop, 2 for a bad configuration or an
+// address that cannot be bound (in use, not local, not permitted): both are
+// setup errors of the caller, never a server finding; 1 when the server
+// fails after it started (message on `err`).
 int RunServeMain(const ServeOptions& options, std::FILE* out = stdout, std::FILE* err = stderr);
 
 }  // namespace smtp::server

@@ -1,0 +1,132 @@
+// The subcommands of smtp-harness, each with the flags it takes (grouped as
+// its --help shows them), examples and exit status. A flag defined in a
+// subcommand's file but not listed here is refused on the command line;
+// app_test checks that every flag is listed.
+#include "app/subcommand.h"
+
+namespace smtp::app {
+
+const std::vector<Subcommand>& Subcommands() {
+  static const std::vector<Subcommand> table = {
+      {"parse",
+       "parse [--mode command|reply|data] [--lenient] [--line TEXT] [--crlf auto|exact] "
+       "[--data_end MODE] [< input]",
+       "parse SMTP commands, replies or a DATA body; print one JSON object per input",
+       RunParse,
+       {
+           {"Input", {"mode", "line", "crlf", "data_end"}},
+           {"Parser", {"lenient"}},
+       },
+       {
+           "smtp-harness parse --line 'MAIL FROM:<a@example.org> SIZE=1000'",
+           "printf 'MAIL FROM: <a@b>\\r\\n' | smtp-harness parse --lenient",
+           "printf '250-a\\r\\n250 b\\r\\n' | smtp-harness parse --mode reply",
+       },
+       "0 every input was accepted, 1 one was rejected, 2 a usage or read error."},
+      {"serve",
+       "serve [--listen HOST:PORT] [--behavior strict|lenient|slow|faulty] [--sink SPEC] "
+       "[--lmtp] [--starttls] [flags]",
+       "run the embedded reference SMTP/LMTP server until SIGINT/SIGTERM",
+       RunServe,
+       {
+           {"Listening", {"listen", "hostname", "lmtp", "port_file", "verbose"}},
+           {"Behaviour",
+            {"behavior", "refuse_sessions", "trace_header", "pregreet_delay_ms", "early_data",
+             "slow_delay_ms", "disable_extensions"}},
+           {"Accepted mail", {"sink", "sink_body_limit", "local_domains", "open_relay"}},
+           {"TLS and AUTH",
+            {"starttls", "implicit_tls", "tls_cert_file", "tls_key_file", "users", "auth_advertise",
+             "require_tls", "require_auth"}},
+           {"Limits and deadlines",
+            {"max_message_size", "max_recipients", "max_errors", "max_connections",
+             "max_connections_per_ip", "idle_timeout_ms", "data_timeout_ms", "shutdown_grace_ms"}},
+           {"Fault injection (--behavior faulty)",
+            {"fault_seed", "fault_temp_rate", "fault_421_rate", "fault_disconnect_rate",
+             "fault_points"}},
+       },
+       {
+           "smtp-harness serve --listen 127.0.0.1:2525",
+           "smtp-harness serve --listen 127.0.0.1:2525 --behavior lenient",
+           "smtp-harness serve --listen 127.0.0.1:2525 --sink jsonl:/tmp/mail.jsonl "
+           "--sink_body_limit 1048576 --starttls --users alice:secret",
+       },
+       "0 after a clean stop (SIGINT/SIGTERM), 2 on a usage error or an address that cannot be "
+       "bound (in use), 1 when the server fails after it started."},
+      {"run",
+       "run [--target HOST:PORT|tls:H:P|lmtp:H:P|exec:CMD] [--profile FILE] "
+       "[--from ADDR] [--to ADDR] [--suite PATH,...] "
+       "[--filter GLOB] [--tag TAG] [--level LEVEL] [--fail_on LEVELS] [--jobs N] [--out DIR] "
+       "[SUITE_PATH...]",
+       "run conformance scenarios against a server (without --target: the embedded one); "
+       "write DIR/results.json, junit.xml and index.html",
+       RunRun,
+       {
+           {"Target", {"target", "tls", "profile", "target_name", "deliveries", "no_preflight"}},
+           {"Profile overrides (swaks-style)",
+            {"from", "to", "rcpt", "helo", "auth_user", "auth_password", "auth_file", "var"}},
+           {"Scenarios", {"suite", "fragments", "filter", "tag", "level", "repeat"}},
+           {"Pace and deadlines",
+            {"jobs", "rate", "timeout_ms", "scenario_timeout_ms", "run_timeout"}},
+           {"Output and exit status", {"out", "fail_on", "progress_every"}},
+       },
+       {
+           "smtp-harness run                      # the suite against the embedded server",
+           "smtp-harness run --target mx.example.test:25 --profile my-profile.json --out out/mx",
+           "smtp-harness run --target 127.0.0.1:2525 --tag smuggling --level security",
+           "smtp-harness run --target 127.0.0.1:25 --from me@example.test --to "
+           "postmaster@localhost",
+           "smtp-harness run --target lmtp:127.0.0.1:24 --fail_on MUST,SHOULD,security",
+       },
+       "0 no failure at a --fail_on level (default MUST, security), 1 one failed, 2 a usage "
+       "error, a harness error, a target that cannot be tested or a run cut by --run_timeout; "
+       "130 after SIGINT, 143 after SIGTERM."},
+      {"report",
+       "report RESULTS.json [--html FILE] [--junit FILE] | report --serve DIR [--port N]",
+       "re-render a run's index.html/junit.xml, or serve a directory of runs (live) on "
+       "127.0.0.1",
+       RunReport,
+       {
+           {"Re-render", {"html", "junit"}},
+           {"Serve", {"serve", "port"}},
+           {"Input", {"max_results_mb"}},
+       },
+       {
+           "smtp-harness report out/mx/results.json",
+           "smtp-harness report out/mx/results.json --html mx.html --junit mx.xml",
+           "smtp-harness report --serve out --port 8080",
+       },
+       "0 on success, 2 on a usage error or an unreadable file."},
+      {"compare",
+       "compare A.json B.json ... [--html FILE]",
+       "compare runs against several servers: scenarios x targets, disagreements highlighted",
+       RunCompare,
+       {
+           {"Output", {"html"}},
+           {"Input", {"max_results_mb"}},
+       },
+       {
+           "smtp-harness compare out/postfix/results.json out/mx/results.json",
+           "smtp-harness compare out/*/results.json --html diff.html",
+       },
+       "0 every target has the same verdict on every scenario, 1 they differ, 2 on a usage "
+       "error or an unreadable file."},
+      {"list",
+       "list [--suite PATH,...] [--filter GLOB] [--tag TAG] [--level LEVEL] [--markdown] "
+       "[SUITE_PATH...]",
+       "load a suite (validating every file) and list its scenarios, or print the catalogue",
+       RunList,
+       {
+           {"Scenarios", {"suite", "filter", "tag", "level", "profile"}},
+           {"Output", {"markdown"}},
+       },
+       {
+           "smtp-harness list",
+           "smtp-harness list --tag smuggling --level security",
+           "smtp-harness list --markdown > catalogue.md",
+       },
+       "0 the suite loads, 2 on a load or usage error."},
+  };
+  return table;
+}
+
+}  // namespace smtp::app
