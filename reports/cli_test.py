@@ -74,6 +74,47 @@ try:
     names = [tc.get("name") for tc in tree.iter("testcase")]
     check(any("hostile.<script>" in n for n in names), "hostile junit: testcase name unescaped by parser")
 
+    # junit.xml shape (issue 14 item 8), parsed as CI viewers parse it.
+    def junit_cases(path):
+        return list(ET.parse(path).getroot().iter("testcase"))
+
+    cases = junit_cases(os.path.join(tmp, "small.xml"))
+    for tc in cases:
+        cls = tc.get("classname")
+        # Jenkins: package = up to the last dot, class = the rest.
+        check(cls.startswith("smtp-harness.") and "." not in cls[len("smtp-harness."):],
+              f"junit classname {cls!r}: one dot, after the package")
+        check(" \u2014 " in tc.get("name"), f"junit name {tc.get('name')!r}: 'ID \u2014 title'")
+        passing = not any(tc.find(x) is not None for x in ("failure", "error", "skipped"))
+        if passing:
+            check(tc.find("system-out") is None, f"junit {tc.get('name')}: no transcript for a pass")
+    check([tc.find("failure").get("type") for tc in cases if tc.find("failure") is not None] == ["MUST"],
+          "junit small: the one <failure> is the MUST failure")
+    # A run whose only failure is below fail-on exits 0: no <failure>, no <error>, the
+    # finding visible as <skipped> with its message and transcript.
+    findings = fixtures.load(os.path.join(TESTDATA, "small_results.json"))
+    for sc in findings["scenarios"]:
+        if sc["verdict"] == "fail":
+            sc["level"] = "SHOULD"
+        elif sc["verdict"] == "error":
+            sc["verdict"], sc["reason"] = "pass", ""
+    fsrc = os.path.join(tmp, "findings", "results.json")
+    fixtures.write(fsrc, findings)
+    fxml = os.path.join(tmp, "findings.xml")
+    p = run("report", fsrc, "--junit", fxml)
+    counts = junit_counts(fxml)
+    check(p.returncode == 0 and counts["failures"] == 0 and counts["errors"] == 0 and counts["skipped"] == 2,
+          f"junit of an exit-0 run with a SHOULD finding: no failures or errors ({counts})")
+    finding = [tc for tc in junit_cases(fxml) if tc.find("skipped") is not None
+               and "SHOULD finding" in (tc.find("skipped").get("message") or "")]
+    check(len(finding) == 1 and finding[0].find("system-out") is not None,
+          "junit: the SHOULD finding is a <skipped> with its transcript")
+    lean = sum(tc.find("system-out") is not None for tc in junit_cases(fxml))
+    p = run("report", fsrc, "--junit", fxml, "--junit_passing_transcripts")
+    full = sum(tc.find("system-out") is not None for tc in junit_cases(fxml))
+    check(p.returncode == 0 and lean == 1 and full == 3,  # the skip has no transcript
+          f"junit: --junit_passing_transcripts adds the passing transcripts ({lean} -> {full})")
+
     # report: default outputs next to the input.
     d = os.path.join(tmp, "run1")
     os.makedirs(d)
