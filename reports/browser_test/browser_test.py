@@ -236,18 +236,28 @@ class Tests:
                                                  "rfc5321.vrfy.policy": "pass"})
         other["target"]["name"] = ""
         fixtures.write(b, other)
+        self.cli("report", a)  # postfix gets an index.html to link to; exim has none
         html = os.path.join(self.out, "compare.html")
         p = self.cli("compare", a, b, "--html", html, check=False)
         assert p.returncode == 1, (p.returncode, p.stderr)
-        assert "2 disagree" in p.stdout, p.stdout
+        # bare-lf-end: fail vs pass (a disagreement); vrfy.policy: error vs pass (coverage).
+        assert "1 disagree (pass vs fail)" in p.stdout and "1 coverage differences" in p.stdout, p.stdout
         page = self.page()
         page.navigate("file://" + html)
         assert page.eval("document.querySelectorAll('#matrix tr.scenario').length") == 4
-        assert page.eval("document.querySelectorAll('#matrix tr.disagree').length") == 2
+        assert page.eval("document.querySelectorAll('#matrix tr.disagree').length") == 1
+        assert page.eval("document.querySelectorAll('#matrix tr.coverage').length") == 1
         heads = page.eval("[...document.querySelectorAll('#matrix th')].map(t => t.textContent)")
         assert heads[-2:] == ["postfix", "exim"], heads  # unnamed run: its directory
-        page.eval("document.getElementById('only-disagree').click()")
-        assert page.eval("document.querySelectorAll('#matrix tr.scenario').length") == 2
+        links = page.eval("[...document.querySelectorAll('#matrix th a')].map(a => [a.textContent, a.href])")
+        assert links == [["postfix", "file://" + os.path.dirname(a) + "/index.html"]], links
+        for kind, want in (("differ", 1), ("disagree", 1), ("coverage", 1), ("missing", 0), ("", 4)):
+            page.eval("(() => { const s = document.getElementById('f-diff'); s.value = '%s';"
+                      " s.dispatchEvent(new Event('change')); })()" % kind)
+            got = page.eval("document.querySelectorAll('#matrix tr.scenario').length")
+            assert got == want, (kind, got)
+        page.eval("(() => { const s = document.getElementById('f-diff'); s.value = 'differ';"
+                  " s.dispatchEvent(new Event('change')); })()")
         page.eval("document.querySelector('#matrix tr.scenario').click()")
         assert "expected: no reply within 2 s" in page.eval("document.querySelector('#matrix tr.detail').innerText")
         page.screenshot(os.path.join(self.out, "compare.png"))
