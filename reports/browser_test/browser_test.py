@@ -86,6 +86,10 @@ class Tests:
         assert "220 mx.example.org ESMTP Postfix" in target and "TLSv1.3" in target, target
         assert page.eval("document.querySelectorAll('#ehlo li').length") == 10
         assert "MUST" in page.eval("document.getElementById('counts').textContent")
+        # The header says what the run exits with: this one has an error (exit 2).
+        status = page.eval("[document.getElementById('run-status').className,"
+                           " document.getElementById('run-status').textContent]")
+        assert status == ["status error", "complete — errors"], status
         # Filters: verdict, level, tag, search, and their combination.
         for sel, value, want in [("f-verdict", "fail", 1), ("f-verdict", "", 4), ("f-level", "SHOULD", 1),
                                  ("f-level", "", 4), ("f-tag", "smuggling", 1), ("f-tag", "", 4)]:
@@ -136,6 +140,21 @@ class Tests:
             == ["fail", "MUST"]
         assert page.eval(ROWS) == 1
         self.assert_clean(page, "small report")
+        # Findings below fail-on leave the run at exit 0, but are not a green "complete".
+        doc = fixtures.load(os.path.join(self.args.testdata, "small_results.json"))
+        for sc in doc["scenarios"]:
+            if sc["verdict"] == "fail":
+                sc["level"] = "SHOULD"
+            elif sc["verdict"] == "error":
+                sc["verdict"], sc["reason"] = "pass", ""
+        findings = os.path.join(self.out, "findings", "results.json")
+        fixtures.write(findings, doc)
+        other = self.page()
+        other.navigate(self.render(findings, "findings"))
+        status = other.eval("[document.getElementById('run-status').className,"
+                            " document.getElementById('run-status').textContent]")
+        assert status == ["status note", "complete — 1 finding not in fail-on"], status
+        self.assert_clean(other, "findings report")
 
     def test_hostile_report(self):
         page = self.page()
