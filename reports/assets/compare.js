@@ -28,7 +28,7 @@
     ['coverage', 'coverage differences (skip or error on some target; not disagreements)'],
   ];
   kinds.forEach(([k, label], i) => {
-    const n = H.el('span', 'diff-count dc-' + k, H.str(s[k] || 0) + ' ' + label);
+    const n = H.el('span', 'diff-count dc-' + k + (Number(s[k]) ? '' : ' zero'), H.str(s[k] || 0) + ' ' + label);
     n.id = 'count-' + k;
     H.add(note, i ? ', ' : '', n);
   });
