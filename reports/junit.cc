@@ -64,10 +64,11 @@ struct JunitCounts {
   }
 };
 
+// "MUST,security"; "(none)" when no level fails the run.
 std::string JoinFailOn(const RunResult& run) {
   std::string out;
   for (const std::string& level : run.fail_on) out += (out.empty() ? "" : ",") + level;
-  return out;
+  return out.empty() ? "(none)" : out;
 }
 
 // The body of a <failure>, <error> or finding: what a CI viewer shows

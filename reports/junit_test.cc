@@ -168,6 +168,9 @@ TEST(RenderJunit, FailuresAreExactlyTheLevelsThatDecideTheExitStatus) {
         EXPECT_NE(out.find(decides ? "failures=\"1\"" : "failures=\"0\""), std::string::npos);
         if (v == Verdict::kFail && !decides) {
           EXPECT_NE(out.find(" finding (not in fail-on "), std::string::npos);
+          if (fail_on.empty()) {
+            EXPECT_NE(out.find("<property name=\"fail_on\" value=\"(none)\"/>"), std::string::npos);
+          }
           EXPECT_NE(out.find("<system-out>"), std::string::npos);  // the transcript of a finding
         }
       }
