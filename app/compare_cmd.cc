@@ -51,7 +51,7 @@ int RunCompare(const std::vector<std::string>& args) {
   std::fputs(reports::RenderCompareText(c).c_str(), stdout);
   const std::string html = absl::GetFlag(FLAGS_html);
   if (!html.empty()) {
-    if (auto st = reports::WriteFileAtomic(html, reports::RenderCompareHtml(c)); !st.ok()) {
+    if (auto st = reports::WriteFileAtomic(html, reports::RenderCompareHtml(c, html)); !st.ok()) {
       std::fprintf(stderr, "smtp-harness compare: %s\n", Message(st).c_str());
       return 2;
     }

@@ -27,6 +27,8 @@
 
 ABSL_FLAG(std::string, html, "", "report, compare: write the HTML page to FILE");
 ABSL_FLAG(std::string, junit, "", "report: write JUnit XML to FILE");
+ABSL_FLAG(bool, junit_passing_transcripts, false,
+          "report: also write passing and skipped scenarios' transcripts into JUnit XML");
 ABSL_FLAG(std::string, serve, "",
           "report: serve the runs under DIR (DIR/NAME/results.json) on 127.0.0.1");
 ABSL_FLAG(int, port, 8080, "report --serve: TCP port on 127.0.0.1 (0: any free port)");
@@ -87,7 +89,9 @@ int RunReport(const std::vector<std::string>& args) {
     std::printf("wrote %s\n", html.c_str());
   }
   if (!junit.empty()) {
-    if (auto st = reports::WriteFileAtomic(junit, reports::RenderJunit(*run)); !st.ok()) {
+    reports::JunitOptions opts;
+    opts.passing_transcripts = absl::GetFlag(FLAGS_junit_passing_transcripts);
+    if (auto st = reports::WriteFileAtomic(junit, reports::RenderJunit(*run, opts)); !st.ok()) {
       return Fail(Message(st));
     }
     std::printf("wrote %s\n", junit.c_str());

@@ -74,6 +74,47 @@ try:
     names = [tc.get("name") for tc in tree.iter("testcase")]
     check(any("hostile.<script>" in n for n in names), "hostile junit: testcase name unescaped by parser")
 
+    # junit.xml shape (issue 14 item 8), parsed as CI viewers parse it.
+    def junit_cases(path):
+        return list(ET.parse(path).getroot().iter("testcase"))
+
+    cases = junit_cases(os.path.join(tmp, "small.xml"))
+    for tc in cases:
+        cls = tc.get("classname")
+        # Jenkins: package = up to the last dot, class = the rest.
+        check(cls.startswith("smtp-harness.") and "." not in cls[len("smtp-harness."):],
+              f"junit classname {cls!r}: one dot, after the package")
+        check(" \u2014 " in tc.get("name"), f"junit name {tc.get('name')!r}: 'ID \u2014 title'")
+        passing = not any(tc.find(x) is not None for x in ("failure", "error", "skipped"))
+        if passing:
+            check(tc.find("system-out") is None, f"junit {tc.get('name')}: no transcript for a pass")
+    check([tc.find("failure").get("type") for tc in cases if tc.find("failure") is not None] == ["MUST"],
+          "junit small: the one <failure> is the MUST failure")
+    # A run whose only failure is below fail-on exits 0: no <failure>, no <error>, the
+    # finding visible as <skipped> with its message and transcript.
+    findings = fixtures.load(os.path.join(TESTDATA, "small_results.json"))
+    for sc in findings["scenarios"]:
+        if sc["verdict"] == "fail":
+            sc["level"] = "SHOULD"
+        elif sc["verdict"] == "error":
+            sc["verdict"], sc["reason"] = "pass", ""
+    fsrc = os.path.join(tmp, "findings", "results.json")
+    fixtures.write(fsrc, findings)
+    fxml = os.path.join(tmp, "findings.xml")
+    p = run("report", fsrc, "--junit", fxml)
+    counts = junit_counts(fxml)
+    check(p.returncode == 0 and counts["failures"] == 0 and counts["errors"] == 0 and counts["skipped"] == 2,
+          f"junit of an exit-0 run with a SHOULD finding: no failures or errors ({counts})")
+    finding = [tc for tc in junit_cases(fxml) if tc.find("skipped") is not None
+               and "SHOULD finding" in (tc.find("skipped").get("message") or "")]
+    check(len(finding) == 1 and finding[0].find("system-out") is not None,
+          "junit: the SHOULD finding is a <skipped> with its transcript")
+    lean = sum(tc.find("system-out") is not None for tc in junit_cases(fxml))
+    p = run("report", fsrc, "--junit", fxml, "--junit_passing_transcripts")
+    full = sum(tc.find("system-out") is not None for tc in junit_cases(fxml))
+    check(p.returncode == 0 and lean == 1 and full == 3,  # the skip has no transcript
+          f"junit: --junit_passing_transcripts adds the passing transcripts ({lean} -> {full})")
+
     # report: default outputs next to the input.
     d = os.path.join(tmp, "run1")
     os.makedirs(d)
@@ -126,7 +167,7 @@ try:
     fixtures.write(c, fixtures.variant(small, "", {}))
     p = run("compare", a, b, "--html", os.path.join(tmp, "cmp.html"))
     check(p.returncode == 1, f"compare disagreeing: exit 1 (got {p.returncode})")
-    check("1 disagree" in p.stdout and re.search(r"rfc5321\.ehlo\.basic\s+pass\s+fail", p.stdout) is not None,
+    check("1 disagree (pass vs fail)" in p.stdout and re.search(r"rfc5321\.ehlo\.basic\s+pass\s+fail", p.stdout) is not None,
           "compare: disagreeing row listed")
     check(re.search(r"^alpha\s+4\s", p.stdout, re.M) is None and re.search(r"^alpha\s+1\s+1\s+1\s+1", p.stdout, re.M)
           is not None, "compare: directory name labels an unnamed run")
@@ -141,13 +182,30 @@ try:
     fixtures.write(d, partial)
     p = run("compare", a, d, "--html", os.path.join(tmp, "cmp-missing.html"))
     check(p.returncode == 1, f"compare with a missing scenario: exit 1 (got {p.returncode})")
-    check("0 disagree, 1 missing from some target" in p.stdout and
+    check("0 disagree (pass vs fail), 1 missing from some target" in p.stdout and
           re.search(r"^rfc5321\.ehlo\.basic\s+pass\s+missing\s", p.stdout, re.M) is not None,
           f"compare: missing row listed as missing ({p.stdout!r})")
     with open(os.path.join(tmp, "cmp-missing.html"), encoding="utf-8") as f:
         page = f.read()
-    check('"missing":true' in page and "only rows where targets differ (disagree or missing)" in page,
+    check('"missing":true' in page and "'disagree or missing'" in page,
           "compare html: the row is marked missing and the filter includes it")
+    # Coverage differences (a skip or an error on one side) are counted and listed apart
+    # and alone exit 0 (issue 14: 59 of 82 "disagreements" were skips).
+    cov = fixtures.variant(small, "", {"rfc5321.ehlo.basic": "skip", "rfc5321.vrfy.policy": "pass"})
+    e = os.path.join(tmp, "epsilon", "results.json")
+    fixtures.write(e, cov)
+    p = run("report", a)  # alpha gets an index.html; epsilon has none
+    p = run("compare", a, e, "--html", os.path.join(tmp, "cmp-cov.html"))
+    check(p.returncode == 0, f"compare with coverage differences only: exit 0 (got {p.returncode})")
+    check("0 disagree (pass vs fail), 0 missing from some target, 2 coverage differences" in p.stdout
+          and re.search(r"coverage only[^\n]*:\n.*\nrfc5321\.ehlo\.basic\s+pass\s+skip", p.stdout) is not None
+          and "no disagreements: the targets differ in coverage only" in p.stdout,
+          f"compare: coverage rows listed apart ({p.stdout!r})")
+    with open(os.path.join(tmp, "cmp-cov.html"), encoding="utf-8") as f:
+        page = f.read()
+    check('"report":"alpha/index.html"' in page and '"report":""' in page,
+          "compare html: the column with a report links it, relatively; the other does not")
+    check('"coverage":2' in page and '"coverage":true' in page, "compare html: coverage counted and marked")
     check(run("compare", a).returncode == 2, "compare with one file: exit 2")
     check(run("compare", a, bad).returncode == 2, "compare with a bad file: exit 2")
 

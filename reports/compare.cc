@@ -9,6 +9,7 @@
 
 #include "reports/escape.h"
 #include "reports/html_report.h"
+#include "reports/reports.h"
 #include "results/transcript.h"
 
 namespace smtp::reports {
@@ -94,8 +95,10 @@ Comparison Compare(std::vector<NamedRun> runs) {
         row.missing = true;
       }
     }
-    row.disagree = verdicts.size() > 1;
+    row.disagree = verdicts.contains(Verdict::kPass) && verdicts.contains(Verdict::kFail);
+    row.coverage = !row.disagree && verdicts.size() > 1;
     c.disagree += row.disagree;
+    c.coverage += row.coverage;
     c.missing += row.missing;
   }
   for (auto& r : runs) {
@@ -105,13 +108,29 @@ Comparison Compare(std::vector<NamedRun> runs) {
   return c;
 }
 
-json ComparisonJson(const Comparison& c) {
+std::string ReportHref(const std::string& results_file, const std::string& page_path) {
+  namespace fs = std::filesystem;
+  if (page_path.empty()) return "";
+  std::error_code ec;
+  const fs::path report = fs::path(results_file).parent_path() / kHtmlFile;
+  if (!fs::is_regular_file(report, ec)) return "";
+  const fs::path abs_report = fs::absolute(report, ec).lexically_normal();
+  if (ec) return "";
+  const fs::path page_dir = fs::absolute(page_path, ec).lexically_normal().parent_path();
+  if (ec) return "";
+  const fs::path rel = abs_report.lexically_relative(page_dir);
+  if (!rel.empty()) return PercentEncodePath(rel.generic_string());
+  return "file://" + PercentEncodePath(abs_report.generic_string());
+}
+
+json ComparisonJson(const Comparison& c, const std::string& page_path) {
   json targets = json::array();
   for (const NamedRun& r : c.runs) {
     const harness::Counts t = r.run.Totals();
     targets.push_back(
         {{"name", r.name},
          {"file", r.file},
+         {"report", ReportHref(r.file, page_path)},
          {"target", r.run.target.target},
          {"banner", r.run.target.banner},
          {"complete", r.run.complete},
@@ -139,18 +158,26 @@ json ComparisonJson(const Comparison& c) {
          {"rfc",
           {{"document", row.rfc_document}, {"section", row.rfc_section}, {"url", row.rfc_url}}},
          {"disagree", row.disagree},
+         {"coverage", row.coverage},
          {"missing", row.missing},
          {"cells", std::move(cells)}});
   }
   return {{"targets", std::move(targets)},
           {"rows", std::move(rows)},
-          {"summary", {{"rows", c.rows.size()}, {"disagree", c.disagree}, {"missing", c.missing}}}};
+          {"summary",
+           {{"rows", c.rows.size()},
+            {"disagree", c.disagree},
+            {"coverage", c.coverage},
+            {"missing", c.missing}}}};
 }
 
 std::string RenderCompareText(const Comparison& c) {
   std::string out = "compare: " + std::to_string(c.rows.size()) + " scenarios x " +
                     std::to_string(c.runs.size()) + " targets; " + std::to_string(c.disagree) +
-                    " disagree, " + std::to_string(c.missing) + " missing from some target\n\n";
+                    " disagree (pass vs fail), " + std::to_string(c.missing) +
+                    " missing from some target, " + std::to_string(c.coverage) +
+                    " coverage differences (skip or error on some target; not a "
+                    "disagreement)\n\n";
   std::size_t name_w = 6;
   for (const NamedRun& r : c.runs) name_w = std::max(name_w, Safe(r.name).size());
   out += Pad("target", name_w) + "   pass   fail   skip  error  file\n";
@@ -161,41 +188,58 @@ std::string RenderCompareText(const Comparison& c) {
     out += Pad(Safe(r.name), name_w) + nums + Safe(r.file) +
            (r.run.complete ? "" : " (incomplete)") + "\n";
   }
-  if (c.disagree == 0 && c.missing == 0) {
+  if (c.disagree == 0 && c.missing == 0 && c.coverage == 0) {
     out += "\nall targets agree on every scenario\n";
     return out;
   }
   std::size_t id_w = 2;
   for (const auto& row : c.rows) {
-    if (row.disagree || row.missing) id_w = std::max(id_w, Safe(row.id).size());
+    if (row.disagree || row.missing || row.coverage) id_w = std::max(id_w, Safe(row.id).size());
   }
   std::vector<std::size_t> col_w;
-  std::string head = "\n" + Pad("id", id_w);
+  std::string head = Pad("id", id_w);
   for (const NamedRun& r : c.runs) {
     col_w.push_back(std::max<std::size_t>(7, Safe(r.name).size()));
     head += "  " + Pad(Safe(r.name), col_w.back());
   }
-  out += head + "  rfc\n";
-  for (const auto& row : c.rows) {
-    if (!row.disagree && !row.missing) continue;
-    std::string line = Pad(Safe(row.id), id_w);
-    for (std::size_t t = 0; t < row.cells.size(); ++t) {
-      const auto& cell = row.cells[t];
-      line +=
-          "  " + Pad(cell ? std::string(harness::VerdictName(cell->verdict)) : "missing", col_w[t]);
+  head += "  rfc\n";
+  // One section per kind of difference, each row in the first that fits.
+  const struct {
+    std::string_view title;
+    bool (*in)(const ComparisonRow&);
+  } kSections[] = {
+      {"disagree (some target passes, another fails)",
+       [](const ComparisonRow& r) { return r.disagree; }},
+      {"missing from some target", [](const ComparisonRow& r) { return !r.disagree && r.missing; }},
+      {"coverage only (skip or error on some target; not a disagreement)",
+       [](const ComparisonRow& r) { return r.coverage && !r.missing; }},
+  };
+  for (const auto& section : kSections) {
+    std::string lines;
+    for (const auto& row : c.rows) {
+      if (!section.in(row)) continue;
+      std::string line = Pad(Safe(row.id), id_w);
+      for (std::size_t t = 0; t < row.cells.size(); ++t) {
+        const auto& cell = row.cells[t];
+        line += "  " +
+                Pad(cell ? std::string(harness::VerdictName(cell->verdict)) : "missing", col_w[t]);
+      }
+      std::string rfc = Safe(row.rfc_document);
+      if (!row.rfc_section.empty())
+        rfc += (rfc.empty() ? "\u00a7" : " \u00a7") + Safe(row.rfc_section);
+      lines += line + "  " + rfc + "\n";
     }
-    std::string rfc = Safe(row.rfc_document);
-    if (!row.rfc_section.empty())
-      rfc += (rfc.empty() ? "\u00a7" : " \u00a7") + Safe(row.rfc_section);
-    out += line + "  " + rfc + "\n";
+    if (!lines.empty()) out += "\n" + std::string(section.title) + ":\n" + head + lines;
   }
+  if (!c.differs()) out += "\nno disagreements: the targets differ in coverage only\n";
   return out;
 }
 
-std::string RenderCompareHtml(const Comparison& c) {
+std::string RenderCompareHtml(const Comparison& c, const std::string& page_path) {
   std::string title = "smtp-harness comparison:";
   for (const NamedRun& r : c.runs) title += " " + r.name;
-  return RenderPage(title, CompareScript(), ComparisonJson(c), json::object(), RandomNonce());
+  return RenderPage(title, CompareScript(), ComparisonJson(c, page_path), json::object(),
+                    RandomNonce());
 }
 
 }  // namespace smtp::reports

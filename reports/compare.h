@@ -1,7 +1,9 @@
 // Cross-server comparison: the same suite run against several targets,
-// as a matrix of scenarios × targets. A row "disagrees" when the targets
-// that ran the scenario did not all reach the same verdict; a row is
-// "missing" when some target has no result for it.
+// as a matrix of scenarios × targets. A row "disagrees" when some target
+// passed the scenario and another failed it; it is a "coverage" difference
+// when the verdicts differ only because some target did not evaluate it
+// (skip or error there); it is "missing" when some target has no result
+// for it.
 #ifndef SMTP_REPORTS_COMPARE_H_
 #define SMTP_REPORTS_COMPARE_H_
 
@@ -34,7 +36,8 @@ struct ComparisonRow {
   std::string id, title, group, level;
   std::string rfc_document, rfc_section, rfc_url;
   std::vector<std::optional<ComparisonCell>> cells;  // one per target; empty: not run
-  bool disagree = false;
+  bool disagree = false;                             // a pass and a fail
+  bool coverage = false;                             // verdicts differ, but not pass against fail
   bool missing = false;
 };
 
@@ -42,11 +45,13 @@ struct Comparison {
   std::vector<NamedRun> runs;  // the columns, in input order (transcripts dropped)
   std::vector<ComparisonRow> rows;
   int disagree = 0;  // rows with disagree set
+  int coverage = 0;  // rows with coverage set
   int missing = 0;   // rows with missing set
 
   // The targets differ: some row disagrees or some target lacks a scenario
   // another one has (a missing row is a difference too). `compare` then
-  // exits 1.
+  // exits 1. Coverage differences alone are not: a server that lacks
+  // STARTTLS skips what another passes, and neither is wrong.
   bool differs() const { return disagree > 0 || missing > 0; }
 };
 
@@ -60,21 +65,32 @@ std::string ColumnName(const harness::RunResult& run, const std::string& path);
 // Transcripts are not copied (the comparison never shows them).
 Comparison Compare(std::vector<NamedRun> runs);
 
-// The comparison as JSON (the data of the HTML page):
-//   {"targets":[{name,file,target,banner,complete,totals}],
-//    "rows":[{id,title,group,level,rfc:{document,section,url},disagree,missing,
-//             cells:[null | {verdict,reason,message,expected,actual}]}],
-//    "summary":{rows,disagree,missing}}
-nlohmann::json ComparisonJson(const Comparison& c);
+// The link from a page written at `page_path` to the report of the run
+// read from `results_file`: the index.html beside it, relative to the
+// page's directory (absolute, as a file:// URL, when no relative path
+// exists), every path segment percent-encoded so that no name can be read
+// as a scheme, query or fragment. "" when that index.html does not exist or
+// `page_path` is empty.
+std::string ReportHref(const std::string& results_file, const std::string& page_path);
 
-// A plain-text summary for a terminal: totals per target, then every row
-// that disagrees or is missing, verdict per target ("missing" where the
-// target has no result). Control characters in
-// names are escaped, so a hostile label cannot drive the terminal.
+// The comparison as JSON (the data of the HTML page):
+//   {"targets":[{name,file,report,target,banner,complete,totals}],
+//    "rows":[{id,title,group,level,rfc:{document,section,url},disagree,
+//             coverage,missing,cells:[null | {verdict,reason,message,expected,actual}]}],
+//    "summary":{rows,disagree,coverage,missing}}
+// `report` is ReportHref(file, page_path).
+nlohmann::json ComparisonJson(const Comparison& c, const std::string& page_path = "");
+
+// A plain-text summary for a terminal: totals per target, then the rows
+// that disagree, those missing from some target, and those that differ in
+// coverage, each under its own heading, verdict per target ("missing"
+// where the target has no result). Control characters in names are
+// escaped, so a hostile label cannot drive the terminal.
 std::string RenderCompareText(const Comparison& c);
 
-// The self-contained comparison page (same shell and CSP as index.html).
-std::string RenderCompareHtml(const Comparison& c);
+// The self-contained comparison page (same shell and CSP as index.html),
+// to be written at `page_path` (for the links to each run's report).
+std::string RenderCompareHtml(const Comparison& c, const std::string& page_path = "");
 
 }  // namespace smtp::reports
 

@@ -43,6 +43,12 @@ std::string JsonForScript(const nlohmann::json& j);
 std::string Substitute(std::string_view tmpl,
                        std::initializer_list<std::pair<std::string_view, std::string_view>> vars);
 
+// A relative or absolute path as a URL path: every byte other than the
+// unreserved characters (RFC 3986 §2.3: ALPHA DIGIT - . _ ~) and '/' is
+// percent-encoded, so the result has no scheme (':'), query ('?') or
+// fragment ('#') and names exactly the file.
+std::string PercentEncodePath(std::string_view path);
+
 // A fresh random token (base64url, 128 bits) for a CSP script nonce.
 std::string RandomNonce();
 

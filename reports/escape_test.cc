@@ -118,6 +118,18 @@ TEST(Substitute, Table) {
   }
 }
 
+TEST(PercentEncodePath, Table) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"postfix/index.html", "postfix/index.html"},
+      {"../a_b-c~d/index.html", "../a_b-c~d/index.html"},
+      {"javascript:alert(1)/index.html", "javascript%3Aalert%281%29/index.html"},
+      {"a b#c?d%e&f\"<>'", "a%20b%23c%3Fd%25e%26f%22%3C%3E%27"},
+      {std::string("/abs/\xff\0", 7), "/abs/%FF%00"},
+      {"", ""},
+  };
+  for (const auto& [in, want] : cases) EXPECT_EQ(PercentEncodePath(in), want) << in;
+}
+
 TEST(RandomNonce, FreshAndUrlSafe) {
   std::set<std::string> seen;
   for (int i = 0; i < 100; ++i) {

@@ -28,14 +28,22 @@ HttpReply Text(int status, std::string body) {
   return r;
 }
 
-// The status cell of a run in the listing: stopped early, in progress,
-// complete with findings (exit status not 0), or complete.
+// The status cell of a run in the listing, by what `run` exited with (the
+// page header says the same: renderHeader in assets/report.js): stopped
+// early; in progress; complete with errors (2); complete with findings that
+// fail the run (1); complete with findings at levels not in fail-on (0);
+// complete. Only the last is green.
 std::string RunStatusHtml(const RunListing& r) {
   if (!r.stopped.empty()) {
     return "<span class=\"status bad\">stopped: " + HtmlEscape(r.stopped) + "</span>";
   }
   if (!r.complete) return "<span class=\"status live\">in progress</span>";
+  if (r.exit_status == 2) return "<span class=\"status error\">complete — errors</span>";
   if (r.exit_status != 0) return "<span class=\"status bad\">complete — findings</span>";
+  if (r.findings > 0) {
+    return "<span class=\"status note\">complete — " + std::to_string(r.findings) +
+           (r.findings == 1 ? " finding" : " findings") + " not in fail-on</span>";
+  }
   return "<span class=\"status done\">complete</span>";
 }
 
@@ -93,6 +101,9 @@ std::vector<RunListing> ReportSite::ListRuns() {
       r.stopped = run->stopped;
       r.exit_status = run->ExitStatus();
       r.totals = run->Totals();
+      for (const auto& sc : run->scenarios) {
+        r.findings += sc.verdict == harness::Verdict::kFail && !run->Decides(sc.level);
+      }
     } else {
       r.error = Message(run.status());
     }
@@ -177,6 +188,7 @@ HttpReply ReportSite::Listing(bool as_json) {
                       {"complete", run.complete},
                       {"stopped", run.stopped},
                       {"exit_status", run.exit_status},
+                      {"findings", run.findings},
                       {"totals",
                        {{"pass", run.totals.pass},
                         {"fail", run.totals.fail},

@@ -42,8 +42,9 @@ struct RunListing {
   std::string target, target_name, started_at;
   bool complete = true;
   std::string stopped;  // RunResult::stopped
-  int exit_status = 0;
+  int exit_status = 0;  // RunResult::ExitStatus()
   harness::Counts totals;
+  int findings = 0;           // failures at levels not in fail_on (they leave exit_status 0)
   std::int64_t mtime_ns = 0;  // of results.json
   std::uintmax_t size = 0;
 };

@@ -163,6 +163,64 @@ TEST_F(ReportSiteTest, ListingEscapesAndFollowsChanges) {
   EXPECT_EQ(it->target_name, "done");
 }
 
+// The run list says what `run` exited with: only a clean run is a green
+// "complete"; a run with findings that fail it (exit 1) and one with errors
+// (exit 2) are not, and findings below fail-on are shown too (issue 14:
+// runs with findings were listed as a green "complete").
+TEST(ReportSiteListing, StatusFollowsTheExitStatus) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("smtp_site_status_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  struct Case {
+    std::string name;
+    RunResult run;
+    int exit_status;
+    std::string cell;
+  } cases[] = {
+      {"clean", MakeRun({MakeScenario("a", Verdict::kPass), MakeScenario("s", Verdict::kSkip)}), 0,
+       "<span class=\"status done\">complete</span>"},
+      {"must", MakeRun({MakeScenario("a", Verdict::kFail, "G", "MUST")}), 1,
+       "<span class=\"status bad\">complete — findings</span>"},
+      {"security", MakeRun({MakeScenario("a", Verdict::kFail, "G", "security")}), 1,
+       "<span class=\"status bad\">complete — findings</span>"},
+      {"errors", MakeRun({MakeScenario("a", Verdict::kError), MakeScenario("b", Verdict::kFail)}),
+       2, "<span class=\"status error\">complete — errors</span>"},
+      {"should",
+       MakeRun({MakeScenario("a", Verdict::kFail, "G", "SHOULD"),
+                MakeScenario("b", Verdict::kFail, "G", "policy")}),
+       0, "<span class=\"status note\">complete — 2 findings not in fail-on</span>"},
+      {"stopped", MakeRun({}), 2, "<span class=\"status bad\">stopped: interrupted</span>"},
+  };
+  cases[5].run.stopped = "interrupted";
+  for (const Case& c : cases) {
+    fs::create_directories(dir / c.name);
+    ASSERT_TRUE(harness::WriteRunResult(c.run, (dir / c.name / "results.json").string()).ok());
+  }
+  ReportSite site(dir.string());
+  const std::string page = site.Handle("GET", "/").body;
+  const nlohmann::json runs = nlohmann::json::parse(site.Handle("GET", "/runs.json").body)["runs"];
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(c.run.ExitStatus(), c.exit_status);
+    const auto row = page.find(">" + c.name + "</a>");
+    ASSERT_NE(row, std::string::npos);
+    const std::string tr = page.substr(row, page.find("</tr>", row) - row);
+    EXPECT_NE(tr.find(c.cell), std::string::npos) << tr;
+    if (c.exit_status != 0) {
+      EXPECT_EQ(tr.find("status done"), std::string::npos) << tr;
+    }
+    bool listed = false;
+    for (const auto& r : runs) {
+      if (r["name"] != c.name) continue;
+      listed = true;
+      EXPECT_EQ(r["exit_status"], c.exit_status);
+      EXPECT_EQ(r["findings"], c.name == "should" ? 2 : 0);
+    }
+    EXPECT_TRUE(listed);
+  }
+  fs::remove_all(dir);
+}
+
 TEST_F(ReportSiteTest, SizeBoundOnReads) {
   SiteLimits limits;
   limits.max_results_bytes = 64;

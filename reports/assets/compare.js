@@ -1,12 +1,15 @@
-// The comparison page: scenarios × targets, rows where the targets differ
-// (a verdict disagrees, or a target has no result: "missing") highlighted. Data: #report-data (reports/compare.h ComparisonJson).
+// The comparison page: scenarios × targets. Rows are highlighted by kind of
+// difference: "disagree" (a pass against a fail), "missing" (a target has no
+// result) and, apart and muted, "coverage" (a skip or an error on some
+// target: not a disagreement). Each target's name links to its own report
+// when compare found one. Data: #report-data (reports/compare.h ComparisonJson).
 (function () {
   const PAGE = 500;
   const data = H.readJson('report-data') || {targets: [], rows: []};
   const targets = Array.isArray(data.targets) ? data.targets : [];
   const rows = Array.isArray(data.rows) ? data.rows : [];
   const app = document.getElementById('app');
-  const st = {q: '', onlyDisagree: false, level: '', limit: PAGE, open: new Set()};
+  const st = {q: '', diff: '', level: '', limit: PAGE, open: new Set()};
   rows.forEach((r, i) => {
     r.key = String(i);
     r.rfc = r.rfc || {};
@@ -17,9 +20,32 @@
 
   const s = data.summary || {};
   const h1 = H.el('h1', null, 'SMTP conformance comparison: ' + targets.map((t) => H.str(t.name)).join(' · '));
-  const note = H.el('p', null, H.str(s.rows) + ' scenarios × ' + targets.length + ' targets; ' +
-                    H.str(s.disagree) + ' rows disagree, ' + H.str(s.missing) + ' rows missing from some target.');
+  const note = H.el('p', null, H.str(s.rows) + ' scenarios × ' + targets.length + ' targets: ');
   note.id = 'compare-summary';
+  const kinds = [
+    ['disagree', 'disagree (pass vs fail)'],
+    ['missing', 'missing from some target'],
+    ['coverage', 'coverage differences (skip or error on some target; not disagreements)'],
+  ];
+  kinds.forEach(([k, label], i) => {
+    const n = H.el('span', 'diff-count dc-' + k + (Number(s[k]) ? '' : ' zero'), H.str(s[k] || 0) + ' ' + label);
+    n.id = 'count-' + k;
+    H.add(note, i ? ', ' : '', n);
+  });
+  H.add(note, '.');
+
+  // A link to a target's own report: compare writes a relative path of
+  // unreserved and percent-encoded characters, or a file:/// URL; anything
+  // else (a scheme, "//host") is not made a link.
+  function reportLink(t) {
+    const u = H.str(t.report);
+    const ok = /^file:\/\/\/[A-Za-z0-9\-._~%\/]*$/.test(u) || /^[A-Za-z0-9\-._~%][A-Za-z0-9\-._~%\/]*$/.test(u);
+    if (!ok) return H.el('span', null, H.str(t.name));
+    const a = H.el('a', 'report-link', H.str(t.name));
+    a.setAttribute('href', u);
+    a.title = 'this run\'s report (' + H.str(t.file) + ')';
+    return a;
+  }
 
   // Targets and their totals.
   const tt = H.el('table', 'counts');
@@ -32,7 +58,7 @@
   for (const t of targets) {
     const tr = H.el('tr');
     const tot = t.totals || {};
-    H.add(tr, H.el('td', 'mono', t.name), H.add(H.el('td'), H.visible(H.str(t.target))),
+    H.add(tr, H.add(H.el('td', 'mono'), reportLink(t)), H.add(H.el('td'), H.visible(H.str(t.target))),
           H.add(H.el('td', 'mono'), H.visible(H.str(t.banner))));
     for (const v of ['pass', 'fail', 'skip', 'error']) H.add(tr, H.add(H.el('td', 'num'), H.el('span', 'badge v-' + v, tot[v] || 0)));
     H.add(tr, H.el('td', null, t.complete === false ? 'incomplete' : 'complete'));
@@ -48,15 +74,14 @@
     st.limit = PAGE;
     renderTable();
   }, 120));
-  const only = H.el('input');
-  only.type = 'checkbox';
-  only.id = 'only-disagree';
-  only.addEventListener('change', () => {
-    st.onlyDisagree = only.checked;
+  const dsel = H.select('rows', [['', 'all rows'], ['differ', 'disagree or missing'],
+                                 ['disagree', 'disagree (pass vs fail)'], ['missing', 'missing'],
+                                 ['coverage', 'coverage (skip/error)']], '', (v) => {
+    st.diff = v;
     st.limit = PAGE;
     renderTable();
   });
-  const onlyLabel = H.add(H.el('label'), only, ' only rows where targets differ (disagree or missing)');
+  dsel.id = 'f-diff';
   const levels = [...new Set(rows.map((r) => H.str(r.level)))].sort(H.natural);
   const lsel = H.select('level', [['', 'all levels'], ...levels.map((l) => [l, l || '(none)'])], '', (v) => {
     st.level = v;
@@ -66,14 +91,14 @@
   lsel.id = 'f-level';
   const shown = H.el('span', 'muted');
   shown.id = 'shown';
-  const controls = H.add(H.el('div', 'controls'), search, onlyLabel, lsel, shown);
+  const controls = H.add(H.el('div', 'controls'), search, dsel, lsel, shown);
 
   const table = H.el('table', 'matrix');
   table.id = 'matrix';
   const thead = H.el('thead');
   const htr = H.el('tr');
   for (const c of ['ID', 'Title', 'Level', 'RFC']) H.add(htr, H.el('th', null, c));
-  for (const t of targets) H.add(htr, H.el('th', 'cell', t.name));
+  for (const t of targets) H.add(htr, H.add(H.el('th', 'cell'), reportLink(t)));
   H.add(thead, htr);
   let tbody = H.el('tbody');
   H.add(table, thead, tbody);
@@ -91,7 +116,8 @@
   });
 
   function matches(r) {
-    return (!st.onlyDisagree || r.disagree || r.missing) && (!st.level || H.str(r.level) === st.level) &&
+    const diff = st.diff === 'differ' ? r.disagree || r.missing : st.diff ? r[st.diff] === true : true;
+    return diff && (!st.level || H.str(r.level) === st.level) &&
            (!st.q || r.search.includes(st.q));
   }
 
@@ -134,7 +160,8 @@
         gtd.colSpan = ncols;
         H.add(body, H.add(H.el('tr', 'group'), gtd));
       }
-      const tr = H.el('tr', 'scenario' + (r.disagree ? ' disagree' : '') + (r.missing ? ' missing' : ''));
+      const tr = H.el('tr', 'scenario' + (r.disagree ? ' disagree' : '') + (r.missing ? ' missing' : '') +
+                            (r.coverage && !r.disagree && !r.missing ? ' coverage' : ''));
       tr.dataset.key = r.key;
       H.add(tr, H.el('td', 'mono', r.id), H.add(H.el('td'), H.visible(H.str(r.title))), H.el('td', null, r.level),
             H.add(H.el('td'), H.rfcLink(r.rfc.document, r.rfc.section, r.rfc.url)));

@@ -91,8 +91,16 @@
       if (st.polled) status.textContent += ', updated ' + st.polled.toLocaleTimeString();
       if (st.pollError) status.textContent += ' (' + st.pollError + ')';
     } else {
-      const bad = Number(run.exit_status) !== 0;
-      status = H.el('span', 'status ' + (bad ? 'bad' : 'done'), bad ? 'complete — findings' : 'complete');
+      // As the run list says (RunStatusHtml in reports/report_site.cc).
+      const exit = Number(run.exit_status);
+      const failOn = Array.isArray(run.fail_on) ? run.fail_on : ['MUST', 'security'];
+      const findings = run.scenarios.filter((s) => s.verdict === 'fail' && !failOn.includes(s.level)).length;
+      if (exit === 2) status = H.el('span', 'status error', 'complete — errors');
+      else if (exit !== 0) status = H.el('span', 'status bad', 'complete — findings');
+      else if (findings > 0) {
+        status = H.el('span', 'status note',
+                      'complete — ' + findings + (findings === 1 ? ' finding' : ' findings') + ' not in fail-on');
+      } else status = H.el('span', 'status done', 'complete');
     }
     status.id = 'run-status';
     H.add(h1, status);

@@ -86,6 +86,10 @@ class Tests:
         assert "220 mx.example.org ESMTP Postfix" in target and "TLSv1.3" in target, target
         assert page.eval("document.querySelectorAll('#ehlo li').length") == 10
         assert "MUST" in page.eval("document.getElementById('counts').textContent")
+        # The header says what the run exits with: this one has an error (exit 2).
+        status = page.eval("[document.getElementById('run-status').className,"
+                           " document.getElementById('run-status').textContent]")
+        assert status == ["status error", "complete — errors"], status
         # Filters: verdict, level, tag, search, and their combination.
         for sel, value, want in [("f-verdict", "fail", 1), ("f-verdict", "", 4), ("f-level", "SHOULD", 1),
                                  ("f-level", "", 4), ("f-tag", "smuggling", 1), ("f-tag", "", 4)]:
@@ -136,6 +140,21 @@ class Tests:
             == ["fail", "MUST"]
         assert page.eval(ROWS) == 1
         self.assert_clean(page, "small report")
+        # Findings below fail-on leave the run at exit 0, but are not a green "complete".
+        doc = fixtures.load(os.path.join(self.args.testdata, "small_results.json"))
+        for sc in doc["scenarios"]:
+            if sc["verdict"] == "fail":
+                sc["level"] = "SHOULD"
+            elif sc["verdict"] == "error":
+                sc["verdict"], sc["reason"] = "pass", ""
+        findings = os.path.join(self.out, "findings", "results.json")
+        fixtures.write(findings, doc)
+        other = self.page()
+        other.navigate(self.render(findings, "findings"))
+        status = other.eval("[document.getElementById('run-status').className,"
+                            " document.getElementById('run-status').textContent]")
+        assert status == ["status note", "complete — 1 finding not in fail-on"], status
+        self.assert_clean(other, "findings report")
 
     def test_hostile_report(self):
         page = self.page()
@@ -236,21 +255,29 @@ class Tests:
                                                  "rfc5321.vrfy.policy": "pass"})
         other["target"]["name"] = ""
         fixtures.write(b, other)
+        self.cli("report", a)  # postfix gets an index.html to link to; exim has none
         html = os.path.join(self.out, "compare.html")
         p = self.cli("compare", a, b, "--html", html, check=False)
         assert p.returncode == 1, (p.returncode, p.stderr)
-        assert "2 disagree" in p.stdout, p.stdout
+        # bare-lf-end: fail vs pass (a disagreement); vrfy.policy: error vs pass (coverage).
+        assert "1 disagree (pass vs fail)" in p.stdout and "1 coverage differences" in p.stdout, p.stdout
         page = self.page()
         page.navigate("file://" + html)
         assert page.eval("document.querySelectorAll('#matrix tr.scenario').length") == 4
-        assert page.eval("document.querySelectorAll('#matrix tr.disagree').length") == 2
+        assert page.eval("document.querySelectorAll('#matrix tr.disagree').length") == 1
+        assert page.eval("document.querySelectorAll('#matrix tr.coverage').length") == 1
         heads = page.eval("[...document.querySelectorAll('#matrix th')].map(t => t.textContent)")
         assert heads[-2:] == ["postfix", "exim"], heads  # unnamed run: its directory
-        page.eval("document.getElementById('only-disagree').click()")
-        assert page.eval("document.querySelectorAll('#matrix tr.scenario').length") == 2
-        page.eval("document.querySelector('#matrix tr.scenario').click()")
+        links = page.eval("[...document.querySelectorAll('#matrix th a')].map(a => [a.textContent, a.href])")
+        assert links == [["postfix", "file://" + os.path.dirname(a) + "/index.html"]], links
+        for kind, want in (("differ", 1), ("disagree", 1), ("coverage", 1), ("missing", 0), ("", 4)):
+            page.eval("(() => { const s = document.getElementById('f-diff'); s.value = '%s';"
+                      " s.dispatchEvent(new Event('change')); })()" % kind)
+            got = page.eval("document.querySelectorAll('#matrix tr.scenario').length")
+            assert got == want, (kind, got)
+        page.eval("document.querySelector('#matrix tr.scenario.disagree').click()")
         assert "expected: no reply within 2 s" in page.eval("document.querySelector('#matrix tr.detail').innerText")
-        page.screenshot(os.path.join(self.out, "compare.png"))
+        page.screenshot(os.path.join(self.out, "compare.png"))  # all rows: the three kinds told apart
         self.assert_clean(page, "compare")
 
     def test_live_server(self):
