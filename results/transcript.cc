@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "parser/ascii.h"
+#include "parser/utf8.h"
 #include "results/redact.h"
 
 namespace smtp::harness {
@@ -65,12 +66,48 @@ bool ParseEntryKind(std::string_view name, EntryKind* kind) {
   return false;
 }
 
-std::string EscapeBytes(std::string_view bytes) {
+namespace {
+
+// The code point of the well-formed `len`-octet UTF-8 sequence `s`.
+char32_t DecodeUtf8(std::string_view s, std::size_t len) {
+  const auto b = [&](std::size_t k) {
+    return static_cast<char32_t>(static_cast<unsigned char>(s[k]));
+  };
+  if (len == 2) return ((b(0) & 0x1F) << 6) | (b(1) & 0x3F);
+  if (len == 3) return ((b(0) & 0x0F) << 12) | ((b(1) & 0x3F) << 6) | (b(2) & 0x3F);
+  return ((b(0) & 0x07) << 18) | ((b(1) & 0x3F) << 12) | ((b(2) & 0x3F) << 6) | (b(3) & 0x3F);
+}
+
+// Characters a reader sees as what they are: not C1 controls, not the
+// invisible format characters that reorder or hide text (bidi controls,
+// zero-width marks, line/paragraph separators, BOM), not noncharacters.
+bool ShowsAsItself(char32_t cp) {
+  if (cp <= 0x9F) return false;  // C1 controls (ASCII never gets here)
+  if (cp == 0x061C || cp == 0xFEFF) return false;
+  if (cp >= 0x200B && cp <= 0x200F) return false;
+  if (cp >= 0x2028 && cp <= 0x202E) return false;
+  if (cp >= 0x2060 && cp <= 0x206F) return false;
+  if (cp >= 0xFDD0 && cp <= 0xFDEF) return false;
+  if ((cp & 0xFFFE) == 0xFFFE) return false;       // U+xxFFFE, U+xxFFFF
+  if (cp >= 0xFFF9 && cp <= 0xFFFB) return false;  // interlinear annotation
+  return true;
+}
+
+std::string Escape(std::string_view bytes, bool keep_utf8) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() + bytes.size() / 8);
-  for (char ch : bytes) {
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char ch = bytes[i];
     const auto c = static_cast<unsigned char>(ch);
+    if (keep_utf8 && c >= 0x80) {
+      const std::size_t len = Utf8SequenceLength(bytes, i);
+      if (len > 0 && ShowsAsItself(DecodeUtf8(bytes.substr(i, len), len))) {
+        out.append(bytes.substr(i, len));
+        i += len - 1;
+        continue;
+      }
+    }
     switch (c) {
       case '\\':
         out += "\\\\";
@@ -96,6 +133,23 @@ std::string EscapeBytes(std::string_view bytes) {
   }
   return out;
 }
+
+}  // namespace
+
+std::string EscapeBytes(std::string_view bytes) { return Escape(bytes, /*keep_utf8=*/false); }
+
+namespace {
+
+// A note is our own text (scenario notes, verdict lines; wire bytes in it are
+// already escaped by whoever quoted them): its UTF-8 stays readable. Other
+// event texts (addresses, system errors) keep the byte encoding.
+std::string EscapeEventText(const Entry& e) {
+  return e.kind == EntryKind::kNote ? EscapeText(e.text) : EscapeBytes(e.text);
+}
+
+}  // namespace
+
+std::string EscapeText(std::string_view text) { return Escape(text, /*keep_utf8=*/true); }
 
 bool UnescapeBytes(std::string_view escaped, std::string* out) {
   out->clear();
@@ -297,7 +351,7 @@ nlohmann::json Transcript::ToJson() const {
       j["cipher"] = EscapeBytes(e.tls.cipher);
       j["peer_subject"] = EscapeBytes(e.tls.peer_subject);
     }
-    if (!e.text.empty()) j["text"] = EscapeBytes(e.text);
+    if (!e.text.empty()) j["text"] = EscapeEventText(e);
     entries.push_back(std::move(j));
   }
   return {
@@ -421,7 +475,7 @@ std::string Transcript::DebugString() const {
     } else if (e.kind == EntryKind::kTlsEstablished) {
       out += EscapeBytes(e.tls.protocol + " " + e.tls.cipher + " subject=" + e.tls.peer_subject);
     } else {
-      out += EscapeBytes(e.text);
+      out += EscapeEventText(e);
     }
     out += '\n';
   }

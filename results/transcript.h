@@ -32,7 +32,8 @@
 // bytes were not stored (size > decoded length of "data").
 //
 // Byte encoding ("data" and every text field): the JSON string holds ASCII
-// only. Octets 0x20..0x7E other than '\' stand for themselves; '\' is "\\",
+// only, except a note's "text" (our own text: EscapeText keeps its
+// printable UTF-8 characters). Octets 0x20..0x7E other than '\' stand for themselves; '\' is "\\",
 // CR is "\r", LF is "\n", HT is "\t", and every other octet is "\xHH" (two
 // lowercase hex digits). So the JSON text of "EHLO a<0xFF>\r\n" is
 // "EHLO a\\xff\\r\\n" — binary-safe and still readable. See EscapeBytes().
@@ -204,6 +205,11 @@ class Transcript {
 // and accepts unescaped octets as themselves.
 std::string EscapeBytes(std::string_view bytes);
 bool UnescapeBytes(std::string_view escaped, std::string* out);
+// EscapeBytes for text of our own (note entries): the same, except that a
+// well-formed UTF-8 character that shows as itself (not a C1 control, bidi
+// control, zero-width mark or noncharacter) is kept as its octets, so
+// "RFC 5321 \xc2\xa74.2" reads "RFC 5321 §4.2". UnescapeBytes inverts it.
+std::string EscapeText(std::string_view text);
 
 }  // namespace smtp::harness
 

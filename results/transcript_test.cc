@@ -51,6 +51,59 @@ TEST(EscapeBytes, EveryOctetRoundTrips) {
   EXPECT_EQ(back, all);
 }
 
+// Our own text keeps its readable UTF-8; everything else is escaped as in
+// EscapeBytes, and UnescapeBytes inverts both.
+TEST(EscapeText, Table) {
+  const EscapeCase cases[] = {
+      {"RFC 5321 \xc2\xa7"
+       "4.2",
+       "RFC 5321 \xc2\xa7"
+       "4.2"},  // U+00A7 kept
+      {"caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x93\xa7", "caf\xc3\xa9 \xe2\x80\x94 \xf0\x9f\x93\xa7"},
+      {"EHLO a\r\n\\", "EHLO a\\r\\n\\\\"},                     // ASCII as before
+      {"\xff\xc3", "\\xff\\xc3"},                               // ill-formed, truncated
+      {"\xc0\xaf \xed\xa0\x80", "\\xc0\\xaf \\xed\\xa0\\x80"},  // overlong, surrogate
+      {"\xc2\x85", "\\xc2\\x85"},                               // C1 control NEL
+      {"a\xe2\x80\xae"
+       "b",
+       "a\\xe2\\x80\\xaeb"},                                           // U+202E bidi override
+      {"\xe2\x80\x8b\xef\xbb\xbf", "\\xe2\\x80\\x8b\\xef\\xbb\\xbf"},  // ZWSP, BOM
+  };
+  for (const EscapeCase& c : cases) {
+    EXPECT_EQ(EscapeText(c.raw), c.escaped) << c.escaped;
+    std::string back;
+    ASSERT_TRUE(UnescapeBytes(c.escaped, &back)) << c.escaped;
+    EXPECT_EQ(back, c.raw) << c.escaped;
+  }
+  std::string back;
+  ASSERT_TRUE(UnescapeBytes(EscapeText(AllOctets()), &back));
+  EXPECT_EQ(back, AllOctets());
+}
+
+// In the JSON form a note's UTF-8 reads as itself; wire data and other
+// events stay escaped ASCII.
+TEST(Transcript, NoteTextKeepsUtf8DataStaysEscaped) {
+  Transcript t;
+  t.AddData(Direction::kServerToClient, "250 \xc2\xa7\r\n");
+  t.AddNote(
+      "step 3: fail: see RFC 5321 \xc2\xa7"
+      "4.2");
+  t.AddEvent(EntryKind::kError, "caf\xc3\xa9");
+  const nlohmann::json j = t.ToJson();
+  EXPECT_EQ(j["entries"][0]["data"], "250 \\xc2\\xa7\\r\\n");
+  EXPECT_EQ(j["entries"][1]["text"],
+            "step 3: fail: see RFC 5321 \xc2\xa7"
+            "4.2");
+  EXPECT_EQ(j["entries"][2]["text"], "caf\\xc3\\xa9");
+  EXPECT_NE(t.DebugString().find("RFC 5321 \xc2\xa7"
+                                 "4.2"),
+            std::string::npos)
+      << t.DebugString();
+  auto back = Transcript::FromJsonString(t.ToJsonString());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, t);
+}
+
 TEST(UnescapeBytes, RejectsMalformed) {
   const char* bad[] = {
       "\\",     // dangling backslash

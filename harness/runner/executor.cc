@@ -146,6 +146,7 @@ asio::awaitable<ScenarioResult> Executor::Run() {
     (void)closed;  // recorded in the transcript
   }
   result.verdict = ok ? Verdict::kPass : verdict_;
+  if (result.verdict == Verdict::kPass) result.reason = pass_reason_;
   if (result.verdict == Verdict::kSkip) result.reason = skip_reason_;
   if (failure_) {
     result.reason = failure_->message;
@@ -170,6 +171,7 @@ asio::awaitable<bool> Executor::RunSteps(const std::vector<scenario::Step>& step
             iteration + ", iteration " + std::to_string(i + 1) + "/" + std::to_string(rep->times);
         const bool ok = co_await RunSteps(rep->steps, d, it);
         if (!ok) co_return false;
+        if (ended_) co_return true;
       }
       continue;
     }
@@ -186,6 +188,11 @@ asio::awaitable<bool> Executor::RunSteps(const std::vector<scenario::Step>& step
       asio::awaitable<Outcome> op =
           std::visit([&](const auto& action) { return Do(action, d, outer); }, step.action);
       out = co_await std::move(op);
+    }
+    if (out.ok() && out.ends_scenario) {
+      ended_ = true;
+      pass_reason_ = std::move(out.message);
+      co_return true;
     }
     if (out.ok()) continue;
     if (out.verdict == Verdict::kSkip) {
@@ -396,7 +403,16 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ExpectCloseStep& a, Deadli
                  "transport error while waiting for the close: " + Message(o.transport_error));
 }
 
-asio::awaitable<Outcome> Executor::Do(const scenario::ExpectSilenceStep& a, Deadline,
+Outcome Executor::Alternative(const scenario::ExpectSilenceStep& a, std::string_view what) {
+  Outcome o = Pass();
+  o.ends_scenario = true;
+  o.message = std::string(what) + " (an allowed answer; the scenario ends here)";
+  if (!a.or_note.empty()) o.message += ". " + a.or_note;
+  session_.transcript().AddNote(o.message);
+  return o;
+}
+
+asio::awaitable<Outcome> Executor::Do(const scenario::ExpectSilenceStep& a, Deadline d,
                                       Deadline outer) {
   const Deadline until = In(milliseconds(a.for_ms));
   if (until > outer) {
@@ -404,26 +420,32 @@ asio::awaitable<Outcome> Executor::Do(const scenario::ExpectSilenceStep& a, Dead
                     " ms does not fit in the remaining time budget");
   }
   harness::SilenceOutcome o = co_await session_.ExpectSilence(until);
-  const std::string expected =
-      "no bytes for " + std::to_string(a.for_ms) + " ms" + (a.or_close ? " (or a close)" : "");
+  std::string expected = "no bytes for " + std::to_string(a.for_ms) + " ms";
+  if (a.or_close) expected += ", or a close";
+  if (a.or_reply) expected += ", or a reply: " + a.or_reply->Describe();
   using S = harness::SilenceOutcome::Status;
   switch (o.status) {
     case S::kSilent:
       co_return Pass();
     case S::kData:
+      if (a.or_reply) {
+        // The bytes stay in the reader: read them as a reply and check it.
+        Outcome got = co_await Read(d, &*a.or_reply, "a reply where silence was expected: ");
+        if (!got.ok()) co_return got;
+        co_return Alternative(a, "the server replied " + Quote(ReplyText(*last_reply_)));
+      }
       co_return Fail(
           expected, Quote(o.data),
           "the server sent " + std::to_string(o.data.size()) + " bytes where silence was expected");
     case S::kPeerClosed:
-      if (a.or_close) co_return Pass();
+      if (a.or_close) co_return Alternative(a, "the server closed the connection");
       co_return Fail(expected, "connection closed",
                      "the server closed the connection where silence was expected");
     case S::kError:
       break;
   }
   if (a.or_close) {
-    session_.transcript().AddNote("connection ended: " + Message(o.transport_error));
-    co_return Pass();
+    co_return Alternative(a, "the connection ended (" + Message(o.transport_error) + ")");
   }
   co_return Fail(expected, "transport error", "connection lost: " + Message(o.transport_error));
 }

@@ -31,6 +31,9 @@ struct Outcome {
   std::string expected;
   std::string actual;
   std::string message;
+  // kPass only: an allowed alternative answer (expect_silence's or_close,
+  // or_reply) ends the scenario here, passed; `message` is then its reason.
+  bool ends_scenario = false;
   bool ok() const { return verdict == Verdict::kPass; }
 };
 Outcome Pass();
@@ -97,6 +100,9 @@ class Executor {
   // `what` prefixes messages ("pipeline reply 2/3: ").
   asio::awaitable<Outcome> Read(Deadline d, const scenario::Expectation* expect,
                                 std::string_view what = {});
+  // expect_silence's allowed alternative `what` happened: passes, ends the
+  // scenario, and records the step's or_note.
+  Outcome Alternative(const scenario::ExpectSilenceStep& a, std::string_view what);
   // Reads an intermediate reply of an exchange: 334 (`*more` = true) goes on;
   // anything else ends the exchange and is checked against `final`.
   asio::awaitable<Outcome> ReadChallenge(Deadline d, const scenario::Expectation& final,
@@ -141,6 +147,9 @@ class Executor {
   Verdict verdict_ = Verdict::kPass;
   std::optional<harness::Failure> failure_;
   std::string skip_reason_;  // verdict_ is kSkip: why the requirement does not apply
+  // A step ended the scenario early, passed (Outcome::ends_scenario), and why.
+  bool ended_ = false;
+  std::string pass_reason_;
 };
 
 }  // namespace smtp::runner::internal

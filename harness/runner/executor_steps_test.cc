@@ -128,6 +128,54 @@ TEST(Executor, SilenceOrClose) {
   }
 }
 
+// or_close and or_reply are allowed answers instead of silence: they pass,
+// end the scenario there (the steps after them are for a silent server), and
+// the or_note becomes the passed result's reason.
+TEST(Executor, SilenceAlternativesEndTheScenario) {
+  struct Case {
+    const char* name;
+    const char* steps;
+    Verdict want;
+    const char* reason;  // substring of the result's reason
+  };
+  const Case cases[] = {
+      {"a refusal meets or_reply",
+       R"([{"include": "greeting"}, {"send": "BOGUS"},
+           {"expect_silence": {"for_ms": 300, "or_reply": "5xx", "or_note": "Refused, not run."}},
+           {"expect": 554}])",
+       Verdict::kPass,
+       "the server replied 500 5.5.2 unknown command (an allowed answer; the scenario ends "
+       "here). Refused, not run."},
+      {"a reply not meeting or_reply fails",
+       R"([{"include": "greeting"}, {"send": "NOOP"},
+           {"expect_silence": {"for_ms": 300, "or_reply": ["4xx", "5xx"]}}])",
+       Verdict::kFail, "a reply where silence was expected: "},
+      {"a close with or_close ends the scenario with the note",
+       R"([{"include": "greeting"}, {"send": "QUIT"}, {"expect": 221},
+           {"expect_silence": {"for_ms": 300, "or_close": true, "or_note": "Closed: fine."}},
+           {"send": "NOOP"}, {"expect": 250}])",
+       Verdict::kPass,
+       "the server closed the connection (an allowed answer; the scenario ends here). Closed: "
+       "fine."},
+      {"silence goes on to the next steps", R"([{"include": "greeting"},
+           {"expect_silence": {"for_ms": 100, "or_reply": "5xx", "or_note": "x"}},
+           {"send": "NOOP"}, {"expect": 554}])",
+       Verdict::kFail, "expected code 554"},
+      {"inside a repeat, the end ends the scenario", R"([{"include": "greeting"},
+           {"repeat": {"times": 3, "steps": [{"send": "BOGUS"},
+              {"expect_silence": {"for_ms": 300, "or_reply": "5xx"}}]}},
+           {"expect": 554}])",
+       Verdict::kPass, "(an allowed answer; the scenario ends here)"},
+  };
+  for (const Case& c : cases) {
+    asio::io_context io;
+    harness::ScenarioResult r =
+        RunIt(Load(c.steps), testing::FakeConnector(io.get_executor(), {}), {}, io);
+    EXPECT_EQ(r.verdict, c.want) << c.name << ": " << Describe(r);
+    EXPECT_NE(r.reason.find(c.reason), std::string::npos) << c.name << ": " << r.reason;
+  }
+}
+
 // A DeliveryLog with canned deliveries, all from whichever client asks.
 // The first call (at connect: what the log held before) gets `before`, later
 // calls `canned`.

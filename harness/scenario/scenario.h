@@ -69,12 +69,20 @@ struct ExpectStep {
 struct ExpectCloseStep {
   std::optional<int> within_ms;
 };
-// No bytes may arrive during `for_ms`. With `or_close`, the server may
-// instead close the connection (without sending anything first): for
-// requirements where refusing and disconnecting is an allowed answer too.
+// No bytes may arrive during `for_ms`. Two answers may be allowed instead,
+// each of which passes the step and ends the scenario there (passed: the
+// steps after it were written for a silent server): with `or_close`, the
+// server closes the connection (without sending anything first); with
+// `or_reply`, a complete reply arrives that meets it (one that does not
+// fails the step). For requirements where refusing, or refusing and
+// disconnecting, is an allowed answer too. `or_note`, when an alternative
+// happens, goes into the transcript and becomes the passed result's reason
+// (why that answer is acceptable, e.g. "not exploitable as tested: ...").
 struct ExpectSilenceStep {
   int for_ms = 0;
   bool or_close = false;
+  std::optional<Expectation> or_reply;
+  std::string or_note;
 };
 // Sends all commands (each + CRLF) in one write, then reads one reply per
 // expectation, in order (RFC 2920).

@@ -463,6 +463,31 @@ TEST_F(LoaderTest, FirstStepMayBeAConnectInsideALeadingRepeat) {
   EXPECT_EQ(Msg(bad.status()), "r.json:2:98: step 1.1 (sleep): the first step must be 'connect'");
 }
 
+// expect_silence's allowed alternatives: or_reply is an expectation, or_note
+// needs an alternative to describe.
+TEST_F(LoaderTest, SilenceAlternatives) {
+  const std::string head = R"js({"id": "s", "title": "t", "level": "MUST",
+    "rfc": {"document": "RFC 5321", "section": "3"}, "steps": [{"connect": {}}, )js";
+  auto ok = LoadScenarioText(
+      "s.json", head + R"js({"expect_silence": {"for_ms": 5, "or_reply": ["4xx", "5xx"],
+      "or_close": true, "or_note": "Refused: fine."}}]})js");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  const ExpectSilenceStep& silence = As<ExpectSilenceStep>(ok->steps[1]);
+  EXPECT_TRUE(silence.or_close);
+  ASSERT_TRUE(silence.or_reply.has_value());
+  EXPECT_EQ(silence.or_reply->Describe(), "4xx or 5xx");
+  EXPECT_EQ(silence.or_note, "Refused: fine.");
+
+  auto lone = LoadScenarioText("s.json",
+                               head + R"js({"expect_silence": {"for_ms": 5, "or_note": "x"}}]})js");
+  EXPECT_EQ(Msg(lone.status()),
+            "s.json:2:125: step 2 (expect_silence): or_note without an alternative (or_close or "
+            "or_reply)");
+  auto bad = LoadScenarioText(
+      "s.json", head + R"js({"expect_silence": {"for_ms": 5, "or_reply": "2x"}}]})js");
+  EXPECT_FALSE(bad.ok());
+}
+
 TEST_F(LoaderTest, ConditionalKeys) {
   auto sc = LoadScenarioFile("good/conditions.json");
   ASSERT_TRUE(sc.ok()) << sc.status();

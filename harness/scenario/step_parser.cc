@@ -123,6 +123,16 @@ absl::Status Loader::Parse(const Node& v, const StepSite& at, ExpectSilenceStep*
   SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*v.Find("for_ms"), at.ctx, 1, kMaxTimeoutMs, &out->for_ms));
   if (auto c = v.Find("or_close"))
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*c, at.ctx, &out->or_close));
+  if (auto r = v.Find("or_reply")) {
+    out->or_reply.emplace();
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadExpectation(*r, at.ctx, &*out->or_reply));
+  }
+  if (auto n = v.Find("or_note")) {
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*n, at.ctx, &out->or_note));
+    if (!out->or_close && !out->or_reply) {
+      return ErrValue(*n, at.ctx, "or_note without an alternative (or_close or or_reply)");
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -325,7 +335,7 @@ using K = std::string_view;
 // scenarios/schema.json) and those it must have.
 constexpr K kConnect[] = {"tls"};
 constexpr K kExpectClose[] = {"within_ms"};
-constexpr K kExpectSilence[] = {"for_ms", "or_close"};
+constexpr K kExpectSilence[] = {"for_ms", "or_close", "or_reply", "or_note"};
 constexpr K kExpectSilenceNeeds[] = {"for_ms"};
 constexpr K kPipeline[] = {"send", "expect"};
 constexpr K kStartTls[] = {"expect", "inject", "if_offered"};

@@ -176,5 +176,22 @@ TEST_F(SuiteTest, GoodDirectoryLoads) {
                                                    "includes", "minimal"}));
 }
 
+// The shipped suite's texts are prose for reports: a quotation inside a
+// quotation uses single quotes, never an escaped double quote that JSON
+// decodes to a literal backslash-quote (issue 14 item 10).
+TEST(ShippedSuite, TextsHaveNoLiteralBackslashQuote) {
+  auto suite = LoadSuite({testing::SourceDir() + "/scenarios"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  ASSERT_GT(suite->scenarios.size(), 100u);
+  for (const Scenario& s : suite->scenarios) {
+    EXPECT_EQ(s.title.find("\\\""), std::string::npos) << s.file << ": title: " << s.title;
+    EXPECT_EQ(s.description.find("\\\""), std::string::npos)
+        << s.file << ": description: " << s.description;
+    for (const Step& step : s.steps) {
+      EXPECT_EQ(step.note.find("\\\""), std::string::npos) << s.file << ": note: " << step.note;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace smtp::scenario

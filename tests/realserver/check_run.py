@@ -7,7 +7,12 @@
       no scenario is "error", the failing ids equal EXPECTED["fail"] and the
       skipped ids EXPECTED["skip"] exactly, every scenario that ran has a
       non-empty transcript (skips have none by design, docs/results.md), and
-      index.html and junit.xml exist.
+      index.html and junit.xml exist. The smuggling verdicts (issue 14 item 6):
+      the levels of the failing smuggling.* scenarios equal
+      EXPECTED["smuggling_fail_levels"] (OpenSMTPD: MUST only, the sequence
+      ended the data; Postfix: MUST and security, the smuggled command ran),
+      and each id of EXPECTED["not_exploitable"] passed with a reason that
+      says "Not exploitable as tested".
   check_run.py compare HARNESS SUITE OUTDIR RESULTS.json...
       Runs the suite against the embedded server, then `smtp-harness compare`
       on the given runs plus the embedded one; checks exit status 1 (targets
@@ -65,6 +70,24 @@ def diff_sets(kind, got, want, problems):
         problems.append("documented as %s but not %s: %s" % (kind, kind, ", ".join(missing)))
 
 
+def check_smuggling(scenarios, expected, problems):
+    """MUST (non-conforming) and security (exploitable) smuggling verdicts."""
+    levels = {s["level"] for s in scenarios
+              if s["verdict"] == "fail" and s["id"].startswith("smuggling.")}
+    want = set(expected.get("smuggling_fail_levels", []))
+    if levels != want:
+        problems.append("failing smuggling scenarios have levels %s, documented %s"
+                        % (sorted(levels), sorted(want)))
+    by_id = {s["id"]: s for s in scenarios}
+    for sid in expected.get("not_exploitable", []):
+        s = by_id.get(sid)
+        if s is None:
+            problems.append("not_exploitable: %s did not run" % sid)
+        elif s["verdict"] != "pass" or "Not exploitable as tested" not in s.get("reason", ""):
+            problems.append("%s: expected a pass 'Not exploitable as tested', got %s: %r"
+                            % (sid, s["verdict"], s.get("reason", "")))
+
+
 def cmd_run(harness, server, target, profile, suite, expected_path, outdir):
     with open(expected_path, encoding="utf-8") as f:
         expected = json.load(f)
@@ -90,6 +113,7 @@ def cmd_run(harness, server, target, profile, suite, expected_path, outdir):
         if s["verdict"] != "skip" and not s.get("transcript", {}).get("entries"):
             problems.append("empty transcript: " + s["id"])
     diff_sets("fail", by["fail"], set(expected.get("fail", [])), problems)
+    check_smuggling(scenarios, expected, problems)
     diff_sets("skip", by["skip"], set(expected.get("skip", [])), problems)
     check_files(outdir, problems)
     print("%s: %d pass, %d fail, %d skip, %d error" % (
