@@ -86,7 +86,7 @@ const std::vector<Subcommand>& Subcommands() {
        "127.0.0.1",
        RunReport,
        {
-           {"Re-render", {"html", "junit"}},
+           {"Re-render", {"html", "junit", "junit_passing_transcripts"}},
            {"Serve", {"serve", "port"}},
            {"Input", {"max_results_mb"}},
        },
