@@ -53,18 +53,8 @@ mkdir -p "$out"
   printf 'target\tcpu_s\twall_s\texecs\texecs_per_cpu_s\tcov\tft\tcorpus_before\tcorpus_after\tfindings\tseed\tdate\n' \
     >"$out/summary.tsv"
 
-# libFuzzer flags from fuzz/<target>.options, as scripts/fuzz.sh reads them.
-options_flags() {
-  local file=fuzz/$1.options key value
-  [[ -f $file ]] || return 0
-  while IFS='=' read -r key value; do
-    key=${key//[[:space:]]/}
-    value=$(echo "$value" | xargs)
-    [[ -z $key || $key == \[* || $key == \#* ]] && continue
-    [[ $key == dict ]] && value=fuzz/$value
-    echo "-$key=$value"
-  done <"$file"
-}
+# options_flags TARGET: the libFuzzer flags of fuzz/TARGET.options.
+source scripts/fuzz-options.sh
 
 # chunk LOG SECONDS FLAGS... -- DIRS...: one libFuzzer run; adds its CPU
 # seconds to $cpu, its executions to $execs; sets $rc.

@@ -83,18 +83,8 @@ if ((build)); then
   cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]}" "${targets[@]/%/_replay}" >&2
 fi
 
-# libFuzzer flags from fuzz/<target>.options ([libfuzzer] key = value).
-options_flags() {
-  local file=fuzz/$1.options key value
-  [[ -f $file ]] || return 0
-  while IFS='=' read -r key value; do
-    key=${key//[[:space:]]/}
-    value=$(echo "$value" | xargs)
-    [[ -z $key || $key == \[* || $key == \#* ]] && continue
-    [[ $key == dict ]] && value=fuzz/$value
-    echo "-$key=$value"
-  done <"$file"
-}
+# options_flags TARGET: the libFuzzer flags of fuzz/TARGET.options.
+source scripts/fuzz-options.sh
 
 # run_fuzzer LABEL SECONDS LOG ARTIFACT_PREFIX FLAGS... -- CORPUS_DIRS...
 # Runs $bin; sets rc. The first corpus directory receives the new inputs.
