@@ -13,10 +13,11 @@
 # after, findings, seed. docs/fuzzing.md records the figures of a campaign.
 #
 # Usage: scripts/fuzz-campaign.sh [-c CPU_SECONDS] [-e SECONDS] [-s SEED]
-#                                 [--merge] TARGET...
+#                                 [-j JOBS] [--merge] TARGET...
 #   -c CPU_SECONDS  per target (default 3600)
 #   -e SECONDS      wall time of the empty-corpus run (default 600)
 #   -s SEED         its -seed (default random, printed)
+#   -j JOBS         libFuzzer -fork=JOBS: JOBS processes, JOBS CPU s per second
 # Needs the fuzz preset built (scripts/fuzz.sh builds it); FUZZ_BUILD_DIR as
 # for scripts/fuzz.sh. Run it niced beside other work: `nice -n 19 ...`.
 set -euo pipefail
@@ -25,6 +26,7 @@ cd "$(dirname "$0")/.."
 cpu_budget=3600
 fresh=600
 seed=
+jobs=1
 merge=0
 targets=()
 while (($#)); do
@@ -32,6 +34,7 @@ while (($#)); do
     -c) cpu_budget=$2; shift 2 ;;
     -e) fresh=$2; shift 2 ;;
     -s) seed=$2; shift 2 ;;
+    -j) jobs=$2; shift 2 ;;
     --merge) merge=1; shift ;;
     -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz-campaign.sh: unknown option $1" >&2; exit 2 ;;
@@ -41,9 +44,10 @@ while (($#)); do
   esac
 done
 ((${#targets[@]})) || { echo "fuzz-campaign.sh: name at least one target" >&2; exit 2; }
-for v in "$cpu_budget" "$fresh" "${seed:-1}"; do
-  [[ $v =~ ^[0-9]{1,10}$ ]] || { echo "fuzz-campaign.sh: -c, -e and -s take numbers" >&2; exit 2; }
+for v in "$cpu_budget" "$fresh" "${seed:-1}" "$jobs"; do
+  [[ $v =~ ^[0-9]{1,10}$ ]] || { echo "fuzz-campaign.sh: -c, -e, -s and -j take numbers" >&2; exit 2; }
 done
+((jobs >= 1)) || jobs=1
 [[ -n $seed && $seed != 0 ]] || seed=$((((RANDOM << 15) | RANDOM) + 1))
 
 build_dir=${FUZZ_BUILD_DIR:-build/fuzz}
@@ -62,6 +66,7 @@ chunk() {
   local log=$1 secs=$2 t0 t1 usage
   shift 2
   local flags=(-max_total_time="$secs" -print_final_stats=1 -artifact_prefix="$run/artifacts/" "${opts[@]}")
+  ((jobs > 1)) && flags+=(-fork="$jobs")
   while [[ $1 != -- ]]; do flags+=("$1"); shift; done
   shift
   t0=$(date +%s)
@@ -74,9 +79,10 @@ chunk() {
   cpu=$(awk -v c="$cpu" -v u="${usage% *}" -v s="${usage#* }" 'BEGIN { printf "%d", c + u + s }')
   local n
   n=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -1)
-  execs=$((execs + ${n:-0}))
   local last
   last=$(grep -E 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 || true)
+  [[ -n $n ]] || n=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")  # -fork: no final stats
+  execs=$((execs + ${n:-0}))
   [[ -z $last ]] || {
     cov=$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")
     ft=$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")
@@ -100,7 +106,8 @@ for t in "${targets[@]}"; do
   while ((rc == 0 && cpu < cpu_budget)); do
     i=$((i + 1))
     left=$((cpu_budget - cpu))
-    chunk "$run/chunk$i.log" $((left < 900 ? (left < 30 ? 30 : left) : 900)) \
+    secs=$((left / jobs))
+    chunk "$run/chunk$i.log" $((secs < 900 ? (secs < 30 ? 30 : secs) : 900)) \
       -- "$run/found" "corpus/$t" "$run/fresh"
   done
   findings=$(find "$run/artifacts" -type f | wc -l)
