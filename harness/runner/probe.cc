@@ -127,25 +127,20 @@ asio::awaitable<void> CheckEnvelope(Session& session, const scenario::Variables&
   (void)reset;
 }
 
-// After a failed TLS handshake: does the target speak plain SMTP there?
-asio::awaitable<bool> SpeaksPlainSmtp(const Connector& connector, const ExecutorOptions& options,
-                                      const std::function<Deadline()>& within) {
-  Session plain(options.session);
-  if (!(co_await connector(plain, false, within())).ok()) co_return false;
-  ReplyOutcome greeting = co_await plain.ReadReply(within());
-  absl::Status closed = co_await plain.Close(In(options.close_timeout));
+// Does the target greet over the other transport (TLS from the first byte
+// when `implicit`, else plain)? For telling a transport mismatch from a dead
+// target.
+asio::awaitable<bool> GreetsOver(bool implicit, const Connector& connector,
+                                 const ExecutorOptions& options,
+                                 const std::function<Deadline()>& within) {
+  Session other(options.session);
+  bool greeted = false;
+  if ((co_await connector(other, implicit, within())).ok()) {
+    greeted = (co_await other.ReadReply(within())).ok();
+  }
+  absl::Status closed = co_await other.Close(In(options.close_timeout));
   (void)closed;
-  co_return greeting.ok();
-}
-
-// After silence instead of a greeting: does the target answer a TLS handshake?
-asio::awaitable<bool> SpeaksTls(const Connector& connector, const ExecutorOptions& options,
-                                const std::function<Deadline()>& within) {
-  Session tls(options.session);
-  const bool ok = (co_await connector(tls, true, within())).ok();
-  absl::Status closed = co_await tls.Close(In(options.close_timeout));
-  (void)closed;
-  co_return ok;
+  co_return greeted;
 }
 
 }  // namespace
@@ -164,7 +159,7 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
   out.status = co_await connector(session, implicit, within());
   if (!out.status.ok()) {
     out.fatal = "target unreachable: " + Message(out.status);
-    if (implicit && probe.preflight && co_await SpeaksPlainSmtp(connector, options, within)) {
+    if (implicit && probe.preflight && co_await GreetsOver(false, connector, options, within)) {
       out.hint =
           "the server speaks plain SMTP there: use HOST:PORT instead of tls:HOST:PORT (with "
           "--tls starttls to upgrade)";
@@ -181,10 +176,10 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
       out.fatal = "the server sent a TLS record where an SMTP greeting was expected";
       out.hint = "it expects TLS from the first byte: use tls:HOST:PORT";
     } else if (!implicit && probe.preflight && greeting.status == ReadStatus::kTimeout &&
-               greeting.partial.empty() && co_await SpeaksTls(connector, options, within)) {
+               greeting.partial.empty() && co_await GreetsOver(true, connector, options, within)) {
       out.hint =
-          "the server answers a TLS handshake: it expects TLS from the first byte (implicit TLS, "
-          "as on port 465): use tls:HOST:PORT";
+          "the server greets over TLS: it expects TLS from the first byte (implicit TLS, as on "
+          "port 465): use tls:HOST:PORT";
     }
   } else {
     NoteQuirk(out, "greeting", greeting.reply);

@@ -11,8 +11,8 @@
 // Fatal (ProbeResult::fatal, with `hint` saying what to change):
 //   no connection; no greeting; no readable EHLO reply (probe and preflight);
 //   a TLS record where SMTP was expected, or silence from a server that
-//   answers a TLS handshake ("use tls:HOST:PORT"); a failed TLS handshake
-//   with a server that speaks plain SMTP ("use HOST:PORT"); the profile's
+//   greets over TLS ("use tls:HOST:PORT"); a failed TLS handshake with a
+//   server that greets in plain SMTP ("use HOST:PORT"); the profile's
 //   sender or recipient refused ("--from", "--to") (preflight only).
 // Not fatal, because they are the server's answers and scenarios test them:
 //   a refusing greeting (554), a rejected EHLO, a 530 (STARTTLS or AUTH

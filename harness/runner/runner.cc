@@ -17,7 +17,6 @@
 
 #include "harness/runner/rate_limiter.h"
 #include "harness/wall_clock.h"
-#include "parser/extensions.h"
 #include "results/absl_compat.h"
 #include "results/redact.h"
 
