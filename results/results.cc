@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "results/absl_compat.h"
+#include "results/json_error.h"
 
 namespace smtp::harness {
 namespace {
@@ -313,14 +314,7 @@ absl::StatusOr<RunResult> ParseRunResult(std::istream& in) {
   try {
     header = json::parse(in, collect, /*allow_exceptions=*/true);
   } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line L,
-    // column C: ..."; keep what follows the bracketed id.
-    std::string_view what = e.what();
-    if (const auto close = what.find("] "); close != std::string_view::npos) {
-      what.remove_prefix(close + 2);
-    }
-    return absl::InvalidArgumentError("not valid JSON: " + std::string(what) + " (byte " +
-                                      std::to_string(e.byte) + ")");
+    return absl::InvalidArgumentError("not valid JSON: " + DescribeParseError(e));
   }
   // The header's errors first, as RunResultFromJson reports them in order.
   auto r = RunResultFromJson(header);

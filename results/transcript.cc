@@ -1,6 +1,7 @@
 #include "results/transcript.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <utility>
 
@@ -31,7 +32,19 @@ constexpr KindName kKindNames[] = {
     {EntryKind::kError, "error"},
     {EntryKind::kNote, "note"},
     {EntryKind::kTruncated, "truncated"},
+    {EntryKind::kTlsOpaque, "tls_opaque"},
 };
+
+// The fields of TranscriptMeta with their JSON keys, for both directions
+// (M is TranscriptMeta or const TranscriptMeta).
+template <typename M>
+auto MetaFields(M& m) {
+  return std::array<std::pair<const char*, decltype(&m.source)>, 5>{{{"source", &m.source},
+                                                                     {"client", &m.client},
+                                                                     {"server", &m.server},
+                                                                     {"started_at", &m.started_at},
+                                                                     {"ended_at", &m.ended_at}}};
+}
 
 absl::Status Invalid(std::size_t index, std::string_view why) {
   return absl::InvalidArgumentError("transcript entry " + std::to_string(index) + ": " +
@@ -354,14 +367,22 @@ nlohmann::json Transcript::ToJson() const {
     if (!e.text.empty()) j["text"] = EscapeEventText(e);
     entries.push_back(std::move(j));
   }
-  return {
+  nlohmann::json j = {
       {"version", kJsonVersion},
       {"truncated", truncated_},
       {"bytes", {{"c2s", total_c2s_}, {"s2c", total_s2c_}}},
       {"omitted_bytes", omitted_bytes_},
       {"omitted_events", omitted_events_},
-      {"entries", std::move(entries)},
   };
+  if (!meta_.empty()) {
+    nlohmann::json meta = nlohmann::json::object();
+    for (const auto& [key, value] : MetaFields(meta_)) {
+      if (!value->empty()) meta[key] = EscapeBytes(*value);
+    }
+    j["meta"] = std::move(meta);
+  }
+  j["entries"] = std::move(entries);
+  return j;
 }
 
 std::string Transcript::ToJsonString(int indent) const { return ToJson().dump(indent); }
@@ -435,6 +456,15 @@ absl::StatusOr<Transcript> Transcript::FromJson(const nlohmann::json& j, Options
          get_size(*bytes, "s2c", &t.total_s2c_);
   }
   if (!ok) return absl::InvalidArgumentError("transcript: bad byte counters");
+  if (auto meta = j.find("meta"); meta != j.end()) {
+    if (!meta->is_object())
+      return absl::InvalidArgumentError("transcript: \"meta\" must be an object");
+    for (const auto& [key, value] : MetaFields(t.meta_)) {
+      if (!GetEscaped(*meta, key, value)) {
+        return absl::InvalidArgumentError(std::string("transcript: bad \"meta\".\"") + key + "\"");
+      }
+    }
+  }
   if (auto tr = j.find("truncated"); tr != j.end()) {
     if (!tr->is_boolean()) return absl::InvalidArgumentError("transcript: bad \"truncated\"");
     t.truncated_ = tr->get<bool>();

@@ -17,6 +17,9 @@
 //     "bytes": {"c2s": 12, "s2c": 20},  // totals seen, stored or not
 //     "omitted_bytes": 0,            // data bytes counted but not stored
 //     "omitted_events": 0,           // events dropped past max_events
+//     "meta": {"source": "recorded", // optional; see TranscriptMeta
+//              "client": "127.0.0.1:40000", "server": "127.0.0.1:25",
+//              "started_at": "2026-12-03T22:40:00.123456Z"},
 //     "entries": [
 //       {"t_us": 0,   "kind": "connect", "text": "127.0.0.1:25"},
 //       {"t_us": 812, "kind": "s2c", "data": "220 mx ESMTP\r\n"},
@@ -26,8 +29,8 @@
 //       ...
 //     ]
 //   }
-// "kind" is one of: c2s, s2c, connect, tls, peer_close, local_close, timeout,
-// error, note, truncated. "t_us" is microseconds since the session started
+// "kind" is one of: c2s, s2c, connect, tls, tls_opaque, peer_close,
+// local_close, timeout, error, note, truncated. "t_us" is microseconds since the session started
 // (steady clock). "size" is present on a data entry only when some of its
 // bytes were not stored (size > decoded length of "data").
 //
@@ -68,6 +71,10 @@ enum class EntryKind : std::uint8_t {
   kError,           // text: error description
   kNote,            // text: free-form annotation (scenario step, oracle, ...)
   kTruncated,       // storage cap hit here; text: which cap
+  // The connection switched to TLS here and what followed was not seen (a
+  // recording proxy that does not intercept STARTTLS, a capture of an
+  // encrypted session); text: detail. Nothing after it can be replayed.
+  kTlsOpaque,
 };
 
 // Stable JSON name of a kind ("c2s", "tls", ...) and its inverse.
@@ -103,6 +110,24 @@ struct Entry {
   friend bool operator==(const Entry&, const Entry&) = default;
 };
 
+// Where a transcript came from and between whom. Every field is optional
+// ("" = unknown). Sources: "run" (a conformance scenario), "recorded" (the
+// recording proxy), "pcap" (import-pcap), "fuzz" (a network fuzzer finding),
+// "replay" (a replayed session).
+struct TranscriptMeta {
+  std::string source;
+  std::string client;      // the client's address, "127.0.0.1:40000" / "[::1]:40000"
+  std::string server;      // the server's address, "127.0.0.1:25"
+  std::string started_at;  // wall-clock time of t_us == 0, ISO 8601 UTC
+  std::string ended_at;    // wall-clock time the session ended, ISO 8601 UTC
+
+  bool empty() const {
+    return source.empty() && client.empty() && server.empty() && started_at.empty() &&
+           ended_at.empty();
+  }
+  friend bool operator==(const TranscriptMeta&, const TranscriptMeta&) = default;
+};
+
 // Storage caps of a Transcript (see the file comment).
 struct TranscriptOptions {
   std::size_t max_stored_bytes = 4 * 1024 * 1024;  // data bytes stored
@@ -135,6 +160,9 @@ class Transcript {
   void AddEventAt(std::int64_t t_us, EntryKind kind, std::string_view text = {});
   void AddTls(const TlsInfo& tls);
   void AddNote(std::string_view text) { AddEvent(EntryKind::kNote, text); }
+
+  const TranscriptMeta& meta() const { return meta_; }
+  TranscriptMeta& meta() { return meta_; }
 
   const std::vector<Entry>& entries() const { return entries_; }
   bool empty() const { return entries_.empty(); }
@@ -181,13 +209,15 @@ class Transcript {
   //   "+0.000812 S: 220 mx ESMTP\r\n".
   std::string DebugString() const;
 
-  // Equal entries and counters (the clock origin and options are ignored).
+  // Equal entries and counters (the clock origin, options and meta are
+  // ignored: two views of one conversation compare equal).
   friend bool operator==(const Transcript& a, const Transcript& b);
 
  private:
   void MarkTruncated(std::int64_t t_us, std::string_view why);
 
   Options options_;
+  TranscriptMeta meta_;
   Clock::time_point origin_;
   std::vector<Entry> entries_;
   std::size_t stored_bytes_ = 0;

@@ -126,7 +126,7 @@ TEST(UnescapeBytes, RejectsMalformed) {
 }
 
 TEST(EntryKind, NamesRoundTrip) {
-  for (int k = 0; k <= static_cast<int>(EntryKind::kTruncated); ++k) {
+  for (int k = 0; k <= static_cast<int>(EntryKind::kTlsOpaque); ++k) {
     const auto kind = static_cast<EntryKind>(k);
     EntryKind back{};
     ASSERT_TRUE(ParseEntryKind(EntryKindName(kind), &back)) << k;
