@@ -52,8 +52,9 @@ ABSL_FLAG(std::string, compare, "enhanced",
 ABSL_FLAG(std::string, timing, "fast",
           "replay: fast (send as soon as the replies are in) or original (keep the recording's "
           "pauses between sends)");
-ABSL_FLAG(std::string, rules, "",
-          "replay: normalization rules JSON file, applied after the built-in ones (docs/replay.md)");
+ABSL_FLAG(
+    std::string, rules, "",
+    "replay: normalization rules JSON file, applied after the built-in ones (docs/replay.md)");
 ABSL_FLAG(bool, keep_ids, false,
           "replay: send message bodies as recorded (default: fresh Message-ID and Date fields)");
 ABSL_FLAG(int, session_timeout_ms, 120000, "replay: time budget of each session");
@@ -116,12 +117,14 @@ absl::StatusOr<replay::ReplayOptions> OptionsFromFlags() {
   // Credentials for the AUTH exchanges the recording redacted.
   run::ProfileOverrides creds;
   if (!absl::GetFlag(FLAGS_auth_file).empty()) {
-    if (absl::Status s = run::ReadCredentialsFile(absl::GetFlag(FLAGS_auth_file), &creds); !s.ok()) {
+    if (absl::Status s = run::ReadCredentialsFile(absl::GetFlag(FLAGS_auth_file), &creds);
+        !s.ok()) {
       return s;
     }
   }
   if (!absl::GetFlag(FLAGS_auth_user).empty()) creds.user = absl::GetFlag(FLAGS_auth_user);
-  if (!absl::GetFlag(FLAGS_auth_password).empty()) creds.password = absl::GetFlag(FLAGS_auth_password);
+  if (!absl::GetFlag(FLAGS_auth_password).empty())
+    creds.password = absl::GetFlag(FLAGS_auth_password);
   o.rewrite.auth_user = creds.user.value_or("");
   o.rewrite.auth_password = creds.password.value_or("");
   o.rewrite.fresh_ids = !absl::GetFlag(FLAGS_keep_ids);
@@ -168,11 +171,10 @@ int RunReplay(const std::vector<std::string>& args) {
   runner::ProgressPrinter printer =
       isatty(STDERR_FILENO) != 0
           ? runner::ProgressPrinter(stderr, runner::ProgressStyle::kTerminal)
-          : runner::ProgressPrinter(
-                stderr,
-                every > absl::ZeroDuration() ? runner::ProgressStyle::kLog
-                                             : runner::ProgressStyle::kNone,
-                std::chrono::milliseconds(absl::ToInt64Milliseconds(every)));
+          : runner::ProgressPrinter(stderr,
+                                    every > absl::ZeroDuration() ? runner::ProgressStyle::kLog
+                                                                 : runner::ProgressStyle::kNone,
+                                    std::chrono::milliseconds(absl::ToInt64Milliseconds(every)));
   std::atomic<bool> stop{false};
   options->stop = &stop;
   std::mutex mu;
@@ -223,9 +225,9 @@ int RunReplay(const std::vector<std::string>& args) {
   std::printf("%s\n%s\n", (fs::path(out_dir) / "index.html").c_str(),
               (fs::path(out_dir) / "results.json").c_str());
   const harness::Counts c = result.Totals();
-  std::printf("%d sessions replayed against %s: %d the same, %d differ at the %s level, %d errors\n",
-              c.total(), label.c_str(), c.pass, c.fail, absl::GetFlag(FLAGS_compare).c_str(),
-              c.error);
+  std::printf(
+      "%d sessions replayed against %s: %d the same, %d differ at the %s level, %d errors\n",
+      c.total(), label.c_str(), c.pass, c.fail, absl::GetFlag(FLAGS_compare).c_str(), c.error);
   std::size_t listed = 0;
   for (const harness::ScenarioResult& r : result.scenarios) {
     if (r.verdict == harness::Verdict::kPass || ++listed > kMaxListed) continue;

@@ -23,7 +23,8 @@ constexpr RuleSource kBuiltin[] = {
     {"date",
      R"((?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),\s*)?\d{1,2}\s+(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[+-]\d{4})?(?:\s*\([A-Za-z]+\))?)",
      "<date>"},
-    {"date", R"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)", "<date>"},
+    {"date", R"(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?)",
+     "<date>"},
     {"queue-id", R"((?i)(queued as|id=)\s*[A-Za-z0-9.]+)", R"(\1 <queue-id>)"},
     {"ip", R"(\[?\b\d{1,3}(?:\.\d{1,3}){3}\b\]?)", "<ip>"},
     {"ip", R"(\[(?:IPv6:)?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*\])", "<ip>"},
@@ -70,10 +71,11 @@ absl::StatusOr<Normalizer> Normalizer::FromFile(const std::string& path) {
   try {
     j = json::parse(in, nullptr, /*allow_exceptions=*/true);
   } catch (const json::parse_error& e) {
-    return absl::InvalidArgumentError(path + ": not valid JSON: " +
-                                      harness::DescribeParseError(e));
+    return absl::InvalidArgumentError(path + ": not valid JSON: " + harness::DescribeParseError(e));
   }
-  const auto bad = [&](const std::string& why) { return absl::InvalidArgumentError(path + ": " + why); };
+  const auto bad = [&](const std::string& why) {
+    return absl::InvalidArgumentError(path + ": " + why);
+  };
   if (!j.is_object()) return bad("not a JSON object");
   for (const auto& [key, value] : j.items()) {
     if (key != "builtin" && key != "rules") return bad("unknown key \"" + key + "\"");
@@ -93,7 +95,9 @@ absl::StatusOr<Normalizer> Normalizer::FromFile(const std::string& path) {
       if (!r.is_object() || !r.contains("pattern") || !r["pattern"].is_string() ||
           (r.contains("replace") && !r["replace"].is_string()) ||
           (r.contains("name") && !r["name"].is_string())) {
-        return bad(where + ": needs \"pattern\" (a string), and optionally \"name\" and \"replace\" (strings)");
+        return bad(
+            where +
+            ": needs \"pattern\" (a string), and optionally \"name\" and \"replace\" (strings)");
       }
       std::string name = r.value("name", where);
       auto rule = MakeRule(name, r["pattern"].get<std::string>(), r.value("replace", ""));

@@ -11,7 +11,8 @@ namespace {
 TEST(Normalizer, BuiltinRulesHideWhatDiffersBetweenSessions) {
   const Normalizer n;
   EXPECT_EQ(n.Apply("2.0.0 Ok: queued as 4Rq1Tq6Bf2z9vJ"), "2.0.0 Ok: queued as <queue-id>");
-  EXPECT_EQ(n.Apply("mx ESMTP ready Thu, 3 Dec 2026 22:40:05 +0000 (UTC)"), "mx ESMTP ready <date>");
+  EXPECT_EQ(n.Apply("mx ESMTP ready Thu, 3 Dec 2026 22:40:05 +0000 (UTC)"),
+            "mx ESMTP ready <date>");
   EXPECT_EQ(n.Apply("at 2026-12-03T22:40:05.123Z now"), "at <date> now");
   EXPECT_EQ(n.Apply("Hello [127.0.0.1] and [IPv6:::1]"), "Hello <ip> and <ip>");
   EXPECT_EQ(n.Apply("2.0.0 a1b2c3d4e5 Message accepted"), "2.0.0 <id> Message accepted");
@@ -42,7 +43,8 @@ TEST_F(RulesFileTest, UserRulesExtendOrReplaceTheBuiltinOnes) {
       Write(R"({"rules": [{"name": "pid", "pattern": "\\[([0-9]+)\\]", "replace": "[<pid>]"}]})"));
   ASSERT_TRUE(extended.ok()) << extended.status();
   EXPECT_EQ(extended->rules().size(), BuiltinRules().size() + 1);
-  EXPECT_EQ(extended->Apply("smtpd[4242] queued as ABCDEF1234"), "smtpd[<pid>] queued as <queue-id>");
+  EXPECT_EQ(extended->Apply("smtpd[4242] queued as ABCDEF1234"),
+            "smtpd[<pid>] queued as <queue-id>");
   auto only = Normalizer::FromFile(
       Write(R"({"builtin": false, "rules": [{"pattern": "x+", "replace": "x"}]})"));
   ASSERT_TRUE(only.ok()) << only.status();
@@ -50,13 +52,14 @@ TEST_F(RulesFileTest, UserRulesExtendOrReplaceTheBuiltinOnes) {
 }
 
 TEST_F(RulesFileTest, BadFilesSayWhereAndWhy) {
-  auto bad_regex = Normalizer::FromFile(
-      Write(R"j({"rules": [{"name": "ok", "pattern": "a"}, {"name": "br", "pattern": "(a\\1)"}]})j"));
+  auto bad_regex = Normalizer::FromFile(Write(
+      R"j({"rules": [{"name": "ok", "pattern": "a"}, {"name": "br", "pattern": "(a\\1)"}]})j"));
   ASSERT_FALSE(bad_regex.ok());
   EXPECT_NE(bad_regex.status().message().find("rules.json: rules[1] (\"br\"): bad regex"),
             std::string::npos)
       << bad_regex.status();
-  auto bad_group = Normalizer::FromFile(Write(R"({"rules": [{"pattern": "a", "replace": "\\2"}]})"));
+  auto bad_group =
+      Normalizer::FromFile(Write(R"({"rules": [{"pattern": "a", "replace": "\\2"}]})"));
   ASSERT_FALSE(bad_group.ok());
   EXPECT_NE(bad_group.status().message().find("names group \\2"), std::string::npos)
       << bad_group.status();

@@ -70,15 +70,16 @@ Plan BuildPlan(const harness::Transcript& t) {
   ReplyOptions reply_options;
   reply_options.leniencies = kAllLeniencies;
   ReplyReader reader(reply_options);
-  std::string raw;               // bytes of the reply in progress
-  std::size_t read_upto = 0;     // replies covered by kRead steps so far
-  bool server_broken = false;    // the server's bytes stopped parsing
-  bool last_is_send = false;     // the last step is a kSend nothing came after
+  std::string raw;             // bytes of the reply in progress
+  std::size_t read_upto = 0;   // replies covered by kRead steps so far
+  bool server_broken = false;  // the server's bytes stopped parsing
+  bool last_is_send = false;   // the last step is a kSend nothing came after
 
   const auto sync = [&] {
     if (plan.replies.size() > read_upto) {
       read_upto = plan.replies.size();
-      plan.steps.push_back({.kind = PlanStep::Kind::kRead, .bytes = {}, .t_us = 0, .replies = read_upto});
+      plan.steps.push_back(
+          {.kind = PlanStep::Kind::kRead, .bytes = {}, .t_us = 0, .replies = read_upto});
       last_is_send = false;
     }
   };
@@ -113,23 +114,27 @@ Plan BuildPlan(const harness::Transcript& t) {
       if (last_is_send) {
         plan.steps.back().bytes += e.data;
       } else {
-        plan.steps.push_back({.kind = PlanStep::Kind::kSend, .bytes = e.data, .t_us = e.t_us, .replies = 0});
+        plan.steps.push_back(
+            {.kind = PlanStep::Kind::kSend, .bytes = e.data, .t_us = e.t_us, .replies = 0});
         last_is_send = true;
       }
     } else if (e.kind == EntryKind::kTlsEstablished) {
       sync();
-      plan.steps.push_back({.kind = PlanStep::Kind::kStartTls, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back(
+          {.kind = PlanStep::Kind::kStartTls, .bytes = {}, .t_us = e.t_us, .replies = 0});
       last_is_send = false;
     } else if (e.kind == EntryKind::kConnect && (!plan.steps.empty() || !plan.replies.empty())) {
       // A new connection: the server's stream starts afresh.
       sync();
-      plan.steps.push_back({.kind = PlanStep::Kind::kReconnect, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back(
+          {.kind = PlanStep::Kind::kReconnect, .bytes = {}, .t_us = e.t_us, .replies = 0});
       reader.Reset();
       raw.clear();
       last_is_send = false;
     } else if (e.kind == EntryKind::kTlsOpaque) {
       sync();
-      plan.steps.push_back({.kind = PlanStep::Kind::kOpaque, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back(
+          {.kind = PlanStep::Kind::kOpaque, .bytes = {}, .t_us = e.t_us, .replies = 0});
       plan.note = "the session switched to TLS unseen (tls_opaque): replayed up to the upgrade";
       return plan;
     }
@@ -156,7 +161,8 @@ std::string ClientRewriter::Rewrite(std::string_view bytes) {
   out.reserve(bytes.size() + 64);
   while (!bytes.empty()) {
     if (state_ == State::kBdat) {
-      const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, bytes.size()));
+      const std::size_t n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(bdat_left_, bytes.size()));
       out.append(bytes.substr(0, n));
       bytes.remove_prefix(n);
       bdat_left_ -= n;
@@ -222,13 +228,17 @@ void ClientRewriter::Line(std::string_view line, std::string* out) {
                                        : std::vector<std::string>{"password"};
         }
         if (initial == "***") {
-          out->append(text.substr(0, 10)).append(" ").append(Secret(plain ? "plain" : "user")).append(end);
+          out->append(text.substr(0, 10))
+              .append(" ")
+              .append(Secret(plain ? "plain" : "user"))
+              .append(end);
           return;
         }
         out->append(line);
         return;
       }
-      if (StartsWithIgnoreCase(text, "DATA") && text.find_first_not_of(' ', 4) == std::string_view::npos) {
+      if (StartsWithIgnoreCase(text, "DATA") &&
+          text.find_first_not_of(' ', 4) == std::string_view::npos) {
         state_ = State::kHeaders;
         skip_folded_ = false;
         ++messages_;
@@ -237,7 +247,8 @@ void ClientRewriter::Line(std::string_view line, std::string* out) {
         std::uint64_t n = 0;
         std::size_t i = 5;
         bool digits = false;
-        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && n < (std::uint64_t{1} << 50)) {
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9' &&
+               n < (std::uint64_t{1} << 50)) {
           n = n * 10 + static_cast<std::uint64_t>(text[i++] - '0');
           digits = true;
         }
@@ -294,7 +305,8 @@ std::string ClientRewriter::Secret(std::string_view which) {
           ? sasl::Base64Encode(std::string(1, '\0') + options_.auth_user + '\0' +
                                options_.auth_password)
           : sasl::Base64Encode(which == "user" ? options_.auth_user : options_.auth_password);
-  if (secrets_.empty() && !options_.auth_password.empty()) secrets_.push_back(options_.auth_password);
+  if (secrets_.empty() && !options_.auth_password.empty())
+    secrets_.push_back(options_.auth_password);
   if (which != "user") secrets_.push_back(response);
   return response;
 }
@@ -352,8 +364,10 @@ std::optional<Level> Worst(std::optional<Level> a, std::optional<Level> b) {
 // without directories), or the scenario id of a results.json transcript.
 std::string SessionId(const std::string& name) {
   std::string_view id = name;
-  if (const auto hash = id.rfind('#'); hash != std::string_view::npos) return std::string(id.substr(hash + 1));
-  if (const auto slash = id.rfind('/'); slash != std::string_view::npos) id.remove_prefix(slash + 1);
+  if (const auto hash = id.rfind('#'); hash != std::string_view::npos)
+    return std::string(id.substr(hash + 1));
+  if (const auto slash = id.rfind('/'); slash != std::string_view::npos)
+    id.remove_prefix(slash + 1);
   if (id.ends_with(".json")) id.remove_suffix(5);
   return std::string(id);
 }
@@ -412,7 +426,8 @@ asio::awaitable<absl::Status> Drive(const Plan& plan, const harness::Target& tar
     switch (step.kind) {
       case PlanStep::Kind::kSend: {
         if (options.original_timing) {
-          co_await WaitUntil(std::min(start + std::chrono::microseconds(step.t_us), session_deadline));
+          co_await WaitUntil(
+              std::min(start + std::chrono::microseconds(step.t_us), session_deadline));
         }
         const std::string bytes = rewriter.Rewrite(step.bytes);
         sent += bytes;
@@ -518,7 +533,8 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
       row.recorded += plan.replies[i].raw;
       if (i < got.replies.size()) {
         row.replayed += SerializeReply(got.replies[i]);
-        worst = Worst(worst, Compare(plan.replies[i].reply, got.replies[i], options.normalizer, names));
+        worst =
+            Worst(worst, Compare(plan.replies[i].reply, got.replies[i], options.normalizer, names));
       } else {
         worst = Level::kCode;  // missing
       }
@@ -532,8 +548,8 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
         f.step_label = row.sent.empty() ? "the greeting" : "the reply to " + FirstLine(row.sent);
         f.expected = row.recorded;
         f.actual = row.replayed.empty() ? "(no reply: " + got.stopped + ")" : row.replayed;
-        f.message = f.step_label + " differs at the " + row.differs + " level: " +
-                    OneLine(row.recorded) + " -> " +
+        f.message = f.step_label + " differs at the " + row.differs +
+                    " level: " + OneLine(row.recorded) + " -> " +
                     (row.replayed.empty() ? "no reply" : OneLine(row.replayed));
         r.failure = std::move(f);
       }
@@ -550,8 +566,8 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
     if (!got.stopped.empty()) r.reason += "; " + got.stopped;
   } else {
     r.verdict = Verdict::kPass;
-    r.reason = "no differences at the " + cmp.level + " level in " + std::to_string(rows) +
-               " exchanges";
+    r.reason =
+        "no differences at the " + cmp.level + " level in " + std::to_string(rows) + " exchanges";
     if (text_only > 0) r.reason += " (" + std::to_string(text_only) + " differ only beyond it)";
   }
   if (!plan.note.empty()) r.reason += "; " + plan.note;
@@ -559,15 +575,17 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
   if (!rewriter.secrets().empty()) {
     const std::vector<std::string> secrets = harness::WithEscapedForms(rewriter.secrets());
     r.transcript.RedactStreams(secrets);
-    for (harness::ReplayRow& row : cmp.rows) row.sent = harness::RedactText(row.sent, rewriter.secrets());
+    for (harness::ReplayRow& row : cmp.rows)
+      row.sent = harness::RedactText(row.sent, rewriter.secrets());
     if (r.failure) {
       r.failure->step_label = harness::RedactText(r.failure->step_label, secrets);
       r.failure->message = harness::RedactText(r.failure->message, secrets);
     }
   }
   if (rewriter.sent_redacted()) {
-    r.reason += "; the recording's AUTH secrets are redacted (***): give --auth_user and "
-                "--auth_password (or record with --keep-secrets) to replay AUTH";
+    r.reason +=
+        "; the recording's AUTH secrets are redacted (***): give --auth_user and "
+        "--auth_password (or record with --keep-secrets) to replay AUTH";
   }
   r.transcript.AddNote(r.reason);
   r.replay = std::move(cmp);
@@ -589,8 +607,9 @@ harness::RunResult ReplayAll(const std::vector<harness::NamedTranscript>& sessio
     while (next < sessions.size() && !(options.stop && options.stop->load())) {
       const std::size_t i = next++;
       ScenarioResult r = co_await ReplaySession(sessions[i], target, options);
-      r.start_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count() -
-                   r.duration_us;
+      r.start_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count() -
+          r.duration_us;
       if (on_done) on_done(r);
       results[i] = std::move(r);
     }
@@ -606,7 +625,8 @@ harness::RunResult ReplayAll(const std::vector<harness::NamedTranscript>& sessio
     run.stopped = "interrupted: " + std::to_string(sessions.size() - run.scenarios.size()) +
                   " sessions not replayed";
   }
-  run.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
+  run.duration_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count();
   return run;
 }
 

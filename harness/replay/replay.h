@@ -49,11 +49,11 @@ namespace asio = boost::asio;
 
 struct PlanStep {
   enum class Kind : std::uint8_t {
-    kSend,      // send `bytes` (recorded at `t_us`)
-    kRead,      // read replies until `replies` in all have been read
-    kStartTls,  // upgrade with STARTTLS (the 220 was read by the kRead before)
-    kOpaque,    // the recording saw no more: stop here
-    kReconnect, // the recorded client opened a new connection (a run's scenario)
+    kSend,       // send `bytes` (recorded at `t_us`)
+    kRead,       // read replies until `replies` in all have been read
+    kStartTls,   // upgrade with STARTTLS (the 220 was read by the kRead before)
+    kOpaque,     // the recording saw no more: stop here
+    kReconnect,  // the recorded client opened a new connection (a run's scenario)
   };
   Kind kind = Kind::kSend;
   std::string bytes;
@@ -82,8 +82,8 @@ Plan BuildPlan(const harness::Transcript& t);
 // --- Substitutions -------------------------------------------------------------
 
 struct RewriteOptions {
-  std::string helo;         // "" keeps the recorded EHLO/HELO/LHLO name
-  bool fresh_ids = true;    // new Message-ID and Date header fields
+  std::string helo;       // "" keeps the recorded EHLO/HELO/LHLO name
+  bool fresh_ids = true;  // new Message-ID and Date header fields
   std::string id_domain = "smtp-harness.invalid";
   std::string session_tag;  // unique per replayed session (in the Message-ID)
   // The Date field's value; empty: the current time (RFC 5322 form).
@@ -153,7 +153,7 @@ struct ReplayOptions {
   bool original_timing = false;    // wait as long between sends as the recording
   RewriteOptions rewrite;
   Normalizer normalizer;
-  std::chrono::milliseconds step_timeout{10'000};     // each read
+  std::chrono::milliseconds step_timeout{10'000};      // each read
   std::chrono::milliseconds session_timeout{120'000};  // each session in all
   std::chrono::milliseconds close_timeout{2'000};
   harness::SessionOptions session;
@@ -174,9 +174,10 @@ asio::awaitable<harness::ScenarioResult> ReplaySession(const harness::NamedTrans
 // thread. `on_done` (may be empty) sees each result as it finishes. The
 // RunResult's exit status is 0 when nothing differs at the chosen level, 1
 // when something does, 2 when a session could not be replayed.
-harness::RunResult ReplayAll(const std::vector<harness::NamedTranscript>& sessions,
-                             const harness::Target& target, const ReplayOptions& options,
-                             const std::function<void(const harness::ScenarioResult&)>& on_done = {});
+harness::RunResult ReplayAll(
+    const std::vector<harness::NamedTranscript>& sessions, const harness::Target& target,
+    const ReplayOptions& options,
+    const std::function<void(const harness::ScenarioResult&)>& on_done = {});
 
 }  // namespace smtp::replay
 

@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
 
 #include "harness/server/test_util.h"
 #include "harness/session.h"
@@ -46,9 +46,9 @@ Transcript Conversation() {
 
 TEST(BuildPlan, GroupsSendsBetweenRepliesAndCountsWholeReplies) {
   const Plan p = BuildPlan(Conversation());
-  EXPECT_EQ(Kinds(p), (std::vector<Kind>{Kind::kRead, Kind::kSend, Kind::kRead, Kind::kSend,
-                                         Kind::kRead, Kind::kSend, Kind::kRead, Kind::kSend,
-                                         Kind::kRead}));
+  EXPECT_EQ(Kinds(p),
+            (std::vector<Kind>{Kind::kRead, Kind::kSend, Kind::kRead, Kind::kSend, Kind::kRead,
+                               Kind::kSend, Kind::kRead, Kind::kSend, Kind::kRead}));
   ASSERT_EQ(p.replies.size(), 7u);
   EXPECT_EQ(p.steps[0].replies, 1u);
   EXPECT_EQ(p.steps[2].replies, 2u);
@@ -171,8 +171,9 @@ TEST(Compare, ReportsTheFirstLevelThatDiffers) {
   EXPECT_EQ(Compare(R(250, {"2.1.0 Ok"}), R(250, {"2.1.5 Ok"}), n, {}), Level::kEnhanced);
   EXPECT_EQ(Compare(R(250, {"2.1.0 Ok"}), R(250, {"2.1.0 Fine"}), n, {}), Level::kText);
   EXPECT_EQ(Compare(R(250, {"mx", "PIPELINING"}), R(250, {"mx"}), n, {}), Level::kText);
-  EXPECT_EQ(Compare(R(250, {"2.0.0 Ok: queued as ABC"}), R(250, {"2.0.0 Ok: queued as XYZ"}), n, {}),
-            std::nullopt);
+  EXPECT_EQ(
+      Compare(R(250, {"2.0.0 Ok: queued as ABC"}), R(250, {"2.0.0 Ok: queued as XYZ"}), n, {}),
+      std::nullopt);
   EXPECT_EQ(Compare(R(220, {"a.test ESMTP"}), R(220, {"b.test ESMTP"}), n,
                     {{"a.test", "<server-host>"}, {"b.test", "<server-host>"}}),
             std::nullopt);
@@ -205,7 +206,8 @@ Transcript Record(std::uint16_t port) {
     EXPECT_TRUE(c.ok()) << c;
     for (std::string_view send :
          {std::string_view(), std::string_view("EHLO client.test\r\n"),
-          std::string_view("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nRCPT TO:<c@example.org>\r\nDATA\r\n"),
+          std::string_view("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nRCPT "
+                           "TO:<c@example.org>\r\nDATA\r\n"),
           std::string_view("Message-ID: <1@x.test>\r\nSubject: hi\r\n\r\nbody\r\n.\r\n"),
           std::string_view("QUIT\r\n")}) {
       if (!send.empty()) {
@@ -294,7 +296,8 @@ TEST(ReplayAll, ExitStatusFollowsTheDifferences) {
   cfg.pregreet_delay = std::chrono::milliseconds(0);
   auto srv = Start(cfg);
   const Transcript rec = Record(srv.port);
-  std::vector<harness::NamedTranscript> sessions = {{"a.json", rec}, {"b.json", rec}, {"c.json", rec}};
+  std::vector<harness::NamedTranscript> sessions = {
+      {"a.json", rec}, {"b.json", rec}, {"c.json", rec}};
   ReplayOptions options;
   options.jobs = 2;
   int done = 0;
