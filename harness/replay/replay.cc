@@ -342,6 +342,8 @@ std::optional<Level> Compare(const Reply& recorded, const Reply& replayed,
   if (recorded.enhanced != replayed.enhanced) return Level::kEnhanced;
   if (recorded.lines.size() != replayed.lines.size()) return Level::kText;
   for (std::size_t i = 0; i < recorded.lines.size(); ++i) {
+    // Equal lines normalize equally: only differing ones need the rules.
+    if (recorded.lines[i] == replayed.lines[i]) continue;
     if (normalizer.Apply(recorded.lines[i], names) != normalizer.Apply(replayed.lines[i], names)) {
       return Level::kText;
     }
@@ -489,8 +491,10 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
 
   const Plan plan = BuildPlan(recording);
   RewriteOptions rewrite = options.rewrite;
+  // Unique per session and per process: a random prefix drawn once.
+  static const std::string process_tag = std::to_string(std::random_device{}());
   static std::atomic<std::uint64_t> counter{0};
-  rewrite.session_tag = std::to_string(std::random_device{}()) + "." + std::to_string(++counter);
+  rewrite.session_tag = process_tag + "." + std::to_string(++counter);
   ClientRewriter rewriter(rewrite);
   harness::Session session(options.session);
   Replayed got;
