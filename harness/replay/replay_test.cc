@@ -285,6 +285,34 @@ TEST(ReplaySession, ADifferentServerGivesTheExpectedDifferences) {
   EXPECT_NE(code.failure->expected.find("250 2.1.5"), std::string::npos) << code.failure->expected;
 }
 
+TEST(ReplaySession, OriginalTimingKeepsTheRecordedPauses) {
+  server::ServerConfig cfg = NetworkTestConfig();
+  cfg.pregreet_delay = std::chrono::milliseconds(0);
+  auto srv = Start(cfg);
+  Transcript t;
+  t.AddDataAt(1'000, Direction::kServerToClient, "220 mx.test ESMTP\r\n");
+  t.AddDataAt(2'000, Direction::kClientToServer, "NOOP\r\n");
+  t.AddDataAt(3'000, Direction::kServerToClient, "250 2.0.0 Ok\r\n");
+  t.AddDataAt(400'000, Direction::kClientToServer, "QUIT\r\n");  // 0.4 s later
+  t.AddDataAt(401'000, Direction::kServerToClient, "221 2.0.0 Bye\r\n");
+  for (bool original : {false, true}) {
+    asio::io_context io;
+    ReplayOptions options;
+    options.original_timing = original;
+    const harness::NamedTranscript named{"t.json", t};
+    const harness::ScenarioResult r =
+        harness::testing::RunSync(io, [&]() -> asio::awaitable<harness::ScenarioResult> {
+          co_return co_await ReplaySession(named, Loopback(srv.port), options);
+        });
+    EXPECT_EQ(r.verdict, Verdict::kPass) << r.reason;
+    if (original) {
+      EXPECT_GE(r.duration_us, 390'000);
+    } else {
+      EXPECT_LT(r.duration_us, 390'000);
+    }
+  }
+}
+
 TEST(ReplaySession, ARefusedConnectionIsAnError) {
   const harness::ScenarioResult r = Replay(Conversation(), 1, Level::kCode);
   EXPECT_EQ(r.verdict, Verdict::kError);
