@@ -125,6 +125,22 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness list --markdown > catalogue.md",
        },
        "0 the suite loads, 2 on a load or usage error."},
+      {"convert",
+       "convert SESSION... --to scenario|corpus --out DIR",
+       "turn recorded sessions (session files, directories, a run's results.json) into "
+       "scenarios that expect the recorded replies, or into fuzz seeds",
+       RunConvert,
+       {
+           {"Output", {"to", "out"}},
+       },
+       {
+           "smtp-harness convert recorded/ --to scenario --out converted",
+           "smtp-harness run --target 127.0.0.1:2525 --suite converted",
+           "smtp-harness convert out/latest/results.json --to corpus --out seeds",
+       },
+       "0 every input was read (a session with nothing to convert is skipped with a note), 2 on "
+       "a usage error, an unreadable or malformed session file, or an output that cannot be "
+       "written."},
   };
   return table;
 }

@@ -291,7 +291,8 @@ absl::StatusOr<ConvertedScenario> ToScenario(const harness::NamedTranscript& ses
 
   const harness::TranscriptMeta& m = t.meta();
   const std::string source = m.source.empty() ? "session" : m.source;
-  out.id = "recorded." + IdPart(BaseName(session.name), 80) + "." + Tag(t.ToJsonString());
+  const std::string base = BaseName(session.name);
+  out.id = "recorded." + IdPart(base, 80) + "." + Tag(t.ToJsonString());
   std::string where;
   if (!m.client.empty()) where += " from " + m.client;
   if (!m.server.empty()) where += " to " + m.server;
@@ -304,7 +305,7 @@ absl::StatusOr<ConvertedScenario> ToScenario(const harness::NamedTranscript& ses
 
   Json j;
   j["id"] = out.id;
-  j["title"] = "Recorded " + source + " session" + where + " is answered as recorded";
+  j["title"] = "Recorded " + source + " session " + base + where + " is answered as recorded";
   j["description"] = description;
   j["rfc"] = {{"document", "RFC 5321"},
               {"section", "4.3.2"},
