@@ -114,6 +114,8 @@ class Splitter {
         out_.notes.push_back("server bytes at offset " + std::to_string(reply_.error().offset) +
                              " are not a reply (" + std::string(reply_.error().reason) +
                              "); skipped to the next line");
+        out_.exchanges[pending_.empty() ? out_.exchanges.size() - 1 : pending_.front().exchange]
+            .reply_error = true;
         reply_.Reset();
         reply_bytes_.clear();
         skipping_ = true;
@@ -165,14 +167,18 @@ class Splitter {
     Verb verb;
   };
 
-  void ResetReaders() {
+  void ResetClient() {
     line_.Reset();
-    reply_.Reset();
     cur_.clear();
     body_.clear();
+    mode_ = Mode::kCommand;
+  }
+
+  void ResetReaders() {
+    ResetClient();
+    reply_.Reset();
     reply_bytes_.clear();
     skipping_ = false;
-    mode_ = Mode::kCommand;
   }
 
   void EndLine() {
@@ -242,6 +248,16 @@ class Splitter {
 
   void OnReply(Reply r, std::string bytes) {
     out_.peer_closed = false;
+    if (pending_.empty() && !cur_.empty()) {
+      // The server answered bytes that are not a whole unit as we frame
+      // them: it ended the unit elsewhere. They are one raw unit, and the
+      // client is back at a command.
+      Sent s;
+      s.kind = Sent::Kind::kRaw;
+      s.bytes = std::move(cur_);
+      ResetClient();
+      Emit(std::move(s));
+    }
     if (pending_.empty()) {
       Exchange& last = out_.exchanges.back();
       last.replies.push_back(std::move(r));

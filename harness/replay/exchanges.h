@@ -3,12 +3,18 @@
 // client bytes are read as the server reads them — command lines, a DATA
 // body up to its end-of-data line, a BDAT chunk by its size, the lines of an
 // AUTH exchange — and the server bytes as replies (parser/), paired in
-// order: each thing the client sends is answered by one reply.
+// order: each thing the client sends is answered by one reply. Replies are
+// read with every leniency of the reply reader; Reply::deviations says which
+// ones a reply needed (the runner reads strictly, see to_scenario.h).
 //
 // Where an exchange ends comes from the record's order: a client unit joins
 // the current exchange while no reply to that exchange has arrived yet (the
 // client did not wait: an RFC 2920 pipelined group), and starts a new one
-// otherwise. `convert` writes scenarios and fuzz seeds from exchanges;
+// otherwise. A reply that arrives while nothing is waiting for one and the
+// client is in the middle of a unit answers the bytes sent so far: they
+// become a kRaw unit (the server framed them differently from the RFC, e.g.
+// ended a DATA body at a bare LF "." LF), and reading goes on with a
+// command. `convert` writes scenarios and fuzz seeds from exchanges;
 // `replay` can send them and compare the replies.
 #ifndef SMTP_HARNESS_REPLAY_EXCHANGES_H_
 #define SMTP_HARNESS_REPLAY_EXCHANGES_H_
@@ -32,6 +38,9 @@ struct Sent {
     kBdat,      // a BDAT command line and its chunk
     kPartial,   // bytes the record ends in the middle of (no line end yet, a
                 // body or chunk cut short); never answered
+    kRaw,       // bytes the server answered before they made a whole unit:
+                // a body it took as ended by a sequence other than CRLF "."
+                // CRLF (SMTP smuggling), a line it answered without its end
   };
   Kind kind = Kind::kCommand;
   std::string bytes;           // exactly as sent: line end, dot-stuffing and all
@@ -54,6 +63,10 @@ struct Exchange {
   std::vector<Reply> replies;
   std::vector<std::string> reply_bytes;  // each reply exactly as received
   std::size_t unsolicited = 0;
+  // Server bytes that are not a reply arrived while this exchange waited
+  // for its replies (or after it): the pairing of replies from here on is
+  // a guess (Exchanges::notes says what was skipped).
+  bool reply_error = false;
   // What happened after this exchange: TLS started and was seen (a
   // kTlsEstablished entry), or started and was not (kTlsOpaque).
   bool tls_established = false;

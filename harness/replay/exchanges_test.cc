@@ -36,6 +36,9 @@ std::string Shape(const Exchanges& x) {
         case Sent::Kind::kPartial:
           parts.push_back("partial;");
           break;
+        case Sent::Kind::kRaw:
+          parts.push_back("raw;");
+          break;
       }
     }
     for (const Reply& r : e.replies) parts.push_back(std::to_string(r.code));
@@ -99,6 +102,18 @@ TEST(SplitExchangesTest, RefusedDataIsFollowedByCommands) {
   Record r;
   r.S("220 mx\r\n").C("DATA\r\n").S("503 5.5.1 no\r\n").C("QUIT\r\n").S("221 bye\r\n");
   EXPECT_EQ(Shape(SplitExchanges(r.t)), "greet 220 / C:DATA; 503 / C:QUIT; 221");
+}
+
+TEST(SplitExchangesTest, BodyTheServerEndedEarlyIsRaw) {
+  // A server that ends the data at LF "." LF (SMTP smuggling): its replies
+  // come before the strict end of data, so the bytes they answer are raw.
+  Record r;
+  r.S("220 mx\r\n").C("DATA\r\n").S("354 go\r\n").C("a\n.\nNOOP\r\n");
+  r.S("250 2.0.0 queued\r\n250 2.0.0 ok\r\n").C("QUIT\r\n").S("221 bye\r\n");
+  const Exchanges x = SplitExchanges(r.t);
+  EXPECT_EQ(Shape(x), "greet 220 / C:DATA; 354 / raw; 250 250 / C:QUIT; 221");
+  EXPECT_EQ(x.exchanges[2].sent[0].bytes, "a\n.\nNOOP\r\n");
+  EXPECT_EQ(x.exchanges[2].unsolicited, 1u);
 }
 
 TEST(SplitExchangesTest, BdatChunksByTheirSize) {
@@ -205,6 +220,8 @@ TEST(SplitExchangesTest, GarbageFromTheServerIsNotedAndSkipped) {
   EXPECT_EQ(Shape(x), "greet 220 / C:QUIT; 221");
   ASSERT_EQ(x.notes.size(), 1u);
   EXPECT_TRUE(x.notes[0].starts_with("server bytes at offset 0 are not a reply")) << x.notes[0];
+  EXPECT_TRUE(x.exchanges[0].reply_error);
+  EXPECT_FALSE(x.exchanges[1].reply_error);
 }
 
 TEST(SplitExchangesTest, UnaskedRepliesAndBareLf) {

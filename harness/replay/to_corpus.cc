@@ -98,6 +98,7 @@ std::vector<CorpusSeed> CorpusSeeds(const Exchanges& x) {
           seeds.push_back({"fuzz_command", std::string(kCommandHeader) + u.bytes});
           break;
         case Sent::Kind::kDataBody:
+        case Sent::Kind::kRaw:  // most often a body the server ended early
           seeds.push_back({"fuzz_data", DataHeader(20) + u.bytes});
           break;
         case Sent::Kind::kBdat: {

@@ -13,6 +13,7 @@
 #include "harness/replay/exchanges.h"
 #include "parser/ascii.h"
 #include "parser/data_reader.h"
+#include "parser/leniency.h"
 #include "results/transcript.h"
 
 namespace smtp::replay {
@@ -98,12 +99,28 @@ std::string BaseName(std::string_view name) {
   return std::string(name);
 }
 
+// The reply leniencies the runner reads a whole run with: the quirks its
+// probe finds in the greeting and the EHLO reply (harness/runner/probe.h,
+// kReplyQuirks). Every other reply must be strict.
+Leniencies ToleratedDeviations(const Exchanges& x) {
+  constexpr Leniencies kQuirks = kTrailingWhitespace | kLooseReplyText | kBareCodeContinuation |
+                                 kBareLfLineEnd | kBareCrLineEnd | kChallengeWithoutSpace;
+  Leniencies seen = kStrict;
+  for (const Exchange& e : x.exchanges) {
+    for (std::size_t i = 0; i < e.replies.size(); ++i) {
+      const bool ehlo = i < e.sent.size() && e.sent[i].verb == Verb::kEhlo;
+      if (e.greeting || ehlo) seen |= e.replies[i].deviations;
+    }
+  }
+  return seen & kQuirks;
+}
+
 // Writes the steps of exchange after exchange; stops (with a note) where
 // the record gives nothing more to check.
 class StepWriter {
  public:
   StepWriter(const Exchanges& x, Json* steps, std::vector<std::string>* notes)
-      : x_(x), steps_(*steps), notes_(*notes) {}
+      : x_(x), x_tolerated_(ToleratedDeviations(x)), steps_(*steps), notes_(*notes) {}
 
   void Run() {
     const auto& all = x_.exchanges;
@@ -131,8 +148,22 @@ class StepWriter {
   std::size_t answered_units() const { return answered_units_; }
 
  private:
-  // Every unit of `e` was answered and none is cut off; notes why not.
+  // Every unit of `e` was answered, readably, and none is cut off; notes
+  // why not.
   bool Answered(const Exchange& e, std::size_t index) {
+    if (e.reply_error) {
+      notes_.push_back("the server sent bytes that are not a reply at exchange " +
+                       std::to_string(index) + "; the scenario stops before it");
+      return false;
+    }
+    for (const Reply& r : e.replies) {
+      if ((r.deviations & ~x_tolerated_) != 0) {
+        notes_.push_back("the server's reply at exchange " + std::to_string(index) +
+                         " is not strict RFC 5321 syntax, which the runner does not read; the "
+                         "scenario stops before it");
+        return false;
+      }
+    }
     for (std::size_t u = 0; u < e.sent.size(); ++u) {
       if (e.sent[u].kind == Sent::Kind::kPartial) {
         notes_.push_back("the record ends in the middle of what the client sent (exchange " +
@@ -250,6 +281,14 @@ class StepWriter {
                        "before it");
       return 0;
     }
+    if (final_reply.code / 100 != 2) {
+      // Credentials that failed: the profile's would not fail the same way.
+      notes_.push_back("AUTH " + mechanism +
+                       " with redacted secrets (\"***\") failed in the record (" +
+                       std::to_string(final_reply.code) +
+                       "); the profile's credentials would not, so the scenario stops before it");
+      return 0;
+    }
     notes_.push_back(
         "the AUTH secrets were redacted in the record (\"***\"): the auth step uses "
         "the profile's ${user} and ${password}");
@@ -263,6 +302,7 @@ class StepWriter {
   }
 
   const Exchanges& x_;
+  const Leniencies x_tolerated_;
   Json& steps_;
   std::vector<std::string>& notes_;
   std::size_t answered_units_ = 0;
@@ -275,6 +315,11 @@ absl::StatusOr<ConvertedScenario> ToScenario(const harness::NamedTranscript& ses
   const Exchanges x = SplitExchanges(t);
   if (x.exchanges.front().replies.empty()) {
     return absl::FailedPreconditionError("nothing to convert: the record has no greeting");
+  }
+  if (x.exchanges.front().reply_error) {
+    return absl::FailedPreconditionError(
+        "nothing to convert: the server sent bytes that are not a reply with or right after "
+        "its greeting");
   }
   ConvertedScenario out;
   out.notes = x.notes;

@@ -105,6 +105,15 @@ TEST(ToScenarioTest, OddBytesGoRaw) {
   EXPECT_EQ(steps[7]["send_raw"], "BDAT 3 LAST\\r\\nabc");
 }
 
+TEST(ToScenarioTest, BodyTheServerEndedEarlyIsSentRaw) {
+  Record r;
+  r.S("220 mx\r\n").C("DATA\r\n").S("354 go\r\n").C("a\n.\nNOOP\r\n");
+  r.S("250 2.0.0 queued\r\n250 2.0.0 ok\r\n");
+  const Loaded l = Convert(r);
+  EXPECT_EQ(l.types, "connect expect send expect send_raw expect expect");
+  EXPECT_EQ(l.json["steps"][4]["send_raw"], "a\\n.\\nNOOP\\r\\n");
+}
+
 TEST(ToScenarioTest, StartTlsSeenAndOpaque) {
   {
     Record r;
@@ -151,6 +160,42 @@ TEST(ToScenarioTest, RedactedAuthOfAnUnknownMechanismStops) {
   EXPECT_NE(l.scenario.description.find("AUTH GSSAPI with redacted secrets"), std::string::npos);
 }
 
+TEST(ToScenarioTest, FailedRedactedAuthStops) {
+  // The record's credentials failed; the profile's would not fail alike.
+  Record r;
+  r.S("220 mx\r\n").C("EHLO a\r\n").S("250 ok\r\n").C("AUTH PLAIN ***\r\n");
+  r.S("535 5.7.8 bad\r\n").C("QUIT\r\n").S("221 bye\r\n");
+  const Loaded l = Convert(r);
+  EXPECT_EQ(l.types, "connect expect send expect");
+  EXPECT_NE(l.scenario.description.find("failed in the record (535)"), std::string::npos);
+}
+
+TEST(ToScenarioTest, StopsBeforeAReplyTheRunnerCannotRead) {
+  {
+    // A bare LF reply, while the greeting and EHLO reply were strict.
+    Record r;
+    r.S("220 mx\r\n").C("EHLO a\r\n").S("250 ok\r\n").C("NOOP\r\n").S("250 ok\n");
+    const Loaded l = Convert(r);
+    EXPECT_EQ(l.types, "connect expect send expect");
+    EXPECT_NE(l.scenario.description.find("not strict RFC 5321 syntax"), std::string::npos);
+  }
+  {
+    // The same quirk in the EHLO reply: the runner reads the run with it.
+    Record r;
+    r.S("220 mx\r\n").C("EHLO a\r\n").S("250 ok\n").C("NOOP\r\n").S("250 ok\n");
+    EXPECT_EQ(Convert(r).types, "connect expect send expect send expect");
+  }
+  {
+    // Bytes that are no reply at all.
+    Record r;
+    r.S("220 mx\r\n").C("EHLO a\r\n").S("250 ok\r\n").C("NOOP\r\n").S("junk\r\n250 ok\r\n");
+    const Loaded l = Convert(r);
+    EXPECT_EQ(l.types, "connect expect send expect");
+    EXPECT_NE(l.scenario.description.find("bytes that are not a reply at exchange 2"),
+              std::string::npos);
+  }
+}
+
 TEST(ToScenarioTest, StopsWhereTheRecordDoes) {
   Record r;
   r.S("220 mx\r\n").C("EHLO a\r\n").S("250 ok\r\n").C("NOOP\r\n");
@@ -172,6 +217,9 @@ TEST(ToScenarioTest, NothingToConvert) {
     const char* why;
   } cases[] = {
       {"empty", Record{}, "nothing to convert: the record has no greeting"},
+      {"garbage greeting", Record{}.S("HELLO\r\n220 mx\r\n").C("NOOP\r\n").S("250 ok\r\n"),
+       "nothing to convert: the server sent bytes that are not a reply with or right after its "
+       "greeting"},
       {"greeting only", Record{}.S("220 mx\r\n"),
        "nothing to convert: no command the server answered"},
       {"unanswered", Record{}.S("220 mx\r\n").C("EHLO a\r\n"),
