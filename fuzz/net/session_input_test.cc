@@ -37,6 +37,17 @@ TEST(SessionInputTest, WireFormIsTheDocumentedOne) {
                            "\x05\x00"s + "\x04\x82\x01" + std::string(130, 'r');
   EXPECT_EQ(SerializeSessionInput(in), want);
   EXPECT_EQ(ParseSessionInput(want), in);
+  // The example of docs/fuzzing.md, "Session inputs".
+  const SessionInput doc{{Step(StepKind::kCommand, "EHLO a"),
+                          Step(StepKind::kCommand, "MAIL FROM:<a@b>"),
+                          Step(StepKind::kCommand, "RCPT TO:<c@d>", /*pipelined=*/true)}};
+  EXPECT_EQ(SerializeSessionInput(doc),
+            "\x01\x06"
+            "EHLO a"
+            "\x01\x0f"
+            "MAIL FROM:<a@b>"
+            "\x11\x0d"
+            "RCPT TO:<c@d>");
 }
 
 TEST(SessionInputTest, RoundTrip) {
