@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -148,35 +149,31 @@ class StepWriter {
   std::size_t answered_units() const { return answered_units_; }
 
  private:
-  // Every unit of `e` was answered, readably, and none is cut off; notes
-  // why not.
-  bool Answered(const Exchange& e, std::size_t index) {
-    if (e.reply_error) {
-      notes_.push_back("the server sent bytes that are not a reply at exchange " +
-                       std::to_string(index) + "; the scenario stops before it");
-      return false;
-    }
+  // Why exchange `index` cannot be written (a unit cut off or not
+  // answered, a reply the runner cannot read), or nullopt.
+  std::optional<std::string> Problem(const Exchange& e, std::size_t index) const {
+    const std::string at = "exchange " + std::to_string(index);
+    if (e.reply_error) return "the server sent bytes that are not a reply at " + at;
     for (const Reply& r : e.replies) {
       if ((r.deviations & ~x_tolerated_) != 0) {
-        notes_.push_back("the server's reply at exchange " + std::to_string(index) +
-                         " is not strict RFC 5321 syntax, which the runner does not read; the "
-                         "scenario stops before it");
-        return false;
+        return "the server's reply at " + at +
+               " is not strict RFC 5321 syntax, which the runner does not read";
       }
     }
     for (std::size_t u = 0; u < e.sent.size(); ++u) {
       if (e.sent[u].kind == Sent::Kind::kPartial) {
-        notes_.push_back("the record ends in the middle of what the client sent (exchange " +
-                         std::to_string(index) + "); the scenario stops before it");
-        return false;
+        return "the record ends in the middle of what the client sent (" + at + ")";
       }
-      if (u >= e.replies.size()) {
-        notes_.push_back("the server did not answer exchange " + std::to_string(index) +
-                         " in the record; the scenario stops before it");
-        return false;
-      }
+      if (u >= e.replies.size()) return "the server did not answer " + at + " in the record";
     }
-    return true;
+    return std::nullopt;
+  }
+
+  // No Problem with exchange `index`; otherwise notes it.
+  bool Answered(const Exchange& e, std::size_t index) {
+    std::optional<std::string> why = Problem(e, index);
+    if (why) notes_.push_back(*why + "; the scenario stops before it");
+    return !why;
   }
 
   void Unsolicited(const Exchange& e) {
@@ -205,7 +202,7 @@ class StepWriter {
     if (u.kind == Sent::Kind::kCommand && u.verb == Verb::kData && r.code == 354 &&
         i + 1 < x_.exchanges.size()) {
       const Exchange& b = x_.exchanges[i + 1];
-      if (b.sent.size() == 1 && b.sent[0].kind == Sent::Kind::kDataBody && !b.replies.empty()) {
+      if (b.sent.size() == 1 && b.sent[0].kind == Sent::Kind::kDataBody && !Problem(b, i + 1)) {
         WriteData(r, b.sent[0], b.replies[0]);
         answered_units_ += 2;
         return i + 2;

@@ -186,6 +186,14 @@ TEST(ToScenarioTest, StopsBeforeAReplyTheRunnerCannotRead) {
     EXPECT_EQ(Convert(r).types, "connect expect send expect send expect");
   }
   {
+    // A body whose reply is not strict: DATA is written, the body is not.
+    Record r;
+    r.S("220 mx\r\n").C("DATA\r\n").S("354 go\r\n").C("a\r\n.\r\n").S("250 ok\n");
+    const Loaded l = Convert(r);
+    EXPECT_EQ(l.types, "connect expect send expect");
+    EXPECT_NE(l.scenario.description.find("reply at exchange 2 is not strict"), std::string::npos);
+  }
+  {
     // Bytes that are no reply at all.
     Record r;
     r.S("220 mx\r\n").C("EHLO a\r\n").S("250 ok\r\n").C("NOOP\r\n").S("junk\r\n250 ok\r\n");
