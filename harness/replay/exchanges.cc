@@ -99,19 +99,25 @@ class Splitter {
     while (!in.empty()) {
       if (skipping_) {
         const std::size_t lf = in.find('\n');
-        if (lf == std::string_view::npos) return;
-        in.remove_prefix(lf + 1);
-        skipping_ = false;
+        const std::size_t skip = lf == std::string_view::npos ? in.size() : lf + 1;
+        in.remove_prefix(skip);
+        server_pos_ += skip;
+        if (lf != std::string_view::npos) {
+          skipping_ = false;
+          reply_base_ = server_pos_;
+        }
         continue;
       }
       const std::size_t n = reply_.Feed(in);
       reply_bytes_.append(in.substr(0, n));
       in.remove_prefix(n);
+      server_pos_ += n;
       if (reply_.has_reply()) {
         OnReply(reply_.TakeReply(), std::move(reply_bytes_));
         reply_bytes_.clear();
       } else if (reply_.failed()) {
-        out_.notes.push_back("server bytes at offset " + std::to_string(reply_.error().offset) +
+        out_.notes.push_back("server bytes at offset " +
+                             std::to_string(reply_base_ + reply_.error().offset) +
                              " are not a reply (" + std::string(reply_.error().reason) +
                              "); skipped to the next line");
         out_.exchanges[pending_.empty() ? out_.exchanges.size() - 1 : pending_.front().exchange]
@@ -179,6 +185,7 @@ class Splitter {
     reply_.Reset();
     reply_bytes_.clear();
     skipping_ = false;
+    reply_base_ = server_pos_;
   }
 
   void EndLine() {
@@ -286,11 +293,13 @@ class Splitter {
   DataReader data_;
   BdatReader bdat_;
   Mode mode_ = Mode::kCommand;
-  std::string cur_;          // the client unit so far, exactly as sent
-  std::string body_;         // kData: the unstuffed body so far
-  Sent bdat_line_;           // kBdat: the command line's unit
-  std::string reply_bytes_;  // the reply so far, exactly as received
-  bool skipping_ = false;    // after a reply error: dropping server bytes to LF
+  std::string cur_;             // the client unit so far, exactly as sent
+  std::string body_;            // kData: the unstuffed body so far
+  Sent bdat_line_;              // kBdat: the command line's unit
+  std::string reply_bytes_;     // the reply so far, exactly as received
+  bool skipping_ = false;       // after a reply error: dropping server bytes to LF
+  std::size_t server_pos_ = 0;  // server bytes read so far (the stored stream)
+  std::size_t reply_base_ = 0;  // where reply_ started reading (its offset 0)
   bool seen_data_ = false;
   std::deque<Pending> pending_;  // units (and the greeting) not answered yet
 };

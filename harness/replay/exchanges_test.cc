@@ -215,13 +215,15 @@ TEST(SplitExchangesTest, TruncatedRecord) {
 
 TEST(SplitExchangesTest, GarbageFromTheServerIsNotedAndSkipped) {
   Record r;
-  r.S("HELLO THERE\r\n220 mx\r\n").C("QUIT\r\n").S("221 bye\r\n");
+  r.S("HELLO THERE\r\n220 mx\r\n").C("QUIT\r\n").S("221 bye\r\nX").S("YZ\r\n421 x\r\n");
   const Exchanges x = SplitExchanges(r.t);
-  EXPECT_EQ(Shape(x), "greet 220 / C:QUIT; 221");
-  ASSERT_EQ(x.notes.size(), 1u);
+  EXPECT_EQ(Shape(x), "greet 220 / C:QUIT; 221 421");
+  ASSERT_EQ(x.notes.size(), 2u);
   EXPECT_TRUE(x.notes[0].starts_with("server bytes at offset 0 are not a reply")) << x.notes[0];
+  // Offsets count the whole server stream, across skips and chunks.
+  EXPECT_TRUE(x.notes[1].starts_with("server bytes at offset 30 are not a reply")) << x.notes[1];
   EXPECT_TRUE(x.exchanges[0].reply_error);
-  EXPECT_FALSE(x.exchanges[1].reply_error);
+  EXPECT_TRUE(x.exchanges[1].reply_error);  // after its reply: the last exchange
 }
 
 TEST(SplitExchangesTest, UnaskedRepliesAndBareLf) {
