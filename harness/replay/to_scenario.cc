@@ -116,6 +116,20 @@ Leniencies ToleratedDeviations(const Exchanges& x) {
   return seen & kQuirks;
 }
 
+// An LMTP session runs only against an LMTP target, which runs only
+// scenarios tagged "lmtp" (docs/scenarios.md). The record does not say what
+// the target was; the client's LHLO does, or a greeting that names LMTP
+// ("220 host LMTP ...", as the embedded server's and Cyrus's do).
+bool IsLmtp(const Exchanges& x) {
+  for (const Exchange& e : x.exchanges) {
+    for (const Sent& u : e.sent) {
+      if (u.verb == Verb::kLhlo) return true;
+    }
+  }
+  const std::string greeting = " " + x.exchanges.front().replies.front().lines.front() + " ";
+  return greeting.find(" LMTP ") != std::string::npos;
+}
+
 // Writes the steps of exchange after exchange; stops (with a note) where
 // the record gives nothing more to check.
 class StepWriter {
@@ -354,6 +368,7 @@ absl::StatusOr<ConvertedScenario> ToScenario(const harness::NamedTranscript& ses
               {"url", "https://www.rfc-editor.org/rfc/rfc5321#section-4.3.2"}};
   j["level"] = "policy";
   j["tags"] = {"recorded"};
+  if (IsLmtp(x)) j["tags"].push_back("lmtp");
   j["steps"] = steps;
   out.steps = steps.size();
   out.json = j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";

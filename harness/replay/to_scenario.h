@@ -23,7 +23,9 @@
 //   QUIT and the peer closed  expect_close
 // It ends early where the record does: a unit not answered, a unit cut off.
 // `$` is written `$$` so nothing recorded reads as a variable. Level
-// "policy" (an observed behaviour, not an RFC requirement), tag "recorded";
+// "policy" (an observed behaviour, not an RFC requirement), tag "recorded"
+// (and "lmtp" for an LMTP session — one that sends LHLO or is greeted with a
+// text naming LMTP — which only an LMTP target runs);
 // the id, title and description name the session's source, time and
 // endpoints, and the description lists what was left out.
 #ifndef SMTP_HARNESS_REPLAY_TO_SCENARIO_H_

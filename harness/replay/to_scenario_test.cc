@@ -68,6 +68,27 @@ TEST(ToScenarioTest, MetadataSaysWhereTheSessionCameFrom) {
   EXPECT_EQ(l.converted.steps, 7u);
 }
 
+TEST(ToScenarioTest, ImplicitTlsAndLmtp) {
+  Record r;
+  r.Tls().S("220 mx LMTP\r\n").C("LHLO a\r\n").S("250 ok\r\n").C("MAIL FROM:<a@b>\r\n");
+  r.S("250 ok\r\n").C("RCPT TO:<c@d>\r\n").S("250 ok\r\n").C("RCPT TO:<e@f>\r\n");
+  r.S("250 ok\r\n").C("DATA\r\n").S("354 go\r\n").C("hi\r\n.\r\n");
+  r.S("250 2.0.0 c@d ok\r\n452 4.2.2 e@f full\r\n");  // one reply per recipient
+  const Loaded l = Convert(r);
+  EXPECT_EQ(l.types, "connect expect send expect send expect send expect send expect data expect");
+  EXPECT_EQ(l.json["steps"][0], nlohmann::json::parse(R"({"connect": {"tls": "implicit"}})"));
+  EXPECT_EQ(l.json["steps"][11]["expect"],
+            nlohmann::json::parse(R"({"code": 452, "enhanced": "4.2.2"})"));
+  EXPECT_EQ(l.scenario.tags, (std::vector<std::string>{"recorded", "lmtp"}));
+  // An LMTP server told EHLO: the greeting says LMTP.
+  Record e;
+  e.S("220 mx LMTP ready\r\n").C("EHLO a\r\n").S("500 5.5.1 use LHLO\r\n");
+  EXPECT_EQ(Convert(e).scenario.tags, (std::vector<std::string>{"recorded", "lmtp"}));
+  Record smtp;
+  smtp.S("220 mx ESMTP LMTPish\r\n").C("EHLO a\r\n").S("250 ok\r\n");
+  EXPECT_EQ(Convert(smtp).scenario.tags, std::vector<std::string>{"recorded"});
+}
+
 TEST(ToScenarioTest, IdFromAResultsJsonName) {
   Record r;
   r.S("220 mx\r\n").C("NOOP\r\n").S("250 ok\r\n");
