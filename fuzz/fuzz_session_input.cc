@@ -42,8 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(smtp::fuzz::SerializeSessionInput(y) == wire, "Serialize(Parse(b)) is a fixed point");
   FUZZ_CHECK(wire.size() <= bytes.size() + 1, "the canonical form is at most one octet longer");
   const std::string dump = smtp::fuzz::DebugString(x);
-  FUZZ_CHECK(static_cast<std::size_t>(std::count(dump.begin(), dump.end(), '\n')) ==
-                 x.steps.size(),
+  FUZZ_CHECK(static_cast<std::size_t>(std::count(dump.begin(), dump.end(), '\n')) == x.steps.size(),
              "DebugString has a line per step");
   return 0;
 }
