@@ -68,14 +68,16 @@ ABSL_FLAG(absl::Duration, run_timeout, absl::ZeroDuration(),
           "run: time budget of the whole run, e.g. 90s or 10m (0: none); when it passes, "
           "running scenarios end as errors, no new one starts, and the reports say so (exit 2)");
 ABSL_FLAG(int, repeat, 1, "run: run every scenario this many times (ids get #1, #2, ...)");
-ABSL_FLAG(
-    std::string, out, "",
-    "run, replay: output directory (default: out/run-<UTC timestamp> or out/replay-<...>, with "
-    "out/latest pointing to it)");
+ABSL_FLAG(std::string, out, "",
+          "run, replay, convert: output directory (run's default: out/run-<UTC timestamp>, "
+          "replay's out/replay-<...>, with out/latest pointing to it; convert needs one)");
 ABSL_FLAG(std::string, target_name, "",
           "run, replay: label of the target in reports, e.g. postfix");
 ABSL_FLAG(std::string, from, "", "run: envelope sender (the profile's \"sender\")");
-ABSL_FLAG(std::string, to, "", "run: a deliverable recipient (the profile's \"rcpt\")");
+ABSL_FLAG(
+    std::string, to, "",
+    "run, convert: for run, a deliverable recipient (the profile's \"rcpt\"); for convert, what "
+    "to write, scenario or corpus");
 ABSL_FLAG(std::string, rcpt, "", "run: the same as --to");
 ABSL_FLAG(std::string, helo, "",
           "run, replay: the EHLO/HELO domain (the profile's \"client_domain\")");

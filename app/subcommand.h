@@ -49,6 +49,7 @@ int RunReport(const std::vector<std::string>& args);
 int RunCompare(const std::vector<std::string>& args);
 int RunList(const std::vector<std::string>& args);
 int RunReplay(const std::vector<std::string>& args);
+int RunConvert(const std::vector<std::string>& args);
 
 }  // namespace smtp::app
 

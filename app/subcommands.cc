@@ -147,6 +147,22 @@ const std::vector<Subcommand>& Subcommands() {
        "0 no session differs at the --compare level, 1 one does, 2 on a usage error, an "
        "unreadable session or a harness error (target down, interrupted: 130/143 on "
        "SIGINT/SIGTERM)."},
+      {"convert",
+       "convert SESSION... --to scenario|corpus --out DIR",
+       "turn recorded sessions (session files, directories, a run's results.json) into "
+       "scenarios that expect the recorded replies, or into fuzz seeds",
+       RunConvert,
+       {
+           {"Output", {"to", "out"}},
+       },
+       {
+           "smtp-harness convert recorded/ --to scenario --out converted",
+           "smtp-harness run --target 127.0.0.1:2525 --suite converted",
+           "smtp-harness convert out/latest/results.json --to corpus --out seeds",
+       },
+       "0 every input was read (a session with nothing to convert is skipped with a note), 2 on "
+       "a usage error, an unreadable or malformed session file, or an output that cannot be "
+       "written."},
   };
   return table;
 }

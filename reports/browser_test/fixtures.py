@@ -4,6 +4,11 @@ import copy
 import json
 import os
 import random
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "pylib"))
+from loopback import escape_bytes  # noqa: E402
 
 VERDICTS = ["pass"] * 14 + ["fail"] * 3 + ["skip", "error"]
 LEVELS = ["MUST", "MUST", "SHOULD", "MAY", "policy", "security"]
@@ -12,21 +17,7 @@ TAGS = ["ehlo", "mail", "rcpt", "data", "bdat", "starttls", "auth", "pipelining"
 
 def escaped(text):
     """results/transcript.h byte encoding of a str (ASCII plus escapes)."""
-    out = []
-    for b in text.encode("utf-8", "surrogateescape"):
-        if b == 0x5C:
-            out.append("\\\\")
-        elif b == 13:
-            out.append("\\r")
-        elif b == 10:
-            out.append("\\n")
-        elif b == 9:
-            out.append("\\t")
-        elif 0x20 <= b < 0x7F:
-            out.append(chr(b))
-        else:
-            out.append("\\x%02x" % b)
-    return "".join(out)
+    return escape_bytes(text.encode("utf-8", "surrogateescape"))
 
 
 def transcript(rng, i, entries):

@@ -1,6 +1,7 @@
 """Shared helpers of the Python end-to-end tests (harness/runner/run_cli_test.py,
-tests/reference/suite_test.py): servers on free loopback ports and the
-results.json a run writes. Standard library only."""
+tests/reference/suite_test.py, ...): servers on free loopback ports, the
+results.json a run writes, and the transcript byte encoding. Standard library
+only."""
 import json
 import os
 import socket
@@ -44,6 +45,27 @@ def load_results(out_dir):
     """The results.json of a run's output directory."""
     with open(os.path.join(out_dir, "results.json")) as f:
         return json.load(f)
+
+
+def escape_bytes(data):
+    """The byte encoding of transcripts (results/transcript.h) of `data`
+    (bytes): printable ASCII stands for itself but a backslash, which is two,
+    CR LF HT are \\r \\n \\t, every other octet is \\xHH."""
+    out = []
+    for b in data:
+        if b == 0x5C:
+            out.append("\\\\")
+        elif b == 0x0D:
+            out.append("\\r")
+        elif b == 0x0A:
+            out.append("\\n")
+        elif b == 0x09:
+            out.append("\\t")
+        elif 0x20 <= b <= 0x7E:
+            out.append(chr(b))
+        else:
+            out.append("\\x%02x" % b)
+    return "".join(out)
 
 
 class Serve:
