@@ -11,10 +11,16 @@
 // SMTP connection; 2 on a usage error, an unreadable, malformed or truncated
 // capture (the sessions recovered before the bad packet are still written),
 // a capture without SMTP, or a file that cannot be written.
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <system_error>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/declare.h"
@@ -65,6 +71,80 @@ std::string FilePart(const std::string& endpoint) {
   return s;
 }
 
+// Writes session files on worker threads while the capture is read: turning
+// a transcript into JSON costs more than reassembling it. At most
+// kMaxQueued transcripts wait (memory stays bounded); the first write error
+// is kept and stops the import at the next session.
+class SessionWriter {
+ public:
+  static constexpr std::size_t kMaxQueued = 32;
+
+  explicit SessionWriter(std::string dir) : dir_(std::move(dir)) {
+    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
+    for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { Work(); });
+  }
+  ~SessionWriter() { Finish().IgnoreError(); }
+
+  absl::Status Add(std::size_t index, harness::Transcript t) {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [this] { return queue_.size() < kMaxQueued || !error_.ok(); });
+    if (!error_.ok()) return error_;
+    queue_.emplace_back(index, std::move(t));
+    ready_.notify_one();
+    return absl::OkStatus();
+  }
+
+  // Waits for every queued file; returns the first write error.
+  absl::Status Finish() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    ready_.notify_all();
+    for (std::thread& w : workers_) w.join();
+    workers_.clear();
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+
+  std::uint64_t written() const {
+    std::lock_guard lock(mu_);
+    return written_;
+  }
+
+ private:
+  void Work() {
+    for (;;) {
+      std::unique_lock lock(mu_);
+      ready_.wait(lock, [this] { return !queue_.empty() || done_; });
+      if (queue_.empty()) return;
+      auto [index, t] = std::move(queue_.front());
+      queue_.pop_front();
+      space_.notify_one();
+      lock.unlock();
+      const std::string name = absl::StrFormat(
+          "%06d-%s-%s.json", index + 1, FilePart(t.meta().client), FilePart(t.meta().server));
+      const absl::Status st = harness::WriteSessionFile(t, (fs::path(dir_) / name).string());
+      lock.lock();
+      if (st.ok()) {
+        ++written_;
+      } else if (error_.ok()) {
+        error_ = st;
+        space_.notify_all();
+      }
+    }
+  }
+
+  const std::string dir_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<std::pair<std::size_t, harness::Transcript>> queue_;
+  std::vector<std::thread> workers_;
+  absl::Status error_;
+  std::uint64_t written_ = 0;
+  bool done_ = false;
+};
+
 }  // namespace
 
 int RunImportPcap(const std::vector<std::string>& args) {
@@ -84,18 +164,14 @@ int RunImportPcap(const std::vector<std::string>& args) {
   fs::create_directories(out, ec);
   if (ec) return Fail("cannot create " + out + ": " + ec.message());
 
-  std::uint64_t written = 0;
-  const auto sink = [&](std::size_t index, harness::Transcript t) -> absl::Status {
-    const std::string name = absl::StrFormat("%06d-%s-%s.json", index + 1,
-                                             FilePart(t.meta().client), FilePart(t.meta().server));
-    if (auto st = harness::WriteSessionFile(t, (fs::path(out) / name).string()); !st.ok()) {
-      return st;
-    }
-    ++written;
-    return absl::OkStatus();
+  SessionWriter writer(out);
+  const auto sink = [&writer](std::size_t index, harness::Transcript t) {
+    return writer.Add(index, std::move(t));
   };
   pcap::PcapImportStats stats;
-  const absl::Status st = pcap::ImportPcapFile(file, options, sink, &stats);
+  absl::Status st = pcap::ImportPcapFile(file, options, sink, &stats);
+  if (absl::Status w = writer.Finish(); !w.ok() && st.ok()) st = w;
+  const std::uint64_t written = writer.written();
   std::string summary = absl::StrFormat("import-pcap: %d packets, %d SMTP session%s written to %s",
                                         stats.packets, written, written == 1 ? "" : "s", out);
   if (stats.midstream > 0) {
