@@ -11,15 +11,10 @@
 // SMTP connection; 2 on a usage error, an unreadable, malformed or truncated
 // capture (the sessions recovered before the bad packet are still written),
 // a capture without SMTP, or a file that cannot be written.
-#include <algorithm>
-#include <condition_variable>
 #include <cstdio>
-#include <deque>
 #include <filesystem>
-#include <mutex>
 #include <string>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,8 +25,8 @@
 #include "absl/strings/str_split.h"
 #include "app/subcommand.h"
 #include "harness/record/pcap_import.h"
+#include "harness/record/session_writer.h"
 #include "results/absl_compat.h"
-#include "results/session_file.h"
 
 ABSL_DECLARE_FLAG(std::string, out);   // app/run_cmd.cc
 ABSL_DECLARE_FLAG(std::string, port);  // app/report_cmd.cc
@@ -58,93 +53,6 @@ bool ParsePorts(const std::string& text, std::vector<std::uint16_t>* ports) {
   return !ports->empty();
 }
 
-// "127.0.0.1:40000" -> "127.0.0.1_40000", "[::1]:25" -> "__1_25": letters,
-// digits and dots kept, everything else '_'.
-std::string FilePart(const std::string& endpoint) {
-  std::string s;
-  for (char ch : endpoint) {
-    if (ch == '[' || ch == ']') continue;
-    const bool keep = (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'z') ||
-                      (ch >= 'A' && ch <= 'Z') || ch == '.';
-    s += keep ? ch : '_';
-  }
-  return s;
-}
-
-// Writes session files on worker threads while the capture is read: turning
-// a transcript into JSON costs more than reassembling it. At most
-// kMaxQueued transcripts wait (memory stays bounded); the first write error
-// is kept and stops the import at the next session.
-class SessionWriter {
- public:
-  static constexpr std::size_t kMaxQueued = 32;
-
-  explicit SessionWriter(std::string dir) : dir_(std::move(dir)) {
-    const unsigned n = std::clamp(std::thread::hardware_concurrency(), 1u, 4u);
-    for (unsigned i = 0; i < n; ++i) workers_.emplace_back([this] { Work(); });
-  }
-  ~SessionWriter() { Finish().IgnoreError(); }
-
-  absl::Status Add(std::size_t index, harness::Transcript t) {
-    std::unique_lock lock(mu_);
-    space_.wait(lock, [this] { return queue_.size() < kMaxQueued || !error_.ok(); });
-    if (!error_.ok()) return error_;
-    queue_.emplace_back(index, std::move(t));
-    ready_.notify_one();
-    return absl::OkStatus();
-  }
-
-  // Waits for every queued file; returns the first write error.
-  absl::Status Finish() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    ready_.notify_all();
-    for (std::thread& w : workers_) w.join();
-    workers_.clear();
-    std::lock_guard lock(mu_);
-    return error_;
-  }
-
-  std::uint64_t written() const {
-    std::lock_guard lock(mu_);
-    return written_;
-  }
-
- private:
-  void Work() {
-    for (;;) {
-      std::unique_lock lock(mu_);
-      ready_.wait(lock, [this] { return !queue_.empty() || done_; });
-      if (queue_.empty()) return;
-      auto [index, t] = std::move(queue_.front());
-      queue_.pop_front();
-      space_.notify_one();
-      lock.unlock();
-      const std::string name = absl::StrFormat(
-          "%06d-%s-%s.json", index + 1, FilePart(t.meta().client), FilePart(t.meta().server));
-      const absl::Status st = harness::WriteSessionFile(t, (fs::path(dir_) / name).string());
-      lock.lock();
-      if (st.ok()) {
-        ++written_;
-      } else if (error_.ok()) {
-        error_ = st;
-        space_.notify_all();
-      }
-    }
-  }
-
-  const std::string dir_;
-  mutable std::mutex mu_;
-  std::condition_variable ready_, space_;
-  std::deque<std::pair<std::size_t, harness::Transcript>> queue_;
-  std::vector<std::thread> workers_;
-  absl::Status error_;
-  std::uint64_t written_ = 0;
-  bool done_ = false;
-};
-
 }  // namespace
 
 int RunImportPcap(const std::vector<std::string>& args) {
@@ -164,7 +72,7 @@ int RunImportPcap(const std::vector<std::string>& args) {
   fs::create_directories(out, ec);
   if (ec) return Fail("cannot create " + out + ": " + ec.message());
 
-  SessionWriter writer(out);
+  harness::SessionWriter writer(out);
   const auto sink = [&writer](std::size_t index, harness::Transcript t) {
     return writer.Add(index, std::move(t));
   };
