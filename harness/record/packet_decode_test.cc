@@ -29,7 +29,8 @@ TEST(Decode, SnapLengthCutPayloadKeepsTheWireLength) {
   const std::string ip =
       testing::IpTcp(V4("10.0.0.1", 1), V4("10.0.0.2", 25), 7, 0, kTcpAck, "0123456789");
   const std::string frame = testing::Frame(kEth, ip);
-  const DecodeResult r = DecodeFrame(kEth, frame.substr(0, frame.size() - 4), frame.size());
+  const std::string cut = frame.substr(0, frame.size() - 4);  // the payload views into it
+  const DecodeResult r = DecodeFrame(kEth, cut, frame.size());
   ASSERT_EQ(r.status, DecodeStatus::kTcp);
   EXPECT_EQ(r.segment.payload, "012345");
   EXPECT_EQ(r.segment.wire_payload, 10u);

@@ -198,7 +198,7 @@ absl::Status PcapImporter::AddSegment(std::int64_t ts_us, const TcpSegment& s) {
   return absl::OkStatus();
 }
 
-absl::Status PcapImporter::Close(const Key& key, std::string_view why_if_open) {
+absl::Status PcapImporter::Close(Key key, std::string_view why_if_open) {
   Conn& c = *conns_.at(key);
   c.c2s.Finish(c.c2s_out);
   c.s2c.Finish(c.s2c_out);

@@ -107,7 +107,8 @@ class PcapImporter {
   Conn* Open(std::int64_t ts_us, const TcpSegment& s, const Key& key);
   // Finishes the connection and hands it to the sink; `why_if_open` is
   // noted when it had not closed on both sides.
-  absl::Status Close(const Key& key, std::string_view why_if_open = {});
+  absl::Status Close(Key key,
+                     std::string_view why_if_open = {});  // by value: callers pass map keys
 
   PcapImportOptions options_;
   SessionSink sink_;
