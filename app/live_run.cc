@@ -7,8 +7,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <system_error>
 #include <utility>
 
+#include "harness/wall_clock.h"
 #include "reports/reports.h"
 #include "results/absl_compat.h"
 
@@ -139,6 +142,31 @@ int LiveRun::Finish(harness::RunResult& result) {
   }
   if (signal_ != 0) return 128 + signal_;
   return result.ExitStatus();
+}
+
+std::string MakeOutDir(const std::string& given, std::string_view prefix, std::string* error) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!given.empty()) {
+    fs::create_directories(given, ec);
+    if (ec) {
+      *error = "cannot create " + given + ": " + ec.message();
+      return "";
+    }
+    return given;
+  }
+  const std::string stamp = std::string(prefix) + harness::UtcNow("-%Y%m%d-%H%M%S");
+  std::string name = stamp;
+  for (int i = 2; fs::exists(fs::path("out") / name); ++i) name = stamp + "-" + std::to_string(i);
+  fs::create_directories(fs::path("out") / name, ec);
+  if (ec) {
+    *error = "cannot create out/" + name + ": " + ec.message();
+    return "";
+  }
+  const fs::path latest = fs::path("out") / "latest";
+  fs::remove(latest, ec);
+  fs::create_directory_symlink(name, latest, ec);  // best effort
+  return (fs::path("out") / name).string();
 }
 
 }  // namespace smtp::app

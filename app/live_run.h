@@ -22,6 +22,7 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include "absl/status/status.h"
@@ -76,6 +77,11 @@ class LiveRun {
 // does it too). Call it first thing when threads start before LiveRun: a
 // signal that arrives in between stays pending for the watcher.
 void BlockStopSignals();
+
+// The output directory of a job: `given` (created with its parents) when
+// not empty, else out/<prefix>-YYYYmmdd-HHMMSS (-2, -3, ... if taken) with
+// the symlink out/latest pointing at it. "" and `*error` on failure.
+std::string MakeOutDir(const std::string& given, std::string_view prefix, std::string* error);
 
 // The name of a stop signal: "SIGINT", "SIGTERM".
 std::string SignalName(int sig);

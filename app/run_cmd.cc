@@ -42,8 +42,9 @@
 
 ABSL_FLAG(
     std::string, target, "",
-    "run: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS), lmtp:HOST:PORT (an LMTP "
-    "server) or exec:COMMAND; default: the profile's host and port, else the embedded server");
+    "run, replay: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS), lmtp:HOST:PORT (an "
+    "LMTP server) or exec:COMMAND; default: (run) the profile's host and port, else the embedded "
+    "server");
 ABSL_FLAG(
     std::string, tls, "",
     "run: none, implicit (TLS from the first byte), or starttls (the probe upgrades and records "
@@ -59,9 +60,9 @@ ABSL_FLAG(std::vector<std::string>, filter, {}, "run: scenario id globs; '!GLOB'
 ABSL_FLAG(std::vector<std::string>, tag, {}, "run: scenario tags; '!TAG' excludes");
 ABSL_FLAG(std::vector<std::string>, level, {},
           "run: levels to run: MUST, SHOULD, MAY, policy, security");
-ABSL_FLAG(int, jobs, 4, "run: scenarios run in parallel, each on its own connection");
+ABSL_FLAG(int, jobs, 4, "run, replay: scenarios run in parallel, each on its own connection");
 ABSL_FLAG(double, rate, 0, "run: at most this many new connections per second (0: no limit)");
-ABSL_FLAG(int, timeout_ms, 10000, "run: deadline of each step that sets none");
+ABSL_FLAG(int, timeout_ms, 10000, "run, replay: deadline of each step that sets none");
 ABSL_FLAG(int, scenario_timeout_ms, 120000, "run: time budget of each scenario that sets none");
 ABSL_FLAG(absl::Duration, run_timeout, absl::ZeroDuration(),
           "run: time budget of the whole run, e.g. 90s or 10m (0: none); when it passes, "
@@ -69,16 +70,19 @@ ABSL_FLAG(absl::Duration, run_timeout, absl::ZeroDuration(),
 ABSL_FLAG(int, repeat, 1, "run: run every scenario this many times (ids get #1, #2, ...)");
 ABSL_FLAG(
     std::string, out, "",
-    "run: output directory (default: out/run-<UTC timestamp>, with out/latest pointing to it)");
-ABSL_FLAG(std::string, target_name, "", "run: label of the target in reports, e.g. postfix");
+    "run, replay: output directory (default: out/run-<UTC timestamp> or out/replay-<...>, with "
+    "out/latest pointing to it)");
+ABSL_FLAG(std::string, target_name, "",
+          "run, replay: label of the target in reports, e.g. postfix");
 ABSL_FLAG(std::string, from, "", "run: envelope sender (the profile's \"sender\")");
 ABSL_FLAG(std::string, to, "", "run: a deliverable recipient (the profile's \"rcpt\")");
 ABSL_FLAG(std::string, rcpt, "", "run: the same as --to");
-ABSL_FLAG(std::string, helo, "", "run: the EHLO/HELO domain (the profile's \"client_domain\")");
-ABSL_FLAG(std::string, auth_user, "", "run: AUTH user name (the profile's \"user\")");
+ABSL_FLAG(std::string, helo, "",
+          "run, replay: the EHLO/HELO domain (the profile's \"client_domain\")");
+ABSL_FLAG(std::string, auth_user, "", "run, replay: AUTH user name (the profile's \"user\")");
 ABSL_FLAG(std::string, auth_password, "",
-          "run: AUTH password (secret: redacted everywhere); prefer --auth_file");
-ABSL_FLAG(std::string, auth_file, "", "run: a file whose first line is USER:PASSWORD");
+          "run, replay: AUTH password (secret: redacted everywhere); prefer --auth_file");
+ABSL_FLAG(std::string, auth_file, "", "run, replay: a file whose first line is USER:PASSWORD");
 ABSL_FLAG(std::vector<std::string>, var, {},
           "run: NAME=VALUE, an extra scenario variable ${NAME}; repeat or comma-separate");
 ABSL_FLAG(bool, no_preflight, false,
@@ -92,7 +96,7 @@ ABSL_FLAG(std::vector<std::string>, fail_on, smtp::harness::RunResult::DefaultFa
           "run: levels whose failures make the exit status 1 (MUST, SHOULD, MAY, policy, "
           "security), or none; failures of other levels are findings only");
 ABSL_FLAG(absl::Duration, progress_every, absl::Seconds(5),
-          "run: when stderr is not a terminal (a CI log), print a progress line this often "
+          "run, replay: when stderr is not a terminal (a CI log), print a progress line this often "
           "(0: never)");
 
 namespace smtp::app {
@@ -109,29 +113,6 @@ int Fail(const std::string& message) {
   return 2;
 }
 int Fail(const absl::Status& status) { return Fail(Message(status)); }
-
-// out/run-20240131-120000 (-2, -3, ... if taken); out/latest -> it.
-std::string MakeOutDir(std::string* error) {
-  std::string dir = absl::GetFlag(FLAGS_out);
-  std::error_code ec;
-  if (!dir.empty()) {
-    fs::create_directories(dir, ec);
-    if (ec) *error = "cannot create " + dir + ": " + ec.message();
-    return dir;
-  }
-  const std::string stamp = harness::UtcNow("run-%Y%m%d-%H%M%S");
-  std::string name = stamp;
-  for (int i = 2; fs::exists(fs::path("out") / name); ++i) name = stamp + "-" + std::to_string(i);
-  fs::create_directories(fs::path("out") / name, ec);
-  if (ec) {
-    *error = "cannot create out/" + name + ": " + ec.message();
-    return "";
-  }
-  const fs::path latest = fs::path("out") / "latest";
-  fs::remove(latest, ec);
-  fs::create_directory_symlink(name, latest, ec);  // best effort
-  return (fs::path("out") / name).string();
-}
 
 // --fail_on as canonical level names; "none" alone is the empty list.
 absl::StatusOr<std::vector<std::string>> FailOnFromFlag() {
@@ -274,7 +255,7 @@ int RunRun(const std::vector<std::string>& args) {
   if (!prepared.ok()) return Fail(prepared.status());
 
   std::string error;
-  const std::string out_dir = MakeOutDir(&error);
+  const std::string out_dir = MakeOutDir(absl::GetFlag(FLAGS_out), "run", &error);
   if (!error.empty()) return Fail(error);
 
   // A terminal gets one line redrawn; a log (CI) a line every --progress_every.

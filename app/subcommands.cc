@@ -125,6 +125,28 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness list --markdown > catalogue.md",
        },
        "0 the suite loads, 2 on a load or usage error."},
+      {"replay",
+       "replay SESSION... [--target HOST:PORT|tls:H:P|lmtp:H:P|exec:CMD] "
+       "[--compare code|enhanced|text] [--timing fast|original] [--rules FILE] [--out DIR]",
+       "send recorded sessions (record, import-pcap, results.json) to a server and diff the "
+       "replies with the recorded ones (without --target: the embedded server)",
+       RunReplay,
+       {
+           {"Target", {"target", "target_name"}},
+           {"Substitutions", {"helo", "keep_ids", "auth_user", "auth_password", "auth_file"}},
+           {"Comparison", {"compare", "rules"}},
+           {"Pace and deadlines", {"timing", "jobs", "timeout_ms", "session_timeout_ms"}},
+           {"Output", {"out", "progress_every"}},
+       },
+       {
+           "smtp-harness replay recordings/ --target 127.0.0.1:2525 --out out/replay",
+           "smtp-harness replay recordings/session-000001.json --target mx2:25 --compare text "
+           "--rules rules.json",
+           "smtp-harness replay out/latest/results.json --target 127.0.0.1:2526",
+       },
+       "0 no session differs at the --compare level, 1 one does, 2 on a usage error, an "
+       "unreadable session or a harness error (target down, interrupted: 130/143 on "
+       "SIGINT/SIGTERM)."},
       {"import-pcap",
        "import-pcap FILE --out DIR [--port 25,465,587,2525]",
        "turn the SMTP connections of a pcap/pcapng capture into session files, one per "

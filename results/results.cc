@@ -123,6 +123,19 @@ json ToJson(const ScenarioResult& r) {
             {"duration_us", r.duration_us},
             {"transcript", r.transcript.ToJson()}};
   if (r.failure) j["failure"] = FailureJson(*r.failure);
+  if (r.replay) {
+    json rows = json::array();
+    for (const ReplayRow& row : r.replay->rows) {
+      rows.push_back({{"sent", EscapeBytes(row.sent)},
+                      {"recorded", EscapeBytes(row.recorded)},
+                      {"replayed", EscapeBytes(row.replayed)},
+                      {"differs", row.differs}});
+    }
+    j["replay"] = {{"session", r.replay->session},
+                   {"level", r.replay->level},
+                   {"differences", r.replay->differences},
+                   {"rows", std::move(rows)}};
+  }
   return j;
 }
 
@@ -201,6 +214,35 @@ absl::StatusOr<ScenarioResult> ScenarioResultFromJson(const json& j) {
                                         "': transcript: " + Message(t.status()));
     }
     r.transcript = *std::move(t);
+  }
+  if (auto it = j.find("replay"); it != j.end()) {
+    const auto bad = [&](const std::string& what) {
+      return absl::InvalidArgumentError("scenario '" + r.id + "': replay: " + what);
+    };
+    if (!it->is_object()) return bad("not an object");
+    ReplayComparison c;
+    RETURN_IF_ERROR(Get(*it, "session", &c.session));
+    RETURN_IF_ERROR(Get(*it, "level", &c.level));
+    RETURN_IF_ERROR(Get(*it, "differences", &c.differences));
+    auto rows = it->find("rows");
+    if (rows != it->end()) {
+      if (!rows->is_array()) return bad("\"rows\" must be an array");
+      for (const json& jr : *rows) {
+        ReplayRow row;
+        std::string sent, recorded, replayed;
+        if (!jr.is_object()) return bad("a row is not an object");
+        RETURN_IF_ERROR(Get(jr, "sent", &sent));
+        RETURN_IF_ERROR(Get(jr, "recorded", &recorded));
+        RETURN_IF_ERROR(Get(jr, "replayed", &replayed));
+        RETURN_IF_ERROR(Get(jr, "differs", &row.differs));
+        if (!UnescapeBytes(sent, &row.sent) || !UnescapeBytes(recorded, &row.recorded) ||
+            !UnescapeBytes(replayed, &row.replayed)) {
+          return bad("a row has a bad byte escape");
+        }
+        c.rows.push_back(std::move(row));
+      }
+    }
+    r.replay = std::move(c);
   }
   return r;
 }

@@ -42,6 +42,28 @@ struct Failure {
   std::string message;     // one-line summary a person reads first
 };
 
+// A replayed session (`smtp-harness replay`): the recorded replies beside
+// the replayed ones, one row per exchange (what the client sent before
+// waiting, and the replies that answered it), for the side-by-side diff.
+struct ReplayRow {
+  std::string sent;      // the bytes sent (empty for the greeting)
+  std::string recorded;  // the recorded replies, as the server sent them
+  std::string replayed;  // the replies the target sent this time
+  // The first level at which the two differ: "" (the same), "code",
+  // "enhanced" (same codes, enhanced codes differ) or "text" (same codes,
+  // normalized text differs).
+  std::string differs;
+  friend bool operator==(const ReplayRow&, const ReplayRow&) = default;
+};
+
+struct ReplayComparison {
+  std::string session;  // the session file (or results.json#id) replayed
+  std::string level;    // the level compared at: "code", "enhanced" or "text"
+  int differences = 0;  // rows that differ at `level` or below
+  std::vector<ReplayRow> rows;
+  friend bool operator==(const ReplayComparison&, const ReplayComparison&) = default;
+};
+
 struct ScenarioResult {
   // Scenario metadata, copied so a report needs nothing but results.json.
   std::string id;
@@ -61,6 +83,7 @@ struct ScenarioResult {
   std::int64_t start_us = 0;       // since the run started
   std::int64_t duration_us = 0;
   Transcript transcript;
+  std::optional<ReplayComparison> replay;  // results of `replay` only
 };
 
 // What we learnt about the server under test.

@@ -84,6 +84,28 @@ TEST(Results, JsonRoundTripKeepsEverything) {
   EXPECT_EQ(back->target.tls->cipher, "TLS_AES_128_GCM_SHA256");
 }
 
+TEST(Results, ReplayComparisonRoundTripsBinarySafe) {
+  RunResult run;
+  ScenarioResult s = Make("session-000001", "replay", Verdict::kFail);
+  s.replay = ReplayComparison{
+      "rec/session-000001.json",
+      "enhanced",
+      1,
+      {{"", "220 mx\r\n", "220 other\r\n", "text"},
+       {std::string("RCPT TO:<a@b>\r\n\xff", 16), "250 ok\r\n", "550 5.1.1 no\r\n", "code"}}};
+  run.scenarios.push_back(s);
+  auto back = RunResultFromJson(ToJson(run));
+  ASSERT_TRUE(back.ok()) << back.status();
+  ASSERT_TRUE(back->scenarios[0].replay.has_value());
+  EXPECT_EQ(*back->scenarios[0].replay, *s.replay);
+  nlohmann::json j = ToJson(run);
+  j["scenarios"][0]["replay"]["rows"][0]["sent"] = "\\q";
+  auto bad = RunResultFromJson(j);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("replay: a row has a bad byte escape"), std::string::npos)
+      << bad.status();
+}
+
 TEST(Results, RejectsUnknownVerdictAndVersion) {
   nlohmann::json j = ToJson(RunResult{});
   j["schema_version"] = 99;

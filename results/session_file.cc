@@ -27,9 +27,9 @@ absl::StatusOr<json> ReadJsonFile(const std::string& path, const ReadSessionOpti
   const auto size = fs::file_size(path, ec);
   if (ec) return absl::NotFoundError("cannot open " + path + ": " + ec.message());
   if (size > options.max_file_bytes) {
-    return absl::InvalidArgumentError(path + ": " + std::to_string(size) +
-                                      " bytes, over the limit of " +
-                                      std::to_string(options.max_file_bytes) + " for a session file");
+    return absl::InvalidArgumentError(
+        path + ": " + std::to_string(size) + " bytes, over the limit of " +
+        std::to_string(options.max_file_bytes) + " for a session file");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot open " + path + ": " + std::strerror(errno));
@@ -37,7 +37,8 @@ absl::StatusOr<json> ReadJsonFile(const std::string& path, const ReadSessionOpti
   try {
     j = json::parse(in, nullptr, /*allow_exceptions=*/true);
   } catch (const json::parse_error& e) {
-    if (in.bad()) return absl::UnavailableError("cannot read " + path + ": " + std::strerror(errno));
+    if (in.bad())
+      return absl::UnavailableError("cannot read " + path + ": " + std::strerror(errno));
     return absl::InvalidArgumentError(path + ": not valid JSON: " + DescribeParseError(e));
   }
   return j;
@@ -129,8 +130,7 @@ std::string Iso8601Micros(std::int64_t unix_us) {
   gmtime_r(&secs, &tm);
   char buf[64];
   const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ",
-                static_cast<long long>(unix_us % 1'000'000));
+  std::snprintf(buf + n, sizeof buf - n, ".%06lldZ", static_cast<long long>(unix_us % 1'000'000));
   return buf;
 }
 

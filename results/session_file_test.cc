@@ -17,7 +17,8 @@ class SessionFileTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           ("session_file_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("session_file_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -60,7 +61,8 @@ TEST_F(SessionFileTest, RoundTripKeepsMetaAndTheOpaqueTlsMark) {
 }
 
 TEST_F(SessionFileTest, MetaIsOptionalAndCheckedWhenPresent) {
-  WriteText("plain.json", R"({"version": 1, "entries": [{"t_us": 0, "kind": "s2c", "data": "220 x\r\n"}]})");
+  WriteText("plain.json",
+            R"({"version": 1, "entries": [{"t_us": 0, "kind": "s2c", "data": "220 x\r\n"}]})");
   auto plain = ReadSessionFile(Path("plain.json"));
   ASSERT_TRUE(plain.ok()) << plain.status();
   EXPECT_TRUE(plain->meta().empty());
@@ -83,7 +85,9 @@ TEST_F(SessionFileTest, SyntaxErrorsNameFileLineAndColumn) {
 }
 
 TEST_F(SessionFileTest, BadEntriesAreNamed) {
-  WriteText("e.json", R"({"version": 1, "entries": [{"t_us": 0, "kind": "c2s", "data": "x"}, {"t_us": 1, "kind": "bogus"}]})");
+  WriteText(
+      "e.json",
+      R"({"version": 1, "entries": [{"t_us": 0, "kind": "c2s", "data": "x"}, {"t_us": 1, "kind": "bogus"}]})");
   auto r = ReadSessionFile(Path("e.json"));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("e.json: transcript entry 1: unknown \"kind\""),

@@ -18,29 +18,17 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
-from loopback import free_port, load_results, stop, wait_for_port  # noqa: E402
+import loopback  # noqa: E402
+from loopback import load_results  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
 SRC = sys.argv[2] if len(sys.argv) > 2 else "."
 CORE = os.path.join(SRC, "scenarios", "core")
 
 
-class Serve:
+def Serve(*flags):
     """`smtp-harness serve` with extra flags, on a free port."""
-
-    def __init__(self, *flags):
-        self.port = free_port()
-        self.flags = flags
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(
-            [BIN, "serve", "--listen", "127.0.0.1:%d" % self.port, *self.flags],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_for_port(self.port, self.proc, 15, "serve")
-        return self
-
-    def __exit__(self, *exc):
-        stop(self.proc, 5)
+    return loopback.Serve(BIN, *flags)
 
 
 class Preflight(unittest.TestCase):

@@ -68,6 +68,15 @@ bool Regex::Search(std::string_view line, int group, std::string* out) const {
   return true;
 }
 
+int Regex::ReplaceAll(std::string* text, std::string_view rewrite) const {
+  if (re_ == nullptr) return 0;
+  if (text->size() > kMaxRegexSubjectBytes) text->resize(kMaxRegexSubjectBytes);
+  const re2::StringPiece piece = Piece(rewrite);
+  std::string error;
+  if (!re_->CheckRewriteString(piece, &error)) return 0;
+  return re2::RE2::GlobalReplace(text, *re_, piece);
+}
+
 int Regex::groups() const { return re_ == nullptr ? 0 : re_->NumberOfCapturingGroups(); }
 
 }  // namespace smtp::scenario

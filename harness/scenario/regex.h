@@ -59,6 +59,12 @@ class Regex {
   // match or the group took no part in the match.
   bool Search(std::string_view line, int group, std::string* out) const;
 
+  // Replaces every non-overlapping match in `*text` (cut to
+  // kMaxRegexSubjectBytes first) with `rewrite`, where \0..\9 stand for
+  // the groups (RE2::GlobalReplace). Returns the number of replacements; 0
+  // when `rewrite` names a group the regex does not have.
+  int ReplaceAll(std::string* text, std::string_view rewrite) const;
+
   // The number of capture groups (not counting group 0).
   int groups() const;
   const std::string& source() const { return source_; }

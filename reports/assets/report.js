@@ -348,6 +348,7 @@
     if (!s.failure) kv(dl, 'Reason', H.str(s.reason));
     H.add(td, dl);
     if (s.failure) H.add(td, failureBox(s));
+    if (s.replay && Array.isArray(s.replay.rows)) H.add(td, replayDiff(s.replay));
     H.add(td, transcript(s));
     H.add(tr, td);
     return tr;
@@ -369,9 +370,49 @@
     return H.add(box, dl);
   }
 
+  // A replayed session side by side: per exchange, what was sent, the
+  // recorded replies and the replayed ones; rows that differ are marked
+  // with the level they differ at.
+  function replayDiff(rp) {
+    const wrap = H.el('div', 'replay');
+    H.add(wrap, H.el('h3', 'muted', 'Recorded vs replayed (compared at the ' + H.str(rp.level) +
+                     ' level; ' + (Number(rp.differences) || 0) + ' of ' + rp.rows.length +
+                     ' exchanges differ)'));
+    const table = H.el('table', 'replay-diff');
+    const head = H.el('tr');
+    for (const t of ['#', 'Client sent', 'Recorded reply', 'Replayed reply', 'Differs']) H.add(head, H.el('th', null, t));
+    H.add(table, H.add(H.el('thead'), head));
+    const body = H.el('tbody');
+    rp.rows.forEach((row, i) => {
+      const differs = H.str(row.differs);
+      const tr = H.el('tr', differs ? 'rd-differs rd-' + differs : 'rd-same');
+      const cell = (text, placeholder) => {
+        const td = H.el('td', 'mono');
+        const toks = H.tokens(H.str(text));
+        if (!toks.length) {
+          td.textContent = placeholder;
+          td.classList.add('muted');
+          return td;
+        }
+        for (const line of H.lines(toks)) {
+          const div = H.el('div');
+          H.addTokens(div, line);
+          H.add(td, div);
+        }
+        return td;
+      };
+      H.add(tr, H.el('td', 'num', String(i + 1)), cell(row.sent, i ? '(nothing)' : '(greeting)'),
+            cell(row.recorded, '(none)'), cell(row.replayed, '(no reply)'),
+            H.el('td', null, differs || 'same'));
+      H.add(body, tr);
+    });
+    H.add(wrap, H.add(table, body));
+    return wrap;
+  }
+
   const EVENT_TEXT = {connect: 'connect', tls: 'TLS established', peer_close: 'peer closed',
                       local_close: 'closed', timeout: 'timeout', error: 'error', note: 'note',
-                      truncated: 'transcript truncated'};
+                      truncated: 'transcript truncated', tls_opaque: 'TLS (not seen)'};
 
   function transcript(s) {
     const wrap = H.el('div');

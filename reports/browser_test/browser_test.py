@@ -194,6 +194,31 @@ class Tests:
         page.screenshot(os.path.join(self.out, "stopped.png"))
         self.assert_clean(page, "stopped report")
 
+    def test_replay_report(self):
+        # A replay against another server: the side-by-side diff of each
+        # session, the differing row marked with its level, hostile reply
+        # text shown as text.
+        page = self.page()
+        page.navigate(self.render(os.path.join(self.args.testdata, "replay_results.json"), "replay"))
+        assert page.eval(ROWS) == 4
+        page.eval("document.querySelector('#scenarios tr.scenario[data-verdict=fail]').click()")
+        detail = page.eval("document.querySelector('#scenarios tr.detail').innerText")
+        assert "Recorded vs replayed" in detail and "compared at the enhanced level" in detail, detail
+        rows = page.eval("[...document.querySelectorAll('#scenarios tr.detail table.replay-diff tbody tr')]"
+                         ".map(r => [r.className, r.innerText])")
+        assert len(rows) >= 5, rows
+        assert rows[0][1].startswith("1") and "(greeting)" in rows[0][1], rows[0]
+        differing = [r for r in rows if "rd-differs" in r[0]]
+        assert differing and "rd-code" in differing[0][0], rows
+        assert "RCPT TO:<someone@example.org>" in differing[0][1], differing[0]
+        assert "250 2.1.5 Ok" in differing[0][1] and "550 5.7.1 Relay access denied" in differing[0][1]
+        assert "<img src=x" in differing[0][1], differing[0]  # shown as text
+        assert page.eval("typeof window.__pwned") == "undefined"
+        assert page.eval("document.querySelectorAll('tr.detail img').length") == 0
+        page.eval("document.querySelector('#scenarios tr.detail').scrollIntoView()")
+        page.screenshot(os.path.join(self.out, "replay-diff.png"))
+        self.assert_clean(page, "replay report")
+
     def test_large_report(self):
         run = fixtures.large_run(1000, 40)
         path = os.path.join(self.out, "large", "results.json")

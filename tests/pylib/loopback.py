@@ -44,3 +44,23 @@ def load_results(out_dir):
     """The results.json of a run's output directory."""
     with open(os.path.join(out_dir, "results.json")) as f:
         return json.load(f)
+
+
+class Serve:
+    """`smtp-harness serve` (binary `bin`) with extra flags on a free
+    loopback port, for a `with` block."""
+
+    def __init__(self, bin, *flags):
+        self.bin = bin
+        self.port = free_port()
+        self.flags = flags
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(
+            [self.bin, "serve", "--listen", "127.0.0.1:%d" % self.port, *self.flags],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_port(self.port, self.proc, 15, "serve")
+        return self
+
+    def __exit__(self, *exc):
+        stop(self.proc, 5)

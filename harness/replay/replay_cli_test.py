@@ -1,0 +1,163 @@
+#!/usr/bin/python3
+"""`smtp-harness replay` end to end against `smtp-harness serve` on loopback:
+sessions recorded by a run replay with no difference against the same
+server, with the expected differences against a differently configured one,
+and every kind of bad input is one clear line and exit 2.
+
+Usage: replay_cli_test.py PATH/TO/smtp-harness SOURCE_DIR
+"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "pylib"))
+import loopback  # noqa: E402
+
+BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
+SRC = sys.argv[2] if len(sys.argv) > 2 else "."
+CORE = os.path.join(SRC, "scenarios", "core")
+
+
+class Replay(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory(prefix="smtp-harness-replay-")
+        # Sessions to replay: a run's transcripts against `serve`.
+        cls.recorded = os.path.join(cls.tmp.name, "recorded")
+        with loopback.Serve(BIN, "--pregreet_delay_ms", "0") as srv:
+            p = subprocess.run([BIN, "run", "--suite", CORE, "--target", "127.0.0.1:%d" % srv.port,
+                                "--to", "someone@example.org",
+                                "--out", cls.recorded], capture_output=True, timeout=120)
+        assert p.returncode == 0, p.stderr.decode()
+        cls.results = os.path.join(cls.recorded, "results.json")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def replay(self, name, *args, target=None):
+        out = os.path.join(self.tmp.name, name)
+        cmd = [BIN, "replay", "--out", out, "--timeout_ms", "3000", *args]
+        if target:
+            cmd += ["--target", target]
+        p = subprocess.run(cmd, capture_output=True, timeout=120)
+        return p.returncode, p.stdout.decode(), p.stderr.decode(), out
+
+    def test_the_same_server_gives_no_difference(self):
+        with loopback.Serve(BIN, "--pregreet_delay_ms", "0") as srv:
+            rc, out, err, d = self.replay("same", self.results, "--compare", "text",
+                                          target="127.0.0.1:%d" % srv.port)
+        self.assertEqual(rc, 0, out + err)
+        r = loopback.load_results(d)
+        self.assertGreater(len(r["scenarios"]), 10)
+        for s in r["scenarios"]:
+            self.assertEqual(s["verdict"], "pass", s["reason"])
+            self.assertEqual(s["replay"]["differences"], 0)
+            self.assertEqual(s["transcript"]["meta"]["source"], "replay")
+        for f in ("junit.xml", "index.html"):
+            self.assertTrue(os.path.exists(os.path.join(d, f)), f)
+        self.assertIn("the same, 0 differ at the text level", out)
+
+    def test_a_different_server_gives_the_expected_differences(self):
+        # Recipients at example.org are refused by this one.
+        with loopback.Serve(BIN, "--pregreet_delay_ms", "0", "--local_domains",
+                            "elsewhere.test") as srv:
+            rc, out, err, d = self.replay("other", self.results, target="127.0.0.1:%d" % srv.port)
+        self.assertEqual(rc, 1, out + err)
+        r = loopback.load_results(d)
+        failed = [s for s in r["scenarios"] if s["verdict"] == "fail"]
+        self.assertTrue(failed, out)
+        for s in failed:
+            rows = [row for row in s["replay"]["rows"] if row["differs"]]
+            self.assertEqual(rows[0]["differs"], "code")
+            self.assertIn("RCPT", rows[0]["sent"])
+            self.assertIn("550", rows[0]["replayed"])
+        self.assertIn("DIFF", out)
+        self.assertIn(r"the reply to", out)
+        junit = open(os.path.join(d, "junit.xml")).read()
+        self.assertIn("<failure", junit)
+
+    def test_code_level_ignores_text_differences(self):
+        with loopback.Serve(BIN, "--pregreet_delay_ms", "0", "--hostname", "other.example") as srv:
+            rc, out, err, _ = self.replay("code", self.results, "--compare", "code",
+                                          target="127.0.0.1:%d" % srv.port)
+        self.assertEqual(rc, 0, out + err)
+
+    def test_bad_input_is_one_line_and_exit_2(self):
+        garbage = os.path.join(self.tmp.name, "garbage.json")
+        with open(garbage, "w") as f:
+            f.write('{"version": 1,\n "entries": [oops]}')
+        badkind = os.path.join(self.tmp.name, "badkind.json")
+        with open(badkind, "w") as f:
+            json.dump({"version": 1, "entries": [{"t_us": 0, "kind": "c2s", "data": "x"},
+                                                 {"t_us": 0, "kind": "what"}]}, f)
+        empty = os.path.join(self.tmp.name, "empty")
+        os.makedirs(empty, exist_ok=True)
+        rules = os.path.join(self.tmp.name, "rules.json")
+        with open(rules, "w") as f:
+            json.dump({"rules": [{"name": "br", "pattern": "(a)\\1"}]}, f)
+        cases = [
+            ([garbage], "garbage.json: not valid JSON: parse error at line 2"),
+            ([badkind], "badkind.json: transcript entry 1: unknown \"kind\""),
+            ([empty], "no session files"),
+            ([os.path.join(self.tmp.name, "missing.json")], "cannot open"),
+            ([], "name the sessions to replay"),
+            ([self.results, "--compare", "bytes"], "--compare: 'bytes' is not code, enhanced or text"),
+            ([self.results, "--timing", "slow"], "--timing"),
+            ([self.results, "--rules", rules], "rules[0] (\"br\"): bad regex"),
+        ]
+        for args, want in cases:
+            rc, out, err, _ = self.replay("bad", *args)
+            self.assertEqual(rc, 2, (args, out, err))
+            self.assertIn(want, err, args)
+            self.assertEqual(len(err.strip().splitlines()), 1, err)
+        port = loopback.free_port()
+        rc, out, err, d = self.replay("down", self.results, target="127.0.0.1:%d" % port)
+        self.assertEqual(rc, 2, out + err)
+        self.assertIn("ERROR", out)
+
+    def test_credentials_given_for_redacted_auth_stay_out_of_reports(self):
+        session = os.path.join(self.tmp.name, "auth.json")
+        entries = [("s2c", "220 mx ESMTP\r\n"), ("c2s", "EHLO c.test\r\n"),
+                   ("s2c", "250-mx\r\n250 AUTH PLAIN LOGIN\r\n"), ("c2s", "AUTH PLAIN ***\r\n"),
+                   ("s2c", "235 2.7.0 Authentication successful\r\n"), ("c2s", "QUIT\r\n"),
+                   ("s2c", "221 2.0.0 Bye\r\n")]
+        with open(session, "w") as f:
+            json.dump({"version": 1, "meta": {"source": "recorded"},
+                       "entries": [{"t_us": i, "kind": k, "data": d.replace("\r", "\\r").replace("\n", "\\n")}
+                                   for i, (k, d) in enumerate(entries)]}, f)
+        with loopback.Serve(BIN, "--pregreet_delay_ms", "0", "--users", "alice:Sesame99",
+                            "--auth_advertise", "always") as srv:
+            rc, out, err, d = self.replay("auth", session, "--auth_user", "alice", "--auth_password",
+                                          "Sesame99", target="127.0.0.1:%d" % srv.port)
+        self.assertEqual(rc, 0, out + err)
+        for f in ("results.json", "index.html", "junit.xml"):
+            text = open(os.path.join(d, f)).read()
+            self.assertNotIn("Sesame99", text, f)
+            self.assertNotIn("AGFsaWNlAFNlc2FtZTk5", text, f)  # the PLAIN response
+        r = loopback.load_results(d)
+        self.assertIn("***", r["command_line"])
+
+    def test_sigint_keeps_the_reports(self):
+        with loopback.Serve(BIN, "--behavior", "slow", "--slow_delay_ms", "400") as srv:
+            out = os.path.join(self.tmp.name, "sigint")
+            p = subprocess.Popen([BIN, "replay", self.results, "--jobs", "1", "--out", out,
+                                  "--target", "127.0.0.1:%d" % srv.port],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            time.sleep(2.5)
+            p.send_signal(signal.SIGINT)
+            p.communicate(timeout=30)
+        self.assertEqual(p.returncode, 130)
+        r = loopback.load_results(out)
+        self.assertFalse(r["complete"])
+        self.assertTrue(os.path.exists(os.path.join(out, "index.html")))
+
+
+if __name__ == "__main__":
+    unittest.main(argv=[sys.argv[0]], verbosity=2)
