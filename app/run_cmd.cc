@@ -71,7 +71,7 @@ ABSL_FLAG(int, repeat, 1, "run: run every scenario this many times (ids get #1, 
 ABSL_FLAG(
     std::string, out, "",
     "run, replay: output directory (default: out/run-<UTC timestamp> or out/replay-<...>, with "
-    "out/latest pointing to it)");
+    "out/latest pointing to it); import-pcap: where the session files go (required)");
 ABSL_FLAG(std::string, target_name, "",
           "run, replay: label of the target in reports, e.g. postfix");
 ABSL_FLAG(std::string, from, "", "run: envelope sender (the profile's \"sender\")");

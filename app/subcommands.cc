@@ -157,7 +157,7 @@ const std::vector<Subcommand>& Subcommands() {
            {"Output", {"out"}},
        },
        {
-           "tcpdump -i lo -w smtp.pcap 'tcp port 2525'   # capture, then:",
+           "tcpdump -i lo -U --immediate-mode -w smtp.pcap 'tcp port 2525'   # then:",
            "smtp-harness import-pcap smtp.pcap --out sessions --port 2525",
            "smtp-harness import-pcap mx.pcapng --out sessions",
        },
