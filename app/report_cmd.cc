@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "app/results_input.h"
 #include "app/subcommand.h"
 #include "reports/html_report.h"
@@ -31,7 +32,10 @@ ABSL_FLAG(bool, junit_passing_transcripts, false,
           "report: also write passing and skipped scenarios' transcripts into JUnit XML");
 ABSL_FLAG(std::string, serve, "",
           "report: serve the runs under DIR (DIR/NAME/results.json) on 127.0.0.1");
-ABSL_FLAG(int, port, 8080, "report --serve: TCP port on 127.0.0.1 (0: any free port)");
+// Shared with import-pcap, which takes a list (app/import_pcap_cmd.cc).
+ABSL_FLAG(std::string, port, "",
+          "report --serve: TCP port on 127.0.0.1, 0 for any free port (default 8080); "
+          "import-pcap: the SMTP server ports, comma-separated (default 25,465,587,2525)");
 
 namespace smtp::app {
 namespace {
@@ -44,8 +48,11 @@ int Fail(const std::string& message) {
 }
 
 int Serve(const std::string& dir, std::size_t max_results_bytes) {
-  const int port = absl::GetFlag(FLAGS_port);
-  if (port < 0 || port > 65535) return Fail("--port must be 0..65535");
+  const std::string port_text = absl::GetFlag(FLAGS_port);
+  int port = 8080;
+  if (!port_text.empty() && (!absl::SimpleAtoi(port_text, &port) || port < 0 || port > 65535)) {
+    return Fail("--port must be 0..65535");
+  }
   reports::ReportServerOptions opts;
   opts.dir = dir;
   opts.port = static_cast<std::uint16_t>(port);

@@ -50,6 +50,7 @@ int RunCompare(const std::vector<std::string>& args);
 int RunList(const std::vector<std::string>& args);
 int RunReplay(const std::vector<std::string>& args);
 int RunConvert(const std::vector<std::string>& args);
+int RunImportPcap(const std::vector<std::string>& args);
 
 }  // namespace smtp::app
 

@@ -163,6 +163,23 @@ const std::vector<Subcommand>& Subcommands() {
        "0 every input was read (a session with nothing to convert is skipped with a note), 2 on "
        "a usage error, an unreadable or malformed session file, or an output that cannot be "
        "written."},
+      {"import-pcap",
+       "import-pcap FILE --out DIR [--port 25,465,587,2525]",
+       "turn the SMTP connections of a pcap/pcapng capture into session files, one per "
+       "connection",
+       RunImportPcap,
+       {
+           {"Input", {"port"}},
+           {"Output", {"out"}},
+       },
+       {
+           "tcpdump -i lo -U --immediate-mode -w smtp.pcap 'tcp port 2525'   # then:",
+           "smtp-harness import-pcap smtp.pcap --out sessions --port 2525",
+           "smtp-harness import-pcap mx.pcapng --out sessions",
+       },
+       "0 the capture was read to its end and held an SMTP connection, 2 on a usage error or "
+       "a capture that is unreadable, malformed or truncated (the sessions before the bad "
+       "packet are written) or holds no SMTP connection."},
   };
   return table;
 }

@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libabsl-dev libre2-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev
-  python3 python3-aiosmtpd swaks libnet-ssleay-perl
+  python3 python3-aiosmtpd swaks libnet-ssleay-perl tcpdump
   chromium
   postfix
 )

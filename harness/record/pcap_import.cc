@@ -1,0 +1,318 @@
+#include "harness/record/pcap_import.h"
+
+#include <pcap/pcap.h>
+
+#include <cstdio>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "harness/record/tls_watch.h"
+#include "results/absl_compat.h"
+#include "results/session_file.h"
+
+namespace smtp::harness::pcap {
+
+// One TCP connection: its two reassembled streams and its transcript.
+struct PcapImporter::Conn {
+  // Routes one direction's reassembled bytes into the connection.
+  struct Side final : StreamOutput {
+    Conn* conn = nullptr;
+    Direction dir = Direction::kClientToServer;
+    void OnData(std::string_view data) override { conn->Data(dir, data); }
+    void OnGap(std::uint64_t lost, std::string_view why) override { conn->Gap(dir, lost, why); }
+  };
+
+  Conn(std::size_t index, const Endpoint& client, const Endpoint& server, std::int64_t ts,
+       bool handshake, const PcapImportOptions& options, PcapImportStats* stats)
+      : index(index),
+        client(client),
+        server(server),
+        first_ts(ts),
+        now_ts(ts),
+        t(options.transcript),
+        c2s(options.reassembly),
+        s2c(options.reassembly),
+        watch(!handshake),
+        stats(stats) {
+    c2s_out.conn = s2c_out.conn = this;
+    s2c_out.dir = Direction::kServerToClient;
+    TranscriptMeta& m = t.meta();
+    m.source = "pcap";
+    m.client = EndpointText(client);
+    m.server = EndpointText(server);
+    m.started_at = Iso8601Micros(ts);
+  }
+
+  std::int64_t T() const { return now_ts - first_ts; }
+
+  void Data(Direction dir, std::string_view data) {
+    if (opaque) {
+      opaque_bytes[dir == Direction::kServerToClient] += data.size();
+      return;
+    }
+    const std::size_t plain =
+        dir == Direction::kClientToServer ? watch.Client(data) : watch.Server(data);
+    if (plain > 0) t.AddDataAt(T(), dir, data.substr(0, plain));
+    if (watch.opaque()) {
+      opaque = true;
+      t.AddEventAt(T(), EntryKind::kTlsOpaque, watch.why());
+      opaque_bytes[dir == Direction::kServerToClient] += data.size() - plain;
+    }
+  }
+
+  void Gap(Direction dir, std::uint64_t lost, std::string_view why) {
+    stats->lost_bytes += lost;
+    if (opaque) return;
+    watch.Gap();
+    t.AddEventAt(T(), EntryKind::kError,
+                 absl::StrCat("capture gap: ", lost, " bytes from the ",
+                              dir == Direction::kClientToServer ? "client" : "server", " lost (",
+                              AV(why), ")"));
+  }
+
+  // Records a side's close once: "fin" when its FIN was reached in order.
+  void Closed(bool from_client, std::string_view how) {
+    bool& done = from_client ? client_closed : server_closed;
+    if (done) return;
+    done = true;
+    t.AddEventAt(T(), from_client ? EntryKind::kLocalClosed : EntryKind::kPeerClosed, how);
+  }
+
+  std::size_t index;
+  Endpoint client, server;
+  std::int64_t first_ts, now_ts;
+  Transcript t;
+  TcpReassembler c2s, s2c;
+  Side c2s_out, s2c_out;
+  TlsWatch watch;
+  PcapImportStats* stats;
+  bool open = true;
+  bool opaque = false;
+  bool client_closed = false, server_closed = false;
+  std::uint64_t opaque_bytes[2] = {0, 0};  // c2s, s2c
+};
+
+std::size_t PcapImporter::KeyHash::operator()(const Key& k) const {
+  std::size_t h = 1469598103934665603ULL;
+  auto mix = [&h](const Endpoint& e) {
+    for (std::uint8_t b : e.addr) h = (h ^ b) * 1099511628211ULL;
+    h = (h ^ e.port) * 1099511628211ULL;
+  };
+  mix(k.a);
+  mix(k.b);
+  return h;
+}
+
+PcapImporter::PcapImporter(PcapImportOptions options, SessionSink sink)
+    : options_(std::move(options)), sink_(std::move(sink)), server_port_(65536, false) {
+  for (std::uint16_t p : options_.ports) server_port_[p] = true;
+}
+
+PcapImporter::~PcapImporter() = default;
+
+bool PcapImporter::IsServerPort(std::uint16_t port) const { return server_port_[port]; }
+
+absl::Status PcapImporter::AddFrame(int link, std::int64_t ts_us, std::string_view frame,
+                                    std::size_t wire_length) {
+  const DecodeResult d = DecodeFrame(link, frame, wire_length);
+  switch (d.status) {
+    case DecodeStatus::kNotTcp:
+      return absl::OkStatus();
+    case DecodeStatus::kMalformed:
+      return absl::DataLossError(
+          absl::StrCat(AV(d.reason), " (at byte ", d.offset, " of the frame)"));
+    case DecodeStatus::kTcp:
+      break;
+  }
+  return AddSegment(ts_us, d.segment);
+}
+
+PcapImporter::Conn* PcapImporter::Open(std::int64_t ts_us, const TcpSegment& s, const Key& key) {
+  const bool syn = (s.flags & kTcpSyn) != 0, ack = (s.flags & kTcpAck) != 0;
+  const Endpoint *client = nullptr, *server = nullptr;
+  if (syn && !ack) {
+    if (IsServerPort(s.dst.port)) client = &s.src, server = &s.dst;
+  } else if (syn) {
+    if (IsServerPort(s.src.port)) client = &s.dst, server = &s.src;
+  } else if (IsServerPort(s.dst.port)) {
+    client = &s.src, server = &s.dst;
+  } else if (IsServerPort(s.src.port)) {
+    client = &s.dst, server = &s.src;
+  }
+  if (client == nullptr) return nullptr;
+  auto conn =
+      std::make_unique<Conn>(next_index_++, *client, *server, ts_us, syn, options_, &stats_);
+  if (syn) {
+    conn->t.AddEventAt(0, EntryKind::kConnect, conn->t.meta().server);
+  } else {
+    ++stats_.midstream;
+    conn->t.AddEventAt(0, EntryKind::kNote,
+                       "capture started mid-stream: no SYN seen; each direction starts at the "
+                       "first byte captured");
+  }
+  Conn* c = conn.get();
+  open_[c->index] = key;
+  conns_[key] = std::move(conn);
+  return c;
+}
+
+absl::Status PcapImporter::AddSegment(std::int64_t ts_us, const TcpSegment& s) {
+  const Key key = s.src < s.dst ? Key{s.src, s.dst} : Key{s.dst, s.src};
+  const bool syn = (s.flags & kTcpSyn) != 0, ack = (s.flags & kTcpAck) != 0,
+             rst = (s.flags & kTcpRst) != 0, fin = (s.flags & kTcpFin) != 0;
+  Conn* c = nullptr;
+  if (auto it = conns_.find(key); it != conns_.end()) {
+    c = it->second.get();
+    if (!c->open) {
+      if (!syn || ack) return absl::OkStatus();  // a late packet of a closed connection
+      conns_.erase(it);                          // the tuple is reused
+      c = nullptr;
+    }
+  }
+  if (c == nullptr) {
+    if (rst) return absl::OkStatus();
+    if (open_.size() >= options_.max_open_connections) {
+      const std::string why = absl::StrCat("cut off: more than ", options_.max_open_connections,
+                                           " connections open at once in the capture");
+      if (auto st = Close(open_.begin()->second, why); !st.ok()) return st;
+    }
+    c = Open(ts_us, s, key);
+    if (c == nullptr) return absl::OkStatus();  // not on an SMTP port
+  }
+  ++stats_.tcp_segments;
+  c->now_ts = std::max(c->now_ts, ts_us);
+  const bool from_client = s.src == c->client;
+  TcpReassembler& r = from_client ? c->c2s : c->s2c;
+  Conn::Side& out = from_client ? c->c2s_out : c->s2c_out;
+  if (rst) {
+    c->Closed(from_client, "reset");
+    return Close(key);
+  }
+  if (syn) r.Syn(s.seq);
+  if (!syn || !s.payload.empty() || fin) {
+    r.Segment(syn ? s.seq + 1 : s.seq, s.payload, s.wire_payload, fin, out);
+  }
+  if (r.closed()) c->Closed(from_client, "fin");
+  if (c->c2s.closed() && c->s2c.closed()) return Close(key);
+  return absl::OkStatus();
+}
+
+absl::Status PcapImporter::Close(Key key, std::string_view why_if_open) {
+  Conn& c = *conns_.at(key);
+  c.c2s.Finish(c.c2s_out);
+  c.s2c.Finish(c.s2c_out);
+  if (c.c2s.closed()) c.Closed(true, "fin");  // a FIN reached only across a hole
+  if (c.s2c.closed()) c.Closed(false, "fin");
+  if (!why_if_open.empty() && (!c.client_closed || !c.server_closed)) {
+    c.t.AddEventAt(c.T(), EntryKind::kNote, why_if_open);
+  }
+  if (c.opaque) {
+    c.t.AddEventAt(
+        c.T(), EntryKind::kNote,
+        absl::StrCat("after the switch to TLS: ", c.opaque_bytes[0], " bytes from the client and ",
+                     c.opaque_bytes[1], " from the server, not stored"));
+  }
+  c.t.meta().ended_at = Iso8601Micros(c.now_ts);
+  c.open = false;
+  open_.erase(c.index);
+  closed_.push_back(key);
+  while (closed_.size() > options_.max_closed_remembered) {
+    if (auto it = conns_.find(closed_.front()); it != conns_.end() && !it->second->open) {
+      conns_.erase(it);
+    }
+    closed_.pop_front();
+  }
+  ++stats_.sessions;
+  Transcript t = std::move(c.t);
+  c.t = Transcript();
+  c.c2s = TcpReassembler();
+  c.s2c = TcpReassembler();
+  c.watch = TlsWatch();
+  return sink_(c.index, std::move(t));
+}
+
+absl::Status PcapImporter::Finish() {
+  absl::Status first;
+  while (!open_.empty()) {
+    const Key key = open_.begin()->second;
+    if (auto st = Close(key, "the capture ended before the connection closed");
+        !st.ok() && first.ok()) {
+      first = st;
+    }
+  }
+  return first;
+}
+
+namespace {
+
+struct PcapCloser {
+  void operator()(pcap_t* p) const { pcap_close(p); }
+};
+
+std::string PortList(const std::vector<std::uint16_t>& ports) { return absl::StrJoin(ports, ","); }
+
+}  // namespace
+
+absl::Status ImportPcapFile(const std::string& path, const PcapImportOptions& options,
+                            const SessionSink& sink, PcapImportStats* stats) {
+  char err[PCAP_ERRBUF_SIZE] = {};
+  std::unique_ptr<pcap_t, PcapCloser> p(
+      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err));
+  if (p == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot read as a pcap or pcapng capture: ", err));
+  }
+  const int link = pcap_datalink(p.get());
+  if (!SupportedLinkType(link)) {
+    const char* name = pcap_datalink_val_to_name(link);
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": link type ", name != nullptr ? name : "unknown", " (", link,
+        ") is not supported: import-pcap reads Ethernet, Linux cooked (SLL, SLL2), BSD "
+        "loopback and raw IP captures"));
+  }
+  PcapImporter importer(options, sink);
+  std::FILE* file = pcap_file(p.get());
+  absl::Status error;
+  for (;;) {
+    const long offset = file != nullptr ? std::ftell(file) : -1;
+    pcap_pkthdr* h = nullptr;
+    const u_char* data = nullptr;
+    const int rc = pcap_next_ex(p.get(), &h, &data);
+    if (rc == PCAP_ERROR_BREAK) break;  // the end of the file
+    const std::uint64_t number = importer.stats().packets + 1;
+    auto where = [&] {
+      std::string s = absl::StrCat(path, ": packet ", number);
+      if (offset >= 0) absl::StrAppend(&s, " (byte offset ", offset, ")");
+      return s;
+    };
+    if (rc != 1) {
+      error = absl::DataLossError(absl::StrCat(where(), ": ", pcap_geterr(p.get())));
+      break;
+    }
+    ++importer.stats().packets;
+    const std::int64_t ts =
+        std::int64_t{h->ts.tv_sec} * 1'000'000 + static_cast<std::int64_t>(h->ts.tv_usec);
+    const std::string_view frame(reinterpret_cast<const char*>(data), h->caplen);
+    if (auto st = importer.AddFrame(link, ts, frame, h->len); !st.ok()) {
+      error = st.code() == absl::StatusCode::kDataLoss
+                  ? absl::DataLossError(absl::StrCat(where(), ": ", Message(st)))
+                  : st;
+      break;
+    }
+  }
+  if (file != nullptr) importer.stats().file_bytes = static_cast<std::uint64_t>(std::ftell(file));
+  absl::Status finished = importer.Finish();
+  if (stats != nullptr) *stats = importer.stats();
+  if (!error.ok()) return error;
+  if (!finished.ok()) return finished;
+  if (importer.stats().sessions == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no TCP connection on port ", PortList(options.ports), " in ",
+                     importer.stats().packets,
+                     " packets: not an SMTP capture, or the server listens elsewhere (--port)"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace smtp::harness::pcap

@@ -1,0 +1,486 @@
+#include "harness/record/pcap_import.h"
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "harness/record/pcap_test_util.h"
+#include "results/absl_compat.h"
+
+namespace smtp::harness::pcap {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::literals;
+using testing::Conversation;
+using ::testing::HasSubstr;
+using testing::Packet;
+using testing::V4;
+using testing::V6;
+
+constexpr int kEth = static_cast<int>(LinkType::kEthernet);
+
+constexpr std::string_view kGreeting = "220 mx.example ESMTP\r\n";
+constexpr std::string_view kEhlo = "EHLO client.example\r\n";
+constexpr std::string_view kEhloReply = "250-mx.example\r\n250 PIPELINING\r\n";
+constexpr std::string_view kQuit = "QUIT\r\n";
+constexpr std::string_view kBye = "221 bye\r\n";
+
+// The session every link-type test captures.
+Conversation Simple(Endpoint client, Endpoint server) {
+  Conversation c(client, server);
+  c.Handshake().Server(kGreeting).Client(kEhlo).Server(kEhloReply).Client(kQuit).Server(kBye);
+  c.Close();
+  return c;
+}
+
+class ImportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("pcap_import_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Writes `bytes` to a file and imports it; sessions land in sessions_.
+  absl::Status Import(std::string_view bytes, PcapImportOptions options = {}) {
+    const std::string path = (dir_ / "capture").string();
+    testing::WriteFile(path, bytes);
+    sessions_.clear();
+    return ImportPcapFile(
+        path, options,
+        [this](std::size_t index, Transcript t) {
+          EXPECT_EQ(sessions_.count(index), 0u);
+          sessions_.emplace(index, std::move(t));
+          return absl::OkStatus();
+        },
+        &stats_);
+  }
+
+  // The entries of kind `kind`, as texts.
+  static std::vector<std::string> Events(const Transcript& t, EntryKind kind) {
+    std::vector<std::string> out;
+    for (const Entry& e : t.entries()) {
+      if (e.kind == kind) out.push_back(e.text);
+    }
+    return out;
+  }
+
+  fs::path dir_;
+  std::map<std::size_t, Transcript> sessions_;
+  PcapImportStats stats_;
+};
+
+// Every link type, IPv4 and IPv6, pcap and pcapng: one session with the
+// exact bytes of each side, its endpoints and times.
+struct LinkCase {
+  const char* name;
+  LinkType link;
+  bool vlan;
+  bool v6;
+  bool pcapng;
+};
+
+class LinkTypeTest : public ImportTest, public ::testing::WithParamInterface<LinkCase> {};
+
+TEST_P(LinkTypeTest, OneSessionWithTheBytesOfEachSide) {
+  const LinkCase& p = GetParam();
+  const Endpoint client = p.v6 ? V6("2001:db8::1", 40000) : V4("192.0.2.1", 40000);
+  const Endpoint server = p.v6 ? V6("2001:db8::25", 25) : V4("192.0.2.25", 25);
+  const auto packets = Simple(client, server).Packets(static_cast<int>(p.link), p.vlan);
+  const int dlt = static_cast<int>(p.link);
+  ASSERT_TRUE(
+      Import(p.pcapng ? testing::PcapngFile(dlt, packets) : testing::PcapFile(dlt, packets)).ok());
+  ASSERT_EQ(sessions_.size(), 1u);
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  EXPECT_EQ(t.SideBytes(Direction::kServerToClient),
+            std::string(kGreeting) + std::string(kEhloReply) + std::string(kBye));
+  EXPECT_EQ(t.meta().source, "pcap");
+  EXPECT_EQ(t.meta().client, p.v6 ? "[2001:db8::1]:40000" : "192.0.2.1:40000");
+  EXPECT_EQ(t.meta().server, p.v6 ? "[2001:db8::25]:25" : "192.0.2.25:25");
+  EXPECT_EQ(t.meta().started_at, "2023-11-14T22:13:20.000000Z");
+  EXPECT_EQ(t.meta().ended_at, "2023-11-14T22:13:20.009000Z");  // the server's FIN
+  ASSERT_FALSE(t.entries().empty());
+  EXPECT_EQ(t.entries().front().kind, EntryKind::kConnect);
+  EXPECT_EQ(t.entries().front().text, t.meta().server);
+  EXPECT_EQ(t.entries().front().t_us, 0);
+  // The greeting is the 4th packet: 3 ms after the SYN.
+  EXPECT_EQ(t.ServerSide().front().get().t_us, 3000);
+  EXPECT_EQ(Events(t, EntryKind::kLocalClosed), std::vector<std::string>{"fin"});
+  EXPECT_EQ(Events(t, EntryKind::kPeerClosed), std::vector<std::string>{"fin"});
+  EXPECT_EQ(stats_.packets, packets.size());
+  EXPECT_EQ(stats_.sessions, 1u);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllLinks, LinkTypeTest,
+    ::testing::Values(LinkCase{"Ethernet", LinkType::kEthernet, false, false, false},
+                      LinkCase{"EthernetV6", LinkType::kEthernet, false, true, false},
+                      LinkCase{"Vlan", LinkType::kEthernet, true, false, false},
+                      LinkCase{"VlanV6", LinkType::kEthernet, true, true, false},
+                      LinkCase{"Sll", LinkType::kLinuxSll, false, false, false},
+                      LinkCase{"SllV6", LinkType::kLinuxSll, false, true, false},
+                      LinkCase{"Sll2", LinkType::kLinuxSll2, false, false, false},
+                      LinkCase{"Sll2V6", LinkType::kLinuxSll2, false, true, false},
+                      LinkCase{"Null", LinkType::kNull, false, false, false},
+                      LinkCase{"NullV6", LinkType::kNull, false, true, false},
+                      LinkCase{"Loop", LinkType::kLoop, false, false, false},
+                      LinkCase{"Raw", LinkType::kRaw, false, false, false},
+                      LinkCase{"RawV6", LinkType::kRaw, false, true, false},
+                      LinkCase{"Ipv4", LinkType::kIpv4, false, false, false},
+                      LinkCase{"Ipv6", LinkType::kIpv6, false, true, false},
+                      LinkCase{"PcapngEthernet", LinkType::kEthernet, false, false, true},
+                      LinkCase{"PcapngSll2V6", LinkType::kLinuxSll2, false, true, true}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(ImportTest, Ipv6ExtensionHeadersAreSkipped) {
+  const Endpoint client = V6("::1", 40000), server = V6("::1", 587);
+  // Hop-by-hop (next: destination options), destination options (next: TCP),
+  // 8 bytes each.
+  std::string ext("\x3c\x00\x01\x04\x00\x00\x00\x00", 8);
+  ext += std::string("\x06\x00\x01\x04\x00\x00\x00\x00", 8);
+  Conversation c(client, server);
+  c.Handshake().Server(kGreeting);
+  std::vector<Packet> packets = c.Packets(kEth);
+  packets.push_back({packets.back().ts_us + 1000,
+                     testing::Frame(kEth, testing::IpTcp(client, server, c.client_seq(),
+                                                         c.server_seq(), kTcpAck, kQuit, ext, 0))});
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, packets)).ok());
+  ASSERT_EQ(sessions_.size(), 1u);
+  EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kClientToServer), kQuit);
+}
+
+TEST_F(ImportTest, RetransmissionIsStoredOnce) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting);
+  const std::uint32_t seq = c.client_seq();
+  c.Client(kEhlo).Raw(true, kTcpAck, seq, kEhlo).Server(kEhloReply).Client(kQuit).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  EXPECT_EQ(t.ClientSide().size(), 2u);
+}
+
+TEST_F(ImportTest, OverlapKeepsTheFirstCopy) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting);
+  const std::uint32_t seq = c.client_seq();
+  // "EHLO a" then a segment from offset 4 that disagrees on "a" and goes on.
+  c.Raw(true, kTcpAck, seq, "EHLO a").Raw(true, kTcpAck, seq + 4, " Bxyz\r\n");
+  c.Skip(true, 11).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kClientToServer), "EHLO axyz\r\n");
+}
+
+TEST_F(ImportTest, OutOfOrderSegmentsAreReordered) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting);
+  const std::uint32_t seq = c.client_seq();
+  c.Raw(true, kTcpAck, seq + 5, "client.example\r\n").Raw(true, kTcpAck, seq, "EHLO ");
+  c.Skip(true, static_cast<std::uint32_t>(kEhlo.size())).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), kEhlo);
+  // Delivered when the hole filled: both chunks at the time of the 2nd packet.
+  ASSERT_EQ(t.ClientSide().size(), 2u);
+  EXPECT_EQ(t.ClientSide()[0].get().data, "EHLO ");
+  EXPECT_EQ(t.ClientSide()[0].get().t_us, t.ClientSide()[1].get().t_us);
+  EXPECT_TRUE(Events(t, EntryKind::kError).empty());
+}
+
+TEST_F(ImportTest, MidStreamCaptureStartsAtTheFirstByteSeenAndSaysSo) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 2525), 1'700'000'000'000'000, 77, 99);
+  c.Client("MAIL FROM:<a@b>\r\n").Server("250 ok\r\n").Client(kQuit).Server(kBye).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  ASSERT_EQ(sessions_.size(), 1u);
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.entries().front().kind, EntryKind::kNote);
+  EXPECT_THAT(t.entries().front().text, HasSubstr("mid-stream"));
+  EXPECT_TRUE(Events(t, EntryKind::kConnect).empty());
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), "MAIL FROM:<a@b>\r\nQUIT\r\n");
+  EXPECT_EQ(t.SideBytes(Direction::kServerToClient), "250 ok\r\n221 bye\r\n");
+  EXPECT_EQ(t.meta().client, "10.0.0.1:40000");  // the side talking to port 2525
+  EXPECT_EQ(stats_.midstream, 1u);
+}
+
+TEST_F(ImportTest, MidStreamFirstPacketFromTheServerStillFindsTheClient) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Server("250 ok\r\n").Client(kQuit).Server(kBye);
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.meta().client, "10.0.0.1:40000");
+  EXPECT_EQ(t.meta().server, "10.0.0.2:25");
+  EXPECT_THAT(Events(t, EntryKind::kNote).back(), HasSubstr("capture ended before"));
+}
+
+TEST_F(ImportTest, AGapThatNeverFillsIsAnErrorAndTheStreamGoesOn) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting).Client(kEhlo);
+  c.Skip(true, 10);  // 10 client bytes never captured
+  c.Client(kQuit).Server(kBye).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  ASSERT_EQ(Events(t, EntryKind::kError).size(), 1u);
+  EXPECT_EQ(Events(t, EntryKind::kError)[0],
+            "capture gap: 10 bytes from the client lost (never captured)");
+  EXPECT_EQ(stats_.lost_bytes, 10u);
+  // The FIN was reached after the gap: the client's close is still seen.
+  EXPECT_EQ(Events(t, EntryKind::kLocalClosed), std::vector<std::string>{"fin"});
+  EXPECT_TRUE(Events(t, EntryKind::kNote).empty());
+}
+
+TEST_F(ImportTest, AFullReorderBufferGivesUpOnTheHole) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting);
+  c.Skip(true, 3);
+  const std::string big(100, 'x');
+  c.Client(big).Client(big).Client(big);
+  PcapImportOptions options;
+  options.reassembly.max_pending_bytes = 150;
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth)), options).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), big + big + big);
+  ASSERT_FALSE(Events(t, EntryKind::kError).empty());
+  EXPECT_EQ(Events(t, EntryKind::kError)[0],
+            "capture gap: 3 bytes from the client lost (out-of-order buffer full)");
+}
+
+TEST_F(ImportTest, SnapLengthCutPayloadIsAGap) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting).Client(kEhlo).Client(kQuit);
+  std::vector<Packet> packets = c.Packets(kEth);
+  Packet& ehlo = packets[4];
+  ehlo.wire_len = static_cast<std::uint32_t>(ehlo.frame.size());
+  ehlo.frame.resize(ehlo.frame.size() - 6);  // the capture kept all but 6 bytes
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, packets)).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer),
+            std::string(kEhlo.substr(0, kEhlo.size() - 6)) + std::string(kQuit));
+  EXPECT_EQ(Events(t, EntryKind::kError),
+            std::vector<std::string>{
+                "capture gap: 6 bytes from the client lost (not captured (snapshot length))"});
+}
+
+TEST_F(ImportTest, SequenceNumbersWrapAround) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25), 1'700'000'000'000'000, 0xFFFFFFF0u,
+                 0xFFFFFFFEu);
+  c.Handshake().Server(kGreeting).Client(kEhlo).Server(kEhloReply).Client(kQuit).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  EXPECT_EQ(t.SideBytes(Direction::kServerToClient),
+            std::string(kGreeting) + std::string(kEhloReply));
+  EXPECT_TRUE(Events(t, EntryKind::kError).empty());
+}
+
+TEST_F(ImportTest, ResetClosesTheConnection) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting).Raw(false, kTcpRst, c.server_seq(), "");
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(Events(t, EntryKind::kPeerClosed), std::vector<std::string>{"reset"});
+  EXPECT_EQ(t.entries().back().kind, EntryKind::kPeerClosed);
+}
+
+TEST_F(ImportTest, StarttlsAcceptedMakesTheRestOpaque) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 587));
+  c.Handshake().Server(kGreeting).Client(kEhlo).Server("250-mx\r\n250 STARTTLS\r\n");
+  c.Client("STARTTLS\r\n").Server("220 2.0.0 go ahead\r\n");
+  c.Client("\x16\x03\x01\x00\x05hello"sv).Server("\x16\x03\x03\x00\x02hi"sv).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + "STARTTLS\r\n");
+  EXPECT_EQ(t.SideBytes(Direction::kServerToClient),
+            std::string(kGreeting) + "250-mx\r\n250 STARTTLS\r\n220 2.0.0 go ahead\r\n");
+  EXPECT_EQ(Events(t, EntryKind::kTlsOpaque).size(), 1u);
+  EXPECT_THAT(Events(t, EntryKind::kNote).back(),
+              HasSubstr("10 bytes from the client and 7 from the server, not stored"));
+}
+
+TEST_F(ImportTest, StarttlsRefusedStaysInTheClear) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting).Client("STARTTLS\r\n").Server("454 4.7.0 no\r\n");
+  c.Client(kQuit).Server(kBye).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_TRUE(Events(t, EntryKind::kTlsOpaque).empty());
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), "STARTTLS\r\nQUIT\r\n");
+}
+
+TEST_F(ImportTest, ImplicitTlsIsOpaqueFromTheStart) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 465));
+  c.Handshake().Client("\x16\x03\x01\x00\x05hello").Server("\x16\x03\x03\x00\x02hi").Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), "");
+  EXPECT_THAT(Events(t, EntryKind::kTlsOpaque), ::testing::ElementsAre(HasSubstr("implicit TLS")));
+}
+
+TEST_F(ImportTest, SessionsAreNumberedByTheirFirstPacket) {
+  // Connection B starts second but closes first; a third reuses A's tuple.
+  Conversation a(V4("10.0.0.1", 40000), V4("10.0.0.2", 25), 1'700'000'000'000'000);
+  a.Handshake().Server(kGreeting).Close();
+  Conversation b(V4("10.0.0.3", 40001), V4("10.0.0.2", 25), 1'700'000'000'000'500);
+  b.Handshake().Close();
+  Conversation a2(V4("10.0.0.1", 40000), V4("10.0.0.2", 25), 1'700'000'000'100'000, 9000, 9000);
+  a2.Handshake().Server(kBye).Close();
+  std::vector<Packet> all = a.Packets(kEth);
+  for (Packet& p : b.Packets(kEth)) all.push_back(p);
+  for (Packet& p : a2.Packets(kEth)) all.push_back(p);
+  std::stable_sort(all.begin(), all.end(),
+                   [](const Packet& x, const Packet& y) { return x.ts_us < y.ts_us; });
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, all)).ok());
+  ASSERT_EQ(sessions_.size(), 3u);
+  EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kServerToClient), kGreeting);
+  EXPECT_EQ(sessions_.at(1).meta().client, "10.0.0.3:40001");
+  EXPECT_EQ(sessions_.at(2).SideBytes(Direction::kServerToClient), kBye);
+}
+
+TEST_F(ImportTest, OtherPortsAreIgnored) {
+  Conversation web(V4("10.0.0.1", 40000), V4("10.0.0.2", 80));
+  web.Handshake().Client("GET / HTTP/1.0\r\n\r\n").Close();
+  std::vector<Packet> all = web.Packets(kEth);
+  for (Packet& p : Simple(V4("10.0.0.1", 40001), V4("10.0.0.2", 25)).Packets(kEth)) {
+    all.push_back(p);
+  }
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, all)).ok());
+  EXPECT_EQ(sessions_.size(), 1u);
+  PcapImportOptions only80;
+  only80.ports = {80};
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, all), only80).ok());
+  ASSERT_EQ(sessions_.size(), 1u);
+  EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kClientToServer), "GET / HTTP/1.0\r\n\r\n");
+}
+
+TEST_F(ImportTest, NoSmtpConnectionIsAnError) {
+  Conversation web(V4("10.0.0.1", 40000), V4("10.0.0.2", 80));
+  web.Handshake().Close();
+  const absl::Status st = Import(testing::PcapFile(kEth, web.Packets(kEth)));
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(Message(st), HasSubstr("no TCP connection on port 25,465,587,2525 in 6 packets"));
+}
+
+TEST_F(ImportTest, TruncatedFileNamesThePacketAndKeepsWhatCameBefore) {
+  const auto packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  std::string file = testing::PcapFile(kEth, packets);
+  file.resize(file.size() - 10);  // the last packet (the 11th, the final ACK) loses 10 bytes
+  const absl::Status st = Import(file);
+  ASSERT_FALSE(st.ok());
+  const std::size_t last_offset = file.size() + 10 - 16 - packets.back().frame.size();
+  EXPECT_THAT(Message(st),
+              HasSubstr("packet 11 (byte offset " + std::to_string(last_offset) + ")"));
+  EXPECT_THAT(Message(st), HasSubstr("truncated"));
+  ASSERT_EQ(sessions_.size(), 1u);  // recovered
+  EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kClientToServer),
+            std::string(kEhlo) + std::string(kQuit));
+}
+
+TEST_F(ImportTest, TruncatedInTheMiddleOfASessionKeepsItsStart) {
+  const auto packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  std::string file =
+      testing::PcapFile(kEth, std::vector<Packet>(packets.begin(), packets.begin() + 5));
+  file += testing::PcapFile(kEth, {packets[5]}).substr(24, 20);  // header and 4 bytes of #6
+  const absl::Status st = Import(file);
+  EXPECT_THAT(Message(st), HasSubstr("packet 6 "));
+  ASSERT_EQ(sessions_.size(), 1u);
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), kEhlo);
+  EXPECT_THAT(Events(t, EntryKind::kNote).back(), HasSubstr("capture ended before"));
+}
+
+TEST_F(ImportTest, MalformedPacketNamesItsNumber) {
+  auto packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  packets[6].frame[14] = 0x43;  // IPv4 header length 3 words
+  const absl::Status st = Import(testing::PcapFile(kEth, packets));
+  EXPECT_THAT(Message(st), HasSubstr("packet 7 (byte offset "));
+  EXPECT_THAT(Message(st), HasSubstr("IPv4 header length below 5 words (at byte 14 of the frame)"));
+  EXPECT_EQ(sessions_.size(), 1u);
+}
+
+TEST_F(ImportTest, GarbageIsNotACapture) {
+  for (std::string_view bytes :
+       {std::string_view("hello, this is not a capture file at all\n"), std::string_view(""),
+        std::string_view("\xd4\xc3\xb2\xa1\x02\x00", 6)}) {
+    const absl::Status st = Import(bytes);
+    EXPECT_FALSE(st.ok()) << bytes;
+    EXPECT_THAT(Message(st), HasSubstr("cannot read as a pcap or pcapng capture"));
+  }
+}
+
+// Every prefix of a capture, and captures with random bytes overwritten:
+// each imports or fails with a message that says where, never crashes (ASan
+// runs this in CI).
+TEST_F(ImportTest, EveryPrefixAndCorruptionFailsCleanly) {
+  Conversation c(V6("2001:db8::1", 40000), V6("2001:db8::25", 25));
+  c.Handshake().Server(kGreeting).Client(kEhlo).Server(kEhloReply).Client(kQuit).Close();
+  const std::string file = testing::PcapFile(static_cast<int>(LinkType::kLinuxSll2),
+                                             c.Packets(static_cast<int>(LinkType::kLinuxSll2)));
+  auto check = [&](const std::string& bytes) {
+    const absl::Status st = Import(bytes);
+    if (st.ok()) return;
+    const std::string m = Message(st);
+    EXPECT_TRUE(m.find(": packet ") != std::string::npos ||
+                m.find("cannot read as a pcap") != std::string::npos ||
+                m.find("no TCP connection") != std::string::npos ||
+                m.find("is not supported") != std::string::npos)
+        << m;
+  };
+  for (std::size_t n = 0; n <= file.size(); ++n) check(file.substr(0, n));
+  std::uint32_t rng = 12345;
+  for (int i = 0; i < 300; ++i) {
+    std::string bytes = file;
+    for (int k = 0; k < 1 + i % 8; ++k) {
+      rng = rng * 1103515245u + 12345u;
+      bytes[(rng >> 8) % bytes.size()] = static_cast<char>(rng >> 24);
+    }
+    check(bytes);
+  }
+}
+
+TEST_F(ImportTest, UnsupportedLinkTypeIsAnError) {
+  const absl::Status st = Import(testing::PcapFile(105 /* IEEE 802.11 */, {}));
+  EXPECT_THAT(Message(st), HasSubstr("link type IEEE802_11 (105) is not supported"));
+}
+
+TEST_F(ImportTest, MissingFileIsAnError) {
+  const absl::Status st = ImportPcapFile((dir_ / "nope.pcap").string(), {},
+                                         [](std::size_t, Transcript) { return absl::OkStatus(); });
+  EXPECT_THAT(Message(st), HasSubstr("nope.pcap: cannot read"));
+}
+
+TEST_F(ImportTest, ASinkErrorStopsTheImport) {
+  const auto packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  const std::string path = (dir_ / "c.pcap").string();
+  testing::WriteFile(path, testing::PcapFile(kEth, packets));
+  const absl::Status st = ImportPcapFile(
+      path, {}, [](std::size_t, Transcript) { return absl::UnavailableError("disk full"); });
+  EXPECT_EQ(Message(st), "disk full");
+}
+
+TEST_F(ImportTest, TooManyOpenConnectionsCutsTheOldest) {
+  std::vector<Packet> all;
+  for (std::uint16_t i = 0; i < 3; ++i) {
+    Conversation c(V4("10.0.0.1", static_cast<std::uint16_t>(40000 + i)), V4("10.0.0.2", 25),
+                   1'700'000'000'000'000 + i * 10);
+    c.Handshake();
+    for (Packet& p : c.Packets(kEth)) all.push_back(p);
+  }
+  PcapImportOptions options;
+  options.max_open_connections = 2;
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, all), options).ok());
+  ASSERT_EQ(sessions_.size(), 3u);
+  EXPECT_THAT(Events(sessions_.at(0), EntryKind::kNote),
+              ::testing::Contains(HasSubstr("more than 2 connections open at once")));
+}
+
+}  // namespace
+}  // namespace smtp::harness::pcap
