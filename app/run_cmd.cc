@@ -67,9 +67,9 @@ ABSL_FLAG(absl::Duration, run_timeout, absl::ZeroDuration(),
           "run: time budget of the whole run, e.g. 90s or 10m (0: none); when it passes, "
           "running scenarios end as errors, no new one starts, and the reports say so (exit 2)");
 ABSL_FLAG(int, repeat, 1, "run: run every scenario this many times (ids get #1, #2, ...)");
-ABSL_FLAG(
-    std::string, out, "",
-    "run: output directory (default: out/run-<UTC timestamp>, with out/latest pointing to it)");
+ABSL_FLAG(std::string, out, "",
+          "run, record: output directory (run: by default out/run-<UTC timestamp>, with "
+          "out/latest pointing to it; record: required, one session file per connection)");
 ABSL_FLAG(std::string, target_name, "", "run: label of the target in reports, e.g. postfix");
 ABSL_FLAG(std::string, from, "", "run: envelope sender (the profile's \"sender\")");
 ABSL_FLAG(std::string, to, "", "run: a deliverable recipient (the profile's \"rcpt\")");

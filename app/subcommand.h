@@ -48,6 +48,7 @@ int RunRun(const std::vector<std::string>& args);
 int RunReport(const std::vector<std::string>& args);
 int RunCompare(const std::vector<std::string>& args);
 int RunList(const std::vector<std::string>& args);
+int RunRecord(const std::vector<std::string>& args);
 
 }  // namespace smtp::app
 
