@@ -34,6 +34,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "harness/record/follower.h"
+#include "harness/record/session_writer.h"
 #include "harness/socket_transport.h"
 #include "harness/tls_cert.h"
 #include "results/absl_compat.h"
@@ -234,9 +235,8 @@ class RecordProxy::Impl {
   std::uint64_t next_number = 0;
   bool bound = false;
   bool stopping = false;
-  bool out_full = false;
   std::atomic<bool> stop_requested{false};
-  std::atomic<std::uint64_t> ended{0}, saved{0}, out_bytes{0};
+  std::unique_ptr<SessionWriter> writer;  // from Bind on
   std::thread thread;
 };
 
@@ -260,6 +260,7 @@ absl::StatusOr<std::uint16_t> RecordProxy::Impl::Bind() {
     cert_pem = ck->cert_pem;
     key_pem = ck->key_pem;
   }
+  writer = std::make_unique<SessionWriter>(options.max_out_bytes, options.on_session);
   error_code ec;
   tcp::resolver resolver(io);
   auto results = resolver.resolve(options.listen_address, std::to_string(options.port),
@@ -402,6 +403,12 @@ asio::awaitable<absl::StatusOr<std::size_t>> RecordProxy::Impl::Read(Session& s,
 void RecordProxy::Impl::RecordFailure(Session& s, std::string_view what,
                                       const absl::Status& status) {
   if (s.cut) return;  // the shutdown, not the peer: RunSession says so
+  if (absl::IsUnavailable(status) && what.substr(0, 10) == "read from ") {
+    // A reset (many clients close so after QUIT): the peer closed.
+    s.transcript.AddEvent(EntryKind::kPeerClosed,
+                          std::string(what.substr(10)) + ": " + Message(status));
+    return;
+  }
   const bool timeout = status.code() == absl::StatusCode::kDeadlineExceeded;
   s.transcript.AddEvent(timeout ? EntryKind::kTimeout : EntryKind::kError,
                         std::string(what) + ": " + Message(status));
@@ -410,9 +417,9 @@ void RecordProxy::Impl::RecordFailure(Session& s, std::string_view what,
 
 asio::awaitable<void> RecordProxy::Impl::ClientToServer(std::shared_ptr<Session> s) {
   co_await asio::this_coro::throw_if_cancelled(false);
-  std::vector<char> buf(kRelayChunk);
+  const std::unique_ptr<char[]> buf(new char[kRelayChunk]);  // not zeroed: read into
   for (;;) {
-    absl::StatusOr<std::size_t> n = co_await Read(*s, *s->client, buf.data());
+    absl::StatusOr<std::size_t> n = co_await Read(*s, *s->client, buf.get());
     auto cs = co_await asio::this_coro::cancellation_state;
     if (cs.cancelled() != asio::cancellation_type::none) co_return;
     if (!n.ok()) {
@@ -429,7 +436,7 @@ asio::awaitable<void> RecordProxy::Impl::ClientToServer(std::shared_ptr<Session>
       co_await linger.async_wait(asio::as_tuple(asio::use_awaitable));
       co_return;
     }
-    const std::string_view chunk(buf.data(), *n);
+    const std::string_view chunk(buf.get(), *n);
     if (s->recording) {
       s->follower.FeedClient(chunk);
       s->transcript.AddData(Direction::kClientToServer, chunk);
@@ -454,9 +461,9 @@ asio::awaitable<void> RecordProxy::Impl::ClientToServer(std::shared_ptr<Session>
 
 asio::awaitable<void> RecordProxy::Impl::ServerToClient(std::shared_ptr<Session> s) {
   co_await asio::this_coro::throw_if_cancelled(false);
-  std::vector<char> buf(kRelayChunk);
+  const std::unique_ptr<char[]> buf(new char[kRelayChunk]);  // not zeroed: read into
   for (;;) {
-    absl::StatusOr<std::size_t> n = co_await Read(*s, *s->upstream, buf.data());
+    absl::StatusOr<std::size_t> n = co_await Read(*s, *s->upstream, buf.get());
     auto cs = co_await asio::this_coro::cancellation_state;
     if (cs.cancelled() != asio::cancellation_type::none) co_return;
     if (!n.ok()) {
@@ -467,7 +474,7 @@ asio::awaitable<void> RecordProxy::Impl::ServerToClient(std::shared_ptr<Session>
       s->transcript.AddEvent(EntryKind::kPeerClosed, "server");
       co_return;
     }
-    const std::string_view chunk(buf.data(), *n);
+    const std::string_view chunk(buf.get(), *n);
     if (s->recording) {
       const std::size_t tls_at = s->follower.FeedServer(chunk);
       if (tls_at == SessionFollower::npos || options.intercept_tls) {
@@ -521,7 +528,8 @@ asio::awaitable<bool> RecordProxy::Impl::HandOverTls(Session& s) {
 void RecordProxy::Impl::Finish(Session& s) {
   harness::Transcript& t = s.transcript;
   t.meta().ended_at = harness::Iso8601Micros(UnixMicrosNow());
-  SessionSummary sum;
+  FinishedSession done;
+  SessionSummary& sum = done.summary;
   sum.number = s.number;
   sum.client = t.meta().client;
   sum.duration = std::chrono::microseconds(t.NowUs());
@@ -536,28 +544,11 @@ void RecordProxy::Impl::Finish(Session& s) {
   sum.notes = s.notes;
   if (!options.keep_secrets && s.follower.secret_lost()) {
     sum.not_saved_reason = "an AUTH response too long to redact";
-  } else if (out_full) {
-    sum.not_saved_reason = "--max_out_bytes reached";
   } else {
-    const std::string path = (fs::path(options.out_dir) / SessionFileName(s.number)).string();
-    absl::Status w = harness::WriteSessionFile(t, path);
-    std::error_code ec;
-    const std::uint64_t size = w.ok() ? fs::file_size(path, ec) : 0;
-    if (!w.ok()) {
-      sum.not_saved_reason = Message(w);
-    } else if (out_bytes + size > options.max_out_bytes) {
-      // Over the cap: taken back, and no more files from now on.
-      fs::remove(path, ec);
-      out_full = true;
-      sum.not_saved_reason = "--max_out_bytes reached";
-    } else {
-      out_bytes += size;
-      ++saved;
-      sum.file = path;
-    }
+    done.path = (fs::path(options.out_dir) / SessionFileName(s.number)).string();
   }
-  ++ended;
-  if (options.on_session) options.on_session(sum);
+  done.transcript = std::move(t);
+  writer->Submit(std::move(done));
 }
 
 // --- RecordProxy ---------------------------------------------------------------
@@ -582,6 +573,7 @@ absl::Status RecordProxy::Run(bool stop_on_signals) {
   }
   if (impl_->stop_requested) asio::post(impl_->io, [impl = impl_.get()] { impl->BeginStop(); });
   impl_->RunLoop();
+  impl_->writer->Close();  // every session file written before Run returns
   return absl::OkStatus();
 }
 
@@ -603,7 +595,9 @@ void RecordProxy::Stop() {
 }
 
 RecordStats RecordProxy::stats() const {
-  return RecordStats{impl_->ended.load(), impl_->saved.load(), impl_->out_bytes.load()};
+  const SessionWriter* w = impl_->writer.get();
+  if (w == nullptr) return {};
+  return RecordStats{w->ended(), w->saved(), w->out_bytes()};
 }
 
 }  // namespace smtp::record

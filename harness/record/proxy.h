@@ -108,8 +108,9 @@ struct RecordOptions {
   std::size_t max_sessions = 256;                        // at once
   std::uint64_t max_out_bytes = std::uint64_t{1} << 30;  // written to out_dir in total
 
-  // Called on the proxy's thread as each session ends (after its file is
-  // written).
+  // Called for each session once its file is written (or not: see
+  // SessionSummary::not_saved_reason), in that order, on the thread that
+  // writes the files (session_writer.h).
   std::function<void(const SessionSummary&)> on_session;
 };
 
