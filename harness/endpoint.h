@@ -1,13 +1,20 @@
-// FormatEndpoint: a TCP endpoint as both ends of a connection name it.
-// Header-only (Asio's ip types only), so that the embedded server names its
-// clients without linking the client transports.
+// FormatEndpoint: a TCP endpoint as both ends of a connection name it; and
+// ListenTcp, the listening socket of the embedded server and the recording
+// proxy. Header-only (Asio's ip types only), so that the embedded server
+// names its clients without linking the client transports.
 #ifndef SMTP_HARNESS_ENDPOINT_H_
 #define SMTP_HARNESS_ENDPOINT_H_
 
+#include <cstdint>
 #include <string>
+#include <utility>
 
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace smtp::harness {
 
@@ -22,6 +29,33 @@ inline std::string FormatEndpoint(const boost::asio::ip::tcp::endpoint& ep) {
   std::string host = address.to_string();
   if (address.is_v6()) host = "[" + host + "]";
   return host + ":" + std::to_string(ep.port());
+}
+
+// A socket listening on `address` (numeric, resolved passively) and `port`
+// (0: ephemeral), with SO_REUSEADDR and the system's largest backlog.
+// InvalidArgument when the address does not resolve, Unavailable when it
+// cannot be bound (in use, not local, not permitted).
+inline absl::StatusOr<boost::asio::ip::tcp::acceptor> ListenTcp(
+    const boost::asio::any_io_executor& executor, const std::string& address, std::uint16_t port) {
+  using boost::asio::ip::tcp;
+  boost::system::error_code ec;
+  tcp::resolver resolver(executor);
+  auto results = resolver.resolve(address, std::to_string(port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError("cannot resolve listen address '" + address +
+                                      "': " + ec.message());
+  }
+  const tcp::endpoint want = results.begin()->endpoint();
+  tcp::acceptor acceptor(executor);
+  acceptor.open(want.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(want, ec);
+  if (!ec) acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError("cannot listen on " + FormatEndpoint(want) + ": " + ec.message());
+  }
+  return acceptor;
 }
 
 }  // namespace smtp::harness

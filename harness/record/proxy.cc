@@ -261,24 +261,11 @@ absl::StatusOr<std::uint16_t> RecordProxy::Impl::Bind() {
     key_pem = ck->key_pem;
   }
   writer = std::make_unique<SessionWriter>(options.max_out_bytes, options.on_session);
+  absl::StatusOr<tcp::acceptor> listening =
+      harness::ListenTcp(io.get_executor(), options.listen_address, options.port);
+  if (!listening.ok()) return listening.status();
+  acceptor.emplace(*std::move(listening));
   error_code ec;
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(options.listen_address, std::to_string(options.port),
-                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || results.empty()) {
-    return Bad("listen", "cannot resolve '" + options.listen_address + "': " + ec.message());
-  }
-  const tcp::endpoint want = results.begin()->endpoint();
-  acceptor.emplace(io);
-  acceptor->open(want.protocol(), ec);
-  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor->bind(want, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    acceptor.reset();
-    return absl::UnavailableError("cannot listen on " + harness::FormatEndpoint(want) + ": " +
-                                  ec.message());
-  }
   const tcp::endpoint got = acceptor->local_endpoint(ec);
   bound = true;
   asio::co_spawn(io, AcceptLoop(), asio::detached);

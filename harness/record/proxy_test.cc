@@ -340,15 +340,20 @@ TEST(RecordProxyTest, OutputCapStopsSavingNotRelaying) {
             std::string::npos);
 }
 
+// Waits until the proxy closes `c`, then stops the proxy.
+std::vector<SessionSummary> ClosedByTheProxy(Rig& rig, TestClient& c) {
+  bool closed = false;
+  c.Drain(Millis(3000), &closed);
+  EXPECT_TRUE(closed);
+  return rig.Stop();
+}
+
 TEST(RecordProxyTest, IdleSessionTimesOutAndIsSaved) {
   RecordOptions o;
   o.idle_timeout = Millis(300);
   Rig rig(o);
   TestClient c = rig.Connect();
-  bool closed = false;
-  c.Drain(Millis(3000), &closed);
-  EXPECT_TRUE(closed);
-  const std::vector<SessionSummary> sums = rig.Stop();
+  const std::vector<SessionSummary> sums = ClosedByTheProxy(rig, c);
   ASSERT_EQ(sums.size(), 1u);
   EXPECT_TRUE(Has(sums[0].notes, "timeout"));
   const Transcript t = rig.Session(1);
@@ -446,10 +451,7 @@ TEST(RecordProxyTest, UnreachableUpstreamIsRecordedAsAnError) {
   rig.server.server->Stop();  // nothing listens there now
   TestClient c;
   ASSERT_TRUE(c.Connect(rig.port).ok());
-  bool closed = false;
-  c.Drain(Millis(3000), &closed);
-  EXPECT_TRUE(closed);
-  const std::vector<SessionSummary> sums = rig.Stop();
+  const std::vector<SessionSummary> sums = ClosedByTheProxy(rig, c);
   ASSERT_EQ(sums.size(), 1u);
   EXPECT_TRUE(Has(sums[0].notes, "error"));
   const Transcript t = rig.Session(1);
