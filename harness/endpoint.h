@@ -5,13 +5,20 @@
 #ifndef SMTP_HARNESS_ENDPOINT_H_
 #define SMTP_HARNESS_ENDPOINT_H_
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
 
+#include <optional>
+
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -56,6 +63,23 @@ inline absl::StatusOr<boost::asio::ip::tcp::acceptor> ListenTcp(
     return absl::UnavailableError("cannot listen on " + FormatEndpoint(want) + ": " + ec.message());
   }
   return acceptor;
+}
+
+// The next connection on `acceptor`; nullopt once it is closed or the
+// accept cancelled (the accept loop ends). Other errors (EMFILE and friends)
+// back off 50 ms and try again instead of spinning.
+inline boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> AcceptNext(
+    boost::asio::ip::tcp::acceptor& acceptor) {
+  namespace asio = boost::asio;
+  for (;;) {
+    boost::system::error_code ec;
+    asio::ip::tcp::socket sock =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return std::nullopt;
+    if (!ec) co_return std::move(sock);
+    asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 }  // namespace smtp::harness

@@ -277,17 +277,10 @@ asio::awaitable<void> RecordProxy::Impl::AcceptLoop() {
     // At most max_sessions at once: the others wait in the listen backlog.
     while (sessions.size() >= options.max_sessions && !stopping) co_await slot_free.Wait();
     if (stopping) break;
+    std::optional<tcp::socket> next = co_await harness::AcceptNext(*acceptor);
+    if (stopping || !next) break;
+    tcp::socket sock = *std::move(next);
     error_code ec;
-    tcp::socket sock =
-        co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopping || !acceptor->is_open()) break;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) break;
-      // EMFILE and friends: back off instead of spinning.
-      asio::steady_timer t(io, std::chrono::milliseconds(50));
-      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
     sock.set_option(tcp::no_delay(true), ec);
     auto s = std::make_shared<Session>(io.get_executor(), ++next_number,
                                        harness::WrapTcpSocket(std::move(sock)), options);

@@ -129,13 +129,18 @@ bool Has(const std::vector<std::string>& v, std::string_view s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-TEST(RecordProxyTest, PlainSessionIsRecordedExactly) {
-  Rig rig;
+// One session through `rig` (EHLO, a transaction, QUIT), then the stop.
+std::vector<SessionSummary> OneTransaction(Rig& rig) {
   TestClient c = rig.Connect();
   EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
   Transaction(c);
   Quit(c);
-  const std::vector<SessionSummary> sums = rig.Stop();
+  return rig.Stop();
+}
+
+TEST(RecordProxyTest, PlainSessionIsRecordedExactly) {
+  Rig rig;
+  const std::vector<SessionSummary> sums = OneTransaction(rig);
   ASSERT_EQ(sums.size(), 1u);
   EXPECT_EQ(sums[0].number, 1u);
   EXPECT_EQ(sums[0].commands, 5u);  // EHLO MAIL RCPT DATA QUIT
@@ -303,11 +308,7 @@ TEST(RecordProxyTest, StoredBytesAreCappedButTheRelayGoesOn) {
   RecordOptions o;
   o.transcript.max_stored_bytes = 64;
   Rig rig(o);
-  TestClient c = rig.Connect();
-  EXPECT_EQ(CodeOf(c.Command("EHLO c.test")), 250);
-  Transaction(c);
-  Quit(c);
-  const std::vector<SessionSummary> sums = rig.Stop();
+  const std::vector<SessionSummary> sums = OneTransaction(rig);
   ASSERT_EQ(sums.size(), 1u);
   EXPECT_TRUE(Has(sums[0].notes, "truncated"));
   const Transcript t = rig.Session(1);

@@ -75,17 +75,10 @@ absl::StatusOr<Endpoint> Server::Impl::Bind() {
 
 asio::awaitable<void> Server::Impl::AcceptLoop() {
   for (;;) {
+    std::optional<tcp::socket> next = co_await harness::AcceptNext(*acceptor);
+    if (stopping || !next) break;
+    tcp::socket sock = *std::move(next);
     error_code ec;
-    tcp::socket sock =
-        co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopping || !acceptor->is_open()) break;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) break;
-      // EMFILE and friends: back off instead of spinning.
-      asio::steady_timer t(io, std::chrono::milliseconds(50));
-      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
     const tcp::endpoint remote = sock.remote_endpoint(ec);
     if (ec) continue;  // already gone
     const tcp::endpoint local = sock.local_endpoint(ec);
