@@ -45,6 +45,7 @@ ABSL_DECLARE_FLAG(absl::Duration, progress_every);
 ABSL_DECLARE_FLAG(std::string, auth_user);
 ABSL_DECLARE_FLAG(std::string, auth_password);
 ABSL_DECLARE_FLAG(std::string, auth_file);
+ABSL_DECLARE_FLAG(std::int64_t, session_timeout_ms);
 
 ABSL_FLAG(std::string, compare, "enhanced",
           "replay: the level at which replies must agree: code, enhanced (code and RFC 3463 "
@@ -57,7 +58,6 @@ ABSL_FLAG(
     "replay: normalization rules JSON file, applied after the built-in ones (docs/replay.md)");
 ABSL_FLAG(bool, keep_ids, false,
           "replay: send message bodies as recorded (default: fresh Message-ID and Date fields)");
-ABSL_FLAG(int, session_timeout_ms, 120000, "replay: time budget of each session");
 
 namespace smtp::app {
 namespace {

@@ -69,9 +69,9 @@ ABSL_FLAG(absl::Duration, run_timeout, absl::ZeroDuration(),
           "running scenarios end as errors, no new one starts, and the reports say so (exit 2)");
 ABSL_FLAG(int, repeat, 1, "run: run every scenario this many times (ids get #1, #2, ...)");
 ABSL_FLAG(std::string, out, "",
-          "run, replay, convert, import-pcap: output directory (run's default: out/run-<UTC "
-          "timestamp>, replay's out/replay-<...>, with out/latest pointing to it; convert and "
-          "import-pcap need one: where the files go)");
+          "run, replay, convert, import-pcap, record: output directory (run's default: "
+          "out/run-<UTC timestamp>, replay's out/replay-<...>, with out/latest pointing to it; "
+          "convert, import-pcap and record need one: where the files go)");
 ABSL_FLAG(std::string, target_name, "",
           "run, replay: label of the target in reports, e.g. postfix");
 ABSL_FLAG(std::string, from, "", "run: envelope sender (the profile's \"sender\")");

@@ -22,7 +22,7 @@ const smtp::server::ServerConfig kDefaults;
 }  // namespace
 
 ABSL_FLAG(std::string, listen, kDefaults.listen_address + ":2525",
-          "serve: HOST:PORT, [V6]:PORT, :PORT or PORT to listen on (port 0: ephemeral)");
+          "serve, record: HOST:PORT, [V6]:PORT, :PORT or PORT to listen on (port 0: ephemeral)");
 ABSL_FLAG(std::string, hostname, kDefaults.hostname, "serve: greeting/EHLO name, certificate CN");
 ABSL_FLAG(std::string, behavior, std::string(smtp::server::ProfileName(kDefaults.profile)),
           "serve: behaviour profile: strict (RFC reference), lenient (LF line ends, "
@@ -47,11 +47,13 @@ ABSL_FLAG(std::uint64_t, max_connections, kDefaults.max_connections,
 ABSL_FLAG(std::uint64_t, max_connections_per_ip, kDefaults.max_connections_per_ip,
           "serve: concurrent connections per client address (0: no limit)");
 ABSL_FLAG(std::int64_t, idle_timeout_ms, kDefaults.idle_timeout.count(),
-          "serve: time allowed for a complete command line");
+          "serve, record: how long a session may be idle (serve: to send a complete command "
+          "line; record: with no byte either way)");
 ABSL_FLAG(std::int64_t, data_timeout_ms, kDefaults.data_timeout.count(),
           "serve: time allowed for a whole DATA/BDAT body");
 ABSL_FLAG(std::int64_t, shutdown_grace_ms, kDefaults.shutdown_grace.count(),
-          "serve: on SIGINT/SIGTERM, time open sessions get before 421");
+          "serve, record: on SIGINT/SIGTERM, time open sessions get to end (then serve sends "
+          "421, record cuts them)");
 ABSL_FLAG(std::int64_t, slow_delay_ms, kDefaults.slow.reply_delay.count(),
           "serve: --behavior slow: delay before each reply");
 ABSL_FLAG(std::uint64_t, fault_seed, kDefaults.faults.seed, "serve: --behavior faulty: PRNG seed");
@@ -65,8 +67,8 @@ ABSL_FLAG(std::string, fault_points, smtp::server::FaultPointsFlag(kDefaults.fau
           "serve: --behavior faulty: greeting,helo,mail,rcpt,data,data_end,other or all");
 ABSL_FLAG(bool, starttls, kDefaults.tls.enabled, "serve: offer STARTTLS");
 ABSL_FLAG(bool, implicit_tls, kDefaults.tls.implicit, "serve: TLS from the first byte (SMTPS)");
-ABSL_FLAG(std::string, tls_cert_file, "", "serve: PEM certificate (default: self-signed)");
-ABSL_FLAG(std::string, tls_key_file, "", "serve: PEM private key for --tls_cert_file");
+ABSL_FLAG(std::string, tls_cert_file, "", "serve, record: PEM certificate (default: self-signed)");
+ABSL_FLAG(std::string, tls_key_file, "", "serve, record: PEM private key for --tls_cert_file");
 ABSL_FLAG(std::vector<std::string>, users, {},
           "serve: AUTH credentials, comma-separated user:password pairs");
 ABSL_FLAG(std::string, auth_advertise, smtp::server::AuthAdvertiseFlag(kDefaults.auth_advertise),
@@ -84,7 +86,7 @@ ABSL_FLAG(std::int64_t, pregreet_delay_ms, kDefaults.pregreet_delay.count(),
           "(0: greet at once, e.g. for load tests)");
 ABSL_FLAG(std::string, early_data, smtp::server::EarlyDataFlag(kDefaults.reject_early_data),
           "serve: message bytes pipelined before the 354: profile, reject or accept");
-ABSL_FLAG(std::string, port_file, "", "serve: write the bound port to this file");
+ABSL_FLAG(std::string, port_file, "", "serve, record: write the bound port to this file");
 ABSL_FLAG(bool, verbose, false, "serve: log session state changes to stderr");
 
 namespace smtp::app {

@@ -51,6 +51,7 @@ int RunList(const std::vector<std::string>& args);
 int RunReplay(const std::vector<std::string>& args);
 int RunConvert(const std::vector<std::string>& args);
 int RunImportPcap(const std::vector<std::string>& args);
+int RunRecord(const std::vector<std::string>& args);
 
 }  // namespace smtp::app
 

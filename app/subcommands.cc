@@ -180,6 +180,27 @@ const std::vector<Subcommand>& Subcommands() {
        "0 the capture was read to its end and held an SMTP connection, 2 on a usage error or "
        "a capture that is unreadable, malformed or truncated (the sessions before the bad "
        "packet are written) or holds no SMTP connection."},
+      {"record",
+       "record --listen HOST:PORT --upstream HOST:PORT|tls:HOST:PORT --out DIR "
+       "[--intercept_tls] [--keep_secrets] [flags]",
+       "relay SMTP sessions to a server and record each one as DIR/session-NNNNNN.json, until "
+       "SIGINT/SIGTERM",
+       RunRecord,
+       {
+           {"Relay", {"listen", "upstream", "port_file"}},
+           {"Recording", {"out", "keep_secrets", "max_session_bytes", "max_out_bytes"}},
+           {"TLS", {"intercept_tls", "tls_cert_file", "tls_key_file"}},
+           {"Limits and deadlines",
+            {"max_sessions", "connect_timeout_ms", "idle_timeout_ms", "session_timeout_ms",
+             "shutdown_grace_ms"}},
+       },
+       {
+           "smtp-harness record --listen 127.0.0.1:2500 --upstream 127.0.0.1:25 --out rec",
+           "smtp-harness record --listen :2500 --upstream mx.example.org:25 --out rec "
+           "--intercept_tls",
+       },
+       "0 after a clean stop (SIGINT/SIGTERM), 2 on a usage error or an address that cannot be "
+       "bound, 1 when the proxy fails after it started."},
   };
   return table;
 }

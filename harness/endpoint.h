@@ -1,13 +1,27 @@
-// FormatEndpoint: a TCP endpoint as both ends of a connection name it.
-// Header-only (Asio's ip types only), so that the embedded server names its
-// clients without linking the client transports.
+// FormatEndpoint: a TCP endpoint as both ends of a connection name it; and
+// ListenTcp, the listening socket of the embedded server and the recording
+// proxy. Header-only (Asio's ip types only), so that the embedded server
+// names its clients without linking the client transports.
 #ifndef SMTP_HARNESS_ENDPOINT_H_
 #define SMTP_HARNESS_ENDPOINT_H_
 
+#include <chrono>
+#include <cstdint>
 #include <string>
+#include <utility>
 
+#include <optional>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace smtp::harness {
 
@@ -22,6 +36,50 @@ inline std::string FormatEndpoint(const boost::asio::ip::tcp::endpoint& ep) {
   std::string host = address.to_string();
   if (address.is_v6()) host = "[" + host + "]";
   return host + ":" + std::to_string(ep.port());
+}
+
+// A socket listening on `address` (numeric, resolved passively) and `port`
+// (0: ephemeral), with SO_REUSEADDR and the system's largest backlog.
+// InvalidArgument when the address does not resolve, Unavailable when it
+// cannot be bound (in use, not local, not permitted).
+inline absl::StatusOr<boost::asio::ip::tcp::acceptor> ListenTcp(
+    const boost::asio::any_io_executor& executor, const std::string& address, std::uint16_t port) {
+  using boost::asio::ip::tcp;
+  boost::system::error_code ec;
+  tcp::resolver resolver(executor);
+  auto results = resolver.resolve(address, std::to_string(port),
+                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || results.empty()) {
+    return absl::InvalidArgumentError("cannot resolve listen address '" + address +
+                                      "': " + ec.message());
+  }
+  const tcp::endpoint want = results.begin()->endpoint();
+  tcp::acceptor acceptor(executor);
+  acceptor.open(want.protocol(), ec);
+  if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor.bind(want, ec);
+  if (!ec) acceptor.listen(boost::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return absl::UnavailableError("cannot listen on " + FormatEndpoint(want) + ": " + ec.message());
+  }
+  return acceptor;
+}
+
+// The next connection on `acceptor`; nullopt once it is closed or the
+// accept cancelled (the accept loop ends). Other errors (EMFILE and friends)
+// back off 50 ms and try again instead of spinning.
+inline boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> AcceptNext(
+    boost::asio::ip::tcp::acceptor& acceptor) {
+  namespace asio = boost::asio;
+  for (;;) {
+    boost::system::error_code ec;
+    asio::ip::tcp::socket sock =
+        co_await acceptor.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (!acceptor.is_open() || ec == asio::error::operation_aborted) co_return std::nullopt;
+    if (!ec) co_return std::move(sock);
+    asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
+    co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
 }
 
 }  // namespace smtp::harness

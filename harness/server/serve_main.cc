@@ -242,6 +242,17 @@ std::string EarlyDataFlag(std::optional<bool> reject_early_data) {
   return *reject_early_data ? "reject" : "accept";
 }
 
+absl::Status WritePortFile(const std::string& path, std::uint16_t port) {
+  const std::string tmp = path + ".tmp";
+  std::ofstream pf(tmp, std::ios::trunc);
+  pf << port << "\n";
+  pf.close();
+  if (!pf || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError("cannot write " + path);
+  }
+  return absl::OkStatus();
+}
+
 int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   if (absl::Status s = CheckServeConfig(options.config); !s.ok()) {
     std::fprintf(err, "smtp-harness serve: %s\n", Message(s).c_str());
@@ -265,15 +276,9 @@ int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
   std::fprintf(out, "smtp-harness serve: listening on %s (%s)\n", ep->ToString().c_str(),
                banner.c_str());
   std::fflush(out);
-  const std::string& port_file = options.port_file;
-  if (!port_file.empty()) {
-    // Written aside and renamed, so a reader never sees a partial number.
-    const std::string tmp = port_file + ".tmp";
-    std::ofstream pf(tmp, std::ios::trunc);
-    pf << ep->port << "\n";
-    pf.close();
-    if (!pf || std::rename(tmp.c_str(), port_file.c_str()) != 0) {
-      std::fprintf(err, "smtp-harness serve: cannot write %s\n", port_file.c_str());
+  if (!options.port_file.empty()) {
+    if (absl::Status s = WritePortFile(options.port_file, ep->port); !s.ok()) {
+      std::fprintf(err, "smtp-harness serve: %s\n", Message(s).c_str());
       return 1;
     }
   }

@@ -61,6 +61,10 @@ std::string FaultPointsFlag(std::uint32_t points);
 std::string AuthAdvertiseFlag(AuthAdvertise advertise);
 std::string EarlyDataFlag(std::optional<bool> reject_early_data);
 
+// Writes `port` and a newline to `path`, aside and renamed, so that a
+// reader never sees a partial number (--port_file of serve and record).
+absl::Status WritePortFile(const std::string& path, std::uint16_t port);
+
 struct ServeOptions {
   ServerConfig config;
   std::string port_file;  // once listening, write the bound port here (for port 0)

@@ -61,25 +61,11 @@ absl::StatusOr<Endpoint> Server::Impl::Bind() {
     if (!ec) tls->use_private_key(asio::buffer(key), ssl::context::pem, ec);
     if (ec) return absl::InvalidArgumentError("TLS certificate or key: " + ec.message());
   }
+  absl::StatusOr<tcp::acceptor> listening =
+      harness::ListenTcp(io.get_executor(), config.listen_address, config.port);
+  if (!listening.ok()) return listening.status();
+  acceptor.emplace(*std::move(listening));
   error_code ec;
-  tcp::resolver resolver(io);
-  auto results = resolver.resolve(config.listen_address, std::to_string(config.port),
-                                  tcp::resolver::passive | tcp::resolver::numeric_service, ec);
-  if (ec || results.empty()) {
-    return absl::InvalidArgumentError("cannot resolve listen address '" + config.listen_address +
-                                      "': " + ec.message());
-  }
-  const tcp::endpoint want = results.begin()->endpoint();
-  acceptor.emplace(io);
-  acceptor->open(want.protocol(), ec);
-  if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-  if (!ec) acceptor->bind(want, ec);
-  if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    acceptor.reset();
-    return absl::UnavailableError("cannot listen on " + harness::FormatEndpoint(want) + ": " +
-                                  ec.message());
-  }
   const tcp::endpoint got = acceptor->local_endpoint(ec);
   endpoint = Endpoint{got.address().to_string(), got.port()};
   bound = true;
@@ -89,17 +75,10 @@ absl::StatusOr<Endpoint> Server::Impl::Bind() {
 
 asio::awaitable<void> Server::Impl::AcceptLoop() {
   for (;;) {
+    std::optional<tcp::socket> next = co_await harness::AcceptNext(*acceptor);
+    if (stopping || !next) break;
+    tcp::socket sock = *std::move(next);
     error_code ec;
-    tcp::socket sock =
-        co_await acceptor->async_accept(asio::redirect_error(asio::use_awaitable, ec));
-    if (stopping || !acceptor->is_open()) break;
-    if (ec) {
-      if (ec == asio::error::operation_aborted) break;
-      // EMFILE and friends: back off instead of spinning.
-      asio::steady_timer t(io, std::chrono::milliseconds(50));
-      co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-      continue;
-    }
     const tcp::endpoint remote = sock.remote_endpoint(ec);
     if (ec) continue;  // already gone
     const tcp::endpoint local = sock.local_endpoint(ec);

@@ -1,0 +1,101 @@
+// SessionFollower: follows an SMTP conversation from the side, as the
+// recording proxy relays it, to learn what the proxy must act on: where the
+// session switches to TLS (STARTTLS answered 2xx), which client lines carry
+// AUTH secrets (to redact them), and how many commands the client sent.
+//
+// Sans-I/O: the proxy feeds each chunk in the order it relayed them
+// (FeedClient / FeedServer). That order is causal: a client that waits for a
+// reply (354 before a DATA body, 334 before an AUTH response, 220 before the
+// TLS handshake) sends only after the proxy fed and relayed that reply.
+//
+// Lenient on purpose (it observes, it does not judge): a bare LF ends a line
+// on both sides; a DATA body ends at <CRLF>.<CRLF> (RFC 5321 §4.1.1.4, the
+// strict end: a server with a more lenient end still replies, and the reply
+// is matched all the same); BDAT chunks (RFC 3030) are skipped by their
+// size; replies are matched to commands in order (RFC 2920 pipelining).
+// Lines longer than Options::max_line are skipped (counted, not parsed),
+// except that an AUTH response too long to capture is flagged
+// (secret_lost()): the proxy must then not store the client's side.
+#ifndef SMTP_HARNESS_RECORD_FOLLOWER_H_
+#define SMTP_HARNESS_RECORD_FOLLOWER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/line_reader.h"
+
+namespace smtp::record {
+
+struct FollowerOptions {
+  std::size_t max_line = 16 * 1024;            // a line beyond it is skipped
+  std::size_t max_secret_bytes = 1024 * 1024;  // all secrets together
+  std::size_t max_pending = 4096;              // commands awaiting a reply
+};
+
+class SessionFollower {
+ public:
+  using Options = FollowerOptions;
+
+  explicit SessionFollower(Options options = {});
+
+  // A chunk the client sent.
+  void FeedClient(std::string_view bytes);
+
+  // A chunk the server sent. Returns the length of the prefix of `bytes`
+  // that ends with the 2xx reply accepting a STARTTLS (RFC 3207 §4: TLS
+  // starts right after it), or `npos` when this chunk holds no such reply.
+  // After an acceptance the follower stops; the caller either stops feeding
+  // (TLS not seen) or calls RestartAfterTls (TLS intercepted).
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t FeedServer(std::string_view bytes);
+
+  // True from a STARTTLS command until its reply.
+  bool starttls_outstanding() const;
+
+  // The session after a TLS handshake (RFC 3207 §4.2: no greeting, the
+  // client starts over with EHLO): client and server state reset, counts
+  // and secrets kept.
+  void RestartAfterTls();
+
+  // The base64 AUTH payloads the client sent, as on the wire (initial
+  // responses and continuation lines; not "=" or the cancel "*").
+  const std::vector<std::string>& secrets() const { return secrets_; }
+  // True when an AUTH payload could not be captured (over-long, or past
+  // max_secret_bytes): the client's stream may hold a secret not in secrets().
+  bool secret_lost() const { return secret_lost_; }
+
+  std::size_t commands() const { return commands_; }  // command lines
+  std::size_t replies() const { return replies_; }    // complete replies, greeting included
+
+ private:
+  enum class Pending : std::uint8_t { kOther, kAuth, kData, kDataEnd, kStartTls };
+  enum class ClientMode : std::uint8_t { kCommands, kBody, kChunk };
+
+  void OnClientLine(std::string_view line, bool too_long);
+  void OnReply(int code);
+  void AddSecret(std::string_view token);
+
+  Options options_;
+  LineReader client_lines_;
+  LineReader server_lines_;
+  ClientMode mode_ = ClientMode::kCommands;
+  int body_match_ = 2;            // kBody: bytes of "\r\n.\r\n" matched (2: just after a CRLF)
+  std::uint64_t chunk_left_ = 0;  // kChunk: BDAT bytes still to skip
+  bool greeted_ = false;
+  bool auth_response_due_ = false;  // a 334 came: the next client line is an AUTH response
+  bool tls_accepted_ = false;
+  std::deque<Pending> pending_;
+  std::vector<std::string> secrets_;
+  std::size_t secret_bytes_ = 0;
+  bool secret_lost_ = false;
+  std::size_t commands_ = 0;
+  std::size_t replies_ = 0;
+};
+
+}  // namespace smtp::record
+
+#endif  // SMTP_HARNESS_RECORD_FOLLOWER_H_

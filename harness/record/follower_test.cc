@@ -1,0 +1,213 @@
+#include "harness/record/follower.h"
+
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace smtp::record {
+namespace {
+
+// One step of a conversation: who speaks and the bytes.
+struct Step {
+  bool client;
+  std::string bytes;
+};
+
+struct Outcome {
+  std::size_t commands = 0;
+  std::vector<std::string> secrets;
+  // The step index and offset at which STARTTLS was accepted; -1: never.
+  int tls_step = -1;
+  std::size_t tls_at = 0;
+  bool secret_lost = false;
+};
+
+// Feeds the steps, each also split at every byte when `bytewise`.
+Outcome Follow(const std::vector<Step>& steps, bool bytewise) {
+  SessionFollower f;
+  Outcome out;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const std::string& b = steps[i].bytes;
+    const std::size_t piece = bytewise ? 1 : b.size();
+    for (std::size_t off = 0; off < b.size(); off += piece) {
+      const std::string_view chunk = std::string_view(b).substr(off, piece);
+      if (steps[i].client) {
+        f.FeedClient(chunk);
+      } else if (const std::size_t at = f.FeedServer(chunk); at != SessionFollower::npos) {
+        out.tls_step = static_cast<int>(i);
+        out.tls_at = off + at;
+        break;
+      }
+    }
+    if (out.tls_step >= 0) break;
+  }
+  out.commands = f.commands();
+  out.secrets = f.secrets();
+  out.secret_lost = f.secret_lost();
+  return out;
+}
+
+struct Case {
+  const char* name;
+  std::vector<Step> steps;
+  std::size_t commands;
+  std::vector<std::string> secrets;
+  int tls_step;
+  std::size_t tls_at;
+};
+
+const std::vector<Case>& Cases() {
+  static const std::vector<Case> cases = {
+      {"plain transaction: the body is not counted as commands",
+       {{false, "220 mx ESMTP\r\n"},
+        {true, "EHLO c\r\n"},
+        {false, "250-mx\r\n250 PIPELINING\r\n"},
+        {true, "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"},
+        {false, "250 ok\r\n250 ok\r\n354 go\r\n"},
+        {true, "STARTTLS\r\nQUIT\r\n.\r\n"},  // body lines, not commands
+        {false, "250 queued\r\n"},
+        {true, "QUIT\r\n"},
+        {false, "221 bye\r\n"}},
+       5,
+       {},
+       -1,
+       0},
+      {"STARTTLS accepted: TLS starts right after the 220",
+       {{false, "220 mx\r\n"},
+        {true, "EHLO c\r\n"},
+        {false, "250 STARTTLS\r\n"},
+        {true, "STARTTLS\r\n"},
+        {false, "220 2.0.0 go ahead\r\n\x16\x03"}},
+       2,
+       {},
+       4,
+       20},
+      {"STARTTLS refused: no TLS",
+       {{false, "220 mx\r\n"},
+        {true, "STARTTLS\r\n"},
+        {false, "454 4.7.0 not now\r\n"},
+        {true, "QUIT\r\n"},
+        {false, "221 bye\r\n"}},
+       2,
+       {},
+       -1,
+       0},
+      {"a 220 to a pipelined command before STARTTLS is not the acceptance",
+       {{false, "220 mx\r\n"},
+        {true, "NOOP\r\nSTARTTLS\r\n"},
+        {false, "220 not really\r\n"},
+        {false, "220 now\r\n"}},
+       2,
+       {},
+       3,
+       9},
+      {"AUTH PLAIN with an initial response; LOGIN with two answers; a cancel",
+       {{false, "220 mx\r\n"},
+        {true, "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n"},
+        {false, "535 no\r\n"},
+        {true, "auth login\r\n"},
+        {false, "334 VXNlcm5hbWU6\r\n"},
+        {true, "YWxpY2U=\r\n"},
+        {false, "334 UGFzc3dvcmQ6\r\n"},
+        {true, "c2VjcmV0\r\n"},
+        {false, "235 ok\r\n"},
+        {true, "AUTH PLAIN\r\n"},
+        {false, "334 \r\n"},
+        {true, "*\r\n"},
+        {false, "501 cancelled\r\n"},
+        {true, "AUTH PLAIN =\r\n"}},
+       4,
+       {"AGFsaWNlAHNlY3JldA==", "YWxpY2U=", "c2VjcmV0"},
+       -1,
+       0},
+      {"BDAT chunks are skipped by size, even when they look like commands",
+       {{false, "220 mx\r\n"},
+        {true, "BDAT 10\r\nSTARTTLS\r\nBDAT 0 LAST\r\n"},
+        {false, "250 a\r\n250 b\r\n"},
+        {true, "QUIT\r\n"}},
+       3,
+       {},
+       -1,
+       0},
+      {"bare LF line ends and a multiline greeting",
+       {{false, "220-mx\n220 mx\n"}, {true, "STARTTLS\n"}, {false, "220 go\n"}},
+       1,
+       {},
+       2,
+       7},
+      {"a body split so that <CRLF>.<CRLF> spans chunks, with a false start",
+       {{false, "220 mx\r\n"},
+        {true, "DATA\r\n"},
+        {false, "354 go\r\n"},
+        {true, "a\r\n.x\r\n\r"},
+        {true, "\r\n.\r"},
+        {true, "\nSTARTTLS\r\n"},
+        {false, "250 ok\r\n220 go\r\n"}},
+       2,
+       {},
+       6,
+       16},
+  };
+  return cases;
+}
+
+TEST(SessionFollowerTest, Table) {
+  for (const Case& c : Cases()) {
+    for (bool bytewise : {false, true}) {
+      SCOPED_TRACE(std::string(c.name) + (bytewise ? " (byte by byte)" : ""));
+      const Outcome o = Follow(c.steps, bytewise);
+      EXPECT_EQ(o.commands, c.commands);
+      EXPECT_EQ(o.secrets, c.secrets);
+      EXPECT_EQ(o.tls_step, c.tls_step);
+      if (c.tls_step >= 0) {
+        EXPECT_EQ(o.tls_at, c.tls_at);
+      }
+      EXPECT_FALSE(o.secret_lost);
+    }
+  }
+}
+
+TEST(SessionFollowerTest, StartTlsOutstandingUntilTheReply) {
+  SessionFollower f;
+  f.FeedServer("220 mx\r\n");
+  EXPECT_FALSE(f.starttls_outstanding());
+  f.FeedClient("STARTTLS\r\n");
+  EXPECT_TRUE(f.starttls_outstanding());
+  EXPECT_EQ(f.FeedServer("220 go\r\n"), 8u);
+  EXPECT_FALSE(f.starttls_outstanding());
+  // After the handshake: no greeting; EHLO again; counts kept.
+  f.RestartAfterTls();
+  f.FeedClient("EHLO c\r\nAUTH PLAIN AHUAcA==\r\n");
+  EXPECT_EQ(f.FeedServer("250 mx\r\n235 ok\r\n"), SessionFollower::npos);
+  EXPECT_EQ(f.commands(), 3u);
+  EXPECT_EQ(f.secrets(), std::vector<std::string>{"AHUAcA=="});
+}
+
+TEST(SessionFollowerTest, OverlongAuthResponseIsFlaggedAsLost) {
+  SessionFollower::Options o;
+  o.max_line = 64;
+  SessionFollower f(o);
+  f.FeedServer("220 mx\r\n");
+  f.FeedClient("AUTH LOGIN\r\n");
+  f.FeedServer("334 VXNlcm5hbWU6\r\n");
+  f.FeedClient(std::string(100, 'A') + "\r\n");
+  EXPECT_TRUE(f.secret_lost());
+  EXPECT_TRUE(f.secrets().empty());
+}
+
+TEST(SessionFollowerTest, SecretBytesAreBounded) {
+  SessionFollower::Options o;
+  o.max_secret_bytes = 10;
+  SessionFollower f(o);
+  f.FeedServer("220 mx\r\n");
+  f.FeedClient("AUTH PLAIN AAAAAAAA\r\n");
+  EXPECT_FALSE(f.secret_lost());
+  f.FeedServer("535 no\r\n");
+  f.FeedClient("AUTH PLAIN BBBBBBBB\r\n");
+  EXPECT_TRUE(f.secret_lost());
+  EXPECT_EQ(f.secrets(), std::vector<std::string>{"AAAAAAAA"});
+}
+
+}  // namespace
+}  // namespace smtp::record
