@@ -13,8 +13,9 @@
 //     capture started mid-stream when no SYN was seen;
 //   - the c2s / s2c bytes in capture order, one entry per delivery;
 //   - "error" entries for bytes that were never captured ("capture gap: ...");
-//   - "tls_opaque" where the session turned to TLS (harness/record/tls_watch.h);
-//     data after it is counted in a note, not stored;
+//   - "tls_opaque" where the session turned to TLS (STARTTLS accepted, or
+//     implicit TLS; harness/record/follower.h follows each session); data
+//     after it is counted in a note, not stored;
 //   - "local_close" / "peer_close" (text "fin" or "reset") when the client /
 //     the server closed; a note when the capture ended first.
 // meta: source "pcap", client, server, started_at and ended_at from the
