@@ -224,6 +224,13 @@ absl::Status PcapImporter::Close(Key key, std::string_view why_if_open) {
                      c.opaque_bytes[1], " from the server, not stored"));
   }
   c.t.meta().ended_at = Iso8601Micros(c.now_ts);
+  // AUTH secrets (RFC 4954), as in `record`: redacted, or the session is not
+  // handed on when one could not be captured to redact.
+  const bool unsaved = !options_.keep_secrets && c.follower.secret_lost();
+  if (!options_.keep_secrets && !c.follower.secrets().empty()) {
+    c.t.RedactStreams(c.follower.secrets());
+    ++stats_.redacted;
+  }
   c.open = false;
   open_.erase(c.index);
   closed_.push_back(key);
@@ -238,6 +245,10 @@ absl::Status PcapImporter::Close(Key key, std::string_view why_if_open) {
   c.c2s = TcpReassembler();
   c.s2c = TcpReassembler();
   c.follower = record::SessionFollower();
+  if (unsaved) {
+    ++stats_.unsaved_secret;
+    return absl::OkStatus();
+  }
   ++stats_.sessions;
   return sink_(c.index, std::move(t));
 }
@@ -316,7 +327,7 @@ absl::Status ImportPcapFile(const std::string& path, const PcapImportOptions& op
   if (stats != nullptr) *stats = importer.stats();
   if (!error.ok()) return error;
   if (!finished.ok()) return finished;
-  if (importer.stats().sessions == 0) {
+  if (importer.stats().sessions == 0 && importer.stats().unsaved_secret == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": no TCP connection on port ", PortList(options.ports), " in ",
                      importer.stats().packets,
