@@ -74,9 +74,10 @@ int RunImportPcap(const std::vector<std::string>& args) {
   fs::create_directories(out, ec);
   if (ec) return Fail("cannot create " + out + ": " + ec.message());
 
-  harness::SessionWriter writer(out);
-  const auto sink = [&writer](std::size_t index, harness::Transcript t) {
-    return writer.Add(index, std::move(t));
+  harness::SessionWriter writer;
+  const auto sink = [&writer, &out](std::size_t index, harness::Transcript t) {
+    std::string path = (fs::path(out) / harness::SessionFileName(index, t.meta())).string();
+    return writer.Submit(std::move(path), std::move(t));
   };
   pcap::PcapImportStats stats;
   absl::Status st = pcap::ImportPcapFile(file, options, sink, &stats);
