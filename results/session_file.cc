@@ -75,7 +75,7 @@ absl::Status WriteSessionFile(const Transcript& t, const std::string& path) {
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) return absl::UnavailableError("cannot write " + tmp + ": " + std::strerror(errno));
-    out << t.ToJson().dump(1, ' ', false, json::error_handler_t::replace) << '\n';
+    t.WriteJson(out);
     if (!out.flush()) return absl::UnavailableError("write failed: " + tmp);
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {

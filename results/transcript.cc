@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <ostream>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -397,6 +398,76 @@ nlohmann::json Transcript::ToJson() const {
 }
 
 std::string Transcript::ToJsonString(int indent) const { return ToJson().dump(indent); }
+
+namespace {
+
+// `s` as a JSON string literal. Our strings are escaped already (ASCII, or
+// the printable UTF-8 of a note), so only '"', '\' and, defensively,
+// control octets need JSON escapes.
+void WriteJsonString(std::ostream& out, std::string_view s) {
+  out.put('"');
+  std::size_t run = 0;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c != '"' && c != '\\' && c >= 0x20) continue;
+    out.write(s.data() + run, static_cast<std::streamsize>(i - run));
+    run = i + 1;
+    if (c == '"' || c == '\\') {
+      out.put('\\').put(static_cast<char>(c));
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out << buf;
+    }
+  }
+  out.write(s.data() + run, static_cast<std::streamsize>(s.size() - run));
+  out.put('"');
+}
+
+}  // namespace
+
+void Transcript::WriteJson(std::ostream& out) const {
+  out << "{\n \"version\": " << kJsonVersion
+      << ",\n \"truncated\": " << (truncated_ ? "true" : "false")
+      << ",\n \"bytes\": {\"c2s\": " << total_c2s_ << ", \"s2c\": " << total_s2c_
+      << "},\n \"omitted_bytes\": " << omitted_bytes_
+      << ",\n \"omitted_events\": " << omitted_events_ << ",\n";
+  if (!meta_.empty()) {
+    out << " \"meta\": {";
+    const char* sep = "";
+    for (const auto& [key, value] : MetaFields(meta_)) {
+      if (value->empty()) continue;
+      out << sep << '"' << key << "\": ";
+      WriteJsonString(out, EscapeBytes(*value));
+      sep = ", ";
+    }
+    out << "},\n";
+  }
+  out << " \"entries\": [";
+  const char* sep = "\n  ";
+  for (const Entry& e : entries_) {
+    out << sep << "{\"t_us\": " << e.t_us << ", \"kind\": \"" << EntryKindName(e.kind) << '"';
+    sep = ",\n  ";
+    if (e.is_data()) {
+      out << ", \"data\": ";
+      WriteJsonString(out, EscapeBytes(e.data));
+      if (e.size != e.data.size()) out << ", \"size\": " << e.size;
+    } else if (e.kind == EntryKind::kTlsEstablished) {
+      out << ", \"protocol\": ";
+      WriteJsonString(out, EscapeBytes(e.tls.protocol));
+      out << ", \"cipher\": ";
+      WriteJsonString(out, EscapeBytes(e.tls.cipher));
+      out << ", \"peer_subject\": ";
+      WriteJsonString(out, EscapeBytes(e.tls.peer_subject));
+    }
+    if (!e.text.empty()) {
+      out << ", \"text\": ";
+      WriteJsonString(out, EscapeEventText(e));
+    }
+    out << '}';
+  }
+  out << (entries_.empty() ? "]\n}\n" : "\n ]\n}\n");
+}
 
 absl::StatusOr<Transcript> Transcript::FromJson(const nlohmann::json& j, Options options) {
   if (!j.is_object()) return absl::InvalidArgumentError("transcript: not a JSON object");

@@ -1,5 +1,6 @@
 #include "results/transcript.h"
 
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -286,6 +287,37 @@ TEST(Transcript, DebugString) {
             "+0.000812 S: 220 mx ESMTP\\r\\n\n"
             "+0.000901 C: EHLO a\\xff\\r\\n\n"
             "+0.001000 [note] step 2\n");
+}
+
+}  // namespace
+}  // namespace smtp::harness
+
+namespace smtp::harness {
+namespace {
+
+TEST(TranscriptWriteJson, ParsesToExactlyToJson) {
+  Transcript t(
+      TranscriptOptions{.max_stored_bytes = 64, .max_data_entries = 100, .max_events = 100});
+  t.meta().source = "pcap";
+  t.meta().client = "[::1]:40000";
+  t.meta().started_at = "2026-12-03T00:00:00.000001Z";
+  t.AddEventAt(0, EntryKind::kConnect, "127.0.0.1:25");
+  t.AddDataAt(1, Direction::kServerToClient, std::string("220 \"q\" \\ \x00\xff\x7f\r\n", 14));
+  t.AddDataAt(2, Direction::kClientToServer, "EHLO a\r\n");
+  t.AddTls({"TLSv1.3", "TLS_AES_256_GCM_SHA384", "CN=\"mx\""});
+  t.AddNote(
+      "RFC 5321 \xc2\xa7"
+      "4.2 \x01 ctl");
+  t.AddEvent(EntryKind::kTlsOpaque, "not seen");
+  t.AddData(Direction::kClientToServer, std::string(100, 'x'));  // past the cap
+  Transcript empty;
+  for (const Transcript* x : {&t, &empty}) {
+    std::ostringstream out;
+    x->WriteJson(out);
+    const nlohmann::json parsed = nlohmann::json::parse(out.str());
+    EXPECT_EQ(parsed, x->ToJson()) << out.str();
+  }
+  EXPECT_TRUE(t.truncated());
 }
 
 }  // namespace
