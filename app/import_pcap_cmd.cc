@@ -1,12 +1,12 @@
 // smtp-harness import-pcap: the SMTP connections of a packet capture as
 // session files.
 //
-//   import-pcap FILE --out DIR [--port 25,465,587,2525]
+//   import-pcap FILE --out DIR [--port 25,465,587,2525] [--keep_secrets]
 //
 // Reads FILE (pcap or pcapng; harness/record/pcap_import.h) and writes one
 // session file per TCP connection to an SMTP port, DIR/NNNNNN-CLIENT-SERVER.json,
-// numbered from 000001 in the order the connections started. Prints one
-// summary line.
+// numbered from 000001 in the order the connections started, with AUTH
+// secrets redacted unless --keep_secrets. Prints one summary line.
 // Exit status: 0 when the capture was read to its end and held at least one
 // SMTP connection; 2 on a usage error, an unreadable, malformed or truncated
 // capture (the sessions recovered before the bad packet are still written),
@@ -28,8 +28,9 @@
 #include "harness/record/session_writer.h"
 #include "results/absl_compat.h"
 
-ABSL_DECLARE_FLAG(std::string, out);   // app/run_cmd.cc
-ABSL_DECLARE_FLAG(std::string, port);  // app/report_cmd.cc
+ABSL_DECLARE_FLAG(std::string, out);    // app/run_cmd.cc
+ABSL_DECLARE_FLAG(std::string, port);   // app/report_cmd.cc
+ABSL_DECLARE_FLAG(bool, keep_secrets);  // app/record_cmd.cc
 
 namespace smtp::app {
 namespace {
@@ -57,12 +58,13 @@ bool ParsePorts(const std::string& text, std::vector<std::uint16_t>* ports) {
 
 int RunImportPcap(const std::vector<std::string>& args) {
   if (args.size() != 1) {
-    return Fail("usage: import-pcap FILE --out DIR [--port 25,465,587,2525]");
+    return Fail("usage: import-pcap FILE --out DIR [--port 25,465,587,2525] [--keep_secrets]");
   }
   const std::string& file = args[0];
   const std::string out = absl::GetFlag(FLAGS_out);
   if (out.empty()) return Fail("--out DIR is required (where the session files go)");
   pcap::PcapImportOptions options;
+  options.keep_secrets = absl::GetFlag(FLAGS_keep_secrets);
   if (const std::string ports = absl::GetFlag(FLAGS_port); !ports.empty()) {
     if (!ParsePorts(ports, &options.ports)) {
       return Fail("--port: '" + ports + "' is not a comma-separated list of ports 1..65535");
@@ -72,9 +74,10 @@ int RunImportPcap(const std::vector<std::string>& args) {
   fs::create_directories(out, ec);
   if (ec) return Fail("cannot create " + out + ": " + ec.message());
 
-  harness::SessionWriter writer(out);
-  const auto sink = [&writer](std::size_t index, harness::Transcript t) {
-    return writer.Add(index, std::move(t));
+  harness::SessionWriter writer;
+  const auto sink = [&writer, &out](std::size_t index, harness::Transcript t) {
+    std::string path = (fs::path(out) / harness::SessionFileName(index, t.meta())).string();
+    return writer.Submit(std::move(path), std::move(t));
   };
   pcap::PcapImportStats stats;
   absl::Status st = pcap::ImportPcapFile(file, options, sink, &stats);
@@ -84,6 +87,15 @@ int RunImportPcap(const std::vector<std::string>& args) {
                                         stats.packets, written, written == 1 ? "" : "s", out);
   if (stats.midstream > 0) {
     absl::StrAppendFormat(&summary, "; %d started before the capture", stats.midstream);
+  }
+  if (stats.redacted > 0) {
+    absl::StrAppendFormat(&summary, "; AUTH secrets redacted in %d", stats.redacted);
+  }
+  if (stats.unsaved_secret > 0) {
+    absl::StrAppendFormat(&summary,
+                          "; %d not written: an AUTH response too long to redact "
+                          "(--keep_secrets writes them)",
+                          stats.unsaved_secret);
   }
   if (stats.lost_bytes > 0) {
     absl::StrAppendFormat(&summary, "; %d bytes never captured (see the \"error\" entries)",

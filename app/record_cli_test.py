@@ -18,6 +18,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "pylib"))
 import recording  # noqa: E402
+from transcript_bytes import side_bytes  # noqa: E402
 
 BIN = sys.argv[1]
 failures = []
@@ -74,13 +75,13 @@ def main():
         s = recording.sessions(out)
         check(len(s) == 2, "two session files")
         if len(s) == 2:
-            c2s = recording.side(s[0], "c2s")
+            c2s = side_bytes(s[0], "c2s")
             check(c2s.startswith(b"ehlo c.test\r\nmail FROM:<a@x.test>"), "c2s: %r" % c2s[:60])
             check(c2s.endswith(b"quit\r\n"), "ends with QUIT: %r" % c2s[-20:])
-            check(recording.side(s[0], "s2c").startswith(b"220 "), "greeting recorded")
+            check(side_bytes(s[0], "s2c").startswith(b"220 "), "greeting recorded")
             check(s[0]["meta"]["source"] == "recorded", "meta source")
             check(s[0]["meta"]["server"] == upstream, "meta server")
-            check(recording.side(s[1], "c2s") == b"EHLO held.test\r\n", "partial session kept")
+            check(side_bytes(s[1], "c2s") == b"EHLO held.test\r\n", "partial session kept")
             check(s[1]["entries"][-1]["kind"] == "local_close", "cut session marked")
         held.close()
 
@@ -97,7 +98,7 @@ def main():
         check("AUTH PLAIN ***" in text, "the redaction marker is in its place")
         s = recording.sessions(out)[0]
         check("tls" in recording.kinds(s), "a tls entry")
-        check(b"235 " in recording.side(s, "s2c"), "the plaintext after TLS is recorded")
+        check(b"235 " in side_bytes(s, "s2c"), "the plaintext after TLS is recorded")
 
         # 3. Usage and bind errors: exit 2.
         for args, what in [

@@ -33,7 +33,8 @@ ABSL_FLAG(bool, intercept_tls, kDefaults.intercept_tls,
           "record: complete STARTTLS with the client (our certificate) and the server, and "
           "record the plaintext; without it a STARTTLS session is recorded up to the upgrade");
 ABSL_FLAG(bool, keep_secrets, kDefaults.keep_secrets,
-          "record: keep AUTH responses in the session files (redacted by default)");
+          "record, import-pcap: keep AUTH responses in the session files (redacted by "
+          "default)");
 ABSL_FLAG(std::uint64_t, max_sessions, kDefaults.max_sessions,
           "record: sessions relayed at once (more wait in the listen backlog)");
 ABSL_FLAG(std::uint64_t, max_session_bytes, kDefaults.transcript.max_stored_bytes,

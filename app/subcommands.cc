@@ -164,13 +164,13 @@ const std::vector<Subcommand>& Subcommands() {
        "a usage error, an unreadable or malformed session file, or an output that cannot be "
        "written."},
       {"import-pcap",
-       "import-pcap FILE --out DIR [--port 25,465,587,2525]",
+       "import-pcap FILE --out DIR [--port 25,465,587,2525] [--keep_secrets]",
        "turn the SMTP connections of a pcap/pcapng capture into session files, one per "
        "connection",
        RunImportPcap,
        {
            {"Input", {"port"}},
-           {"Output", {"out"}},
+           {"Output", {"out", "keep_secrets"}},
        },
        {
            "tcpdump -i lo -U --immediate-mode -w smtp.pcap 'tcp port 2525'   # then:",

@@ -113,7 +113,7 @@ void Import(benchmark::State& state, bool write) {
     fs::remove_all(out);
     fs::create_directories(out);
     pcap::PcapImportStats stats;
-    smtp::harness::SessionWriter writer(out.string());
+    smtp::harness::SessionWriter writer;
     absl::Status st = pcap::ImportPcapFile(
         path, {},
         [&](std::size_t index, smtp::harness::Transcript tr) {
@@ -121,7 +121,8 @@ void Import(benchmark::State& state, bool write) {
             benchmark::DoNotOptimize(tr.stored_bytes());
             return absl::OkStatus();
           }
-          return writer.Add(index, std::move(tr));
+          std::string file = (out / smtp::harness::SessionFileName(index, tr.meta())).string();
+          return writer.Submit(std::move(file), std::move(tr));
         },
         &stats);
     if (absl::Status w = writer.Finish(); st.ok()) st = w;

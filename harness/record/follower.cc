@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <string>
 
 #include "parser/ascii.h"
 #include "parser/leniency.h"
@@ -42,13 +43,16 @@ int FinalReplyCode(std::string_view line) {
 }
 
 constexpr std::string_view kEndOfData = "\r\n.\r\n";
+constexpr char kTlsHandshake = 0x16;  // TLS record type of a ClientHello (RFC 8446 §5.1)
 
 }  // namespace
 
 SessionFollower::SessionFollower(Options options)
     : options_(options),
       client_lines_(MakeLineReader(options.max_line)),
-      server_lines_(MakeLineReader(options.max_line)) {}
+      server_lines_(MakeLineReader(options.max_line)),
+      aligned_(!options.midstream),
+      greeted_(options.midstream) {}
 
 bool SessionFollower::starttls_outstanding() const {
   for (Pending p : pending_) {
@@ -64,11 +68,32 @@ void SessionFollower::RestartAfterTls() {
   pending_.clear();
   auth_response_due_ = false;
   tls_accepted_ = false;
+  why_.clear();
   greeted_ = true;  // RFC 3207 §4.2: no new greeting
 }
 
-void SessionFollower::FeedClient(std::string_view bytes) {
-  while (!bytes.empty() && !tls_accepted_) {
+void SessionFollower::Gap() {
+  client_lines_.Reset();
+  server_lines_.Reset();
+  if (mode_ == ClientMode::kBody) body_match_ = 0;  // where in the body is unknown
+  if (aligned_) {
+    const bool starttls = starttls_outstanding();
+    aligned_ = false;
+    pending_.clear();
+    if (starttls) pending_.push_back(Pending::kStartTls);
+  }
+}
+
+std::size_t SessionFollower::FeedClient(std::string_view bytes) {
+  if (tls_accepted_) return 0;
+  if (bytes.empty()) return npos;
+  if (options_.detect_implicit_tls && !seen_client_ && !seen_server_ && bytes[0] == kTlsHandshake) {
+    tls_accepted_ = true;
+    why_ = "implicit TLS: the client began with a TLS handshake, not after a greeting";
+    return 0;
+  }
+  seen_client_ = true;
+  while (!bytes.empty()) {
     switch (mode_) {
       case ClientMode::kChunk: {
         const std::size_t n =
@@ -112,6 +137,7 @@ void SessionFollower::FeedClient(std::string_view bytes) {
       }
     }
   }
+  return npos;
 }
 
 void SessionFollower::OnClientLine(std::string_view line, bool too_long) {
@@ -127,6 +153,7 @@ void SessionFollower::OnClientLine(std::string_view line, bool too_long) {
   }
   ++commands_;
   if (too_long) {
+    if (!aligned_) return;
     if (pending_.size() < options_.max_pending) pending_.push_back(Pending::kOther);
     return;
   }
@@ -154,6 +181,11 @@ void SessionFollower::OnClientLine(std::string_view line, bool too_long) {
       mode_ = ClientMode::kChunk;
     }
   }
+  if (!aligned_) {
+    // Only a STARTTLS is matched (to the next complete reply).
+    if (p == Pending::kStartTls) pending_.assign(1, p);
+    return;
+  }
   if (pending_.size() < options_.max_pending) pending_.push_back(p);
 }
 
@@ -168,6 +200,7 @@ void SessionFollower::AddSecret(std::string_view token) {
 
 std::size_t SessionFollower::FeedServer(std::string_view bytes) {
   const std::size_t total = bytes.size();
+  if (!bytes.empty()) seen_server_ = true;
   while (!bytes.empty() && !tls_accepted_) {
     const std::size_t n = server_lines_.Feed(bytes);
     bytes.remove_prefix(n);
@@ -184,6 +217,10 @@ void SessionFollower::OnReply(int code) {
     greeted_ = true;
     return;
   }
+  if (!aligned_) {
+    OnReplyUnaligned(code);
+    return;
+  }
   if (pending_.empty()) return;  // unsolicited (a 421 before closing)
   const Pending p = pending_.front();
   if (p == Pending::kAuth && code == 334) {
@@ -196,8 +233,28 @@ void SessionFollower::OnReply(int code) {
     body_match_ = 2;  // the body starts just after the DATA line's CRLF
     pending_.push_front(Pending::kDataEnd);
   } else if (p == Pending::kStartTls && code / 100 == 2) {
-    tls_accepted_ = true;
+    AcceptTls(code);
   }
+}
+
+void SessionFollower::OnReplyUnaligned(int code) {
+  if (code == 334) {  // RFC 4954 §4: only AUTH is answered with 334
+    auth_response_due_ = true;
+    return;
+  }
+  const bool starttls = !pending_.empty() && pending_.front() == Pending::kStartTls;
+  pending_.clear();
+  if (code == 354) {  // RFC 5321 §4.1.1.4: only DATA is answered with 354
+    mode_ = ClientMode::kBody;
+    body_match_ = 2;
+  } else if (starttls && code / 100 == 2) {
+    AcceptTls(code);
+  }
+}
+
+void SessionFollower::AcceptTls(int code) {
+  tls_accepted_ = true;
+  why_ = "STARTTLS accepted (" + std::to_string(code) + "): the rest of the session is encrypted";
 }
 
 }  // namespace smtp::record

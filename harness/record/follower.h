@@ -1,12 +1,20 @@
 // SessionFollower: follows an SMTP conversation from the side, as the
-// recording proxy relays it, to learn what the proxy must act on: where the
-// session switches to TLS (STARTTLS answered 2xx), which client lines carry
-// AUTH secrets (to redact them), and how many commands the client sent.
+// recording proxy relays it or as a packet capture holds it (pcap import),
+// to learn what the observer must act on: where the session switches to TLS
+// (STARTTLS answered 2xx, or a client that starts with a TLS handshake),
+// which client lines carry AUTH secrets (to redact them), and how many
+// commands the client sent.
 //
-// Sans-I/O: the proxy feeds each chunk in the order it relayed them
-// (FeedClient / FeedServer). That order is causal: a client that waits for a
-// reply (354 before a DATA body, 334 before an AUTH response, 220 before the
-// TLS handshake) sends only after the proxy fed and relayed that reply.
+// Sans-I/O: the observer feeds each chunk in the order it relayed or
+// captured them (FeedClient / FeedServer). That order is causal: a client
+// that waits for a reply (354 before a DATA body, 334 before an AUTH
+// response, 220 before the TLS handshake) sends only after that reply.
+//
+// Replies are matched to commands in order (the greeting first). When that
+// alignment is unknown (a capture that started mid-session, or bytes lost:
+// Options::midstream, Gap()), the follower is "unaligned": a 334 is taken as
+// an AUTH challenge and a 354 as the start of a DATA body whatever they
+// answer, and the first complete reply after a STARTTLS as its answer.
 //
 // Lenient on purpose (it observes, it does not judge): a bare LF ends a line
 // on both sides; a DATA body ends at <CRLF>.<CRLF> (RFC 5321 §4.1.1.4, the
@@ -34,6 +42,16 @@ struct FollowerOptions {
   std::size_t max_line = 16 * 1024;            // a line beyond it is skipped
   std::size_t max_secret_bytes = 1024 * 1024;  // all secrets together
   std::size_t max_pending = 4096;              // commands awaiting a reply
+  // The start of the session was not seen: no greeting is expected, and
+  // replies are not matched to commands by count (unaligned, see above).
+  bool midstream = false;
+  // A client whose first bytes, before any server byte, start a TLS record
+  // (0x16, handshake: a ClientHello) is taken as implicit TLS (RFC 8314
+  // §3.3, port 465) and followed no further. Off for the recording proxy: it
+  // stores every byte it relays, so it must keep following them (a stray
+  // 0x16 and then an AUTH would otherwise hide a secret); on for pcap
+  // import, which stores nothing after the switch.
+  bool detect_implicit_tls = false;
 };
 
 class SessionFollower {
@@ -42,16 +60,29 @@ class SessionFollower {
 
   explicit SessionFollower(Options options = {});
 
-  // A chunk the client sent.
-  void FeedClient(std::string_view bytes);
+  // A chunk the client sent. Returns `npos` while the session is SMTP in
+  // the clear, or 0 once it is in TLS (accepted before, or this chunk starts
+  // a TLS handshake with detect_implicit_tls).
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t FeedClient(std::string_view bytes);
 
   // A chunk the server sent. Returns the length of the prefix of `bytes`
   // that ends with the 2xx reply accepting a STARTTLS (RFC 3207 §4: TLS
-  // starts right after it), or `npos` when this chunk holds no such reply.
-  // After an acceptance the follower stops; the caller either stops feeding
-  // (TLS not seen) or calls RestartAfterTls (TLS intercepted).
-  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  // starts right after it; 0 when already in TLS), or `npos` when this chunk
+  // holds no such reply. After an acceptance the follower stops; the caller
+  // either stops feeding (TLS not seen) or calls RestartAfterTls (TLS
+  // intercepted).
   std::size_t FeedServer(std::string_view bytes);
+
+  // Bytes of one side were lost (a capture gap): the lines in progress are
+  // dropped, and from here on the follower is unaligned (see above). A
+  // STARTTLS awaiting its reply gets the next complete reply.
+  void Gap();
+
+  // True once the session switched to TLS (until RestartAfterTls), and why:
+  // "STARTTLS accepted (220): ..." or "implicit TLS: ...".
+  bool in_tls() const { return tls_accepted_; }
+  const std::string& why() const { return why_; }
 
   // True from a STARTTLS command until its reply.
   bool starttls_outstanding() const;
@@ -77,6 +108,8 @@ class SessionFollower {
 
   void OnClientLine(std::string_view line, bool too_long);
   void OnReply(int code);
+  void OnReplyUnaligned(int code);
+  void AcceptTls(int code);
   void AddSecret(std::string_view token);
 
   Options options_;
@@ -85,9 +118,13 @@ class SessionFollower {
   ClientMode mode_ = ClientMode::kCommands;
   int body_match_ = 2;            // kBody: bytes of "\r\n.\r\n" matched (2: just after a CRLF)
   std::uint64_t chunk_left_ = 0;  // kChunk: BDAT bytes still to skip
+  bool aligned_ = true;           // replies answer the pending commands in order
+  bool seen_client_ = false;
+  bool seen_server_ = false;
   bool greeted_ = false;
   bool auth_response_due_ = false;  // a 334 came: the next client line is an AUTH response
   bool tls_accepted_ = false;
+  std::string why_;
   std::deque<Pending> pending_;
   std::vector<std::string> secrets_;
   std::size_t secret_bytes_ = 0;

@@ -209,5 +209,151 @@ TEST(SessionFollowerTest, SecretBytesAreBounded) {
   EXPECT_EQ(f.secrets(), std::vector<std::string>{"AAAAAAAA"});
 }
 
+// --- where a session stops being readable (as pcap import follows it) -------
+
+// A conversation: "C:" / "S:" chunks in capture order. `plain`: the bytes
+// kept before the switch (concatenated over both sides), `tls`: whether it
+// switched.
+struct TlsCase {
+  const char* name;
+  std::vector<std::string> chunks;
+  bool midstream;
+  std::string plain;
+  bool tls;
+};
+
+// Feeds `chunks` ("C:"/"S:" prefixed; "gap" for lost bytes) to a follower
+// set up as pcap import sets it up; returns the clear bytes kept.
+std::string FeedCapture(SessionFollower& f, const std::vector<std::string>& chunks) {
+  std::string plain;
+  for (const std::string& chunk : chunks) {
+    if (chunk == "gap") {
+      f.Gap();
+      continue;
+    }
+    const std::string_view data = std::string_view(chunk).substr(2);
+    const std::size_t n = chunk[0] == 'C' ? f.FeedClient(data) : f.FeedServer(data);
+    plain += data.substr(0, n);  // npos: all of it
+  }
+  return plain;
+}
+
+SessionFollower::Options CaptureOptions(bool midstream) {
+  SessionFollower::Options o;
+  o.midstream = midstream;
+  o.detect_implicit_tls = true;
+  return o;
+}
+
+class FollowerTlsTable : public ::testing::TestWithParam<TlsCase> {};
+
+TEST_P(FollowerTlsTable, FindsTheSwitch) {
+  const TlsCase& c = GetParam();
+  SessionFollower f(CaptureOptions(c.midstream));
+  EXPECT_EQ(FeedCapture(f, c.chunks), c.plain);
+  EXPECT_EQ(f.in_tls(), c.tls);
+  EXPECT_EQ(f.why().empty(), !c.tls);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Sessions, FollowerTlsTable,
+    ::testing::Values(
+        TlsCase{"Accepted",
+                {"S:220 mx\r\n", "C:EHLO a\r\n", "S:250 STARTTLS\r\n", "C:STARTTLS\r\n",
+                 "S:220 go\r\n\x16", "C:\x16\x03"},
+                false,
+                "220 mx\r\nEHLO a\r\n250 STARTTLS\r\nSTARTTLS\r\n220 go\r\n",
+                true},
+        TlsCase{"Refused",
+                {"S:220 mx\r\n", "C:starttls\r\n", "S:454 no\r\n", "C:QUIT\r\n", "S:220 odd\r\n"},
+                false,
+                "220 mx\r\nstarttls\r\n454 no\r\nQUIT\r\n220 odd\r\n",
+                false},
+        TlsCase{
+            "PipelinedBefore",
+            {"S:220 mx\r\n", "C:RSET\r\nSTARTTLS\r\n", "S:250 ok\r\n", "S:220 go\r\n", "C:\x16"},
+            false,
+            "220 mx\r\nRSET\r\nSTARTTLS\r\n250 ok\r\n220 go\r\n",
+            true},
+        TlsCase{"SplitLines",
+                {"S:22", "S:0 mx\r", "S:\n", "C:STAR", "C:TTLS\r\n", "S:220-a\r\n22", "S:0 b\r\nX"},
+                false,
+                "220 mx\r\nSTARTTLS\r\n220-a\r\n220 b\r\n",
+                true},
+        TlsCase{"InADataBody",
+                {"S:220 mx\r\n", "C:DATA\r\n", "S:354 go\r\n", "C:STARTTLS\r\n.\r\n",
+                 "S:250 queued\r\n", "C:QUIT\r\n", "S:221 bye\r\n"},
+                false,
+                "220 mx\r\nDATA\r\n354 go\r\nSTARTTLS\r\n.\r\n250 queued\r\nQUIT\r\n221 bye\r\n",
+                false},
+        TlsCase{"InABdatChunk",
+                {"S:220 mx\r\n", "C:BDAT 10 LAST\r\nSTARTTLS\r\n", "S:250 ok\r\n", "S:220 x\r\n"},
+                false,
+                "220 mx\r\nBDAT 10 LAST\r\nSTARTTLS\r\n250 ok\r\n220 x\r\n",
+                false},
+        TlsCase{"MidStream",
+                {"C:STARTTLS\r\n", "S:220 go\r\n", "C:\x16"},
+                true,
+                "STARTTLS\r\n220 go\r\n",
+                true},
+        TlsCase{"ImplicitTls", {"C:\x16\x03\x01", "S:\x16\x03\x03"}, false, "", true},
+        TlsCase{
+            "GreetingFirst", {"S:220 mx\r\n", "C:\x16\x03"}, false, "220 mx\r\n\x16\x03", false},
+        // The server's 250 to RSET was lost: without the gap the 220 would
+        // answer RSET; after it, the next reply answers the STARTTLS.
+        TlsCase{"GapBeforeTheAnswer",
+                {"S:220 mx\r\n", "C:RSET\r\nSTARTTLS\r\n", "gap", "S:220 go\r\n", "C:\x16"},
+                false,
+                "220 mx\r\nRSET\r\nSTARTTLS\r\n220 go\r\n",
+                true},
+        TlsCase{"NoGapBeforeTheAnswer",
+                {"S:220 mx\r\n", "C:RSET\r\nSTARTTLS\r\n", "S:220 go\r\n"},
+                false,
+                "220 mx\r\nRSET\r\nSTARTTLS\r\n220 go\r\n",
+                false},
+        // A gap drops the line in progress: "STAR" + lost bytes + "TLS" is
+        // not a STARTTLS.
+        TlsCase{"GapInALine",
+                {"S:220 mx\r\n", "C:STAR", "gap", "C:TTLS\r\n", "S:220 go\r\n"},
+                false,
+                "220 mx\r\nSTARTTLS\r\n220 go\r\n",
+                false}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(SessionFollowerTest, WhyNamesTheSwitch) {
+  SessionFollower f(CaptureOptions(false));
+  FeedCapture(f, {"S:220 mx\r\n", "C:STARTTLS\r\n", "S:220 go\r\n"});
+  EXPECT_EQ(f.why(), "STARTTLS accepted (220): the rest of the session is encrypted");
+  SessionFollower implicit(CaptureOptions(false));
+  FeedCapture(implicit, {"C:\x16\x03\x01"});
+  EXPECT_EQ(implicit.why(),
+            "implicit TLS: the client began with a TLS handshake, not after a greeting");
+  EXPECT_EQ(implicit.FeedClient("EHLO x\r\n"), 0u);  // followed no further
+  EXPECT_EQ(implicit.commands(), 0u);
+}
+
+TEST(SessionFollowerTest, ImplicitTlsIsOptIn) {
+  // As the recording proxy follows: a leading 0x16 is a (garbage) line, and
+  // the AUTH after it is still found.
+  SessionFollower f;
+  EXPECT_EQ(f.FeedClient("\x16\x03\r\n"), SessionFollower::npos);
+  f.FeedServer("220 mx\r\n500 what\r\n");
+  f.FeedClient("AUTH PLAIN AHUAcA==\r\n");
+  EXPECT_FALSE(f.in_tls());
+  EXPECT_EQ(f.secrets(), std::vector<std::string>{"AHUAcA=="});
+}
+
+TEST(SessionFollowerTest, UnalignedFindsAuthSecretsAndBodies) {
+  // Mid-stream, replies to commands sent before the capture come first; a
+  // 334 still announces an AUTH answer and a 354 a body.
+  SessionFollower f(CaptureOptions(true));
+  FeedCapture(f, {"C:AUTH LOGIN\r\n", "S:250 ok\r\n250 ok\r\n334 VXNlcm5hbWU6\r\n",
+                  "C:YWxpY2U=\r\n", "S:334 UGFzc3dvcmQ6\r\n", "C:c2VjcmV0\r\n", "S:235 ok\r\n",
+                  "C:DATA\r\n", "S:354 go\r\n", "C:AUTH PLAIN xx\r\n.\r\n", "S:250 ok\r\n"});
+  EXPECT_EQ(f.secrets(), (std::vector<std::string>{"YWxpY2U=", "c2VjcmV0"}));
+  EXPECT_EQ(f.commands(), 2u);  // AUTH, DATA; the body is not a command
+  EXPECT_FALSE(f.in_tls());
+}
+
 }  // namespace
 }  // namespace smtp::record

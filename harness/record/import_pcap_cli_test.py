@@ -122,6 +122,24 @@ class ImportPcap(unittest.TestCase):
         self.assertEqual([e.get("data") for e in s["entries"] if e["kind"] == "c2s"],
                          ["EHLO a.example\\r\\n", "QUIT\\r\\n"])
 
+    def test_auth_secrets_are_redacted_unless_kept(self):
+        plain = b"AGFsaWNlAHMzY3JldA=="  # \0alice\0s3cret
+        turns = TURNS[:3] + [(True, b"AUTH PLAIN " + plain + b"\r\n"),
+                             (False, b"235 2.7.0 ok\r\n")] + TURNS[3:]
+        path = self.write("auth.pcap", pcap(session("10.0.0.1", 40000, "10.0.0.2", 587, turns)))
+        name = "000001-10.0.0.1_40000-10.0.0.2_587.json"
+        for extra, redacted in (([], True), (["--keep_secrets"], False)):
+            out = os.path.join(self.dir, "out-%d" % len(extra))
+            rc, stdout, err = self.run_cli(path, "--out", out, *extra)
+            self.assertEqual(rc, 0, err)
+            self.assertEqual("AUTH secrets redacted in 1" in stdout, redacted, stdout)
+            with open(os.path.join(out, name), "rb") as f:
+                text = f.read()
+            self.assertEqual(plain in text, not redacted, extra)
+            if redacted:
+                c2s = [e["data"] for e in json.loads(text)["entries"] if e["kind"] == "c2s"]
+                self.assertIn("AUTH PLAIN ***\\r\\n", c2s)
+
     def test_port_selects_the_connections(self):
         path = self.write("s.pcap", pcap(session("10.0.0.1", 40000, "10.0.0.2", 2526, TURNS)))
         out = os.path.join(self.dir, "out")
@@ -197,6 +215,7 @@ class ImportPcap(unittest.TestCase):
         self.assertIn("usage: smtp-harness import-pcap FILE --out DIR", text)
         self.assertIn("--port=PORT", text)
         self.assertIn("--out=OUT", text)
+        self.assertIn("--keep_secrets", text)
 
 
 if __name__ == "__main__":

@@ -2,12 +2,13 @@
 
 #include <pcap/pcap.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "harness/record/tls_watch.h"
+#include "harness/record/follower.h"
 #include "results/absl_compat.h"
 #include "results/session_file.h"
 
@@ -33,7 +34,7 @@ struct PcapImporter::Conn {
         t(options.transcript),
         c2s(options.reassembly),
         s2c(options.reassembly),
-        watch(!handshake),
+        follower(FollowerFor(handshake)),
         stats(stats) {
     c2s_out.conn = s2c_out.conn = this;
     s2c_out.dir = Direction::kServerToClient;
@@ -44,6 +45,13 @@ struct PcapImporter::Conn {
     m.started_at = Iso8601Micros(ts);
   }
 
+  static record::FollowerOptions FollowerFor(bool handshake) {
+    record::FollowerOptions o;
+    o.midstream = !handshake;
+    o.detect_implicit_tls = true;  // nothing is stored after the switch
+    return o;
+  }
+
   std::int64_t T() const { return now_ts - first_ts; }
 
   void Data(Direction dir, std::string_view data) {
@@ -51,12 +59,14 @@ struct PcapImporter::Conn {
       opaque_bytes[dir == Direction::kServerToClient] += data.size();
       return;
     }
+    // The clear prefix: all of `data` (npos) until the switch to TLS.
     const std::size_t plain =
-        dir == Direction::kClientToServer ? watch.Client(data) : watch.Server(data);
+        std::min(data.size(), dir == Direction::kClientToServer ? follower.FeedClient(data)
+                                                                : follower.FeedServer(data));
     if (plain > 0) t.AddDataAt(T(), dir, data.substr(0, plain));
-    if (watch.opaque()) {
+    if (follower.in_tls()) {
       opaque = true;
-      t.AddEventAt(T(), EntryKind::kTlsOpaque, watch.why());
+      t.AddEventAt(T(), EntryKind::kTlsOpaque, follower.why());
       opaque_bytes[dir == Direction::kServerToClient] += data.size() - plain;
     }
   }
@@ -64,7 +74,7 @@ struct PcapImporter::Conn {
   void Gap(Direction dir, std::uint64_t lost, std::string_view why) {
     stats->lost_bytes += lost;
     if (opaque) return;
-    watch.Gap();
+    follower.Gap();
     t.AddEventAt(T(), EntryKind::kError,
                  absl::StrCat("capture gap: ", lost, " bytes from the ",
                               dir == Direction::kClientToServer ? "client" : "server", " lost (",
@@ -85,7 +95,7 @@ struct PcapImporter::Conn {
   Transcript t;
   TcpReassembler c2s, s2c;
   Side c2s_out, s2c_out;
-  TlsWatch watch;
+  record::SessionFollower follower;
   PcapImportStats* stats;
   bool open = true;
   bool opaque = false;
@@ -214,6 +224,13 @@ absl::Status PcapImporter::Close(Key key, std::string_view why_if_open) {
                      c.opaque_bytes[1], " from the server, not stored"));
   }
   c.t.meta().ended_at = Iso8601Micros(c.now_ts);
+  // AUTH secrets (RFC 4954), as in `record`: redacted, or the session is not
+  // handed on when one could not be captured to redact.
+  const bool unsaved = !options_.keep_secrets && c.follower.secret_lost();
+  if (!options_.keep_secrets && !c.follower.secrets().empty()) {
+    c.t.RedactStreams(c.follower.secrets());
+    ++stats_.redacted;
+  }
   c.open = false;
   open_.erase(c.index);
   closed_.push_back(key);
@@ -223,12 +240,16 @@ absl::Status PcapImporter::Close(Key key, std::string_view why_if_open) {
     }
     closed_.pop_front();
   }
-  ++stats_.sessions;
   Transcript t = std::move(c.t);
   c.t = Transcript();
   c.c2s = TcpReassembler();
   c.s2c = TcpReassembler();
-  c.watch = TlsWatch();
+  c.follower = record::SessionFollower();
+  if (unsaved) {
+    ++stats_.unsaved_secret;
+    return absl::OkStatus();
+  }
+  ++stats_.sessions;
   return sink_(c.index, std::move(t));
 }
 
@@ -306,7 +327,7 @@ absl::Status ImportPcapFile(const std::string& path, const PcapImportOptions& op
   if (stats != nullptr) *stats = importer.stats();
   if (!error.ok()) return error;
   if (!finished.ok()) return finished;
-  if (importer.stats().sessions == 0) {
+  if (importer.stats().sessions == 0 && importer.stats().unsaved_secret == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": no TCP connection on port ", PortList(options.ports), " in ",
                      importer.stats().packets,

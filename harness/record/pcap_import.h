@@ -13,12 +13,17 @@
 //     capture started mid-stream when no SYN was seen;
 //   - the c2s / s2c bytes in capture order, one entry per delivery;
 //   - "error" entries for bytes that were never captured ("capture gap: ...");
-//   - "tls_opaque" where the session turned to TLS (harness/record/tls_watch.h);
-//     data after it is counted in a note, not stored;
+//   - "tls_opaque" where the session turned to TLS (STARTTLS accepted, or
+//     implicit TLS; harness/record/follower.h follows each session); data
+//     after it is counted in a note, not stored;
 //   - "local_close" / "peer_close" (text "fin" or "reset") when the client /
 //     the server closed; a note when the capture ended first.
 // meta: source "pcap", client, server, started_at and ended_at from the
-// packet timestamps.
+// packet timestamps. AUTH secrets (RFC 4954 initial responses and answers
+// to 334) are redacted (Transcript::RedactStreams) unless keep_secrets; a
+// session with one too long to capture is not handed to the sink then
+// (counted in stats().unsaved_secret). A capture that starts inside an AUTH
+// exchange can hold an answer the follower cannot tell from a command.
 //
 // Memory is bounded: the reassembly buffers (per direction), the number of
 // connections open at once (the oldest is cut off beyond it, with a note),
@@ -55,15 +60,18 @@ struct PcapImportOptions {
   // Closed connections remembered so that their late packets (the last
   // ACK, a retransmitted FIN) do not start a new mid-stream connection.
   std::size_t max_closed_remembered = 65536;
+  bool keep_secrets = false;  // store AUTH secrets as captured
 };
 
 struct PcapImportStats {
-  std::uint64_t packets = 0;       // frames read
-  std::uint64_t file_bytes = 0;    // captured bytes plus record headers (pcap)
-  std::uint64_t tcp_segments = 0;  // segments of SMTP connections
-  std::uint64_t sessions = 0;      // transcripts handed to the sink
-  std::uint64_t lost_bytes = 0;    // stream bytes never captured (gaps)
-  std::uint64_t midstream = 0;     // sessions whose start was not captured
+  std::uint64_t packets = 0;         // frames read
+  std::uint64_t file_bytes = 0;      // captured bytes plus record headers (pcap)
+  std::uint64_t tcp_segments = 0;    // segments of SMTP connections
+  std::uint64_t sessions = 0;        // transcripts handed to the sink
+  std::uint64_t lost_bytes = 0;      // stream bytes never captured (gaps)
+  std::uint64_t midstream = 0;       // sessions whose start was not captured
+  std::uint64_t redacted = 0;        // sessions with AUTH secrets redacted
+  std::uint64_t unsaved_secret = 0;  // sessions not handed on: a secret too long to redact
 };
 
 // Receives each finished connection: `index` counts connections in the order

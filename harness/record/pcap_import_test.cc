@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "harness/record/pcap_test_util.h"
 #include "results/absl_compat.h"
 
@@ -323,6 +324,51 @@ TEST_F(ImportTest, ImplicitTlsIsOpaqueFromTheStart) {
   const Transcript& t = sessions_.at(0);
   EXPECT_EQ(t.SideBytes(Direction::kClientToServer), "");
   EXPECT_THAT(Events(t, EntryKind::kTlsOpaque), ::testing::ElementsAre(HasSubstr("implicit TLS")));
+}
+
+// AUTH secrets are redacted as `record` redacts them (RFC 4954: the initial
+// response and the answers to 334), unless keep_secrets.
+TEST_F(ImportTest, AuthSecretsAreRedactedUnlessKept) {
+  constexpr std::string_view kPlain = "AGFsaWNlAHMzY3JldA==";  // \0alice\0s3cret
+  constexpr std::string_view kPassword = "czNjcmV0";           // s3cret
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 587));
+  c.Handshake().Server(kGreeting).Client(kEhlo).Server("250-mx\r\n250 AUTH PLAIN LOGIN\r\n");
+  c.Client(absl::StrCat("AUTH PLAIN ", AV(kPlain), "\r\n")).Server("535 5.7.8 no\r\n");
+  c.Client("AUTH LOGIN\r\n").Server("334 VXNlcm5hbWU6\r\n").Client("YWxpY2U=\r\n");
+  c.Server("334 UGFzc3dvcmQ6\r\n").Client(absl::StrCat(AV(kPassword), "\r\n"));
+  c.Server("235 2.7.0 ok\r\n").Client(kQuit).Server(kBye).Close();
+  const std::string capture = testing::PcapFile(kEth, c.Packets(kEth));
+
+  ASSERT_TRUE(Import(capture).ok());
+  const std::string redacted = sessions_.at(0).SideBytes(Direction::kClientToServer);
+  EXPECT_THAT(redacted, ::testing::Not(HasSubstr(kPlain)));
+  EXPECT_THAT(redacted, ::testing::Not(HasSubstr(kPassword)));
+  EXPECT_THAT(redacted, HasSubstr("AUTH PLAIN ***\r\n"));
+  EXPECT_EQ(stats_.redacted, 1u);
+
+  PcapImportOptions keep;
+  keep.keep_secrets = true;
+  ASSERT_TRUE(Import(capture, keep).ok());
+  const std::string kept = sessions_.at(0).SideBytes(Direction::kClientToServer);
+  EXPECT_THAT(kept, HasSubstr(absl::StrCat("AUTH PLAIN ", AV(kPlain), "\r\n")));
+  EXPECT_THAT(kept, HasSubstr(kPassword));
+  EXPECT_EQ(stats_.redacted, 0u);
+}
+
+// An AUTH answer too long to capture cannot be redacted: the session is not
+// handed on (as `record` does not save it), and counted.
+TEST_F(ImportTest, AnAuthAnswerTooLongToRedactIsNotHandedOn) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 587));
+  c.Handshake().Server(kGreeting).Client("AUTH LOGIN\r\n").Server("334 VXNlcm5hbWU6\r\n");
+  c.Client(std::string(20000, 'A') + "\r\n").Server("535 no\r\n").Close();
+  const std::string capture = testing::PcapFile(kEth, c.Packets(kEth));
+  ASSERT_TRUE(Import(capture).ok());
+  EXPECT_TRUE(sessions_.empty());
+  EXPECT_EQ(stats_.unsaved_secret, 1u);
+  PcapImportOptions keep;
+  keep.keep_secrets = true;
+  ASSERT_TRUE(Import(capture, keep).ok());
+  EXPECT_EQ(sessions_.size(), 1u);
 }
 
 TEST_F(ImportTest, SessionsAreNumberedByTheirFirstPacket) {

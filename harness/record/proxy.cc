@@ -34,7 +34,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "harness/record/follower.h"
-#include "harness/record/proxy_writer.h"
+#include "harness/record/session_writer.h"
 #include "harness/socket_transport.h"
 #include "harness/tls_cert.h"
 #include "results/absl_compat.h"
@@ -236,7 +236,7 @@ class RecordProxy::Impl {
   bool bound = false;
   bool stopping = false;
   std::atomic<bool> stop_requested{false};
-  std::unique_ptr<SessionWriter> writer;  // from Bind on
+  std::unique_ptr<harness::SessionWriter> writer;  // from Bind on
   std::thread thread;
 };
 
@@ -260,7 +260,11 @@ absl::StatusOr<std::uint16_t> RecordProxy::Impl::Bind() {
     cert_pem = ck->cert_pem;
     key_pem = ck->key_pem;
   }
-  writer = std::make_unique<SessionWriter>(options.max_out_bytes, options.on_session);
+  // One thread: the files, and the on_session lines, in the order sessions end.
+  harness::SessionWriter::Options wo;
+  wo.threads = 1;
+  wo.max_out_bytes = options.max_out_bytes;
+  writer = std::make_unique<harness::SessionWriter>(wo);
   absl::StatusOr<tcp::acceptor> listening =
       harness::ListenTcp(io.get_executor(), options.listen_address, options.port);
   if (!listening.ok()) return listening.status();
@@ -508,8 +512,7 @@ asio::awaitable<bool> RecordProxy::Impl::HandOverTls(Session& s) {
 void RecordProxy::Impl::Finish(Session& s) {
   harness::Transcript& t = s.transcript;
   t.meta().ended_at = harness::Iso8601Micros(UnixMicrosNow());
-  FinishedSession done;
-  SessionSummary& sum = done.summary;
+  SessionSummary sum;
   sum.number = s.number;
   sum.client = t.meta().client;
   sum.duration = std::chrono::microseconds(t.NowUs());
@@ -522,13 +525,32 @@ void RecordProxy::Impl::Finish(Session& s) {
   }
   if (t.truncated()) s.Note("truncated");
   sum.notes = s.notes;
+  std::string path;
   if (!options.keep_secrets && s.follower.secret_lost()) {
     sum.not_saved_reason = "an AUTH response too long to redact";
   } else {
-    done.path = (fs::path(options.out_dir) / SessionFileName(s.number)).string();
+    path = (fs::path(options.out_dir) / SessionFileName(s.number)).string();
   }
-  done.transcript = std::move(t);
-  writer->Submit(std::move(done));
+  // Each session reports its own write error (the proxy goes on).
+  writer
+      ->Submit(std::move(path), std::move(t),
+               [this, sum](const harness::WriteOutcome& o) mutable {
+                 switch (o.result) {
+                   case harness::WriteOutcome::Result::kWritten:
+                     sum.file = o.path;
+                     break;
+                   case harness::WriteOutcome::Result::kNoPath:
+                     break;  // not_saved_reason says why
+                   case harness::WriteOutcome::Result::kOutFull:
+                     sum.not_saved_reason = "--max_out_bytes reached";
+                     break;
+                   case harness::WriteOutcome::Result::kFailed:
+                     sum.not_saved_reason = Message(o.status);
+                     break;
+                 }
+                 if (options.on_session) options.on_session(sum);
+               })
+      .IgnoreError();
 }
 
 // --- RecordProxy ---------------------------------------------------------------
@@ -553,7 +575,7 @@ absl::Status RecordProxy::Run(bool stop_on_signals) {
   }
   if (impl_->stop_requested) asio::post(impl_->io, [impl = impl_.get()] { impl->BeginStop(); });
   impl_->RunLoop();
-  impl_->writer->Close();  // every session file written before Run returns
+  impl_->writer->Finish().IgnoreError();  // every session file written before Run returns
   return absl::OkStatus();
 }
 
@@ -575,9 +597,9 @@ void RecordProxy::Stop() {
 }
 
 RecordStats RecordProxy::stats() const {
-  const SessionWriter* w = impl_->writer.get();
+  const harness::SessionWriter* w = impl_->writer.get();
   if (w == nullptr) return {};
-  return RecordStats{w->ended(), w->saved(), w->out_bytes()};
+  return RecordStats{w->completed(), w->written(), w->out_bytes()};
 }
 
 }  // namespace smtp::record

@@ -110,7 +110,7 @@ struct RecordOptions {
 
   // Called for each session once its file is written (or not: see
   // SessionSummary::not_saved_reason), in that order, on the thread that
-  // writes the files (proxy_writer.h).
+  // writes the files (session_writer.h).
   std::function<void(const SessionSummary&)> on_session;
 };
 

@@ -30,7 +30,8 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
-from loopback import escape_bytes, load_results  # noqa: E402
+from loopback import load_results  # noqa: E402
+from transcript_bytes import escape_bytes  # noqa: E402
 
 HARNESS, WORK = sys.argv[1], sys.argv[2]
 REAL = sys.argv[3:] if len(sys.argv) > 3 and sys.argv[3] == "--real" else None

@@ -18,6 +18,7 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
 import loopback  # noqa: E402
+from transcript_bytes import escape_bytes  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
 SRC = sys.argv[2] if len(sys.argv) > 2 else "."
@@ -130,7 +131,7 @@ class Replay(unittest.TestCase):
                    ("s2c", "221 2.0.0 Bye\r\n")]
         with open(session, "w") as f:
             json.dump({"version": 1, "meta": {"source": "recorded"},
-                       "entries": [{"t_us": i, "kind": k, "data": d.replace("\r", "\\r").replace("\n", "\\n")}
+                       "entries": [{"t_us": i, "kind": k, "data": escape_bytes(d.encode())}
                                    for i, (k, d) in enumerate(entries)]}, f)
         with loopback.Serve(BIN, "--pregreet_delay_ms", "0", "--users", "alice:Sesame99",
                             "--auth_advertise", "always") as srv:

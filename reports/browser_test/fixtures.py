@@ -8,7 +8,7 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
-from loopback import escape_bytes  # noqa: E402
+from transcript_bytes import escape_bytes  # noqa: E402
 
 VERDICTS = ["pass"] * 14 + ["fail"] * 3 + ["skip", "error"]
 LEVELS = ["MUST", "MUST", "SHOULD", "MAY", "policy", "security"]

@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "pylib"))
 sys.path.insert(0, HERE)
 from hostile import Hostile  # noqa: E402
 from loopback import load_results  # noqa: E402
+from transcript_bytes import unescape_bytes  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
 SRC = sys.argv[2] if len(sys.argv) > 2 else "."
@@ -38,27 +39,6 @@ SECRETS = [PASSWORD, BLOB, BLOB.rstrip("=")]
 # machine (the test checks they did).
 SPLIT_DELAY_MS = "20"
 REPORTS = ("results.json", "index.html", "junit.xml")
-
-
-def unescape(data):
-    """Decodes the transcript byte notation (results/transcript.h)."""
-    out = bytearray()
-    i = 0
-    raw = data.encode("latin-1")
-    while i < len(raw):
-        c = raw[i:i + 1]
-        if c != b"\\":
-            out += c
-            i += 1
-            continue
-        nxt = raw[i + 1:i + 2]
-        if nxt == b"x":
-            out.append(int(raw[i + 2:i + 4], 16))
-            i += 4
-        else:
-            out += {b"\\": b"\\", b"r": b"\r", b"n": b"\n", b"t": b"\t"}[nxt]
-            i += 2
-    return bytes(out).decode("latin-1")
 
 
 def run_against(port, out):
@@ -101,10 +81,12 @@ class SplitEchoRedaction(unittest.TestCase):
         self.assertGreater(len(echo), 1, echo)
 
         for kind in ("s2c", "c2s"):
-            joined = "".join(unescape(e["data"]) for e in entries if e["kind"] == kind)
+            joined = b"".join(unescape_bytes(e["data"]) for e in entries
+                              if e["kind"] == kind).decode("latin-1")
             for secret in SECRETS:
                 self.assertNotIn(secret, joined, kind)
-        s2c = "".join(unescape(e["data"]) for e in entries if e["kind"] == "s2c")
+        s2c = b"".join(unescape_bytes(e["data"]) for e in entries
+                       if e["kind"] == "s2c").decode("latin-1")
         self.assertIn("535 5.7.8 bad credentials: AUTH PLAIN ***\r\n", s2c)
 
         for name in REPORTS:

@@ -47,27 +47,6 @@ def load_results(out_dir):
         return json.load(f)
 
 
-def escape_bytes(data):
-    """The byte encoding of transcripts (results/transcript.h) of `data`
-    (bytes): printable ASCII stands for itself but a backslash, which is two,
-    CR LF HT are \\r \\n \\t, every other octet is \\xHH."""
-    out = []
-    for b in data:
-        if b == 0x5C:
-            out.append("\\\\")
-        elif b == 0x0D:
-            out.append("\\r")
-        elif b == 0x0A:
-            out.append("\\n")
-        elif b == 0x09:
-            out.append("\\t")
-        elif 0x20 <= b <= 0x7E:
-            out.append(chr(b))
-        else:
-            out.append("\\x%02x" % b)
-    return "".join(out)
-
-
 class Serve:
     """`smtp-harness serve` (binary `bin`) with extra flags on a free
     loopback port, for a `with` block."""

@@ -7,6 +7,12 @@ import os
 import subprocess
 import time
 
+# The byte notation lives in transcript_bytes.py. `side` and `chunks` are its
+# side_bytes and side_chunks under the names tests/realserver/record_test.py
+# still calls; new code imports transcript_bytes.
+from transcript_bytes import side_bytes as side  # noqa: F401
+from transcript_bytes import side_chunks as chunks  # noqa: F401
+
 
 def start_with_port_file(cmd, port_file, timeout=10):
     """Starts `cmd` (which writes its bound port to `port_file`) and returns
@@ -35,26 +41,6 @@ def start_record(binary, upstream, out_dir, *extra):
          upstream, "--out", out_dir] + list(extra), port_file)
 
 
-def unescape(data):
-    """The bytes of a transcript's escaped "data" string (docs/transcripts.md)."""
-    out = bytearray()
-    i = 0
-    while i < len(data):
-        c = data[i]
-        if c != "\\":
-            out += c.encode("latin-1")
-            i += 1
-            continue
-        n = data[i + 1]
-        if n == "x":
-            out.append(int(data[i + 2:i + 4], 16))
-            i += 4
-            continue
-        out += {"\\": b"\\", "r": b"\r", "n": b"\n", "t": b"\t"}[n]
-        i += 2
-    return bytes(out)
-
-
 def sessions(out_dir):
     """The session files in `out_dir`, parsed, in name order."""
     result = []
@@ -62,16 +48,6 @@ def sessions(out_dir):
         with open(path) as f:
             result.append(json.load(f))
     return result
-
-
-def side(session, kind):
-    """The concatenated bytes of one side ("c2s" or "s2c") of a session."""
-    return b"".join(unescape(e["data"]) for e in session["entries"] if e["kind"] == kind)
-
-
-def chunks(session, kind):
-    """The data chunks of one side, each as bytes."""
-    return [unescape(e["data"]) for e in session["entries"] if e["kind"] == kind]
 
 
 def kinds(session):
