@@ -7,12 +7,6 @@ import os
 import subprocess
 import time
 
-# The byte notation lives in transcript_bytes.py. `side` and `chunks` are its
-# side_bytes and side_chunks under the names tests/realserver/record_test.py
-# still calls; new code imports transcript_bytes.
-from transcript_bytes import side_bytes as side  # noqa: F401
-from transcript_bytes import side_chunks as chunks  # noqa: F401
-
 
 def start_with_port_file(cmd, port_file, timeout=10):
     """Starts `cmd` (which writes its bound port to `port_file`) and returns

@@ -16,6 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import recording  # noqa: E402
+from transcript_bytes import side_bytes, side_chunks  # noqa: E402
 
 BIN, NAME, UPSTREAM = sys.argv[1:4]
 FROM, TO = "probe@client.example.org", "user@example.test"
@@ -69,7 +70,7 @@ def pipelined_raw(port):
 
 
 def expect_transaction(s, what, until_tls=False):
-    c2s, s2c = recording.side(s, "c2s"), recording.side(s, "s2c")
+    c2s, s2c = side_bytes(s, "c2s"), side_bytes(s, "s2c")
     check(s2c.startswith(b"220 "), "%s: the greeting is recorded" % what)
     check(s["meta"]["source"] == "recorded" and s["meta"]["server"] == UPSTREAM,
           "%s: meta %r" % (what, s["meta"]))
@@ -116,8 +117,8 @@ def main():
             check(any(group in c.upper().replace(b"FROM:<" + FROM.upper().encode(),
                                                  b"FROM:<" + FROM.encode())
                       .replace(b"TO:<" + TO.upper().encode(), b"TO:<" + TO.encode())
-                      for c in recording.chunks(s[4], "c2s")),
-                  "MAIL and RCPT pipelined in one chunk: %r" % recording.chunks(s[4], "c2s"))
+                      for c in side_chunks(s[4], "c2s")),
+                  "MAIL and RCPT pipelined in one chunk: %r" % side_chunks(s[4], "c2s"))
             check("[tls_opaque]" in stdout, "live lines note tls_opaque")
 
         # With --intercept_tls: the session after STARTTLS in plaintext.
@@ -134,7 +135,7 @@ def main():
                 expect_transaction(s[i], what)
                 kinds = recording.kinds(s[i])
                 check("tls" in kinds, "%s: a tls entry" % what)
-                after = recording.side(s[i], "c2s").upper().split(b"STARTTLS\r\n", 1)
+                after = side_bytes(s[i], "c2s").upper().split(b"STARTTLS\r\n", 1)
                 check(len(after) == 2 and after[1].startswith(b"EHLO "),
                       "%s: EHLO again after TLS" % what)
     finally:
