@@ -167,14 +167,10 @@ int RunReplay(const std::vector<std::string>& args) {
   const std::string out_dir = MakeOutDir(absl::GetFlag(FLAGS_out), "replay", &error);
   if (!error.empty()) return Fail(error);
 
-  const absl::Duration every = absl::GetFlag(FLAGS_progress_every);
-  runner::ProgressPrinter printer =
-      isatty(STDERR_FILENO) != 0
-          ? runner::ProgressPrinter(stderr, runner::ProgressStyle::kTerminal)
-          : runner::ProgressPrinter(stderr,
-                                    every > absl::ZeroDuration() ? runner::ProgressStyle::kLog
-                                                                 : runner::ProgressStyle::kNone,
-                                    std::chrono::milliseconds(absl::ToInt64Milliseconds(every)));
+  // A terminal gets one line redrawn; a log (CI) a line every --progress_every.
+  runner::ProgressPrinter printer = runner::ProgressPrinter::For(
+      stderr,
+      std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_progress_every))));
   std::atomic<bool> stop{false};
   options->stop = &stop;
   std::mutex mu;

@@ -262,15 +262,9 @@ int RunRun(const std::vector<std::string>& args) {
   if (!error.empty()) return Fail(error);
 
   // A terminal gets one line redrawn; a log (CI) a line every --progress_every.
-  const absl::Duration every = absl::GetFlag(FLAGS_progress_every);
-  const auto every_ms = std::chrono::milliseconds(absl::ToInt64Milliseconds(every));
-  runner::ProgressPrinter printer =
-      isatty(STDERR_FILENO) != 0
-          ? runner::ProgressPrinter(stderr, runner::ProgressStyle::kTerminal)
-          : runner::ProgressPrinter(stderr,
-                                    every > absl::ZeroDuration() ? runner::ProgressStyle::kLog
-                                                                 : runner::ProgressStyle::kNone,
-                                    every_ms);
+  runner::ProgressPrinter printer = runner::ProgressPrinter::For(
+      stderr,
+      std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_progress_every))));
   runner::Runner run(runner::TargetConnector(prepared->target), prepared->options);
   LiveRunOptions live;
   live.out_dir = out_dir;

@@ -1,5 +1,7 @@
 #include "harness/runner/progress.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <string_view>
@@ -110,6 +112,14 @@ void ProgressPrinter::Finish() {
   std::fputc('\n', out_);
   std::fflush(out_);
   drawn_ = false;
+}
+
+ProgressPrinter ProgressPrinter::For(std::FILE* out, std::chrono::milliseconds log_every) {
+  if (isatty(fileno(out)) != 0) return ProgressPrinter(out, ProgressStyle::kTerminal);
+  return ProgressPrinter(
+      out,
+      log_every > std::chrono::milliseconds::zero() ? ProgressStyle::kLog : ProgressStyle::kNone,
+      log_every);
 }
 
 }  // namespace smtp::runner

@@ -51,6 +51,9 @@ class ProgressPrinter {
   ProgressPrinter(std::FILE* out, ProgressStyle style, std::chrono::milliseconds min_interval);
   // Default intervals: 100 ms on a terminal, 5 s in a log.
   ProgressPrinter(std::FILE* out, ProgressStyle style);
+  // The style for `out`: one redrawn line on a terminal; on anything else (a
+  // CI log) a line every `log_every`, or none when it is zero.
+  static ProgressPrinter For(std::FILE* out, std::chrono::milliseconds log_every);
   // After each scenario.
   void Update(const harness::Counts& so_far, int total);
   // From a timer: in a log, repeats the last counts once the interval has
