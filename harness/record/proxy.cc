@@ -388,9 +388,12 @@ void RecordProxy::Impl::RecordFailure(Session& s, std::string_view what,
                                       const absl::Status& status) {
   if (s.cut) return;  // the shutdown, not the peer: RunSession says so
   if (absl::IsUnavailable(status) && what.substr(0, 10) == "read from ") {
-    // A reset (many clients close so after QUIT): the peer closed.
-    s.transcript.AddEvent(EntryKind::kPeerClosed,
-                          std::string(what.substr(10)) + ": " + Message(status));
+    // A reset (many clients close so after QUIT): that side closed. In a
+    // recording the client is the local side (docs/transcripts.md).
+    const std::string_view side = what.substr(10);
+    s.transcript.AddEvent(
+        side.substr(0, 6) == "client" ? EntryKind::kLocalClosed : EntryKind::kPeerClosed,
+        std::string(side) + ": " + Message(status));
     return;
   }
   const bool timeout = status.code() == absl::StatusCode::kDeadlineExceeded;
@@ -411,7 +414,7 @@ asio::awaitable<void> RecordProxy::Impl::ClientToServer(std::shared_ptr<Session>
       co_return;
     }
     if (*n == 0) {
-      s->transcript.AddEvent(EntryKind::kPeerClosed, "client");
+      s->transcript.AddEvent(EntryKind::kLocalClosed, "client");
       // The server's last words (221 after QUIT) are still awaited a while;
       // the c2s side counts as parked (no TLS hand-over will come).
       s->c2s_parked = true;
