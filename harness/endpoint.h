@@ -14,9 +14,11 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -80,6 +82,18 @@ inline boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> Accep
     asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+}
+
+// The stop-on-signal wiring of the embedded server and the recording proxy:
+// SIGINT or SIGTERM delivered to `io` calls `begin_stop` once. `signals`
+// (the caller's, so it outlives the wait) holds the signal set.
+template <class F>
+void StopOnSignals(boost::asio::io_context& io, std::optional<boost::asio::signal_set>& signals,
+                   F begin_stop) {
+  signals.emplace(io, SIGINT, SIGTERM);
+  signals->async_wait([begin_stop](const boost::system::error_code& ec, int) {
+    if (!ec) begin_stop();
+  });
 }
 
 }  // namespace smtp::harness

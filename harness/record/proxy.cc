@@ -571,10 +571,7 @@ absl::Status RecordProxy::Run(bool stop_on_signals) {
     if (!port.ok()) return port.status();
   }
   if (stop_on_signals) {
-    impl_->signals.emplace(impl_->io, SIGINT, SIGTERM);
-    impl_->signals->async_wait([impl = impl_.get()](error_code ec, int) {
-      if (!ec) impl->BeginStop();
-    });
+    harness::StopOnSignals(impl_->io, impl_->signals, [impl = impl_.get()] { impl->BeginStop(); });
   }
   if (impl_->stop_requested) asio::post(impl_->io, [impl = impl_.get()] { impl->BeginStop(); });
   impl_->RunLoop();
