@@ -43,7 +43,8 @@ PY
 
 for src in "$repo"/fuzz/fuzz_*.cc; do
   target=$(basename "$src" .cc)
-  # Targets that need more than the parser (fuzz_scenario_loader) exist only
+  # Targets that need more than the parser (fuzz_scenario_loader,
+  # fuzz_server_session) exist only
   # in top-level builds, not in this standalone one.
   [[ -x $build/$target ]] || continue
   cp "$build/$target" "$OUT/"

@@ -1,0 +1,68 @@
+// Fuzz target: the embedded server's sans-I/O session (harness/server/
+// session.h), driven in process by the network fuzzer's client machine
+// (fuzz/net/client_machine.h) exactly as `smtp-harness fuzz --target
+// embedded` drives it.
+//
+// No header: the whole input is a serialized session input
+// (fuzz/net/session_input.h; seeds are sessions, corpus/fuzz_server_session/).
+// Each input runs twice: against the strict profile and the lenient one.
+//
+// Oracles (the client machine's, fuzz/net/client_machine.h):
+// - no crash, and memory per session bounded (the .options file's limits);
+// - the server never drops the connection without a reply (kDropped);
+// - every command line, body and chunk gets its reply: with every byte
+//   consumed, a reply still owed is a hang (kHang);
+// - every reply parses strictly (RFC 5321 §4.2; kBadReply);
+// - strict profile: exactly one reply per command, none to a command the
+//   client did not send as one (kDesync). The lenient profile ends DATA at
+//   a bare LF "." LF on purpose (SMTP smuggling), so there a smuggled
+//   command's reply is the expected behaviour, not a finding.
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "fuzz/fuzz_util.h"
+#include "fuzz/net/client_machine.h"
+#include "fuzz/net/embedded_driver.h"
+#include "fuzz/net/embedded_server.h"
+#include "fuzz/net/session_input.h"
+
+namespace {
+
+smtp_netfuzz_embedded::Server& ServerFor(const char* profile) {
+  static std::unique_ptr<smtp_netfuzz_embedded::Server> strict, lenient;
+  auto& slot = std::string_view(profile) == "strict" ? strict : lenient;
+  if (slot == nullptr) {
+    std::string error;
+    slot = smtp_netfuzz_embedded::Server::Create({.profile = profile}, &error);
+    FUZZ_CHECK(slot != nullptr, "the embedded server starts");
+  }
+  return *slot;
+}
+
+void Check(const char* profile, const smtp::fuzz::SessionInput& input, bool desync_is_finding) {
+  using smtp::fuzz::VerdictKind;
+  const auto r = smtp::fuzz::RunEmbedded(ServerFor(profile), input);
+  const auto kind = r.verdict.kind;
+  if (kind == VerdictKind::kOk || (kind == VerdictKind::kDesync && !desync_is_finding)) return;
+  std::fprintf(stderr, "\nprofile %s, step %zu: %s: %s (server state %s)\n%s", profile,
+               r.verdict.step, std::string(smtp::fuzz::VerdictName(kind)).c_str(),
+               r.verdict.detail.c_str(), r.end_state.c_str(),
+               smtp::fuzz::DebugString(input).c_str());
+  FUZZ_CHECK(kind != VerdictKind::kDropped, "the server never drops a session without a reply");
+  FUZZ_CHECK(kind != VerdictKind::kHang, "every command, body and chunk gets its reply");
+  FUZZ_CHECK(kind != VerdictKind::kBadReply, "every reply parses strictly");
+  FUZZ_CHECK(kind != VerdictKind::kDesync, "exactly one reply per command (strict profile)");
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  const smtp::fuzz::SessionInput input = smtp::fuzz::ParseSessionInput(bytes);
+  Check("strict", input, /*desync_is_finding=*/true);
+  Check("lenient", input, /*desync_is_finding=*/false);
+  return 0;
+}

@@ -1,0 +1,305 @@
+#include "fuzz/net/client_machine.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "parser/ascii.h"
+#include "parser/data_reader.h"
+
+namespace smtp::fuzz {
+namespace {
+
+// Replies kept for the feedback; a longer session still runs, uncounted.
+constexpr std::size_t kMaxReplyEvents = 4096;
+// Replies read after QUIT, before the 221, in a session whose count is
+// unknown (a raw step's replies arriving late).
+constexpr std::size_t kMaxQuitDrain = 256;
+
+std::uint32_t PackEnhanced(const std::optional<EnhancedCode>& e) {
+  if (!e) return 0;
+  return std::uint32_t{e->klass} * 1'000'000u + std::uint32_t{e->subject} * 1'000u + e->detail;
+}
+
+bool HasLineEnd(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+
+}  // namespace
+
+std::string_view VerdictName(VerdictKind kind) {
+  switch (kind) {
+    case VerdictKind::kOk:
+      return "ok";
+    case VerdictKind::kDropped:
+      return "dropped";
+    case VerdictKind::kHang:
+      return "hang";
+    case VerdictKind::kBadReply:
+      return "bad_reply";
+    case VerdictKind::kDesync:
+      return "desync";
+  }
+  return "?";
+}
+
+Verb VerbOfLine(std::string_view line) {
+  const std::size_t sp = line.find(' ');
+  const std::string_view word = line.substr(0, sp);
+  for (int v = static_cast<int>(Verb::kEhlo); v <= static_cast<int>(Verb::kEtrn); ++v) {
+    const Verb verb = static_cast<Verb>(v);
+    if (EqualsIgnoreCase(word, VerbName(verb))) return verb;
+  }
+  return Verb::kUnknown;
+}
+
+ClientMachine::ClientMachine(const SessionInput& input) : input_(input) {}
+
+Action ClientMachine::Next() {
+  for (;;) {
+    switch (phase_) {
+      case Phase::kGreeting:
+      case Phase::kReplies:
+      case Phase::kQuit:
+        return {ActionKind::kRead, {}};
+      case Phase::kBody:
+        phase_ = Phase::kReplies;
+        replies_since_write_ = 0;
+        return {ActionKind::kWrite, std::exchange(pending_body_, {})};
+      case Phase::kStartTls:
+        return {ActionKind::kStartTls, {}};
+      case Phase::kDone:
+        return {ActionKind::kDone, {}};
+      case Phase::kNextGroup:
+        break;
+    }
+    if (step_ >= input_.steps.size()) {
+      phase_ = Phase::kQuit;
+      replies_since_write_ = 0;
+      // In a SASL exchange (RFC 4954 §4) QUIT would be read as the client's
+      // response: cancel it first ("*", answered with 501).
+      if (last_code_ == kContinueReqCode) {
+        quit_cancel_ = true;
+        return {ActionKind::kWrite, "*\r\nQUIT\r\n"};
+      }
+      return {ActionKind::kWrite, "QUIT\r\n"};
+    }
+    // One group: this step and the pipelined steps right after it, in one
+    // write; then the replies owed to all of them, in order.
+    owed_.clear();
+    owed_pos_ = 0;
+    std::string bytes;
+    do {
+      const SessionStep& s = input_.steps[step_];
+      // Whatever is pipelined behind DATA reaches the server before its 354:
+      // a strict server refuses it (and may close), a lenient one takes it
+      // as message text. Either way, no reply count can be expected.
+      if (!owed_.empty() && owed_.back().data) known_ = false;
+      switch (s.kind) {
+        case StepKind::kCommand: {
+          bytes.append(s.bytes).append("\r\n");
+          if (HasLineEnd(s.bytes)) {
+            known_ = false;
+            break;
+          }
+          const Verb verb = VerbOfLine(s.bytes);
+          if (verb == Verb::kBdat) {
+            // Its chunk is whatever follows: unknowable here.
+            known_ = false;
+            break;
+          }
+          owed_.push_back({.step = step_,
+                           .verb = verb,
+                           .data = verb == Verb::kData,
+                           .starttls = verb == Verb::kStarttls});
+          break;
+        }
+        case StepKind::kData:
+          bytes.append("DATA\r\n");
+          owed_.push_back({.step = step_, .verb = Verb::kData, .data = true});
+          break;
+        case StepKind::kBdat:
+          bytes.append("BDAT ").append(std::to_string(s.bytes.size()));
+          bytes.append(s.last ? " LAST\r\n" : "\r\n").append(s.bytes);
+          owed_.push_back({.step = step_, .verb = Verb::kBdat});
+          break;
+        case StepKind::kRaw:
+          bytes.append(s.bytes);
+          known_ = false;
+          break;
+        case StepKind::kStartTls:
+          bytes.append("STARTTLS\r\n");
+          owed_.push_back({.step = step_, .verb = Verb::kStarttls, .starttls = true});
+          break;
+      }
+      ++step_;
+    } while (step_ < input_.steps.size() && input_.steps[step_].pipelined);
+    if (!owed_.empty()) phase_ = Phase::kReplies;
+    if (!bytes.empty()) {
+      replies_since_write_ = 0;
+      return {ActionKind::kWrite, std::move(bytes)};
+    }
+  }
+}
+
+void ClientMachine::Record(const Owed* owed, const Reply& reply) {
+  last_code_ = reply.code;
+  ++replies_since_write_;
+  if (replies_.size() >= kMaxReplyEvents) return;
+  ReplyEvent e;
+  e.step = owed != nullptr ? owed->step : SIZE_MAX;
+  e.verb = owed != nullptr ? (owed->body ? Verb::kUnknown : owed->verb) : Verb::kUnknown;
+  e.code = reply.code;
+  e.enhanced = PackEnhanced(reply.enhanced);
+  e.lines = static_cast<std::uint16_t>(std::min<std::size_t>(reply.lines.size(), 0xffff));
+  e.owed = owed != nullptr;
+  replies_.push_back(e);
+}
+
+void ClientMachine::OnReply(const Reply& reply) {
+  switch (phase_) {
+    case Phase::kGreeting: {
+      Owed greeting{.step = 0, .verb = Verb::kUnknown};
+      Record(&greeting, reply);
+      phase_ = Phase::kNextGroup;
+      return;
+    }
+    case Phase::kReplies: {
+      const Owed owed = owed_[owed_pos_++];
+      Record(&owed, reply);
+      const bool positive = reply.code / 100 == 2;
+      if (positive && owed.verb == Verb::kMail) depth_ = std::max(depth_, 1);
+      if (positive && owed.verb == Verb::kRcpt) depth_ = std::max(depth_, 2);
+      if (positive && (owed.body || (owed.verb == Verb::kBdat && input_.steps[owed.step].last))) {
+        depth_ = 3;
+      }
+      if (owed.data && reply.code == 354) {
+        const SessionStep& s = input_.steps[owed.step];
+        pending_body_ = s.kind == StepKind::kData ? DotStuff(s.bytes) : std::string(".\r\n");
+        owed_.insert(owed_.begin() + static_cast<std::ptrdiff_t>(owed_pos_),
+                     Owed{.step = owed.step, .verb = Verb::kData, .body = true});
+        phase_ = Phase::kBody;
+        return;
+      }
+      if (owed.starttls && positive) {
+        // The server discards what was pipelined behind STARTTLS (RFC 3207
+        // §5, CVE-2011-0411): nothing more is owed for this group.
+        owed_.resize(owed_pos_);
+        phase_ = Phase::kStartTls;
+        return;
+      }
+      if (owed_pos_ == owed_.size()) phase_ = Phase::kNextGroup;
+      return;
+    }
+    case Phase::kQuit:
+      if (reply.code == 221) {
+        Record(nullptr, reply);
+        replies_.back().owed = true;
+        phase_ = Phase::kDone;
+        return;
+      }
+      if (quit_cancel_) {  // the reply to "*"
+        quit_cancel_ = false;
+        Owed cancel{.step = input_.steps.size(), .verb = Verb::kAuth};
+        Record(&cancel, reply);
+        return;
+      }
+      Record(nullptr, reply);
+      if (known_) {
+        Fail(VerdictKind::kDesync,
+             "reply " + std::to_string(reply.code) + " that no command asked for (read after QUIT)",
+             input_.steps.size(), Verb::kQuit);
+        return;
+      }
+      if (reply.code == 421 || ++quit_extra_ > kMaxQuitDrain) phase_ = Phase::kDone;
+      return;
+    case Phase::kNextGroup:
+    case Phase::kBody:
+    case Phase::kStartTls:
+    case Phase::kDone:
+      return;  // not reading: a driver error; ignore
+  }
+}
+
+void ClientMachine::OnTimeout() {
+  if (phase_ == Phase::kDone) return;
+  // With a raw step in flight the server may rightly be waiting for input
+  // (a DATA body, a BDAT chunk, a SASL line) that never comes: not a hang.
+  if (!known_) {
+    phase_ = Phase::kDone;
+    return;
+  }
+  const bool quit = phase_ == Phase::kQuit;
+  const Owed* owed =
+      phase_ == Phase::kReplies && owed_pos_ < owed_.size() ? &owed_[owed_pos_] : nullptr;
+  Fail(VerdictKind::kHang,
+       phase_ == Phase::kGreeting ? "no greeting within the deadline"
+       : quit                     ? "no reply to QUIT within the deadline"
+                                  : "no reply within the deadline",
+       quit ? input_.steps.size() : (owed != nullptr ? owed->step : step_),
+       quit ? Verb::kQuit : (owed != nullptr ? owed->verb : Verb::kUnknown));
+}
+
+void ClientMachine::OnClosed() {
+  if (phase_ == Phase::kDone) return;
+  // A server may close after a 421 (shutting down, too many errors) or a
+  // 221, after refusing what it was just sent (a 4xx / 5xx since our last
+  // write: an early talker, data pipelined behind DATA), and after
+  // accepting STARTTLS when a raw step's handshake fails. A crash looks
+  // different: silence since our last write, or a close right after a
+  // positive reply.
+  if (last_code_ == 421 || last_code_ == 221 || (replies_since_write_ > 0 && last_code_ >= 400) ||
+      (!known_ && last_code_ == 220) || (phase_ == Phase::kQuit && !known_)) {
+    phase_ = Phase::kDone;
+    return;
+  }
+  const bool quit = phase_ == Phase::kQuit;
+  const Owed* owed =
+      phase_ == Phase::kReplies && owed_pos_ < owed_.size() ? &owed_[owed_pos_] : nullptr;
+  if (phase_ == Phase::kNextGroup || phase_ == Phase::kBody || phase_ == Phase::kStartTls) {
+    // Closed while we were writing: the last reply was not a goodbye.
+    Fail(VerdictKind::kDropped,
+         "connection closed by the server while sending; last reply " + std::to_string(last_code_),
+         step_ == 0 ? 0 : step_ - 1,
+         step_ == 0 ? Verb::kUnknown : VerbOfLine(input_.steps[step_ - 1].bytes));
+    return;
+  }
+  Fail(VerdictKind::kDropped,
+       phase_ == Phase::kGreeting ? std::string("connection closed without a greeting")
+       : quit
+           ? "connection closed after QUIT without a 221; last reply " + std::to_string(last_code_)
+           : "connection closed without a reply; last reply " + std::to_string(last_code_),
+       quit ? input_.steps.size() : (owed != nullptr ? owed->step : step_),
+       quit ? Verb::kQuit : (owed != nullptr ? owed->verb : Verb::kUnknown));
+}
+
+void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
+  if (phase_ == Phase::kDone) return;
+  const Owed* owed =
+      phase_ == Phase::kReplies && owed_pos_ < owed_.size() ? &owed_[owed_pos_] : nullptr;
+  Fail(VerdictKind::kBadReply,
+       "reply breaks RFC 5321 4.2 at octet " + std::to_string(offset) + ": " + std::string(why),
+       phase_ == Phase::kQuit ? input_.steps.size() : (owed != nullptr ? owed->step : step_),
+       phase_ == Phase::kQuit ? Verb::kQuit : (owed != nullptr ? owed->verb : Verb::kUnknown));
+}
+
+void ClientMachine::OnTlsResult(bool ok) {
+  if (phase_ != Phase::kStartTls) return;
+  if (!ok) {
+    // Our handshake failing is not the server's fault (no finding): stop.
+    phase_ = Phase::kDone;
+    return;
+  }
+  tls_ = true;
+  phase_ = owed_pos_ < owed_.size() ? Phase::kReplies : Phase::kNextGroup;
+}
+
+void ClientMachine::Fail(VerdictKind kind, std::string detail, std::size_t step, Verb verb) {
+  if (verdict_.ok()) {
+    verdict_.kind = kind;
+    verdict_.detail = std::move(detail);
+    verdict_.step = step;
+    verdict_.verb = verb;
+    verdict_.last_code = last_code_;
+  }
+  phase_ = Phase::kDone;
+}
+
+}  // namespace smtp::fuzz

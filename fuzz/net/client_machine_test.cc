@@ -1,0 +1,231 @@
+#include "fuzz/net/client_machine.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "fuzz/net/embedded_driver.h"
+#include "fuzz/net/embedded_server.h"
+#include "fuzz/net/state_feedback.h"
+#include "parser/reply.h"
+
+namespace smtp::fuzz {
+namespace {
+
+SessionStep Cmd(std::string s, bool pipelined = false) {
+  return {.kind = StepKind::kCommand, .bytes = std::move(s), .pipelined = pipelined};
+}
+SessionStep Data(std::string body) { return {.kind = StepKind::kData, .bytes = std::move(body)}; }
+SessionStep Raw(std::string s) { return {.kind = StepKind::kRaw, .bytes = std::move(s)}; }
+
+SessionInput Typical() {
+  return {{Cmd("EHLO client.example"), Cmd("MAIL FROM:<a@example.com>"),
+           Cmd("RCPT TO:<b@example.com>"), Data("Subject: t\r\n\r\nhello\r\n")}};
+}
+
+std::vector<std::uint16_t> Codes(const SessionResult& r) {
+  std::vector<std::uint16_t> codes;
+  for (const auto& e : r.replies) codes.push_back(e.code);
+  return codes;
+}
+
+std::unique_ptr<smtp_netfuzz_embedded::Server> MakeServer(std::string profile = "strict") {
+  std::string error;
+  auto s = smtp_netfuzz_embedded::Server::Create({.profile = profile}, &error);
+  EXPECT_NE(s, nullptr) << error;
+  return s;
+}
+
+TEST(EmbeddedDriver, TypicalSessionReachesDataAndEndsWith221) {
+  auto server = MakeServer();
+  const SessionResult r = RunEmbedded(*server, Typical(), /*wire=*/true);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.detail;
+  EXPECT_EQ(Codes(r), (std::vector<std::uint16_t>{220, 250, 250, 250, 354, 250, 221}));
+  EXPECT_EQ(r.depth, 3);
+  EXPECT_TRUE(r.known);
+  EXPECT_EQ(server->messages_accepted(), 1u);
+  ASSERT_FALSE(r.wire.empty());
+  EXPECT_FALSE(r.wire.front().from_client);
+  EXPECT_EQ(r.wire.front().bytes.substr(0, 4), "220 ");
+}
+
+TEST(EmbeddedDriver, PipelinedGroupGetsOneReplyPerCommand) {
+  auto server = MakeServer();
+  SessionInput in{{Cmd("EHLO c"), Cmd("MAIL FROM:<a@example.com>"),
+                   Cmd("RCPT TO:<b@example.com>", true), Cmd("RCPT TO:<c@example.com>", true),
+                   Cmd("RSET", true)}};
+  const SessionResult r = RunEmbedded(*server, in);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.detail;
+  EXPECT_EQ(Codes(r), (std::vector<std::uint16_t>{220, 250, 250, 250, 250, 250, 221}));
+  EXPECT_EQ(r.depth, 2);
+}
+
+TEST(EmbeddedDriver, StartTlsStartsOverAndAuthIsReachable) {
+  auto server = MakeServer();
+  SessionInput in{{Cmd("EHLO c"),
+                   {.kind = StepKind::kStartTls, .bytes = {}},
+                   Cmd("EHLO c"),
+                   Cmd("AUTH PLAIN AHVzZXIAcGFzc3dvcmQ=")}};
+  const SessionResult r = RunEmbedded(*server, in);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.detail;
+  EXPECT_EQ(Codes(r), (std::vector<std::uint16_t>{220, 250, 220, 250, 235, 221}));
+}
+
+TEST(EmbeddedDriver, RawStepMakesTheCountUnknownButNotAFinding) {
+  auto server = MakeServer();
+  SessionInput in{{Cmd("EHLO c"), Raw("NOOP\r\nNOOP\r\n"), Cmd("NOOP")}};
+  const SessionResult r = RunEmbedded(*server, in);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.detail;
+  EXPECT_FALSE(r.known);
+  // The raw NOOPs' replies arrive in front of the owed one, and after QUIT.
+  EXPECT_EQ(Codes(r).back(), 221);
+}
+
+TEST(EmbeddedDriver, SmugglingIsADesyncOnlyWhereTheServerEndsDataAtBareLf) {
+  SessionInput in = Typical();
+  in.steps.back().bytes = "Subject: t\r\n\r\nhi\n.\nRSET\r\n";
+  auto strict = MakeServer("strict");
+  EXPECT_TRUE(RunEmbedded(*strict, in).verdict.ok());
+  auto lenient = MakeServer("lenient");
+  const SessionResult r = RunEmbedded(*lenient, in);
+  EXPECT_EQ(r.verdict.kind, VerdictKind::kDesync) << r.verdict.detail;
+}
+
+TEST(EmbeddedDriver, UnknownProfileIsAnError) {
+  std::string error;
+  EXPECT_EQ(smtp_netfuzz_embedded::Server::Create({.profile = "nope"}, &error), nullptr);
+  EXPECT_NE(error.find("nope"), std::string::npos);
+}
+
+// The machine alone, with a scripted server.
+Reply R(std::uint16_t code) {
+  const auto r = ParseReply(std::to_string(code) + " x\r\n");
+  return r.value();
+}
+
+TEST(ClientMachine, CloseWithoutReplyIsDropped) {
+  SessionInput in{{Cmd("EHLO c")}};
+  ClientMachine m(in);
+  EXPECT_EQ(m.Next().kind, ActionKind::kRead);
+  m.OnReply(R(220));
+  const Action w = m.Next();
+  ASSERT_EQ(w.kind, ActionKind::kWrite);
+  EXPECT_EQ(w.bytes, "EHLO c\r\n");
+  EXPECT_EQ(m.Next().kind, ActionKind::kRead);
+  m.OnClosed();
+  EXPECT_EQ(m.verdict().kind, VerdictKind::kDropped);
+  EXPECT_EQ(m.verdict().verb, Verb::kEhlo);
+  EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+}
+
+TEST(ClientMachine, CloseAfterRefusalOr421IsNotAFinding) {
+  for (const std::uint16_t code : {421, 554}) {
+    SessionInput in{{Cmd("MAIL FROM:<a@b>"), Cmd("RCPT TO:<c@d>", true)}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.Next();
+    m.OnReply(R(code));
+    m.Next();
+    m.OnClosed();
+    EXPECT_TRUE(m.verdict().ok()) << code;
+  }
+}
+
+TEST(ClientMachine, CloseRightAfterAPositiveReplyIsDropped) {
+  SessionInput in{{Cmd("MAIL FROM:<a@b>"), Cmd("RCPT TO:<c@d>", true)}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(R(250));
+  m.Next();
+  m.OnClosed();
+  EXPECT_EQ(m.verdict().kind, VerdictKind::kDropped);
+  EXPECT_EQ(m.verdict().verb, Verb::kRcpt);
+}
+
+TEST(ClientMachine, TimeoutIsAHangOnlyWhenTheCountIsKnown) {
+  {
+    SessionInput in{{Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.Next();
+    m.OnTimeout();
+    EXPECT_EQ(m.verdict().kind, VerdictKind::kHang);
+  }
+  {
+    SessionInput in{{Raw("DATA\r\n"), Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    EXPECT_EQ(m.Next().kind, ActionKind::kWrite);  // raw
+    EXPECT_EQ(m.Next().kind, ActionKind::kWrite);  // NOOP
+    m.Next();
+    m.OnTimeout();
+    EXPECT_TRUE(m.verdict().ok());
+  }
+}
+
+TEST(ClientMachine, ReplyNobodyAskedForIsADesync) {
+  SessionInput in{{Cmd("NOOP")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(R(250));
+  EXPECT_EQ(m.Next().bytes, "QUIT\r\n");
+  m.Next();
+  m.OnReply(R(250));  // a second reply to NOOP
+  EXPECT_EQ(m.verdict().kind, VerdictKind::kDesync);
+  EXPECT_FALSE(m.replies().back().owed);
+}
+
+TEST(ClientMachine, BadReplyIsReported) {
+  SessionInput in{};
+  ClientMachine m(in);
+  m.Next();
+  m.OnBadReply(3, "bad separator");
+  EXPECT_EQ(m.verdict().kind, VerdictKind::kBadReply);
+  EXPECT_NE(m.verdict().detail.find("octet 3"), std::string::npos);
+}
+
+TEST(ClientMachine, StepsPipelinedBehindDataMakeTheCountUnknown) {
+  SessionInput in{{Data("x"), Cmd("NOOP", true)}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  EXPECT_EQ(m.Next().bytes, "DATA\r\nNOOP\r\n");
+  EXPECT_FALSE(m.expectations_known());
+}
+
+TEST(VerbOfLine, ReadsTheFirstWordCaseInsensitively) {
+  EXPECT_EQ(VerbOfLine("mail FROM:<a@b>"), Verb::kMail);
+  EXPECT_EQ(VerbOfLine("STARTTLS"), Verb::kStarttls);
+  EXPECT_EQ(VerbOfLine("MAILX"), Verb::kUnknown);
+  EXPECT_EQ(VerbOfLine(""), Verb::kUnknown);
+}
+
+TEST(StateFeedback, DifferentAnswersGiveDifferentKeysAndCountersSaturate) {
+  std::vector<ReplyEvent> a(2), b(2);
+  a[0].code = b[0].code = 220;
+  a[1].verb = b[1].verb = Verb::kMail;
+  a[1].code = 250;
+  b[1].code = 550;
+  const auto ka = TransitionKeys(a), kb = TransitionKeys(b);
+  ASSERT_EQ(ka.size(), 2u);
+  EXPECT_EQ(ka[0], kb[0]);
+  EXPECT_NE(ka[1], kb[1]);
+  std::vector<std::uint8_t> counters(16);
+  for (int i = 0; i < 300; ++i) AddTransitions(ka, counters);
+  EXPECT_EQ(counters[ka[1] % 16], 255);
+}
+
+}  // namespace
+}  // namespace smtp::fuzz

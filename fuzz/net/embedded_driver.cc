@@ -1,0 +1,132 @@
+#include "fuzz/net/embedded_driver.h"
+
+#include <deque>
+#include <string_view>
+
+#include "parser/reply.h"
+
+namespace smtp::fuzz {
+namespace {
+
+class Run {
+ public:
+  Run(smtp_netfuzz_embedded::Server& server, bool wire) : conn_(server.Open()), keep_wire_(wire) {}
+
+  SessionResult Go(const SessionInput& input) {
+    ClientMachine m(input);
+    conn_->Start();
+    Collect();
+    for (Action a = m.Next(); a.kind != ActionKind::kDone; a = m.Next()) {
+      switch (a.kind) {
+        case ActionKind::kWrite:
+          Write(a.bytes);
+          break;
+        case ActionKind::kRead:
+          Read(m);
+          break;
+        case ActionKind::kStartTls:
+          if (conn_->action() == smtp_netfuzz_embedded::Action::kStartTls) {
+            conn_->OnTlsStarted();
+            Collect();
+            m.OnTlsResult(true);
+          } else {
+            m.OnTlsResult(false);
+          }
+          break;
+        case ActionKind::kDone:
+          break;
+      }
+    }
+    if (!closed()) conn_->OnPeerClosed();
+    result_.verdict = m.verdict();
+    result_.replies = m.replies();
+    result_.depth = m.depth();
+    result_.known = m.expectations_known();
+    result_.end_state = std::string(conn_->state_name());
+    return std::move(result_);
+  }
+
+ private:
+  bool closed() const {
+    const auto a = conn_->action();
+    return a == smtp_netfuzz_embedded::Action::kClose || a == smtp_netfuzz_embedded::Action::kAbort;
+  }
+
+  void Keep(bool from_client, std::string_view bytes) {
+    if (!keep_wire_ || bytes.empty()) return;
+    if (wire_bytes_ + bytes.size() > kMaxWireBytes) {
+      result_.wire_truncated = true;
+      return;
+    }
+    wire_bytes_ += bytes.size();
+    if (!result_.wire.empty() && result_.wire.back().from_client == from_client) {
+      result_.wire.back().bytes.append(bytes);
+    } else {
+      result_.wire.push_back({from_client, std::string(bytes)});
+    }
+  }
+
+  // Moves the server's replies into our queue, one string per reply.
+  void Collect() {
+    const std::string_view out = conn_->output();
+    std::size_t start = 0;
+    for (const std::size_t end : conn_->reply_ends()) {
+      replies_.emplace_back(out.substr(start, end - start));
+      start = end;
+    }
+    result_.bytes_received += out.size();
+    Keep(false, out);
+    conn_->ClearOutput();
+  }
+
+  void Write(std::string_view bytes) {
+    result_.bytes_sent += bytes.size();
+    if (closed()) return;  // the peer is gone: the bytes go nowhere
+    Keep(true, bytes);
+    while (!bytes.empty() && !closed()) {
+      const std::size_t n = conn_->Feed(bytes);
+      bytes.remove_prefix(n);
+      Collect();
+      // An accepted STARTTLS discards what follows (RFC 3207 §5).
+      if (conn_->action() == smtp_netfuzz_embedded::Action::kStartTls) break;
+      if (n == 0 && conn_->action() == smtp_netfuzz_embedded::Action::kNone &&
+          conn_->output().empty()) {
+        break;  // no progress possible (cannot happen; be safe)
+      }
+    }
+  }
+
+  void Read(ClientMachine& m) {
+    if (replies_.empty()) {
+      if (closed()) {
+        m.OnClosed();
+      } else {
+        m.OnTimeout();
+      }
+      return;
+    }
+    const std::string reply = std::move(replies_.front());
+    replies_.pop_front();
+    auto parsed = ParseReply(reply);
+    if (parsed.ok()) {
+      m.OnReply(parsed.value());
+    } else {
+      m.OnBadReply(parsed.error().offset, parsed.error().reason);
+    }
+  }
+
+  std::unique_ptr<smtp_netfuzz_embedded::Connection> conn_;
+  bool keep_wire_;
+  std::size_t wire_bytes_ = 0;
+  std::deque<std::string> replies_;
+  SessionResult result_;
+};
+
+}  // namespace
+
+SessionResult RunEmbedded(smtp_netfuzz_embedded::Server& server, const SessionInput& input,
+                          bool wire) {
+  return Run(server, wire).Go(input);
+}
+
+}  // namespace smtp::fuzz

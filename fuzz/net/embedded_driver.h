@@ -1,0 +1,45 @@
+// Runs one fuzzed session (ClientMachine) against the embedded server in
+// process: no sockets, no threads, no clock. A read for which the server has
+// produced no reply, with every byte sent consumed, is a reply the server
+// will never send: the machine is told "timeout" (a hang, when the count of
+// owed replies is known).
+#ifndef SMTP_FUZZ_NET_EMBEDDED_DRIVER_H_
+#define SMTP_FUZZ_NET_EMBEDDED_DRIVER_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "fuzz/net/client_machine.h"
+#include "fuzz/net/embedded_server.h"
+#include "fuzz/net/session_input.h"
+
+namespace smtp::fuzz {
+
+// The bytes of a session in order, for a finding's transcript.
+struct WireChunk {
+  bool from_client = true;
+  std::string bytes;
+};
+
+struct SessionResult {
+  Verdict verdict;
+  std::vector<ReplyEvent> replies;
+  int depth = 0;  // ClientMachine::depth()
+  bool known = true;
+  std::size_t bytes_sent = 0;
+  std::size_t bytes_received = 0;
+  // Filled only when asked (RunEmbedded's `wire`), capped at kMaxWireBytes.
+  std::vector<WireChunk> wire;
+  bool wire_truncated = false;
+  std::string end_state;  // the server's state when the session ended
+};
+
+inline constexpr std::size_t kMaxWireBytes = std::size_t{4} << 20;
+
+SessionResult RunEmbedded(smtp_netfuzz_embedded::Server& server, const SessionInput& input,
+                          bool wire = false);
+
+}  // namespace smtp::fuzz
+
+#endif  // SMTP_FUZZ_NET_EMBEDDED_DRIVER_H_

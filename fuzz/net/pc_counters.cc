@@ -1,0 +1,35 @@
+#include "fuzz/net/pc_counters.h"
+
+#include <array>
+
+namespace smtp::fuzz {
+namespace {
+alignas(64) std::array<std::uint8_t, kPcCounterCount> g_pc_counters{};
+}  // namespace
+
+#if defined(__clang__)
+std::span<std::uint8_t> PcCounters() { return {}; }
+#else
+std::span<std::uint8_t> PcCounters() { return g_pc_counters; }
+#endif
+
+}  // namespace smtp::fuzz
+
+#if !defined(__clang__)
+extern "C" {
+// Called in every basic block of the code compiled with
+// -fsanitize-coverage=trace-pc. The PC of the block is hashed into the
+// counters (AFL-style: collisions are rare enough at 64 Ki entries for a
+// server of a few thousand blocks); the counter wraps at 255 as libFuzzer's
+// inline counters do.
+__attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_pc() {
+  const auto pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
+  const std::uintptr_t h = (pc ^ (pc >> 15)) * 0x9e3779b97f4a7c15ULL;
+  ++smtp::fuzz::g_pc_counters[(h >> 48) & (smtp::fuzz::kPcCounterCount - 1)];
+}
+// g++'s trace-cmp also reports floating-point compares, which libFuzzer has
+// no hooks for: nothing to learn from them.
+__attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_cmpf(float, float) {}
+__attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_cmpd(double, double) {}
+}
+#endif

@@ -1,0 +1,30 @@
+// Code coverage of the embedded server inside a g++ binary. g++ has no
+// inline 8-bit counters (clang's -fsanitize=fuzzer-no-link), but it has
+// -fsanitize-coverage=trace-pc: a call to __sanitizer_cov_trace_pc() in every
+// basic block. The server copy the fuzzer runs in process (smtp_server_cov,
+// fuzz/net/CMakeLists.txt) is compiled with it; this file defines that hook,
+// which hashes the caller's PC into PcCounters(), and the fuzzer registers
+// the region with libFuzzer (libfuzzer_hooks.h). libFuzzer's own
+// __sanitizer_cov_trace_pc (which aborts: "no longer supported") is made
+// weak in the copy of its archive we link, so this one wins.
+//
+// Built with clang (the `fuzz` preset and ClusterFuzzLite), the hook is not
+// defined: clang's own counters already cover the server.
+#ifndef SMTP_FUZZ_NET_PC_COUNTERS_H_
+#define SMTP_FUZZ_NET_PC_COUNTERS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace smtp::fuzz {
+
+inline constexpr std::size_t kPcCounterCount = std::size_t{1} << 16;
+
+// The region the trace-pc hook counts into; empty when the hook is not
+// compiled in (clang builds).
+std::span<std::uint8_t> PcCounters();
+
+}  // namespace smtp::fuzz
+
+#endif  // SMTP_FUZZ_NET_PC_COUNTERS_H_
