@@ -32,12 +32,16 @@ std::string Normalize(std::string_view name) {
 absl::CommandLineFlag* Find(std::string_view name) { return absl::FindCommandLineFlag(AV(name)); }
 
 // The subcommands that take `flag`, as "'run'" or "'report', 'compare'".
+// "'run'", "'run' and 'replay'", "'run', 'replay' and 'fuzz'".
 std::string Owners(std::string_view flag) {
-  std::string s;
+  std::vector<std::string> names;
   for (const Subcommand& sub : Subcommands()) {
-    if (!sub.Takes(flag)) continue;
-    if (!s.empty()) s += " and ";
-    s += "'" + std::string(sub.name) + "'";
+    if (sub.Takes(flag)) names.push_back("'" + std::string(sub.name) + "'");
+  }
+  std::string s;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) s += i + 1 == names.size() ? " and " : ", ";
+    s += names[i];
   }
   return s;
 }
@@ -214,6 +218,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(const Subcommand& sub,
       break;
     }
     if (a.size() < 2 || a[0] != '-') {  // "-" is an argument (stdin), as usual
+      cl.args.push_back(a);
+      continue;
+    }
+    if (sub.libfuzzer_flags && a[1] != '-') {  // -max_total_time=60: libFuzzer's
       cl.args.push_back(a);
       continue;
     }

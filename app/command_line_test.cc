@@ -91,7 +91,8 @@ TEST(CommandLine, MistakesAreNamed) {
   } kCases[] = {
       {"parse",
        {"--target", "x"},
-       "--target is a flag of 'run' and 'replay', not of 'parse' (see smtp-harness parse --help)"},
+       "--target is a flag of 'run', 'replay' and 'fuzz', not of 'parse' (see smtp-harness parse "
+       "--help)"},
       {"compare",
        {"--profile=p.json"},
        "--profile is a flag of 'run' and 'list', not of 'compare' (see smtp-harness compare "

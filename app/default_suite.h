@@ -23,6 +23,11 @@ std::vector<std::string> DefaultSuiteCandidates();
 // looked at (and --suite) when there is none.
 absl::StatusOr<std::string> DefaultSuite();
 
+// The shipped seeds of `fuzz` (session inputs): share/smtp-harness/seeds
+// when installed, else corpus/fuzz_server_session of the source tree or of
+// the working directory; "" when none is found.
+std::string DefaultFuzzSeeds();
+
 }  // namespace smtp::app
 
 #endif  // SMTP_APP_DEFAULT_SUITE_H_

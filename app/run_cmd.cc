@@ -42,9 +42,9 @@
 
 ABSL_FLAG(
     std::string, target, "",
-    "run, replay: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS), lmtp:HOST:PORT (an "
-    "LMTP server) or exec:COMMAND; default: (run) the profile's host and port, else the embedded "
-    "server");
+    "run, replay, fuzz: server under test: HOST:PORT, tls:HOST:PORT (implicit TLS), lmtp:HOST:PORT "
+    "(an LMTP server) or exec:COMMAND; default: (run) the profile's host and port, else the "
+    "embedded server; (fuzz) embedded[:PROFILE], the embedded server in process");
 ABSL_FLAG(
     std::string, tls, "",
     "run: none, implicit (TLS from the first byte), or starttls (the probe upgrades and records "

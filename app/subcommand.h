@@ -31,6 +31,9 @@ struct Subcommand {
   std::vector<FlagGroup> groups;
   std::vector<std::string_view> examples;  // full command lines
   std::string_view exit_status;            // "0 ..., 1 ..., 2 ..."
+  // Arguments with one dash ("-max_total_time=60") are libFuzzer's and pass
+  // through as arguments (`fuzz`); ours take two dashes there.
+  bool libfuzzer_flags = false;
 
   // Whether `flag` (an Abseil name) is one of this subcommand's flags.
   bool Takes(std::string_view flag) const;
@@ -52,6 +55,7 @@ int RunReplay(const std::vector<std::string>& args);
 int RunConvert(const std::vector<std::string>& args);
 int RunImportPcap(const std::vector<std::string>& args);
 int RunRecord(const std::vector<std::string>& args);
+int RunFuzz(const std::vector<std::string>& args);
 
 }  // namespace smtp::app
 

@@ -201,6 +201,24 @@ const std::vector<Subcommand>& Subcommands() {
        },
        "0 after a clean stop (SIGINT/SIGTERM), 2 on a usage error or an address that cannot be "
        "bound, 1 when the proxy fails after it started."},
+      {"fuzz",
+       "fuzz [--target embedded[:PROFILE]] [--out DIR] [--seeds DIR] [-LIBFUZZER_FLAG=VALUE...] "
+       "[CORPUS_DIR...]",
+       "stateful coverage-guided fuzzing of an SMTP server, one session per input, libFuzzer "
+       "as the engine; findings are minimized and written as replayable sessions",
+       RunFuzz,
+       {
+           {"Target", {"target"}},
+           {"Inputs and findings", {"seeds", "minimize_runs", "out"}},
+       },
+       {
+           "smtp-harness fuzz --out out/fuzz -max_total_time=60",
+           "smtp-harness fuzz --target embedded:planted --out out/planted -runs=200000",
+       },
+       "libFuzzer's: 0 when the budget (-max_total_time, default 60 s, or -runs) ran out; "
+       "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 2 on a usage or setup "
+       "error.",
+       /*libfuzzer_flags=*/true},
   };
   return table;
 }

@@ -88,7 +88,7 @@ class UsageErrors(unittest.TestCase):
 
     def test_flag_of_another_subcommand(self):
         self.assertUsageError(["parse", "--target", "x", "--line", "NOOP"],
-                              "--target is a flag of 'run' and 'replay', not of 'parse'")
+                              "--target is a flag of 'run', 'replay' and 'fuzz', not of 'parse'")
         self.assertUsageError(["serve", "--suite", "x"], "--suite is a flag of 'run' and 'list'")
 
     def test_unknown_flag_with_did_you_mean(self):

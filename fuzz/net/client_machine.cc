@@ -202,6 +202,12 @@ void ClientMachine::OnReply(const Reply& reply) {
         return;
       }
       Record(nullptr, reply);
+      // 421: the server is closing the channel, which it may announce at
+      // any time (RFC 5321 §3.8), e.g. after too many errors.
+      if (reply.code == 421) {
+        phase_ = Phase::kDone;
+        return;
+      }
       if (known_) {
         Fail(VerdictKind::kDesync,
              "reply " + std::to_string(reply.code) + " that no command asked for (read after QUIT)",
@@ -239,14 +245,16 @@ void ClientMachine::OnTimeout() {
 
 void ClientMachine::OnClosed() {
   if (phase_ == Phase::kDone) return;
-  // A server may close after a 421 (shutting down, too many errors) or a
-  // 221, after refusing what it was just sent (a 4xx / 5xx since our last
-  // write: an early talker, data pipelined behind DATA), and after
+  // A server may close after a 421 (shutting down, too many errors), a 221,
+  // a 554 (RFC 5321 §3.1 "No SMTP service here"; an early talker, data
+  // pipelined behind DATA: the close may come after we wrote more), after
+  // refusing what it was just sent (a 4xx / 5xx since our last write), and
   // accepting STARTTLS when a raw step's handshake fails. A crash looks
   // different: silence since our last write, or a close right after a
   // positive reply.
-  if (last_code_ == 421 || last_code_ == 221 || (replies_since_write_ > 0 && last_code_ >= 400) ||
-      (!known_ && last_code_ == 220) || (phase_ == Phase::kQuit && !known_)) {
+  if (last_code_ == 421 || last_code_ == 221 || last_code_ == 554 ||
+      (replies_since_write_ > 0 && last_code_ >= 400) || (!known_ && last_code_ == 220) ||
+      (phase_ == Phase::kQuit && !known_)) {
     phase_ = Phase::kDone;
     return;
   }

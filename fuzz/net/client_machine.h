@@ -29,14 +29,17 @@
 // Oracles (Verdict::kind):
 // - kDropped: the server closed the connection while a reply was owed,
 //   with no reply since our last write or right after a positive one, and
-//   the last reply was not a 421 / 221 (a crash looks like this).
+//   the last reply was not a 421 / 221 / 554 (a crash looks like this). A
+//   crash right after a 554 reply, or right after a refusal that answered
+//   our last write, is therefore not seen: the blind spot of judging by
+//   the wire alone.
 // - kHang: no reply within the read deadline while one was owed (reported by
 //   the driver through OnTimeout; the driver decides whether a stalled
 //   server was merely waiting for input).
 // - kBadReply: a reply that breaks RFC 5321 §4.2 syntax.
 // - kDesync: more replies than commands (a reply to a smuggled command, or
-//   one command answered twice), or the 221 never came after QUIT while
-//   other replies did.
+//   one command answered twice); an unasked 421 excepted, since a server
+//   may announce closing at any time (RFC 5321 §3.8).
 #ifndef SMTP_FUZZ_NET_CLIENT_MACHINE_H_
 #define SMTP_FUZZ_NET_CLIENT_MACHINE_H_
 

@@ -1,0 +1,387 @@
+#include "fuzz/net/fuzzer.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <utility>
+
+#include "fuzz/net/libfuzzer_hooks.h"
+#include "fuzz/net/minimize.h"
+#include "fuzz/net/pc_counters.h"
+#include "fuzz/net/state_feedback.h"
+#include "harness/wall_clock.h"
+#include "reports/reports.h"
+#include "results/session_file.h"
+#include "results/transcript.h"
+
+namespace smtp::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------
+// The embedded target.
+
+class EmbeddedTarget : public SessionTarget {
+ public:
+  EmbeddedTarget(std::unique_ptr<smtp_netfuzz_embedded::Server> server, std::string profile)
+      : server_(std::move(server)), profile_(std::move(profile)) {}
+  SessionResult Run(const SessionInput& input, bool wire) override {
+    return RunEmbedded(*server_, input, wire);
+  }
+  std::string Label() const override { return "embedded:" + profile_; }
+  bool in_process() const override { return true; }
+
+ private:
+  std::unique_ptr<smtp_netfuzz_embedded::Server> server_;
+  std::string profile_;
+};
+
+// ---------------------------------------------------------------------------
+// Findings.
+
+struct Finding {
+  std::string bucket;
+  Verdict verdict;
+  bool deterministic = false;
+  int reproduced = 0;  // of FuzzConfig::reruns
+  std::uint64_t count = 0;
+  double first_at_s = 0;
+  std::uint64_t first_at_session = 0;
+  MinimizeStats minimize;
+  std::string dir;     // relative to the out dir
+  std::string steps;   // DebugString of the minimized input
+  std::string replay;  // the command that replays it
+  std::string error;   // why it could not be written, if so
+};
+
+std::string VerbText(Verb v) {
+  const std::string_view name = VerbName(v);
+  return name.empty() ? "none" : std::string(name);
+}
+
+// "dropped-BDAT-250": the oracle, the verb of the step it fired at, and the
+// last reply code before it.
+std::string BucketOf(const Verdict& v) {
+  return std::string(VerdictName(v.kind)) + "-" + VerbText(v.verb) + "-" +
+         std::to_string(v.last_code);
+}
+
+harness::Transcript TranscriptOf(const SessionResult& r, const std::string& target) {
+  harness::Transcript t;
+  t.meta().source = "fuzz";
+  t.meta().server = target;
+  t.meta().started_at = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  t.AddEvent(harness::EntryKind::kConnect, target);
+  for (const WireChunk& c : r.wire) {
+    t.AddData(
+        c.from_client ? harness::Direction::kClientToServer : harness::Direction::kServerToClient,
+        c.bytes);
+  }
+  if (r.wire_truncated) t.AddEvent(harness::EntryKind::kTruncated, "fuzz wire cap");
+  t.AddNote("oracle " + std::string(VerdictName(r.verdict.kind)) + ": " + r.verdict.detail);
+  if (r.verdict.kind == VerdictKind::kDropped) {
+    t.AddEvent(harness::EntryKind::kPeerClosed, "closed without a reply");
+  } else {
+    t.AddEvent(harness::EntryKind::kLocalClosed, "session over");
+  }
+  t.meta().ended_at = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  return t;
+}
+
+// ---------------------------------------------------------------------------
+// The run: libFuzzer calls back into one global.
+
+struct Sample {
+  double t = 0;
+  std::uint64_t sessions = 0;
+  double per_s = 0;
+  std::size_t pc_cov = 0;
+  std::size_t states = 0;
+  std::size_t findings = 0;
+};
+
+class Run {
+ public:
+  explicit Run(FuzzConfig config) : c_(std::move(config)), start_(Clock::now()) {}
+
+  FuzzConfig& config() { return c_; }
+
+  int TestOne(const std::uint8_t* data, std::size_t size) {
+    const SessionInput input =
+        ParseSessionInput(std::string_view(reinterpret_cast<const char*>(data), size));
+    const SessionResult r = c_.target->Run(input, /*wire=*/false);
+    const std::vector<std::uint64_t> keys = TransitionKeys(r.replies);
+    AddTransitions(keys, StateCounters());
+    Accumulate(StateCounters(), states_seen_);
+    if (c_.target->in_process()) Accumulate(PcCounters(), pc_seen_);
+    ++sessions_;
+    if (r.depth >= 1) ++reached_mail_;
+    if (r.depth >= 2) ++reached_rcpt_;
+    if (r.depth >= 3) ++reached_data_;
+    if (!r.verdict.ok()) OnFinding(input, r);
+    if ((sessions_ & 0xff) == 0 && Clock::now() >= next_report_) Report(false);
+    return 0;
+  }
+
+  void Report(bool final) {
+    next_report_ = Clock::now() + c_.report_every;
+    const Sample s = Take();
+    if (samples_.size() >= 2000) {  // bounded: keep every other sample
+      std::vector<Sample> half;
+      for (std::size_t i = 0; i < samples_.size(); i += 2) half.push_back(samples_[i]);
+      samples_ = std::move(half);
+    }
+    samples_.push_back(s);
+    std::fprintf(stderr,
+                 "smtp-harness fuzz: %.0f s, %llu sessions (%.0f/s), server coverage %zu, "
+                 "response states %zu, past MAIL %.0f%% RCPT %.0f%% DATA %.0f%%, findings %llu "
+                 "in %zu bucket(s)%s\n",
+                 s.t, static_cast<unsigned long long>(s.sessions), s.per_s, s.pc_cov, s.states,
+                 Percent(reached_mail_), Percent(reached_rcpt_), Percent(reached_data_),
+                 static_cast<unsigned long long>(finding_sessions_), findings_.size(),
+                 final ? " (done)" : "");
+    WriteJson(final);
+  }
+
+ private:
+  static void Accumulate(std::span<const std::uint8_t> now, std::vector<std::uint8_t>& seen) {
+    if (seen.size() != now.size()) seen.assign(now.size(), 0);
+    for (std::size_t i = 0; i < now.size(); ++i) seen[i] |= now[i];
+  }
+  static std::size_t Count(const std::vector<std::uint8_t>& seen) {
+    return static_cast<std::size_t>(
+        std::count_if(seen.begin(), seen.end(), [](std::uint8_t b) { return b != 0; }));
+  }
+  double Percent(std::uint64_t n) const {
+    return sessions_ == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(sessions_);
+  }
+  double Elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+
+  Sample Take() const {
+    Sample s;
+    s.t = Elapsed();
+    s.sessions = sessions_;
+    s.per_s = s.t > 0 ? static_cast<double>(sessions_) / s.t : 0;
+    s.pc_cov = Count(pc_seen_);
+    s.states = Count(states_seen_);
+    s.findings = findings_.size();
+    return s;
+  }
+
+  void OnFinding(const SessionInput& input, const SessionResult& r) {
+    ++finding_sessions_;
+    const std::string bucket = BucketOf(r.verdict);
+    auto it = findings_.find(bucket);
+    if (it != findings_.end()) {
+      ++it->second.count;
+      return;
+    }
+    Finding f;
+    f.bucket = bucket;
+    f.verdict = r.verdict;
+    f.count = 1;
+    f.first_at_s = Elapsed();
+    f.first_at_session = sessions_;
+    const auto same = [&](const SessionInput& in) {
+      const SessionResult again = c_.target->Run(in, false);
+      return !again.verdict.ok() && BucketOf(again.verdict) == bucket;
+    };
+    for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
+    f.deterministic = f.reproduced == c_.reruns;
+    // A flaky finding is kept as found: minimizing it would chase noise.
+    const SessionInput minimal =
+        f.deterministic ? Minimize(input, same, c_.minimize_runs, &f.minimize) : input;
+    if (!f.deterministic) {
+      f.minimize.steps_before = f.minimize.steps_after = input.steps.size();
+    }
+    f.steps = DebugString(minimal);
+    Save(f, minimal);
+    std::fprintf(stderr,
+                 "smtp-harness fuzz: FINDING %s (%s, reproduced %d/%d, %zu -> %zu steps): %s\n"
+                 "  %s\n",
+                 bucket.c_str(), f.deterministic ? "deterministic" : "flaky", f.reproduced,
+                 c_.reruns, f.minimize.steps_before, f.minimize.steps_after,
+                 f.verdict.detail.c_str(), f.error.empty() ? f.replay.c_str() : f.error.c_str());
+    findings_.emplace(bucket, std::move(f));
+    WriteJson(false);
+  }
+
+  void Save(Finding& f, const SessionInput& minimal) {
+    f.dir = "findings/" + f.bucket;
+    const fs::path dir = fs::path(c_.out_dir) / f.dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      f.error = "cannot create " + dir.string() + ": " + ec.message();
+      return;
+    }
+    const SessionResult again = c_.target->Run(minimal, /*wire=*/true);
+    const std::string session = (dir / "session.json").string();
+    absl::Status st =
+        reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(minimal));
+    if (st.ok()) st = harness::WriteSessionFile(TranscriptOf(again, c_.target->Label()), session);
+    json j = FindingJson(f);
+    j["wire"] = {{"bytes_sent", again.bytes_sent}, {"bytes_received", again.bytes_received}};
+    if (st.ok()) st = reports::WriteFileAtomic((dir / "finding.json").string(), j.dump(1) + "\n");
+    if (!st.ok()) {
+      f.error = "cannot save the finding: " + std::string(st.message());
+      return;
+    }
+    f.replay = "smtp-harness replay " + session +
+               (c_.replay_target_hint.empty() ? "" : " --target " + c_.replay_target_hint);
+  }
+
+  json FindingJson(const Finding& f) const {
+    return {{"bucket", f.bucket},
+            {"oracle", std::string(VerdictName(f.verdict.kind))},
+            {"verb", VerbText(f.verdict.verb)},
+            {"last_code", f.verdict.last_code},
+            {"detail", f.verdict.detail},
+            {"deterministic", f.deterministic},
+            {"reproduced", f.reproduced},
+            {"reruns", c_.reruns},
+            {"count", f.count},
+            {"first_at_s", f.first_at_s},
+            {"first_at_session", f.first_at_session},
+            {"minimize",
+             {{"runs", f.minimize.runs},
+              {"steps_before", f.minimize.steps_before},
+              {"steps_after", f.minimize.steps_after},
+              {"bytes_before", f.minimize.bytes_before},
+              {"bytes_after", f.minimize.bytes_after}}},
+            {"steps", f.steps},
+            {"dir", f.dir},
+            {"replay", f.replay},
+            {"error", f.error}};
+  }
+
+  void WriteJson(bool final) {
+    const Sample s = Take();
+    json j;
+    j["version"] = 1;
+    j["kind"] = "fuzz";
+    j["complete"] = final;
+    j["target"] = c_.target->Label();
+    j["command_line"] = c_.command_line;
+    j["libfuzzer_args"] = c_.libfuzzer_args;
+    j["started_at"] = started_at_;
+    j["updated_at"] = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+    j["stats"] = {
+        {"elapsed_s", s.t},
+        {"sessions", s.sessions},
+        {"sessions_per_s", s.per_s},
+        {"server_coverage", s.pc_cov},
+        {"response_states", s.states},
+        {"reached", {{"mail", reached_mail_}, {"rcpt", reached_rcpt_}, {"data", reached_data_}}},
+        {"finding_sessions", finding_sessions_},
+        {"buckets", findings_.size()}};
+    json timeline = json::array();
+    for (const Sample& x : samples_) {
+      timeline.push_back({{"t", x.t},
+                          {"sessions", x.sessions},
+                          {"sessions_per_s", x.per_s},
+                          {"server_coverage", x.pc_cov},
+                          {"response_states", x.states},
+                          {"findings", x.findings}});
+    }
+    j["timeline"] = std::move(timeline);
+    json findings = json::array();
+    for (const auto& [bucket, f] : findings_) findings.push_back(FindingJson(f));
+    j["findings"] = std::move(findings);
+    const absl::Status st =
+        reports::WriteFileAtomic((fs::path(c_.out_dir) / "fuzz.json").string(),
+                                 j.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+    if (!st.ok() && !write_error_reported_) {
+      write_error_reported_ = true;
+      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
+                   std::string(st.message()).c_str());
+    }
+  }
+
+  FuzzConfig c_;
+  Clock::time_point start_;
+  Clock::time_point next_report_ = Clock::now();
+  std::string started_at_ = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  std::uint64_t sessions_ = 0;
+  std::uint64_t reached_mail_ = 0, reached_rcpt_ = 0, reached_data_ = 0;
+  std::uint64_t finding_sessions_ = 0;
+  std::vector<std::uint8_t> states_seen_, pc_seen_;
+  std::map<std::string, Finding> findings_;
+  std::vector<Sample> samples_;
+  bool write_error_reported_ = false;
+};
+
+Run* g_run = nullptr;
+
+int OneSession(const std::uint8_t* data, std::size_t size) { return g_run->TestOne(data, size); }
+
+void AtExit() {
+  if (g_run != nullptr) g_run->Report(/*final=*/true);
+}
+
+bool HasFlag(const std::vector<std::string>& args, std::string_view name) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+    return a.rfind(std::string("-") + std::string(name) + "=", 0) == 0;
+  });
+}
+
+}  // namespace
+
+std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const std::string& profile, std::string* error) {
+  auto server = smtp_netfuzz_embedded::Server::Create({.profile = profile}, error);
+  if (server == nullptr) return nullptr;
+  return std::make_unique<EmbeddedTarget>(std::move(server), profile);
+}
+
+int RunFuzzer(FuzzConfig config) {
+  if (!LibFuzzerLinked()) {
+    std::fprintf(stderr, "smtp-harness fuzz: this binary was built without libFuzzer\n");
+    return 2;
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(config.out_dir) / "corpus", ec);
+  if (ec) {
+    std::fprintf(stderr, "smtp-harness fuzz: cannot create %s: %s\n", config.out_dir.c_str(),
+                 ec.message().c_str());
+    return 2;
+  }
+  // libFuzzer's argv: the flags, a bounded time, the run's own corpus first
+  // (new inputs go there), then the user's directories and the seeds.
+  std::vector<std::string> args{config.argv0};
+  std::vector<std::string> dirs;
+  for (const std::string& a : config.libfuzzer_args) {
+    (a.size() > 1 && a[0] == '-' ? args : dirs).push_back(a);
+  }
+  if (!HasFlag(args, "max_total_time") && !HasFlag(args, "runs")) {
+    args.push_back("-max_total_time=" + std::to_string(kDefaultMaxTotalTimeS));
+  }
+  if (!HasFlag(args, "max_len")) args.push_back("-max_len=16384");
+  if (!HasFlag(args, "artifact_prefix")) {
+    args.push_back("-artifact_prefix=" + (fs::path(config.out_dir) / "crash-").string());
+  }
+  args.push_back((fs::path(config.out_dir) / "corpus").string());
+  for (const std::string& d : dirs) args.push_back(d);
+  for (const std::string& d : config.seed_dirs) {
+    if (fs::is_directory(d, ec)) args.push_back(d);
+  }
+  if (!RegisterCounters(StateCounters())) {
+    std::fprintf(stderr, "smtp-harness fuzz: libFuzzer did not take the feedback counters\n");
+    return 2;
+  }
+  if (config.target->in_process() && !PcCounters().empty()) RegisterCounters(PcCounters());
+  g_run = new Run(std::move(config));  // lives until exit: libFuzzer exits
+  std::atexit(AtExit);
+  g_run->Report(false);
+  const int rc = RunLibFuzzer(args, &OneSession);
+  return rc;
+}
+
+}  // namespace smtp::fuzz

@@ -1,0 +1,77 @@
+// `smtp-harness fuzz`: stateful, coverage-guided fuzzing of an SMTP server
+// with libFuzzer as the engine (LLVMFuzzerRunDriver). One input is one
+// session (session_input.h); a session target runs it (in process against
+// the embedded server, or over a connection) through the ClientMachine and
+// its oracles. Feedback: the response-state counters (state_feedback.h),
+// plus the embedded server's code coverage (pc_counters.h).
+//
+// A session the oracles flag is a finding. The first of each bucket (oracle,
+// verb of the step it fired at, last reply code) is re-run to say whether it
+// is deterministic, minimized (minimize.h), and written to
+// OUT/findings/<bucket>/: input.bin (the session input), session.json (the
+// transcript of the minimized session, replayable with `smtp-harness replay`)
+// and finding.json. OUT/fuzz.json holds the stats over time; it is rewritten
+// atomically every few seconds and at each new finding, so an interrupted
+// run keeps what it found.
+#ifndef SMTP_FUZZ_NET_FUZZER_H_
+#define SMTP_FUZZ_NET_FUZZER_H_
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fuzz/net/embedded_driver.h"
+#include "fuzz/net/session_input.h"
+
+namespace smtp::fuzz {
+
+// Runs one session against a target.
+class SessionTarget {
+ public:
+  virtual ~SessionTarget() = default;
+  // `wire`: keep the bytes of both sides (for a finding's transcript).
+  virtual SessionResult Run(const SessionInput& input, bool wire) = 0;
+  // "embedded:strict", "127.0.0.1:2525"...
+  virtual std::string Label() const = 0;
+  // In process: the server's code coverage is in PcCounters().
+  virtual bool in_process() const { return false; }
+};
+
+// The embedded server in process (the instrumented copy in g++ builds).
+// nullptr and `*error` for an unknown profile.
+std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const std::string& profile, std::string* error);
+
+struct FuzzConfig {
+  std::unique_ptr<SessionTarget> target;
+  std::string out_dir;
+  // argv[0] and the libFuzzer flags and corpus directories, as given.
+  std::string argv0 = "smtp-harness";
+  std::vector<std::string> libfuzzer_args;
+  // Seed directories read after the user's (the shipped seeds).
+  std::vector<std::string> seed_dirs;
+  std::string command_line;  // for fuzz.json
+  // Minimizer budget per finding (test runs), and re-runs to decide
+  // deterministic / flaky.
+  std::size_t minimize_runs = 2000;
+  int reruns = 3;
+  // Progress line and fuzz.json rewrite period.
+  std::chrono::milliseconds report_every{5000};
+  // The command a finding's replay line names as the target.
+  std::string replay_target_hint;
+};
+
+// Default libFuzzer time budget when neither -max_total_time nor -runs is
+// given: a run is bounded unless the user asks otherwise.
+inline constexpr int kDefaultMaxTotalTimeS = 60;
+
+// Runs libFuzzer. It exits the process itself when done (fuzz.json is
+// finalized by an exit handler); returns only on an error before fuzzing
+// starts (exit status 2, message printed).
+int RunFuzzer(FuzzConfig config);
+
+}  // namespace smtp::fuzz
+
+#endif  // SMTP_FUZZ_NET_FUZZER_H_
