@@ -26,7 +26,9 @@ ABSL_FLAG(std::string, listen, kDefaults.listen_address + ":2525",
 ABSL_FLAG(std::string, hostname, kDefaults.hostname, "serve: greeting/EHLO name, certificate CN");
 ABSL_FLAG(std::string, behavior, std::string(smtp::server::ProfileName(kDefaults.profile)),
           "serve: behaviour profile: strict (RFC reference), lenient (LF line ends, "
-          "<LF>.<LF> ends DATA: smuggling-prone), slow (tarpit), faulty (injected 4xx/421/drops)");
+          "<LF>.<LF> ends DATA: smuggling-prone), slow (tarpit), faulty (injected 4xx/421/drops), "
+          "planted (two planted crash bugs for the fuzzer demonstration: HELP %x; EHLO, MAIL "
+          "BODY=8BITMIME, RCPT NOTIFY=NEVER, RCPT, BDAT 0 LAST)");
 ABSL_FLAG(bool, lmtp, kDefaults.lmtp, "serve: speak LMTP (LHLO, one reply per recipient)");
 ABSL_FLAG(std::string, sink, smtp::server::SinkFlag(kDefaults.sink),
           "serve: where accepted mail goes: discard, maildir:DIR or jsonl:FILE");
@@ -65,6 +67,9 @@ ABSL_FLAG(double, fault_disconnect_rate, kDefaults.faults.disconnect_rate,
           "serve: --behavior faulty: probability of a silent disconnect");
 ABSL_FLAG(std::string, fault_points, smtp::server::FaultPointsFlag(kDefaults.faults.points),
           "serve: --behavior faulty: greeting,helo,mail,rcpt,data,data_end,other or all");
+ABSL_FLAG(bool, planted_abort, kDefaults.planted_crash_aborts_process,
+          "serve: --behavior planted: a planted bug calls abort() (the process dies by "
+          "SIGABRT) instead of closing the connection without a reply");
 ABSL_FLAG(bool, starttls, kDefaults.tls.enabled, "serve: offer STARTTLS");
 ABSL_FLAG(bool, implicit_tls, kDefaults.tls.implicit, "serve: TLS from the first byte (SMTPS)");
 ABSL_FLAG(std::string, tls_cert_file, "", "serve, record: PEM certificate (default: self-signed)");
@@ -114,6 +119,7 @@ absl::StatusOr<server::ServeOptions> ConfigFromFlags() {
   c.faults.temp_fail_rate = absl::GetFlag(FLAGS_fault_temp_rate);
   c.faults.shutdown_rate = absl::GetFlag(FLAGS_fault_421_rate);
   c.faults.disconnect_rate = absl::GetFlag(FLAGS_fault_disconnect_rate);
+  c.planted_crash_aborts_process = absl::GetFlag(FLAGS_planted_abort);
   c.tls.enabled = absl::GetFlag(FLAGS_starttls) || absl::GetFlag(FLAGS_implicit_tls);
   c.tls.implicit = absl::GetFlag(FLAGS_implicit_tls);
   c.require_tls = absl::GetFlag(FLAGS_require_tls);

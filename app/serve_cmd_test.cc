@@ -35,6 +35,7 @@ ABSL_DECLARE_FLAG(bool, implicit_tls);
 ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, port_file);
 ABSL_DECLARE_FLAG(bool, verbose);
+ABSL_DECLARE_FLAG(bool, planted_abort);
 
 namespace smtp::app {
 namespace {
@@ -88,6 +89,7 @@ TEST(ConfigFromFlagsTest, Defaults) {
   EXPECT_EQ(c.faults.disconnect_rate, 0.02);
   EXPECT_TRUE(c.extensions.pipelining);
   EXPECT_TRUE(c.extensions.starttls);
+  EXPECT_FALSE(c.planted_crash_aborts_process);
   EXPECT_FALSE(c.log_hook);
   EXPECT_EQ(o->port_file, "");
   EXPECT_FALSE(o->verbose);
@@ -141,6 +143,18 @@ TEST(ConfigFromFlagsTest, Translates) {
   EXPECT_TRUE(c.tls.implicit);
   EXPECT_EQ(o->port_file, "/tmp/port");
   EXPECT_TRUE(o->verbose);
+}
+
+// The fuzzer's demonstration target: --behavior planted, and --planted_abort
+// for a spawned server that must die by a signal.
+TEST(ConfigFromFlagsTest, Planted) {
+  absl::FlagSaver saver;
+  absl::SetFlag(&FLAGS_behavior, "planted");
+  absl::SetFlag(&FLAGS_planted_abort, true);
+  absl::StatusOr<server::ServeOptions> o = ConfigFromFlags();
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->config.profile, Profile::kPlanted);
+  EXPECT_TRUE(o->config.planted_crash_aborts_process);
 }
 
 TEST(ConfigFromFlagsTest, RejectsBadFlags) {

@@ -24,7 +24,7 @@ const std::vector<Subcommand>& Subcommands() {
        },
        "0 every input was accepted, 1 one was rejected, 2 a usage or read error."},
       {"serve",
-       "serve [--listen HOST:PORT] [--behavior strict|lenient|slow|faulty] [--sink SPEC] "
+       "serve [--listen HOST:PORT] [--behavior strict|lenient|slow|faulty|planted] [--sink SPEC] "
        "[--lmtp] [--starttls] [flags]",
        "run the embedded reference SMTP/LMTP server until SIGINT/SIGTERM",
        RunServe,
@@ -43,6 +43,7 @@ const std::vector<Subcommand>& Subcommands() {
            {"Fault injection (--behavior faulty)",
             {"fault_seed", "fault_temp_rate", "fault_421_rate", "fault_disconnect_rate",
              "fault_points"}},
+           {"Planted bugs (--behavior planted)", {"planted_abort"}},
        },
        {
            "smtp-harness serve --listen 127.0.0.1:2525",

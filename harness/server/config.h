@@ -56,14 +56,36 @@ enum class Profile : std::uint8_t {
   // a pseudo-random function of FaultOptions::seed and the session number
   // (the order of accepted connections), so a run is reproducible.
   kFaulty,
+  // A demonstration target for `smtp-harness fuzz`: the protocol of kStrict
+  // with two planted, deterministic bugs (harness/server/planted.{h,cc}).
+  // Each is a simulated crash: the connection is closed with no reply to the
+  // triggering command (SessionAction::kAbort), as when a server process
+  // dies; with ServerConfig::planted_crash_aborts_process the process
+  // really dies (std::abort). Off by default; never serve mail with it.
+  // - Shallow, one command: a HELP command line that begins "HELP %x" (the
+  //   verb in any case, one SP, then "%x" exactly; anything may follow),
+  //   wherever HELP would get its 214, e.g. right after the greeting:
+  //   "HELP %x" CRLF.
+  // - Deep, five commands: in one session, and in this order,
+  //     EHLO <domain>                        (EHLO: not HELO, not LHLO)
+  //     MAIL FROM:<...> BODY=8BITMIME        (accepted)
+  //     RCPT TO:<...> NOTIFY=NEVER           (accepted)
+  //     RCPT TO:<...>                        (accepted; any parameters)
+  //     BDAT 0 LAST
+  //   The BDAT gets no reply. Other parameters may be added to MAIL and
+  //   RCPT, and other commands may come in between (refused ones, NOOP,
+  //   HELP, VRFY, accepted RCPTs without NOTIFY=NEVER, BDAT chunks that are
+  //   not the last); EHLO, HELO, RSET, STARTTLS and the end of a message
+  //   (DATA, BDAT ... LAST) start the sequence over.
+  kPlanted,
 };
 
-// "strict", "lenient", "slow", "faulty".
+// "strict", "lenient", "slow", "faulty", "planted".
 std::string_view ProfileName(Profile p);
 // Inverse of ProfileName (case-sensitive); nullopt for an unknown name.
 std::optional<Profile> ParseProfile(std::string_view name);
 
-// The command-parser leniencies of kStrict (and kSlow, kFaulty): RFC 5321
+// The command-parser leniencies of kStrict (and kSlow, kFaulty, kPlanted): RFC 5321
 // §4.1.1 "receivers SHOULD tolerate trailing white space before the
 // terminating <CRLF>", so "QUIT " CRLF is QUIT. Not a deviation of the
 // server: a SHOULD of the RFC itself.
@@ -186,6 +208,10 @@ struct ServerConfig {
   Profile profile = Profile::kStrict;
   SlowOptions slow;
   FaultOptions faults;
+  // Profile::kPlanted: a triggered planted bug calls std::abort() instead of
+  // closing the connection, so that a spawned server dies by a signal (for
+  // the fuzzer's exit-by-signal oracle). Never in an in-process server.
+  bool planted_crash_aborts_process = false;
   // Override of the profile's command leniencies / DATA end mode (nullopt:
   // the profile's own).
   std::optional<Leniencies> command_leniencies;

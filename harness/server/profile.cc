@@ -17,10 +17,8 @@ struct ProfileNameEntry {
   std::string_view name;
 };
 constexpr ProfileNameEntry kProfileNames[] = {
-    {Profile::kStrict, "strict"},
-    {Profile::kLenient, "lenient"},
-    {Profile::kSlow, "slow"},
-    {Profile::kFaulty, "faulty"},
+    {Profile::kStrict, "strict"}, {Profile::kLenient, "lenient"}, {Profile::kSlow, "slow"},
+    {Profile::kFaulty, "faulty"}, {Profile::kPlanted, "planted"},
 };
 
 }  // namespace

@@ -70,7 +70,7 @@ absl::Status ParseListenFlag(std::string_view spec, ServerConfig* c) {
 
 absl::Status ParseBehaviorFlag(std::string_view name, ServerConfig* c) {
   std::optional<Profile> profile = ParseProfile(name);
-  if (!profile) return Bad("behavior", "expected strict, lenient, slow or faulty");
+  if (!profile) return Bad("behavior", "expected strict, lenient, slow, faulty or planted");
   c->profile = *profile;
   return absl::OkStatus();
 }

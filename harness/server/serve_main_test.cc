@@ -134,7 +134,7 @@ TEST(ServeMainFlags, RejectsBadValuesNamingTheFlag) {
       {[](ServerConfig& c) { return ParseListenFlag("[::1]25", &c); },
        "--listen: expected [ADDRESS]:PORT"},
       {[](ServerConfig& c) { return ParseBehaviorFlag("chaotic", &c); },
-       "--behavior: expected strict, lenient, slow or faulty"},
+       "--behavior: expected strict, lenient, slow, faulty or planted"},
       {[](ServerConfig& c) { return ParseSinkFlag("mbox:/x", &c); },
        "--sink: expected discard, maildir:DIR or jsonl:FILE"},
       {[](ServerConfig& c) { return ParseSinkFlag("maildir:", &c); },

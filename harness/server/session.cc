@@ -176,6 +176,7 @@ void Session::OnTlsStarted() {
   auth_user_.clear();
   auth_mech_ = AuthMech::kNone;
   lines_.Reset();
+  if (Planted()) planted_deep_.OnHello(Verb::kUnknown);
   tls_ = true;
   action_ = SessionAction::kNone;
   SetState(SessionState::kInit, "TLS established");
@@ -544,6 +545,7 @@ void Session::ResetTransaction() {
   sink_error_ = false;
   body_size_ = 0;
   bdat_last_ = false;
+  if (Planted()) planted_deep_.OnTransactionReset();
 }
 
 bool Session::InjectFault(FaultPoint point, std::optional<Refusal>* refusal) {

@@ -64,6 +64,7 @@
 #include <vector>
 
 #include "harness/server/config.h"
+#include "harness/server/planted.h"
 #include "harness/server/profile.h"
 #include "harness/server/sink.h"
 #include "parser/bdat_reader.h"
@@ -226,6 +227,11 @@ class Session {
   // refusal for a temporary failure; false when nothing is injected.
   bool InjectFault(FaultPoint point, std::optional<Refusal>* refusal);
   std::string Protocol() const;
+  // Profile::kPlanted (planted.h): whether it is on, and its simulated crash
+  // (no reply, kAbort; or std::abort() with planted_crash_aborts_process).
+  // `why` must have static storage (the state log keeps it).
+  bool Planted() const { return config_.profile == Profile::kPlanted; }
+  void PlantedCrash(std::string_view why);  // planted.cc
   // The RFC 5321 §4.4 "Received:" line prepended to stored messages.
   std::string TraceLine() const;
 
@@ -272,6 +278,7 @@ class Session {
   SessionInfo info_;
   CommandOptions cmd_opts_;
   FaultInjector faults_;
+  PlantedDeepBug planted_deep_;  // used only when Planted()
 
   SessionState state_ = SessionState::kInit;
   SessionAction action_ = SessionAction::kNone;

@@ -270,6 +270,7 @@ void Session::DoEhlo(const Command& c) {
   helo_ = std::string(c.text);
   esmtp_ = true;
   SetState(SessionState::kReady, VerbName(c.verb));
+  if (Planted()) planted_deep_.OnHello(c.verb);
   const ExtensionConfig& ext = config_.extensions;
   std::vector<std::string> lines = {config_.hostname + " greets " + helo_};
   if (ext.pipelining) lines.push_back("PIPELINING");
@@ -291,6 +292,7 @@ void Session::DoHelo(const Command& c) {
   helo_ = std::string(c.text);
   esmtp_ = false;
   SetState(SessionState::kReady, "HELO");
+  if (Planted()) planted_deep_.OnHello(c.verb);
   Respond(250, "", config_.hostname);
 }
 
@@ -310,6 +312,7 @@ void Session::DoMail(const Command& c) {
   txn_.body = c.params.body;
   txn_.smtputf8 = c.params.smtputf8;
   SetState(SessionState::kMail, "MAIL");
+  if (Planted()) planted_deep_.OnMailAccepted(c.params);
   Respond(250, "2.1.0", "Ok");
 }
 
@@ -332,6 +335,7 @@ void Session::DoRcpt(const Command& c) {
   txn_.rcpts.push_back(std::move(mailbox));
   txn_.rcpt_params.push_back(ParamsText(c.params));
   SetState(SessionState::kRcpt, "RCPT");
+  if (Planted()) planted_deep_.OnRcptAccepted(c.params);
   Respond(250, "2.1.5", "Ok");
 }
 
@@ -355,6 +359,10 @@ void Session::DoData(const Command&) {
 }
 
 void Session::DoBdat(const Command& c) {
+  if (Planted() && planted_deep_.BdatCrashes(c)) {
+    PlantedCrash("planted bug 2: BDAT 0 LAST");  // planted.h
+    return;
+  }
   if (!txn_.bdat_used) {
     if (!OpenBody()) {
       ResetTransaction();
@@ -385,6 +393,10 @@ void Session::DoVrfy(const Command&) {
 }
 
 void Session::DoHelp(const Command&) {
+  if (Planted() && PlantedHelpCrashes(line_buf_)) {
+    PlantedCrash("planted bug 1: HELP %x");  // planted.h
+    return;
+  }
   RespondLines(214, "2.0.0",
                {"Commands: EHLO HELO LHLO MAIL RCPT DATA BDAT RSET NOOP VRFY HELP QUIT STARTTLS "
                 "AUTH",
