@@ -6,11 +6,14 @@
 #include <string_view>
 
 #include "fuzz/net/mutator_grammar.h"
+#include "fuzz/net/mutator_ops.h"
 #include "parser/command.h"
 #include "parser/esmtp_params.h"
 
 namespace smtp::fuzz {
 namespace {
+
+constexpr std::size_t kLongSession = 32;
 
 struct OpInfo {
   std::string_view name;
@@ -42,19 +45,6 @@ MutationOp PickOp(Rng& rng) {
   return MutationOp::kInsertStep;
 }
 
-std::size_t SerializedSize(const SessionInput& in) {
-  std::size_t n = 0;
-  for (const SessionStep& s : in.steps) {
-    n += 2 + s.bytes.size();
-    for (std::size_t len = s.bytes.size() >> 7; len != 0; len >>= 7) ++n;
-  }
-  return n;
-}
-
-bool InTransaction(const Transaction& t, std::size_t i) {
-  return i == t.hello || i == t.mail || i == t.rcpt || i == t.data;
-}
-
 bool Hello(const SessionStep& s) {
   return grammar::IsVerb(s, "EHLO") || grammar::IsVerb(s, "HELO") || grammar::IsVerb(s, "LHLO");
 }
@@ -80,6 +70,12 @@ std::string_view MutationOpName(MutationOp op) {
 }
 
 MutationOp Mutate(SessionInput& input, Rng& rng, const MutationContext& ctx) {
+  // Most operators add steps; past kLongSession steps, one call in three
+  // deletes instead, so sessions stay short and fast to run.
+  if (input.steps.size() > kLongSession && rng.OneIn(3) &&
+      ApplyMutation(MutationOp::kDeleteStep, input, rng, ctx)) {
+    return MutationOp::kDeleteStep;
+  }
   for (int attempt = 0; attempt < 16; ++attempt) {
     const MutationOp op = PickOp(rng);
     if (ApplyMutation(op, input, rng, ctx)) return op;
@@ -122,7 +118,8 @@ void FitToSize(SessionInput& input, std::size_t max_size) {
   for (SessionStep& s : input.steps) {
     if (s.bytes.size() > kMaxStepBytes) s.bytes.resize(kMaxStepBytes);
   }
-  for (std::size_t size = SerializedSize(input); size > max_size; size = SerializedSize(input)) {
+  for (std::size_t size = internal::SerializedSize(input); size > max_size;
+       size = internal::SerializedSize(input)) {
     const std::size_t excess = size - max_size;
     auto largest = std::max_element(
         input.steps.begin(), input.steps.end(),
@@ -139,7 +136,7 @@ void FitToSize(SessionInput& input, std::size_t max_size) {
     }
     const std::optional<Transaction> t = FindTransaction(input, false);
     std::size_t drop = input.steps.size();
-    while (drop > 0 && t && InTransaction(*t, drop - 1)) --drop;
+    while (drop > 0 && internal::InTransaction(t, drop - 1)) --drop;
     if (drop == 0 && cut_to != 0) {
       largest->bytes.resize(cut_to);
       continue;
@@ -249,7 +246,8 @@ std::optional<Transaction> FindTransaction(const SessionInput& input, bool stric
         break;
       default:
         if (s.kind == StepKind::kData || s.kind == StepKind::kBdat ||
-            (grammar::IsVerb(s, "DATA") && (!strict || ParsesStrictly(s, false)))) {
+            ((grammar::IsVerb(s, "DATA") || grammar::IsVerb(s, "BDAT")) &&
+             (!strict || ParsesStrictly(s, false)))) {
           t.data = i;
           return t;
         }

@@ -117,7 +117,7 @@ std::size_t CrossOverSessions(const std::uint8_t* a, std::size_t a_size, const s
 
 // The steps of the first mail transaction: a command EHLO/HELO/LHLO, then a
 // command MAIL, a command RCPT, and then a data step, a bdat step or a
-// command DATA, in this order (other steps may come between). With `strict`
+// command DATA or BDAT, in this order (other steps may come between). With `strict`
 // the four commands must also parse with ParseCommand in strict mode, so a
 // conforming server accepts their syntax. Verbs match in any case.
 struct Transaction {

@@ -72,6 +72,12 @@ TEST(MutatorTest, FindTransaction) {
                           cmd("RCPT TO:<c@d>"),
                           {StepKind::kBdat, "x", false, true}}};
   EXPECT_FALSE(FindTransaction(raw, false));  // a raw step is not a MAIL
+  const SessionInput bdat{{cmd("HELO a"),
+                           cmd("MAIL FROM:<>"),
+                           cmd("RCPT TO:<c@d>"),
+                           cmd("BDAT 1 LAST"),
+                           {StepKind::kRaw, "x"}}};
+  EXPECT_TRUE(FindTransaction(bdat, true));
 }
 
 TEST(MutatorTest, DeterministicPerSeed) {
@@ -107,6 +113,23 @@ TEST(MutatorTest, OutputFitsAndIsCanonical) {
   const std::string odd = "\x00\x02zz\x01\x81\x80\x00Q\xc1\x04NOOP" + std::string(1, '\x07');
   for (unsigned seed = 0; seed < 100; ++seed) {
     EXPECT_TRUE(IsCanonical(MutateBytes(odd, 256, seed)));
+  }
+}
+
+// Whatever bytes come in (libFuzzer hands over inputs its own mutations
+// made), the output fits and is canonical; crossover too.
+TEST(MutatorTest, ArbitraryBytesIn) {
+  Rng rng(99);
+  for (unsigned seed = 0; seed < 3000; ++seed) {
+    std::string bytes(rng.Below(300), '\0');
+    for (char& c : bytes) c = static_cast<char>(rng.OneIn(3) ? rng.Next() : rng.Below(8));
+    const std::size_t max_size = bytes.size() + rng.Below(600);
+    const std::string out = MutateBytes(bytes, max_size, seed);
+    ASSERT_LE(out.size(), max_size);
+    ASSERT_TRUE(IsCanonical(out)) << seed;
+    const std::string x = CrossBytes(bytes, out, max_size, seed);
+    ASSERT_LE(x.size(), max_size);
+    ASSERT_TRUE(IsCanonical(x)) << seed;
   }
 }
 
@@ -279,14 +302,28 @@ TEST(MutatorTest, CrossOverTakesStepsFromBothParents) {
   EXPECT_GT(deep, 500);
 }
 
-// The deep fraction (docs/fuzzing.md, "Mutator"): of 10,000 single
-// MutateSession calls on typical sessions, how many still have EHLO, MAIL,
-// RCPT and DATA/BDAT in order ("shape") and how many of those commands still
-// parse strictly ("strict"); and the same along one chain of 10,000
-// mutations, each of the output before.
+// The deep fraction (docs/fuzzing.md, "Mutator"). "Shape": the session
+// still has EHLO, MAIL, RCPT and DATA/BDAT in that order (FindTransaction);
+// "strict": those commands also parse strictly, so a conforming server
+// accepts them and the session gets past MAIL and RCPT. Measured over
+// 10,000 single MutateSession calls on typical sessions (how libFuzzer uses
+// the mutator on seeds and corpus entries), and along one chain of 10,000
+// mutations, each of the one before (nothing selects for depth there, unlike
+// a corpus: the worst case).
+//
+// The seeds are fixed, so the figures are exact and the test cannot flake.
+// The bounds sit 5-15 points under what was measured (one: 0.944 / 0.817,
+// chain: 0.956 / 0.609 at the time of writing): a change of operators or
+// weights that makes depth markedly worse fails here, a small one does not.
+// Why not higher: 7 of the 23 operators may break the shape (delete, swap,
+// move, verb, dictionary, raw-line-end, bytes), though all but dictionary
+// spare the transaction 7 times in 8; the MAIL/RCPT operators (path,
+// parameters, numbers, long lines) break syntax on purpose about a third of
+// the time.
 TEST(MutatorTest, MostMutatedSessionsStayDeep) {
   constexpr int kRuns = 10000;
   int shape = 0, strict = 0, chain_shape = 0, chain_strict = 0;
+  std::size_t chain_steps = 0;
   std::string walk = Typical(0);
   for (unsigned seed = 0; seed < kRuns; ++seed) {
     const SessionInput one = ParseSessionInput(MutateBytes(Typical(seed), kMaxLen, seed));
@@ -296,19 +333,16 @@ TEST(MutatorTest, MostMutatedSessionsStayDeep) {
     const SessionInput w = ParseSessionInput(walk);
     chain_shape += FindTransaction(w, false).has_value();
     chain_strict += FindTransaction(w, true).has_value();
+    chain_steps += w.steps.size();
   }
   std::printf("deep after one mutation: shape %.3f, strict %.3f\n", 1.0 * shape / kRuns,
               1.0 * strict / kRuns);
-  std::printf("deep along a chain of %d: shape %.3f, strict %.3f\n", kRuns,
-              1.0 * chain_shape / kRuns, 1.0 * chain_strict / kRuns);
-  // One mutation from a deep session: at least 4 in 5 keep the shape and
-  // 3 in 5 keep it strictly (a MAIL/RCPT operator breaks syntax on purpose
-  // about half of the time).
-  EXPECT_GE(shape, kRuns * 8 / 10);
-  EXPECT_GE(strict, kRuns * 6 / 10);
-  // Along a chain nothing selects for depth (libFuzzer's corpus would): the
-  // repairing insert-step operator must still hold half the walk deep.
-  EXPECT_GE(chain_shape, kRuns / 2);
+  std::printf("deep along a chain of %d: shape %.3f, strict %.3f, %.1f steps on average\n", kRuns,
+              1.0 * chain_shape / kRuns, 1.0 * chain_strict / kRuns, 1.0 * chain_steps / kRuns);
+  EXPECT_GE(shape, kRuns * 85 / 100);
+  EXPECT_GE(strict, kRuns * 70 / 100);
+  EXPECT_GE(chain_shape, kRuns * 80 / 100);
+  EXPECT_GE(chain_strict, kRuns * 50 / 100);
 }
 
 TEST(MutatorGrammarTest, Base64) {
