@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <string_view>
 
@@ -21,7 +22,7 @@ struct OpInfo {
 };
 
 // Indexed by MutationOp.
-constexpr OpInfo kOpInfo[kMutationOps] = {
+constexpr OpInfo kOpInfo[] = {
     {"insert-step", 6}, {"delete-step", 4},  {"duplicate-step", 3}, {"swap-steps", 2},
     {"move-step", 2},   {"splice", 4},       {"verb", 3},           {"verb-case", 2},
     {"argument", 4},    {"path", 5},         {"mail-param", 6},     {"rcpt-param", 5},
@@ -29,6 +30,8 @@ constexpr OpInfo kOpInfo[kMutationOps] = {
     {"pipeline", 4},    {"starttls", 2},     {"auth", 3},           {"bdat", 4},
     {"data-body", 4},   {"raw-line-end", 2}, {"bytes", 4},
 };
+
+static_assert(std::size(kOpInfo) == kMutationOps, "one entry per MutationOp");
 
 constexpr unsigned TotalWeight() {
   unsigned total = 0;

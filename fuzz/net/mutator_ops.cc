@@ -4,6 +4,7 @@
 // crossover and size fitting are in mutator.cc.
 #include <algorithm>
 #include <cstddef>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -76,8 +77,9 @@ bool InsertStep(SessionInput& in, Rng& rng, const MutationContext&) {
   }
   if (rng.OneIn(4)) {
     Steps t{Command(grammar::CommandFor("MAIL", rng))};
-    for (std::size_t n = 1 + rng.Below(3); n > 0; --n)
+    for (std::size_t n = 1 + rng.Below(3); n > 0; --n) {
       t.push_back(Command(grammar::CommandFor("RCPT", rng)));
+    }
     t.push_back({StepKind::kData, grammar::Body(rng)});
     Insert(in, InsertPosition(in, rng), std::move(t));
     return true;
@@ -150,7 +152,8 @@ bool ChangeVerbCase(SessionInput& in, Rng& rng, const MutationContext&) {
   const std::size_t n = grammar::FirstWord(line).size();
   line.replace(0, n, grammar::ChangeCase(line.substr(0, n), rng));
   const std::size_t colon = line.find(':');
-  if (rng.OneIn(3) && colon != std::string::npos && colon > n) {  // "from:" / "To:"
+  const bool path_line = IsMail(in.steps[i]) || IsRcpt(in.steps[i]);
+  if (path_line && rng.OneIn(3) && colon != std::string::npos && colon > n) {  // "from:", "To:"
     line.replace(n + 1, colon - n, grammar::ChangeCase(line.substr(n + 1, colon - n), rng));
   }
   return true;
@@ -286,17 +289,20 @@ bool InsertToken(SessionInput& in, Rng& rng, const MutationContext& ctx) {
 
 using OpFn = bool (*)(SessionInput&, Rng&, const MutationContext&);
 
-constexpr OpFn kOps[kMutationOps] = {
+constexpr OpFn kOps[] = {
     InsertStep,   DeleteStep,     DuplicateStep,  SwapSteps,  MoveStep,        Splice,
     ChangeVerb,   ChangeVerbCase, ChangeArgument, ChangePath, ChangeMailParam, ChangeRcptParam,
     ChangeNumber, InsertToken,    Smuggle,        LongLine,   Pipeline,        StartTls,
     Auth,         Bdat,           DataBody,       RawLineEnd, Bytes,
 };
 
+static_assert(std::size(kOps) == kMutationOps, "one function per MutationOp");
+
 }  // namespace
 
 bool ApplyMutation(MutationOp op, SessionInput& input, Rng& rng, const MutationContext& ctx) {
-  return kOps[static_cast<std::size_t>(op)](input, rng, ctx);
+  const auto i = static_cast<std::size_t>(op);
+  return i < kMutationOps && kOps[i](input, rng, ctx);
 }
 
 }  // namespace smtp::fuzz

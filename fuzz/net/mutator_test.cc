@@ -313,7 +313,7 @@ TEST(MutatorTest, CrossOverTakesStepsFromBothParents) {
 //
 // The seeds are fixed, so the figures are exact and the test cannot flake.
 // The bounds sit 5-15 points under what was measured (one: 0.944 / 0.817,
-// chain: 0.956 / 0.609 at the time of writing): a change of operators or
+// chain: 0.942 / 0.634 at the time of writing): a change of operators or
 // weights that makes depth markedly worse fails here, a small one does not.
 // Why not higher: 7 of the 23 operators may break the shape (delete, swap,
 // move, verb, dictionary, raw-line-end, bytes), though all but dictionary

@@ -206,14 +206,15 @@ bool Bdat(SessionInput& in, Rng& rng, const MutationContext& ctx) {
         in.steps[b].bytes.clear();
       }
       return true;
-    case 2: {  // "BDAT n" with a chunk of another size, sent raw
+    case 2: {  // "BDAT n" with a chunk of another size, sent raw in the same
+               // write (the server answers BDAT only after the chunk)
       const std::string chunk = d != kNone ? in.steps[d].bytes : "chunk";
       if (chunk.size() + 32 > Budget(in, ctx)) return false;
       const std::size_t declared =
           rng.OneIn(2) ? chunk.size() + 1
                        : chunk.size() - std::min<std::size_t>(chunk.size(), 1 + rng.Below(3));
       Steps s{Command("BDAT " + std::to_string(declared) + (rng.OneIn(2) ? " LAST" : "")),
-              {StepKind::kRaw, chunk}};
+              {StepKind::kRaw, chunk, /*pipelined=*/true, false}};
       const std::size_t at = d != kNone ? d : InsertPosition(in, rng);
       if (d != kNone) in.steps.erase(in.steps.begin() + static_cast<std::ptrdiff_t>(d));
       Insert(in, at, std::move(s));
