@@ -45,6 +45,14 @@ std::string DefaultFuzzSeeds() {
   return "";
 }
 
+std::string DefaultFuzzDictionary() {
+  for (const std::string& c : ShippedCandidates("smtp.dict", "fuzz/smtp.dict")) {
+    std::error_code ec;
+    if (fs::is_regular_file(c, ec)) return c;
+  }
+  return "";
+}
+
 absl::StatusOr<std::string> DefaultSuite() {
   const std::vector<std::string> candidates = DefaultSuiteCandidates();
   for (const std::string& c : candidates) {

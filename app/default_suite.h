@@ -27,6 +27,9 @@ absl::StatusOr<std::string> DefaultSuite();
 // when installed, else corpus/fuzz_server_session of the source tree or of
 // the working directory; "" when none is found.
 std::string DefaultFuzzSeeds();
+// The shipped libFuzzer dictionary (fuzz/smtp.dict, or share/smtp-harness/
+// smtp.dict when installed); "" when none is found.
+std::string DefaultFuzzDictionary();
 
 }  // namespace smtp::app
 

@@ -73,6 +73,19 @@ int RunFuzz(const std::vector<std::string>& args) {
   if (absl::GetFlag(FLAGS_minimize_runs) < 0) return Fail("--minimize_runs must be >= 0");
   config.minimize_runs = static_cast<std::size_t>(absl::GetFlag(FLAGS_minimize_runs));
   config.libfuzzer_args = args;
+  // The dictionary: -dict=FILE, else the shipped one. libFuzzer uses it in
+  // its byte-level mutations, the session mutator in its own.
+  std::string dict;
+  for (const std::string& a : args) {
+    if (a.rfind("-dict=", 0) == 0) dict = a.substr(6);
+  }
+  if (dict.empty()) {
+    dict = DefaultFuzzDictionary();
+    if (!dict.empty()) config.libfuzzer_args.push_back("-dict=" + dict);
+  }
+  if (!dict.empty() && !fuzz::ReadDictionary(dict, &config.dictionary, &error)) {
+    return Fail("-dict: " + error);
+  }
   config.command_line = "smtp-harness fuzz --target " + label + " --out " + config.out_dir +
                         (args.empty() ? "" : " " + absl::StrJoin(args, " "));
   std::fprintf(stderr, "smtp-harness fuzz: target %s, out %s\n", config.target->Label().c_str(),

@@ -6,6 +6,8 @@
 // No header: the whole input is a serialized session input
 // (fuzz/net/session_input.h; seeds are sessions, corpus/fuzz_server_session/).
 // Each input runs twice: against the strict profile and the lenient one.
+// The session-level mutator (fuzz/net/mutator.h) is the custom mutator, as
+// in `smtp-harness fuzz`.
 //
 // Oracles (the client machine's, fuzz/net/client_machine.h):
 // - no crash, and memory per session bounded (the .options file's limits);
@@ -27,6 +29,7 @@
 #include "fuzz/net/client_machine.h"
 #include "fuzz/net/embedded_driver.h"
 #include "fuzz/net/embedded_server.h"
+#include "fuzz/net/mutator.h"
 #include "fuzz/net/session_input.h"
 
 namespace {
@@ -65,4 +68,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Check("strict", input, /*desync_is_finding=*/true);
   Check("lenient", input, /*desync_is_finding=*/false);
   return 0;
+}
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned seed);
+// Weak: the replay binary (fuzz/replay_main.cc) has no libFuzzer.
+extern "C" __attribute__((weak)) std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size,
+                                                              std::size_t max_size);
+
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned seed) {
+  static const smtp::fuzz::MutatorOptions options;
+  return smtp::fuzz::MutateSession(data, size, max_size, seed, options,
+                                   &LLVMFuzzerMutate != nullptr ? &LLVMFuzzerMutate : nullptr);
+}
+
+extern "C" std::size_t LLVMFuzzerCustomCrossOver(const std::uint8_t* a, std::size_t a_size,
+                                                 const std::uint8_t* b, std::size_t b_size,
+                                                 std::uint8_t* out, std::size_t max_out,
+                                                 unsigned seed) {
+  return smtp::fuzz::CrossOverSessions(a, a_size, b, b_size, out, max_out, seed);
 }

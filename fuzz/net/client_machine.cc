@@ -116,6 +116,14 @@ Action ClientMachine::Next() {
           owed_.push_back({.step = step_, .verb = Verb::kData, .data = true});
           break;
         case StepKind::kBdat:
+          // In an open SASL exchange (or one AUTH in this group may open) the
+          // BDAT line is the client's response and its chunk runs into the
+          // next line: the count is lost.
+          if (last_code_ == kContinueReqCode ||
+              std::any_of(owed_.begin(), owed_.end(),
+                          [](const Owed& o) { return o.verb == Verb::kAuth; })) {
+            known_ = false;
+          }
           bytes.append("BDAT ").append(std::to_string(s.bytes.size()));
           bytes.append(s.last ? " LAST\r\n" : "\r\n").append(s.bytes);
           owed_.push_back({.step = step_, .verb = Verb::kBdat});
@@ -145,7 +153,9 @@ void ClientMachine::Record(const Owed* owed, const Reply& reply) {
   if (replies_.size() >= kMaxReplyEvents) return;
   ReplyEvent e;
   e.step = owed != nullptr ? owed->step : SIZE_MAX;
-  e.verb = owed != nullptr ? (owed->body ? Verb::kUnknown : owed->verb) : Verb::kUnknown;
+  // Once the count is unknown, which command a reply answers is a guess:
+  // the feedback sees no verb rather than a wrong one.
+  e.verb = owed != nullptr && known_ && !owed->body ? owed->verb : Verb::kUnknown;
   e.code = reply.code;
   e.enhanced = PackEnhanced(reply.enhanced);
   e.lines = static_cast<std::uint16_t>(std::min<std::size_t>(reply.lines.size(), 0xffff));

@@ -66,7 +66,7 @@ TEST(EmbeddedDriver, StartTlsStartsOverAndAuthIsReachable) {
   SessionInput in{{Cmd("EHLO c"),
                    {.kind = StepKind::kStartTls, .bytes = {}},
                    Cmd("EHLO c"),
-                   Cmd("AUTH PLAIN AHVzZXIAcGFzc3dvcmQ=")}};
+                   Cmd("AUTH PLAIN AHRlc3QAc2VjcmV0")}};
   const SessionResult r = RunEmbedded(*server, in);
   EXPECT_TRUE(r.verdict.ok()) << r.verdict.detail;
   EXPECT_EQ(Codes(r), (std::vector<std::uint16_t>{220, 250, 220, 250, 235, 221}));

@@ -1,6 +1,6 @@
-// Compiled twice (fuzz/net/CMakeLists.txt): into smtp_netfuzz_embedded
-// against the server as it is, and into smtp_server_cov with `smtp` renamed
-// and coverage on. Nothing here may name `smtp` types in its interface.
+// Compiled into smtp_server_cov (fuzz/net/CMakeLists.txt) with the
+// server's sans-I/O sources, `smtp` renamed to smtp_cov and, with g++,
+// coverage on. Nothing here may name `smtp` types in its interface.
 #include "fuzz/net/embedded_server.h"
 
 #include <utility>
@@ -38,7 +38,7 @@ std::unique_ptr<Server> Server::Create(const Options& options, std::string* erro
   impl->config.trace_header = false;
   // AUTH is offered (after STARTTLS, which "succeeds" in process), so the
   // SASL states are reachable; the credentials are the shipped test ones.
-  impl->config.credentials = {{"user", "password"}};
+  impl->config.credentials = {{"test", "secret"}};  // as harness/run/embedded_target.h
   auto sink = smtp::server::MakeSink(smtp::server::SinkConfig{});  // kDiscard
   if (!sink.ok()) {
     if (error != nullptr) *error = std::string(sink.status().message());

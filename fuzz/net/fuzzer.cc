@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -12,6 +14,7 @@
 
 #include "fuzz/net/libfuzzer_hooks.h"
 #include "fuzz/net/minimize.h"
+#include "fuzz/net/mutator.h"
 #include "fuzz/net/pc_counters.h"
 #include "fuzz/net/state_feedback.h"
 #include "harness/wall_clock.h"
@@ -152,9 +155,18 @@ class Run {
   }
 
  private:
+  // Counters seen non-zero in any session so far (a word at a time: this
+  // runs after every session).
   static void Accumulate(std::span<const std::uint8_t> now, std::vector<std::uint8_t>& seen) {
     if (seen.size() != now.size()) seen.assign(now.size(), 0);
-    for (std::size_t i = 0; i < now.size(); ++i) seen[i] |= now[i];
+    const std::size_t words = now.size() / sizeof(std::uint64_t);
+    for (std::size_t i = 0; i < words; ++i) {
+      std::uint64_t a, b;
+      std::memcpy(&a, now.data() + i * 8, 8);
+      std::memcpy(&b, seen.data() + i * 8, 8);
+      b |= a;
+      std::memcpy(seen.data() + i * 8, &b, 8);
+    }
   }
   static std::size_t Count(const std::vector<std::uint8_t>& seen) {
     return static_cast<std::size_t>(
@@ -176,40 +188,57 @@ class Run {
     return s;
   }
 
+  // A session the oracles flagged. Its bucket is decided on the minimized
+  // session: the same bug reached by different routes (pipelined, after
+  // other commands, behind a raw step) minimizes to the same few steps and
+  // so to one bucket. Each raw bucket (as found) is minimized once; later
+  // sessions in it only count.
   void OnFinding(const SessionInput& input, const SessionResult& r) {
     ++finding_sessions_;
-    const std::string bucket = BucketOf(r.verdict);
-    auto it = findings_.find(bucket);
-    if (it != findings_.end()) {
-      ++it->second.count;
+    const std::string raw_bucket = BucketOf(r.verdict);
+    if (auto seen = raw_buckets_.find(raw_bucket); seen != raw_buckets_.end()) {
+      ++findings_.at(seen->second).count;
       return;
     }
     Finding f;
-    f.bucket = bucket;
-    f.verdict = r.verdict;
     f.count = 1;
     f.first_at_s = Elapsed();
     f.first_at_session = sessions_;
     const auto same = [&](const SessionInput& in) {
       const SessionResult again = c_.target->Run(in, false);
-      return !again.verdict.ok() && BucketOf(again.verdict) == bucket;
+      return !again.verdict.ok() && BucketOf(again.verdict) == raw_bucket;
     };
     for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
     f.deterministic = f.reproduced == c_.reruns;
-    // A flaky finding is kept as found: minimizing it would chase noise.
-    const SessionInput minimal =
-        f.deterministic ? Minimize(input, same, c_.minimize_runs, &f.minimize) : input;
-    if (!f.deterministic) {
+    // The minimizer keeps the oracle, not the route: the verb it fired at
+    // and the reply before are context a smaller session need not repeat. A
+    // flaky finding is kept as found: minimizing it would chase noise.
+    const auto similar = [&](const SessionInput& in) {
+      return c_.target->Run(in, false).verdict.kind == r.verdict.kind;
+    };
+    SessionInput minimal = input;
+    if (f.deterministic) {
+      minimal = Minimize(input, similar, c_.minimize_runs, &f.minimize);
+    } else {
       f.minimize.steps_before = f.minimize.steps_after = input.steps.size();
+    }
+    const SessionResult final_run = c_.target->Run(minimal, false);
+    f.verdict = final_run.verdict.ok() ? r.verdict : final_run.verdict;
+    f.bucket = BucketOf(f.verdict);
+    raw_buckets_.emplace(raw_bucket, f.bucket);
+    if (auto known = findings_.find(f.bucket); known != findings_.end()) {
+      ++known->second.count;
+      return;
     }
     f.steps = DebugString(minimal);
     Save(f, minimal);
     std::fprintf(stderr,
                  "smtp-harness fuzz: FINDING %s (%s, reproduced %d/%d, %zu -> %zu steps): %s\n"
                  "  %s\n",
-                 bucket.c_str(), f.deterministic ? "deterministic" : "flaky", f.reproduced,
+                 f.bucket.c_str(), f.deterministic ? "deterministic" : "flaky", f.reproduced,
                  c_.reruns, f.minimize.steps_before, f.minimize.steps_after,
                  f.verdict.detail.c_str(), f.error.empty() ? f.replay.c_str() : f.error.c_str());
+    const std::string bucket = f.bucket;
     findings_.emplace(bucket, std::move(f));
     WriteJson(false);
   }
@@ -315,11 +344,13 @@ class Run {
   std::uint64_t finding_sessions_ = 0;
   std::vector<std::uint8_t> states_seen_, pc_seen_;
   std::map<std::string, Finding> findings_;
+  std::map<std::string, std::string> raw_buckets_;  // as found -> as minimized
   std::vector<Sample> samples_;
   bool write_error_reported_ = false;
 };
 
 Run* g_run = nullptr;
+MutatorOptions g_mutator;
 
 int OneSession(const std::uint8_t* data, std::size_t size) { return g_run->TestOne(data, size); }
 
@@ -339,6 +370,60 @@ std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const std::string& profile, st
   auto server = smtp_netfuzz_embedded::Server::Create({.profile = profile}, error);
   if (server == nullptr) return nullptr;
   return std::make_unique<EmbeddedTarget>(std::move(server), profile);
+}
+
+bool ReadDictionary(const std::string& path, std::vector<std::string>* entries,
+                    std::string* error) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    *error = "cannot open " + path;
+    return false;
+  }
+  std::string line;
+  int lineno = 0;
+  bool ok = true;
+  for (int ch = 0; ok && ch != EOF;) {
+    line.clear();
+    while ((ch = std::fgetc(f)) != EOF && ch != '\n') {
+      if (line.size() < 4096) line.push_back(static_cast<char>(ch));
+    }
+    ++lineno;
+    std::string_view l = line;
+    while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
+    while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r')) {
+      l.remove_suffix(1);
+    }
+    if (l.empty() || l.front() == '#') continue;
+    const std::size_t q = l.find('"');
+    if (q == std::string_view::npos || l.size() < q + 2 || l.back() != '"') {
+      *error = path + ":" + std::to_string(lineno) + ": not a quoted entry";
+      ok = false;
+      break;
+    }
+    const std::string_view body = l.substr(q + 1, l.size() - q - 2);
+    std::string entry;
+    for (std::size_t i = 0; i < body.size(); ++i) {
+      if (body[i] != '\\') {
+        entry.push_back(body[i]);
+        continue;
+      }
+      if (i + 1 < body.size() && (body[i + 1] == '\\' || body[i + 1] == '"')) {
+        entry.push_back(body[++i]);
+      } else if (i + 3 < body.size() && body[i + 1] == 'x' && std::isxdigit(body[i + 2]) &&
+                 std::isxdigit(body[i + 3])) {
+        entry.push_back(
+            static_cast<char>(std::stoi(std::string(body.substr(i + 2, 2)), nullptr, 16)));
+        i += 3;
+      } else {
+        *error = path + ":" + std::to_string(lineno) + ": bad escape";
+        ok = false;
+        break;
+      }
+    }
+    if (ok && !entry.empty()) entries->push_back(std::move(entry));
+  }
+  std::fclose(f);
+  return ok;
 }
 
 int RunFuzzer(FuzzConfig config) {
@@ -377,6 +462,7 @@ int RunFuzzer(FuzzConfig config) {
     return 2;
   }
   if (config.target->in_process() && !PcCounters().empty()) RegisterCounters(PcCounters());
+  g_mutator.dictionary = config.dictionary;
   g_run = new Run(std::move(config));  // lives until exit: libFuzzer exits
   std::atexit(AtExit);
   g_run->Report(false);
@@ -385,3 +471,18 @@ int RunFuzzer(FuzzConfig config) {
 }
 
 }  // namespace smtp::fuzz
+
+// libFuzzer's hooks for structure-aware fuzzing (found by the linker: they
+// are only ever called while RunFuzzer's libFuzzer runs).
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size,
+                                               std::size_t max_size, unsigned seed) {
+  return smtp::fuzz::MutateSession(data, size, max_size, seed, smtp::fuzz::g_mutator,
+                                   smtp::fuzz::LibFuzzerByteMutator());
+}
+
+extern "C" std::size_t LLVMFuzzerCustomCrossOver(const std::uint8_t* a, std::size_t a_size,
+                                                 const std::uint8_t* b, std::size_t b_size,
+                                                 std::uint8_t* out, std::size_t max_out,
+                                                 unsigned seed) {
+  return smtp::fuzz::CrossOverSessions(a, a_size, b, b_size, out, max_out, seed);
+}

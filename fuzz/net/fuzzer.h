@@ -52,6 +52,9 @@ struct FuzzConfig {
   std::vector<std::string> libfuzzer_args;
   // Seed directories read after the user's (the shipped seeds).
   std::vector<std::string> seed_dirs;
+  // Tokens for the structure-aware mutator (libFuzzer keeps -dict entries
+  // to itself): the entries of the dictionary file in use.
+  std::vector<std::string> dictionary;
   std::string command_line;  // for fuzz.json
   // Minimizer budget per finding (test runs), and re-runs to decide
   // deterministic / flaky.
@@ -71,6 +74,11 @@ inline constexpr int kDefaultMaxTotalTimeS = 60;
 // finalized by an exit handler); returns only on an error before fuzzing
 // starts (exit status 2, message printed).
 int RunFuzzer(FuzzConfig config);
+
+// The entries of a libFuzzer / AFL dictionary file: one quoted string per
+// line (optionally name=), with \\, \" and \xNN escapes; '#' comments.
+// Errors name the file and line.
+bool ReadDictionary(const std::string& path, std::vector<std::string>* entries, std::string* error);
 
 }  // namespace smtp::fuzz
 

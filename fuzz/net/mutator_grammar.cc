@@ -277,6 +277,17 @@ std::string RcptParam(Rng& rng) {
   }
 }
 
+// Free text that has broken servers before (the classic fuzzing string
+// library, as in boofuzz's): format directives, path traversal, shell and
+// SQL metacharacters, a long run, a NUL.
+std::string HostileText(Rng& rng) {
+  static constexpr std::string_view kHostile[] = {
+      "%x",    "%s%s%s%s", "%n%n", "%99999999d", "../../../../etc/passwd", "$(id)", "`id`",
+      "'; --", "\\",       "{}",   "\x7f\x7f"};
+  if (rng.OneIn(8)) return std::string(64 + rng.Below(512), 'A');
+  return std::string(kHostile[rng.Below(std::size(kHostile))]);
+}
+
 std::string CommandFor(std::string_view verb, Rng& rng) {
   std::string line(verb);
   if (verb == "EHLO" || verb == "HELO" || verb == "LHLO") {
@@ -294,9 +305,13 @@ std::string CommandFor(std::string_view verb, Rng& rng) {
     line += " " + (rng.OneIn(2) ? Mailbox(rng) : std::string("user"));
     if (rng.OneIn(4)) line += " SMTPUTF8";
   } else if (verb == "HELP") {
-    if (rng.OneIn(2)) line += " " + std::string(KnownVerbs()[rng.Below(KnownVerbs().size())]);
+    if (rng.OneIn(3)) {
+      line += " " + HostileText(rng);
+    } else if (rng.OneIn(2)) {
+      line += " " + std::string(KnownVerbs()[rng.Below(KnownVerbs().size())]);
+    }
   } else if (verb == "NOOP") {
-    if (rng.OneIn(3)) line += " anything";
+    if (rng.OneIn(3)) line += " " + (rng.OneIn(2) ? std::string("anything") : HostileText(rng));
   } else if (verb == "ETRN") {
     line += PickOne(rng, {std::string_view(" @example.org"), " #queue", " example.org", ""});
   } else if (verb == "AUTH") {
@@ -398,10 +413,11 @@ const std::vector<std::string_view>& BuiltinTokens() {
   static const std::vector<std::string_view> tokens = [] {
     std::vector<std::string_view> t(KnownVerbs());
     for (std::string_view s : std::initializer_list<std::string_view>{
-             "FROM:",    "TO:",      "<>",      "<",     ">",        "@",      ":",     ",",
-             "=",        " ",        "\r\n",    "\n",    "\r",       "\0"sv,   "SIZE=", "BODY=",
-             "SMTPUTF8", "RET=",     "ENVID=",  "AUTH=", "NOTIFY=",  "ORCPT=", "LAST",  "PLAIN",
-             "LOGIN",    "CRAM-MD5", "rfc822;", "+2B",   "\xC3\xA9", "[IPv6:", "\"",    "\\"}) {
+             "FROM:",    "TO:",    "<>",       "<",     ">",        "@",       ":",
+             ",",        "=",      " ",        "\r\n",  "\n",       "\r",      "\0"sv,
+             "SIZE=",    "BODY=",  "SMTPUTF8", "RET=",  "ENVID=",   "AUTH=",   "NOTIFY=",
+             "ORCPT=",   "LAST",   "PLAIN",    "LOGIN", "CRAM-MD5", "rfc822;", "+2B",
+             "\xC3\xA9", "[IPv6:", "\"",       "\\",    "%x",       "%s",      "%n"}) {
       t.push_back(s);
     }
     return t;

@@ -19,13 +19,13 @@ std::span<std::uint8_t> PcCounters() { return g_pc_counters; }
 extern "C" {
 // Called in every basic block of the code compiled with
 // -fsanitize-coverage=trace-pc. The PC of the block is hashed into the
-// counters (AFL-style: collisions are rare enough at 64 Ki entries for a
+// counters (AFL-style: collisions are rare enough at 16 Ki entries for a
 // server of a few thousand blocks); the counter wraps at 255 as libFuzzer's
 // inline counters do.
 __attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_pc() {
   const auto pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
   const std::uintptr_t h = (pc ^ (pc >> 15)) * 0x9e3779b97f4a7c15ULL;
-  ++smtp::fuzz::g_pc_counters[(h >> 48) & (smtp::fuzz::kPcCounterCount - 1)];
+  ++smtp::fuzz::g_pc_counters[(h >> 50) & (smtp::fuzz::kPcCounterCount - 1)];
 }
 // g++'s trace-cmp also reports floating-point compares, which libFuzzer has
 // no hooks for: nothing to learn from them.

@@ -578,6 +578,19 @@ TEST(SessionTest, EhloAdvertisesExtensions) {
                                 "BINARYMIME", "STARTTLS", "AUTH PLAIN LOGIN CRAM-MD5", "HELP"}));
 }
 
+// Reply text is printable ASCII (RFC 5321 §4.2): a UTF-8 EHLO name is not
+// echoed. Found by `smtp-harness fuzz` (bad_reply-EHLO).
+TEST(SessionTest, EhloEchoesOnlyAPrintableName) {
+  // A UTF-8 name is taken in a transaction that announced SMTPUTF8.
+  const Outcome o = DriveOnce(BaseConfig(),
+                              "EHLO a.test\r\nMAIL FROM:<a@example.com> SMTPUTF8\r\n"
+                              "EHLO \xc3\xbc.test\r\n");
+  ASSERT_EQ(o.replies.size(), 4u);  // the harness reads them strictly
+  EXPECT_EQ(o.replies[1].lines[0], "mx.test greets a.test");
+  EXPECT_EQ(o.replies[3].code, 250);
+  EXPECT_EQ(o.replies[3].lines[0], "mx.test");
+}
+
 TEST(SessionTest, StarttlsForgetsEverythingAndIsNotOfferedTwice) {
   ServerConfig cfg = BaseConfig();
   const Outcome o = Drive(cfg, {kEhlo + "STARTTLS\r\nMAIL FROM:<injected@x>\r\n",

@@ -1,6 +1,7 @@
 // The verb table of Session: for each verb a fault point, a check (may it
 // run in this state? else the refusal) and a proceed (do it). The checks are
 // pure; every reply of a verb that passed its check comes from its proceed.
+#include <algorithm>
 #include <chrono>
 
 #include "harness/sasl.h"
@@ -272,7 +273,14 @@ void Session::DoEhlo(const Command& c) {
   SetState(SessionState::kReady, VerbName(c.verb));
   if (Planted()) planted_deep_.OnHello(c.verb);
   const ExtensionConfig& ext = config_.extensions;
-  std::vector<std::string> lines = {config_.hostname + " greets " + helo_};
+  // The name is echoed only when it is printable ASCII: reply text is
+  // %d9 / %d32-126 (RFC 5321 §4.2), and an EHLO argument need not be (a
+  // U-label, RFC 6531 §3.3, or any octet in lenient parsing). Found by
+  // `smtp-harness fuzz` (bad_reply-EHLO).
+  const bool printable = std::all_of(helo_.begin(), helo_.end(),
+                                     [](char ch) { return ch >= 32 && ch <= 126; });
+  std::vector<std::string> lines = {printable ? config_.hostname + " greets " + helo_
+                                              : config_.hostname};
   if (ext.pipelining) lines.push_back("PIPELINING");
   if (ext.size) lines.push_back("SIZE " + std::to_string(config_.max_message_size));
   if (ext.eightbitmime) lines.push_back("8BITMIME");
