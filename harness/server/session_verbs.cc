@@ -277,8 +277,8 @@ void Session::DoEhlo(const Command& c) {
   // %d9 / %d32-126 (RFC 5321 §4.2), and an EHLO argument need not be (a
   // U-label, RFC 6531 §3.3, or any octet in lenient parsing). Found by
   // `smtp-harness fuzz` (bad_reply-EHLO).
-  const bool printable = std::all_of(helo_.begin(), helo_.end(),
-                                     [](char ch) { return ch >= 32 && ch <= 126; });
+  const bool printable =
+      std::all_of(helo_.begin(), helo_.end(), [](char ch) { return ch >= 32 && ch <= 126; });
   std::vector<std::string> lines = {printable ? config_.hostname + " greets " + helo_
                                               : config_.hostname};
   if (ext.pipelining) lines.push_back("PIPELINING");
