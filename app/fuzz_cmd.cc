@@ -23,6 +23,9 @@
 #include "app/live_run.h"
 #include "app/subcommand.h"
 #include "fuzz/net/fuzzer.h"
+#include "fuzz/net/net_target.h"
+#include "harness/transport.h"
+#include "results/absl_compat.h"
 
 ABSL_DECLARE_FLAG(std::string, target);
 ABSL_DECLARE_FLAG(std::string, out);
@@ -31,6 +34,15 @@ ABSL_FLAG(std::string, seeds, "",
           "fuzz: seed directory of session inputs read after the corpus directories (default: the "
           "shipped corpus/fuzz_server_session; 'none' for no seeds)");
 ABSL_FLAG(int, minimize_runs, 2000, "fuzz: test runs the minimizer may spend on each new finding");
+ABSL_FLAG(bool, allow_remote, false,
+          "fuzz: allow a target that is not on this host (default: loopback and exec: only)");
+ABSL_FLAG(int, reply_timeout_ms, 1000,
+          "fuzz: deadline of each reply over a connection; past it the session ends (a hang when "
+          "a reply was owed)");
+ABSL_FLAG(int, fuzz_session_timeout_ms, 10000,
+          "fuzz: deadline of a whole session over a connection, whatever the server sends");
+ABSL_FLAG(double, max_connections_per_s, 5000,
+          "fuzz: at most this many connections a second to a network target (0: no limit)");
 
 namespace smtp::app {
 namespace {
@@ -54,7 +66,29 @@ int RunFuzz(const std::vector<std::string>& args) {
     config.replay_target_hint =
         "127.0.0.1:PORT (smtp-harness serve --behavior " + profile + " --port PORT)";
   } else {
-    return Fail("--target: '" + label + "': only embedded[:PROFILE] is supported so far");
+    absl::StatusOr<harness::Target> target = harness::ParseTarget(label);
+    if (!target.ok()) return Fail("--target: " + Message(target.status()));
+    if (target->lmtp) return Fail("--target: LMTP targets are not fuzzed yet");
+    if (!fuzz::IsLoopbackTarget(*target) && !absl::GetFlag(FLAGS_allow_remote)) {
+      return Fail("--target " + label +
+                  " is not on this host: fuzzing a remote server needs --allow_remote");
+    }
+    fuzz::NetTargetOptions o;
+    if (absl::GetFlag(FLAGS_reply_timeout_ms) <= 0 ||
+        absl::GetFlag(FLAGS_fuzz_session_timeout_ms) <= 0) {
+      return Fail("timeouts must be positive");
+    }
+    o.reply_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_reply_timeout_ms));
+    o.session_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_fuzz_session_timeout_ms));
+    o.max_connections_per_s = absl::GetFlag(FLAGS_max_connections_per_s);
+    if (o.max_connections_per_s < 0) return Fail("--max_connections_per_s must be >= 0");
+    // An unreachable target is an error before fuzzing starts, not a run of
+    // failed sessions.
+    if (absl::Status st = fuzz::Probe(*target, o.reply_timeout * 5); !st.ok()) {
+      return Fail("target unreachable: " + Message(st));
+    }
+    config.target = fuzz::MakeNetTarget(*target, o);
+    config.replay_target_hint = target->ToString();
   }
   for (const std::string& a : args) {
     if (a.empty()) return Fail("an empty argument");

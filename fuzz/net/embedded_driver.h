@@ -33,6 +33,9 @@ struct SessionResult {
   std::vector<WireChunk> wire;
   bool wire_truncated = false;
   std::string end_state;  // the server's state when the session ended
+  // Over a connection: the connection could not be made (no session ran;
+  // the verdict says why, and is not a finding).
+  bool connect_failed = false;
 };
 
 inline constexpr std::size_t kMaxWireBytes = std::size_t{4} << 20;

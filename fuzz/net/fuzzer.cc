@@ -10,6 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "fuzz/net/libfuzzer_hooks.h"
@@ -28,6 +29,8 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+
+harness::Transcript TranscriptOf(const SessionResult& r, const std::string& target);
 
 // ---------------------------------------------------------------------------
 // The embedded target.
@@ -77,6 +80,14 @@ std::string BucketOf(const Verdict& v) {
          std::to_string(v.last_code);
 }
 
+}  // namespace
+
+harness::Transcript SessionTarget::Record(const SessionInput& input) {
+  return TranscriptOf(Run(input, /*wire=*/true), Label());
+}
+
+namespace {
+
 harness::Transcript TranscriptOf(const SessionResult& r, const std::string& target) {
   harness::Transcript t;
   t.meta().source = "fuzz";
@@ -121,6 +132,8 @@ class Run {
     const SessionInput input =
         ParseSessionInput(std::string_view(reinterpret_cast<const char*>(data), size));
     const SessionResult r = c_.target->Run(input, /*wire=*/false);
+    if (r.connect_failed) return OnConnectFailed(r);
+    consecutive_connect_failures_ = 0;
     const std::vector<std::uint64_t> keys = TransitionKeys(r.replies);
     AddTransitions(keys, StateCounters());
     Accumulate(StateCounters(), states_seen_);
@@ -136,6 +149,7 @@ class Run {
 
   void Report(bool final) {
     next_report_ = Clock::now() + c_.report_every;
+    if (!final && sessions_ > 0) CheckAlive("periodic check");
     const Sample s = Take();
     if (samples_.size() >= 2000) {  // bounded: keep every other sample
       std::vector<Sample> half;
@@ -186,6 +200,48 @@ class Run {
     s.states = Count(states_seen_);
     s.findings = findings_.size();
     return s;
+  }
+
+  // No connection: not a finding, but a target that stays down is reported
+  // (liveness) and the run slows to one attempt per 100 ms rather than
+  // spinning.
+  int OnConnectFailed(const SessionResult& r) {
+    ++connect_failures_;
+    if (++consecutive_connect_failures_ == 1 || consecutive_connect_failures_ % 100 == 0) {
+      std::fprintf(stderr, "smtp-harness fuzz: target down (%llu attempts): %s\n",
+                   static_cast<unsigned long long>(consecutive_connect_failures_),
+                   r.verdict.detail.c_str());
+    }
+    if (consecutive_connect_failures_ == 1) RecordLiveness(r.verdict.detail, "a session");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return -1;  // not worth keeping in the corpus
+  }
+
+  void CheckAlive(const std::string& after) {
+    if (c_.target->in_process()) return;
+    if (const absl::Status st = c_.target->Alive(); !st.ok()) {
+      RecordLiveness(std::string(st.message()), after);
+    }
+  }
+
+  // The liveness oracle: the server stopped taking sessions.
+  void RecordLiveness(const std::string& why, const std::string& after) {
+    const std::string bucket = "unresponsive";
+    if (auto it = findings_.find(bucket); it != findings_.end()) {
+      ++it->second.count;
+      return;
+    }
+    Finding f;
+    f.bucket = bucket;
+    f.verdict.kind = VerdictKind::kDropped;
+    f.verdict.detail = "the server stopped taking sessions after " + after + ": " + why;
+    f.count = 1;
+    f.first_at_s = Elapsed();
+    f.first_at_session = sessions_;
+    std::fprintf(stderr, "smtp-harness fuzz: FINDING %s: %s\n", bucket.c_str(),
+                 f.verdict.detail.c_str());
+    findings_.emplace(bucket, std::move(f));
+    WriteJson(false);
   }
 
   // A session the oracles flagged. Its bucket is decided on the minimized
@@ -241,6 +297,7 @@ class Run {
     const std::string bucket = f.bucket;
     findings_.emplace(bucket, std::move(f));
     WriteJson(false);
+    CheckAlive("finding " + bucket);
   }
 
   void Save(Finding& f, const SessionInput& minimal) {
@@ -252,13 +309,15 @@ class Run {
       f.error = "cannot create " + dir.string() + ": " + ec.message();
       return;
     }
-    const SessionResult again = c_.target->Run(minimal, /*wire=*/true);
+    harness::Transcript t = c_.target->Record(minimal);
+    t.meta().source = "fuzz";
     const std::string session = (dir / "session.json").string();
     absl::Status st =
         reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(minimal));
-    if (st.ok()) st = harness::WriteSessionFile(TranscriptOf(again, c_.target->Label()), session);
+    if (st.ok()) st = harness::WriteSessionFile(t, session);
     json j = FindingJson(f);
-    j["wire"] = {{"bytes_sent", again.bytes_sent}, {"bytes_received", again.bytes_received}};
+    j["wire"] = {{"bytes_sent", t.total_bytes(harness::Direction::kClientToServer)},
+                 {"bytes_received", t.total_bytes(harness::Direction::kServerToClient)}};
     if (st.ok()) st = reports::WriteFileAtomic((dir / "finding.json").string(), j.dump(1) + "\n");
     if (!st.ok()) {
       f.error = "cannot save the finding: " + std::string(st.message());
@@ -342,6 +401,8 @@ class Run {
   std::uint64_t sessions_ = 0;
   std::uint64_t reached_mail_ = 0, reached_rcpt_ = 0, reached_data_ = 0;
   std::uint64_t finding_sessions_ = 0;
+  std::uint64_t connect_failures_ = 0;
+  std::uint64_t consecutive_connect_failures_ = 0;
   std::vector<std::uint8_t> states_seen_, pc_seen_;
   std::map<std::string, Finding> findings_;
   std::map<std::string, std::string> raw_buckets_;  // as found -> as minimized

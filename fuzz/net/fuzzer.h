@@ -23,8 +23,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "fuzz/net/embedded_driver.h"
 #include "fuzz/net/session_input.h"
+#include "results/transcript.h"
 
 namespace smtp::fuzz {
 
@@ -38,6 +40,12 @@ class SessionTarget {
   virtual std::string Label() const = 0;
   // In process: the server's code coverage is in PcCounters().
   virtual bool in_process() const { return false; }
+  // The session again, as a transcript (a finding's session.json). The
+  // default builds it from Run's wire bytes.
+  virtual harness::Transcript Record(const SessionInput& input);
+  // The liveness probe (after each finding and periodically): OK, or why the
+  // server no longer takes a session.
+  virtual absl::Status Alive() { return absl::OkStatus(); }
 };
 
 // The embedded server in process (the instrumented copy in g++ builds).
