@@ -139,6 +139,20 @@ Plan BuildPlan(const harness::Transcript& t) {
       return plan;
     }
   }
+  // Sent bytes the server closed on without a reply: expect the close.
+  // The client's bytes came last, then the server's close.
+  const auto closed_after_send = [&] {
+    bool closed = false;
+    for (auto it = t.entries().rbegin(); it != t.entries().rend(); ++it) {
+      if (it->is_data()) return closed && it->kind == EntryKind::kClientToServer;
+      closed = closed || it->kind == EntryKind::kPeerClosed;
+    }
+    return false;
+  };
+  if (last_is_send && closed_after_send()) {
+    plan.steps.push_back(
+        {.kind = PlanStep::Kind::kExpectClose, .bytes = {}, .t_us = 0, .replies = 0});
+  }
   sync();
   return plan;
 }
@@ -389,6 +403,9 @@ struct Replayed {
   std::vector<Reply> replies;
   std::vector<std::string> sent;  // per kRead group: the bytes sent before it
   std::string stopped;            // why the replay stopped early ("" if it did not)
+  // kExpectClose: what the server did instead of closing ("" if it closed).
+  std::string instead_of_close;
+  std::string sent_before_close;
 };
 
 asio::awaitable<void> WaitUntil(Deadline at) {
@@ -466,6 +483,16 @@ asio::awaitable<absl::Status> Drive(const Plan& plan, const harness::Target& tar
       }
       case PlanStep::Kind::kOpaque:
         break;
+      case PlanStep::Kind::kExpectClose: {
+        out.sent_before_close = std::move(sent);
+        sent.clear();
+        const harness::CloseOutcome c = co_await session.ExpectClose(within());
+        if (c.status == harness::CloseOutcome::Status::kStillOpen || c.data_bytes > 0) {
+          out.instead_of_close =
+              c.data_bytes > 0 ? c.data : std::string("(the connection stayed open)");
+        }
+        break;
+      }
     }
   }
   (void)co_await session.Close(In(options.close_timeout));
@@ -559,6 +586,27 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
       }
     } else if (worst) {
       ++text_only;
+    }
+    cmp.rows.push_back(std::move(row));
+  }
+  if (!plan.steps.empty() && plan.steps.back().kind == PlanStep::Kind::kExpectClose &&
+      got.stopped.empty()) {
+    harness::ReplayRow row;
+    row.sent = got.sent_before_close;
+    row.recorded = "(closed without a reply)";
+    row.replayed = got.instead_of_close.empty() ? row.recorded : got.instead_of_close;
+    if (!got.instead_of_close.empty()) {
+      row.differs = std::string(LevelName(Level::kCode));
+      if (++cmp.differences == 1) {
+        harness::Failure f;
+        f.step = static_cast<int>(cmp.rows.size());
+        f.step_label = "the reply to " + FirstLine(row.sent);
+        f.expected = row.recorded;
+        f.actual = row.replayed;
+        f.message = "the recorded server closed the connection without answering " +
+                    FirstLine(row.sent) + "; the target answered " + OneLine(row.replayed);
+        r.failure = std::move(f);
+      }
     }
     cmp.rows.push_back(std::move(row));
   }

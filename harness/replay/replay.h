@@ -54,6 +54,10 @@ struct PlanStep {
     kStartTls,   // upgrade with STARTTLS (the 220 was read by the kRead before)
     kOpaque,     // the recording saw no more: stop here
     kReconnect,  // the recorded client opened a new connection (a run's scenario)
+    // The recorded server closed the connection without answering what was
+    // sent last (a crash, as a fuzz finding records it): the replay expects
+    // the same close, and a reply instead is a difference.
+    kExpectClose,
   };
   Kind kind = Kind::kSend;
   std::string bytes;

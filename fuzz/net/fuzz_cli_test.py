@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""smtp-harness fuzz end to end:
+
+1. In process against the embedded server's planted-bug profile, from the
+   shipped seeds: the shallow planted bug (HELP %x) is found within 60 s,
+   minimized to that one command, and written as a finding (input.bin,
+   session.json, finding.json) with fuzz.json complete.
+2. The finding replays: against `serve --behavior planted` nothing differs
+   (exit 0); against the strict profile the replies differ (exit 1).
+3. Over TCP against `serve --behavior planted`: sessions run, fuzz.json
+   counts them, response states grow.
+4. Bad input: an unknown profile, an unreachable target, a remote target
+   without --allow_remote, a missing dictionary: exit 2 with one clear line.
+
+usage: fuzz_cli_test.py SMTP_HARNESS"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+
+BIN = sys.argv[1]
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+    else:
+        print("ok:", what)
+
+
+def serve(tmp, name, behavior):
+    """`serve --behavior BEHAVIOR` on an ephemeral port: (process, port)."""
+    port_file = os.path.join(tmp, name + ".port")
+    log = open(os.path.join(tmp, name + ".log"), "w")
+    proc = subprocess.Popen(
+        [BIN, "serve", "--listen", "127.0.0.1:0", "--port_file", port_file, "--behavior", behavior,
+         "--pregreet_delay_ms", "0", "--max_connections_per_ip", "0"],
+        stdout=log, stderr=subprocess.STDOUT)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not os.path.exists(port_file):
+        if proc.poll() is not None:
+            raise RuntimeError("serve exited with %s" % proc.returncode)
+        time.sleep(0.05)
+    with open(port_file) as f:
+        return proc, int(f.read())
+
+
+def fuzz(args, timeout=180):
+    return subprocess.run([BIN, "fuzz"] + args, capture_output=True, text=True, timeout=timeout)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="fuzz-cli-")
+
+    # 1. The shallow planted bug, in process, within 60 s.
+    out = os.path.join(tmp, "planted")
+    p = fuzz(["--target", "embedded:planted", "--out", out, "-max_total_time=60", "-seed=7"])
+    check(p.returncode == 0, "fuzz exits 0 when its budget runs out (rc %d): %s" %
+          (p.returncode, p.stderr[-2000:]))
+    with open(os.path.join(out, "fuzz.json")) as f:
+        report = json.load(f)
+    check(report["complete"] is True, "fuzz.json is complete at the end")
+    check(report["stats"]["sessions"] > 1000, "sessions ran: %d" % report["stats"]["sessions"])
+    check(report["stats"]["server_coverage"] > 100,
+          "server coverage is fed back: %d" % report["stats"]["server_coverage"])
+    check(len(report["timeline"]) >= 2, "stats over time")
+    shallow = [f for f in report["findings"] if f["bucket"] == "dropped-HELP-220"]
+    check(len(shallow) == 1, "the shallow planted bug is found: %s" %
+          [f["bucket"] for f in report["findings"]])
+    if shallow:
+        f = shallow[0]
+        check(f["first_at_s"] < 60, "found within 60 s (%.1f s)" % f["first_at_s"])
+        check(f["deterministic"] and f["reproduced"] == f["reruns"], "it is deterministic")
+        check(f["steps"] == "command HELP %x\n",
+              "minimized to the one command: %r" % f["steps"])
+        d = os.path.join(out, f["dir"])
+        for name in ("input.bin", "session.json", "finding.json"):
+            check(os.path.isfile(os.path.join(d, name)), "finding has " + name)
+        check("FINDING dropped-HELP-220" in p.stderr, "the finding is printed")
+
+        # 2. It replays.
+        session = os.path.join(d, "session.json")
+        planted, planted_port = serve(tmp, "planted", "planted")
+        strict, strict_port = serve(tmp, "strict", "strict")
+        try:
+            r = subprocess.run([BIN, "replay", session, "--target", "127.0.0.1:%d" % planted_port,
+                                "--out", os.path.join(tmp, "replay-same")],
+                               capture_output=True, text=True, timeout=60)
+            check(r.returncode == 0, "the finding replays against the planted server unchanged "
+                  "(rc %d): %s" % (r.returncode, r.stderr[-1500:]))
+            r = subprocess.run([BIN, "replay", session, "--target", "127.0.0.1:%d" % strict_port,
+                                "--out", os.path.join(tmp, "replay-strict")],
+                               capture_output=True, text=True, timeout=60)
+            check(r.returncode == 1, "against the strict server the replies differ (rc %d)" %
+                  r.returncode)
+
+            # 3. Over TCP.
+            net = os.path.join(tmp, "net")
+            p = fuzz(["--target", "127.0.0.1:%d" % planted_port, "--out", net, "-runs=400",
+                      "-seed=3"])
+            check(p.returncode == 0, "fuzz over TCP exits 0 (rc %d): %s" %
+                  (p.returncode, p.stderr[-1500:]))
+            with open(os.path.join(net, "fuzz.json")) as fj:
+                nr = json.load(fj)
+            check(nr["target"] == "127.0.0.1:%d" % planted_port, "the target is named")
+            check(nr["stats"]["sessions"] >= 400, "400 sessions ran over TCP: %d" %
+                  nr["stats"]["sessions"])
+            check(nr["stats"]["response_states"] > 20,
+                  "response states are fed back: %d" % nr["stats"]["response_states"])
+            check(nr["stats"]["reached"]["mail"] > 0, "sessions get past MAIL")
+        finally:
+            for s in (planted, strict):
+                s.terminate()
+                s.wait(timeout=10)
+
+    # 4. Bad input: exit 2, one clear line.
+    for args, want in [
+        (["--target", "embedded:nope"], "unknown server profile 'nope'"),
+        (["--target", "127.0.0.1:1"], "target unreachable"),
+        (["--target", "192.0.2.1:25"], "needs --allow_remote"),
+        (["--target", "embedded", "-dict=/nonexistent.dict"], "cannot open /nonexistent.dict"),
+    ]:
+        p = fuzz(args + ["--out", os.path.join(tmp, "bad"), "-runs=1"], timeout=60)
+        check(p.returncode == 2 and want in p.stderr,
+              "%s: exit 2 naming the problem (rc %d): %s" % (args, p.returncode, p.stderr.strip()))
+
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("all checks passed")
+
+
+if __name__ == "__main__":
+    main()
