@@ -54,6 +54,24 @@ void Check(const char* profile, const smtp::fuzz::SessionInput& input, bool desy
                r.verdict.step, std::string(smtp::fuzz::VerdictName(kind)).c_str(),
                r.verdict.detail.c_str(), r.end_state.c_str(),
                smtp::fuzz::DebugString(input).c_str());
+  // The bytes both ways, escaped, to see what happened.
+  for (const auto& c : smtp::fuzz::RunEmbedded(ServerFor(profile), input, /*wire=*/true).wire) {
+    std::string text;
+    for (const char ch : c.bytes) {
+      if (ch == '\n') {
+        text += "\\n\n    ";
+      } else if (ch == '\r') {
+        text += "\\r";
+      } else if (static_cast<unsigned char>(ch) < 32 || static_cast<unsigned char>(ch) > 126) {
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "\\x%02x", static_cast<unsigned char>(ch));
+        text += hex;
+      } else {
+        text += ch;
+      }
+    }
+    std::fprintf(stderr, "%s %s\n", c.from_client ? "C:" : "S:", text.c_str());
+  }
   FUZZ_CHECK(kind != VerdictKind::kDropped, "the server never drops a session without a reply");
   FUZZ_CHECK(kind != VerdictKind::kHang, "every command, body and chunk gets its reply");
   FUZZ_CHECK(kind != VerdictKind::kBadReply, "every reply parses strictly");

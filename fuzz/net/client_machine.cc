@@ -173,7 +173,24 @@ void ClientMachine::OnReply(const Reply& reply) {
     }
     case Phase::kReplies: {
       const Owed owed = owed_[owed_pos_++];
+      const std::uint16_t before = last_code_;
       Record(&owed, reply);
+      // Replies that only one command can get, to another: the replies are
+      // out of step (a smuggled command answered, a command answered twice).
+      const bool continue_ok = reply.code != 354
+                                   ? (reply.code != kContinueReqCode || owed.verb == Verb::kAuth ||
+                                      before == kContinueReqCode)
+                                   : owed.data;
+      if (known_ && !continue_ok) {
+        Fail(VerdictKind::kDesync,
+             std::to_string(reply.code) + " in answer to " +
+                 (owed.body ? std::string("a message body")
+                            : std::string(VerbName(owed.verb).empty() ? "a command"
+                                                                      : VerbName(owed.verb))) +
+                 ": the replies are out of step",
+             owed.step, owed.verb);
+        return;
+      }
       const bool positive = reply.code / 100 == 2;
       if (positive && owed.verb == Verb::kMail) depth_ = std::max(depth_, 1);
       if (positive && owed.verb == Verb::kRcpt) depth_ = std::max(depth_, 2);

@@ -38,7 +38,8 @@
 //   server was merely waiting for input).
 // - kBadReply: a reply that breaks RFC 5321 §4.2 syntax.
 // - kDesync: more replies than commands (a reply to a smuggled command, or
-//   one command answered twice); an unasked 421 excepted, since a server
+//   one command answered twice), seen after QUIT or as a 354 / 334 to a
+//   command that cannot get one; an unasked 421 excepted, since a server
 //   may announce closing at any time (RFC 5321 §3.8).
 #ifndef SMTP_FUZZ_NET_CLIENT_MACHINE_H_
 #define SMTP_FUZZ_NET_CLIENT_MACHINE_H_
