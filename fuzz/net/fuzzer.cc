@@ -506,6 +506,17 @@ int RunFuzzer(FuzzConfig config) {
   for (const std::string& a : config.libfuzzer_args) {
     (a.size() > 1 && a[0] == '-' ? args : dirs).push_back(a);
   }
+  // libFuzzer's multi-process modes re-run argv[0] with libFuzzer's flags
+  // alone, which is not a `fuzz` command line: not supported yet.
+  for (const char* flag : {"fork", "jobs", "workers", "merge", "minimize_crash"}) {
+    if (HasFlag(args, flag)) {
+      std::fprintf(stderr,
+                   "smtp-harness fuzz: -%s is not supported yet (one process per run; run "
+                   "several `fuzz` commands with their own --out for more cores)\n",
+                   flag);
+      return 2;
+    }
+  }
   if (!HasFlag(args, "max_total_time") && !HasFlag(args, "runs")) {
     args.push_back("-max_total_time=" + std::to_string(kDefaultMaxTotalTimeS));
   }
