@@ -410,73 +410,8 @@
     return wrap;
   }
 
-  const EVENT_TEXT = {connect: 'connect', tls: 'TLS established', peer_close: 'peer closed',
-                      local_close: 'closed', timeout: 'timeout', error: 'error', note: 'note',
-                      truncated: 'transcript truncated', tls_opaque: 'TLS (not seen)'};
-
   function transcript(s) {
-    const wrap = H.el('div');
-    const t = s.transcript || {};
-    const entries = Array.isArray(t.entries) ? t.entries : [];
-    const bytes = t.bytes || {};
-    let head = 'Transcript: ' + entries.length + ' entries; client sent ' + (bytes.c2s || 0) +
-               ' bytes, server sent ' + (bytes.s2c || 0) + ' bytes';
-    if (t.truncated) head += '; truncated, ' + (t.omitted_bytes || 0) + ' bytes not stored';
-    H.add(wrap, H.el('h3', 'muted', head));
-    const box = H.el('div', 'transcript');
-    H.add(wrap, box);
-    const label = H.str(s.failure && s.failure.step_label);
-    drawEntries(box, entries, label, MAX_LINES);
-    return wrap;
-  }
-
-  function line(cls, stamp, dir, toks) {
-    const d = H.el('div', 'tl ' + cls);
-    H.add(d, H.el('span', 't', stamp), H.el('span', 'dir', dir));
-    const c = H.el('span', 'c');
-    H.addTokens(c, toks);
-    return H.add(d, c);
-  }
-
-  function drawEntries(box, entries, label, cap) {
-    box.textContent = '';
-    const frag = document.createDocumentFragment();
-    let n = 0;
-    let cut = false;
-    for (const e of entries) {
-      if (n >= cap) {
-        cut = true;
-        break;
-      }
-      const stamp = H.stamp(e.t_us);
-      if (e.kind === 'c2s' || e.kind === 's2c') {
-        const dir = e.kind === 'c2s' ? 'C:' : 'S:';
-        const lines = H.lines(H.tokens(e.data));
-        lines.forEach((toks, i) => {
-          if (n++ < cap) frag.appendChild(line(e.kind, i ? '' : stamp, dir, toks));
-          else cut = true;
-        });
-        const size = Number(e.size) || 0;
-        if (size > 0) frag.appendChild(line('ev', '', '', [{t: '… ' + size + ' bytes seen, only the above stored'}]));
-      } else {
-        let text = EVENT_TEXT[e.kind] || H.str(e.kind);
-        if (e.kind === 'tls') text += ' ' + [e.protocol, e.cipher, e.peer_subject].map(H.str).join(' ');
-        const toks = [{t: text + (e.text ? ': ' : '')}, ...H.tokens(e.text)];
-        const d = line('ev ' + H.str(e.kind), stamp, '*', toks);
-        if (label && e.kind === 'note' && H.str(e.text).startsWith(label)) d.classList.add('mark');
-        frag.appendChild(d);
-        n++;
-      }
-    }
-    box.appendChild(frag);
-    if (cut) {
-      const b = H.el('button', 'more', 'Show all ' + entries.length + ' entries');
-      b.addEventListener('click', (ev) => {
-        ev.stopPropagation();
-        drawEntries(box, entries, label, Infinity);
-      });
-      box.appendChild(b);
-    }
+    return H.transcript(s.transcript, H.str(s.failure && s.failure.step_label), MAX_LINES);
   }
 
   // ---- live updates -------------------------------------------------------
