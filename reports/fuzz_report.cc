@@ -50,17 +50,17 @@ void AttachTranscript(const fs::path& out_dir, json& finding, const FuzzReportOp
                       std::size_t& budget) {
   const std::string dir = StringMember(finding, "dir");
   if (!IsSafeRelativeDir(dir)) {
-    finding["transcript_error"] =
-        dir.empty() ? "no finding directory given" : "finding directory not opened: not a plain "
-                                                     "relative path";
+    finding["transcript_error"] = dir.empty() ? "no finding directory given"
+                                              : "finding directory not opened: not a plain "
+                                                "relative path";
     return;
   }
   const fs::path path = out_dir / dir / kSessionFile;
   std::error_code ec;
   const std::uintmax_t size = fs::file_size(path, ec);
   if (ec) {
-    finding["transcript_error"] = "no " + (fs::path(dir) / kSessionFile).string() + ": " +
-                                  ec.message();
+    finding["transcript_error"] =
+        "no " + (fs::path(dir) / kSessionFile).string() + ": " + ec.message();
     return;
   }
   if (size > budget) {

@@ -146,8 +146,7 @@ TEST_F(FuzzReportCopy, HostileStringsAreEscaped) {
   EXPECT_NE(html.find("\\u003cscript\\u003ealert(1)"), std::string::npos);
   const json data = json::parse(Block(html, "report-data"));
   EXPECT_EQ(data["findings"][0]["detail"], bad + "</script><!--");
-  EXPECT_EQ(data["findings"][1]["transcript"]["entries"].back()["data"],
-            bad + "\\x1b[31m\\r\\n");
+  EXPECT_EQ(data["findings"][1]["transcript"]["entries"].back()["data"], bad + "\\x1b[31m\\r\\n");
 }
 
 TEST_F(FuzzReportCopy, BadFuzzJsonIsAnErrorNamingTheFile) {
