@@ -134,6 +134,7 @@
   function shortNum(v) {
     if (v >= 1e6) return +(v / 1e6).toFixed(1) + 'M';
     if (v >= 1e4) return +(v / 1e3).toFixed(1) + 'k';
+    if (v >= 100) return int(v);
     return String(+v.toFixed(2));
   }
 
@@ -156,6 +157,7 @@
       H.add(root, svg('text', {x: L - 4, y: +y(ymax * f) + 4, class: 'ylabel'}, shortNum(ymax * f)));
     }
     H.add(root, svg('text', {x: L, y: PLOT_H - 6, class: 'xlabel'}, '0'));
+    H.add(root, svg('text', {x: L + w / 2, y: PLOT_H - 6, class: 'xlabel mid'}, secs(tmax / 2)));
     H.add(root, svg('text', {x: L + w, y: PLOT_H - 6, class: 'xlabel end'}, secs(tmax)));
     if (pts.length) {
       let d = '';
