@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/assets.h"
+#include "reports/test_util.h"
 #include "results/absl_compat.h"
 
 namespace smtp::reports {
@@ -19,24 +20,11 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::JsonBlock;
+using testing::Occurrences;
 
 const fs::path kFixture = fs::path(SMTP_REPORTS_TESTDATA) / "fuzz";
 constexpr std::string_view kHostile = "<script>alert(1)</script>\"'&";
-
-int Count(const std::string& hay, std::string_view needle) {
-  int n = 0;
-  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-  return n;
-}
-
-// The text of <script type="application/json" id=ID>…</script>.
-std::string Block(const std::string& html, const std::string& id) {
-  const std::string open = "<script type=\"application/json\" id=\"" + id + "\">";
-  const auto b = html.find(open);
-  if (b == std::string::npos) return {};
-  const auto e = html.find("</script>", b);
-  return html.substr(b + open.size(), e - b - open.size());
-}
 
 std::string ReadAll(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -89,8 +77,8 @@ TEST(FuzzReport, FixtureRendersEveryBucketWithItsTranscriptAndReplay) {
   const std::string html = RenderFuzzReport(*data, o);
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
   EXPECT_NE(html.find("<title>smtp-harness fuzz: embedded:planted</title>"), std::string::npos);
-  EXPECT_EQ(json::parse(Block(html, "report-data")), *data);
-  EXPECT_EQ(json::parse(Block(html, "report-config")), json::object());
+  EXPECT_EQ(json::parse(JsonBlock(html, "report-data")), *data);
+  EXPECT_EQ(json::parse(JsonBlock(html, "report-config")), json::object());
   for (std::string_view want :
        {"\"bucket\":\"dropped-BDAT-250\"", "\"bucket\":\"dropped-HELP-220\"",
         "\"replay\":\"smtp-harness replay /tmp/fz8/findings/dropped-BDAT-250/session.json "
@@ -110,7 +98,7 @@ TEST_F(FuzzReportCopy, WriteFuzzReportWritesIndexHtmlAtomically) {
   EXPECT_FALSE(fs::exists(dir_ / "index.html.tmp"));
   // Written again as the run goes on: replaced, not appended to.
   ASSERT_TRUE(WriteFuzzReport(dir_.string()).ok());
-  EXPECT_EQ(Count(ReadAll(dir_ / "index.html"), "<!DOCTYPE html>"), 1);
+  EXPECT_EQ(Occurrences(ReadAll(dir_ / "index.html"), "<!DOCTYPE html>"), 1);
 }
 
 // Server bytes and fuzz.json strings stay inside the JSON block: no new
@@ -138,13 +126,13 @@ TEST_F(FuzzReportCopy, HostileStringsAreEscaped) {
   const std::string html = ReadAll(dir_ / "index.html");
   EXPECT_EQ(html.find("<script>alert(1)"), std::string::npos);
   EXPECT_EQ(html.find("alert(1)</script>"), std::string::npos);
-  EXPECT_EQ(Count(html, "<script"), 3);
-  EXPECT_EQ(Count(html, "</script"), 3);
-  EXPECT_EQ(Count(html, "<!--"), 0);
+  EXPECT_EQ(Occurrences(html, "<script"), 3);
+  EXPECT_EQ(Occurrences(html, "</script"), 3);
+  EXPECT_EQ(Occurrences(html, "<!--"), 0);
   EXPECT_NE(html.find("<title>smtp-harness fuzz: &lt;script&gt;alert(1)&lt;/script&gt;&quot;"),
             std::string::npos);
   EXPECT_NE(html.find("\\u003cscript\\u003ealert(1)"), std::string::npos);
-  const json data = json::parse(Block(html, "report-data"));
+  const json data = json::parse(JsonBlock(html, "report-data"));
   EXPECT_EQ(data["findings"][0]["detail"], bad + "</script><!--");
   EXPECT_EQ(data["findings"][1]["transcript"]["entries"].back()["data"], bad + "\\x1b[31m\\r\\n");
 }
@@ -237,11 +225,11 @@ TEST(FuzzReport, PollsOnlyWhileInProgress) {
   FuzzReportOptions live;
   live.poll_url = "fuzz-data.json";
   live.poll_interval_ms = 1500;
-  EXPECT_EQ(json::parse(Block(RenderFuzzReport(*data, live), "report-config")), json::object());
+  EXPECT_EQ(json::parse(JsonBlock(RenderFuzzReport(*data, live), "report-config")), json::object());
   (*data)["complete"] = false;
-  EXPECT_EQ(json::parse(Block(RenderFuzzReport(*data, live), "report-config")),
+  EXPECT_EQ(json::parse(JsonBlock(RenderFuzzReport(*data, live), "report-config")),
             (json{{"poll_url", "fuzz-data.json"}, {"poll_interval_ms", 1500}}));
-  EXPECT_EQ(json::parse(Block(RenderFuzzReport(*data), "report-config")), json::object());
+  EXPECT_EQ(json::parse(JsonBlock(RenderFuzzReport(*data), "report-config")), json::object());
 }
 
 // The fuzz page's script is held to the same rules as the run report's.

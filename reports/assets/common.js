@@ -273,3 +273,46 @@ H.transcript = function (t, label, cap) {
   H.drawEntries(box, entries, H.str(label), cap);
   return wrap;
 };
+
+// Opens or closes the detail row after `tr`, a row whose first cell is a
+// twisty (▸/▾): `open` is the set of open keys, `detail()` builds the row.
+H.toggleRow = function (tr, key, open, detail) {
+  const next = tr.nextElementSibling;
+  if (open.has(key)) {
+    open.delete(key);
+    if (next && next.classList.contains('detail')) next.remove();
+    tr.classList.remove('open');
+    tr.firstChild.textContent = '▸';
+  } else {
+    open.add(key);
+    tr.after(detail());
+    tr.classList.add('open');
+    tr.firstChild.textContent = '▾';
+  }
+};
+
+// A live page: while `done()` is false, fetches cfg.poll_url every
+// cfg.poll_interval_ms. Data that `valid(next)` accepts goes to
+// onData(next), with st.polled set to now and st.pollError cleared; on any
+// failure st.pollError says why and onError() is called.
+H.poll = function (cfg, st, done, valid, onData, onError) {
+  const tick = () => {
+    if (!cfg.poll_url || done()) return;
+    setTimeout(async () => {
+      try {
+        const r = await fetch(cfg.poll_url, {cache: 'no-store', credentials: 'same-origin'});
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        const next = await r.json();
+        if (!valid(next)) throw new Error('bad data');
+        st.polled = new Date();
+        st.pollError = '';
+        onData(next);
+      } catch (err) {
+        st.pollError = 'update failed: ' + H.str(err && err.message);
+        onError();
+      }
+      tick();
+    }, Number(cfg.poll_interval_ms) || 2000);
+  };
+  tick();
+};

@@ -231,19 +231,7 @@
 
   function toggle(tr) {
     const f = run.findings.find((x) => x.key === tr.dataset.key);
-    if (!f) return;
-    const next = tr.nextElementSibling;
-    if (st.open.has(f.key)) {
-      st.open.delete(f.key);
-      if (next && next.classList.contains('detail')) next.remove();
-      tr.classList.remove('open');
-      tr.firstChild.textContent = '▸';
-    } else {
-      st.open.add(f.key);
-      tr.after(detail(f));
-      tr.classList.add('open');
-      tr.firstChild.textContent = '▾';
-    }
+    if (f) H.toggleRow(tr, f.key, st.open, () => detail(f));
   }
 
   // The text of `code` to the clipboard; where the Clipboard API is refused
@@ -325,23 +313,10 @@
 
   // ---- live updates -------------------------------------------------------
   function poll() {
-    if (!cfg.poll_url || run.complete === true) return;
-    setTimeout(async () => {
-      try {
-        const r = await fetch(cfg.poll_url, {cache: 'no-store', credentials: 'same-origin'});
-        if (!r.ok) throw new Error('HTTP ' + r.status);
-        const next = await r.json();
-        if (!next || typeof next !== 'object') throw new Error('bad data');
-        run = prepare(next);
-        st.polled = new Date();
-        st.pollError = '';
-        render();
-      } catch (err) {
-        st.pollError = 'update failed: ' + H.str(err && err.message);
-        renderHeader();
-      }
-      poll();
-    }, Number(cfg.poll_interval_ms) || 2000);
+    H.poll(cfg, st, () => run.complete === true, (next) => next && typeof next === 'object', (next) => {
+      run = prepare(next);
+      render();
+    }, renderHeader);
   }
 
   function render() {

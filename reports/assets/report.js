@@ -317,19 +317,7 @@
 
   function toggle(tr) {
     const s = byKey.get(tr.dataset.key);
-    if (!s) return;
-    const next = tr.nextElementSibling;
-    if (st.open.has(s.key)) {
-      st.open.delete(s.key);
-      if (next && next.classList.contains('detail')) next.remove();
-      tr.classList.remove('open');
-      tr.firstChild.textContent = '▸';
-    } else {
-      st.open.add(s.key);
-      tr.after(detail(s));
-      tr.classList.add('open');
-      tr.firstChild.textContent = '▾';
-    }
+    if (s) H.toggleRow(tr, s.key, st.open, () => detail(s));
   }
 
   // ---- details ------------------------------------------------------------
@@ -416,23 +404,10 @@
 
   // ---- live updates -------------------------------------------------------
   function poll() {
-    if (!cfg.poll_url || run.complete !== false) return;
-    setTimeout(async () => {
-      try {
-        const r = await fetch(cfg.poll_url, {cache: 'no-store', credentials: 'same-origin'});
-        if (!r.ok) throw new Error('HTTP ' + r.status);
-        const next = await r.json();
-        if (!next || !Array.isArray(next.scenarios)) throw new Error('bad data');
-        run = prepare(next);
-        st.polled = new Date();
-        st.pollError = '';
-        render();
-      } catch (err) {
-        st.pollError = 'update failed: ' + H.str(err && err.message);
-        renderHeader();
-      }
-      poll();
-    }, Number(cfg.poll_interval_ms) || 2000);
+    H.poll(cfg, st, () => run.complete !== false, (next) => next && Array.isArray(next.scenarios), (next) => {
+      run = prepare(next);
+      render();
+    }, renderHeader);
   }
 
   function render() {

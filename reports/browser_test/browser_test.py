@@ -435,8 +435,21 @@ class Tests:
             kinds = page.eval("[...document.querySelectorAll('#runs tbody tr')].map(r =>"
                               " [r.querySelector('a').textContent, r.querySelector('td.kind').textContent])")
             assert sorted(kinds) == [["fuzz", "fuzz"], ["hostile", "conformance"], ["live", "conformance"]], kinds
+            # A fuzz run in progress: the page polls fuzz-data.json and redraws,
+            # keeping an open row open.
+            fuzz_json = os.path.join(root, "fuzz", "fuzz.json")
+            fuzz = fixtures.load(fuzz_json)
+            partial = dict(fuzz, complete=False, findings=fuzz["findings"][1:], timeline=fuzz["timeline"][:5])
+            fixtures.write(fuzz_json, partial)
             page.navigate(base + "/run/fuzz/")
-            assert page.eval(FUZZ_ROWS) == 2
+            assert page.eval(FUZZ_ROWS) == 1
+            assert "in progress — live" in page.eval("document.getElementById('run-status').textContent")
+            page.eval("document.querySelector('#findings tr.finding').click()")
+            fixtures.write(fuzz_json, fuzz)
+            page.wait_for(f"{FUZZ_ROWS} === 2", timeout=15)
+            page.wait_for("document.getElementById('run-status').textContent === 'complete — 2 findings'", 15)
+            assert page.eval("[...document.querySelectorAll('#findings tr.detail')].map(d => d.dataset.key)") \
+                == ["dropped-HELP-220"]
             assert page.eval("document.querySelectorAll('#plots svg.plot').length") == 4
             self.assert_clean(page, "served fuzz page")
             page.navigate(base + "/run/live/")
