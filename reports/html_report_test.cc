@@ -16,28 +16,13 @@ namespace {
 
 using namespace smtp::reports::testing;
 
-int Count(const std::string& hay, std::string_view needle) {
-  int n = 0;
-  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
-  return n;
-}
-
-// The text of <script type="application/json" id=ID>…</script>.
-std::string Block(const std::string& html, const std::string& id) {
-  const std::string open = "<script type=\"application/json\" id=\"" + id + "\">";
-  const auto b = html.find(open);
-  if (b == std::string::npos) return {};
-  const auto e = html.find("</script>", b);
-  return html.substr(b + open.size(), e - b - open.size());
-}
-
 TEST(RenderHtmlReport, EmbedsTheRunAsJson) {
   const RunResult run =
       MakeRun({MakeScenario("a", Verdict::kPass), MakeScenario("b", Verdict::kFail)});
   const std::string html = RenderHtmlReport(run);
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
-  EXPECT_EQ(nlohmann::json::parse(Block(html, "report-data")), harness::ToJson(run));
-  EXPECT_EQ(nlohmann::json::parse(Block(html, "report-config")), nlohmann::json::object());
+  EXPECT_EQ(nlohmann::json::parse(JsonBlock(html, "report-data")), harness::ToJson(run));
+  EXPECT_EQ(nlohmann::json::parse(JsonBlock(html, "report-config")), nlohmann::json::object());
   EXPECT_NE(html.find("<title>smtp-harness: postfix</title>"), std::string::npos);
 }
 
@@ -83,12 +68,12 @@ TEST(RenderHtmlReport, LiveConfigOnlyForIncompleteRunsWithPollUrl) {
   HtmlReportOptions live;
   live.poll_url = "results.json";
   live.poll_interval_ms = 1500;
-  EXPECT_EQ(nlohmann::json::parse(Block(RenderHtmlReport(run, live), "report-config")),
+  EXPECT_EQ(nlohmann::json::parse(JsonBlock(RenderHtmlReport(run, live), "report-config")),
             nlohmann::json::object());
   run.complete = false;
-  EXPECT_EQ(nlohmann::json::parse(Block(RenderHtmlReport(run, live), "report-config")),
+  EXPECT_EQ(nlohmann::json::parse(JsonBlock(RenderHtmlReport(run, live), "report-config")),
             (nlohmann::json{{"poll_url", "results.json"}, {"poll_interval_ms", 1500}}));
-  EXPECT_EQ(nlohmann::json::parse(Block(RenderHtmlReport(run), "report-config")),
+  EXPECT_EQ(nlohmann::json::parse(JsonBlock(RenderHtmlReport(run), "report-config")),
             nlohmann::json::object());
 }
 
@@ -119,15 +104,15 @@ TEST(RenderHtmlReport, HostileRunAddsNoMarkup) {
   const std::string empty = RenderHtmlReport(MakeRun({}));
   for (std::string_view tag :
        {"<script", "</script", "<style", "<img", "<!--", "<meta", "<title"}) {
-    EXPECT_EQ(Count(html, tag), Count(empty, tag)) << tag;
+    EXPECT_EQ(Occurrences(html, tag), Occurrences(empty, tag)) << tag;
   }
-  EXPECT_EQ(Count(html, "<script"), 3);
-  EXPECT_EQ(Count(html, "<!--"), 0);
+  EXPECT_EQ(Occurrences(html, "<script"), 3);
+  EXPECT_EQ(Occurrences(html, "<!--"), 0);
   // Payload text appears only escaped: as JSON (\u003c) or as HTML text (&lt;).
   for (std::string_view raw : {"<script>window", "<img src", "onerror=\"", "<svg"}) {
     EXPECT_EQ(html.find(raw), std::string::npos) << raw;
   }
-  const nlohmann::json data = nlohmann::json::parse(Block(html, "report-data"));
+  const nlohmann::json data = nlohmann::json::parse(JsonBlock(html, "report-data"));
   EXPECT_NE(data["target"]["banner"].get<std::string>().find("<script>window.__pwned=1"),
             std::string::npos);
   // The title is escaped text.

@@ -101,6 +101,19 @@ TEST_F(ReportServerTest, ServesPagesWithSecurityHeaders) {
   EXPECT_EQ(Get("/", "", http::verb::post).result_int(), 405);
 }
 
+TEST_F(ReportServerTest, ListsAndServesFuzzRuns) {
+  fs::copy(fs::path(SMTP_REPORTS_TESTDATA) / "fuzz", dir_ / "fuzz1", fs::copy_options::recursive);
+  auto res = Get("/");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_NE(res.body().find("/run/run1/"), std::string::npos);
+  EXPECT_NE(res.body().find("/run/fuzz1/"), std::string::npos);
+  EXPECT_NE(res.body().find("<td class=\"kind\">fuzz</td>"), std::string::npos);
+  res = Get("/run/fuzz1/");
+  EXPECT_EQ(res.result_int(), 200);
+  EXPECT_NE(res["Content-Security-Policy"].find("script-src 'nonce-"), std::string::npos);
+  EXPECT_NE(res.body().find("dropped-HELP-220"), std::string::npos);
+}
+
 TEST_F(ReportServerTest, HeadHasLengthButNoBody) {
   const auto get = Get("/run/run1/junit.xml");
   const auto head = Get("/run/run1/junit.xml", "", http::verb::head);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "reports/escape.h"
+#include "reports/fuzz_report.h"
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "results/absl_compat.h"
@@ -34,6 +35,15 @@ HttpReply Text(int status, std::string body) {
 // fail the run (1); complete with findings at levels not in fail-on (0);
 // complete. Only the last is green.
 std::string RunStatusHtml(const RunListing& r) {
+  if (r.kind == RunKind::kFuzz) {
+    // As the fuzz page's header says (renderHeader in assets/fuzz.js).
+    if (!r.complete) return "<span class=\"status live\">in progress</span>";
+    if (r.findings > 0) {
+      return "<span class=\"status bad\">complete — " + std::to_string(r.findings) +
+             (r.findings == 1 ? " finding" : " findings") + "</span>";
+    }
+    return "<span class=\"status done\">complete</span>";
+  }
   if (!r.stopped.empty()) {
     return "<span class=\"status bad\">stopped: " + HtmlEscape(r.stopped) + "</span>";
   }
@@ -48,13 +58,46 @@ std::string RunStatusHtml(const RunListing& r) {
 }
 
 std::string Listed(const RunListing& r) {
+  if (r.kind == RunKind::kFuzz) {
+    return std::to_string(r.sessions) + " sessions, " + std::to_string(r.findings) +
+           (r.findings == 1 ? " finding bucket" : " finding buckets");
+  }
   std::string s = std::to_string(r.totals.pass) + " pass, " + std::to_string(r.totals.fail) +
                   " fail, " + std::to_string(r.totals.skip) + " skip, " +
                   std::to_string(r.totals.error) + " error";
   return s;
 }
 
+// The listing fields of a fuzz run from its fuzz.json.
+absl::Status ReadFuzzListing(const fs::path& file, std::size_t max_bytes, RunListing& r) {
+  auto text = ReadFileBounded(file.string(), max_bytes);
+  if (!text.ok()) return text.status();
+  const json doc = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return absl::InvalidArgumentError(file.string() + ": not valid JSON");
+  if (!doc.is_object()) return absl::InvalidArgumentError(file.string() + ": not a JSON object");
+  const auto str = [&doc](const char* key) {
+    const auto it = doc.find(key);
+    return it != doc.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  r.target = str("target");
+  r.started_at = str("started_at");
+  r.complete = doc.value("complete", json(false)) == json(true);
+  if (const auto f = doc.find("findings"); f != doc.end() && f->is_array()) {
+    r.findings = static_cast<int>(f->size());
+  }
+  if (const auto s = doc.find("stats"); s != doc.end() && s->is_object()) {
+    if (const auto n = s->find("sessions"); n != s->end() && n->is_number()) {
+      r.sessions = n->get<std::int64_t>();
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::string_view RunKindName(RunKind kind) {
+  return kind == RunKind::kFuzz ? "fuzz" : "conformance";
+}
 
 bool IsSafeRunName(std::string_view name) {
   if (name.empty() || name.size() > kMaxRunName || name.front() == '.') return false;
@@ -78,19 +121,32 @@ std::vector<RunListing> ReportSite::ListRuns() {
        it.increment(ec), ++looked) {
     const std::string name = it->path().filename().string();
     if (!IsSafeRunName(name) || !it->is_directory(ec)) continue;
-    const fs::path file = it->path() / kResultsFile;
+    // results.json makes a conformance run; failing that, fuzz.json a fuzz run.
+    RunKind kind = RunKind::kConformance;
+    fs::path file = it->path() / kResultsFile;
     std::error_code fec;
-    const auto mtime = fs::last_write_time(file, fec);
+    auto mtime = fs::last_write_time(file, fec);
+    if (fec) {
+      kind = RunKind::kFuzz;
+      file = it->path() / kFuzzFile;
+      fec.clear();
+      mtime = fs::last_write_time(file, fec);
+    }
     const auto size = fec ? 0 : fs::file_size(file, fec);
-    if (fec) continue;  // no results.json: not a run
+    if (fec) continue;  // neither: not a run
     RunListing r;
     r.name = name;
+    r.kind = kind;
     r.mtime_ns =
         std::chrono::duration_cast<std::chrono::nanoseconds>(mtime.time_since_epoch()).count();
     r.size = size;
-    if (auto c = cache_.find(name);
-        c != cache_.end() && c->second.mtime_ns == r.mtime_ns && c->second.size == r.size) {
+    if (auto c = cache_.find(name); c != cache_.end() && c->second.kind == r.kind &&
+                                    c->second.mtime_ns == r.mtime_ns && c->second.size == r.size) {
       r = c->second;
+    } else if (kind == RunKind::kFuzz) {
+      const absl::Status st = ReadFuzzListing(file, limits_.max_fuzz_bytes, r);
+      r.ok = st.ok();
+      if (!st.ok()) r.error = Message(st);
     } else if (auto run = ReadRunResultBounded(file.string(), limits_.max_results_bytes);
                run.ok()) {
       r.ok = true;
@@ -142,6 +198,7 @@ HttpReply ReportSite::Handle(std::string_view method, std::string_view target) {
 }
 
 HttpReply ReportSite::Run(const RunListing& listing, std::string_view file) {
+  if (listing.kind == RunKind::kFuzz) return FuzzRun(listing, file);
   if (file != "" && file != kHtmlFile && file != kResultsFile && file != kJunitFile) {
     return Text(404, "not found\n");
   }
@@ -173,6 +230,49 @@ HttpReply ReportSite::Run(const RunListing& listing, std::string_view file) {
   return r;
 }
 
+HttpReply ReportSite::FuzzRun(const RunListing& listing, std::string_view file) {
+  constexpr std::string_view kDataFile = "fuzz-data.json";
+  if (file != "" && file != kHtmlFile && file != kFuzzFile && file != kDataFile) {
+    return Text(404, "not found\n");
+  }
+  const fs::path dir = fs::path(dir_) / listing.name;
+  HttpReply r;
+  if (file == kFuzzFile) {
+    auto text = ReadFileBounded((dir / kFuzzFile).string(), limits_.max_fuzz_bytes);
+    const json doc = text.ok() ? json::parse(*text, nullptr, false) : json();
+    if (!text.ok() || doc.is_discarded()) {
+      return Text(500, "cannot read run " + listing.name + ": " +
+                           (text.ok() ? "fuzz.json is not valid JSON" : Message(text.status())) +
+                           "\n");
+    }
+    r.content_type = "application/json";
+    r.body = JsonForScript(doc);
+    r.csp = "default-src 'none'";
+    return r;
+  }
+  FuzzReportOptions opts;
+  opts.max_fuzz_json_bytes = limits_.max_fuzz_bytes;
+  auto data = ReadFuzzReportData(dir.string(), opts);
+  if (!data.ok()) {
+    return Text(data.status().code() == absl::StatusCode::kNotFound ? 404 : 500,
+                "cannot read run " + listing.name + ": " + Message(data.status()) + "\n");
+  }
+  if (file == kDataFile) {
+    r.content_type = "application/json";
+    r.body = JsonForScript(*data);
+    r.csp = "default-src 'none'";
+    return r;
+  }
+  opts.poll_url = std::string(kDataFile);  // relative to /run/NAME/
+  opts.poll_interval_ms = limits_.poll_interval_ms;
+  opts.nonce = RandomNonce();
+  opts.title = "smtp-harness fuzz: " + listing.name;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = RenderFuzzReport(*data, opts);
+  r.csp = ContentSecurityPolicy(opts.nonce);
+  return r;
+}
+
 HttpReply ReportSite::Listing(bool as_json) {
   const std::vector<RunListing> runs = ListRuns();
   HttpReply r;
@@ -180,6 +280,7 @@ HttpReply ReportSite::Listing(bool as_json) {
     json list = json::array();
     for (const RunListing& run : runs) {
       list.push_back({{"name", run.name},
+                      {"kind", RunKindName(run.kind)},
                       {"ok", run.ok},
                       {"error", run.error},
                       {"target", run.target},
@@ -189,6 +290,7 @@ HttpReply ReportSite::Listing(bool as_json) {
                       {"stopped", run.stopped},
                       {"exit_status", run.exit_status},
                       {"findings", run.findings},
+                      {"sessions", run.sessions},
                       {"totals",
                        {{"pass", run.totals.pass},
                         {"fail", run.totals.fail},
@@ -205,7 +307,9 @@ HttpReply ReportSite::Listing(bool as_json) {
   std::string rows;
   for (const RunListing& run : runs) {
     const std::string link = std::string(kRunPrefix) + run.name + "/";
-    rows += "<tr><td><a href=\"" + HtmlEscape(link) + "\">" + HtmlEscape(run.name) + "</a></td>";
+    const std::string kind(RunKindName(run.kind));
+    rows += "<tr class=\"run-" + kind + "\"><td><a href=\"" + HtmlEscape(link) + "\">" +
+            HtmlEscape(run.name) + "</a></td><td class=\"kind\">" + kind + "</td>";
     if (!run.ok) {
       rows +=
           "<td colspan=\"4\" class=\"muted\">unreadable: " + HtmlEscape(run.error) + "</td></tr>\n";
@@ -215,7 +319,7 @@ HttpReply ReportSite::Listing(bool as_json) {
     rows += "<td>" + HtmlEscape(who) + "</td><td>" + HtmlEscape(run.started_at) + "</td><td>" +
             HtmlEscape(Listed(run)) + "</td><td>" + RunStatusHtml(run) + "</td></tr>\n";
   }
-  if (runs.empty()) rows = "<tr><td colspan=\"5\" class=\"empty\">no runs yet</td></tr>\n";
+  if (runs.empty()) rows = "<tr><td colspan=\"6\" class=\"empty\">no runs yet</td></tr>\n";
   r.content_type = "text/html; charset=utf-8";
   r.csp = ContentSecurityPolicy(nonce);
   r.body =
@@ -226,8 +330,8 @@ HttpReply ReportSite::Listing(bool as_json) {
       "</style></head><body data-ready=\"1\"><div id=\"app\">"
       "<h1>smtp-harness runs</h1><p class=\"muted\">" +
       HtmlEscape(dir_) +
-      "</p><table id=\"runs\"><thead><tr><th>Run</th><th>Target</th><th>Started</th>"
-      "<th>Verdicts</th><th>Status</th></tr></thead><tbody>\n" +
+      "</p><table id=\"runs\"><thead><tr><th>Run</th><th>Kind</th><th>Target</th>"
+      "<th>Started</th><th>Results</th><th>Status</th></tr></thead><tbody>\n" +
       rows + "</tbody></table></div></body></html>\n";
   return r;
 }

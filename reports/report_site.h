@@ -1,12 +1,18 @@
 // What the report server serves, without the network: a directory of runs
-// (DIR/NAME/results.json) mapped to pages and JSON. Routes:
-//   GET /                          the list of runs (HTML)
+// mapped to pages and JSON. A run is DIR/NAME holding a results.json (a
+// conformance run) or, failing that, a fuzz.json (`smtp-harness fuzz --out`).
+// Routes:
+//   GET /                          the list of runs (HTML), both kinds
 //   GET /runs.json                 the same as JSON
 //   GET /run/NAME                  redirect to /run/NAME/
 //   GET /run/NAME/                 index.html rendered on the fly; live
-//                                  (polls results.json) while incomplete
+//                                  (polls results.json / fuzz-data.json)
+//                                  while incomplete
 //   GET /run/NAME/results.json     the run, re-serialised through the model
 //   GET /run/NAME/junit.xml        JUnit XML rendered on the fly
+//   GET /run/NAME/fuzz.json        a fuzz run's fuzz.json, re-serialised
+//   GET /run/NAME/fuzz-data.json   the fuzz page's data: fuzz.json with the
+//                                  findings' transcripts (reports/fuzz_report.h)
 // HEAD is answered like GET without the body; other methods get 405.
 //
 // Path traversal is impossible by construction: a request names a run, and
@@ -30,14 +36,21 @@ namespace smtp::reports {
 
 struct SiteLimits {
   std::size_t max_results_bytes = kMaxResultsFileBytes;  // per results.json read
+  std::size_t max_fuzz_bytes = 64u << 20;                // per fuzz.json read
   std::size_t max_dir_entries = 10000;                   // directory entries looked at per listing
   std::size_t max_runs = 1000;                           // runs listed (newest first)
   int poll_interval_ms = 2000;                           // live pages poll this often
 };
 
+enum class RunKind { kConformance, kFuzz };
+
+// "conformance" / "fuzz", as the listing shows it.
+std::string_view RunKindName(RunKind kind);
+
 struct RunListing {
-  std::string name;   // directory name under the served DIR
-  bool ok = false;    // results.json parsed
+  std::string name;  // directory name under the served DIR
+  RunKind kind = RunKind::kConformance;
+  bool ok = false;    // results.json (fuzz.json) parsed
   std::string error;  // why not
   std::string target, target_name, started_at;
   bool complete = true;
@@ -45,7 +58,9 @@ struct RunListing {
   int exit_status = 0;  // RunResult::ExitStatus()
   harness::Counts totals;
   int findings = 0;           // failures at levels not in fail_on (they leave exit_status 0)
-  std::int64_t mtime_ns = 0;  // of results.json
+                              // fuzz runs: finding buckets
+  std::int64_t sessions = 0;  // fuzz runs: sessions run
+  std::int64_t mtime_ns = 0;  // of results.json (fuzz.json)
   std::uintmax_t size = 0;
 };
 
@@ -64,7 +79,7 @@ class ReportSite {
  public:
   explicit ReportSite(std::string dir, SiteLimits limits = {});
 
-  // Runs in the directory, newest results.json first. Parsed summaries are
+  // Runs in the directory, both kinds, newest results.json / fuzz.json first. Parsed summaries are
   // cached by (mtime, size). Thread-safe.
   std::vector<RunListing> ListRuns();
 
@@ -77,6 +92,7 @@ class ReportSite {
  private:
   HttpReply Listing(bool json);
   HttpReply Run(const RunListing& listing, std::string_view file);
+  HttpReply FuzzRun(const RunListing& listing, std::string_view file);
 
   std::string dir_;
   SiteLimits limits_;

@@ -221,6 +221,67 @@ TEST(ReportSiteListing, StatusFollowsTheExitStatus) {
   fs::remove_all(dir);
 }
 
+// A fuzz run (DIR/NAME/fuzz.json, `smtp-harness fuzz --out`) is listed beside
+// the conformance runs, marked as such, and its page is rendered on the fly.
+TEST_F(ReportSiteTest, FuzzRunsAreListedAndServed) {
+  fs::copy(fs::path(SMTP_REPORTS_TESTDATA) / "fuzz", dir_ / "fuzz1", fs::copy_options::recursive);
+  fs::create_directories(dir_ / "fuzzbroken");
+  std::ofstream(dir_ / "fuzzbroken" / "fuzz.json") << "{nope";
+  ReportSite site(dir_.string());
+  const auto runs = site.ListRuns();
+  const auto find = [&runs](const std::string& name) {
+    return std::find_if(runs.begin(), runs.end(), [&](auto& r) { return r.name == name; });
+  };
+  ASSERT_NE(find("fuzz1"), runs.end());
+  EXPECT_EQ(find("fuzz1")->kind, RunKind::kFuzz);
+  EXPECT_TRUE(find("fuzz1")->ok) << find("fuzz1")->error;
+  EXPECT_TRUE(find("fuzz1")->complete);
+  EXPECT_EQ(find("fuzz1")->findings, 2);
+  EXPECT_EQ(find("fuzz1")->sessions, 188615);
+  EXPECT_EQ(find("fuzz1")->target, "embedded:planted");
+  EXPECT_EQ(find("ok")->kind, RunKind::kConformance);
+  ASSERT_NE(find("fuzzbroken"), runs.end());
+  EXPECT_FALSE(find("fuzzbroken")->ok);
+  EXPECT_NE(find("fuzzbroken")->error.find("not valid JSON"), std::string::npos);
+
+  const std::string page = site.Handle("GET", "/").body;
+  const auto row = page.find(">fuzz1</a>");
+  ASSERT_NE(row, std::string::npos);
+  const std::string tr = page.substr(row, page.find("</tr>", row) - row);
+  EXPECT_NE(tr.find("<td class=\"kind\">fuzz</td>"), std::string::npos) << tr;
+  EXPECT_NE(tr.find("188615 sessions, 2 finding buckets"), std::string::npos) << tr;
+  EXPECT_NE(tr.find("<span class=\"status bad\">complete — 2 findings</span>"), std::string::npos);
+  EXPECT_NE(page.find("<td class=\"kind\">conformance</td>"), std::string::npos);
+  const nlohmann::json listed = nlohmann::json::parse(site.Handle("GET", "/runs.json").body);
+  int fuzz_runs = 0;
+  for (const auto& r : listed["runs"]) fuzz_runs += r["kind"] == "fuzz";
+  EXPECT_EQ(fuzz_runs, 2);
+
+  const HttpReply html = site.Handle("GET", "/run/fuzz1/");
+  EXPECT_EQ(html.status, 200);
+  EXPECT_TRUE(html.content_type.starts_with("text/html"));
+  EXPECT_NE(html.body.find("dropped-BDAT-250"), std::string::npos);
+  EXPECT_EQ(html.body.find("\"poll_url\""), std::string::npos);  // complete: no polling
+  EXPECT_NE(html.csp.find("'nonce-"), std::string::npos);
+  const auto data = nlohmann::json::parse(site.Handle("GET", "/run/fuzz1/fuzz-data.json").body);
+  EXPECT_TRUE(data["findings"][0].contains("transcript"));
+  EXPECT_EQ(nlohmann::json::parse(site.Handle("GET", "/run/fuzz1/fuzz.json").body)["target"],
+            "embedded:planted");
+  EXPECT_EQ(site.Handle("GET", "/run/fuzz1/results.json").status, 404);
+  EXPECT_EQ(site.Handle("GET", "/run/fuzz1/findings/dropped-BDAT-250/session.json").status, 404);
+  EXPECT_EQ(site.Handle("GET", "/run/fuzzbroken/").status, 500);
+
+  // In progress: the page polls its data.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto fuzz = nlohmann::json::parse(std::ifstream(dir_ / "fuzz1" / "fuzz.json"));
+  fuzz["complete"] = false;
+  std::ofstream(dir_ / "fuzz1" / "fuzz.json", std::ios::trunc) << fuzz.dump();
+  EXPECT_NE(site.Handle("GET", "/run/fuzz1/").body.find("\"poll_url\":\"fuzz-data.json\""),
+            std::string::npos);
+  EXPECT_NE(site.Handle("GET", "/").body.find("<span class=\"status live\">in progress</span>"),
+            std::string::npos);
+}
+
 TEST_F(ReportSiteTest, SizeBoundOnReads) {
   SiteLimits limits;
   limits.max_results_bytes = 64;

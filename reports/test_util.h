@@ -106,6 +106,23 @@ inline RunResult HostileRun() {
   return r;
 }
 
+// How often `needle` occurs in `hay` (overlapping occurrences counted).
+inline int Occurrences(const std::string& hay, std::string_view needle) {
+  int n = 0;
+  for (auto p = hay.find(needle); p != std::string::npos; p = hay.find(needle, p + 1)) ++n;
+  return n;
+}
+
+// The text of a page's <script type="application/json" id=ID>…</script>
+// ("" when there is none).
+inline std::string JsonBlock(const std::string& html, const std::string& id) {
+  const std::string open = "<script type=\"application/json\" id=\"" + id + "\">";
+  const auto b = html.find(open);
+  if (b == std::string::npos) return {};
+  const auto e = html.find("</script>", b);
+  return html.substr(b + open.size(), e - b - open.size());
+}
+
 }  // namespace smtp::reports::testing
 
 #endif  // SMTP_REPORTS_TEST_UTIL_H_

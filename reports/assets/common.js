@@ -197,3 +197,122 @@ H.select = function (label, options, value, onChange) {
   sel.addEventListener('change', () => onChange(sel.value));
   return sel;
 };
+
+// ---- transcripts (results/transcript.h JSON form) -------------------------
+// One line per line on the wire: C: / S: with the time since connect, bytes
+// made visible by H.tokens, events in italics. Shared by the run report and
+// the fuzz report.
+H.EVENT_TEXT = {connect: 'connect', tls: 'TLS established', peer_close: 'peer closed',
+                local_close: 'closed', timeout: 'timeout', error: 'error', note: 'note',
+                truncated: 'transcript truncated', tls_opaque: 'TLS (not seen)'};
+
+H.transcriptLine = function (cls, stamp, dir, toks) {
+  const d = H.el('div', 'tl ' + cls);
+  H.add(d, H.el('span', 't', stamp), H.el('span', 'dir', dir));
+  const c = H.el('span', 'c');
+  H.addTokens(c, toks);
+  return H.add(d, c);
+};
+
+// Draws `entries` into `box`, at most `cap` lines and then a "Show all"
+// button; a note whose text starts with `label` (non-empty) is marked.
+H.drawEntries = function (box, entries, label, cap) {
+  const line = H.transcriptLine;
+  box.textContent = '';
+  const frag = document.createDocumentFragment();
+  let n = 0;
+  let cut = false;
+  for (const e of entries) {
+    if (n >= cap) {
+      cut = true;
+      break;
+    }
+    const stamp = H.stamp(e.t_us);
+    if (e.kind === 'c2s' || e.kind === 's2c') {
+      const dir = e.kind === 'c2s' ? 'C:' : 'S:';
+      const lines = H.lines(H.tokens(e.data));
+      lines.forEach((toks, i) => {
+        if (n++ < cap) frag.appendChild(line(e.kind, i ? '' : stamp, dir, toks));
+        else cut = true;
+      });
+      const size = Number(e.size) || 0;
+      if (size > 0) frag.appendChild(line('ev', '', '', [{t: '… ' + size + ' bytes seen, only the above stored'}]));
+    } else {
+      let text = H.EVENT_TEXT[e.kind] || H.str(e.kind);
+      if (e.kind === 'tls') text += ' ' + [e.protocol, e.cipher, e.peer_subject].map(H.str).join(' ');
+      const toks = [{t: text + (e.text ? ': ' : '')}, ...H.tokens(e.text)];
+      const d = line('ev ' + H.str(e.kind), stamp, '*', toks);
+      if (label && e.kind === 'note' && H.str(e.text).startsWith(label)) d.classList.add('mark');
+      frag.appendChild(d);
+      n++;
+    }
+  }
+  box.appendChild(frag);
+  if (cut) {
+    const b = H.el('button', 'more', 'Show all ' + entries.length + ' entries');
+    b.addEventListener('click', (ev) => {
+      ev.stopPropagation();
+      H.drawEntries(box, entries, label, Infinity);
+    });
+    box.appendChild(b);
+  }
+};
+
+// The transcript `t` with a heading of its sizes, in a scrolling box.
+H.transcript = function (t, label, cap) {
+  const wrap = H.el('div');
+  t = t || {};
+  const entries = Array.isArray(t.entries) ? t.entries : [];
+  const bytes = t.bytes || {};
+  let head = 'Transcript: ' + entries.length + ' entries; client sent ' + (bytes.c2s || 0) +
+             ' bytes, server sent ' + (bytes.s2c || 0) + ' bytes';
+  if (t.truncated) head += '; truncated, ' + (t.omitted_bytes || 0) + ' bytes not stored';
+  H.add(wrap, H.el('h3', 'muted', head));
+  const box = H.el('div', 'transcript');
+  H.add(wrap, box);
+  H.drawEntries(box, entries, H.str(label), cap);
+  return wrap;
+};
+
+// Opens or closes the detail row after `tr`, a row whose first cell is a
+// twisty (▸/▾): `open` is the set of open keys, `detail()` builds the row.
+H.toggleRow = function (tr, key, open, detail) {
+  const next = tr.nextElementSibling;
+  if (open.has(key)) {
+    open.delete(key);
+    if (next && next.classList.contains('detail')) next.remove();
+    tr.classList.remove('open');
+    tr.firstChild.textContent = '▸';
+  } else {
+    open.add(key);
+    tr.after(detail());
+    tr.classList.add('open');
+    tr.firstChild.textContent = '▾';
+  }
+};
+
+// A live page: while `done()` is false, fetches cfg.poll_url every
+// cfg.poll_interval_ms. Data that `valid(next)` accepts goes to
+// onData(next), with st.polled set to now and st.pollError cleared; on any
+// failure st.pollError says why and onError() is called.
+H.poll = function (cfg, st, done, valid, onData, onError) {
+  const tick = () => {
+    if (!cfg.poll_url || done()) return;
+    setTimeout(async () => {
+      try {
+        const r = await fetch(cfg.poll_url, {cache: 'no-store', credentials: 'same-origin'});
+        if (!r.ok) throw new Error('HTTP ' + r.status);
+        const next = await r.json();
+        if (!valid(next)) throw new Error('bad data');
+        st.polled = new Date();
+        st.pollError = '';
+        onData(next);
+      } catch (err) {
+        st.pollError = 'update failed: ' + H.str(err && err.message);
+        onError();
+      }
+      tick();
+    }, Number(cfg.poll_interval_ms) || 2000);
+  };
+  tick();
+};

@@ -317,19 +317,7 @@
 
   function toggle(tr) {
     const s = byKey.get(tr.dataset.key);
-    if (!s) return;
-    const next = tr.nextElementSibling;
-    if (st.open.has(s.key)) {
-      st.open.delete(s.key);
-      if (next && next.classList.contains('detail')) next.remove();
-      tr.classList.remove('open');
-      tr.firstChild.textContent = '▸';
-    } else {
-      st.open.add(s.key);
-      tr.after(detail(s));
-      tr.classList.add('open');
-      tr.firstChild.textContent = '▾';
-    }
+    if (s) H.toggleRow(tr, s.key, st.open, () => detail(s));
   }
 
   // ---- details ------------------------------------------------------------
@@ -410,94 +398,16 @@
     return wrap;
   }
 
-  const EVENT_TEXT = {connect: 'connect', tls: 'TLS established', peer_close: 'peer closed',
-                      local_close: 'closed', timeout: 'timeout', error: 'error', note: 'note',
-                      truncated: 'transcript truncated', tls_opaque: 'TLS (not seen)'};
-
   function transcript(s) {
-    const wrap = H.el('div');
-    const t = s.transcript || {};
-    const entries = Array.isArray(t.entries) ? t.entries : [];
-    const bytes = t.bytes || {};
-    let head = 'Transcript: ' + entries.length + ' entries; client sent ' + (bytes.c2s || 0) +
-               ' bytes, server sent ' + (bytes.s2c || 0) + ' bytes';
-    if (t.truncated) head += '; truncated, ' + (t.omitted_bytes || 0) + ' bytes not stored';
-    H.add(wrap, H.el('h3', 'muted', head));
-    const box = H.el('div', 'transcript');
-    H.add(wrap, box);
-    const label = H.str(s.failure && s.failure.step_label);
-    drawEntries(box, entries, label, MAX_LINES);
-    return wrap;
-  }
-
-  function line(cls, stamp, dir, toks) {
-    const d = H.el('div', 'tl ' + cls);
-    H.add(d, H.el('span', 't', stamp), H.el('span', 'dir', dir));
-    const c = H.el('span', 'c');
-    H.addTokens(c, toks);
-    return H.add(d, c);
-  }
-
-  function drawEntries(box, entries, label, cap) {
-    box.textContent = '';
-    const frag = document.createDocumentFragment();
-    let n = 0;
-    let cut = false;
-    for (const e of entries) {
-      if (n >= cap) {
-        cut = true;
-        break;
-      }
-      const stamp = H.stamp(e.t_us);
-      if (e.kind === 'c2s' || e.kind === 's2c') {
-        const dir = e.kind === 'c2s' ? 'C:' : 'S:';
-        const lines = H.lines(H.tokens(e.data));
-        lines.forEach((toks, i) => {
-          if (n++ < cap) frag.appendChild(line(e.kind, i ? '' : stamp, dir, toks));
-          else cut = true;
-        });
-        const size = Number(e.size) || 0;
-        if (size > 0) frag.appendChild(line('ev', '', '', [{t: '… ' + size + ' bytes seen, only the above stored'}]));
-      } else {
-        let text = EVENT_TEXT[e.kind] || H.str(e.kind);
-        if (e.kind === 'tls') text += ' ' + [e.protocol, e.cipher, e.peer_subject].map(H.str).join(' ');
-        const toks = [{t: text + (e.text ? ': ' : '')}, ...H.tokens(e.text)];
-        const d = line('ev ' + H.str(e.kind), stamp, '*', toks);
-        if (label && e.kind === 'note' && H.str(e.text).startsWith(label)) d.classList.add('mark');
-        frag.appendChild(d);
-        n++;
-      }
-    }
-    box.appendChild(frag);
-    if (cut) {
-      const b = H.el('button', 'more', 'Show all ' + entries.length + ' entries');
-      b.addEventListener('click', (ev) => {
-        ev.stopPropagation();
-        drawEntries(box, entries, label, Infinity);
-      });
-      box.appendChild(b);
-    }
+    return H.transcript(s.transcript, H.str(s.failure && s.failure.step_label), MAX_LINES);
   }
 
   // ---- live updates -------------------------------------------------------
   function poll() {
-    if (!cfg.poll_url || run.complete !== false) return;
-    setTimeout(async () => {
-      try {
-        const r = await fetch(cfg.poll_url, {cache: 'no-store', credentials: 'same-origin'});
-        if (!r.ok) throw new Error('HTTP ' + r.status);
-        const next = await r.json();
-        if (!next || !Array.isArray(next.scenarios)) throw new Error('bad data');
-        run = prepare(next);
-        st.polled = new Date();
-        st.pollError = '';
-        render();
-      } catch (err) {
-        st.pollError = 'update failed: ' + H.str(err && err.message);
-        renderHeader();
-      }
-      poll();
-    }, Number(cfg.poll_interval_ms) || 2000);
+    H.poll(cfg, st, () => run.complete !== false, (next) => next && Array.isArray(next.scenarios), (next) => {
+      run = prepare(next);
+      render();
+    }, renderHeader);
   }
 
   function render() {

@@ -3,12 +3,15 @@
 protocol, reports/browser_test/cdp.py; standard library only).
 
   browser_test.py --cli build/app/smtp-harness --testdata reports/testdata --out DIR
+                  [--fuzz-writer build/reports/write_fuzz_report]
 
 Renders the fixtures with the CLI (report, compare, report --serve) and checks
 in the browser: no console errors or CSP violations; filtering counts rows;
 a failing scenario's transcript is reachable; hostile payloads run nothing
 and show as text; a live run redraws as results.json grows; a 1,000-scenario
 report with full transcripts loads and filters quickly (timings printed).
+The fuzz report of testdata/fuzz (written by --fuzz-writer, WriteFuzzReport):
+plots, finding rows, a row expanded to its transcript, hostile strings inert.
 Screenshots go to DIR. Exit 77 (skip) when Chromium is missing.
 """
 
@@ -34,6 +37,8 @@ FILTER_BUDGET_MS = 1000.0
 EXPAND_BUDGET_MS = 1000.0
 
 ROWS = "document.querySelectorAll('#scenarios tr.scenario').length"
+FUZZ_ROWS = "document.querySelectorAll('#findings tr.finding').length"
+HOSTILE = "<script>window.__pwned=7;alert(7)</script>\"'<img src=x onerror=\"window.__pwned=8\">"
 
 
 def set_select(page, sel_id, value):
@@ -305,6 +310,108 @@ class Tests:
         page.screenshot(os.path.join(self.out, "compare.png"))  # all rows: the three kinds told apart
         self.assert_clean(page, "compare")
 
+    def fuzz_dir(self, name, change=None):
+        """A copy of testdata/fuzz as OUT/name, changed by change(path), with
+        its index.html written by WriteFuzzReport."""
+        path = os.path.join(self.out, name)
+        shutil.rmtree(path, ignore_errors=True)
+        shutil.copytree(os.path.join(self.args.testdata, "fuzz"), path)
+        if change:
+            change(path)
+        p = subprocess.run([self.args.fuzz_writer, path], capture_output=True, text=True, timeout=60)
+        assert p.returncode == 0, f"write_fuzz_report {path}: exit {p.returncode}: {p.stderr}"
+        return path
+
+    def test_fuzz_report(self):
+        if not self.args.fuzz_writer:
+            raise AssertionError("--fuzz-writer not given")
+        path = self.fuzz_dir("fuzz")
+        fuzz = fixtures.load(os.path.join(path, "fuzz.json"))
+        page = self.page()
+        page.navigate("file://" + os.path.join(path, "index.html"))
+        status = page.eval("document.getElementById('run-status').textContent")
+        assert status == "complete — 2 findings", status
+        assert "embedded:planted" in page.eval("document.querySelector('h1').textContent")
+        numbers = page.eval("document.getElementById('numbers').innerText")
+        for want in ["188,615", "4,598", "2,989", "5,411", "53.2%", "33.8%", "20.1%", "2 buckets from 306 sessions"]:
+            assert want in numbers, (want, numbers)
+        run = page.eval("document.getElementById('run').innerText")
+        assert fuzz["command_line"] in run and "2026-12-04T05:56:34Z" in run, run
+        # Four plots over time, each a drawn line with one point per sample.
+        plots = page.eval("[...document.querySelectorAll('#plots svg.plot')].map(s => [s.dataset.key,"
+                          " (s.querySelector('path.series') || {getAttribute: () => ''}).getAttribute('d'),"
+                          " s.getBoundingClientRect().width, s.getBoundingClientRect().height])")
+        assert [p[0] for p in plots] == ["sessions_per_s", "server_coverage", "response_states", "findings"], plots
+        for key, d, w, h in plots:
+            assert d.count("L") + d.count("H") == len(fuzz["timeline"]) - 1, (key, d)
+            assert w > 200 and h > 80, (key, w, h)
+        # One row per bucket, in fuzz.json's order.
+        rows = page.eval("[...document.querySelectorAll('#findings tr.finding')].map(r => r.innerText)")
+        assert len(rows) == 2, rows
+        assert "dropped-BDAT-250" in rows[0] and "BDAT" in rows[0] and "250" in rows[0], rows[0]
+        assert "deterministic 3/3" in rows[0] and "18→5 steps" in rows[0] and "2,152→94 bytes" in rows[0], rows[0]
+        assert "dropped-HELP-220" in rows[1] and "305" in rows[1], rows[1]
+        page.screenshot(os.path.join(self.out, "fuzz-report.png"))
+        # Expanding a row: the minimized steps, the replay command and the transcript.
+        page.eval("document.querySelector('#findings tr.finding[data-key=\"dropped-BDAT-250\"]').click()")
+        assert page.eval("document.querySelectorAll('#findings tr.detail').length") == 1
+        steps = page.eval("[...document.querySelectorAll('#findings tr.detail ol.steps li')].map(l => l.textContent)")
+        assert steps == fuzz["findings"][0]["steps"].strip().split("\n"), steps
+        replay = page.eval("document.querySelector('#findings tr.detail code.replay-cmd').textContent")
+        assert replay == fuzz["findings"][0]["replay"], replay
+        lines = page.eval("[...document.querySelectorAll('#findings tr.detail .tl')].map(d => [d.className, d.textContent])")
+        assert any(c == "tl c2s" and "C:" in t and "BDAT 0 LAST\\r\\n" in t for c, t in lines), lines
+        assert any(c == "tl s2c" and "S:" in t and "250 2.1.5 Ok" in t for c, t in lines), lines
+        assert any("mark" in c and "oracle dropped" in t for c, t in lines), lines
+        assert any("peer closed" in t for _, t in lines), lines
+        page.eval("document.querySelector('#findings tr.detail').scrollIntoView()")
+        page.screenshot(os.path.join(self.out, "fuzz-report-finding.png"))
+        page.eval("window.scrollTo(0, 0)")
+        page.screenshot(os.path.join(self.out, "fuzz-report-full.png"), full_page=True)
+        # The copy button copies, or selects the command where the clipboard is refused.
+        page.eval("document.querySelector('#findings tr.detail button.copy').click()")
+        page.wait_for("document.querySelector('#findings tr.detail button.copy').textContent !== 'Copy'", 5)
+        copied = page.eval("[document.querySelector('#findings tr.detail button.copy').textContent,"
+                           " String(window.getSelection())]")
+        assert copied[0] == "Copied" or (copied[0].startswith("Selected") and copied[1] == replay), copied
+        page.eval("document.querySelector('#findings tr.finding[data-key=\"dropped-BDAT-250\"]').click()")
+        assert page.eval("document.querySelectorAll('#findings tr.detail').length") == 0
+        self.assert_clean(page, "fuzz report")
+
+        # Hostile strings from the server and in fuzz.json, and a finding
+        # whose session.json is gone: the rows still render, nothing runs.
+        def hostile(p):
+            doc = fixtures.load(os.path.join(p, "fuzz.json"))
+            doc["target"] = HOSTILE
+            doc["command_line"] = HOSTILE
+            for f in doc["findings"]:
+                for key in ("detail", "steps", "replay", "verb", "error"):
+                    f[key] = HOSTILE
+            fixtures.write(os.path.join(p, "fuzz.json"), doc)
+            session = os.path.join(p, "findings", "dropped-HELP-220", "session.json")
+            s = fixtures.load(session)
+            s["entries"].append({"t_us": 20, "kind": "s2c", "data": fixtures.escaped(HOSTILE + "\x1b\r\n")})
+            fixtures.write(session, s)
+            os.remove(os.path.join(p, "findings", "dropped-BDAT-250", "session.json"))
+
+        path = self.fuzz_dir("fuzz-hostile", hostile)
+        page = self.page()
+        page.navigate("file://" + os.path.join(path, "index.html"))
+        assert page.eval(FUZZ_ROWS) == 2
+        page.eval("[...document.querySelectorAll('#findings tr.finding')].forEach(r => r.click())")
+        time.sleep(0.3)
+        assert page.eval("typeof window.__pwned") == "undefined", page.eval("window.__pwned")
+        assert page.eval("document.scripts.length") == 3
+        assert page.eval("document.querySelectorAll('img, iframe, object, embed, [onerror], [onload]').length") == 0
+        assert page.eval("document.querySelectorAll('svg').length") == 4  # the plots only
+        body = page.eval("document.body.innerText")
+        assert HOSTILE in body, "payload not shown as text"
+        details = page.eval("[...document.querySelectorAll('#findings tr.detail')].map(d => d.innerText)")
+        assert "Transcript not available: no findings/dropped-BDAT-250/session.json" in details[0], details[0]
+        assert "\\x1b" in details[1] and "<script>window.__pwned=7" in details[1], details[1]
+        page.screenshot(os.path.join(self.out, "fuzz-hostile.png"))
+        self.assert_clean(page, "hostile fuzz report")
+
     def test_live_server(self):
         root = os.path.join(self.out, "serve")
         shutil.rmtree(root, ignore_errors=True)
@@ -312,6 +419,7 @@ class Tests:
         fixtures.write(os.path.join(root, "live", "results.json"), live)
         fixtures.write(os.path.join(root, "hostile", "results.json"),
                        fixtures.load(os.path.join(self.args.testdata, "hostile_results.json")))
+        shutil.copytree(os.path.join(self.args.testdata, "fuzz"), os.path.join(root, "fuzz"))
         server = subprocess.Popen([self.args.cli, "report", "--serve", root, "--port", "0"],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
@@ -321,8 +429,29 @@ class Tests:
             base = f"http://127.0.0.1:{m.group(1)}"
             page = self.page()
             page.navigate(base + "/")
-            assert page.eval("document.querySelectorAll('#runs a').length") == 2
+            assert page.eval("document.querySelectorAll('#runs a').length") == 3
             assert "in progress" in page.eval("document.getElementById('runs').innerText")
+            # The fuzz run is listed beside the conformance runs, marked as such.
+            kinds = page.eval("[...document.querySelectorAll('#runs tbody tr')].map(r =>"
+                              " [r.querySelector('a').textContent, r.querySelector('td.kind').textContent])")
+            assert sorted(kinds) == [["fuzz", "fuzz"], ["hostile", "conformance"], ["live", "conformance"]], kinds
+            # A fuzz run in progress: the page polls fuzz-data.json and redraws,
+            # keeping an open row open.
+            fuzz_json = os.path.join(root, "fuzz", "fuzz.json")
+            fuzz = fixtures.load(fuzz_json)
+            partial = dict(fuzz, complete=False, findings=fuzz["findings"][1:], timeline=fuzz["timeline"][:5])
+            fixtures.write(fuzz_json, partial)
+            page.navigate(base + "/run/fuzz/")
+            assert page.eval(FUZZ_ROWS) == 1
+            assert "in progress — live" in page.eval("document.getElementById('run-status').textContent")
+            page.eval("document.querySelector('#findings tr.finding').click()")
+            fixtures.write(fuzz_json, fuzz)
+            page.wait_for(f"{FUZZ_ROWS} === 2", timeout=15)
+            page.wait_for("document.getElementById('run-status').textContent === 'complete — 2 findings'", 15)
+            assert page.eval("[...document.querySelectorAll('#findings tr.detail')].map(d => d.dataset.key)") \
+                == ["dropped-HELP-220"]
+            assert page.eval("document.querySelectorAll('#plots svg.plot').length") == 4
+            self.assert_clean(page, "served fuzz page")
             page.navigate(base + "/run/live/")
             assert page.eval(ROWS) == 2
             assert "in progress — live" in page.eval("document.getElementById('run-status').textContent")
@@ -386,6 +515,7 @@ def main():
     ap.add_argument("--testdata", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--only", default="")
+    ap.add_argument("--fuzz-writer", default="", help="write_fuzz_report (reports/write_fuzz_report_main.cc)")
     args = ap.parse_args()
     if not cdp.find_chromium():
         print("chromium not installed: skipping (scripts/install-deps.sh installs it)")
