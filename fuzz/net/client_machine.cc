@@ -273,13 +273,14 @@ void ClientMachine::OnTimeout() {
 void ClientMachine::OnClosed() {
   if (phase_ == Phase::kDone) return;
   // A server may close after a 421 (shutting down, too many errors), a 221,
-  // a 554 (RFC 5321 §3.1 "No SMTP service here"; an early talker, data
+  // a 521 (RFC 7504: does not accept mail, then closes), a 554 (RFC 5321
+  // §3.1 "No SMTP service here"; an early talker, data
   // pipelined behind DATA: the close may come after we wrote more), after
   // refusing what it was just sent (a 4xx / 5xx since our last write), and
   // accepting STARTTLS when a raw step's handshake fails. A crash looks
   // different: silence since our last write, or a close right after a
   // positive reply.
-  if (last_code_ == 421 || last_code_ == 221 || last_code_ == 554 ||
+  if (last_code_ == 421 || last_code_ == 221 || last_code_ == 554 || last_code_ == 521 ||
       (replies_since_write_ > 0 && last_code_ >= 400) || (!known_ && last_code_ == 220) ||
       (phase_ == Phase::kQuit && !known_)) {
     phase_ = Phase::kDone;

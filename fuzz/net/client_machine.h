@@ -29,7 +29,7 @@
 // Oracles (Verdict::kind):
 // - kDropped: the server closed the connection while a reply was owed,
 //   with no reply since our last write or right after a positive one, and
-//   the last reply was not a 421 / 221 / 554 (a crash looks like this). A
+//   the last reply was not a 421 / 221 / 521 / 554 (a crash looks like this). A
 //   crash right after a 554 reply, or right after a refusal that answered
 //   our last write, is therefore not seen: the blind spot of judging by
 //   the wire alone.

@@ -69,6 +69,9 @@ def main():
     check(report["stats"]["server_coverage"] > 100,
           "server coverage is fed back: %d" % report["stats"]["server_coverage"])
     check(len(report["timeline"]) >= 2, "stats over time")
+    with open(os.path.join(out, "index.html")) as f:
+        html = f.read()
+    check("dropped-HELP-220" in html, "index.html (the fuzz report) names the finding")
     shallow = [f for f in report["findings"] if f["bucket"] == "dropped-HELP-220"]
     check(len(shallow) == 1, "the shallow planted bug is found: %s" %
           [f["bucket"] for f in report["findings"]])

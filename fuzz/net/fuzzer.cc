@@ -19,6 +19,7 @@
 #include "fuzz/net/pc_counters.h"
 #include "fuzz/net/state_feedback.h"
 #include "harness/wall_clock.h"
+#include "reports/fuzz_report.h"
 #include "reports/reports.h"
 #include "results/session_file.h"
 #include "results/transcript.h"
@@ -387,6 +388,14 @@ class Run {
     const absl::Status st =
         reports::WriteFileAtomic((fs::path(c_.out_dir) / "fuzz.json").string(),
                                  j.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+    // The HTML report beside it (reports/fuzz_report.h), from what was just
+    // written.
+    absl::Status html = st.ok() ? reports::WriteFuzzReport(c_.out_dir) : st;
+    if (!html.ok() && st.ok() && !write_error_reported_) {
+      write_error_reported_ = true;
+      std::fprintf(stderr, "smtp-harness fuzz: ERROR: the HTML report: %s\n",
+                   std::string(html.message()).c_str());
+    }
     if (!st.ok() && !write_error_reported_) {
       write_error_reported_ = true;
       std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
