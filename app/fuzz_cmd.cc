@@ -34,6 +34,8 @@ ABSL_FLAG(std::string, seeds, "",
           "fuzz: seed directory of session inputs read after the corpus directories (default: the "
           "shipped corpus/fuzz_server_session; 'none' for no seeds)");
 ABSL_FLAG(int, minimize_runs, 2000, "fuzz: test runs the minimizer may spend on each new finding");
+ABSL_FLAG(int, minimize_time_ms, 10000,
+          "fuzz: wall time the minimizer may spend on each new finding (a slow server's runs)");
 ABSL_FLAG(bool, allow_remote, false,
           "fuzz: allow a target that is not on this host (default: loopback and exec: only)");
 ABSL_FLAG(int, reply_timeout_ms, 1000,
@@ -106,6 +108,8 @@ int RunFuzz(const std::vector<std::string>& args) {
   }
   if (absl::GetFlag(FLAGS_minimize_runs) < 0) return Fail("--minimize_runs must be >= 0");
   config.minimize_runs = static_cast<std::size_t>(absl::GetFlag(FLAGS_minimize_runs));
+  if (absl::GetFlag(FLAGS_minimize_time_ms) < 0) return Fail("--minimize_time_ms must be >= 0");
+  config.minimize_time = std::chrono::milliseconds(absl::GetFlag(FLAGS_minimize_time_ms));
   config.libfuzzer_args = args;
   // The dictionary: -dict=FILE, else the shipped one. libFuzzer uses it in
   // its byte-level mutations, the session mutator in its own.

@@ -212,7 +212,7 @@ const std::vector<Subcommand>& Subcommands() {
            {"Target",
             {"target", "allow_remote", "reply_timeout_ms", "fuzz_session_timeout_ms",
              "max_connections_per_s"}},
-           {"Inputs and findings", {"seeds", "minimize_runs", "out"}},
+           {"Inputs and findings", {"seeds", "minimize_runs", "minimize_time_ms", "out"}},
        },
        {
            "smtp-harness fuzz --out out/fuzz -max_total_time=60",

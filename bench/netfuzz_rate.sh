@@ -10,13 +10,14 @@
 #      of sessions that got a message accepted (DATA or BDAT LAST).
 # Each from the shipped seeds, with a fixed -seed, -runs=N.
 #
-#   bench/netfuzz_rate.sh [BUILD_DIR] [RUNS_IN_PROCESS] [RUNS_TCP]
-#   defaults:              build/default 200000           5000
+#   bench/netfuzz_rate.sh [BUILD_DIR] [RUNS_IN_PROCESS] [RUNS_TCP] [RUNS_POSTFIX]
+#   defaults:              build/default 200000           5000       200
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build/default}
 RUNS=${2:-200000}
 RUNS_TCP=${3:-5000}
+RUNS_POSTFIX=${4:-200}
 BIN=$BUILD_DIR/app/smtp-harness
 [[ -x $BIN ]] || { echo "netfuzz_rate.sh: build $BIN first" >&2; exit 2; }
 work=$(mktemp -d)
@@ -60,9 +61,9 @@ stats "$work/tcp"
 kill $serve; wait $serve 2>/dev/null || true; serve=
 
 if (exec 3<>/dev/tcp/127.0.0.1/2525) 2>/dev/null; then
-  echo "== Postfix on 127.0.0.1:2525, -runs=$RUNS_TCP"
+  echo "== Postfix on 127.0.0.1:2525, -runs=$RUNS_POSTFIX"
   /usr/bin/time -f "fuzzer CPU %U user + %S sys s, wall %e s" \
-    "$BIN" fuzz --target 127.0.0.1:2525 --out "$work/postfix" -runs="$RUNS_TCP" -seed=1 \
+    "$BIN" fuzz --target 127.0.0.1:2525 --out "$work/postfix" -runs="$RUNS_POSTFIX" -seed=1 \
     --max_connections_per_s 0 2>&1 | grep -E "^fuzzer CPU|FINDING" || true
   stats "$work/postfix"
 else

@@ -270,7 +270,11 @@ class Run {
     // The minimizer keeps the oracle, not the route: the verb it fired at
     // and the reply before are context a smaller session need not repeat. A
     // flaky finding is kept as found: minimizing it would chase noise.
+    // Also bounded in time: against a slow server (Postfix sleeps after
+    // errors) a few thousand runs would stall the run for many minutes.
+    const Clock::time_point minimize_end = Clock::now() + c_.minimize_time;
     const auto similar = [&](const SessionInput& in) {
+      if (Clock::now() >= minimize_end) return false;  // keep what we have
       return c_.target->Run(in, false).verdict.kind == r.verdict.kind;
     };
     SessionInput minimal = input;

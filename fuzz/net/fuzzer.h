@@ -64,9 +64,10 @@ struct FuzzConfig {
   // to itself): the entries of the dictionary file in use.
   std::vector<std::string> dictionary;
   std::string command_line;  // for fuzz.json
-  // Minimizer budget per finding (test runs), and re-runs to decide
+  // Minimizer budget per finding (test runs, wall time), and re-runs to decide
   // deterministic / flaky.
   std::size_t minimize_runs = 2000;
+  std::chrono::milliseconds minimize_time{10'000};
   int reruns = 3;
   // Progress line and fuzz.json rewrite period.
   std::chrono::milliseconds report_every{5000};
