@@ -121,6 +121,25 @@ def main():
                 s.terminate()
                 s.wait(timeout=10)
 
+    # 3b. exec: a server on stdin/stdout, one process per session; a seed
+    # that makes it abort is a "dropped" finding.
+    seeds = os.path.join(tmp, "exec-seeds")
+    os.makedirs(seeds)
+    with open(os.path.join(seeds, "crash"), "wb") as f:
+        f.write(b"\x01\x06EHLO x\x01\x05CRASH")  # session input: EHLO x, CRASH
+    stdio = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata", "stdio_smtp.py")
+    ex = os.path.join(tmp, "exec")
+    p = fuzz(["--target", "exec:python3 " + stdio, "--out", ex, "--seeds", seeds, "-runs=30",
+              "-seed=5", "--minimize_time_ms", "5000"])
+    check(p.returncode == 0, "fuzz over exec: exits 0 (rc %d): %s" % (p.returncode,
+                                                                       p.stderr[-1500:]))
+    with open(os.path.join(ex, "fuzz.json")) as fj:
+        er = json.load(fj)
+    check(er["stats"]["sessions"] >= 30, "sessions ran over exec: %d" % er["stats"]["sessions"])
+    crash = [f for f in er["findings"] if f["oracle"] == "dropped"]
+    check(len(crash) >= 1 and any("CRASH" in f["steps"] for f in crash),
+          "the aborting command is a dropped finding: %s" % [f["bucket"] for f in er["findings"]])
+
     # 4. Bad input: exit 2, one clear line.
     for args, want in [
         (["--target", "embedded:nope"], "unknown server profile 'nope'"),
