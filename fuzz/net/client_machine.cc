@@ -36,6 +36,10 @@ std::string_view VerdictName(VerdictKind kind) {
       return "bad_reply";
     case VerdictKind::kDesync:
       return "desync";
+    case VerdictKind::kCrashed:
+      return "crashed";
+    case VerdictKind::kSanitizer:
+      return "sanitizer";
   }
   return "?";
 }

@@ -75,9 +75,13 @@ enum class VerdictKind : std::uint8_t {
   kHang,
   kBadReply,
   kDesync,
+  // Set by a driver that sees the server's process (exec:), never by the
+  // machine: the process died by a signal, or wrote a sanitizer report.
+  kCrashed,
+  kSanitizer,
 };
 
-// "ok", "dropped", "hang", "bad_reply", "desync".
+// "ok", "dropped", "hang", "bad_reply", "desync", "crashed", "sanitizer".
 std::string_view VerdictName(VerdictKind kind);
 
 struct Verdict {

@@ -122,11 +122,14 @@ def main():
                 s.wait(timeout=10)
 
     # 3b. exec: a server on stdin/stdout, one process per session; a seed
-    # that makes it abort is a "dropped" finding.
+    # that makes it abort is a "crashed" finding (the signal), one that makes
+    # it print a UBSan report a "sanitizer" finding.
     seeds = os.path.join(tmp, "exec-seeds")
     os.makedirs(seeds)
     with open(os.path.join(seeds, "crash"), "wb") as f:
         f.write(b"\x01\x06EHLO x\x01\x05CRASH")  # session input: EHLO x, CRASH
+    with open(os.path.join(seeds, "ubsan"), "wb") as f:
+        f.write(b"\x01\x06EHLO x\x01\x05UBSAN")
     stdio = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata", "stdio_smtp.py")
     ex = os.path.join(tmp, "exec")
     p = fuzz(["--target", "exec:python3 " + stdio, "--out", ex, "--seeds", seeds, "-runs=30",
@@ -136,9 +139,16 @@ def main():
     with open(os.path.join(ex, "fuzz.json")) as fj:
         er = json.load(fj)
     check(er["stats"]["sessions"] >= 30, "sessions ran over exec: %d" % er["stats"]["sessions"])
-    crash = [f for f in er["findings"] if f["oracle"] == "dropped"]
-    check(len(crash) >= 1 and any("CRASH" in f["steps"] for f in crash),
-          "the aborting command is a dropped finding: %s" % [f["bucket"] for f in er["findings"]])
+    crash = [f for f in er["findings"] if f["oracle"] == "crashed"]
+    check(any(f["steps"] == "command CRASH\n" and "SIGABRT" in f["detail"].upper() or
+              "Aborted" in f["detail"] for f in crash),
+          "the aborting command is a crashed finding (signal), minimized to it: %s" %
+          [(f["bucket"], f["steps"], f["detail"]) for f in er["findings"]])
+    san = [f for f in er["findings"] if f["oracle"] == "sanitizer"]
+    check(any("runtime error: signed integer overflow" in f["detail"] and
+              f["steps"] == "command UBSAN\n" for f in san),
+          "a sanitizer report on stderr is a finding, minimized to its command: %s" %
+          [(f["bucket"], f["steps"]) for f in er["findings"]])
 
     # 4. Bad input: exit 2, one clear line.
     for args, want in [

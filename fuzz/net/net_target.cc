@@ -1,6 +1,8 @@
 #include "fuzz/net/net_target.h"
 
 #include <algorithm>
+#include <csignal>
+#include <cstring>
 #include <optional>
 #include <thread>
 #include <utility>
@@ -139,13 +141,58 @@ class NetTarget : public SessionTarget {
           break;
       }
     }
-    co_await s.Close(harness::In(options_.reply_timeout));
+    const absl::Status closed = co_await s.Close(harness::In(options_.reply_timeout));
     result->verdict = m.verdict();
+    JudgeProcess(s, closed, &result->verdict);
     result->replies = m.replies();
     result->depth = m.depth();
     result->known = m.expectations_known();
     *transcript = s.TakeTranscript();
     result->bytes_received = transcript->total_bytes(harness::Direction::kServerToClient);
+  }
+
+  // exec: targets: the process itself is an oracle. Death by a signal we did
+  // not send (Close sends SIGKILL only to a process that outlives its
+  // deadline, and then reports an error), or a
+  // sanitizer report on stderr, is a finding whatever the wire showed.
+  static void JudgeProcess(harness::Session& s, const absl::Status& closed, Verdict* v) {
+    harness::Transport* t = s.transport();
+    if (t == nullptr) return;
+    const std::optional<harness::ProcessStatus> p = t->process();
+    if (!p || p->running) return;
+    const auto take = [&](VerdictKind kind, std::string what) {
+      if (v->kind == VerdictKind::kOk) v->verb = Verb::kUnknown;  // no step to blame
+      v->detail = v->kind == VerdictKind::kOk ? what : what + "; " + v->detail;
+      v->kind = kind;
+    };
+    for (const std::string_view marker :
+         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "ERROR: MemorySanitizer",
+          "WARNING: ThreadSanitizer", "runtime error:"}) {
+      const std::size_t at = p->stderr_head.find(marker);
+      if (at == std::string::npos) continue;
+      const std::size_t start = p->stderr_head.rfind('\n', at);
+      const std::size_t from = start == std::string::npos ? 0 : start + 1;
+      const std::size_t end = p->stderr_head.find('\n', at);
+      const std::size_t len = (end == std::string::npos ? p->stderr_head.size() : end) - from;
+      take(VerdictKind::kSanitizer,
+           "sanitizer report on stderr: " +
+               p->stderr_head.substr(from, std::min<std::size_t>(len, 300)));
+      return;
+    }
+    if (p->signal != 0 && (closed.ok() || p->signal != SIGKILL)) {
+      take(VerdictKind::kCrashed, "the server process was killed by signal " +
+                                      std::to_string(p->signal) + " (" + strsignal(p->signal) +
+                                      ")");
+    }
+    // exec: runs `/bin/sh -c COMMAND`: the shell reports a child killed by
+    // signal N as exit status 128 + N.
+    if (p->exited && p->exit_code > 128 && p->exit_code < 128 + 65 &&
+        p->exit_code - 128 != SIGKILL) {
+      const int sig = p->exit_code - 128;
+      take(VerdictKind::kCrashed, "the server process exited with status " +
+                                      std::to_string(p->exit_code) + " (signal " +
+                                      std::to_string(sig) + ", " + strsignal(sig) + ")");
+    }
   }
 
   harness::Target target_;

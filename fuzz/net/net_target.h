@@ -20,7 +20,7 @@ struct NetTargetOptions {
   // hang when the count of owed replies is known) and ends.
   std::chrono::milliseconds reply_timeout{1000};
   // The same once the session can no longer be judged (a raw step sent).
-  std::chrono::milliseconds unjudged_reply_timeout{5};
+  std::chrono::milliseconds unjudged_reply_timeout{1};
   // The whole session, whatever the server sends.
   std::chrono::milliseconds session_timeout{10'000};
   // At most this many connections per second (0: no limit).

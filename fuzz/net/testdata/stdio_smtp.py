@@ -2,7 +2,8 @@
 """A minimal SMTP server on stdin/stdout, for `fuzz --target exec:...` tests:
 220, 250 to every command, 354 to DATA and 250 after the body, 221 to QUIT
 (then exit). "CRASH" kills the process with SIGABRT before any reply: a
-crash for the fuzzer's oracles to see."""
+crash for the fuzzer's oracles to see. "UBSAN" writes a UBSan-style report to
+stderr and goes on: a sanitizer finding."""
 import os
 import sys
 
@@ -27,6 +28,9 @@ for raw in iter(inp.readline, b""):
     verb = line.split(b" ", 1)[0].upper()
     if verb == b"CRASH":
         os.abort()
+    if verb == b"UBSAN":
+        sys.stderr.write("stdio_smtp.py:33:5: runtime error: signed integer overflow\n")
+        sys.stderr.flush()
     if verb == b"QUIT":
         reply(b"221 2.0.0 bye")
         break
