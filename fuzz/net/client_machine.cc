@@ -45,6 +45,9 @@ std::string_view VerdictName(VerdictKind kind) {
 }
 
 Verb VerbOfLine(std::string_view line) {
+  // Servers tolerate trailing SP / HTAB (RFC 5321 §4.1.1 says they SHOULD):
+  // "STARTTLS\t" is STARTTLS to them, and so to us.
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
   const std::size_t sp = line.find(' ');
   const std::string_view word = line.substr(0, sp);
   for (int v = static_cast<int>(Verb::kEhlo); v <= static_cast<int>(Verb::kEtrn); ++v) {

@@ -92,6 +92,16 @@ TEST(EmbeddedDriver, SmugglingIsADesyncOnlyWhereTheServerEndsDataAtBareLf) {
   EXPECT_EQ(r.verdict.kind, VerdictKind::kDesync) << r.verdict.detail;
 }
 
+// Found by a 5-minute run: "STARTTLS" HTAB was not seen as STARTTLS, so the
+// plaintext QUIT after the server's 220 looked like a hang.
+TEST(EmbeddedDriver, StartTlsWithTrailingWhitespaceIsStartTls) {
+  auto server = MakeServer();
+  SessionInput in{{Cmd("EHLO c"), Cmd("STARTTLS\t")}};
+  const SessionResult r = RunEmbedded(*server, in);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.detail;
+  EXPECT_EQ(Codes(r), (std::vector<std::uint16_t>{220, 250, 220, 221}));
+}
+
 TEST(EmbeddedDriver, UnknownProfileIsAnError) {
   std::string error;
   EXPECT_EQ(smtp_netfuzz_embedded::Server::Create({.profile = "nope"}, &error), nullptr);
@@ -208,6 +218,8 @@ TEST(ClientMachine, StepsPipelinedBehindDataMakeTheCountUnknown) {
 TEST(VerbOfLine, ReadsTheFirstWordCaseInsensitively) {
   EXPECT_EQ(VerbOfLine("mail FROM:<a@b>"), Verb::kMail);
   EXPECT_EQ(VerbOfLine("STARTTLS"), Verb::kStarttls);
+  EXPECT_EQ(VerbOfLine("STARTTLS\t"), Verb::kStarttls);  // trailing whitespace tolerated
+  EXPECT_EQ(VerbOfLine("data \t "), Verb::kData);
   EXPECT_EQ(VerbOfLine("MAILX"), Verb::kUnknown);
   EXPECT_EQ(VerbOfLine(""), Verb::kUnknown);
 }
