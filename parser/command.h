@@ -42,6 +42,11 @@ enum class Verb : std::uint8_t {
 // Upper-case canonical name ("EHLO"); "" for kUnknown.
 std::string_view VerbName(Verb v);
 
+// The verb a line's first word names (compared case-insensitively; the word
+// ends at SP, HTAB, CR or LF), kUnknown if none: for lines the parser
+// refused, or has not seen, whose verb is still wanted.
+Verb VerbOfFirstWord(std::string_view line);
+
 struct CommandOptions {
   Leniencies leniencies = kStrict;
   Limits limits;

@@ -20,6 +20,14 @@ std::string_view VerbName(Verb v) {
   return "";
 }
 
+Verb VerbOfFirstWord(std::string_view line) {
+  const std::string_view word = line.substr(0, line.find_first_of(" \t\r\n"));
+  for (int v = static_cast<int>(Verb::kEhlo); v <= static_cast<int>(Verb::kEtrn); ++v) {
+    if (EqualsIgnoreCase(word, VerbName(static_cast<Verb>(v)))) return static_cast<Verb>(v);
+  }
+  return Verb::kUnknown;
+}
+
 bool operator==(const Command& a, const Command& b) {
   if (a.verb != b.verb) return false;
   if (a.verb == Verb::kUnknown) {

@@ -44,19 +44,6 @@ std::string_view VerdictName(VerdictKind kind) {
   return "?";
 }
 
-Verb VerbOfLine(std::string_view line) {
-  // Servers tolerate trailing SP / HTAB (RFC 5321 §4.1.1 says they SHOULD):
-  // "STARTTLS\t" is STARTTLS to them, and so to us.
-  while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
-  const std::size_t sp = line.find(' ');
-  const std::string_view word = line.substr(0, sp);
-  for (int v = static_cast<int>(Verb::kEhlo); v <= static_cast<int>(Verb::kEtrn); ++v) {
-    const Verb verb = static_cast<Verb>(v);
-    if (EqualsIgnoreCase(word, VerbName(verb))) return verb;
-  }
-  return Verb::kUnknown;
-}
-
 ClientMachine::ClientMachine(const SessionInput& input) : input_(input) {}
 
 Action ClientMachine::Next() {
@@ -106,7 +93,7 @@ Action ClientMachine::Next() {
             known_ = false;
             break;
           }
-          const Verb verb = VerbOfLine(s.bytes);
+          const Verb verb = VerbOfFirstWord(s.bytes);
           if (verb == Verb::kBdat) {
             // Its chunk is whatever follows: unknowable here.
             known_ = false;
@@ -266,15 +253,12 @@ void ClientMachine::OnTimeout() {
     phase_ = Phase::kDone;
     return;
   }
-  const bool quit = phase_ == Phase::kQuit;
-  const Owed* owed =
-      phase_ == Phase::kReplies && owed_pos_ < owed_.size() ? &owed_[owed_pos_] : nullptr;
+  const Awaited a = AwaitedReply();
   Fail(VerdictKind::kHang,
        phase_ == Phase::kGreeting ? "no greeting within the deadline"
-       : quit                     ? "no reply to QUIT within the deadline"
+       : phase_ == Phase::kQuit   ? "no reply to QUIT within the deadline"
                                   : "no reply within the deadline",
-       quit ? input_.steps.size() : (owed != nullptr ? owed->step : step_),
-       quit ? Verb::kQuit : (owed != nullptr ? owed->verb : Verb::kUnknown));
+       a.step, a.verb);
 }
 
 void ClientMachine::OnClosed() {
@@ -293,34 +277,37 @@ void ClientMachine::OnClosed() {
     phase_ = Phase::kDone;
     return;
   }
-  const bool quit = phase_ == Phase::kQuit;
-  const Owed* owed =
-      phase_ == Phase::kReplies && owed_pos_ < owed_.size() ? &owed_[owed_pos_] : nullptr;
   if (phase_ == Phase::kNextGroup || phase_ == Phase::kBody || phase_ == Phase::kStartTls) {
     // Closed while we were writing: the last reply was not a goodbye.
     Fail(VerdictKind::kDropped,
          "connection closed by the server while sending; last reply " + std::to_string(last_code_),
          step_ == 0 ? 0 : step_ - 1,
-         step_ == 0 ? Verb::kUnknown : VerbOfLine(input_.steps[step_ - 1].bytes));
+         step_ == 0 ? Verb::kUnknown : VerbOfFirstWord(input_.steps[step_ - 1].bytes));
     return;
   }
+  const Awaited a = AwaitedReply();
   Fail(VerdictKind::kDropped,
        phase_ == Phase::kGreeting ? std::string("connection closed without a greeting")
-       : quit
+       : phase_ == Phase::kQuit
            ? "connection closed after QUIT without a 221; last reply " + std::to_string(last_code_)
            : "connection closed without a reply; last reply " + std::to_string(last_code_),
-       quit ? input_.steps.size() : (owed != nullptr ? owed->step : step_),
-       quit ? Verb::kQuit : (owed != nullptr ? owed->verb : Verb::kUnknown));
+       a.step, a.verb);
 }
 
 void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
   if (phase_ == Phase::kDone) return;
-  const Owed* owed =
-      phase_ == Phase::kReplies && owed_pos_ < owed_.size() ? &owed_[owed_pos_] : nullptr;
+  const Awaited a = AwaitedReply();
   Fail(VerdictKind::kBadReply,
        "reply breaks RFC 5321 4.2 at octet " + std::to_string(offset) + ": " + std::string(why),
-       phase_ == Phase::kQuit ? input_.steps.size() : (owed != nullptr ? owed->step : step_),
-       phase_ == Phase::kQuit ? Verb::kQuit : (owed != nullptr ? owed->verb : Verb::kUnknown));
+       a.step, a.verb);
+}
+
+ClientMachine::Awaited ClientMachine::AwaitedReply() const {
+  if (phase_ == Phase::kQuit) return {input_.steps.size(), Verb::kQuit};
+  if (phase_ == Phase::kReplies && owed_pos_ < owed_.size()) {
+    return {owed_[owed_pos_].step, owed_[owed_pos_].verb};
+  }
+  return {step_, Verb::kUnknown};
 }
 
 void ClientMachine::OnTlsResult(bool ok) {

@@ -159,6 +159,13 @@ class ClientMachine {
   };
 
   void Fail(VerdictKind kind, std::string detail, std::size_t step, Verb verb);
+  // The step (and its verb) whose reply is awaited now: the owed reply being
+  // read, the closing QUIT (steps.size()), or the next step to write.
+  struct Awaited {
+    std::size_t step;
+    Verb verb;
+  };
+  Awaited AwaitedReply() const;
   void Record(const Owed* owed, const Reply& reply);
 
   const SessionInput& input_;
@@ -177,9 +184,6 @@ class ClientMachine {
   std::size_t replies_since_write_ = 0;
   bool quit_cancel_ = false;  // "*" went before QUIT: one more reply owed
 };
-
-// The verb a command line starts with (case-insensitive), kUnknown if none.
-Verb VerbOfLine(std::string_view line);
 
 }  // namespace smtp::fuzz
 

@@ -215,13 +215,13 @@ TEST(ClientMachine, StepsPipelinedBehindDataMakeTheCountUnknown) {
   EXPECT_FALSE(m.expectations_known());
 }
 
-TEST(VerbOfLine, ReadsTheFirstWordCaseInsensitively) {
-  EXPECT_EQ(VerbOfLine("mail FROM:<a@b>"), Verb::kMail);
-  EXPECT_EQ(VerbOfLine("STARTTLS"), Verb::kStarttls);
-  EXPECT_EQ(VerbOfLine("STARTTLS\t"), Verb::kStarttls);  // trailing whitespace tolerated
-  EXPECT_EQ(VerbOfLine("data \t "), Verb::kData);
-  EXPECT_EQ(VerbOfLine("MAILX"), Verb::kUnknown);
-  EXPECT_EQ(VerbOfLine(""), Verb::kUnknown);
+TEST(VerbOfFirstWord, ReadsTheFirstWordCaseInsensitively) {
+  EXPECT_EQ(VerbOfFirstWord("mail FROM:<a@b>"), Verb::kMail);
+  EXPECT_EQ(VerbOfFirstWord("STARTTLS"), Verb::kStarttls);
+  EXPECT_EQ(VerbOfFirstWord("STARTTLS\t"), Verb::kStarttls);  // trailing whitespace tolerated
+  EXPECT_EQ(VerbOfFirstWord("data \t "), Verb::kData);
+  EXPECT_EQ(VerbOfFirstWord("MAILX"), Verb::kUnknown);
+  EXPECT_EQ(VerbOfFirstWord(""), Verb::kUnknown);
 }
 
 TEST(StateFeedback, DifferentAnswersGiveDifferentKeysAndCountersSaturate) {

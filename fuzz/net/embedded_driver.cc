@@ -59,11 +59,7 @@ class Run {
       return;
     }
     wire_bytes_ += bytes.size();
-    if (!result_.wire.empty() && result_.wire.back().from_client == from_client) {
-      result_.wire.back().bytes.append(bytes);
-    } else {
-      result_.wire.push_back({from_client, std::string(bytes)});
-    }
+    AppendWire(result_.wire, from_client, bytes);
   }
 
   // Moves the server's replies into our queue, one string per reply.
@@ -123,6 +119,14 @@ class Run {
 };
 
 }  // namespace
+
+void AppendWire(std::vector<WireChunk>& wire, bool from_client, std::string_view bytes) {
+  if (!wire.empty() && wire.back().from_client == from_client) {
+    wire.back().bytes.append(bytes);
+  } else {
+    wire.push_back({from_client, std::string(bytes)});
+  }
+}
 
 SessionResult RunEmbedded(smtp_netfuzz_embedded::Server& server, const SessionInput& input,
                           bool wire) {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fuzz/net/client_machine.h"
@@ -39,6 +40,10 @@ struct SessionResult {
 };
 
 inline constexpr std::size_t kMaxWireBytes = std::size_t{4} << 20;
+
+// Appends `bytes` to `wire`, joining them to the last chunk when it is from
+// the same side.
+void AppendWire(std::vector<WireChunk>& wire, bool from_client, std::string_view bytes);
 
 SessionResult RunEmbedded(smtp_netfuzz_embedded::Server& server, const SessionInput& input,
                           bool wire = false);

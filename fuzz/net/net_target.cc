@@ -35,19 +35,12 @@ class NetTarget : public SessionTarget {
       : target_(std::move(target)), options_(options) {}
 
   SessionResult Run(const SessionInput& input, bool wire) override {
-    Pace();
     SessionResult result;
-    harness::Transcript transcript;
-    RunToCompletion(
-        io_, [&]() -> asio::awaitable<void> { co_await Drive(input, &result, &transcript); });
+    const harness::Transcript transcript = RunOnce(input, &result);
     if (wire) {
       for (const harness::Entry& e : transcript.entries()) {
-        if (!e.is_data()) continue;
-        const bool from_client = e.kind == harness::EntryKind::kClientToServer;
-        if (!result.wire.empty() && result.wire.back().from_client == from_client) {
-          result.wire.back().bytes.append(e.data);
-        } else {
-          result.wire.push_back({from_client, e.data});
+        if (e.is_data()) {
+          AppendWire(result.wire, e.kind == harness::EntryKind::kClientToServer, e.data);
         }
       }
       result.wire_truncated = transcript.omitted_bytes() > 0;
@@ -56,11 +49,8 @@ class NetTarget : public SessionTarget {
   }
 
   harness::Transcript Record(const SessionInput& input) override {
-    Pace();
     SessionResult result;
-    harness::Transcript transcript;
-    RunToCompletion(
-        io_, [&]() -> asio::awaitable<void> { co_await Drive(input, &result, &transcript); });
+    harness::Transcript transcript = RunOnce(input, &result);
     transcript.AddNote("oracle " + std::string(VerdictName(result.verdict.kind)) + ": " +
                        result.verdict.detail);
     return transcript;
@@ -71,6 +61,15 @@ class NetTarget : public SessionTarget {
   absl::Status Alive() override { return Probe(target_, options_.reply_timeout * 2); }
 
  private:
+  // One paced session: its result, and its transcript as the engine kept it.
+  harness::Transcript RunOnce(const SessionInput& input, SessionResult* result) {
+    Pace();
+    harness::Transcript transcript;
+    RunToCompletion(io_,
+                    [&]() -> asio::awaitable<void> { co_await Drive(input, result, &transcript); });
+    return transcript;
+  }
+
   // At most max_connections_per_s sessions a second (a target is hammered,
   // not flooded).
   void Pace() {

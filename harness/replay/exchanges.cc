@@ -30,19 +30,6 @@ ReplyOptions RecordedReplyOptions() {
   return o;
 }
 
-// The verb of a line whose syntax the parser refused: its first word.
-Verb VerbOfWord(std::string_view line) {
-  const std::size_t end = line.find_first_of(" \t\r\n");
-  const std::string_view word = line.substr(0, end);
-  for (int v = static_cast<int>(Verb::kEhlo); v <= static_cast<int>(Verb::kEtrn); ++v) {
-    const std::string_view name = VerbName(static_cast<Verb>(v));
-    if (word.size() == name.size() && EqualsIgnoreCase(word, name)) {
-      return static_cast<Verb>(v);
-    }
-  }
-  return Verb::kUnknown;
-}
-
 class Splitter {
  public:
   explicit Splitter(Exchanges* out)
@@ -206,7 +193,7 @@ class Splitter {
     opts.leniencies = kAllLeniencies;
     opts.limits.command_line = kMaxRecordedLine;
     const Result<Command> c = ParseCommand(s.bytes, opts);
-    s.verb = c.ok() ? c->verb : VerbOfWord(s.text);
+    s.verb = c.ok() ? c->verb : VerbOfFirstWord(s.text);
     if (c.ok() && c->verb == Verb::kBdat) {
       // The chunk follows the line; the unit is the line and the chunk.
       s.kind = Sent::Kind::kBdat;

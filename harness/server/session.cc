@@ -26,17 +26,6 @@ constexpr StateNameEntry kStateNames[] = {
     {SessionState::kClosed, "CLOSED"},
 };
 
-// The verb of a line the parser refused: its first word, if that names a
-// verb we know; kUnknown otherwise.
-Verb GuessVerb(std::string_view line) {
-  const std::size_t end = line.find_first_of(" \t\r\n");
-  const std::string_view word = line.substr(0, end);
-  for (int v = static_cast<int>(Verb::kEhlo); v <= static_cast<int>(Verb::kEtrn); ++v) {
-    if (EqualsIgnoreCase(word, VerbName(static_cast<Verb>(v)))) return static_cast<Verb>(v);
-  }
-  return Verb::kUnknown;
-}
-
 int ErrcBlock(Errc e) { return static_cast<int>(e) / 100; }
 
 }  // namespace
@@ -280,7 +269,7 @@ void Session::HandleLine() {
     Dispatch(*parsed);
     return;
   }
-  const Verb verb = GuessVerb(line_buf_);
+  const Verb verb = VerbOfFirstWord(line_buf_);
   if (DispatchIgnoringArgument(verb, parsed.error())) return;
   HandleParseError(verb, parsed.error());
 }
