@@ -1,7 +1,8 @@
 // smtp-harness fuzz: stateful coverage-guided fuzzing of an SMTP server
 // (fuzz/net/fuzzer.h), libFuzzer embedded as the engine.
 //
-//   fuzz [--target embedded[:PROFILE]] [--out DIR] [--seeds DIR]
+//   fuzz [--target embedded[:PROFILE]|HOST:PORT|tls:H:P|exec:CMD]
+//        [--spawn CMD] [--out DIR] [--seeds DIR]
 //        [-LIBFUZZER_FLAG=VALUE...] [CORPUS_DIR...]
 //
 // Flags with one dash are libFuzzer's (-max_total_time=60, -runs=N,
@@ -43,6 +44,15 @@ ABSL_FLAG(int, reply_timeout_ms, 1000,
           "a reply was owed)");
 ABSL_FLAG(int, fuzz_session_timeout_ms, 10000,
           "fuzz: deadline of a whole session over a connection, whatever the server sends");
+ABSL_FLAG(std::string, spawn, "",
+          "fuzz: start this listening server (/bin/sh -c CMD) before fuzzing --target HOST:PORT, "
+          "restart it when it dies, stop it at the end; its death and sanitizer reports are "
+          "findings, its output goes to OUT/spawned-server.log");
+ABSL_FLAG(int, spawn_timeout_ms, 10000,
+          "fuzz: how long a (re)started --spawn server may take to greet");
+ABSL_FLAG(int, afl_map_size, 65536,
+          "fuzz: size of the AFL++ coverage map (__AFL_SHM_ID) shared with exec: and --spawn "
+          "targets built with afl-cc; 0 turns AFL++ coverage off");
 ABSL_FLAG(double, max_connections_per_s, 5000,
           "fuzz: at most this many connections a second to a network target (0: no limit)");
 
@@ -59,8 +69,15 @@ int Fail(const std::string& message) {
 int RunFuzz(const std::vector<std::string>& args) {
   std::string label = absl::GetFlag(FLAGS_target);
   if (label.empty()) label = "embedded";
+  const std::string spawn = absl::GetFlag(FLAGS_spawn);
   fuzz::FuzzConfig config;
+  {
+    std::string error;
+    config.out_dir = MakeOutDir(absl::GetFlag(FLAGS_out), "fuzz", &error);
+    if (!error.empty()) return Fail(error);
+  }
   if (label == "embedded" || label.rfind("embedded:", 0) == 0) {
+    if (!spawn.empty()) return Fail("--spawn needs --target HOST:PORT (where it listens)");
     const std::string profile = label == "embedded" ? "strict" : label.substr(9);
     std::string error;
     config.target = fuzz::MakeEmbeddedTarget(profile, &error);
@@ -84,20 +101,43 @@ int RunFuzz(const std::vector<std::string>& args) {
     o.session_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_fuzz_session_timeout_ms));
     o.max_connections_per_s = absl::GetFlag(FLAGS_max_connections_per_s);
     if (o.max_connections_per_s < 0) return Fail("--max_connections_per_s must be >= 0");
+    if (!spawn.empty() && target->kind == harness::Target::Kind::kExec) {
+      return Fail("--spawn needs --target HOST:PORT (where it listens), not exec:");
+    }
+    // AFL++ coverage for the processes the fuzzer starts: the map is in the
+    // environment before the first of them.
+    const int afl_map_size = absl::GetFlag(FLAGS_afl_map_size);
+    if (afl_map_size < 0) return Fail("--afl_map_size must be >= 0");
+    if (afl_map_size > 0 && (!spawn.empty() || target->kind == harness::Target::Kind::kExec)) {
+      absl::StatusOr<std::unique_ptr<fuzz::AflCoverage>> afl =
+          fuzz::AflCoverage::Create(static_cast<std::size_t>(afl_map_size));
+      if (!afl.ok()) return Fail("--afl_map_size: " + Message(afl.status()));
+      config.afl = *std::move(afl);
+      config.afl->Export();
+    }
+    std::unique_ptr<fuzz::SpawnedServer> spawned;
+    if (!spawn.empty()) {
+      if (absl::GetFlag(FLAGS_spawn_timeout_ms) <= 0) return Fail("timeouts must be positive");
+      fuzz::SpawnOptions so;
+      so.command = spawn;
+      so.listen = *target;
+      so.log_path = config.out_dir + "/spawned-server.log";
+      so.startup_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_spawn_timeout_ms));
+      spawned = std::make_unique<fuzz::SpawnedServer>(so);
+      if (absl::Status st = spawned->Start(); !st.ok()) return Fail(Message(st));
+    }
     // An unreachable target is an error before fuzzing starts, not a run of
     // failed sessions.
     if (absl::Status st = fuzz::Probe(*target, o.reply_timeout * 5); !st.ok()) {
       return Fail("target unreachable: " + Message(st));
     }
-    config.target = fuzz::MakeNetTarget(*target, o);
+    config.target = fuzz::MakeNetTarget(*target, o, std::move(spawned));
     config.replay_target_hint = target->ToString();
   }
   for (const std::string& a : args) {
     if (a.empty()) return Fail("an empty argument");
   }
   std::string error;
-  config.out_dir = MakeOutDir(absl::GetFlag(FLAGS_out), "fuzz", &error);
-  if (!error.empty()) return Fail(error);
   const std::string seeds = absl::GetFlag(FLAGS_seeds);
   if (seeds != "none") {
     const std::string dir = seeds.empty() ? DefaultFuzzSeeds() : seeds;
@@ -124,8 +164,9 @@ int RunFuzz(const std::vector<std::string>& args) {
   if (!dict.empty() && !fuzz::ReadDictionary(dict, &config.dictionary, &error)) {
     return Fail("-dict: " + error);
   }
-  config.command_line = "smtp-harness fuzz --target " + label + " --out " + config.out_dir +
-                        (args.empty() ? "" : " " + absl::StrJoin(args, " "));
+  config.command_line = "smtp-harness fuzz --target " + label +
+                        (spawn.empty() ? "" : " --spawn '" + spawn + "'") + " --out " +
+                        config.out_dir + (args.empty() ? "" : " " + absl::StrJoin(args, " "));
   std::fprintf(stderr, "smtp-harness fuzz: target %s, out %s\n", config.target->Label().c_str(),
                config.out_dir.c_str());
   return fuzz::RunFuzzer(std::move(config));

@@ -203,8 +203,8 @@ const std::vector<Subcommand>& Subcommands() {
        "0 after a clean stop (SIGINT/SIGTERM), 2 on a usage error or an address that cannot be "
        "bound, 1 when the proxy fails after it started."},
       {"fuzz",
-       "fuzz [--target embedded[:PROFILE]|HOST:PORT|tls:H:P|exec:CMD] [--out DIR] [--seeds DIR] "
-       "[-LIBFUZZER_FLAG=VALUE...] [CORPUS_DIR...]",
+       "fuzz [--target embedded[:PROFILE]|HOST:PORT|tls:H:P|exec:CMD] [--spawn CMD] [--out DIR] "
+       "[--seeds DIR] [-LIBFUZZER_FLAG=VALUE...] [CORPUS_DIR...]",
        "stateful coverage-guided fuzzing of an SMTP server, one session per input, libFuzzer "
        "as the engine; findings are minimized and written as replayable sessions",
        RunFuzz,
@@ -212,12 +212,15 @@ const std::vector<Subcommand>& Subcommands() {
            {"Target",
             {"target", "allow_remote", "reply_timeout_ms", "fuzz_session_timeout_ms",
              "max_connections_per_s"}},
+           {"Spawned and AFL++-instrumented servers",
+            {"spawn", "spawn_timeout_ms", "afl_map_size"}},
            {"Inputs and findings", {"seeds", "minimize_runs", "minimize_time_ms", "out"}},
        },
        {
            "smtp-harness fuzz --out out/fuzz -max_total_time=60",
            "smtp-harness fuzz --target embedded:planted --out out/planted -runs=200000",
            "smtp-harness fuzz --target 127.0.0.1:2525 --out out/postfix -max_total_time=600",
+           "smtp-harness fuzz --spawn './my_smtpd_afl 2600' --target 127.0.0.1:2600 --out out/afl",
        },
        "libFuzzer's: 0 when the budget (-max_total_time, default 60 s, or -runs) ran out; "
        "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 2 on a usage or setup "

@@ -169,6 +169,14 @@ class SocketTransport final : public Transport {
     co_return absl::OkStatus();
   }
 
+  absl::Status ShutdownSend() override {
+    if (tls_) return Transport::ShutdownSend();
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    if (ec) return absl::UnavailableError("shutdown: " + ec.message());
+    return absl::OkStatus();
+  }
+
   std::optional<TlsInfo> tls() const override { return tls_info_; }
   std::string peer() const override { return peer_; }
   std::string local() const override { return local_; }

@@ -102,6 +102,12 @@ class Transport {
   // caller are the caller's business (RFC 3207 §4: they must be discarded).
   virtual asio::awaitable<absl::Status> StartTls(const TlsOptions& options, Deadline deadline);
 
+  // Half-close: no more bytes from us (TCP FIN), reading goes on, so a peer
+  // that reads to EOF can finish what it was sent. Unimplemented where the
+  // transport cannot (TLS: a close_notify ends both directions for many
+  // peers; exec:, in-memory).
+  virtual absl::Status ShutdownSend() { return absl::UnimplementedError("half-close"); }
+
   // Closes our side: TLS close_notify (best effort), then the connection.
   // For exec: closes the child's stdin and waits for it to exit until
   // `deadline`, then kills it. Idempotent.

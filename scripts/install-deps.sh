@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build g++ pkg-config git ccache
-  clang-14 libclang-rt-14-dev clang-format
+  clang-14 libclang-rt-14-dev clang-format afl++
   libboost1.81-all-dev libssl-dev openssl
   nlohmann-json3-dev libabsl-dev libre2-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev

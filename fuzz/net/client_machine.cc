@@ -185,6 +185,13 @@ void ClientMachine::OnReply(const Reply& reply) {
              owed.step, owed.verb);
         return;
       }
+      // A server that does not know BDAT or AUTH (500, 502) reads the chunk
+      // or the SASL lines sent behind it as commands, each with a reply of
+      // its own: from here on the count is unknown.
+      if ((owed.verb == Verb::kBdat || owed.verb == Verb::kAuth) &&
+          (reply.code == 500 || reply.code == 502)) {
+        known_ = false;
+      }
       const bool positive = reply.code / 100 == 2;
       if (positive && owed.verb == Verb::kMail) depth_ = std::max(depth_, 1);
       if (positive && owed.verb == Verb::kRcpt) depth_ = std::max(depth_, 2);

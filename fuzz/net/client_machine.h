@@ -92,6 +92,10 @@ struct Verdict {
   std::size_t step = 0;
   Verb verb = Verb::kUnknown;
   std::uint16_t last_code = 0;
+  // The process oracles (crashed, sanitizer): what died and where, e.g.
+  // "SIGABRT" or "heap-buffer-overflow-in-rcpt_to". Findings with one are
+  // bucketed by it: the same crash reached by any route is one bucket.
+  std::string signature;
 
   bool ok() const { return kind == VerdictKind::kOk; }
 };

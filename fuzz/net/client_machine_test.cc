@@ -215,6 +215,32 @@ TEST(ClientMachine, StepsPipelinedBehindDataMakeTheCountUnknown) {
   EXPECT_FALSE(m.expectations_known());
 }
 
+// Found against a small C server without CHUNKING: it answers BDAT with 500
+// and then reads the chunk as command lines, each with a reply of its own.
+TEST(ClientMachine, BdatOrAuthUnknownToTheServerMakesTheCountUnknown) {
+  for (const std::uint16_t code : {500, 502}) {
+    SessionInput in{{{.kind = StepKind::kBdat, .bytes = "ab\r\n"}, Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    EXPECT_EQ(m.Next().bytes, "BDAT 4\r\nab\r\n");
+    m.Next();
+    m.OnReply(R(code));
+    EXPECT_FALSE(m.expectations_known()) << code;
+    EXPECT_TRUE(m.verdict().ok());
+  }
+  // A BDAT the server knows and refuses (RFC 3030: it still reads the
+  // chunk) keeps the count.
+  SessionInput in{{{.kind = StepKind::kBdat, .bytes = "ab"}, Cmd("NOOP")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(R(503));
+  EXPECT_TRUE(m.expectations_known());
+}
+
 TEST(VerbOfFirstWord, ReadsTheFirstWordCaseInsensitively) {
   EXPECT_EQ(VerbOfFirstWord("mail FROM:<a@b>"), Verb::kMail);
   EXPECT_EQ(VerbOfFirstWord("STARTTLS"), Verb::kStarttls);

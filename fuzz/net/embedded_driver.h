@@ -37,6 +37,9 @@ struct SessionResult {
   // Over a connection: the connection could not be made (no session ran;
   // the verdict says why, and is not a finding).
   bool connect_failed = false;
+  // A spawned server's connection was reset while we drained its last
+  // replies (net_target.cc): it may be dying.
+  bool drain_reset = false;
 };
 
 inline constexpr std::size_t kMaxWireBytes = std::size_t{4} << 20;

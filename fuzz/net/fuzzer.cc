@@ -76,7 +76,9 @@ std::string VerbText(Verb v) {
 
 // "dropped-BDAT-250": the oracle, the verb of the step it fired at, and the
 // last reply code before it.
+// Process oracles: "crashed-SIGABRT", "sanitizer-heap-buffer-overflow-in-f".
 std::string BucketOf(const Verdict& v) {
+  if (!v.signature.empty()) return std::string(VerdictName(v.kind)) + "-" + v.signature;
   return std::string(VerdictName(v.kind)) + "-" + VerbText(v.verb) + "-" +
          std::to_string(v.last_code);
 }
@@ -125,7 +127,15 @@ struct Sample {
 
 class Run {
  public:
-  explicit Run(FuzzConfig config) : c_(std::move(config)), start_(Clock::now()) {}
+  explicit Run(FuzzConfig config) : c_(std::move(config)), start_(Clock::now()) {
+    if (c_.target->in_process() && !PcCounters().empty()) {
+      coverage_ = PcCounters();
+      coverage_source_ = "trace-pc";
+    } else if (c_.afl != nullptr) {
+      coverage_ = c_.afl->map();
+      coverage_source_ = "afl";
+    }
+  }
 
   FuzzConfig& config() { return c_; }
 
@@ -138,7 +148,7 @@ class Run {
     const std::vector<std::uint64_t> keys = TransitionKeys(r.replies);
     AddTransitions(keys, StateCounters());
     Accumulate(StateCounters(), states_seen_);
-    if (c_.target->in_process()) Accumulate(PcCounters(), pc_seen_);
+    if (!coverage_.empty()) Accumulate(coverage_, pc_seen_);
     ++sessions_;
     if (r.depth >= 1) ++reached_mail_;
     if (r.depth >= 2) ++reached_rcpt_;
@@ -159,11 +169,12 @@ class Run {
     }
     samples_.push_back(s);
     std::fprintf(stderr,
-                 "smtp-harness fuzz: %.0f s, %llu sessions (%.0f/s), server coverage %zu, "
+                 "smtp-harness fuzz: %.0f s, %llu sessions (%.0f/s), server coverage %zu%s, "
                  "response states %zu, past MAIL %.0f%% RCPT %.0f%% DATA %.0f%%, findings %llu "
                  "in %zu bucket(s)%s\n",
-                 s.t, static_cast<unsigned long long>(s.sessions), s.per_s, s.pc_cov, s.states,
-                 Percent(reached_mail_), Percent(reached_rcpt_), Percent(reached_data_),
+                 s.t, static_cast<unsigned long long>(s.sessions), s.per_s, s.pc_cov,
+                 coverage_source_ == "afl" ? " (AFL edges)" : "", s.states, Percent(reached_mail_),
+                 Percent(reached_rcpt_), Percent(reached_data_),
                  static_cast<unsigned long long>(finding_sessions_), findings_.size(),
                  final ? " (done)" : "");
     WriteJson(final);
@@ -275,7 +286,8 @@ class Run {
     const Clock::time_point minimize_end = Clock::now() + c_.minimize_time;
     const auto similar = [&](const SessionInput& in) {
       if (Clock::now() >= minimize_end) return false;  // keep what we have
-      return c_.target->Run(in, false).verdict.kind == r.verdict.kind;
+      const Verdict v = c_.target->Run(in, false).verdict;
+      return v.kind == r.verdict.kind && v.signature == r.verdict.signature;
     };
     SessionInput minimal = input;
     if (f.deterministic) {
@@ -284,7 +296,9 @@ class Run {
       f.minimize.steps_before = f.minimize.steps_after = input.steps.size();
     }
     const SessionResult final_run = c_.target->Run(minimal, false);
-    f.verdict = final_run.verdict.ok() ? r.verdict : final_run.verdict;
+    // A server the finding killed may not be back yet: a run that could
+    // not connect says nothing about the finding.
+    f.verdict = final_run.verdict.ok() || final_run.connect_failed ? r.verdict : final_run.verdict;
     f.bucket = BucketOf(f.verdict);
     raw_buckets_.emplace(raw_bucket, f.bucket);
     if (auto known = findings_.find(f.bucket); known != findings_.end()) {
@@ -372,6 +386,8 @@ class Run {
         {"sessions", s.sessions},
         {"sessions_per_s", s.per_s},
         {"server_coverage", s.pc_cov},
+        {"coverage_source", coverage_source_},
+        {"server_restarts", c_.target->restarts()},
         {"response_states", s.states},
         {"reached", {{"mail", reached_mail_}, {"rcpt", reached_rcpt_}, {"data", reached_data_}}},
         {"finding_sessions", finding_sessions_},
@@ -417,6 +433,10 @@ class Run {
   std::uint64_t connect_failures_ = 0;
   std::uint64_t consecutive_connect_failures_ = 0;
   std::vector<std::uint8_t> states_seen_, pc_seen_;
+  // The server's coverage counters: the embedded server's PC counters, an
+  // AFL++ target's edge map, or none (then server_coverage stays 0).
+  std::span<std::uint8_t> coverage_;
+  std::string coverage_source_ = "none";
   std::map<std::string, Finding> findings_;
   std::map<std::string, std::string> raw_buckets_;  // as found -> as minimized
   std::vector<Sample> samples_;
@@ -429,7 +449,9 @@ MutatorOptions g_mutator;
 int OneSession(const std::uint8_t* data, std::size_t size) { return g_run->TestOne(data, size); }
 
 void AtExit() {
-  if (g_run != nullptr) g_run->Report(/*final=*/true);
+  if (g_run == nullptr) return;
+  g_run->Report(/*final=*/true);
+  g_run->config().target->Shutdown();
 }
 
 bool HasFlag(const std::vector<std::string>& args, std::string_view name) {
@@ -547,6 +569,7 @@ int RunFuzzer(FuzzConfig config) {
     return 2;
   }
   if (config.target->in_process() && !PcCounters().empty()) RegisterCounters(PcCounters());
+  if (config.afl != nullptr) RegisterCounters(config.afl->map());
   g_mutator.dictionary = config.dictionary;
   g_run = new Run(std::move(config));  // lives until exit: libFuzzer exits
   std::atexit(AtExit);

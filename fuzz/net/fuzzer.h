@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "fuzz/net/afl_coverage.h"
 #include "fuzz/net/embedded_driver.h"
 #include "fuzz/net/session_input.h"
 #include "results/transcript.h"
@@ -46,6 +47,10 @@ class SessionTarget {
   // The liveness probe (after each finding and periodically): OK, or why the
   // server no longer takes a session.
   virtual absl::Status Alive() { return absl::OkStatus(); }
+  // A server the fuzzer started (--spawn): how often it was restarted after
+  // dying, and Shutdown stops it (at exit).
+  virtual int restarts() const { return 0; }
+  virtual void Shutdown() {}
 };
 
 // The embedded server in process (the instrumented copy in g++ builds).
@@ -73,6 +78,10 @@ struct FuzzConfig {
   std::chrono::milliseconds report_every{5000};
   // The command a finding's replay line names as the target.
   std::string replay_target_hint;
+  // exec: and --spawn targets: the AFL++ coverage map the target counts
+  // into (afl_coverage.h), registered with libFuzzer as feedback and
+  // reported as the server's coverage. nullptr: none.
+  std::unique_ptr<AflCoverage> afl;
 };
 
 // Default libFuzzer time budget when neither -max_total_time nor -runs is

@@ -1,7 +1,9 @@
 #include "fuzz/net/net_target.h"
 
 #include <algorithm>
+#include <cctype>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -31,8 +33,9 @@ void RunToCompletion(asio::io_context& io, F body) {
 
 class NetTarget : public SessionTarget {
  public:
-  NetTarget(harness::Target target, NetTargetOptions options)
-      : target_(std::move(target)), options_(options) {}
+  NetTarget(harness::Target target, NetTargetOptions options,
+            std::unique_ptr<SpawnedServer> spawned)
+      : target_(std::move(target)), options_(options), spawned_(std::move(spawned)) {}
 
   SessionResult Run(const SessionInput& input, bool wire) override {
     SessionResult result;
@@ -58,16 +61,52 @@ class NetTarget : public SessionTarget {
 
   std::string Label() const override { return target_.ToString(); }
 
-  absl::Status Alive() override { return Probe(target_, options_.reply_timeout * 2); }
+  absl::Status Alive() override {
+    if (spawned_) NoteDeath(spawned_->Check(std::chrono::milliseconds(200)));
+    if (!EnsureSpawned()) return absl::UnavailableError("the spawned server does not start");
+    return Probe(target_, options_.reply_timeout * 2);
+  }
+
+  int restarts() const override { return spawned_ ? spawned_->restarts() : 0; }
+
+  void Shutdown() override {
+    if (spawned_) spawned_->Stop();
+  }
 
  private:
   // One paced session: its result, and its transcript as the engine kept it.
   harness::Transcript RunOnce(const SessionInput& input, SessionResult* result) {
     Pace();
+    if (spawned_) NoteDeath(spawned_->Check());
+    EnsureSpawned();
     harness::Transcript transcript;
-    RunToCompletion(io_,
-                    [&]() -> asio::awaitable<void> { co_await Drive(input, result, &transcript); });
+    const auto drive = [&] {
+      *result = SessionResult{};
+      RunToCompletion(
+          io_, [&]() -> asio::awaitable<void> { co_await Drive(input, result, &transcript); });
+    };
+    drive();
+    if (spawned_ != nullptr && result->replies.empty()) {
+      // No greeting, or no connection: if the server died meanwhile, that
+      // was an earlier session's doing (ours had not sent a byte). Start it
+      // again and run this session once more.
+      if (NoteDeath(spawned_->Check(std::chrono::milliseconds(200))) && EnsureSpawned()) drive();
+    }
+    if (spawned_) JudgeSpawned(result);
     return transcript;
+  }
+
+  // A death found outside a session's judgement: printed (the server is
+  // restarted before the next session). Returns whether it had died.
+  bool NoteDeath(const harness::ProcessStatus& p) {
+    if (p.running) return false;
+    Verdict v;
+    JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &v);
+    if (++deaths_between_ <= 3 || deaths_between_ % 100 == 0) {
+      std::fprintf(stderr, "smtp-harness fuzz: the spawned server died between sessions (%d): %s\n",
+                   deaths_between_, v.ok() ? "exited with status 0" : v.detail.c_str());
+    }
+    return true;
   }
 
   // At most max_connections_per_s sessions a second (a target is hammered,
@@ -140,9 +179,24 @@ class NetTarget : public SessionTarget {
           break;
       }
     }
+    if (spawned_ != nullptr && !m.expectations_known() && m.verdict().ok() &&
+        s.transport() != nullptr && s.transport()->ShutdownSend().ok()) {
+      // The count was unknown, so we stopped waiting early: the server may
+      // still be working through what we sent. A server process is an
+      // oracle, so let it finish before the process is judged, or a crash
+      // it is about to have would be blamed on the next session: we send
+      // EOF and read until its close (or the reply deadline).
+      const harness::Deadline drain_end = std::min(end, harness::In(options_.reply_timeout));
+      for (;;) {
+        const harness::ReplyOutcome o = co_await s.ReadReply(drain_end);
+        if (o.status == harness::ReadStatus::kReply) continue;
+        result->drain_reset = o.status == harness::ReadStatus::kError;
+        break;
+      }
+    }
     const absl::Status closed = co_await s.Close(harness::In(options_.reply_timeout));
     result->verdict = m.verdict();
-    JudgeProcess(s, closed, &result->verdict);
+    JudgeExec(s, closed, &result->verdict);
     result->replies = m.replies();
     result->depth = m.depth();
     result->known = m.expectations_known();
@@ -150,52 +204,69 @@ class NetTarget : public SessionTarget {
     result->bytes_received = transcript->total_bytes(harness::Direction::kServerToClient);
   }
 
-  // exec: targets: the process itself is an oracle. Death by a signal we did
-  // not send (Close sends SIGKILL only to a process that outlives its
-  // deadline, and then reports an error), or a
-  // sanitizer report on stderr, is a finding whatever the wire showed.
-  static void JudgeProcess(harness::Session& s, const absl::Status& closed, Verdict* v) {
+  // exec: targets: the process itself is an oracle (JudgeProcess). Close
+  // sends SIGKILL only to a process that outlives its deadline, and then
+  // reports an error.
+  static void JudgeExec(harness::Session& s, const absl::Status& closed, Verdict* v) {
     harness::Transport* t = s.transport();
     if (t == nullptr) return;
     const std::optional<harness::ProcessStatus> p = t->process();
     if (!p || p->running) return;
-    const auto take = [&](VerdictKind kind, std::string what) {
-      if (v->kind == VerdictKind::kOk) v->verb = Verb::kUnknown;  // no step to blame
-      v->detail = v->kind == VerdictKind::kOk ? what : what + "; " + v->detail;
-      v->kind = kind;
+    JudgeProcess(*p, /*should_stay_up=*/false, /*killed_by_us=*/!closed.ok(), v);
+  }
+
+  // --spawn: after each session, what the server process did meanwhile.
+  // A session that ended badly waits a moment for a dying server to be
+  // reapable. A dead server is restarted for the next session.
+  void JudgeSpawned(SessionResult* result) {
+    const bool bad = result->connect_failed || result->drain_reset ||
+                     result->verdict.kind == VerdictKind::kDropped;
+    harness::ProcessStatus p =
+        spawned_->Check(bad ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0));
+    // A sanitizer report still being written (symbolizing takes a while):
+    // read on until it ends or the process does, so that the finding's
+    // signature has the frame.
+    const auto report_open = [&] {
+      return p.stderr_head.find("Sanitizer") != std::string::npos &&
+             p.stderr_head.find("ABORTING") == std::string::npos &&
+             p.stderr_head.find("SUMMARY:") == std::string::npos;
     };
-    for (const std::string_view marker :
-         {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "ERROR: MemorySanitizer",
-          "WARNING: ThreadSanitizer", "runtime error:"}) {
-      const std::size_t at = p->stderr_head.find(marker);
-      if (at == std::string::npos) continue;
-      const std::size_t start = p->stderr_head.rfind('\n', at);
-      const std::size_t from = start == std::string::npos ? 0 : start + 1;
-      const std::size_t end = p->stderr_head.find('\n', at);
-      const std::size_t len = (end == std::string::npos ? p->stderr_head.size() : end) - from;
-      take(VerdictKind::kSanitizer,
-           "sanitizer report on stderr: " +
-               p->stderr_head.substr(from, std::min<std::size_t>(len, 300)));
-      return;
+    for (int i = 0; i < 100 && p.running && report_open(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      harness::ProcessStatus more = spawned_->Check();
+      more.stderr_head = p.stderr_head + more.stderr_head;
+      p = std::move(more);
     }
-    if (p->signal != 0 && (closed.ok() || p->signal != SIGKILL)) {
-      take(VerdictKind::kCrashed, "the server process was killed by signal " +
-                                      std::to_string(p->signal) + " (" + strsignal(p->signal) +
-                                      ")");
+    JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &result->verdict);
+    if (p.running) return;
+    if (p.exited && p.exit_code == 0 && !warned_clean_exit_) {
+      warned_clean_exit_ = true;
+      std::fprintf(stderr,
+                   "smtp-harness fuzz: the spawned server exited with status 0 after a session; "
+                   "restarting it (a server that serves one session is an exec: target)\n");
     }
-    // exec: runs `/bin/sh -c COMMAND`: the shell reports a child killed by
-    // signal N as exit status 128 + N.
-    if (p->exited && p->exit_code > 128 && p->exit_code < 128 + 65 &&
-        p->exit_code - 128 != SIGKILL) {
-      const int sig = p->exit_code - 128;
-      take(VerdictKind::kCrashed, "the server process exited with status " +
-                                      std::to_string(p->exit_code) + " (signal " +
-                                      std::to_string(sig) + ", " + strsignal(sig) + ")");
+    EnsureSpawned();
+  }
+
+  // Starts the spawned server again if it is down. False when it does not
+  // come back (the sessions then fail to connect: the liveness oracle).
+  bool EnsureSpawned() {
+    if (spawned_ == nullptr || spawned_->running()) return true;
+    const absl::Status st = spawned_->Restart();
+    const int n = spawned_->restarts();
+    if (!st.ok() || n <= 3 || n % 100 == 0) {
+      std::fprintf(stderr, "smtp-harness fuzz: restarted the spawned server (%d restart%s)%s%s\n",
+                   n, n == 1 ? "" : "s", st.ok() ? "" : ": ",
+                   st.ok() ? "" : std::string(st.message()).c_str());
     }
+    return st.ok();
   }
 
   harness::Target target_;
   NetTargetOptions options_;
+  std::unique_ptr<SpawnedServer> spawned_;
+  bool warned_clean_exit_ = false;
+  int deaths_between_ = 0;
   asio::io_context io_;
   Clock::time_point next_ = Clock::now();
 };
@@ -203,8 +274,126 @@ class NetTarget : public SessionTarget {
 }  // namespace
 
 std::unique_ptr<SessionTarget> MakeNetTarget(const harness::Target& target,
-                                             const NetTargetOptions& options) {
-  return std::make_unique<NetTarget>(target, options);
+                                             const NetTargetOptions& options,
+                                             std::unique_ptr<SpawnedServer> spawned) {
+  return std::make_unique<NetTarget>(target, options, std::move(spawned));
+}
+
+namespace {
+
+// A bucket-safe name: [A-Za-z0-9_.+-], at most 80 characters.
+std::string BucketSafe(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 80)) {
+    const bool ok =
+        std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '+' || c == '-';
+    out.push_back(ok ? c : '-');
+  }
+  return out;
+}
+
+// "heap-buffer-overflow-in-rcpt_to" from an ASan-style report starting at
+// `report`: the error type and the first frame that is not the sanitizer's
+// own (its file+offset when the report is not symbolized); for UBSan, the
+// source location ("runtime-error-at-f.c-12").
+std::string SanitizerSignature(std::string_view text, std::size_t marker_at) {
+  const std::size_t line_start = text.rfind('\n', marker_at) + 1;  // npos + 1 == 0
+  const std::string_view line = text.substr(line_start, text.find('\n', marker_at) - line_start);
+  if (const std::size_t ub = line.find(": runtime error:"); ub != std::string_view::npos) {
+    std::string_view where = line.substr(0, ub);  // "path/f.c:12:5"
+    where = where.substr(where.rfind('/') + 1);
+    if (const std::size_t col = where.rfind(':');
+        col != std::string_view::npos && where.find(':') != col) {
+      where = where.substr(0, col);
+    }
+    return BucketSafe("runtime-error-at-" + std::string(where));
+  }
+  std::string type = "report";
+  if (const std::size_t at = line.find("Sanitizer: "); at != std::string_view::npos) {
+    const std::string_view rest = line.substr(at + 11);
+    type = std::string(rest.substr(0, rest.find(' ')));
+  }
+  std::string frame;
+  for (std::size_t pos = marker_at; frame.empty();) {
+    const std::size_t hash = text.find("    #", pos);
+    if (hash == std::string_view::npos) break;
+    const std::size_t eol = text.find('\n', hash);
+    const std::string_view f = text.substr(hash, eol == std::string_view::npos ? eol : eol - hash);
+    pos = eol == std::string_view::npos ? text.size() : eol;
+    if (const std::size_t in = f.find(" in "); in != std::string_view::npos) {
+      std::string_view fn = f.substr(in + 4);
+      fn = fn.substr(0, fn.find(' '));
+      bool runtime = false;
+      for (const std::string_view skip :
+           {"__asan", "__interceptor", "__sanitizer", "__lsan", "__msan", "__tsan", "__ubsan",
+            "malloc", "calloc", "realloc", "free", "operator"}) {
+        runtime = runtime || fn.substr(0, skip.size()) == skip;
+      }
+      if (!runtime) frame = std::string(fn);
+    } else if (const std::size_t paren = f.find(" ("); paren != std::string_view::npos) {
+      std::string_view where = f.substr(paren + 2);
+      where = where.substr(0, where.find(')'));
+      where = where.substr(where.rfind('/') + 1);
+      if (where.find("libclang_rt") == std::string_view::npos) frame = std::string(where);
+    }
+  }
+  return BucketSafe(frame.empty() ? type : type + "-in-" + frame);
+}
+
+}  // namespace
+
+bool JudgeProcess(const harness::ProcessStatus& p, bool should_stay_up, bool killed_by_us,
+                  Verdict* v) {
+  const auto take = [&](VerdictKind kind, const std::string& what, std::string signature) {
+    if (v->kind == VerdictKind::kOk) v->verb = Verb::kUnknown;  // no step to blame
+    v->detail = v->kind == VerdictKind::kOk ? what : what + "; " + v->detail;
+    v->kind = kind;
+    v->signature = std::move(signature);
+    return true;
+  };
+  // A sanitizer report, also from a process that lives on (a forked child
+  // of a listening server reported and died).
+  for (const std::string_view marker :
+       {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "ERROR: MemorySanitizer",
+        "WARNING: ThreadSanitizer", "runtime error:"}) {
+    const std::size_t at = p.stderr_head.find(marker);
+    if (at == std::string::npos) continue;
+    const std::size_t start = p.stderr_head.rfind('\n', at);
+    const std::size_t from = start == std::string::npos ? 0 : start + 1;
+    const std::size_t end = p.stderr_head.find('\n', at);
+    const std::size_t len = (end == std::string::npos ? p.stderr_head.size() : end) - from;
+    return take(VerdictKind::kSanitizer,
+                "sanitizer report on stderr: " +
+                    p.stderr_head.substr(from, std::min<std::size_t>(len, 300)),
+                SanitizerSignature(p.stderr_head, at));
+  }
+  if (p.running) return false;
+  const auto signal_name = [](int sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    return abbrev != nullptr ? "SIG" + std::string(abbrev) : "signal-" + std::to_string(sig);
+  };
+  if (p.signal != 0 && !(killed_by_us && p.signal == SIGKILL)) {
+    return take(VerdictKind::kCrashed,
+                "the server process was killed by signal " + std::to_string(p.signal) + " (" +
+                    strsignal(p.signal) + ")",
+                signal_name(p.signal));
+  }
+  if (!p.exited) return false;
+  // exec: and --spawn run `/bin/sh -c COMMAND`: the shell reports a child
+  // killed by signal N as exit status 128 + N.
+  if (p.exit_code > 128 && p.exit_code < 128 + 65 && p.exit_code - 128 != SIGKILL) {
+    const int sig = p.exit_code - 128;
+    return take(VerdictKind::kCrashed,
+                "the server process exited with status " + std::to_string(p.exit_code) +
+                    " (signal " + std::to_string(sig) + ", " + strsignal(sig) + ")",
+                signal_name(sig));
+  }
+  if (should_stay_up && p.exit_code != 0) {
+    return take(VerdictKind::kCrashed,
+                "the listening server exited with status " + std::to_string(p.exit_code),
+                "exit-" + std::to_string(p.exit_code));
+  }
+  return false;
 }
 
 bool IsLoopbackTarget(const harness::Target& target) {

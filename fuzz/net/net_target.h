@@ -10,7 +10,9 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "fuzz/net/client_machine.h"
 #include "fuzz/net/fuzzer.h"
+#include "fuzz/net/spawned_server.h"
 #include "harness/transport.h"
 
 namespace smtp::fuzz {
@@ -27,8 +29,21 @@ struct NetTargetOptions {
   double max_connections_per_s = 0;
 };
 
+// `spawned`: the listening server behind `target` that the fuzzer started
+// (--spawn): restarted when it dies, judged as a process after each session
+// (spawned_server.h), stopped by Shutdown.
 std::unique_ptr<SessionTarget> MakeNetTarget(const harness::Target& target,
-                                             const NetTargetOptions& options);
+                                             const NetTargetOptions& options,
+                                             std::unique_ptr<SpawnedServer> spawned = nullptr);
+
+// The process oracles of exec: and --spawn targets, over what the process
+// did during a session: a sanitizer report in its output, death by a signal
+// (also the shell's 128+N), and, for a server that should stay up
+// (`should_stay_up`), any non-zero exit. `killed_by_us`: a SIGKILL we sent
+// (a child that outlived its deadline) is not a crash. Sets `*v` and
+// returns true when one fires.
+bool JudgeProcess(const harness::ProcessStatus& p, bool should_stay_up, bool killed_by_us,
+                  Verdict* v);
 
 // Whether `target` is this host: exec:, 127.0.0.0/8, ::1, localhost.
 bool IsLoopbackTarget(const harness::Target& target);

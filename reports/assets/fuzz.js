@@ -95,7 +95,11 @@
     nums.id = 'numbers';
     kv(nums, 'Sessions', int(s.sessions));
     kv(nums, 'Sessions/s', int(s.sessions_per_s));
-    kv(nums, 'Server coverage', int(s.server_coverage));
+    const source = { afl: ' (AFL++ edges)', 'trace-pc': ' (trace-pc blocks)' }[s.coverage_source] || '';
+    kv(nums, 'Server coverage' + source, int(s.server_coverage));
+    if (typeof s.server_restarts === 'number' && s.server_restarts > 0) {
+      kv(nums, 'Server restarts', int(s.server_restarts));
+    }
     kv(nums, 'Response states', int(s.response_states));
     kv(nums, 'Past MAIL', pct(reached.mail, s.sessions));
     kv(nums, 'Past RCPT', pct(reached.rcpt, s.sessions));

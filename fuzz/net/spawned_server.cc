@@ -1,0 +1,161 @@
+#include "fuzz/net/spawned_server.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "fuzz/net/net_target.h"
+
+namespace smtp::fuzz {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kPoll = std::chrono::milliseconds(2);
+constexpr auto kStartPoll = std::chrono::milliseconds(20);
+constexpr auto kStopGrace = std::chrono::milliseconds(1000);
+
+absl::Status Errno(const std::string& what) {
+  return absl::InternalError(what + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+absl::Status SpawnedServer::Start() {
+  if (running()) return absl::OkStatus();
+  const int out = ::open(o_.log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (out < 0) return Errno("cannot open " + o_.log_path);
+  if (log_fd_ < 0) {
+    log_fd_ = ::open(o_.log_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (log_fd_ < 0) {
+      ::close(out);
+      return Errno("cannot read " + o_.log_path);
+    }
+    struct stat st {};
+    if (::fstat(log_fd_, &st) == 0) log_offset_ = static_cast<std::uint64_t>(st.st_size);
+  }
+  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(out);
+    if (devnull >= 0) ::close(devnull);
+    return Errno("fork");
+  }
+  if (pid == 0) {
+    // Child: async-signal-safe calls only. Its own process group (Stop
+    // signals the whole of it), and it dies with the fuzzer, even when the
+    // fuzzer is killed without running its exit handlers.
+    ::setpgid(0, 0);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) ::_exit(127);
+    ::signal(SIGPIPE, SIG_DFL);
+    if ((devnull >= 0 && ::dup2(devnull, 0) < 0) || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) {
+      ::_exit(127);
+    }
+    ::execl("/bin/sh", "sh", "-c", o_.command.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(pid, pid);
+  ::close(out);
+  if (devnull >= 0) ::close(devnull);
+  pid_ = pid;
+  ++starts_;
+  last_ = {};
+  const Clock::time_point end = Clock::now() + o_.startup_timeout;
+  absl::Status probe = absl::UnavailableError("not probed");
+  while (Clock::now() < end) {
+    if (Reap(false)) {
+      const std::string said = ReadNewOutput();
+      const std::string how = last_.signal != 0
+                                  ? "was killed by signal " + std::to_string(last_.signal)
+                                  : "exited with status " + std::to_string(last_.exit_code);
+      return absl::FailedPreconditionError("the spawned server (" + o_.command + ") " + how +
+                                           " before it greeted on " + o_.listen.ToString() +
+                                           (said.empty() ? "" : "; it said: " + said));
+    }
+    probe = Probe(o_.listen, std::chrono::milliseconds(500));
+    if (probe.ok()) return absl::OkStatus();
+    std::this_thread::sleep_for(kStartPoll);
+  }
+  Stop();
+  return absl::DeadlineExceededError("the spawned server (" + o_.command + ") did not greet on " +
+                                     o_.listen.ToString() + " within " +
+                                     std::to_string(o_.startup_timeout.count()) + " ms (" +
+                                     std::string(probe.message()) + ")");
+}
+
+bool SpawnedServer::Reap(bool block) {
+  if (pid_ <= 0) return false;
+  int wstatus = 0;
+  if (::waitpid(pid_, &wstatus, block ? 0 : WNOHANG) != pid_) return false;
+  last_ = {};
+  last_.running = false;
+  if (WIFEXITED(wstatus)) {
+    last_.exited = true;
+    last_.exit_code = WEXITSTATUS(wstatus);
+  } else if (WIFSIGNALED(wstatus)) {
+    last_.signal = WTERMSIG(wstatus);
+  }
+  // Whatever it forked per connection goes with it.
+  ::kill(-pid_, SIGKILL);
+  pid_ = -1;
+  return true;
+}
+
+std::string SpawnedServer::ReadNewOutput() {
+  if (log_fd_ < 0) return {};
+  struct stat st {};
+  if (::fstat(log_fd_, &st) != 0) return {};
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size < log_offset_) log_offset_ = size;  // truncated by someone
+  std::string out(std::min<std::uint64_t>(size - log_offset_, o_.max_output), '\0');
+  const ssize_t n =
+      out.empty() ? 0 : ::pread(log_fd_, out.data(), out.size(), static_cast<off_t>(log_offset_));
+  out.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+  log_offset_ = size;  // beyond max_output: skipped, still in the file
+  return out;
+}
+
+harness::ProcessStatus SpawnedServer::Check(std::chrono::milliseconds settle) {
+  if (running() && !Reap(false) && settle.count() > 0) {
+    const Clock::time_point end = Clock::now() + settle;
+    while (Clock::now() < end && !Reap(false)) std::this_thread::sleep_for(kPoll);
+  }
+  harness::ProcessStatus s = running() ? harness::ProcessStatus{} : last_;
+  s.stderr_head = ReadNewOutput();
+  s.stderr_bytes = s.stderr_head.size();
+  return s;
+}
+
+absl::Status SpawnedServer::Restart() {
+  Stop();
+  ++restarts_;
+  return Start();
+}
+
+void SpawnedServer::Stop() {
+  if (pid_ > 0) {
+    ::kill(-pid_, SIGTERM);
+    const Clock::time_point end = Clock::now() + kStopGrace;
+    while (Clock::now() < end && !Reap(false)) std::this_thread::sleep_for(kPoll);
+    if (pid_ > 0) {
+      ::kill(-pid_, SIGKILL);
+      Reap(true);
+    }
+  }
+}
+
+SpawnedServer::~SpawnedServer() {
+  Stop();
+  if (log_fd_ >= 0) ::close(log_fd_);
+}
+
+}  // namespace smtp::fuzz
