@@ -7,7 +7,8 @@ Then checks what the walk-through promises (EXPECT below):
 - replay.md: session files recorded and imported, replay reports written,
   converted scenarios and seeds;
 - netfuzz.md: the planted bug found and written as a finding, both replays'
-  reports, the fuzz report, a run against Postfix.
+  reports, the fuzz report, a run against Postfix, the AFL++-built tiny
+  server's two planted bugs found through --spawn and one replayed.
 
   doc_walkthrough_test.py SOURCE_DIR HARNESS DOC   (DOC: replay.md, netfuzz.md)
 """
@@ -34,6 +35,10 @@ EXPECT = {
         "out/replay-planted": lambda names: "index.html" in names,
         "out/replay-strict": lambda names: "index.html" in names,
         "out/postfix": lambda names: {"fuzz.json", "index.html"} <= set(names),
+        "out/tiny": lambda names: {"fuzz.json", "index.html", "spawned-server.log"} <= set(names),
+        "out/tiny/findings": lambda names: {"crashed-SIGABRT",
+                                            "sanitizer-heap-buffer-overflow-in-rcpt_to"} <= set(names),
+        "out/replay-tiny": lambda names: "index.html" in names,
     },
 }
 
@@ -42,7 +47,7 @@ def main():
     src, harness, name = sys.argv[1], os.path.abspath(sys.argv[2]), sys.argv[3]
     with open(os.path.join(src, "docs", name)) as f:
         doc = f.read()
-    script = ["B=%s" % harness, "fail() { echo \"FAILED (exit $1, wanted $2): $3\"; exit 1; }"]
+    script = ["B=%s" % harness, "S=%s" % os.path.abspath(src), "fail() { echo \"FAILED (exit $1, wanted $2): $3\"; exit 1; }"]
     for block in re.findall(r"```sh\n(.*?)```", doc, re.S):
         for line in block.splitlines():
             if not line.strip():
