@@ -10,7 +10,8 @@
 // corpus directories. Without -max_total_time or -runs a run lasts
 // kDefaultMaxTotalTimeS. Exit status: libFuzzer's (0 when the budget ran
 // out; findings do not stop the run: they are in DIR/fuzz.json and
-// DIR/findings/), 2 on a usage or setup error.
+// DIR/findings/), 1 when fuzz.json or the report could not be written (the
+// findings are on stderr), 2 on a usage or setup error.
 #include <unistd.h>
 
 #include <cstdio>
@@ -83,7 +84,7 @@ int RunFuzz(const std::vector<std::string>& args) {
     config.target = fuzz::MakeEmbeddedTarget(profile, &error);
     if (config.target == nullptr) return Fail("--target: " + error);
     config.replay_target_hint =
-        "127.0.0.1:PORT (smtp-harness serve --behavior " + profile + " --port PORT)";
+        "127.0.0.1:PORT (smtp-harness serve --behavior " + profile + " --listen 127.0.0.1:PORT)";
   } else {
     absl::StatusOr<harness::Target> target = harness::ParseTarget(label);
     if (!target.ok()) return Fail("--target: " + Message(target.status()));

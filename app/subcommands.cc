@@ -223,8 +223,9 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness fuzz --spawn './my_smtpd_afl 2600' --target 127.0.0.1:2600 --out out/afl",
        },
        "libFuzzer's: 0 when the budget (-max_total_time, default 60 s, or -runs) ran out; "
-       "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 2 on a usage or setup "
-       "error.",
+       "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 1 when fuzz.json or the "
+       "report could not be written (a full disk: the findings are on stderr). 2 on a usage or "
+       "setup error.",
        /*libfuzzer_flags=*/true},
   };
   return table;

@@ -11,10 +11,13 @@
    counts them, response states grow.
 4. Bad input: an unknown profile, an unreachable target, a remote target
    without --allow_remote, a missing dictionary: exit 2 with one clear line.
+5. A full disk under --out: a clear error, the finding still printed, exit 1.
 
 usage: fuzz_cli_test.py SMTP_HARNESS"""
 import json
 import os
+import resource
+import signal
 import subprocess
 import sys
 import tempfile
@@ -150,6 +153,23 @@ def main():
               f["steps"].upper() == "COMMAND UBSAN\n" for f in san),
           "a sanitizer report on stderr is a finding, minimized to its command: %s" %
           [(f["bucket"], f["steps"]) for f in er["findings"]])
+
+    # 5. A full disk (files over a size limit here, RLIMIT_FSIZE with
+    # SIGXFSZ ignored: writes fail with EFBIG as they would with ENOSPC):
+    # a clear error, the finding still printed, exit 1; no crash.
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))
+    p = subprocess.run([BIN, "fuzz", "--target", "embedded:planted", "--out",
+                        os.path.join(tmp, "full"), "-max_total_time=60", "-seed=7",
+                        "-handle_xfsz=0"],
+                       capture_output=True, text=True, timeout=180, preexec_fn=small_files)
+    check(p.returncode == 1, "a run whose results cannot be written exits 1 (rc %d)" % p.returncode)
+    check("ERROR: cannot write" in p.stderr and "fuzz.json" in p.stderr,
+          "the write error names the file")
+    check("FINDING dropped-HELP-220" in p.stderr, "the finding is still printed")
+    check("the results in" in p.stderr and "are incomplete" in p.stderr,
+          "the end of the run says the results are incomplete")
 
     # 4. Bad input: exit 2, one clear line.
     for args, want in [

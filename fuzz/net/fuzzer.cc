@@ -410,19 +410,34 @@ class Run {
                                  j.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
     // The HTML report beside it (reports/fuzz_report.h), from what was just
     // written.
-    absl::Status html = st.ok() ? reports::WriteFuzzReport(c_.out_dir) : st;
-    if (!html.ok() && st.ok() && !write_error_reported_) {
-      write_error_reported_ = true;
+    const absl::Status html = st.ok() ? reports::WriteFuzzReport(c_.out_dir) : st;
+    // A full disk, a vanished directory: said once per file, and again at
+    // the end; the findings are on the terminal whatever happens.
+    if (!st.ok() && !json_error_reported_) {
+      json_error_reported_ = true;
+      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
+                   std::string(st.message()).c_str());
+    } else if (st.ok() && !html.ok() && !html_error_reported_) {
+      html_error_reported_ = true;
       std::fprintf(stderr, "smtp-harness fuzz: ERROR: the HTML report: %s\n",
                    std::string(html.message()).c_str());
     }
-    if (!st.ok() && !write_error_reported_) {
-      write_error_reported_ = true;
-      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
-                   std::string(st.message()).c_str());
+    last_write_ = st.ok() ? html : st;
+    if (final && !last_write_.ok()) {
+      std::fprintf(stderr,
+                   "smtp-harness fuzz: ERROR: the results in %s are incomplete (%s); %zu finding "
+                   "bucket(s) were printed above\n",
+                   c_.out_dir.c_str(), std::string(last_write_.message()).c_str(),
+                   findings_.size());
     }
   }
 
+ public:
+  // Whether the last write of fuzz.json / index.html failed (the exit
+  // status says so).
+  bool results_incomplete() const { return !last_write_.ok(); }
+
+ private:
   FuzzConfig c_;
   Clock::time_point start_;
   Clock::time_point next_report_ = Clock::now();
@@ -440,7 +455,9 @@ class Run {
   std::map<std::string, Finding> findings_;
   std::map<std::string, std::string> raw_buckets_;  // as found -> as minimized
   std::vector<Sample> samples_;
-  bool write_error_reported_ = false;
+  bool json_error_reported_ = false;
+  bool html_error_reported_ = false;
+  absl::Status last_write_;
 };
 
 Run* g_run = nullptr;
@@ -452,6 +469,12 @@ void AtExit() {
   if (g_run == nullptr) return;
   g_run->Report(/*final=*/true);
   g_run->config().target->Shutdown();
+  // Results that could not be written are a failed run, whatever
+  // libFuzzer's status.
+  if (g_run->results_incomplete()) {
+    std::fflush(nullptr);
+    std::_Exit(1);
+  }
 }
 
 bool HasFlag(const std::vector<std::string>& args, std::string_view name) {
