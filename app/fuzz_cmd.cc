@@ -22,6 +22,7 @@
 #include "app/default_suite.h"
 #include "app/live_run.h"
 #include "app/subcommand.h"
+#include "fuzz/net/fuzz_child.h"
 #include "fuzz/net/fuzzer.h"
 #include "fuzz/net/net_target.h"
 #include "harness/transport.h"
@@ -60,6 +61,7 @@ int RunFuzz(const std::vector<std::string>& args) {
   std::string label = absl::GetFlag(FLAGS_target);
   if (label.empty()) label = "embedded";
   fuzz::FuzzConfig config;
+  fuzz::NetTargetOptions o;  // a network target's; the children's too
   if (label == "embedded" || label.rfind("embedded:", 0) == 0) {
     const std::string profile = label == "embedded" ? "strict" : label.substr(9);
     std::string error;
@@ -75,7 +77,6 @@ int RunFuzz(const std::vector<std::string>& args) {
       return Fail("--target " + label +
                   " is not on this host: fuzzing a remote server needs --allow_remote");
     }
-    fuzz::NetTargetOptions o;
     if (absl::GetFlag(FLAGS_reply_timeout_ms) <= 0 ||
         absl::GetFlag(FLAGS_fuzz_session_timeout_ms) <= 0) {
       return Fail("timeouts must be positive");
@@ -126,6 +127,13 @@ int RunFuzz(const std::vector<std::string>& args) {
   }
   config.command_line = "smtp-harness fuzz --target " + label + " --out " + config.out_dir +
                         (args.empty() ? "" : " " + absl::StrJoin(args, " "));
+  // -fork / -jobs / -workers: the children rebuild the target from the
+  // environment (fuzz/net/fuzz_child.h).
+  if (fuzz::WantsProcesses(config.libfuzzer_args)) {
+    if (absl::Status st = fuzz::ExportChildSpec(config, label, o); !st.ok()) {
+      return Fail(Message(st));
+    }
+  }
   std::fprintf(stderr, "smtp-harness fuzz: target %s, out %s\n", config.target->Label().c_str(),
                config.out_dir.c_str());
   return fuzz::RunFuzzer(std::move(config));

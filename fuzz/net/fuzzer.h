@@ -73,6 +73,16 @@ struct FuzzConfig {
   std::chrono::milliseconds report_every{5000};
   // The command a finding's replay line names as the target.
   std::string replay_target_hint;
+  // Multi-process runs (-fork, -jobs, -workers; fuzz_child.h): kParent once
+  // ExportChildSpec put the spec in the environment, kChild in the
+  // processes libFuzzer starts, which run `child_argv` (libFuzzer's argv as
+  // given to the child) unchanged and write their stats for the parent
+  // (fuzz_workers.h) instead of fuzz.json.
+  enum class Role { kSingle, kParent, kChild };
+  Role role = Role::kSingle;
+  std::vector<std::string> child_argv;
+  std::string run_id;             // the run's, shared by its processes
+  double run_started_unix_s = 0;  // first_at_s counts from here
 };
 
 // Default libFuzzer time budget when neither -max_total_time nor -runs is

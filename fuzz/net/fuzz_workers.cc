@@ -1,0 +1,387 @@
+#include "fuzz/net/fuzz_workers.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "harness/wall_clock.h"
+#include "reports/fuzz_report.h"
+#include "reports/reports.h"
+
+namespace smtp::fuzz {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+// A stats file is a few KiB (two 2 KiB bitmaps and the findings).
+constexpr std::size_t kMaxWorkerFileBytes = 4u << 20;
+
+fs::path WorkersDir(const std::string& out_dir) { return fs::path(out_dir) / "workers"; }
+
+// Seen counters as a bitmap, 1 bit per counter, in hex (low bit first).
+std::string HexBits(const std::vector<std::uint8_t>& seen) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve((seen.size() + 7) / 8 * 2);
+  for (std::size_t i = 0; i < seen.size(); i += 8) {
+    unsigned byte = 0;
+    for (std::size_t b = 0; b < 8 && i + b < seen.size(); ++b) {
+      if (seen[i + b] != 0) byte |= 1u << b;
+    }
+    out.push_back(kHex[byte >> 4]);
+    out.push_back(kHex[byte & 15]);
+  }
+  return out;
+}
+
+bool ParseHexBits(const std::string& hex, std::vector<std::uint8_t>* seen) {
+  if (hex.size() % 2 != 0) return false;
+  seen->assign(hex.size() / 2 * 8, 0);
+  const auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    const unsigned byte = static_cast<unsigned>(hi * 16 + lo);
+    for (std::size_t b = 0; b < 8; ++b) (*seen)[i / 2 * 8 + b] = (byte >> b) & 1u;
+  }
+  return true;
+}
+
+void Union(const std::vector<std::uint8_t>& seen, std::vector<std::uint8_t>& into) {
+  if (into.size() < seen.size()) into.resize(seen.size(), 0);
+  for (std::size_t i = 0; i < seen.size(); ++i) into[i] |= seen[i];
+}
+
+std::size_t CountSeen(const std::vector<std::uint8_t>& seen) {
+  return static_cast<std::size_t>(
+      std::count_if(seen.begin(), seen.end(), [](auto b) { return b != 0; }));
+}
+
+// A file name for a bucket: bucket names are oracle-VERB-code, but they
+// come from the server's replies in part, so anything else is replaced.
+std::string SafeName(const std::string& bucket) {
+  std::string s = bucket.substr(0, 200);
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '_';
+  }
+  return s.empty() ? "_" : s;
+}
+
+}  // namespace
+
+json WorkerStatsJson(const WorkerStats& s) {
+  return {
+      {"pid", s.pid},
+      {"run_id", s.run_id},
+      {"complete", s.complete},
+      {"elapsed_s", s.elapsed_s},
+      {"sessions", s.sessions},
+      {"reached", {{"mail", s.reached_mail}, {"rcpt", s.reached_rcpt}, {"data", s.reached_data}}},
+      {"finding_sessions", s.finding_sessions},
+      {"pc_seen", HexBits(s.pc_seen)},
+      {"states_seen", HexBits(s.states_seen)},
+      {"findings", s.findings}};
+}
+
+absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
+  if (!j.is_object()) return absl::InvalidArgumentError("not an object");
+  WorkerStats s;
+  const auto field = [&](const char* name, json::value_t type) -> const json* {
+    const auto it = j.find(name);
+    if (it == j.end()) return nullptr;
+    const bool number = type == json::value_t::number_unsigned;
+    if (number ? !it->is_number_unsigned() : it->type() != type) return nullptr;
+    return &*it;
+  };
+  const json* pid = field("pid", json::value_t::number_unsigned);
+  const json* run_id = field("run_id", json::value_t::string);
+  const json* complete = field("complete", json::value_t::boolean);
+  const json* sessions = field("sessions", json::value_t::number_unsigned);
+  const json* reached = field("reached", json::value_t::object);
+  const json* finding_sessions = field("finding_sessions", json::value_t::number_unsigned);
+  const json* pc = field("pc_seen", json::value_t::string);
+  const json* states = field("states_seen", json::value_t::string);
+  const json* findings = field("findings", json::value_t::array);
+  const auto elapsed = j.find("elapsed_s");
+  if (!pid || !run_id || !complete || !sessions || !reached || !finding_sessions || !pc ||
+      !states || !findings || elapsed == j.end() || !elapsed->is_number()) {
+    return absl::InvalidArgumentError("a field is missing or of the wrong type");
+  }
+  s.pid = pid->get<long>();
+  s.run_id = run_id->get<std::string>();
+  s.complete = complete->get<bool>();
+  s.elapsed_s = elapsed->get<double>();
+  s.sessions = sessions->get<std::uint64_t>();
+  s.finding_sessions = finding_sessions->get<std::uint64_t>();
+  for (auto [name, into] : {std::pair{"mail", &s.reached_mail}, std::pair{"rcpt", &s.reached_rcpt},
+                            std::pair{"data", &s.reached_data}}) {
+    const auto it = reached->find(name);
+    if (it == reached->end() || !it->is_number_unsigned()) {
+      return absl::InvalidArgumentError(std::string("reached.") + name + " is missing");
+    }
+    *into = it->get<std::uint64_t>();
+  }
+  if (!ParseHexBits(pc->get<std::string>(), &s.pc_seen) ||
+      !ParseHexBits(states->get<std::string>(), &s.states_seen)) {
+    return absl::InvalidArgumentError("pc_seen / states_seen: not a hex bitmap");
+  }
+  for (const json& f : *findings) {
+    if (!f.is_object() || !f.contains("bucket") || !f["bucket"].is_string() ||
+        !f.contains("count") || !f["count"].is_number_unsigned()) {
+      return absl::InvalidArgumentError("a finding without bucket or count");
+    }
+    s.findings.push_back(f);
+  }
+  return s;
+}
+
+absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& stats) {
+  const fs::path path = WorkersDir(out_dir) / (std::to_string(stats.pid) + ".json");
+  return reports::WriteFileAtomic(
+      path.string(), WorkerStatsJson(stats).dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+bool ClaimBucket(const std::string& out_dir, const std::string& bucket) {
+  std::error_code ec;
+  const fs::path claims = WorkersDir(out_dir) / "claims";
+  fs::create_directories(claims, ec);
+  // create_directory is false (no error) when it already exists: the one
+  // process that creates it writes the finding.
+  return fs::create_directory(claims / SafeName(bucket), ec) && !ec;
+}
+
+std::optional<std::string> SharedRawBucket(const std::string& out_dir,
+                                           const std::string& raw_bucket) {
+  std::ifstream in(WorkersDir(out_dir) / "raw" / SafeName(raw_bucket), std::ios::binary);
+  std::string bucket;
+  if (!in || !std::getline(in, bucket) || bucket.empty()) return std::nullopt;
+  return bucket;
+}
+
+void ShareRawBucket(const std::string& out_dir, const std::string& raw_bucket,
+                    const std::string& bucket) {
+  std::error_code ec;
+  const fs::path dir = WorkersDir(out_dir) / "raw";
+  fs::create_directories(dir, ec);
+  // A temporary of this process's own, renamed: a reader sees the whole
+  // line or no file.
+  const fs::path tmp = dir / (SafeName(raw_bucket) + "." + std::to_string(getpid()) + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << bucket << "\n";
+    if (!out) return;
+  }
+  fs::rename(tmp, dir / SafeName(raw_bucket), ec);
+  if (ec) fs::remove(tmp, ec);
+}
+
+WorkerTotals ReadWorkerTotals(const std::string& out_dir, const std::string& run_id) {
+  WorkerTotals t;
+  std::vector<std::uint8_t> pc, states;
+  std::map<std::string, json> by_bucket;
+  std::error_code ec;
+  for (fs::directory_iterator it(WorkersDir(out_dir), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const fs::path& p = it->path();
+    if (p.extension() != ".json" || !it->is_regular_file(ec)) continue;
+    absl::StatusOr<std::string> text = reports::ReadFileBounded(p.string(), kMaxWorkerFileBytes);
+    absl::StatusOr<WorkerStats> s = absl::InvalidArgumentError("unreadable");
+    if (text.ok()) {
+      const json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_discarded()) s = ParseWorkerStats(j);
+    }
+    if (!s.ok() || s->run_id != run_id) {
+      ++t.skipped;
+      continue;
+    }
+    ++t.processes;
+    t.complete += s->complete ? 1 : 0;
+    t.sessions += s->sessions;
+    t.reached_mail += s->reached_mail;
+    t.reached_rcpt += s->reached_rcpt;
+    t.reached_data += s->reached_data;
+    t.finding_sessions += s->finding_sessions;
+    Union(s->pc_seen, pc);
+    Union(s->states_seen, states);
+    t.per_process.push_back({{"pid", s->pid},
+                             {"sessions", s->sessions},
+                             {"elapsed_s", s->elapsed_s},
+                             {"complete", s->complete}});
+    for (const json& f : s->findings) {
+      const std::string bucket = f["bucket"].get<std::string>();
+      auto [at, fresh] = by_bucket.emplace(bucket, f);
+      json& merged = at->second;
+      if (fresh) continue;
+      const std::uint64_t count =
+          merged["count"].get<std::uint64_t>() + f["count"].get<std::uint64_t>();
+      const double first = std::min(merged.value("first_at_s", 0.0), f.value("first_at_s", 0.0));
+      // The details of the process that saved the finding win.
+      if (merged.value("shared", false) && !f.value("shared", false)) merged = f;
+      merged["count"] = count;
+      merged["first_at_s"] = first;
+    }
+  }
+  t.server_coverage = CountSeen(pc);
+  t.response_states = CountSeen(states);
+  for (auto& [bucket, f] : by_bucket) {
+    f.erase("shared");
+    t.findings.push_back(std::move(f));
+  }
+  std::sort(t.per_process.begin(), t.per_process.end(),
+            [](const json& a, const json& b) { return a["pid"] < b["pid"]; });
+  return t;
+}
+
+absl::Status ResetWorkers(const std::string& out_dir) {
+  std::error_code ec;
+  fs::remove_all(WorkersDir(out_dir), ec);
+  if (!ec) fs::create_directories(WorkersDir(out_dir), ec);
+  if (ec) {
+    return absl::InternalError("cannot empty " + WorkersDir(out_dir).string() + ": " +
+                               ec.message());
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+// The parent's reporter: one object for the process's life (the thread and
+// the exit handler share it; it is never destroyed).
+class ParentReporter {
+ public:
+  explicit ParentReporter(ParentRun p) : p_(std::move(p)) {}
+
+  void Loop() {
+    std::unique_lock lock(mu_);
+    if (!done_) UpdateLocked(false);  // fuzz.json from the start
+    while (!done_) {
+      if (cv_.wait_for(lock, p_.report_every, [&] { return done_; })) break;
+      UpdateLocked(false);
+    }
+  }
+
+  void Finish() {
+    std::lock_guard lock(mu_);
+    if (done_) return;
+    done_ = true;
+    UpdateLocked(true);
+    cv_.notify_all();
+  }
+
+ private:
+  struct Sample {
+    double t;
+    std::uint64_t sessions;
+    std::size_t cov, states, findings;
+  };
+
+  void UpdateLocked(bool final) {
+    const double t = std::chrono::duration<double>(Clock::now() - start_).count();
+    const WorkerTotals w = ReadWorkerTotals(p_.out_dir, p_.run_id);
+    const double per_s = t > 0 ? static_cast<double>(w.sessions) / t : 0;
+    if (samples_.size() >= 2000) {  // bounded: keep every other sample
+      std::vector<Sample> half;
+      for (std::size_t i = 0; i < samples_.size(); i += 2) half.push_back(samples_[i]);
+      samples_ = std::move(half);
+    }
+    samples_.push_back({t, w.sessions, w.server_coverage, w.response_states, w.findings.size()});
+    std::fprintf(stderr,
+                 "smtp-harness fuzz: %.0f s, %zu process(es) (%zu running, -%s=%d), %llu sessions "
+                 "(%.0f/s), server coverage %zu, response states %zu, findings %llu in %zu "
+                 "bucket(s)%s\n",
+                 t, w.processes, w.processes - w.complete, p_.mode.c_str(), p_.parallel,
+                 static_cast<unsigned long long>(w.sessions), per_s, w.server_coverage,
+                 w.response_states, static_cast<unsigned long long>(w.finding_sessions),
+                 w.findings.size(), final ? " (done)" : "");
+    Write(w, t, per_s, final);
+  }
+
+  // fuzz.json as a single process writes it (fuzzer.cc), plus "processes".
+  void Write(const WorkerTotals& w, double t, double per_s, bool final) {
+    json j;
+    j["version"] = 1;
+    j["kind"] = "fuzz";
+    j["complete"] = final;
+    j["target"] = p_.target;
+    j["command_line"] = p_.command_line;
+    j["libfuzzer_args"] = p_.libfuzzer_args;
+    j["started_at"] = started_at_;
+    j["updated_at"] = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+    j["stats"] = {
+        {"elapsed_s", t},
+        {"sessions", w.sessions},
+        {"sessions_per_s", per_s},
+        {"server_coverage", w.server_coverage},
+        {"response_states", w.response_states},
+        {"reached", {{"mail", w.reached_mail}, {"rcpt", w.reached_rcpt}, {"data", w.reached_data}}},
+        {"finding_sessions", w.finding_sessions},
+        {"buckets", w.findings.size()}};
+    json timeline = json::array();
+    for (const Sample& x : samples_) {
+      timeline.push_back({{"t", x.t},
+                          {"sessions", x.sessions},
+                          {"sessions_per_s", x.t > 0 ? static_cast<double>(x.sessions) / x.t : 0},
+                          {"server_coverage", x.cov},
+                          {"response_states", x.states},
+                          {"findings", x.findings}});
+    }
+    j["timeline"] = std::move(timeline);
+    j["findings"] = w.findings;
+    j["processes"] = {{"mode", p_.mode},
+                      {"parallel", p_.parallel},
+                      {"run_id", p_.run_id},
+                      {"count", w.processes},
+                      {"complete", w.complete},
+                      {"unreadable_stats_files", w.skipped},
+                      {"per_process", w.per_process}};
+    const absl::Status st =
+        reports::WriteFileAtomic((fs::path(p_.out_dir) / "fuzz.json").string(),
+                                 j.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+    const absl::Status html = st.ok() ? reports::WriteFuzzReport(p_.out_dir) : st;
+    if (!html.ok() && !write_error_reported_) {
+      write_error_reported_ = true;
+      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s\n", std::string(html.message()).c_str());
+    }
+  }
+
+  ParentRun p_;
+  Clock::time_point start_ = Clock::now();
+  std::string started_at_ = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::vector<Sample> samples_;
+  bool write_error_reported_ = false;
+};
+
+ParentReporter* g_parent = nullptr;
+
+void FinishParent() {
+  if (g_parent != nullptr) g_parent->Finish();
+}
+
+}  // namespace
+
+void StartParentReport(ParentRun parent) {
+  g_parent = new ParentReporter(std::move(parent));  // lives until exit
+  std::atexit(FinishParent);
+  std::thread([] { g_parent->Loop(); }).detach();
+}
+
+}  // namespace smtp::fuzz
