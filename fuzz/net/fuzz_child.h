@@ -53,8 +53,6 @@ struct ChildSpec {
   // when it started (a finding's first_at_s counts from there).
   std::string run_id;
   double run_started_unix_s = 0;
-
-  friend bool operator==(const ChildSpec&, const ChildSpec&) = default;
 };
 
 // The spec as compact JSON, and back. Parse errors say what is wrong

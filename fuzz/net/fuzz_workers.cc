@@ -11,6 +11,7 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <utility>
 
@@ -105,8 +106,11 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
   const auto field = [&](const char* name, json::value_t type) -> const json* {
     const auto it = j.find(name);
     if (it == j.end()) return nullptr;
-    const bool number = type == json::value_t::number_unsigned;
-    if (number ? !it->is_number_unsigned() : it->type() != type) return nullptr;
+    // A count: any integer >= 0 (it is signed in a json built in memory).
+    if (type == json::value_t::number_unsigned) {
+      return it->is_number_integer() && it->get<std::int64_t>() >= 0 ? &*it : nullptr;
+    }
+    if (it->type() != type) return nullptr;
     return &*it;
   };
   const json* pid = field("pid", json::value_t::number_unsigned);
@@ -132,7 +136,7 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
   for (auto [name, into] : {std::pair{"mail", &s.reached_mail}, std::pair{"rcpt", &s.reached_rcpt},
                             std::pair{"data", &s.reached_data}}) {
     const auto it = reached->find(name);
-    if (it == reached->end() || !it->is_number_unsigned()) {
+    if (it == reached->end() || !it->is_number_integer() || it->get<std::int64_t>() < 0) {
       return absl::InvalidArgumentError(std::string("reached.") + name + " is missing");
     }
     *into = it->get<std::uint64_t>();
@@ -143,8 +147,16 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
   }
   for (const json& f : *findings) {
     if (!f.is_object() || !f.contains("bucket") || !f["bucket"].is_string() ||
-        !f.contains("count") || !f["count"].is_number_unsigned()) {
+        !f.contains("count") || !f["count"].is_number_integer() || f["count"] < 0) {
       return absl::InvalidArgumentError("a finding without bucket or count");
+    }
+    // The fields the parent reads (ReadWorkerTotals, the FINDING line).
+    const auto typed = [&](const char* name, bool (json::*is)() const noexcept) {
+      return !f.contains(name) || (f[name].*is)();
+    };
+    if (!typed("first_at_s", &json::is_number) || !typed("shared", &json::is_boolean) ||
+        !typed("detail", &json::is_string) || !typed("replay", &json::is_string)) {
+      return absl::InvalidArgumentError("a finding field of the wrong type");
     }
     s.findings.push_back(f);
   }
@@ -301,6 +313,7 @@ class ParentReporter {
       samples_ = std::move(half);
     }
     samples_.push_back({t, w.sessions, w.server_coverage, w.response_states, w.findings.size()});
+    for (const json& f : w.findings) PrintNew(f);
     std::fprintf(stderr,
                  "smtp-harness fuzz: %.0f s, %zu process(es) (%zu running, -%s=%d), %llu sessions "
                  "(%.0f/s), server coverage %zu, response states %zu, findings %llu in %zu "
@@ -310,6 +323,16 @@ class ParentReporter {
                  w.response_states, static_cast<unsigned long long>(w.finding_sessions),
                  w.findings.size(), final ? " (done)" : "");
     Write(w, t, per_s, final);
+  }
+
+  // A child's own FINDING line is in its log (fork mode deletes those):
+  // the parent prints each bucket once as it shows up.
+  void PrintNew(const json& f) {
+    const std::string bucket = f.value("bucket", "");
+    if (!printed_.insert(bucket).second) return;
+    const std::string replay = f.value("replay", "");
+    std::fprintf(stderr, "smtp-harness fuzz: FINDING %s: %s%s%s\n", bucket.c_str(),
+                 f.value("detail", "").c_str(), replay.empty() ? "" : "\n  ", replay.c_str());
   }
 
   // fuzz.json as a single process writes it (fuzzer.cc), plus "processes".
@@ -367,6 +390,7 @@ class ParentReporter {
   std::condition_variable cv_;
   bool done_ = false;
   std::vector<Sample> samples_;
+  std::set<std::string> printed_;  // buckets
   bool write_error_reported_ = false;
 };
 
