@@ -7,9 +7,12 @@
 // Flags with one dash are libFuzzer's (-max_total_time=60, -runs=N,
 // -seed=N, -dict=FILE, -print_final_stats=1, ...) and pass through, as do
 // corpus directories. Without -max_total_time or -runs a run lasts
-// kDefaultMaxTotalTimeS. Exit status: libFuzzer's (0 when the budget ran
-// out; findings do not stop the run: they are in DIR/fuzz.json and
-// DIR/findings/), 2 on a usage or setup error.
+// kDefaultMaxTotalTimeS. -fork=N and -jobs=N -workers=M run child
+// processes of this binary: the target's recipe goes to them through the
+// environment (fuzz/net/fuzz_child.h), and the parent's DIR/fuzz.json adds
+// up what they did (fuzz/net/fuzz_workers.h). Exit status: libFuzzer's (0
+// when the budget ran out; findings do not stop the run: they are in
+// DIR/fuzz.json and DIR/findings/), 2 on a usage or setup error.
 #include <unistd.h>
 
 #include <cstdio>

@@ -26,8 +26,9 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-// A stats file is a few KiB (two 2 KiB bitmaps and the findings).
-constexpr std::size_t kMaxWorkerFileBytes = 4u << 20;
+// A stats file is a few KiB: two 4 KiB bitmaps and the process's findings
+// (the minimized steps of each). The limit is fuzz.json's.
+constexpr std::size_t kMaxWorkerFileBytes = 64u << 20;
 
 fs::path WorkersDir(const std::string& out_dir) { return fs::path(out_dir) / "workers"; }
 

@@ -13,6 +13,12 @@
 // and finding.json. OUT/fuzz.json holds the stats over time; it is rewritten
 // atomically every few seconds and at each new finding, so an interrupted
 // run keeps what it found.
+//
+// With -fork / -jobs / -workers the sessions run in child processes of the
+// same binary (fuzz_child.h: the FuzzConfig travels in the environment);
+// each writes its stats to OUT/workers/<pid>.json and claims a bucket
+// before writing OUT/findings/<bucket>/, and the parent, which runs no
+// sessions, writes fuzz.json from the sum of them (fuzz_workers.h).
 #ifndef SMTP_FUZZ_NET_FUZZER_H_
 #define SMTP_FUZZ_NET_FUZZER_H_
 
