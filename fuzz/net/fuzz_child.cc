@@ -42,8 +42,8 @@ int ProcessFlag(const std::vector<std::string>& args, std::string_view name) {
 }
 
 bool WantsProcesses(const std::vector<std::string>& libfuzzer_args) {
-  return ProcessFlag(libfuzzer_args, "fork") > 0 || ProcessFlag(libfuzzer_args, "jobs") > 0 ||
-         ProcessFlag(libfuzzer_args, "workers") > 0;
+  // -workers alone is nothing to libFuzzer: it sizes -jobs.
+  return ProcessFlag(libfuzzer_args, "fork") > 0 || ProcessFlag(libfuzzer_args, "jobs") > 0;
 }
 
 absl::StatusOr<std::string> SerializeChildSpec(const ChildSpec& s) {
@@ -223,15 +223,14 @@ int PrepareProcesses(FuzzConfig& config, std::vector<std::string>& args) {
   }
   const int fork = ProcessFlag(args, "fork"), jobs = ProcessFlag(args, "jobs"),
             workers = ProcessFlag(args, "workers");
-  if (fork <= 0 && jobs <= 0 && workers <= 0) return 0;
+  if (!WantsProcesses(args)) return 0;
   if (config.role != FuzzConfig::Role::kParent) {
     std::fprintf(stderr,
-                 "smtp-harness fuzz: -fork/-jobs/-workers: this target cannot run in "
-                 "several processes\n");
+                 "smtp-harness fuzz: -fork/-jobs: this target cannot run in several processes\n");
     return 2;
   }
-  if (fork > 0 && (jobs > 0 || workers > 0)) {
-    std::fprintf(stderr, "smtp-harness fuzz: -fork and -jobs/-workers: choose one\n");
+  if (fork > 0 && jobs > 0) {
+    std::fprintf(stderr, "smtp-harness fuzz: -fork and -jobs: choose one\n");
     return 2;
   }
   // libFuzzer runs argv[0] through system(): this binary, by its path.

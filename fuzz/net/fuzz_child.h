@@ -65,7 +65,8 @@ absl::StatusOr<ChildSpec> ParseChildSpec(std::string_view text);
 // absent or not a number.
 int ProcessFlag(const std::vector<std::string>& args, std::string_view name);
 
-// -fork, -jobs or -workers with a positive value among libFuzzer's flags.
+// -fork or -jobs with a positive value among libFuzzer's flags (-workers
+// only says how many jobs run at a time; alone, libFuzzer ignores it).
 bool WantsProcesses(const std::vector<std::string>& libfuzzer_args);
 
 // The spec of `config`'s run: `target` and `net` are how to build the
@@ -87,7 +88,7 @@ absl::StatusOr<std::unique_ptr<SessionTarget>> MakeChildTarget(const ChildSpec& 
 
 // RunFuzzer's check of libFuzzer's argv `args` before it runs: -merge and
 // -minimize_crash (which re-run the binary as bare libFuzzer) are refused;
-// -fork, -jobs and -workers need a parent (ExportChildSpec), which then
+// -fork and -jobs need a parent (ExportChildSpec), which then
 // runs this binary by its path (args[0] is rewritten), empties
 // OUT/workers/ and starts reporting what the children do (fuzz_workers.h).
 // 0, or 2 with the reason printed. A child's argv is not checked.

@@ -136,6 +136,7 @@ TEST(ChildSpec, ProcessFlags) {
   EXPECT_TRUE(WantsProcesses({"-jobs=4", "-workers=2"}));
   EXPECT_FALSE(WantsProcesses({"-fork=0", "-runs=10", "dir"}));
   EXPECT_FALSE(WantsProcesses({"-forked=2"}));
+  EXPECT_FALSE(WantsProcesses({"-workers=2"}));               // libFuzzer ignores it without -jobs
   EXPECT_EQ(ProcessFlag({"-jobs=3", "-jobs=5"}, "jobs"), 5);  // the last, as libFuzzer
 }
 

@@ -14,6 +14,7 @@
    counts of both processes summed.
 4. -fork against a TCP server: children connect on their own.
 5. Refused: -merge, -minimize_crash, -fork with -jobs: exit 2, one line.
+   -workers alone (libFuzzer ignores it) is an ordinary run.
 
 usage: fuzz_procs_cli_test.py SMTP_HARNESS"""
 import json
@@ -21,7 +22,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
+
+from fuzz_cli_test import serve  # `serve --behavior` on an ephemeral port
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,22 +41,6 @@ def check(cond, what):
 def fuzz(args, cwd, timeout=90):
     return subprocess.run([BIN, "fuzz"] + args, capture_output=True, text=True, timeout=timeout,
                           cwd=cwd)
-
-
-def serve(tmp, behavior):
-    port_file = os.path.join(tmp, behavior + ".port")
-    log = open(os.path.join(tmp, behavior + ".log"), "w")
-    proc = subprocess.Popen(
-        [BIN, "serve", "--listen", "127.0.0.1:0", "--port_file", port_file, "--behavior", behavior,
-         "--pregreet_delay_ms", "0", "--max_connections_per_ip", "0"],
-        stdout=log, stderr=subprocess.STDOUT)
-    end = time.monotonic() + 10
-    while time.monotonic() < end and not os.path.exists(port_file):
-        if proc.poll() is not None:
-            raise RuntimeError("serve exited with %s" % proc.returncode)
-        time.sleep(0.05)
-    with open(port_file) as f:
-        return proc, int(f.read())
 
 
 def load(out):
@@ -173,7 +159,7 @@ def main():
     check(any(f["oracle"] == "sanitizer" for f in r["findings"]), "exec: the sanitizer finding")
 
     # 4. -fork against a TCP server.
-    server, port = serve(tmp, "planted")
+    server, port = serve(tmp, "planted", "planted")
     try:
         out = os.path.join(tmp, "tcp")
         p = fuzz(["--target", "127.0.0.1:%d" % port, "--out", out, "-fork=2",
@@ -196,6 +182,11 @@ def main():
                  cwd=tmp, timeout=60)
         check(p.returncode == 2 and want in p.stderr,
               "%s: exit 2 naming the problem (rc %d): %s" % (args, p.returncode, p.stderr.strip()))
+    out = os.path.join(tmp, "workers-alone")
+    p = fuzz(["--target", "embedded", "--out", out, "-runs=50", "-workers=2"], cwd=tmp)
+    r = load(out)
+    check(p.returncode == 0 and "processes" not in r and r["stats"]["sessions"] >= 50,
+          "-workers alone: one process, as libFuzzer does (rc %d)" % p.returncode)
 
     if failures:
         print("%d check(s) failed" % len(failures))
