@@ -9,6 +9,7 @@
    index.html exists.
 2. -jobs=2 -workers=2: two processes, each with sessions, fuzz-N.log in the
    working directory, the planted bug found from the shipped seeds.
+   Two identical jobs see identical counters (coverage merges by index).
 3. -jobs=2 -workers=2 against an exec: server whose seeds crash it: both
    processes hit the same buckets at once; one directory per bucket, the
    counts of both processes summed.
@@ -139,6 +140,27 @@ def main():
     help_bucket = [f for f in r["findings"] if f["bucket"] == "dropped-HELP-220"]
     check(help_bucket and help_bucket[0]["count"] >= 2,
           "jobs: both processes count the bug: %s" % [f["count"] for f in help_bucket])
+
+    # 2b. Coverage is merged by counter index, which holds only if a block
+    # has the same counter in every process (ASLR moves the code): two
+    # identical jobs (same seed, no reload) see identical counters.
+    out = os.path.join(tmp, "same")
+    p = fuzz(["--target", "embedded", "--out", out, "-jobs=2", "-workers=2", "-seed=1",
+              "-reload=0", "-runs=2000"], cwd=jobs_cwd)
+    r = check_run("same", p, out, "jobs", 2)
+    stats = []
+    for name in os.listdir(os.path.join(out, "workers")):
+        if name.endswith(".json"):
+            with open(os.path.join(out, "workers", name)) as f:
+                stats.append(json.load(f))
+    check(len(stats) == 2 and stats[0]["pc_seen"] == stats[1]["pc_seen"] and
+          stats[0]["states_seen"] == stats[1]["states_seen"],
+          "same: two identical jobs report the same counters")
+    if stats:
+        seen = sum(bin(int(c, 16)).count("1") for c in stats[0]["pc_seen"])
+        check(seen > 100 and r["stats"]["server_coverage"] == seen,
+              "same: the union is each one's coverage: %d vs %d" %
+              (r["stats"]["server_coverage"], seen))
 
     # 3. exec: both processes run the crashing seeds at once.
     seeds = os.path.join(tmp, "exec-seeds")
