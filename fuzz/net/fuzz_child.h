@@ -14,7 +14,7 @@
 // ChildSpec as JSON (SerializeChildSpec). main() checks IsFuzzChild() before
 // anything else; a child rebuilds the target and the FuzzConfig from the
 // spec and runs libFuzzer with its own argv unchanged (RunFuzzChild). It
-// writes OUT/workers/<pid>.json, not fuzz.json; the parent aggregates those
+// writes OUT/workers/<pid>-<t>.json, not fuzz.json; the parent aggregates those
 // (fuzz_workers.h).
 #ifndef SMTP_FUZZ_NET_FUZZ_CHILD_H_
 #define SMTP_FUZZ_NET_FUZZ_CHILD_H_

@@ -168,6 +168,7 @@ class WorkersDir : public ::testing::Test {
 WorkerStats Stats(long pid, std::uint64_t sessions, std::vector<std::size_t> pcs) {
   WorkerStats s;
   s.pid = pid;
+  s.started_us = 1000 + pid;
   s.run_id = "run-1";
   s.complete = pid % 2 == 0;
   s.elapsed_s = 1.5;
@@ -220,7 +221,7 @@ TEST_F(WorkersDir, TotalsSumSessionsUniteCoverageAndMergeFindings) {
   ASSERT_TRUE(WriteWorkerStats(out_, a).ok());
   ASSERT_TRUE(WriteWorkerStats(out_, b).ok());
   ASSERT_TRUE(WriteWorkerStats(out_, other_run).ok());
-  std::ofstream(fs::path(out_) / "workers" / "13.json") << "{not json";
+  std::ofstream(fs::path(out_) / "workers" / "13-1.json") << "{not json";
 
   const WorkerTotals t = ReadWorkerTotals(out_, "run-1");
   EXPECT_EQ(t.processes, 2u);
@@ -240,6 +241,31 @@ TEST_F(WorkersDir, TotalsSumSessionsUniteCoverageAndMergeFindings) {
   EXPECT_EQ(t.findings[1]["bucket"], "hang-DATA-354");
   ASSERT_EQ(t.per_process.size(), 2u);
   EXPECT_EQ(t.per_process[0]["pid"], 10);
+}
+
+TEST_F(WorkersDir, AggregatorFoldsFinishedProcessesOnce) {
+  WorkerAggregator agg(out_, "run-1");
+  WorkerStats done = Stats(10, 100, {1});  // even pid: complete
+  WorkerStats running = Stats(11, 50, {2});
+  ASSERT_TRUE(WriteWorkerStats(out_, done).ok());
+  ASSERT_TRUE(WriteWorkerStats(out_, running).ok());
+  WorkerTotals t = agg.Refresh();
+  EXPECT_EQ(t.sessions, 150u);
+  EXPECT_EQ(t.complete, 1u);
+  // The running one is re-read; the finished one is not (even if its file
+  // changed); a process with a reused pid has a file of its own.
+  running.sessions = 80;
+  done.sessions = 999999;
+  ASSERT_TRUE(WriteWorkerStats(out_, running).ok());
+  ASSERT_TRUE(WriteWorkerStats(out_, done).ok());
+  WorkerStats reused = Stats(10, 7, {3});
+  reused.started_us += 5;
+  ASSERT_TRUE(WriteWorkerStats(out_, reused).ok());
+  t = agg.Refresh();
+  EXPECT_EQ(t.processes, 3u);
+  EXPECT_EQ(t.sessions, 100u + 80u + 7u);
+  EXPECT_EQ(t.server_coverage, 3u);
+  EXPECT_EQ(agg.Refresh().sessions, t.sessions);  // stable
 }
 
 TEST_F(WorkersDir, OneClaimPerBucketAndSharedRawBuckets) {

@@ -90,6 +90,7 @@ std::string SafeName(const std::string& bucket) {
 json WorkerStatsJson(const WorkerStats& s) {
   return {
       {"pid", s.pid},
+      {"started_us", s.started_us},
       {"run_id", s.run_id},
       {"complete", s.complete},
       {"elapsed_s", s.elapsed_s},
@@ -115,6 +116,7 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
     return &*it;
   };
   const json* pid = field("pid", json::value_t::number_unsigned);
+  const json* started = field("started_us", json::value_t::number_unsigned);
   const json* run_id = field("run_id", json::value_t::string);
   const json* complete = field("complete", json::value_t::boolean);
   const json* sessions = field("sessions", json::value_t::number_unsigned);
@@ -124,11 +126,12 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
   const json* states = field("states_seen", json::value_t::string);
   const json* findings = field("findings", json::value_t::array);
   const auto elapsed = j.find("elapsed_s");
-  if (!pid || !run_id || !complete || !sessions || !reached || !finding_sessions || !pc ||
-      !states || !findings || elapsed == j.end() || !elapsed->is_number()) {
+  if (!pid || !started || !run_id || !complete || !sessions || !reached || !finding_sessions ||
+      !pc || !states || !findings || elapsed == j.end() || !elapsed->is_number()) {
     return absl::InvalidArgumentError("a field is missing or of the wrong type");
   }
   s.pid = pid->get<long>();
+  s.started_us = started->get<std::int64_t>();
   s.run_id = run_id->get<std::string>();
   s.complete = complete->get<bool>();
   s.elapsed_s = elapsed->get<double>();
@@ -165,7 +168,8 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
 }
 
 absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& stats) {
-  const fs::path path = WorkersDir(out_dir) / (std::to_string(stats.pid) + ".json");
+  const fs::path path = WorkersDir(out_dir) / (std::to_string(stats.pid) + "-" +
+                                               std::to_string(stats.started_us) + ".json");
   return reports::WriteFileAtomic(
       path.string(), WorkerStatsJson(stats).dump(-1, ' ', false, json::error_handler_t::replace));
 }
@@ -204,61 +208,92 @@ void ShareRawBucket(const std::string& out_dir, const std::string& raw_bucket,
   if (ec) fs::remove(tmp, ec);
 }
 
-WorkerTotals ReadWorkerTotals(const std::string& out_dir, const std::string& run_id) {
+// Sums and unions of processes' stats.
+struct WorkerAggregator::Sums {
   WorkerTotals t;
   std::vector<std::uint8_t> pc, states;
   std::map<std::string, json> by_bucket;
-  std::error_code ec;
-  for (fs::directory_iterator it(WorkersDir(out_dir), ec), end; !ec && it != end;
-       it.increment(ec)) {
-    const fs::path& p = it->path();
-    if (p.extension() != ".json" || !it->is_regular_file(ec)) continue;
-    absl::StatusOr<std::string> text = reports::ReadFileBounded(p.string(), kMaxWorkerFileBytes);
-    absl::StatusOr<WorkerStats> s = absl::InvalidArgumentError("unreadable");
-    if (text.ok()) {
-      const json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-      if (!j.is_discarded()) s = ParseWorkerStats(j);
-    }
-    if (!s.ok() || s->run_id != run_id) {
-      ++t.skipped;
-      continue;
-    }
+  std::set<std::string> files;  // folded, by name
+
+  void Add(const WorkerStats& s) {
     ++t.processes;
-    t.complete += s->complete ? 1 : 0;
-    t.sessions += s->sessions;
-    t.reached_mail += s->reached_mail;
-    t.reached_rcpt += s->reached_rcpt;
-    t.reached_data += s->reached_data;
-    t.finding_sessions += s->finding_sessions;
-    Union(s->pc_seen, pc);
-    Union(s->states_seen, states);
-    t.per_process.push_back({{"pid", s->pid},
-                             {"sessions", s->sessions},
-                             {"elapsed_s", s->elapsed_s},
-                             {"complete", s->complete}});
-    for (const json& f : s->findings) {
-      const std::string bucket = f["bucket"].get<std::string>();
-      auto [at, fresh] = by_bucket.emplace(bucket, f);
-      json& merged = at->second;
+    t.complete += s.complete ? 1 : 0;
+    t.sessions += s.sessions;
+    t.reached_mail += s.reached_mail;
+    t.reached_rcpt += s.reached_rcpt;
+    t.reached_data += s.reached_data;
+    t.finding_sessions += s.finding_sessions;
+    Union(s.pc_seen, pc);
+    Union(s.states_seen, states);
+    t.per_process.push_back({{"pid", s.pid},
+                             {"sessions", s.sessions},
+                             {"elapsed_s", s.elapsed_s},
+                             {"complete", s.complete}});
+    for (const json& f : s.findings) {
+      auto [at, fresh] = by_bucket.emplace(f["bucket"].get<std::string>(), f);
       if (fresh) continue;
+      json& merged = at->second;
       const std::uint64_t count =
           merged["count"].get<std::uint64_t>() + f["count"].get<std::uint64_t>();
-      const double first = std::min(merged.value("first_at_s", 0.0), f.value("first_at_s", 0.0));
+      const double first = std::min(merged.value("first_at_s", f.value("first_at_s", 0.0)),
+                                    f.value("first_at_s", merged.value("first_at_s", 0.0)));
       // The details of the process that saved the finding win.
       if (merged.value("shared", false) && !f.value("shared", false)) merged = f;
       merged["count"] = count;
       merged["first_at_s"] = first;
     }
   }
-  t.server_coverage = CountSeen(pc);
-  t.response_states = CountSeen(states);
-  for (auto& [bucket, f] : by_bucket) {
-    f.erase("shared");
-    t.findings.push_back(std::move(f));
+
+  WorkerTotals Totals() const {
+    WorkerTotals out = t;
+    out.server_coverage = CountSeen(pc);
+    out.response_states = CountSeen(states);
+    for (const auto& [bucket, f] : by_bucket) {
+      out.findings.push_back(f);
+      out.findings.back().erase("shared");
+    }
+    std::sort(out.per_process.begin(), out.per_process.end(),
+              [](const json& a, const json& b) { return a["pid"] < b["pid"]; });
+    return out;
   }
-  std::sort(t.per_process.begin(), t.per_process.end(),
-            [](const json& a, const json& b) { return a["pid"] < b["pid"]; });
-  return t;
+};
+
+WorkerAggregator::WorkerAggregator(std::string out_dir, std::string run_id)
+    : out_dir_(std::move(out_dir)), run_id_(std::move(run_id)), folded_(std::make_unique<Sums>()) {}
+
+WorkerAggregator::~WorkerAggregator() = default;
+
+WorkerTotals WorkerAggregator::Refresh() {
+  Sums now = *folded_;
+  std::error_code ec;
+  for (fs::directory_iterator it(WorkersDir(out_dir_), ec), end; !ec && it != end;
+       it.increment(ec)) {
+    const fs::path& p = it->path();
+    const std::string name = p.filename().string();
+    if (p.extension() != ".json" || folded_->files.count(name) != 0 || !it->is_regular_file(ec)) {
+      continue;
+    }
+    absl::StatusOr<std::string> text = reports::ReadFileBounded(p.string(), kMaxWorkerFileBytes);
+    absl::StatusOr<WorkerStats> s = absl::InvalidArgumentError("unreadable");
+    if (text.ok()) {
+      const json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_discarded()) s = ParseWorkerStats(j);
+    }
+    if (!s.ok() || s->run_id != run_id_) {
+      ++now.t.skipped;
+      continue;
+    }
+    now.Add(*s);
+    if (s->complete) {  // it will not change: fold it for good
+      folded_->Add(*s);
+      folded_->files.insert(name);
+    }
+  }
+  return now.Totals();
+}
+
+WorkerTotals ReadWorkerTotals(const std::string& out_dir, const std::string& run_id) {
+  return WorkerAggregator(out_dir, run_id).Refresh();
 }
 
 absl::Status ResetWorkers(const std::string& out_dir) {
@@ -278,7 +313,7 @@ namespace {
 // the exit handler share it; it is never destroyed).
 class ParentReporter {
  public:
-  explicit ParentReporter(ParentRun p) : p_(std::move(p)) {}
+  explicit ParentReporter(ParentRun p) : p_(std::move(p)), workers_(p_.out_dir, p_.run_id) {}
 
   void Loop() {
     std::unique_lock lock(mu_);
@@ -306,7 +341,7 @@ class ParentReporter {
 
   void UpdateLocked(bool final) {
     const double t = std::chrono::duration<double>(Clock::now() - start_).count();
-    const WorkerTotals w = ReadWorkerTotals(p_.out_dir, p_.run_id);
+    const WorkerTotals w = workers_.Refresh();
     const double per_s = t > 0 ? static_cast<double>(w.sessions) / t : 0;
     if (samples_.size() >= 2000) {  // bounded: keep every other sample
       std::vector<Sample> half;
@@ -385,6 +420,7 @@ class ParentReporter {
   }
 
   ParentRun p_;
+  WorkerAggregator workers_;
   Clock::time_point start_ = Clock::now();
   std::string started_at_ = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
   std::mutex mu_;

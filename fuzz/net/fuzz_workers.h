@@ -3,7 +3,7 @@
 // what they did into the run's fuzz.json and index.html.
 //
 // OUT/workers/ is the run's scratch, emptied when the parent starts:
-//   <pid>.json        each process's stats (WorkerStats), rewritten
+//   <pid>-<t>.json    each process's stats (WorkerStats), rewritten
 //                     atomically every few seconds and at each finding;
 //   claims/<bucket>/  created (atomically: it fails when it exists) by the
 //                     one process that then writes OUT/findings/<bucket>/;
@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,6 +40,9 @@ namespace smtp::fuzz {
 // One process's share of the run.
 struct WorkerStats {
   long pid = 0;
+  // When the process started (µs since the epoch): with the pid, the name
+  // of its file, unique even when a long fork run reuses pids.
+  std::int64_t started_us = 0;
   std::string run_id;
   bool complete = false;  // written at exit
   double elapsed_s = 0;
@@ -58,7 +62,7 @@ struct WorkerStats {
 nlohmann::json WorkerStatsJson(const WorkerStats& stats);
 absl::StatusOr<WorkerStats> ParseWorkerStats(const nlohmann::json& j);
 
-// OUT/workers/<pid>.json, atomically.
+// OUT/workers/<pid>-<started_us>.json, atomically.
 absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& stats);
 
 // True when this process is the one to write OUT/findings/<bucket>/.
@@ -82,6 +86,21 @@ struct WorkerTotals {
   std::vector<nlohmann::json> per_process;               // pid, sessions, elapsed_s, complete
 };
 WorkerTotals ReadWorkerTotals(const std::string& out_dir, const std::string& run_id);
+
+// ReadWorkerTotals again and again over one run, reading each finished
+// process's file once: a long fork run leaves thousands. Folded files are
+// known by name; a file that changes after it said complete is not re-read.
+class WorkerAggregator {
+ public:
+  WorkerAggregator(std::string out_dir, std::string run_id);
+  ~WorkerAggregator();
+  WorkerTotals Refresh();
+
+ private:
+  struct Sums;
+  std::string out_dir_, run_id_;
+  std::unique_ptr<Sums> folded_;  // the finished processes
+};
 
 // The parent of a multi-process run.
 struct ParentRun {

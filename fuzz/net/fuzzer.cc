@@ -454,6 +454,7 @@ class Run {
   void WriteWorkerJson(bool final) {
     WorkerStats w;
     w.pid = static_cast<long>(getpid());
+    w.started_us = started_us_;
     w.run_id = c_.run_id;
     w.complete = final;
     w.elapsed_s = Elapsed();
@@ -485,6 +486,9 @@ class Run {
   Clock::time_point start_;
   Clock::time_point next_report_ = Clock::now();
   std::string started_at_ = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  std::int64_t started_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
   std::uint64_t sessions_ = 0;
   std::uint64_t reached_mail_ = 0, reached_rcpt_ = 0, reached_data_ = 0;
   std::uint64_t finding_sessions_ = 0;

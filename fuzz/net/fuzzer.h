@@ -16,7 +16,7 @@
 //
 // With -fork / -jobs / -workers the sessions run in child processes of the
 // same binary (fuzz_child.h: the FuzzConfig travels in the environment);
-// each writes its stats to OUT/workers/<pid>.json and claims a bucket
+// each writes its stats to OUT/workers/<pid>-<t>.json and claims a bucket
 // before writing OUT/findings/<bucket>/, and the parent, which runs no
 // sessions, writes fuzz.json from the sum of them (fuzz_workers.h).
 #ifndef SMTP_FUZZ_NET_FUZZER_H_
