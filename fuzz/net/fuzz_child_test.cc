@@ -268,6 +268,19 @@ TEST_F(WorkersDir, AggregatorFoldsFinishedProcessesOnce) {
   EXPECT_EQ(agg.Refresh().sessions, t.sessions);  // stable
 }
 
+TEST_F(WorkersDir, KeepsTheLatestProcessRows) {
+  for (long pid = 100; pid < 602; ++pid) {
+    ASSERT_TRUE(WriteWorkerStats(out_, Stats(pid, 1, {})).ok());
+  }
+  const WorkerTotals t = ReadWorkerTotals(out_, "run-1");
+  EXPECT_EQ(t.processes, 502u);
+  EXPECT_EQ(t.sessions, 502u);  // all counted
+  ASSERT_EQ(t.per_process.size(), 500u);
+  EXPECT_EQ(t.per_process_omitted, 2u);
+  EXPECT_EQ(t.per_process.front()["pid"], 102);  // the two oldest left out
+  EXPECT_EQ(t.per_process.back()["pid"], 601);
+}
+
 TEST_F(WorkersDir, OneClaimPerBucketAndSharedRawBuckets) {
   EXPECT_TRUE(ClaimBucket(out_, "dropped-HELP-220"));
   EXPECT_FALSE(ClaimBucket(out_, "dropped-HELP-220"));

@@ -29,6 +29,8 @@ using Clock = std::chrono::steady_clock;
 // A stats file is a few KiB: two 4 KiB bitmaps and the process's findings
 // (the minimized steps of each). The limit is fuzz.json's.
 constexpr std::size_t kMaxWorkerFileBytes = 64u << 20;
+// fuzz.json's rows of processes: a long fork run starts thousands.
+constexpr std::size_t kMaxProcessRows = 500;
 
 fs::path WorkersDir(const std::string& out_dir) { return fs::path(out_dir) / "workers"; }
 
@@ -226,6 +228,7 @@ struct WorkerAggregator::Sums {
     Union(s.pc_seen, pc);
     Union(s.states_seen, states);
     t.per_process.push_back({{"pid", s.pid},
+                             {"started_us", s.started_us},
                              {"sessions", s.sessions},
                              {"elapsed_s", s.elapsed_s},
                              {"complete", s.complete}});
@@ -253,7 +256,13 @@ struct WorkerAggregator::Sums {
       out.findings.back().erase("shared");
     }
     std::sort(out.per_process.begin(), out.per_process.end(),
-              [](const json& a, const json& b) { return a["pid"] < b["pid"]; });
+              [](const json& a, const json& b) { return a["started_us"] < b["started_us"]; });
+    if (out.per_process.size() > kMaxProcessRows) {  // the latest
+      out.per_process_omitted = out.per_process.size() - kMaxProcessRows;
+      out.per_process.erase(
+          out.per_process.begin(),
+          out.per_process.begin() + static_cast<std::ptrdiff_t>(out.per_process_omitted));
+    }
     return out;
   }
 };
@@ -408,7 +417,8 @@ class ParentReporter {
                       {"count", w.processes},
                       {"complete", w.complete},
                       {"unreadable_stats_files", w.skipped},
-                      {"per_process", w.per_process}};
+                      {"per_process", w.per_process},
+                      {"per_process_omitted", w.per_process_omitted}};
     const absl::Status st =
         reports::WriteFileAtomic((fs::path(p_.out_dir) / "fuzz.json").string(),
                                  j.dump(1, ' ', false, json::error_handler_t::replace) + "\n");

@@ -83,7 +83,9 @@ struct WorkerTotals {
   std::uint64_t finding_sessions = 0;
   std::size_t server_coverage = 0, response_states = 0;  // union
   std::vector<nlohmann::json> findings;                  // by bucket
-  std::vector<nlohmann::json> per_process;               // pid, sessions, elapsed_s, complete
+  // pid, started_us, sessions, elapsed_s, complete; the latest 500 by start.
+  std::vector<nlohmann::json> per_process;
+  std::size_t per_process_omitted = 0;  // the earlier ones
 };
 WorkerTotals ReadWorkerTotals(const std::string& out_dir, const std::string& run_id);
 
