@@ -24,19 +24,12 @@ import subprocess
 import sys
 import tempfile
 
-from fuzz_cli_test import serve  # `serve --behavior` on an ephemeral port
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+# check() and its failures, `serve --behavior` on an ephemeral port.
+from fuzz_cli_test import check, failures, serve  # noqa: E402
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
 
 
 def fuzz(args, cwd, timeout=90):
