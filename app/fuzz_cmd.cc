@@ -8,10 +8,13 @@
 // Flags with one dash are libFuzzer's (-max_total_time=60, -runs=N,
 // -seed=N, -dict=FILE, -print_final_stats=1, ...) and pass through, as do
 // corpus directories. Without -max_total_time or -runs a run lasts
-// kDefaultMaxTotalTimeS. Exit status: libFuzzer's (0 when the budget ran
-// out; findings do not stop the run: they are in DIR/fuzz.json and
-// DIR/findings/), 1 when fuzz.json or the report could not be written (the
-// findings are on stderr), 2 on a usage or setup error.
+// kDefaultMaxTotalTimeS. -fork=N and -jobs=N -workers=M run child
+// processes of this binary: the target's recipe goes to them through the
+// environment (fuzz/net/fuzz_child.h), and the parent's DIR/fuzz.json adds
+// up what they did (fuzz/net/fuzz_workers.h). Exit status: libFuzzer's (0
+// when the budget ran out; findings do not stop the run: they are in
+// DIR/fuzz.json and DIR/findings/), 1 when fuzz.json or the report could
+// not be written (the findings are on stderr), 2 on a usage or setup error.
 #include <unistd.h>
 
 #include <cstdio>
@@ -24,6 +27,7 @@
 #include "app/default_suite.h"
 #include "app/live_run.h"
 #include "app/subcommand.h"
+#include "fuzz/net/fuzz_child.h"
 #include "fuzz/net/fuzzer.h"
 #include "fuzz/net/net_target.h"
 #include "harness/transport.h"
@@ -77,6 +81,12 @@ int RunFuzz(const std::vector<std::string>& args) {
     config.out_dir = MakeOutDir(absl::GetFlag(FLAGS_out), "fuzz", &error);
     if (!error.empty()) return Fail(error);
   }
+  fuzz::NetTargetOptions o;  // a network target's; the children's too
+  if (!spawn.empty() && fuzz::WantsProcesses(args)) {
+    return Fail(
+        "--spawn runs one server for one fuzzing process: not with -fork, -jobs or "
+        "-workers (start several servers on their own ports instead)");
+  }
   if (label == "embedded" || label.rfind("embedded:", 0) == 0) {
     if (!spawn.empty()) return Fail("--spawn needs --target HOST:PORT (where it listens)");
     const std::string profile = label == "embedded" ? "strict" : label.substr(9);
@@ -93,7 +103,6 @@ int RunFuzz(const std::vector<std::string>& args) {
       return Fail("--target " + label +
                   " is not on this host: fuzzing a remote server needs --allow_remote");
     }
-    fuzz::NetTargetOptions o;
     if (absl::GetFlag(FLAGS_reply_timeout_ms) <= 0 ||
         absl::GetFlag(FLAGS_fuzz_session_timeout_ms) <= 0) {
       return Fail("timeouts must be positive");
@@ -168,6 +177,13 @@ int RunFuzz(const std::vector<std::string>& args) {
   config.command_line = "smtp-harness fuzz --target " + label +
                         (spawn.empty() ? "" : " --spawn '" + spawn + "'") + " --out " +
                         config.out_dir + (args.empty() ? "" : " " + absl::StrJoin(args, " "));
+  // -fork / -jobs / -workers: the children rebuild the target from the
+  // environment (fuzz/net/fuzz_child.h).
+  if (fuzz::WantsProcesses(config.libfuzzer_args)) {
+    if (absl::Status st = fuzz::ExportChildSpec(config, label, o); !st.ok()) {
+      return Fail(Message(st));
+    }
+  }
   std::fprintf(stderr, "smtp-harness fuzz: target %s, out %s\n", config.target->Label().c_str(),
                config.out_dir.c_str());
   return fuzz::RunFuzzer(std::move(config));

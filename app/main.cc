@@ -2,6 +2,8 @@
 //   smtp-harness SUBCOMMAND [flags] [args]
 //   smtp-harness SUBCOMMAND --help | --help | --helpfull | --version
 // A usage error exits 2 (1 is kept for "the server failed").
+// A process that `fuzz -fork/-jobs` started (its environment says so and
+// argv[1] is a libFuzzer flag) is a fuzz child instead (fuzz/net/fuzz_child.h).
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -9,10 +11,12 @@
 
 #include "app/command_line.h"
 #include "app/subcommand.h"
+#include "fuzz/net/fuzz_child.h"
 #include "results/absl_compat.h"
 
 int main(int argc, char** argv) {
   namespace app = smtp::app;
+  if (smtp::fuzz::IsFuzzChild(argc, argv)) return smtp::fuzz::RunFuzzChild(argc, argv);
   const std::string_view first = argc < 2 ? "" : argv[1];
   if (argc < 2) {
     std::fprintf(stderr, "%s", app::MainUsage().c_str());

@@ -221,6 +221,7 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness fuzz --target embedded:planted --out out/planted -runs=200000",
            "smtp-harness fuzz --target 127.0.0.1:2525 --out out/postfix -max_total_time=600",
            "smtp-harness fuzz --spawn './my_smtpd_afl 2600' --target 127.0.0.1:2600 --out out/afl",
+           "smtp-harness fuzz --target embedded --out out/all -fork=2 -max_total_time=600",
        },
        "libFuzzer's: 0 when the budget (-max_total_time, default 60 s, or -runs) ran out; "
        "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 1 when fuzz.json or the "

@@ -177,7 +177,6 @@ def main():
         (["--target", "127.0.0.1:1"], "target unreachable"),
         (["--target", "192.0.2.1:25"], "needs --allow_remote"),
         (["--target", "embedded", "-dict=/nonexistent.dict"], "cannot open /nonexistent.dict"),
-        (["--target", "embedded", "-fork=2"], "-fork is not supported yet"),
     ]:
         p = fuzz(args + ["--out", os.path.join(tmp, "bad"), "-runs=1"], timeout=60)
         check(p.returncode == 2 and want in p.stderr,

@@ -1,5 +1,7 @@
 #include "fuzz/net/fuzzer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -13,6 +15,8 @@
 #include <thread>
 #include <utility>
 
+#include "fuzz/net/fuzz_child.h"
+#include "fuzz/net/fuzz_workers.h"
 #include "fuzz/net/libfuzzer_hooks.h"
 #include "fuzz/net/minimize.h"
 #include "fuzz/net/mutator.h"
@@ -63,10 +67,11 @@ struct Finding {
   double first_at_s = 0;
   std::uint64_t first_at_session = 0;
   MinimizeStats minimize;
-  std::string dir;     // relative to the out dir
-  std::string steps;   // DebugString of the minimized input
-  std::string replay;  // the command that replays it
-  std::string error;   // why it could not be written, if so
+  std::string dir;      // relative to the out dir
+  std::string steps;    // DebugString of the minimized input
+  std::string replay;   // the command that replays it
+  std::string error;    // why it could not be written, if so
+  bool shared = false;  // multi-process: counted here, saved by another process
 };
 
 std::string VerbText(Verb v) {
@@ -138,6 +143,7 @@ class Run {
   }
 
   FuzzConfig& config() { return c_; }
+  std::uint64_t sessions() const { return sessions_; }
 
   int TestOne(const std::uint8_t* data, std::size_t size) {
     const SessionInput input =
@@ -202,6 +208,13 @@ class Run {
     return sessions_ == 0 ? 0.0 : 100.0 * static_cast<double>(n) / static_cast<double>(sessions_);
   }
   double Elapsed() const { return std::chrono::duration<double>(Clock::now() - start_).count(); }
+  // Since the run started: in a child of a multi-process run, the parent's
+  // start.
+  double RunTime() const {
+    if (c_.run_started_unix_s <= 0) return Elapsed();
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    return std::chrono::duration<double>(now).count() - c_.run_started_unix_s;
+  }
 
   Sample Take() const {
     Sample s;
@@ -248,7 +261,7 @@ class Run {
     f.verdict.kind = VerdictKind::kDropped;
     f.verdict.detail = "the server stopped taking sessions after " + after + ": " + why;
     f.count = 1;
-    f.first_at_s = Elapsed();
+    f.first_at_s = RunTime();
     f.first_at_session = sessions_;
     std::fprintf(stderr, "smtp-harness fuzz: FINDING %s: %s\n", bucket.c_str(),
                  f.verdict.detail.c_str());
@@ -268,9 +281,10 @@ class Run {
       ++findings_.at(seen->second).count;
       return;
     }
+    if (CountShared(raw_bucket)) return;
     Finding f;
     f.count = 1;
-    f.first_at_s = Elapsed();
+    f.first_at_s = RunTime();
     f.first_at_session = sessions_;
     const auto same = [&](const SessionInput& in) {
       const SessionResult again = c_.target->Run(in, false);
@@ -301,25 +315,51 @@ class Run {
     f.verdict = final_run.verdict.ok() || final_run.connect_failed ? r.verdict : final_run.verdict;
     f.bucket = BucketOf(f.verdict);
     raw_buckets_.emplace(raw_bucket, f.bucket);
+    if (c_.role != FuzzConfig::Role::kSingle) ShareRawBucket(c_.out_dir, raw_bucket, f.bucket);
     if (auto known = findings_.find(f.bucket); known != findings_.end()) {
       ++known->second.count;
       return;
     }
     f.steps = DebugString(minimal);
     Save(f, minimal);
-    std::fprintf(stderr,
-                 "smtp-harness fuzz: FINDING %s (%s, reproduced %d/%d, %zu -> %zu steps): %s\n"
-                 "  %s\n",
-                 f.bucket.c_str(), f.deterministic ? "deterministic" : "flaky", f.reproduced,
-                 c_.reruns, f.minimize.steps_before, f.minimize.steps_after,
-                 f.verdict.detail.c_str(), f.error.empty() ? f.replay.c_str() : f.error.c_str());
+    if (!f.shared) {
+      std::fprintf(stderr,
+                   "smtp-harness fuzz: FINDING %s (%s, reproduced %d/%d, %zu -> %zu steps): %s\n"
+                   "  %s\n",
+                   f.bucket.c_str(), f.deterministic ? "deterministic" : "flaky", f.reproduced,
+                   c_.reruns, f.minimize.steps_before, f.minimize.steps_after,
+                   f.verdict.detail.c_str(), f.error.empty() ? f.replay.c_str() : f.error.c_str());
+    }
     const std::string bucket = f.bucket;
     findings_.emplace(bucket, std::move(f));
     WriteJson(false);
     CheckAlive("finding " + bucket);
   }
 
+  // Multi-process: a raw bucket another process already minimized is only
+  // counted, in the bucket it minimized to.
+  bool CountShared(const std::string& raw_bucket) {
+    if (c_.role == FuzzConfig::Role::kSingle) return false;
+    const std::optional<std::string> bucket = SharedRawBucket(c_.out_dir, raw_bucket);
+    if (!bucket) return false;
+    raw_buckets_.emplace(raw_bucket, *bucket);
+    auto [it, fresh] = findings_.try_emplace(*bucket);
+    if (fresh) {
+      it->second.bucket = *bucket;
+      it->second.shared = true;
+      it->second.first_at_s = RunTime();
+      it->second.first_at_session = sessions_;
+    }
+    ++it->second.count;
+    return true;
+  }
+
   void Save(Finding& f, const SessionInput& minimal) {
+    // Of several processes, the one that claims the bucket writes it.
+    if (c_.role != FuzzConfig::Role::kSingle && !ClaimBucket(c_.out_dir, f.bucket)) {
+      f.shared = true;
+      return;
+    }
     f.dir = "findings/" + f.bucket;
     const fs::path dir = fs::path(c_.out_dir) / f.dir;
     std::error_code ec;
@@ -370,7 +410,9 @@ class Run {
             {"error", f.error}};
   }
 
+ public:
   void WriteJson(bool final) {
+    if (c_.role != FuzzConfig::Role::kSingle) return WriteWorkerJson(final);
     const Sample s = Take();
     json j;
     j["version"] = 1;
@@ -438,10 +480,46 @@ class Run {
   bool results_incomplete() const { return !last_write_.ok(); }
 
  private:
+  // A process of a multi-process run: its stats for the parent.
+  void WriteWorkerJson(bool final) {
+    WorkerStats w;
+    w.pid = static_cast<long>(getpid());
+    w.started_us = started_us_;
+    w.run_id = c_.run_id;
+    w.complete = final;
+    w.elapsed_s = Elapsed();
+    w.sessions = sessions_;
+    w.reached_mail = reached_mail_;
+    w.reached_rcpt = reached_rcpt_;
+    w.reached_data = reached_data_;
+    w.finding_sessions = finding_sessions_;
+    w.pc_seen = pc_seen_;
+    w.coverage_source = coverage_source_;
+    w.states_seen = states_seen_;
+    for (const auto& [bucket, f] : findings_) {
+      json j = f.shared ? json{{"bucket", f.bucket},
+                               {"count", f.count},
+                               {"first_at_s", f.first_at_s},
+                               {"detail", f.verdict.detail}}
+                        : FindingJson(f);
+      j["shared"] = f.shared;
+      w.findings.push_back(std::move(j));
+    }
+    if (const absl::Status st = WriteWorkerStats(c_.out_dir, w);
+        !st.ok() && !json_error_reported_) {
+      json_error_reported_ = true;
+      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
+                   std::string(st.message()).c_str());
+    }
+  }
+
   FuzzConfig c_;
   Clock::time_point start_;
   Clock::time_point next_report_ = Clock::now();
   std::string started_at_ = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  std::int64_t started_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
   std::uint64_t sessions_ = 0;
   std::uint64_t reached_mail_ = 0, reached_rcpt_ = 0, reached_data_ = 0;
   std::uint64_t finding_sessions_ = 0;
@@ -467,7 +545,14 @@ int OneSession(const std::uint8_t* data, std::size_t size) { return g_run->TestO
 
 void AtExit() {
   if (g_run == nullptr) return;
-  g_run->Report(/*final=*/true);
+  // A parent's own sessions (libFuzzer runs some in the parent: -jobs on one
+  // core, files given as inputs) join the children's; its report is
+  // fuzz_workers.h's.
+  if (g_run->config().role != FuzzConfig::Role::kParent) {
+    g_run->Report(/*final=*/true);
+  } else if (g_run->sessions() > 0) {
+    g_run->WriteJson(/*final=*/true);
+  }
   g_run->config().target->Shutdown();
   // Results that could not be written are a failed run, whatever
   // libFuzzer's status.
@@ -483,66 +568,36 @@ bool HasFlag(const std::vector<std::string>& args, std::string_view name) {
   });
 }
 
+// libFuzzer's argv: the flags, a bounded time, the run's own corpus first
+// (new inputs go there), then the user's directories and the seeds.
+std::vector<std::string> LibFuzzerArgs(const FuzzConfig& config) {
+  std::vector<std::string> args{config.argv0};
+  std::vector<std::string> dirs;
+  for (const std::string& a : config.libfuzzer_args) {
+    (a.size() > 1 && a[0] == '-' ? args : dirs).push_back(a);
+  }
+  if (!HasFlag(args, "max_total_time") && !HasFlag(args, "runs")) {
+    args.push_back("-max_total_time=" + std::to_string(kDefaultMaxTotalTimeS));
+  }
+  if (!HasFlag(args, "max_len")) args.push_back("-max_len=16384");
+  if (!HasFlag(args, "artifact_prefix")) {
+    args.push_back("-artifact_prefix=" + (fs::path(config.out_dir) / "crash-").string());
+  }
+  args.push_back((fs::path(config.out_dir) / "corpus").string());
+  for (const std::string& d : dirs) args.push_back(d);
+  std::error_code ec;
+  for (const std::string& d : config.seed_dirs) {
+    if (fs::is_directory(d, ec)) args.push_back(d);
+  }
+  return args;
+}
+
 }  // namespace
 
 std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const std::string& profile, std::string* error) {
   auto server = smtp_netfuzz_embedded::Server::Create({.profile = profile}, error);
   if (server == nullptr) return nullptr;
   return std::make_unique<EmbeddedTarget>(std::move(server), profile);
-}
-
-bool ReadDictionary(const std::string& path, std::vector<std::string>* entries,
-                    std::string* error) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    *error = "cannot open " + path;
-    return false;
-  }
-  std::string line;
-  int lineno = 0;
-  bool ok = true;
-  for (int ch = 0; ok && ch != EOF;) {
-    line.clear();
-    while ((ch = std::fgetc(f)) != EOF && ch != '\n') {
-      if (line.size() < 4096) line.push_back(static_cast<char>(ch));
-    }
-    ++lineno;
-    std::string_view l = line;
-    while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
-    while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r')) {
-      l.remove_suffix(1);
-    }
-    if (l.empty() || l.front() == '#') continue;
-    const std::size_t q = l.find('"');
-    if (q == std::string_view::npos || l.size() < q + 2 || l.back() != '"') {
-      *error = path + ":" + std::to_string(lineno) + ": not a quoted entry";
-      ok = false;
-      break;
-    }
-    const std::string_view body = l.substr(q + 1, l.size() - q - 2);
-    std::string entry;
-    for (std::size_t i = 0; i < body.size(); ++i) {
-      if (body[i] != '\\') {
-        entry.push_back(body[i]);
-        continue;
-      }
-      if (i + 1 < body.size() && (body[i + 1] == '\\' || body[i + 1] == '"')) {
-        entry.push_back(body[++i]);
-      } else if (i + 3 < body.size() && body[i + 1] == 'x' && std::isxdigit(body[i + 2]) &&
-                 std::isxdigit(body[i + 3])) {
-        entry.push_back(
-            static_cast<char>(std::stoi(std::string(body.substr(i + 2, 2)), nullptr, 16)));
-        i += 3;
-      } else {
-        *error = path + ":" + std::to_string(lineno) + ": bad escape";
-        ok = false;
-        break;
-      }
-    }
-    if (ok && !entry.empty()) entries->push_back(std::move(entry));
-  }
-  std::fclose(f);
-  return ok;
 }
 
 int RunFuzzer(FuzzConfig config) {
@@ -557,36 +612,10 @@ int RunFuzzer(FuzzConfig config) {
                  ec.message().c_str());
     return 2;
   }
-  // libFuzzer's argv: the flags, a bounded time, the run's own corpus first
-  // (new inputs go there), then the user's directories and the seeds.
-  std::vector<std::string> args{config.argv0};
-  std::vector<std::string> dirs;
-  for (const std::string& a : config.libfuzzer_args) {
-    (a.size() > 1 && a[0] == '-' ? args : dirs).push_back(a);
-  }
-  // libFuzzer's multi-process modes re-run argv[0] with libFuzzer's flags
-  // alone, which is not a `fuzz` command line: not supported yet.
-  for (const char* flag : {"fork", "jobs", "workers", "merge", "minimize_crash"}) {
-    if (HasFlag(args, flag)) {
-      std::fprintf(stderr,
-                   "smtp-harness fuzz: -%s is not supported yet (one process per run; run "
-                   "several `fuzz` commands with their own --out for more cores)\n",
-                   flag);
-      return 2;
-    }
-  }
-  if (!HasFlag(args, "max_total_time") && !HasFlag(args, "runs")) {
-    args.push_back("-max_total_time=" + std::to_string(kDefaultMaxTotalTimeS));
-  }
-  if (!HasFlag(args, "max_len")) args.push_back("-max_len=16384");
-  if (!HasFlag(args, "artifact_prefix")) {
-    args.push_back("-artifact_prefix=" + (fs::path(config.out_dir) / "crash-").string());
-  }
-  args.push_back((fs::path(config.out_dir) / "corpus").string());
-  for (const std::string& d : dirs) args.push_back(d);
-  for (const std::string& d : config.seed_dirs) {
-    if (fs::is_directory(d, ec)) args.push_back(d);
-  }
+  // A child runs the argv libFuzzer gave it, unchanged.
+  std::vector<std::string> args =
+      config.role == FuzzConfig::Role::kChild ? config.child_argv : LibFuzzerArgs(config);
+  if (const int rc = PrepareProcesses(config, args); rc != 0) return rc;
   if (!RegisterCounters(StateCounters())) {
     std::fprintf(stderr, "smtp-harness fuzz: libFuzzer did not take the feedback counters\n");
     return 2;
@@ -594,9 +623,10 @@ int RunFuzzer(FuzzConfig config) {
   if (config.target->in_process() && !PcCounters().empty()) RegisterCounters(PcCounters());
   if (config.afl != nullptr) RegisterCounters(config.afl->map());
   g_mutator.dictionary = config.dictionary;
+  const bool parent = config.role == FuzzConfig::Role::kParent;
   g_run = new Run(std::move(config));  // lives until exit: libFuzzer exits
   std::atexit(AtExit);
-  g_run->Report(false);
+  if (!parent) g_run->Report(false);
   const int rc = RunLibFuzzer(args, &OneSession);
   return rc;
 }

@@ -13,6 +13,12 @@
 // and finding.json. OUT/fuzz.json holds the stats over time; it is rewritten
 // atomically every few seconds and at each new finding, so an interrupted
 // run keeps what it found.
+//
+// With -fork / -jobs / -workers the sessions run in child processes of the
+// same binary (fuzz_child.h: the FuzzConfig travels in the environment);
+// each writes its stats to OUT/workers/<pid>-<t>.json and claims a bucket
+// before writing OUT/findings/<bucket>/, and the parent, which runs no
+// sessions, writes fuzz.json from the sum of them (fuzz_workers.h).
 #ifndef SMTP_FUZZ_NET_FUZZER_H_
 #define SMTP_FUZZ_NET_FUZZER_H_
 
@@ -82,6 +88,16 @@ struct FuzzConfig {
   // into (afl_coverage.h), registered with libFuzzer as feedback and
   // reported as the server's coverage. nullptr: none.
   std::unique_ptr<AflCoverage> afl;
+  // Multi-process runs (-fork, -jobs, -workers; fuzz_child.h): kParent once
+  // ExportChildSpec put the spec in the environment, kChild in the
+  // processes libFuzzer starts, which run `child_argv` (libFuzzer's argv as
+  // given to the child) unchanged and write their stats for the parent
+  // (fuzz_workers.h) instead of fuzz.json.
+  enum class Role { kSingle, kParent, kChild };
+  Role role = Role::kSingle;
+  std::vector<std::string> child_argv;
+  std::string run_id;             // the run's, shared by its processes
+  double run_started_unix_s = 0;  // first_at_s counts from here
 };
 
 // Default libFuzzer time budget when neither -max_total_time nor -runs is

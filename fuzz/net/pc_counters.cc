@@ -21,9 +21,13 @@ extern "C" {
 // -fsanitize-coverage=trace-pc. The PC of the block is hashed into the
 // counters (AFL-style: collisions are rare enough at 16 Ki entries for a
 // server of a few thousand blocks); the counter wraps at 255 as libFuzzer's
-// inline counters do.
+// inline counters do. The PC is taken relative to this function (same
+// executable), so a block has the same counter in every process despite
+// ASLR: `fuzz -fork/-jobs` children share the corpus and their coverage is
+// merged by index (fuzz_workers.h).
 __attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_pc() {
-  const auto pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0));
+  const auto pc = reinterpret_cast<std::uintptr_t>(__builtin_return_address(0)) -
+                  reinterpret_cast<std::uintptr_t>(&__sanitizer_cov_trace_pc);
   const std::uintptr_t h = (pc ^ (pc >> 15)) * 0x9e3779b97f4a7c15ULL;
   ++smtp::fuzz::g_pc_counters[(h >> 50) & (smtp::fuzz::kPcCounterCount - 1)];
 }

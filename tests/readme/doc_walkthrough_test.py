@@ -39,6 +39,8 @@ EXPECT = {
         "out/tiny/findings": lambda names: {"crashed-SIGABRT",
                                             "sanitizer-heap-buffer-overflow-in-rcpt_to"} <= set(names),
         "out/replay-tiny": lambda names: "index.html" in names,
+        "out/all": lambda names: {"fuzz.json", "index.html", "workers"} <= set(names),
+        "out/jobs": lambda names: {"fuzz.json", "index.html", "workers"} <= set(names),
     },
 }
 
