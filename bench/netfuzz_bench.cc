@@ -3,8 +3,13 @@
 // fuzzer uses, coverage hooks included), without libFuzzer. Baselines in
 // the same run: the server alone fed the same bytes in one write, and the
 // session input codec. docs/PERFORMANCE.md has the figures.
+//
+// NETFUZZ_CORPUS=DIR adds BM_CorpusSessions: the sessions a fuzzing run kept
+// (`fuzz --out OUT` writes them to OUT/corpus), which are longer than the
+// seeds, so what libFuzzer's loop runs costs more than BM_SeedSessions.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -15,21 +20,28 @@
 #include "fuzz/net/embedded_server.h"
 #include "fuzz/net/mutator.h"
 #include "fuzz/net/session_input.h"
+#include "fuzz/net/state_feedback.h"
 
 namespace {
 
 using smtp::fuzz::SessionInput;
 
-std::vector<SessionInput> Seeds() {
-  std::vector<SessionInput> out;
-  const std::filesystem::path dir = SMTP_SEEDS_DIR;
+std::vector<std::string> Files(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
   for (const auto& e : std::filesystem::directory_iterator(dir)) {
     std::ifstream f(e.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    out.push_back(smtp::fuzz::ParseSessionInput(bytes));
+    out.emplace_back((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   }
   return out;
 }
+
+std::vector<SessionInput> Parsed(const std::vector<std::string>& files) {
+  std::vector<SessionInput> out;
+  for (const std::string& bytes : files) out.push_back(smtp::fuzz::ParseSessionInput(bytes));
+  return out;
+}
+
+std::vector<SessionInput> Seeds() { return Parsed(Files(SMTP_SEEDS_DIR)); }
 
 std::unique_ptr<smtp_netfuzz_embedded::Server> MakeServer() {
   std::string error;
@@ -58,6 +70,54 @@ void BM_SeedSessions(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SeedSessions);
+
+// The sessions of a fuzzing run's corpus (NETFUZZ_CORPUS), round robin,
+// with the per-session feedback work of `fuzz` (transition keys into the
+// state counters). Counters: the mean serialized size and step count.
+void BM_CorpusSessions(benchmark::State& state) {
+  const char* dir = std::getenv("NETFUZZ_CORPUS");
+  if (dir == nullptr) {
+    state.SkipWithError("set NETFUZZ_CORPUS to a fuzz run's OUT/corpus");
+    return;
+  }
+  auto server = MakeServer();
+  const std::vector<std::string> files = Files(dir);
+  const std::vector<SessionInput> inputs = Parsed(files);
+  double bytes = 0, steps = 0;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    bytes += static_cast<double>(files[i].size());
+    steps += static_cast<double>(inputs[i].steps.size());
+  }
+  std::size_t i = 0;
+  for (auto _ : state) {
+    const auto r = smtp::fuzz::RunEmbedded(*server, inputs[i]);
+    smtp::fuzz::AddTransitions(smtp::fuzz::TransitionKeys(r.replies), smtp::fuzz::StateCounters());
+    i = (i + 1) % inputs.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["bytes"] = bytes / static_cast<double>(files.size());
+  state.counters["steps"] = steps / static_cast<double>(files.size());
+}
+BENCHMARK(BM_CorpusSessions);
+
+// The custom mutator as libFuzzer calls it (parse, mutate, serialize) on
+// the seeds, without libFuzzer's byte mutator.
+void BM_MutateSession(benchmark::State& state) {
+  const std::vector<std::string> seeds = Files(SMTP_SEEDS_DIR);
+  const smtp::fuzz::MutatorOptions options;
+  std::vector<std::uint8_t> buf(16384);
+  std::size_t i = 0;
+  unsigned seed = 1;
+  for (auto _ : state) {
+    const std::string& s = seeds[i];
+    std::copy(s.begin(), s.end(), buf.begin());
+    benchmark::DoNotOptimize(
+        smtp::fuzz::MutateSession(buf.data(), s.size(), buf.size(), seed++, options, nullptr));
+    i = (i + 1) % seeds.size();
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_MutateSession);
 
 // Baseline: the server alone, fed the typical session's bytes in one write
 // (no client machine, no reply parsing).

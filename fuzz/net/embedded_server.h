@@ -4,7 +4,7 @@
 //
 // Why its own namespace, with standard types only: in the g++ build the
 // fuzzer runs a separate copy of the server's sans-I/O code (the library
-// smtp_server_cov), compiled with -fsanitize-coverage=trace-pc,trace-cmp so
+// smtp_server_cov), compiled with -fsanitize-coverage=trace-pc so
 // that libFuzzer sees the server's code coverage (pc_counters.h). That copy
 // is compiled with the namespace `smtp` renamed (-Dsmtp=smtp_cov), so its
 // symbols never clash with the uninstrumented server the rest of the binary

@@ -31,9 +31,5 @@ __attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_pc() {
   const std::uintptr_t h = (pc ^ (pc >> 15)) * 0x9e3779b97f4a7c15ULL;
   ++smtp::fuzz::g_pc_counters[(h >> 50) & (smtp::fuzz::kPcCounterCount - 1)];
 }
-// g++'s trace-cmp also reports floating-point compares, which libFuzzer has
-// no hooks for: nothing to learn from them.
-__attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_cmpf(float, float) {}
-__attribute__((no_sanitize_coverage)) void __sanitizer_cov_trace_cmpd(double, double) {}
 }
 #endif
