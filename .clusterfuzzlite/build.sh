@@ -43,9 +43,9 @@ PY
 
 for src in "$repo"/fuzz/fuzz_*.cc; do
   target=$(basename "$src" .cc)
-  # Targets that need more than the parser (fuzz_scenario_loader,
-  # fuzz_server_session) exist only
-  # in top-level builds, not in this standalone one.
+  # fuzz_scenario_loader exists only in top-level builds; fuzz_server_session
+  # only where Abseil, nlohmann/json and OpenSSL were found (the Dockerfile
+  # installs them).
   [[ -x $build/$target ]] || continue
   cp "$build/$target" "$OUT/"
   [[ -f $repo/fuzz/$target.options ]] && cp "$repo/fuzz/$target.options" "$OUT/"
