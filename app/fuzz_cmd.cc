@@ -1,7 +1,7 @@
 // smtp-harness fuzz: stateful coverage-guided fuzzing of an SMTP server
 // (fuzz/net/fuzzer.h), libFuzzer embedded as the engine.
 //
-//   fuzz [--target embedded[:PROFILE]|HOST:PORT|tls:H:P|exec:CMD]
+//   fuzz [--target [lmtp:]embedded[:PROFILE]|HOST:PORT|tls:H:P|lmtp:H:P|exec:CMD]
 //        [--spawn CMD] [--out DIR] [--seeds DIR]
 //        [-LIBFUZZER_FLAG=VALUE...] [CORPUS_DIR...]
 //
@@ -87,18 +87,18 @@ int RunFuzz(const std::vector<std::string>& args) {
         "--spawn runs one server for one fuzzing process: not with -fork, -jobs or "
         "-workers (start several servers on their own ports instead)");
   }
-  if (label == "embedded" || label.rfind("embedded:", 0) == 0) {
+  if (const std::optional<fuzz::EmbeddedLabel> embedded = fuzz::ParseEmbeddedLabel(label)) {
     if (!spawn.empty()) return Fail("--spawn needs --target HOST:PORT (where it listens)");
-    const std::string profile = label == "embedded" ? "strict" : label.substr(9);
     std::string error;
-    config.target = fuzz::MakeEmbeddedTarget(profile, &error);
+    config.target = fuzz::MakeEmbeddedTarget(*embedded, &error);
     if (config.target == nullptr) return Fail("--target: " + error);
-    config.replay_target_hint =
-        "127.0.0.1:PORT (smtp-harness serve --behavior " + profile + " --listen 127.0.0.1:PORT)";
+    config.replay_target_hint = std::string(embedded->lmtp ? "lmtp:" : "") +
+                                "127.0.0.1:PORT (smtp-harness serve --behavior " +
+                                embedded->profile + (embedded->lmtp ? " --lmtp" : "") +
+                                " --listen 127.0.0.1:PORT)";
   } else {
     absl::StatusOr<harness::Target> target = harness::ParseTarget(label);
     if (!target.ok()) return Fail("--target: " + Message(target.status()));
-    if (target->lmtp) return Fail("--target: LMTP targets are not fuzzed yet");
     if (!fuzz::IsLoopbackTarget(*target) && !absl::GetFlag(FLAGS_allow_remote)) {
       return Fail("--target " + label +
                   " is not on this host: fuzzing a remote server needs --allow_remote");

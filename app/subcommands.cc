@@ -203,7 +203,8 @@ const std::vector<Subcommand>& Subcommands() {
        "0 after a clean stop (SIGINT/SIGTERM), 2 on a usage error or an address that cannot be "
        "bound, 1 when the proxy fails after it started."},
       {"fuzz",
-       "fuzz [--target embedded[:PROFILE]|HOST:PORT|tls:H:P|exec:CMD] [--spawn CMD] [--out DIR] "
+       "fuzz [--target [lmtp:]embedded[:PROFILE]|HOST:PORT|tls:H:P|lmtp:H:P|exec:CMD] "
+       "[--spawn CMD] [--out DIR] "
        "[--seeds DIR] [-LIBFUZZER_FLAG=VALUE...] [CORPUS_DIR...]",
        "stateful coverage-guided fuzzing of an SMTP server, one session per input, libFuzzer "
        "as the engine; findings are minimized and written as replayable sessions",

@@ -5,15 +5,18 @@
 //
 // No header: the whole input is a serialized session input
 // (fuzz/net/session_input.h; seeds are sessions, corpus/fuzz_server_session/).
-// Each input runs twice: against the strict profile and the lenient one.
+// Each input runs three times: against the strict profile, the lenient one,
+// and the strict profile speaking LMTP (RFC 2033: the session's EHLO/HELO
+// sent as LHLO, one reply per accepted recipient at the end of a message).
 // The session-level mutator (fuzz/net/mutator.h) is the custom mutator, as
 // in `smtp-harness fuzz`.
 //
 // Oracles (the client machine's, fuzz/net/client_machine.h):
 // - no crash, and memory per session bounded (the .options file's limits);
 // - the server never drops the connection without a reply (kDropped);
-// - every command line, body and chunk gets its reply: with every byte
-//   consumed, a reply still owed is a hang (kHang);
+// - every command line, body and chunk gets its reply (LMTP: the end of a
+//   message one per accepted recipient): with every byte consumed, a reply
+//   still owed is a hang (kHang);
 // - every reply parses strictly (RFC 5321 §4.2; kBadReply);
 // - strict profile: exactly one reply per command, none to a command the
 //   client did not send as one (kDesync). The lenient profile ends DATA at
@@ -34,12 +37,15 @@
 
 namespace {
 
-smtp_netfuzz_embedded::Server& ServerFor(const char* profile) {
-  static std::unique_ptr<smtp_netfuzz_embedded::Server> strict, lenient;
-  auto& slot = std::string_view(profile) == "strict" ? strict : lenient;
+// "strict", "lenient", "lmtp" (the strict profile speaking LMTP).
+smtp_netfuzz_embedded::Server& ServerFor(const char* name) {
+  static std::unique_ptr<smtp_netfuzz_embedded::Server> strict, lenient, lmtp;
+  const std::string_view n = name;
+  auto& slot = n == "strict" ? strict : n == "lenient" ? lenient : lmtp;
   if (slot == nullptr) {
     std::string error;
-    slot = smtp_netfuzz_embedded::Server::Create({.profile = profile}, &error);
+    slot = smtp_netfuzz_embedded::Server::Create(
+        {.profile = n == "lenient" ? "lenient" : "strict", .lmtp = n == "lmtp"}, &error);
     FUZZ_CHECK(slot != nullptr, "the embedded server starts");
   }
   return *slot;
@@ -75,7 +81,9 @@ void Check(const char* profile, const smtp::fuzz::SessionInput& input, bool desy
   FUZZ_CHECK(kind != VerdictKind::kDropped, "the server never drops a session without a reply");
   FUZZ_CHECK(kind != VerdictKind::kHang, "every command, body and chunk gets its reply");
   FUZZ_CHECK(kind != VerdictKind::kBadReply, "every reply parses strictly");
-  FUZZ_CHECK(kind != VerdictKind::kDesync, "exactly one reply per command (strict profile)");
+  FUZZ_CHECK(kind != VerdictKind::kDesync,
+             "exactly one reply per command, one per recipient at LMTP's end of message "
+             "(strict profile)");
 }
 
 }  // namespace
@@ -85,6 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const smtp::fuzz::SessionInput input = smtp::fuzz::ParseSessionInput(bytes);
   Check("strict", input, /*desync_is_finding=*/true);
   Check("lenient", input, /*desync_is_finding=*/false);
+  Check("lmtp", input, /*desync_is_finding=*/true);
   return 0;
 }
 

@@ -44,7 +44,7 @@ std::string_view VerdictName(VerdictKind kind) {
   return "?";
 }
 
-ClientMachine::ClientMachine(const SessionInput& input) : input_(input) {}
+ClientMachine::ClientMachine(const SessionInput& input, bool lmtp) : input_(input), lmtp_(lmtp) {}
 
 Action ClientMachine::Next() {
   for (;;) {
@@ -88,12 +88,18 @@ Action ClientMachine::Next() {
       if (!owed_.empty() && owed_.back().data) known_ = false;
       switch (s.kind) {
         case StepKind::kCommand: {
-          bytes.append(s.bytes).append("\r\n");
+          const Verb verb = HasLineEnd(s.bytes) ? Verb::kUnknown : VerbOfFirstWord(s.bytes);
+          // LMTP has LHLO where SMTP has EHLO and HELO (RFC 2033 §4.1): the
+          // same sessions reach the same states.
+          if (lmtp_ && (verb == Verb::kEhlo || verb == Verb::kHelo)) {
+            bytes.append("LHLO").append(s.bytes.substr(4)).append("\r\n");
+          } else {
+            bytes.append(s.bytes).append("\r\n");
+          }
           if (HasLineEnd(s.bytes)) {
             known_ = false;
             break;
           }
-          const Verb verb = VerbOfFirstWord(s.bytes);
           if (verb == Verb::kBdat) {
             // Its chunk is whatever follows: unknowable here.
             known_ = false;
@@ -120,7 +126,7 @@ Action ClientMachine::Next() {
           }
           bytes.append("BDAT ").append(std::to_string(s.bytes.size()));
           bytes.append(s.last ? " LAST\r\n" : "\r\n").append(s.bytes);
-          owed_.push_back({.step = step_, .verb = Verb::kBdat});
+          owed_.push_back({.step = step_, .verb = Verb::kBdat, .last = s.last});
           break;
         case StepKind::kRaw:
           bytes.append(s.bytes);
@@ -195,8 +201,26 @@ void ClientMachine::OnReply(const Reply& reply) {
       const bool positive = reply.code / 100 == 2;
       if (positive && owed.verb == Verb::kMail) depth_ = std::max(depth_, 1);
       if (positive && owed.verb == Verb::kRcpt) depth_ = std::max(depth_, 2);
-      if (positive && (owed.body || (owed.verb == Verb::kBdat && input_.steps[owed.step].last))) {
-        depth_ = 3;
+      const bool message_end = owed.body || (owed.verb == Verb::kBdat && owed.last);
+      if (positive && message_end) depth_ = 3;
+      // The transaction's recipients, for LMTP's replies at the end of the
+      // message.
+      if (positive && owed.verb == Verb::kMail) accepted_rcpts_ = 0;
+      if (positive && owed.verb == Verb::kRcpt) ++accepted_rcpts_;
+      if (positive && (owed.verb == Verb::kRset || owed.verb == Verb::kEhlo ||
+                       owed.verb == Verb::kHelo || owed.verb == Verb::kLhlo)) {
+        accepted_rcpts_ = 0;  // a refused one (501: no argument) changes nothing
+      }
+      if (message_end && !owed.per_rcpt) {
+        // RFC 2033 §4.2: one reply per recipient that RCPT accepted, in
+        // order, whatever became of the message.
+        if (lmtp_ && accepted_rcpts_ > 1) {
+          Owed more = owed;
+          more.per_rcpt = true;
+          owed_.insert(owed_.begin() + static_cast<std::ptrdiff_t>(owed_pos_), accepted_rcpts_ - 1,
+                       more);
+        }
+        accepted_rcpts_ = 0;
       }
       if (owed.data && reply.code == 354) {
         const SessionStep& s = input_.steps[owed.step];
@@ -207,6 +231,7 @@ void ClientMachine::OnReply(const Reply& reply) {
         return;
       }
       if (owed.starttls && positive) {
+        accepted_rcpts_ = 0;  // RFC 3207 §4.2: the server forgets the session
         // The server discards what was pipelined behind STARTTLS (RFC 3207
         // §5, CVE-2011-0411): nothing more is owed for this group.
         owed_.resize(owed_pos_);

@@ -117,7 +117,10 @@ struct ReplyEvent {
 class ClientMachine {
  public:
   // Read deadline and reply limits are the driver's; the machine only counts.
-  explicit ClientMachine(const SessionInput& input);
+  // `lmtp` (RFC 2033): EHLO and HELO steps are sent as LHLO, and the end of
+  // a message (after DATA's body, or BDAT ... LAST) is owed one reply per
+  // recipient accepted in the transaction.
+  explicit ClientMachine(const SessionInput& input, bool lmtp = false);
 
   // The next thing to do. kRead is returned first, for the greeting.
   Action Next();
@@ -160,6 +163,8 @@ class ClientMachine {
     bool data = false;      // DATA: a 354 sends the body
     bool body = false;      // the reply to a body (end of message)
     bool starttls = false;  // STARTTLS: a 2xx starts TLS
+    bool last = false;      // BDAT ... LAST: ends the message
+    bool per_rcpt = false;  // LMTP: a further reply for one more recipient
   };
 
   void Fail(VerdictKind kind, std::string detail, std::size_t step, Verb verb);
@@ -173,6 +178,8 @@ class ClientMachine {
   void Record(const Owed* owed, const Reply& reply);
 
   const SessionInput& input_;
+  bool lmtp_ = false;
+  std::size_t accepted_rcpts_ = 0;  // 2xx to RCPT in the open transaction
   Phase phase_ = Phase::kGreeting;
   std::size_t step_ = 0;      // next step to write
   std::vector<Owed> owed_;    // replies owed, oldest first

@@ -241,6 +241,72 @@ TEST(ClientMachine, BdatOrAuthUnknownToTheServerMakesTheCountUnknown) {
   EXPECT_TRUE(m.expectations_known());
 }
 
+// LMTP (RFC 2033): EHLO goes out as LHLO, and the end of the message gets
+// one reply per accepted recipient (a refused one does not count).
+TEST(EmbeddedDriver, LmtpGetsOneReplyPerRecipientAtTheEndOfTheMessage) {
+  std::string error;
+  auto server = smtp_netfuzz_embedded::Server::Create({.profile = "strict", .lmtp = true}, &error);
+  ASSERT_NE(server, nullptr) << error;
+  SessionInput in{{Cmd("EHLO client.example"), Cmd("MAIL FROM:<a@example.com>"),
+                   Cmd("RCPT TO:<b@example.com>"), Cmd("RCPT TO:<bad>"),
+                   Cmd("RCPT TO:<c@example.com>"), Data("Subject: t\r\n\r\nhello\r\n")}};
+  const SessionResult r = RunEmbedded(*server, in, /*wire=*/true);
+  EXPECT_TRUE(r.verdict.ok()) << r.verdict.detail;
+  EXPECT_EQ(Codes(r),
+            (std::vector<std::uint16_t>{220, 250, 250, 250, 501, 250, 354, 250, 250, 221}));
+  ASSERT_GE(r.wire.size(), 2u);
+  EXPECT_EQ(r.wire[1].bytes.substr(0, 5), "LHLO ");
+  // BDAT ... LAST likewise.
+  SessionInput bdat{{Cmd("EHLO c"),
+                     Cmd("MAIL FROM:<a@example.com>"),
+                     Cmd("RCPT TO:<b@example.com>"),
+                     Cmd("RCPT TO:<c@example.com>"),
+                     {.kind = StepKind::kBdat, .bytes = "hi\r\n", .last = true}}};
+  const SessionResult rb = RunEmbedded(*server, bdat);
+  EXPECT_TRUE(rb.verdict.ok()) << rb.verdict.detail;
+  EXPECT_EQ(Codes(rb), (std::vector<std::uint16_t>{220, 250, 250, 250, 250, 250, 250, 221}));
+}
+
+// An LMTP server that answers the message once for two recipients owes a
+// reply: a hang, not an ok session.
+TEST(ClientMachine, LmtpMissingPerRecipientReplyIsAHang) {
+  SessionInput in{{Cmd("LHLO c"), Cmd("MAIL FROM:<a@example.com>"), Cmd("RCPT TO:<b@example.com>"),
+                   Cmd("RCPT TO:<c@example.com>"), Data("x\r\n")}};
+  ClientMachine m(in, /*lmtp=*/true);
+  m.Next();
+  m.OnReply(R(220));
+  for (int i = 0; i < 4; ++i) {
+    m.Next();
+    m.Next();
+    m.OnReply(R(250));
+  }
+  EXPECT_EQ(m.Next().bytes, "DATA\r\n");
+  m.Next();
+  m.OnReply(R(354));
+  EXPECT_EQ(m.Next().kind, ActionKind::kWrite);  // the body
+  m.Next();
+  m.OnReply(R(250));
+  EXPECT_EQ(m.Next().kind, ActionKind::kRead);  // the second recipient's reply
+  m.OnTimeout();
+  EXPECT_EQ(m.verdict().kind, VerdictKind::kHang);
+  // The same as SMTP: one reply is all.
+  ClientMachine smtp(in);
+  smtp.Next();
+  smtp.OnReply(R(220));
+  for (int i = 0; i < 4; ++i) {
+    smtp.Next();
+    smtp.Next();
+    smtp.OnReply(R(250));
+  }
+  smtp.Next();
+  smtp.Next();
+  smtp.OnReply(R(354));
+  smtp.Next();
+  smtp.Next();
+  smtp.OnReply(R(250));
+  EXPECT_EQ(smtp.Next().bytes, "QUIT\r\n");
+}
+
 TEST(VerbOfFirstWord, ReadsTheFirstWordCaseInsensitively) {
   EXPECT_EQ(VerbOfFirstWord("mail FROM:<a@b>"), Verb::kMail);
   EXPECT_EQ(VerbOfFirstWord("STARTTLS"), Verb::kStarttls);

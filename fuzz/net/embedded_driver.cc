@@ -10,10 +10,11 @@ namespace {
 
 class Run {
  public:
-  Run(smtp_netfuzz_embedded::Server& server, bool wire) : conn_(server.Open()), keep_wire_(wire) {}
+  Run(smtp_netfuzz_embedded::Server& server, bool wire)
+      : conn_(server.Open()), lmtp_(server.lmtp()), keep_wire_(wire) {}
 
   SessionResult Go(const SessionInput& input) {
-    ClientMachine m(input);
+    ClientMachine m(input, lmtp_);
     conn_->Start();
     Collect();
     for (Action a = m.Next(); a.kind != ActionKind::kDone; a = m.Next()) {
@@ -112,6 +113,7 @@ class Run {
   }
 
   std::unique_ptr<smtp_netfuzz_embedded::Connection> conn_;
+  bool lmtp_;
   bool keep_wire_;
   std::size_t wire_bytes_ = 0;
   std::deque<std::string> replies_;

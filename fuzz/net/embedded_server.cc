@@ -63,6 +63,8 @@ std::unique_ptr<Connection> Server::Open() {
 
 std::uint64_t Server::messages_accepted() const { return impl_->sink->committed(); }
 
+bool Server::lmtp() const { return impl_->config.lmtp; }
+
 Connection::Connection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Connection::~Connection() = default;
 

@@ -72,6 +72,7 @@ class Server {
 
   std::unique_ptr<Connection> Open();
   std::uint64_t messages_accepted() const;
+  bool lmtp() const;  // Options::lmtp
 
  private:
   struct Impl;

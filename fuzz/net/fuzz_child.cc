@@ -158,10 +158,9 @@ absl::Status ExportChildSpec(FuzzConfig& config, const std::string& target,
 }
 
 absl::StatusOr<std::unique_ptr<SessionTarget>> MakeChildTarget(const ChildSpec& spec) {
-  if (spec.target == "embedded" || spec.target.rfind("embedded:", 0) == 0) {
-    const std::string profile = spec.target == "embedded" ? "strict" : spec.target.substr(9);
+  if (const std::optional<EmbeddedLabel> embedded = ParseEmbeddedLabel(spec.target)) {
     std::string error;
-    std::unique_ptr<SessionTarget> t = MakeEmbeddedTarget(profile, &error);
+    std::unique_ptr<SessionTarget> t = MakeEmbeddedTarget(*embedded, &error);
     if (t == nullptr) return absl::InvalidArgumentError(error);
     return t;
   }

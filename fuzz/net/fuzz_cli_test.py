@@ -12,6 +12,7 @@
 4. Bad input: an unknown profile, an unreachable target, a remote target
    without --allow_remote, a missing dictionary: exit 2 with one clear line.
 5. A full disk under --out: a clear error, the finding still printed, exit 1.
+6. LMTP in process (lmtp:embedded): sessions deliver, no false finding.
 
 usage: fuzz_cli_test.py SMTP_HARNESS"""
 import json
@@ -153,6 +154,19 @@ def main():
               f["steps"].upper() == "COMMAND UBSAN\n" for f in san),
           "a sanitizer report on stderr is a finding, minimized to its command: %s" %
           [(f["bucket"], f["steps"]) for f in er["findings"]])
+
+    # 6. LMTP in process: EHLO goes out as LHLO, one reply per recipient at
+    # the end of a message; our strict LMTP server gives no finding.
+    out = os.path.join(tmp, "lmtp")
+    p = fuzz(["--target", "lmtp:embedded", "--out", out, "-max_total_time=10", "-seed=5"])
+    with open(os.path.join(out, "fuzz.json")) as f:
+        report = json.load(f)
+    check(p.returncode == 0 and report["target"] == "lmtp:embedded:strict",
+          "lmtp:embedded runs (rc %d, target %s)" % (p.returncode, report["target"]))
+    check(report["stats"]["reached"]["data"] > 100,
+          "LMTP sessions deliver messages: %d" % report["stats"]["reached"]["data"])
+    check(report["findings"] == [], "no finding against the strict LMTP server: %s" %
+          [f["bucket"] for f in report["findings"]])
 
     # 5. A full disk (files over a size limit here, RLIMIT_FSIZE with
     # SIGXFSZ ignored: writes fail with EFBIG as they would with ENOSPC):

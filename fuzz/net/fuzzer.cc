@@ -42,17 +42,17 @@ harness::Transcript TranscriptOf(const SessionResult& r, const std::string& targ
 
 class EmbeddedTarget : public SessionTarget {
  public:
-  EmbeddedTarget(std::unique_ptr<smtp_netfuzz_embedded::Server> server, std::string profile)
-      : server_(std::move(server)), profile_(std::move(profile)) {}
+  EmbeddedTarget(std::unique_ptr<smtp_netfuzz_embedded::Server> server, std::string label)
+      : server_(std::move(server)), label_(std::move(label)) {}
   SessionResult Run(const SessionInput& input, bool wire) override {
     return RunEmbedded(*server_, input, wire);
   }
-  std::string Label() const override { return "embedded:" + profile_; }
+  std::string Label() const override { return label_; }
   bool in_process() const override { return true; }
 
  private:
   std::unique_ptr<smtp_netfuzz_embedded::Server> server_;
-  std::string profile_;
+  std::string label_;
 };
 
 // ---------------------------------------------------------------------------
@@ -594,10 +594,24 @@ std::vector<std::string> LibFuzzerArgs(const FuzzConfig& config) {
 
 }  // namespace
 
-std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const std::string& profile, std::string* error) {
-  auto server = smtp_netfuzz_embedded::Server::Create({.profile = profile}, error);
+std::optional<EmbeddedLabel> ParseEmbeddedLabel(std::string_view label) {
+  EmbeddedLabel out;
+  if (label.substr(0, 5) == "lmtp:") {
+    out.lmtp = true;
+    label.remove_prefix(5);
+  }
+  if (label == "embedded") return out;
+  if (label.substr(0, 9) != "embedded:") return std::nullopt;
+  out.profile = std::string(label.substr(9));
+  return out;
+}
+
+std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const EmbeddedLabel& which, std::string* error) {
+  auto server =
+      smtp_netfuzz_embedded::Server::Create({.profile = which.profile, .lmtp = which.lmtp}, error);
   if (server == nullptr) return nullptr;
-  return std::make_unique<EmbeddedTarget>(std::move(server), profile);
+  return std::make_unique<EmbeddedTarget>(
+      std::move(server), (which.lmtp ? "lmtp:embedded:" : "embedded:") + which.profile);
 }
 
 int RunFuzzer(FuzzConfig config) {

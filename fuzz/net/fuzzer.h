@@ -26,7 +26,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -59,9 +61,16 @@ class SessionTarget {
   virtual void Shutdown() {}
 };
 
-// The embedded server in process (the instrumented copy in g++ builds).
+// The embedded server in process (the instrumented copy in g++ builds),
+// named "embedded" or "embedded:PROFILE", behind "lmtp:" for LMTP.
+struct EmbeddedLabel {
+  std::string profile = "strict";
+  bool lmtp = false;
+};
+// nullopt: `label` does not name the embedded server.
+std::optional<EmbeddedLabel> ParseEmbeddedLabel(std::string_view label);
 // nullptr and `*error` for an unknown profile.
-std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const std::string& profile, std::string* error);
+std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const EmbeddedLabel& which, std::string* error);
 
 struct FuzzConfig {
   std::unique_ptr<SessionTarget> target;

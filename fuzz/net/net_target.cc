@@ -124,7 +124,7 @@ class NetTarget : public SessionTarget {
                               harness::Transcript* transcript) {
     const harness::Deadline end = harness::In(options_.session_timeout);
     harness::Session s;
-    ClientMachine m(input);
+    ClientMachine m(input, target_.lmtp);
     // Once a raw step made the count unknown, a reply that does not come is
     // not judged (the server may rightly wait for input): waiting the full
     // reply deadline would only slow the run.
