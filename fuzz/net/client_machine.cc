@@ -269,7 +269,27 @@ void ClientMachine::OnReply(const Reply& reply) {
       }
       if (reply.code == 421 || ++quit_extra_ > kMaxQuitDrain) phase_ = Phase::kDone;
       return;
-    case Phase::kNextGroup:
+    case Phase::kNextGroup: {
+      // A reply before the next command was sent (a driver that can see it,
+      // the in-process one, hands it over): no command asked for it — a
+      // smuggled command answered, or one answered twice. A 421 may come at
+      // any time (RFC 5321 §3.8).
+      const std::uint16_t before = last_code_;
+      Record(nullptr, reply);
+      if (reply.code == 421) {
+        phase_ = Phase::kDone;
+        return;
+      }
+      if (known_) {
+        last_code_ = before;  // the verdict names the reply before it
+        const std::size_t sent = step_ == 0 ? 0 : step_ - 1;
+        Fail(VerdictKind::kDesync,
+             "reply " + std::to_string(reply.code) +
+                 " before the next command was sent: no command asked for it",
+             sent, step_ == 0 ? Verb::kUnknown : VerbOfFirstWord(input_.steps[sent].bytes));
+      }
+      return;
+    }
     case Phase::kBody:
     case Phase::kStartTls:
     case Phase::kDone:

@@ -145,6 +145,9 @@ class ClientMachine {
   // (2xx), 2 RCPT accepted, 3 DATA / BDAT message accepted.
   int depth() const { return depth_; }
   bool tls_started() const { return tls_; }
+  // Every reply owed so far was read and the next group is not sent yet: a
+  // reply now is one nobody asked for (OnReply judges it).
+  bool between_groups() const { return phase_ == Phase::kNextGroup; }
 
  private:
   enum class Phase : std::uint8_t {

@@ -92,6 +92,26 @@ TEST(EmbeddedDriver, SmugglingIsADesyncOnlyWhereTheServerEndsDataAtBareLf) {
   EXPECT_EQ(r.verdict.kind, VerdictKind::kDesync) << r.verdict.detail;
 }
 
+// The reply to a smuggled command arrives before the client sends anything
+// more: it is judged there, at the message, not later as a shifted reply
+// (found by CI's fuzz run: a later STARTTLS read a stale reply, sent
+// plaintext into the handshake and looked like a hang).
+TEST(EmbeddedDriver, AReplyNobodyAskedForIsADesyncAtTheMessage) {
+  auto lenient = MakeServer("lenient");
+  SessionInput in = Typical();
+  in.steps.back().bytes = "Subject: t\r\n\r\nhi\n.\nNOOP\r\n";
+  in.steps.push_back({.kind = StepKind::kStartTls, .bytes = {}});
+  in.steps.push_back(Cmd("NOOP"));
+  const SessionResult r = RunEmbedded(*lenient, in);
+  EXPECT_EQ(r.verdict.kind, VerdictKind::kDesync) << r.verdict.detail;
+  EXPECT_EQ(r.verdict.step, 3u);
+  EXPECT_NE(r.verdict.detail.find("before the next command was sent"), std::string::npos)
+      << r.verdict.detail;
+  // The strict server takes the same body as text: nothing unasked.
+  auto strict = MakeServer("strict");
+  EXPECT_TRUE(RunEmbedded(*strict, in).verdict.ok());
+}
+
 // Found by a 5-minute run: "STARTTLS" HTAB was not seen as STARTTLS, so the
 // plaintext QUIT after the server's 220 looked like a hang.
 TEST(EmbeddedDriver, StartTlsWithTrailingWhitespaceIsStartTls) {

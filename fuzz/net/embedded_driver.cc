@@ -17,7 +17,12 @@ class Run {
     ClientMachine m(input, lmtp_);
     conn_->Start();
     Collect();
-    for (Action a = m.Next(); a.kind != ActionKind::kDone; a = m.Next()) {
+    for (;;) {
+      // What the server said that nobody has asked for yet is judged before
+      // anything more is sent (the in-process driver sees it all).
+      while (m.between_groups() && !replies_.empty()) Read(m);
+      const Action a = m.Next();
+      if (a.kind == ActionKind::kDone) break;
       switch (a.kind) {
         case ActionKind::kWrite:
           Write(a.bytes);
