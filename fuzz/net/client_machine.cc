@@ -22,6 +22,24 @@ std::uint32_t PackEnhanced(const std::optional<EnhancedCode>& e) {
 
 bool HasLineEnd(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
+// The verb a step sends: its command's, or DATA / BDAT / STARTTLS for the
+// steps that send those; none for raw bytes.
+Verb StepVerb(const SessionStep& s) {
+  switch (s.kind) {
+    case StepKind::kCommand:
+      return VerbOfFirstWord(s.bytes);
+    case StepKind::kData:
+      return Verb::kData;
+    case StepKind::kBdat:
+      return Verb::kBdat;
+    case StepKind::kStartTls:
+      return Verb::kStarttls;
+    case StepKind::kRaw:
+      break;
+  }
+  return Verb::kUnknown;
+}
+
 }  // namespace
 
 std::string_view VerdictName(VerdictKind kind) {
@@ -286,7 +304,7 @@ void ClientMachine::OnReply(const Reply& reply) {
         Fail(VerdictKind::kDesync,
              "reply " + std::to_string(reply.code) +
                  " before the next command was sent: no command asked for it",
-             sent, step_ == 0 ? Verb::kUnknown : VerbOfFirstWord(input_.steps[sent].bytes));
+             sent, step_ == 0 ? Verb::kUnknown : StepVerb(input_.steps[sent]));
       }
       return;
     }
@@ -334,7 +352,7 @@ void ClientMachine::OnClosed() {
     Fail(VerdictKind::kDropped,
          "connection closed by the server while sending; last reply " + std::to_string(last_code_),
          step_ == 0 ? 0 : step_ - 1,
-         step_ == 0 ? Verb::kUnknown : VerbOfFirstWord(input_.steps[step_ - 1].bytes));
+         step_ == 0 ? Verb::kUnknown : StepVerb(input_.steps[step_ - 1]));
     return;
   }
   const Awaited a = AwaitedReply();

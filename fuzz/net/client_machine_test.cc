@@ -105,6 +105,7 @@ TEST(EmbeddedDriver, AReplyNobodyAskedForIsADesyncAtTheMessage) {
   const SessionResult r = RunEmbedded(*lenient, in);
   EXPECT_EQ(r.verdict.kind, VerdictKind::kDesync) << r.verdict.detail;
   EXPECT_EQ(r.verdict.step, 3u);
+  EXPECT_EQ(r.verdict.verb, Verb::kData);
   EXPECT_NE(r.verdict.detail.find("before the next command was sent"), std::string::npos)
       << r.verdict.detail;
   // The strict server takes the same body as text: nothing unasked.

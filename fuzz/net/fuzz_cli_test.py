@@ -121,6 +121,23 @@ def main():
             check(nr["stats"]["response_states"] > 20,
                   "response states are fed back: %d" % nr["stats"]["response_states"])
             check(nr["stats"]["reached"]["mail"] > 0, "sessions get past MAIL")
+
+            # 3a. Over TCP against the lenient profile (DATA ends at a bare
+            # LF dot): the shipped smuggling probes make it answer a command
+            # hidden in a message; that reply comes before the client sends
+            # anything more: a desync at the DATA step, minimized.
+            lenient, lenient_port = serve(tmp, "lenient", "lenient")
+            try:
+                smug = os.path.join(tmp, "smuggle")
+                p = fuzz(["--target", "127.0.0.1:%d" % lenient_port, "--out", smug,
+                          "-runs=2000", "-seed=3"])
+                with open(os.path.join(smug, "fuzz.json")) as fj:
+                    buckets = [f["bucket"] for f in json.load(fj)["findings"]]
+                check(any(b.startswith("desync-DATA-") for b in buckets),
+                      "smuggling over TCP is a desync at the DATA step: %s" % buckets)
+            finally:
+                lenient.terminate()
+                lenient.wait(timeout=10)
         finally:
             for s in (planted, strict):
                 s.terminate()

@@ -143,7 +143,23 @@ class NetTarget : public SessionTarget {
       *transcript = s.TakeTranscript();
       co_return;
     }
-    for (Action a = m.Next(); a.kind != ActionKind::kDone; a = m.Next()) {
+    for (;;) {
+      // Whole lines the server sent that nobody has asked for yet (they came
+      // with the last owed reply) are judged before anything more is sent:
+      // a smuggled command's reply is a desync at the step that provoked it.
+      while (m.between_groups() && s.buffered().find('\n') != std::string_view::npos) {
+        const harness::ReplyOutcome o =
+            co_await s.ReadReply(harness::In(std::chrono::milliseconds(1)));
+        if (o.status == harness::ReadStatus::kReply) {
+          m.OnReply(o.reply);
+        } else if (o.status == harness::ReadStatus::kMalformed) {
+          m.OnBadReply(o.error.offset, o.error.reason);
+        } else {
+          break;  // the rest of a multiline reply is not here yet
+        }
+      }
+      const Action a = m.Next();
+      if (a.kind == ActionKind::kDone) break;
       switch (a.kind) {
         case ActionKind::kWrite: {
           result->bytes_sent += a.bytes.size();
