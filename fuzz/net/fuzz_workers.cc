@@ -171,6 +171,28 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
   return s;
 }
 
+absl::Status FuzzJsonWriter::Write(const std::string& out_dir, const json& fuzz_json) {
+  const absl::Status st = reports::WriteFileAtomic(
+      (fs::path(out_dir) / "fuzz.json").string(),
+      fuzz_json.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+  if (!st.ok()) {
+    if (!json_reported_) {
+      json_reported_ = true;
+      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
+                   std::string(st.message()).c_str());
+    }
+    return st;
+  }
+  // The HTML report, from what was just written (reports/fuzz_report.h).
+  const absl::Status html = reports::WriteFuzzReport(out_dir);
+  if (!html.ok() && !html_reported_) {
+    html_reported_ = true;
+    std::fprintf(stderr, "smtp-harness fuzz: ERROR: the HTML report: %s\n",
+                 std::string(html.message()).c_str());
+  }
+  return html;
+}
+
 absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& stats) {
   const fs::path path = WorkersDir(out_dir) / (std::to_string(stats.pid) + "-" +
                                                std::to_string(stats.started_us) + ".json");
@@ -424,14 +446,9 @@ class ParentReporter {
                       {"unreadable_stats_files", w.skipped},
                       {"per_process", w.per_process},
                       {"per_process_omitted", w.per_process_omitted}};
-    const absl::Status st =
-        reports::WriteFileAtomic((fs::path(p_.out_dir) / "fuzz.json").string(),
-                                 j.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
-    const absl::Status html = st.ok() ? reports::WriteFuzzReport(p_.out_dir) : st;
-    if (!html.ok() && !write_error_reported_) {
-      write_error_reported_ = true;
-      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s\n", std::string(html.message()).c_str());
-    }
+    // A failed write is said on stderr by the writer; the parent's exit
+    // status stays libFuzzer's.
+    writer_.Write(p_.out_dir, j).IgnoreError();
   }
 
   ParentRun p_;
@@ -443,7 +460,7 @@ class ParentReporter {
   bool done_ = false;
   std::vector<Sample> samples_;
   std::set<std::string> printed_;  // buckets
-  bool write_error_reported_ = false;
+  FuzzJsonWriter writer_;
 };
 
 ParentReporter* g_parent = nullptr;

@@ -63,6 +63,20 @@ struct WorkerStats {
 nlohmann::json WorkerStatsJson(const WorkerStats& stats);
 absl::StatusOr<WorkerStats> ParseWorkerStats(const nlohmann::json& j);
 
+// OUT/fuzz.json (atomically) and the HTML report beside it, for a single
+// process and for a multi-process run's parent alike. A file that cannot be
+// written (a full disk, a vanished directory) is named on stderr once per
+// file; the findings are printed there whatever happens. Returns the first
+// failure of this write, or OK.
+class FuzzJsonWriter {
+ public:
+  absl::Status Write(const std::string& out_dir, const nlohmann::json& fuzz_json);
+
+ private:
+  bool json_reported_ = false;
+  bool html_reported_ = false;
+};
+
 // OUT/workers/<pid>-<started_us>.json, atomically.
 absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& stats);
 

@@ -447,24 +447,7 @@ class Run {
     json findings = json::array();
     for (const auto& [bucket, f] : findings_) findings.push_back(FindingJson(f));
     j["findings"] = std::move(findings);
-    const absl::Status st =
-        reports::WriteFileAtomic((fs::path(c_.out_dir) / "fuzz.json").string(),
-                                 j.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
-    // The HTML report beside it (reports/fuzz_report.h), from what was just
-    // written.
-    const absl::Status html = st.ok() ? reports::WriteFuzzReport(c_.out_dir) : st;
-    // A full disk, a vanished directory: said once per file, and again at
-    // the end; the findings are on the terminal whatever happens.
-    if (!st.ok() && !json_error_reported_) {
-      json_error_reported_ = true;
-      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
-                   std::string(st.message()).c_str());
-    } else if (st.ok() && !html.ok() && !html_error_reported_) {
-      html_error_reported_ = true;
-      std::fprintf(stderr, "smtp-harness fuzz: ERROR: the HTML report: %s\n",
-                   std::string(html.message()).c_str());
-    }
-    last_write_ = st.ok() ? html : st;
+    last_write_ = writer_.Write(c_.out_dir, j);
     if (final && !last_write_.ok()) {
       std::fprintf(stderr,
                    "smtp-harness fuzz: ERROR: the results in %s are incomplete (%s); %zu finding "
@@ -506,8 +489,8 @@ class Run {
       w.findings.push_back(std::move(j));
     }
     if (const absl::Status st = WriteWorkerStats(c_.out_dir, w);
-        !st.ok() && !json_error_reported_) {
-      json_error_reported_ = true;
+        !st.ok() && !stats_error_reported_) {
+      stats_error_reported_ = true;
       std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
                    std::string(st.message()).c_str());
     }
@@ -533,8 +516,8 @@ class Run {
   std::map<std::string, Finding> findings_;
   std::map<std::string, std::string> raw_buckets_;  // as found -> as minimized
   std::vector<Sample> samples_;
-  bool json_error_reported_ = false;
-  bool html_error_reported_ = false;
+  FuzzJsonWriter writer_;
+  bool stats_error_reported_ = false;  // OUT/workers/<pid>.json (a child's)
   absl::Status last_write_;
 };
 
