@@ -29,6 +29,7 @@
 #include "app/subcommand.h"
 #include "fuzz/net/fuzz_child.h"
 #include "fuzz/net/fuzzer.h"
+#include "fuzz/net/liveness.h"
 #include "fuzz/net/net_target.h"
 #include "harness/transport.h"
 #include "results/absl_compat.h"
@@ -47,6 +48,9 @@ ABSL_FLAG(bool, allow_remote, false,
 ABSL_FLAG(int, reply_timeout_ms, 1000,
           "fuzz: deadline of each reply over a connection; past it the session ends (a hang when "
           "a reply was owed)");
+ABSL_FLAG(int, patient_reply_timeout_ms, 10000,
+          "fuzz: a hang is run again with this deadline per reply before it counts (a server "
+          "that sleeps after errors is slow, not hung); 0: no second run");
 ABSL_FLAG(int, fuzz_session_timeout_ms, 10000,
           "fuzz: deadline of a whole session over a connection, whatever the server sends");
 ABSL_FLAG(std::string, spawn, "",
@@ -109,6 +113,11 @@ int RunFuzz(const std::vector<std::string>& args) {
     }
     o.reply_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_reply_timeout_ms));
     o.session_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_fuzz_session_timeout_ms));
+    if (absl::GetFlag(FLAGS_patient_reply_timeout_ms) < 0) {
+      return Fail("--patient_reply_timeout_ms must be >= 0");
+    }
+    o.patient_reply_timeout =
+        std::chrono::milliseconds(absl::GetFlag(FLAGS_patient_reply_timeout_ms));
     o.max_connections_per_s = absl::GetFlag(FLAGS_max_connections_per_s);
     if (o.max_connections_per_s < 0) return Fail("--max_connections_per_s must be >= 0");
     if (!spawn.empty() && target->kind == harness::Target::Kind::kExec) {
@@ -120,10 +129,9 @@ int RunFuzz(const std::vector<std::string>& args) {
     if (afl_map_size < 0) return Fail("--afl_map_size must be >= 0");
     if (afl_map_size > 0 && (!spawn.empty() || target->kind == harness::Target::Kind::kExec)) {
       absl::StatusOr<std::unique_ptr<fuzz::AflCoverage>> afl =
-          fuzz::AflCoverage::Create(static_cast<std::size_t>(afl_map_size));
+          fuzz::AflCoverage::CreateExported(static_cast<std::size_t>(afl_map_size));
       if (!afl.ok()) return Fail("--afl_map_size: " + Message(afl.status()));
       config.afl = *std::move(afl);
-      config.afl->Export();
     }
     std::unique_ptr<fuzz::SpawnedServer> spawned;
     if (!spawn.empty()) {

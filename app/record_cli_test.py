@@ -17,17 +17,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests",
                                 "pylib"))
+from checks import check, failures  # noqa: E402
 import recording  # noqa: E402
 from transcript_bytes import side_bytes  # noqa: E402
 
 BIN = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def send_one(port, starttls=False, login=None):

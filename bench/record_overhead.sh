@@ -12,6 +12,9 @@
 # message is one recorded session file. Rates are MESSAGES / wall time.
 # RECORD_OUT_ROOT (default /tmp): the file system the session files go to
 # (e.g. /dev/shm for tmpfs).
+# RECORD_PIN=1: smtp-source and smtp-sink share CPU 0 in both kinds of round
+# and record has CPU 1 to itself (taskset): what the proxy costs when it has
+# a core of its own, rather than CPU taken from the two ends.
 set -euo pipefail
 
 BUILD_DIR=${1:-build/default}
@@ -19,6 +22,12 @@ MESSAGES=${2:-2000}
 SESSIONS=${3:-20}
 ROUNDS=${4:-5}
 BIN="$BUILD_DIR/app/smtp-harness"
+ends=()
+proxy=()
+if [[ ${RECORD_PIN:-0} == 1 ]]; then
+  ends=(taskset -c 0)
+  proxy=(taskset -c 1)
+fi
 SINK=/usr/sbin/smtp-sink
 SOURCE=/usr/sbin/smtp-source
 
@@ -50,7 +59,7 @@ wait_port() {
 
 sink_port=$(free_port)
 # smtp-sink: accept everything; -u is required when run as root; backlog 100.
-"$SINK" -u nobody "127.0.0.1:$sink_port" 100 &
+"${ends[@]}" "$SINK" -u nobody "127.0.0.1:$sink_port" 100 &
 sink_pid=$!
 wait_port "$sink_port"
 
@@ -58,7 +67,7 @@ wait_port "$sink_port"
 # then counted and removed).
 start_record() {
   rm -rf "$tmp/rec" "$tmp/port"
-  "$BIN" record --listen 127.0.0.1:0 --port_file "$tmp/port" --upstream "127.0.0.1:$sink_port" \
+  "${proxy[@]}" "$BIN" record --listen 127.0.0.1:0 --port_file "$tmp/port" --upstream "127.0.0.1:$sink_port" \
     --out "$tmp/rec" --max_sessions 256 >"$tmp/record.log" &
   record_pid=$!
   for _ in $(seq 100); do [[ -s "$tmp/port" ]] && break; sleep 0.05; done
@@ -78,12 +87,13 @@ stop_record() {
 rate() {
   local t0 t1
   t0=$(date +%s.%N)
-  "$SOURCE" -s "$SESSIONS" -m "$MESSAGES" "127.0.0.1:$1"
+  "${ends[@]}" "$SOURCE" -s "$SESSIONS" -m "$MESSAGES" "127.0.0.1:$1"
   t1=$(date +%s.%N)
   python3 -c "print('%.0f' % ($MESSAGES / ($t1 - $t0)))"
 }
 
-echo "smtp-source -s $SESSIONS -m $MESSAGES, $ROUNDS alternating rounds, $(nproc) CPUs," \
+echo "smtp-source -s $SESSIONS -m $MESSAGES, $ROUNDS alternating rounds, $(nproc) CPUs" \
+  "${ends[*]:+(ends: ${ends[*]}, record: ${proxy[*]})}," \
   "session files under $(df --output=fstype "$tmp" | tail -1) $tmp"
 direct=()
 through=()

@@ -1,8 +1,11 @@
 // TCP and TLS transports (plain, implicit TLS, STARTTLS upgrade in place).
 #include "harness/socket_transport.h"
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -77,6 +80,29 @@ absl::StatusOr<std::unique_ptr<ssl::context>> MakeContext(const TlsOptions& o) {
   return ctx;
 }
 
+// The context for `o`, shared by every connection with the same options.
+// Building one is most of the client's CPU in a STARTTLS under OpenSSL 3
+// (algorithm fetches, PEM parsing), and the fuzzer and replay upgrade
+// thousands of sessions with the same options; an SSL_CTX is safe to share
+// between connections and threads once set up. A handful of option sets at
+// most is normal: past 16 the cache starts over.
+absl::StatusOr<std::shared_ptr<ssl::context>> SharedContext(const TlsOptions& o) {
+  using Key =
+      std::tuple<TlsOptions::Role, bool, std::string, std::string, std::string, std::string>;
+  static std::mutex mu;
+  static std::map<Key, std::shared_ptr<ssl::context>>* cache =
+      new std::map<Key, std::shared_ptr<ssl::context>>;  // never destroyed: no exit-order race
+  Key key{o.role, o.verify_peer, o.server_name, o.ca_file, o.cert_pem, o.key_pem};
+  std::lock_guard lock(mu);
+  if (auto it = cache->find(key); it != cache->end()) return it->second;
+  absl::StatusOr<std::unique_ptr<ssl::context>> made = MakeContext(o);
+  if (!made.ok()) return made.status();
+  if (cache->size() >= 16) cache->clear();
+  std::shared_ptr<ssl::context> ctx = std::move(*made);
+  cache->emplace(std::move(key), ctx);
+  return ctx;
+}
+
 class SocketTransport final : public Transport {
  public:
   explicit SocketTransport(tcp::socket socket) : socket_(std::move(socket)) {
@@ -125,7 +151,7 @@ class SocketTransport final : public Transport {
   asio::awaitable<absl::Status> StartTls(const TlsOptions& options, Deadline deadline) override {
     if (closed_) co_return absl::FailedPreconditionError("STARTTLS: transport closed");
     if (tls_) co_return absl::FailedPreconditionError("STARTTLS: TLS already active");
-    auto ctx = MakeContext(options);
+    auto ctx = SharedContext(options);
     if (!ctx.ok()) co_return ctx.status();
     ctx_ = std::move(*ctx);
     tls_ = std::make_unique<ssl::stream<tcp::socket&>>(socket_, *ctx_);
@@ -183,7 +209,7 @@ class SocketTransport final : public Transport {
 
  private:
   tcp::socket socket_;
-  std::unique_ptr<ssl::context> ctx_;               // outlives tls_
+  std::shared_ptr<ssl::context> ctx_;               // outlives tls_
   std::unique_ptr<ssl::stream<tcp::socket&>> tls_;  // set once TLS is up
   std::optional<TlsInfo> tls_info_;
   std::string peer_;

@@ -10,7 +10,7 @@
 
 namespace smtp::fuzz {
 
-absl::StatusOr<std::unique_ptr<AflCoverage>> AflCoverage::Create(std::size_t map_size) {
+absl::StatusOr<std::unique_ptr<AflCoverage>> AflCoverage::CreateExported(std::size_t map_size) {
   if (map_size == 0 || map_size % 64 != 0 || map_size > (std::size_t{1} << 28)) {
     return absl::InvalidArgumentError("AFL map size " + std::to_string(map_size) +
                                       ": must be a positive multiple of 64, at most 256 MiB");
@@ -30,15 +30,12 @@ absl::StatusOr<std::unique_ptr<AflCoverage>> AflCoverage::Create(std::size_t map
   // attach it until then.
   ::shmctl(id, IPC_RMID, nullptr);
   std::memset(at, 0, map_size);
+  ::setenv("__AFL_SHM_ID", std::to_string(id).c_str(), 1);
+  ::setenv("AFL_MAP_SIZE", std::to_string(map_size).c_str(), 1);
   return std::unique_ptr<AflCoverage>(
       new AflCoverage(id, static_cast<std::uint8_t*>(at), map_size));
 }
 
 AflCoverage::~AflCoverage() { ::shmdt(map_); }
-
-void AflCoverage::Export() const {
-  ::setenv("__AFL_SHM_ID", std::to_string(id_).c_str(), 1);
-  ::setenv("AFL_MAP_SIZE", std::to_string(size_).c_str(), 1);
-}
 
 }  // namespace smtp::fuzz

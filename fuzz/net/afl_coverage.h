@@ -31,19 +31,17 @@ class AflCoverage {
  public:
   // Creates the segment (private, mode 0600) and marks it for removal at
   // once: Linux keeps it while attached, so no segment outlives the run,
-  // however the run ends. `map_size`: bytes, a multiple of 64.
-  static absl::StatusOr<std::unique_ptr<AflCoverage>> Create(std::size_t map_size);
+  // however the run ends. `map_size`: bytes, a multiple of 64. Then puts
+  // __AFL_SHM_ID and AFL_MAP_SIZE into this process's environment, so every
+  // process the fuzzer starts from now on (exec: sessions, --spawn) counts
+  // into the map.
+  static absl::StatusOr<std::unique_ptr<AflCoverage>> CreateExported(std::size_t map_size);
   ~AflCoverage();
   AflCoverage(const AflCoverage&) = delete;
   AflCoverage& operator=(const AflCoverage&) = delete;
 
   int shm_id() const { return id_; }
   std::span<std::uint8_t> map() const { return {map_, size_}; }
-
-  // Puts __AFL_SHM_ID and AFL_MAP_SIZE into this process's environment, so
-  // every process the fuzzer starts from now on (exec: sessions, --spawn)
-  // counts into the map.
-  void Export() const;
 
  private:
   AflCoverage(int id, std::uint8_t* map, std::size_t size) : id_(id), map_(map), size_(size) {}

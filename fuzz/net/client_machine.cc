@@ -142,8 +142,7 @@ Action ClientMachine::Next() {
                           [](const Owed& o) { return o.verb == Verb::kAuth; })) {
             known_ = false;
           }
-          bytes.append("BDAT ").append(std::to_string(s.bytes.size()));
-          bytes.append(s.last ? " LAST\r\n" : "\r\n").append(s.bytes);
+          bytes.append(BdatWire(s));
           owed_.push_back({.step = step_, .verb = Verb::kBdat, .last = s.last});
           break;
         case StepKind::kRaw:

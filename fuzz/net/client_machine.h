@@ -96,6 +96,10 @@ struct Verdict {
   // "SIGABRT" or "heap-buffer-overflow-in-rcpt_to". Findings with one are
   // bucketed by it: the same crash reached by any route is one bucket.
   std::string signature;
+  // In process only: the server's own account of an abort that ended the
+  // session ("planted bug 1: HELP %x"). Findings with the same cause are
+  // one bug, whatever route and bucket reached it.
+  std::string cause;
 
   bool ok() const { return kind == VerdictKind::kOk; }
 };

@@ -123,6 +123,31 @@ TEST(EmbeddedDriver, StartTlsWithTrailingWhitespaceIsStartTls) {
   EXPECT_EQ(Codes(r), (std::vector<std::uint16_t>{220, 250, 220, 221}));
 }
 
+// In process the server says why it aborted: one cause for one bug, however
+// it was reached; the bucket key (verb, last code) differs by route.
+TEST(EmbeddedDriver, AnAbortCarriesTheServersReason) {
+  auto server = MakeServer("planted");
+  const SessionResult direct = RunEmbedded(*server, {{Cmd("EHLO c"), Cmd("HELP %x")}});
+  EXPECT_EQ(direct.verdict.kind, VerdictKind::kDropped) << direct.verdict.detail;
+  EXPECT_EQ(direct.verdict.cause, "planted bug 1: HELP %x");
+  EXPECT_EQ(direct.verdict.verb, Verb::kHelp);
+  // "HELP %x" sent raw, its line end from the next step: dropped at that
+  // step (here a RSET), with the same cause.
+  const SessionResult raw = RunEmbedded(*server, {{Cmd("EHLO c"), Raw("HELP %x"), Cmd("RSET")}});
+  EXPECT_EQ(raw.verdict.kind, VerdictKind::kDropped) << raw.verdict.detail;
+  EXPECT_NE(raw.verdict.verb, Verb::kHelp);
+  EXPECT_EQ(raw.verdict.cause, direct.verdict.cause);
+  // A connection closed in order has no cause; nor has a finding of another
+  // kind.
+  EXPECT_TRUE(RunEmbedded(*server, Typical()).verdict.cause.empty());
+  auto lenient = MakeServer("lenient");
+  SessionInput smuggle = Typical();
+  smuggle.steps.back().bytes = "Subject: t\r\n\r\nhi\n.\nRSET\r\n";
+  const SessionResult desync = RunEmbedded(*lenient, smuggle);
+  EXPECT_EQ(desync.verdict.kind, VerdictKind::kDesync);
+  EXPECT_TRUE(desync.verdict.cause.empty());
+}
+
 TEST(EmbeddedDriver, UnknownProfileIsAnError) {
   std::string error;
   EXPECT_EQ(smtp_netfuzz_embedded::Server::Create({.profile = "nope"}, &error), nullptr);

@@ -45,6 +45,9 @@ class Run {
     }
     if (!closed()) conn_->OnPeerClosed();
     result_.verdict = m.verdict();
+    if (!result_.verdict.ok() && conn_->action() == smtp_netfuzz_embedded::Action::kAbort) {
+      result_.verdict.cause = std::string(conn_->abort_reason());
+    }
     result_.replies = m.replies();
     result_.depth = m.depth();
     result_.known = m.expectations_known();

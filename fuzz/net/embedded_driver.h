@@ -40,6 +40,10 @@ struct SessionResult {
   // A spawned server's connection was reset while we drained its last
   // replies (net_target.cc): it may be dying.
   bool drain_reset = false;
+  // Over a connection: a reply wait ended at the whole session's deadline,
+  // not at the reply's own. The server was still answering, slowly: a hang
+  // verdict then says the session was long, not that the server stopped.
+  bool session_deadline = false;
 };
 
 inline constexpr std::size_t kMaxWireBytes = std::size_t{4} << 20;

@@ -90,6 +90,8 @@ Action Connection::action() const {
   return Action::kAbort;
 }
 
+std::string_view Connection::abort_reason() const { return impl_->session.abort_reason(); }
+
 std::string_view Connection::state_name() const {
   return smtp::server::SessionStateName(impl_->session.state());
 }

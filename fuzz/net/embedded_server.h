@@ -52,6 +52,9 @@ class Connection {
   void OnPeerClosed();
   // "INIT", "READY", "MAIL", "RCPT", "DATA", "BDAT", "AUTH", "TLS", "CLOSED".
   std::string_view state_name() const;
+  // After kAbort: the server's own account of why ("planted bug 1: HELP
+  // %x"); empty otherwise.
+  std::string_view abort_reason() const;
   // Waiting for a command line (not in a body, chunk or SASL exchange).
   bool awaiting_command() const;
 

@@ -53,6 +53,7 @@ absl::StatusOr<std::string> SerializeChildSpec(const ChildSpec& s) {
                    {{"reply_timeout_ms", s.net.reply_timeout.count()},
                     {"unjudged_reply_timeout_ms", s.net.unjudged_reply_timeout.count()},
                     {"session_timeout_ms", s.net.session_timeout.count()},
+                    {"patient_reply_timeout_ms", s.net.patient_reply_timeout.count()},
                     {"max_connections_per_s", s.net.max_connections_per_s}}},
                   {"out_dir", s.out_dir},
                   {"dictionary", s.dictionary_path},
@@ -96,6 +97,7 @@ absl::StatusOr<ChildSpec> ParseChildSpec(std::string_view text) {
     s.net.reply_timeout = ms(net, "reply_timeout_ms");
     s.net.unjudged_reply_timeout = ms(net, "unjudged_reply_timeout_ms");
     s.net.session_timeout = ms(net, "session_timeout_ms");
+    s.net.patient_reply_timeout = ms(net, "patient_reply_timeout_ms");
     at = "max_connections_per_s";
     s.net.max_connections_per_s = net.at(at).get<double>();
     s.out_dir = str("out_dir");
@@ -194,10 +196,9 @@ int RunFuzzChild(int argc, char** argv) {
                                                           std::getenv("__AFL_SHM_ID") != nullptr &&
                                                           spec->target.rfind("exec:", 0) == 0) {
     absl::StatusOr<std::unique_ptr<AflCoverage>> afl =
-        AflCoverage::Create(static_cast<std::size_t>(std::strtoull(map_size, nullptr, 10)));
+        AflCoverage::CreateExported(static_cast<std::size_t>(std::strtoull(map_size, nullptr, 10)));
     if (!afl.ok()) return fail(std::string(afl.status().message()));
     c.afl = *std::move(afl);
-    c.afl->Export();
   }
   c.out_dir = spec->out_dir;
   c.argv0 = argv[0];

@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "fuzz/net/fuzz_workers.h"
 
@@ -243,6 +245,70 @@ TEST_F(WorkersDir, TotalsSumSessionsUniteCoverageAndMergeFindings) {
   EXPECT_EQ(t.findings[1]["bucket"], "hang-DATA-354");
   ASSERT_EQ(t.per_process.size(), 2u);
   EXPECT_EQ(t.per_process[0]["pid"], 10);
+}
+
+// One bug that two processes minimized into different buckets (each found
+// its own route first) is one finding, under the plainer route; findings
+// with no cause, or another, stay apart.
+TEST_F(WorkersDir, OneCauseIsOneBucketAcrossProcesses) {
+  const auto finding = [](std::string bucket, std::string cause, int count, double first,
+                          std::size_t steps, std::size_t raw) {
+    return json{{"bucket", bucket},
+                {"cause", std::move(cause)},
+                {"count", count},
+                {"first_at_s", first},
+                {"dir", "findings/" + bucket},
+                {"raw_steps", raw},
+                {"minimize", {{"steps_after", steps}, {"bytes_after", 20}}},
+                {"shared", false}};
+  };
+  WorkerStats a = Stats(10, 100, {1});
+  a.findings.push_back(finding("dropped-STARTTLS-220", "planted bug 1: HELP %x", 4, 2.0, 3, 1));
+  a.findings.push_back(finding("hang-DATA-354", "", 1, 1.0, 2, 0));
+  WorkerStats b = Stats(11, 100, {2});
+  b.findings.push_back(finding("dropped-HELP-220", "planted bug 1: HELP %x", 2, 5.0, 1, 0));
+  b.findings.push_back(finding("dropped-BDAT-250", "planted bug 2", 1, 9.0, 5, 0));
+  b.findings.push_back(finding("hang-NOOP-250", "", 1, 1.0, 1, 0));
+  ASSERT_TRUE(WriteWorkerStats(out_, a).ok());
+  ASSERT_TRUE(WriteWorkerStats(out_, b).ok());
+  const WorkerTotals t = ReadWorkerTotals(out_, "run-1");
+  std::map<std::string, json> by;
+  for (const json& f : t.findings) by[f["bucket"]] = f;
+  ASSERT_EQ(by.size(), 4u) << json(t.findings).dump();
+  ASSERT_TRUE(by.contains("dropped-HELP-220"));  // one step, no raw: plainer
+  EXPECT_FALSE(by.contains("dropped-STARTTLS-220"));
+  const json& help = by["dropped-HELP-220"];
+  EXPECT_EQ(help["count"], 6);
+  EXPECT_EQ(help["first_at_s"], 2.0);
+  EXPECT_EQ(help["merged_buckets"], json::array({"dropped-STARTTLS-220"}));
+  EXPECT_FALSE(by["dropped-BDAT-250"].contains("merged_buckets"));
+  EXPECT_TRUE(by.contains("hang-DATA-354") && by.contains("hang-NOOP-250"));
+  EXPECT_EQ(t.superseded_dirs, std::vector<std::string>{"findings/dropped-STARTTLS-220"});
+
+  // The parent removes the merged-away directory, and nothing outside
+  // findings/.
+  for (const char* d : {"findings/dropped-STARTTLS-220", "findings/dropped-HELP-220", "keep"}) {
+    fs::create_directories(fs::path(out_) / d);
+  }
+  WorkerTotals hostile = t;
+  hostile.superseded_dirs.insert(hostile.superseded_dirs.end(),
+                                 {"keep", "findings/..", "findings/../keep", "findings/"});
+  RemoveSupersededFindings(out_, hostile);
+  EXPECT_FALSE(fs::exists(fs::path(out_) / "findings/dropped-STARTTLS-220"));
+  EXPECT_TRUE(fs::exists(fs::path(out_) / "findings/dropped-HELP-220"));
+  EXPECT_TRUE(fs::exists(fs::path(out_) / "keep"));
+
+  // A stats file whose finding fields have the wrong types is refused, not
+  // read (the parent would throw on them).
+  json bad = WorkerStatsJson(b);
+  bad["findings"][0]["cause"] = 7;
+  EXPECT_FALSE(ParseWorkerStats(bad).ok());
+  bad = WorkerStatsJson(b);
+  bad["findings"][0]["minimize"]["steps_after"] = "one";
+  EXPECT_FALSE(ParseWorkerStats(bad).ok());
+  bad = WorkerStatsJson(b);
+  bad["findings"][0]["raw_steps"] = -1;
+  EXPECT_FALSE(ParseWorkerStats(bad).ok());
 }
 
 TEST_F(WorkersDir, AggregatorFoldsFinishedProcessesOnce) {

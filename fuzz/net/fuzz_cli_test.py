@@ -17,6 +17,7 @@
 usage: fuzz_cli_test.py SMTP_HARNESS"""
 import json
 import os
+import re
 import resource
 import signal
 import subprocess
@@ -24,17 +25,12 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "pylib"))
+from checks import check, failures  # noqa: E402
+
 
 BIN = sys.argv[1]
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    else:
-        print("ok:", what)
 
 
 def serve(tmp, name, behavior):
@@ -52,6 +48,22 @@ def serve(tmp, name, behavior):
         time.sleep(0.05)
     with open(port_file) as f:
         return proc, int(f.read())
+
+
+def write_seeds(directory, seeds):
+    """A new seed directory: one file per name, holding its session input."""
+    os.makedirs(directory)
+    for name, data in seeds.items():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data)
+    return directory
+
+
+def small_files():
+    """preexec_fn of a full disk: files over 1,500 octets fail with EFBIG (as
+    with ENOSPC), SIGXFSZ ignored."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))
 
 
 def fuzz(args, timeout=180):
@@ -90,6 +102,14 @@ def main():
         for name in ("input.bin", "session.json", "finding.json"):
             check(os.path.isfile(os.path.join(d, name)), "finding has " + name)
         check("FINDING dropped-HELP-220" in p.stderr, "the finding is printed")
+        check(f["cause"] == "planted bug 1: HELP %x",
+              "the in-process server's abort reason is kept: %r" % f["cause"])
+    # One bug, one bucket: routes that minimize to another verb (a raw
+    # "HELP %x" that the next step completes) count in the first bucket.
+    causes = [f["cause"] for f in report["findings"] if f["cause"]]
+    check(len(causes) == len(set(causes)), "one bucket per abort reason: %s" %
+          [(f["bucket"], f["cause"]) for f in report["findings"]])
+    if shallow:
 
         # 2. It replays.
         session = os.path.join(d, "session.json")
@@ -146,12 +166,10 @@ def main():
     # 3b. exec: a server on stdin/stdout, one process per session; a seed
     # that makes it abort is a "crashed" finding (the signal), one that makes
     # it print a UBSan report a "sanitizer" finding.
-    seeds = os.path.join(tmp, "exec-seeds")
-    os.makedirs(seeds)
-    with open(os.path.join(seeds, "crash"), "wb") as f:
-        f.write(b"\x01\x06EHLO x\x01\x05CRASH")  # session input: EHLO x, CRASH
-    with open(os.path.join(seeds, "ubsan"), "wb") as f:
-        f.write(b"\x01\x06EHLO x\x01\x05UBSAN")
+    seeds = write_seeds(os.path.join(tmp, "exec-seeds"), {
+        "crash": b"\x01\x06EHLO x\x01\x05CRASH",  # session input: EHLO x, CRASH
+        "ubsan": b"\x01\x06EHLO x\x01\x05UBSAN",
+    })
     stdio = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata", "stdio_smtp.py")
     ex = os.path.join(tmp, "exec")
     p = fuzz(["--target", "exec:python3 " + stdio, "--out", ex, "--seeds", seeds, "-runs=30",
@@ -172,6 +190,122 @@ def main():
           "a sanitizer report on stderr is a finding, minimized to its command: %s" %
           [(f["bucket"], f["steps"]) for f in er["findings"]])
 
+    # 7. One bug reached by two routes is one bucket, under the plainer
+    # route. libFuzzer runs its seeds smallest first, so the raw route ("HELP
+    # %x" sent raw, its line end from the next step's STARTTLS, which the
+    # minimizer does not fold into commands) is found and saved first; the
+    # direct one then takes its bucket over.
+    def step(kind, payload):
+        return bytes([kind, len(payload)]) + payload
+    seeds = write_seeds(os.path.join(tmp, "cause-seeds"), {
+        "raw": step(1, b"EHLO x") + step(4, b"HELP %x") + step(5, b""),
+        "direct": step(1, b"EHLO x") + step(1, b"HELP %x") + step(1, b"NOOP " + b"n" * 40),
+    })
+    out = os.path.join(tmp, "cause")
+    p = fuzz(["--target", "embedded:planted", "--out", out, "--seeds", seeds, "-runs=1",
+              "-seed=3"])
+    with open(os.path.join(out, "fuzz.json")) as f:
+        report = json.load(f)
+    buckets = [(f["bucket"], f["cause"], f["count"]) for f in report["findings"]]
+    check(p.returncode == 0 and [b for b, _, _ in buckets] == ["dropped-HELP-220"],
+          "two routes to one abort are one bucket, the direct one's (rc %d): %s" %
+          (p.returncode, buckets))
+    check(buckets and buckets[0][2] >= 2, "it counts both routes: %s" % buckets)
+    check("by a simpler route (same abort: planted bug 1: HELP %x)" in p.stderr,
+          "the takeover is printed: %s" % p.stderr[-1500:])
+    check(os.listdir(os.path.join(out, "findings")) == ["dropped-HELP-220"],
+          "the raw route's files are gone: %s" % os.listdir(os.path.join(out, "findings")))
+
+    # 8. A reply that comes late is not a hang: a hang is run again with
+    # longer deadlines first. "VRFY SLOW" is answered after 1.5 s (past the
+    # 0.5 s deadline, within the patient 4 s); after "NOOP HANG" nothing
+    # comes.
+    seeds = write_seeds(os.path.join(tmp, "slow-seeds"), {
+        "slow": b"\x01\x06EHLO x\x01\x09VRFY SLOW",
+        "hang": b"\x01\x06EHLO x\x01\x09NOOP HANG\x01\x04NOOP",
+    })
+    out = os.path.join(tmp, "slow")
+    p = fuzz(["--target", "exec:python3 " + stdio, "--out", out, "--seeds", seeds, "-runs=2",
+              "-seed=5", "--reply_timeout_ms", "500", "--patient_reply_timeout_ms", "4000",
+              "--minimize_time_ms", "3000"])
+    with open(os.path.join(out, "fuzz.json")) as f:
+        report = json.load(f)
+    found = [(f["oracle"], f["steps"]) for f in report["findings"]]
+    check(p.returncode == 0 and len(found) == 1 and found[0][0] == "hang" and
+          "HANG" in found[0][1].upper(),
+          "the server that stops answering is a hang, the slow one is not (rc %d): %s" %
+          (p.returncode, found))
+    check(report["stats"]["slow_sessions"] >= 1,
+          "the slow session is counted as slow: %s" % report["stats"].get("slow_sessions"))
+    check(not [n for n in os.listdir(out) if n.startswith("crash-")],
+          "a session slowed by re-runs leaves no crash-slow-unit file: %s" % os.listdir(out))
+    check("hang-VRFY-250 is not a hang: with longer deadlines the session ended normally"
+          in p.stderr, "and said so: %s" % p.stderr[-1500:])
+    check(re.search(r"findings \d+ in 1 bucket\(s\), %d slow session\(s\) \(done\)" %
+                    report["stats"]["slow_sessions"], p.stderr) is not None,
+          "the last progress line counts the slow sessions: %s" % p.stderr[-600:])
+    # A server that answers every reply within the patient deadline, but
+    # slowly enough that the whole session runs past its deadline (patient:
+    # 3 x 2 s; five tarpitted replies take 7.5 s), is slow as well: no
+    # finding.
+    def patient_run(name, seed, extra=()):
+        """One seed against the stdio server, 0.5 s per reply, 2 s when
+        patient: (the process, its fuzz.json)."""
+        seeds = write_seeds(os.path.join(tmp, name + "-seeds"), {name: seed})
+        out = os.path.join(tmp, name)
+        p = fuzz(["--target", "exec:python3 " + stdio, "--out", out, "--seeds", seeds,
+                  "-runs=1", "-seed=5", "--reply_timeout_ms", "500",
+                  "--patient_reply_timeout_ms", "2000", "--minimize_time_ms", "3000"] +
+                 list(extra))
+        with open(os.path.join(out, "fuzz.json")) as f:
+            return p, json.load(f)
+
+    p, report = patient_run("tarpit", b"\x01\x06EHLO x" + b"\x01\x09VRFY SLOW" * 5,
+                            ["--fuzz_session_timeout_ms", "3000"])
+    check(p.returncode == 0 and not report["findings"] and report["stats"]["slow_sessions"] >= 1,
+          "a session that outlasts its deadline one slow reply at a time is slow, not a hang "
+          "(rc %d): %s" % (p.returncode, [(f["bucket"], f["steps"]) for f in report["findings"]]))
+    check("answered every reply, but slowly enough to run past the session's deadline"
+          in p.stderr, "and said so: %s" % p.stderr[-1500:])
+    # A reply whose lines come slowly, each within the patient deadline but
+    # all of them past it (4 x 0.8 s against 2 s), is slow too: the patient
+    # deadline restarts with each line.
+    p, report = patient_run("trickle", b"\x01\x06EHLO x\x01\x0cVRFY TRICKLE")
+    check(p.returncode == 0 and not report["findings"] and report["stats"]["slow_sessions"] >= 1,
+          "a reply that trickles in line by line is slow, not a hang (rc %d): %s" %
+          (p.returncode, [(f["bucket"], f["steps"]) for f in report["findings"]]))
+    # A tarpit before a real hang that needs it ("LATEHANG" hangs only after
+    # a "SLOW"): minimized at the normal deadline, the session keeps only the
+    # slow VRFY, which the longer deadline answers. The finding keeps the
+    # session that hung, named where it hung.
+    p, report = patient_run("slow-hang", b"\x01\x06EHLO x\x01\x09VRFY SLOW\x01\x0dNOOP LATEHANG")
+    found = [(f["bucket"], f["steps"], f["minimize"]["steps_after"]) for f in report["findings"]]
+    check(p.returncode == 0 and len(found) == 1 and found[0][0].startswith("hang-NOOP-") and
+          "SLOW" in found[0][1] and "HANG" in found[0][1] and found[0][2] == 3,
+          "a hang behind a tarpit keeps the session that hung, bucketed where it hung "
+          "(rc %d): %s" % (p.returncode, found))
+    check("the minimized session is only slow with longer deadlines" in p.stderr,
+          "and said so: %s" % p.stderr[-1500:])
+
+    # 9. A crash first met by a route that does not reproduce is kept as
+    # found; a later route that does takes its bucket over. "CRASH ONCE"
+    # aborts only once; the larger seed reaches the same abort every time.
+    seeds = write_seeds(os.path.join(tmp, "flaky-seeds"), {
+        "once": b"\x01\x06EHLO x\x01\x0aCRASH ONCE",
+        "always": b"\x01\x06EHLO x\x01\x2cNOOP " + b"n" * 39 + b"\x01\x05CRASH",
+    })
+    out = os.path.join(tmp, "flaky")
+    p = fuzz(["--target", "exec:python3 %s %s" % (stdio, os.path.join(tmp, "crashed-once")),
+              "--out", out, "--seeds", seeds, "-runs=1", "-seed=5", "--minimize_time_ms", "5000"])
+    with open(os.path.join(out, "fuzz.json")) as f:
+        report = json.load(f)
+    found = [(f["bucket"], f["deterministic"], f["steps"], f["count"]) for f in report["findings"]]
+    check(p.returncode == 0 and len(found) == 1 and found[0][1] and
+          found[0][2].upper() == "COMMAND CRASH\n" and found[0][3] == 2,
+          "the flaky route gave way to the one that reproduces, minimized (rc %d): %s" %
+          (p.returncode, found))
+    check("has a route that reproduces now" in p.stderr, "and said so: %s" % p.stderr[-1500:])
+
     # 6. LMTP in process: EHLO goes out as LHLO, one reply per recipient at
     # the end of a message; our strict LMTP server gives no finding.
     out = os.path.join(tmp, "lmtp")
@@ -188,9 +322,6 @@ def main():
     # 5. A full disk (files over a size limit here, RLIMIT_FSIZE with
     # SIGXFSZ ignored: writes fail with EFBIG as they would with ENOSPC):
     # a clear error, the finding still printed, exit 1; no crash.
-    def small_files():
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (1500, 1500))
     p = subprocess.run([BIN, "fuzz", "--target", "embedded:planted", "--out",
                         os.path.join(tmp, "full"), "-max_total_time=60", "-seed=7",
                         "-handle_xfsz=0"],

@@ -26,7 +26,7 @@ import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 # check() and its failures, `serve --behavior` on an ephemeral port.
-from fuzz_cli_test import check, failures, serve  # noqa: E402
+from fuzz_cli_test import check, failures, serve, small_files, write_seeds  # noqa: E402
 
 BIN = sys.argv[1]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -157,12 +157,10 @@ def main():
               (r["stats"]["server_coverage"], seen))
 
     # 3. exec: both processes run the crashing seeds at once.
-    seeds = os.path.join(tmp, "exec-seeds")
-    os.makedirs(seeds)
-    with open(os.path.join(seeds, "crash"), "wb") as f:
-        f.write(b"\x01\x06EHLO x\x01\x05CRASH")
-    with open(os.path.join(seeds, "ubsan"), "wb") as f:
-        f.write(b"\x01\x06EHLO x\x01\x05UBSAN")
+    seeds = write_seeds(os.path.join(tmp, "exec-seeds"), {
+        "crash": b"\x01\x06EHLO x\x01\x05CRASH",
+        "ubsan": b"\x01\x06EHLO x\x01\x05UBSAN",
+    })
     out = os.path.join(tmp, "exec")
     stdio = os.path.join(HERE, "testdata", "stdio_smtp.py")
     p = fuzz(["--target", "exec:python3 " + stdio, "--out", out, "--seeds", seeds, "-jobs=2",
@@ -203,6 +201,17 @@ def main():
     r = load(out)
     check(p.returncode == 0 and "processes" not in r and r["stats"]["sessions"] >= 50,
           "-workers alone: one process, as libFuzzer does (rc %d)" % p.returncode)
+
+    # A full disk (files over a size limit, SIGXFSZ ignored: EFBIG as ENOSPC
+    # would be): the parent's results cannot be written, so it says so and
+    # exits 1, as a single process does.
+    full = os.path.join(tmp, "full")
+    p = subprocess.run([BIN, "fuzz", "--target", "embedded:planted", "--out", full, "-jobs=2",
+                        "-workers=2", "-max_total_time=5", "-seed=7", "-handle_xfsz=0"],
+                       capture_output=True, text=True, timeout=120, preexec_fn=small_files)
+    check(p.returncode == 1 and "are incomplete" in p.stderr,
+          "-jobs: results that cannot be written: exit 1 and said (rc %d): %s" %
+          (p.returncode, p.stderr[-1500:]))
 
     if failures:
         print("%d check(s) failed" % len(failures))

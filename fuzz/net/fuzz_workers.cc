@@ -13,8 +13,10 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 #include <utility>
 
+#include "absl/strings/str_join.h"
 #include "harness/wall_clock.h"
 #include "reports/fuzz_report.h"
 #include "reports/reports.h"
@@ -87,6 +89,62 @@ std::string SafeName(const std::string& bucket) {
   return s.empty() ? "_" : s;
 }
 
+// `into` takes `from`'s hits of one bug: the counts summed, the earlier
+// first_at_s.
+void JoinHits(json& into, const json& from) {
+  into["count"] = into.value("count", std::uint64_t{0}) + from.value("count", std::uint64_t{0});
+  into["first_at_s"] = std::min(into.value("first_at_s", from.value("first_at_s", 0.0)),
+                                from.value("first_at_s", into.value("first_at_s", 0.0)));
+}
+
+// How plain a saved finding's route is, for one bug reached by several
+// routes: saved first (it has files), then fewest steps, raw steps and
+// bytes of its minimized session; the bucket name breaks ties.
+auto Plainness(const json& f) {
+  const json minimize = f.value("minimize", json::object());
+  return std::tuple(f.value("dir", "").empty(), minimize.value("steps_after", std::size_t{0}),
+                    f.value("raw_steps", std::size_t{0}),
+                    minimize.value("bytes_after", std::size_t{0}), f.value("bucket", ""));
+}
+
+// One bug, one bucket across processes: findings with one server abort
+// reason (`cause`, known in process) that different processes minimized
+// into different buckets are one, under the plainest route. The others'
+// counts join it, their bucket names are listed in its "merged_buckets" and
+// their directories in `superseded_dirs`.
+void MergeByCause(std::vector<json>& findings, std::vector<std::string>& superseded_dirs) {
+  std::map<std::string, std::vector<std::size_t>> by_cause;
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const std::string cause = findings[i].value("cause", "");
+    if (!cause.empty()) by_cause[cause].push_back(i);
+  }
+  std::set<std::size_t> gone;
+  for (const auto& [cause, at] : by_cause) {
+    if (at.size() < 2) continue;
+    const std::size_t keep =
+        *std::min_element(at.begin(), at.end(), [&](std::size_t a, std::size_t b) {
+          return Plainness(findings[a]) < Plainness(findings[b]);
+        });
+    json& kept = findings[keep];
+    json merged = json::array();
+    for (const std::size_t i : at) {
+      if (i == keep) continue;
+      const json& other = findings[i];
+      JoinHits(kept, other);
+      merged.push_back(other.value("bucket", ""));
+      const std::string dir = other.value("dir", "");
+      if (!dir.empty()) superseded_dirs.push_back(dir);
+      gone.insert(i);
+    }
+    kept["merged_buckets"] = std::move(merged);
+  }
+  std::vector<json> left;
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    if (!gone.contains(i)) left.push_back(std::move(findings[i]));
+  }
+  findings = std::move(left);
+}
+
 }  // namespace
 
 json WorkerStatsJson(const WorkerStats& s) {
@@ -99,6 +157,7 @@ json WorkerStatsJson(const WorkerStats& s) {
       {"sessions", s.sessions},
       {"reached", {{"mail", s.reached_mail}, {"rcpt", s.reached_rcpt}, {"data", s.reached_data}}},
       {"finding_sessions", s.finding_sessions},
+      {"slow_sessions", s.slow_sessions},
       {"pc_seen", HexBits(s.pc_seen)},
       {"coverage_source", s.coverage_source},
       {"states_seen", HexBits(s.states_seen)},
@@ -140,6 +199,7 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
   s.elapsed_s = elapsed->get<double>();
   s.sessions = sessions->get<std::uint64_t>();
   s.finding_sessions = finding_sessions->get<std::uint64_t>();
+  s.slow_sessions = j.value("slow_sessions", std::uint64_t{0});  // absent before it existed
   for (auto [name, into] : {std::pair{"mail", &s.reached_mail}, std::pair{"rcpt", &s.reached_rcpt},
                             std::pair{"data", &s.reached_data}}) {
     const auto it = reached->find(name);
@@ -162,8 +222,16 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
     const auto typed = [&](const char* name, bool (json::*is)() const noexcept) {
       return !f.contains(name) || (f[name].*is)();
     };
+    const auto minimize_typed = [&] {
+      if (!f.contains("minimize")) return true;
+      const json& m = f["minimize"];
+      return m.is_object() &&
+             std::all_of(m.begin(), m.end(), [](const json& x) { return x.is_number_unsigned(); });
+    };
     if (!typed("first_at_s", &json::is_number) || !typed("shared", &json::is_boolean) ||
-        !typed("detail", &json::is_string) || !typed("replay", &json::is_string)) {
+        !typed("detail", &json::is_string) || !typed("replay", &json::is_string) ||
+        !typed("cause", &json::is_string) || !typed("dir", &json::is_string) ||
+        !typed("raw_steps", &json::is_number_unsigned) || !minimize_typed()) {
       return absl::InvalidArgumentError("a finding field of the wrong type");
     }
     s.findings.push_back(f);
@@ -198,6 +266,11 @@ absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& sta
                                                std::to_string(stats.started_us) + ".json");
   return reports::WriteFileAtomic(
       path.string(), WorkerStatsJson(stats).dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+std::string SlowSessionsNote(std::uint64_t slow_sessions) {
+  if (slow_sessions == 0) return "";
+  return ", " + std::to_string(slow_sessions) + " slow session(s)";
 }
 
 bool ClaimBucket(const std::string& out_dir, const std::string& bucket) {
@@ -249,6 +322,7 @@ struct WorkerAggregator::Sums {
     t.reached_rcpt += s.reached_rcpt;
     t.reached_data += s.reached_data;
     t.finding_sessions += s.finding_sessions;
+    t.slow_sessions += s.slow_sessions;
     Union(s.pc_seen, pc);
     Union(s.states_seen, states);
     if (s.coverage_source != "none") t.coverage_source = s.coverage_source;
@@ -261,14 +335,14 @@ struct WorkerAggregator::Sums {
       auto [at, fresh] = by_bucket.emplace(f["bucket"].get<std::string>(), f);
       if (fresh) continue;
       json& merged = at->second;
-      const std::uint64_t count =
-          merged["count"].get<std::uint64_t>() + f["count"].get<std::uint64_t>();
-      const double first = std::min(merged.value("first_at_s", f.value("first_at_s", 0.0)),
-                                    f.value("first_at_s", merged.value("first_at_s", 0.0)));
       // The details of the process that saved the finding win.
-      if (merged.value("shared", false) && !f.value("shared", false)) merged = f;
-      merged["count"] = count;
-      merged["first_at_s"] = first;
+      if (merged.value("shared", false) && !f.value("shared", false)) {
+        json saved = f;
+        JoinHits(saved, merged);
+        merged = std::move(saved);
+      } else {
+        JoinHits(merged, f);
+      }
     }
   }
 
@@ -279,7 +353,9 @@ struct WorkerAggregator::Sums {
     for (const auto& [bucket, f] : by_bucket) {
       out.findings.push_back(f);
       out.findings.back().erase("shared");
+      out.findings.back().erase("merged_buckets");  // the parent's to say
     }
+    MergeByCause(out.findings, out.superseded_dirs);
     std::sort(out.per_process.begin(), out.per_process.end(),
               [](const json& a, const json& b) { return a["started_us"] < b["started_us"]; });
     if (out.per_process.size() > kMaxProcessRows) {  // the latest
@@ -330,6 +406,18 @@ WorkerTotals ReadWorkerTotals(const std::string& out_dir, const std::string& run
   return WorkerAggregator(out_dir, run_id).Refresh();
 }
 
+void RemoveSupersededFindings(const std::string& out_dir, const WorkerTotals& totals) {
+  for (const std::string& dir : totals.superseded_dirs) {
+    const std::string name = dir.substr(std::min(dir.size(), sizeof "findings/" - 1));
+    if (!dir.starts_with("findings/") || name.empty() || name == "." || name == ".." ||
+        name.find('/') != std::string::npos) {
+      continue;
+    }
+    std::error_code ec;
+    fs::remove_all(fs::path(out_dir) / "findings" / name, ec);
+  }
+}
+
 absl::Status ResetWorkers(const std::string& out_dir) {
   std::error_code ec;
   fs::remove_all(WorkersDir(out_dir), ec);
@@ -358,12 +446,22 @@ class ParentReporter {
     }
   }
 
+  // At exit (libFuzzer's parent ends with exit(0)): the final fuzz.json, and
+  // exit status 1 when it could not be written, as a single process does.
   void Finish() {
     std::lock_guard lock(mu_);
     if (done_) return;
     done_ = true;
     UpdateLocked(true);
     cv_.notify_all();
+    if (!last_write_.ok()) {
+      std::fprintf(stderr,
+                   "smtp-harness fuzz: ERROR: the results in %s are incomplete (%s); the finding "
+                   "bucket(s) were printed above\n",
+                   p_.out_dir.c_str(), std::string(last_write_.message()).c_str());
+      std::fflush(nullptr);
+      std::_Exit(1);  // inside an exit handler: exit() again would be undefined
+    }
   }
 
  private:
@@ -384,14 +482,28 @@ class ParentReporter {
     }
     samples_.push_back({t, w.sessions, w.server_coverage, w.response_states, w.findings.size()});
     for (const json& f : w.findings) PrintNew(f);
+    if (final) {
+      // Every process has ended: the buckets merged by cause lose their
+      // directories to the plainest route's.
+      for (const json& f : w.findings) {
+        if (!f.contains("merged_buckets")) continue;
+        std::vector<std::string> names;
+        for (const json& b : f["merged_buckets"]) names.push_back(b.get<std::string>());
+        std::fprintf(stderr, "smtp-harness fuzz: %s also holds %s (same abort: %s)\n",
+                     f.value("bucket", "").c_str(), absl::StrJoin(names, ", ").c_str(),
+                     f.value("cause", "").c_str());
+      }
+      RemoveSupersededFindings(p_.out_dir, w);
+    }
     std::fprintf(stderr,
                  "smtp-harness fuzz: %.0f s, %zu process(es) (%zu running, -%s=%d), %llu sessions "
                  "(%.0f/s), server coverage %zu, response states %zu, findings %llu in %zu "
-                 "bucket(s)%s\n",
+                 "bucket(s)%s%s\n",
                  t, w.processes, w.processes - w.complete, p_.mode.c_str(), p_.parallel,
                  static_cast<unsigned long long>(w.sessions), per_s, w.server_coverage,
                  w.response_states, static_cast<unsigned long long>(w.finding_sessions),
-                 w.findings.size(), final ? " (done)" : "");
+                 w.findings.size(), SlowSessionsNote(w.slow_sessions).c_str(),
+                 final ? " (done)" : "");
     Write(w, t, per_s, final);
   }
 
@@ -426,6 +538,7 @@ class ParentReporter {
         {"response_states", w.response_states},
         {"reached", {{"mail", w.reached_mail}, {"rcpt", w.reached_rcpt}, {"data", w.reached_data}}},
         {"finding_sessions", w.finding_sessions},
+        {"slow_sessions", w.slow_sessions},
         {"buckets", w.findings.size()}};
     json timeline = json::array();
     for (const Sample& x : samples_) {
@@ -446,9 +559,9 @@ class ParentReporter {
                       {"unreadable_stats_files", w.skipped},
                       {"per_process", w.per_process},
                       {"per_process_omitted", w.per_process_omitted}};
-    // A failed write is said on stderr by the writer; the parent's exit
-    // status stays libFuzzer's.
-    writer_.Write(p_.out_dir, j).IgnoreError();
+    // A failed write is said on stderr by the writer; the last one decides
+    // the exit status (Finish).
+    last_write_ = writer_.Write(p_.out_dir, j);
   }
 
   ParentRun p_;
@@ -461,6 +574,7 @@ class ParentReporter {
   std::vector<Sample> samples_;
   std::set<std::string> printed_;  // buckets
   FuzzJsonWriter writer_;
+  absl::Status last_write_;
 };
 
 ParentReporter* g_parent = nullptr;

@@ -49,6 +49,7 @@ struct WorkerStats {
   std::uint64_t sessions = 0;
   std::uint64_t reached_mail = 0, reached_rcpt = 0, reached_data = 0;
   std::uint64_t finding_sessions = 0;
+  std::uint64_t slow_sessions = 0;  // hangs that a patient re-run answered
   // Counters seen non-zero in any session of this process (state_feedback.h,
   // pc_counters.h): nonzero bytes mean seen.
   std::vector<std::uint8_t> pc_seen, states_seen;
@@ -80,6 +81,10 @@ class FuzzJsonWriter {
 // OUT/workers/<pid>-<started_us>.json, atomically.
 absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& stats);
 
+// ", N slow session(s)" for a progress line when hangs turned out slow
+// (answered under the patient deadline), else "".
+std::string SlowSessionsNote(std::uint64_t slow_sessions);
+
 // True when this process is the one to write OUT/findings/<bucket>/.
 bool ClaimBucket(const std::string& out_dir, const std::string& bucket);
 // The bucket another process minimized `raw_bucket` to, if any; and
@@ -96,14 +101,28 @@ struct WorkerTotals {
   std::uint64_t sessions = 0;
   std::uint64_t reached_mail = 0, reached_rcpt = 0, reached_data = 0;
   std::uint64_t finding_sessions = 0;
+  std::uint64_t slow_sessions = 0;                       // hangs that a patient re-run answered
   std::size_t server_coverage = 0, response_states = 0;  // union
   std::string coverage_source = "none";                  // the processes'
-  std::vector<nlohmann::json> findings;                  // by bucket
+  // By bucket; findings that several processes minimized into different
+  // buckets but that have one server abort reason (`cause`) are one, under
+  // the plainest route (fewest steps, then raw steps, then bytes), with
+  // "merged_buckets" naming the others.
+  std::vector<nlohmann::json> findings;
+  // OUT-relative directories ("findings/<bucket>") of those merged away: the
+  // parent removes them once every process has ended
+  // (RemoveSupersededFindings).
+  std::vector<std::string> superseded_dirs;
   // pid, started_us, sessions, elapsed_s, complete; the latest 500 by start.
   std::vector<nlohmann::json> per_process;
   std::size_t per_process_omitted = 0;  // the earlier ones
 };
 WorkerTotals ReadWorkerTotals(const std::string& out_dir, const std::string& run_id);
+
+// Removes `totals.superseded_dirs` under OUT (only "findings/<name>" paths;
+// anything else is left alone). Errors are ignored: a directory left over
+// is not listed in fuzz.json.
+void RemoveSupersededFindings(const std::string& out_dir, const WorkerTotals& totals);
 
 // ReadWorkerTotals again and again over one run, reading each finished
 // process's file once: a long fork run leaves thousands. Folded files are

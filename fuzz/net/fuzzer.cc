@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #include "fuzz/net/fuzz_child.h"
@@ -36,6 +37,13 @@ using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
 harness::Transcript TranscriptOf(const SessionResult& r, const std::string& target);
+
+// Raw steps in a session (fewer: a plainer route to a finding).
+std::size_t RawSteps(const SessionInput& in) {
+  return static_cast<std::size_t>(
+      std::count_if(in.steps.begin(), in.steps.end(),
+                    [](const SessionStep& x) { return x.kind == StepKind::kRaw; }));
+}
 
 // ---------------------------------------------------------------------------
 // The embedded target.
@@ -67,11 +75,12 @@ struct Finding {
   double first_at_s = 0;
   std::uint64_t first_at_session = 0;
   MinimizeStats minimize;
-  std::string dir;      // relative to the out dir
-  std::string steps;    // DebugString of the minimized input
-  std::string replay;   // the command that replays it
-  std::string error;    // why it could not be written, if so
-  bool shared = false;  // multi-process: counted here, saved by another process
+  std::size_t raw_steps = 0;  // of the minimized input (fewer: a plainer route)
+  std::string dir;            // relative to the out dir
+  std::string steps;          // DebugString of the minimized input
+  std::string replay;         // the command that replays it
+  std::string error;          // why it could not be written, if so
+  bool shared = false;        // multi-process: counted here, saved by another process
 };
 
 std::string VerbText(Verb v) {
@@ -177,12 +186,12 @@ class Run {
     std::fprintf(stderr,
                  "smtp-harness fuzz: %.0f s, %llu sessions (%.0f/s), server coverage %zu%s, "
                  "response states %zu, past MAIL %.0f%% RCPT %.0f%% DATA %.0f%%, findings %llu "
-                 "in %zu bucket(s)%s\n",
+                 "in %zu bucket(s)%s%s\n",
                  s.t, static_cast<unsigned long long>(s.sessions), s.per_s, s.pc_cov,
                  coverage_source_ == "afl" ? " (AFL edges)" : "", s.states, Percent(reached_mail_),
                  Percent(reached_rcpt_), Percent(reached_data_),
                  static_cast<unsigned long long>(finding_sessions_), findings_.size(),
-                 final ? " (done)" : "");
+                 SlowSessionsNote(slow_sessions_).c_str(), final ? " (done)" : "");
     WriteJson(final);
   }
 
@@ -278,42 +287,21 @@ class Run {
     ++finding_sessions_;
     const std::string raw_bucket = BucketOf(r.verdict);
     if (auto seen = raw_buckets_.find(raw_bucket); seen != raw_buckets_.end()) {
-      ++findings_.at(seen->second).count;
+      Finding& known = findings_.at(seen->second);
+      ++known.count;
+      RetryFlaky(known, input, r, raw_bucket);
       return;
     }
     if (CountShared(raw_bucket)) return;
+    std::optional<SessionResult> patient;  // a hang that the patient re-run confirmed
+    if (r.verdict.kind == VerdictKind::kHang && SlowNotHung(input, raw_bucket, &patient)) return;
     Finding f;
     f.count = 1;
     f.first_at_s = RunTime();
     f.first_at_session = sessions_;
-    const auto same = [&](const SessionInput& in) {
-      const SessionResult again = c_.target->Run(in, false);
-      return !again.verdict.ok() && BucketOf(again.verdict) == raw_bucket;
-    };
-    for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
-    f.deterministic = f.reproduced == c_.reruns;
-    // The minimizer keeps the oracle, not the route: the verb it fired at
-    // and the reply before are context a smaller session need not repeat. A
-    // flaky finding is kept as found: minimizing it would chase noise.
-    // Also bounded in time: against a slow server (Postfix sleeps after
-    // errors) a few thousand runs would stall the run for many minutes.
-    const Clock::time_point minimize_end = Clock::now() + c_.minimize_time;
-    const auto similar = [&](const SessionInput& in) {
-      if (Clock::now() >= minimize_end) return false;  // keep what we have
-      const Verdict v = c_.target->Run(in, false).verdict;
-      return v.kind == r.verdict.kind && v.signature == r.verdict.signature;
-    };
-    SessionInput minimal = input;
-    if (f.deterministic) {
-      minimal = Minimize(input, similar, c_.minimize_runs, &f.minimize);
-    } else {
-      f.minimize.steps_before = f.minimize.steps_after = input.steps.size();
-    }
-    const SessionResult final_run = c_.target->Run(minimal, false);
-    // A server the finding killed may not be back yet: a run that could
-    // not connect says nothing about the finding.
-    f.verdict = final_run.verdict.ok() || final_run.connect_failed ? r.verdict : final_run.verdict;
-    f.bucket = BucketOf(f.verdict);
+    SessionInput minimal = Examine(input, r, raw_bucket, f);
+    if (patient) KeepTheRealHang(input, *patient, minimal, f);
+    if (!f.verdict.cause.empty()) MergeByCause(f);
     raw_buckets_.emplace(raw_bucket, f.bucket);
     if (c_.role != FuzzConfig::Role::kSingle) ShareRawBucket(c_.out_dir, raw_bucket, f.bucket);
     if (auto known = findings_.find(f.bucket); known != findings_.end()) {
@@ -334,6 +322,181 @@ class Run {
     findings_.emplace(bucket, std::move(f));
     WriteJson(false);
     CheckAlive("finding " + bucket);
+  }
+
+  // Re-runs a finding's session (deterministic or flaky), minimizes a
+  // deterministic one, and fills in `f` from the minimized session's
+  // verdict; returns that session.
+  SessionInput Examine(const SessionInput& input, const SessionResult& r,
+                       const std::string& raw_bucket, Finding& f) {
+    const auto same = [&](const SessionInput& in) {
+      const SessionResult again = c_.target->Run(in, false);
+      return !again.verdict.ok() && BucketOf(again.verdict) == raw_bucket;
+    };
+    f.reproduced = 0;
+    for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
+    f.deterministic = f.reproduced == c_.reruns;
+    // The minimizer keeps the oracle, not the route: the verb it fired at
+    // and the reply before are context a smaller session need not repeat. A
+    // flaky finding is kept as found: minimizing it would chase noise.
+    // Also bounded in time: against a slow server (Postfix sleeps after
+    // errors) a few thousand runs would stall the run for many minutes.
+    const Clock::time_point minimize_end = Clock::now() + c_.minimize_time;
+    const auto similar = [&](const SessionInput& in) {
+      if (Clock::now() >= minimize_end) return false;  // keep what we have
+      const Verdict v = c_.target->Run(in, false).verdict;
+      return v.kind == r.verdict.kind && v.signature == r.verdict.signature &&
+             v.cause == r.verdict.cause;
+    };
+    SessionInput minimal = input;
+    f.minimize = MinimizeStats{};
+    if (f.deterministic) {
+      minimal = Minimize(input, similar, c_.minimize_runs, &f.minimize);
+    } else {
+      f.minimize.steps_before = f.minimize.steps_after = input.steps.size();
+    }
+    const SessionResult final_run = c_.target->Run(minimal, false);
+    // A server the finding killed may not be back yet: a run that could
+    // not connect says nothing about the finding.
+    f.verdict = final_run.verdict.ok() || final_run.connect_failed ? r.verdict : final_run.verdict;
+    f.bucket = BucketOf(f.verdict);
+    f.raw_steps = RawSteps(minimal);
+    return minimal;
+  }
+
+  // A bucket whose saved session is flaky (kept as found, not minimized)
+  // takes a later session that reproduces: at every 2^k-th hit of the
+  // bucket, the new session is examined, and if it is deterministic and
+  // minimizes into the same bucket, its files replace the flaky ones (a
+  // crash first met through a timing-dependent route). One process only.
+  void RetryFlaky(Finding& known, const SessionInput& input, const SessionResult& r,
+                  const std::string& raw_bucket) {
+    if (known.deterministic || known.shared || c_.role != FuzzConfig::Role::kSingle ||
+        (known.count & (known.count - 1)) != 0) {
+      return;
+    }
+    Finding f;
+    const SessionInput minimal = Examine(input, r, raw_bucket, f);
+    if (!f.deterministic || f.bucket != known.bucket) return;
+    f.count = known.count;
+    f.first_at_s = known.first_at_s;
+    f.first_at_session = known.first_at_session;
+    f.steps = DebugString(minimal);
+    Save(f, minimal);
+    std::fprintf(stderr,
+                 "smtp-harness fuzz: %s has a route that reproduces now (%zu -> %zu steps); its "
+                 "files replace the flaky one's\n",
+                 f.bucket.c_str(), f.minimize.steps_before, f.minimize.steps_after);
+    known = std::move(f);
+    WriteJson(false);
+  }
+
+  // Whether a patient re-run still hung: a reply that did not come within
+  // the longer deadline. One that ran out of session time with every reply
+  // answered is slow.
+  static bool HungPatiently(const SessionResult& again) {
+    return !again.connect_failed && again.verdict.kind == VerdictKind::kHang &&
+           !again.session_deadline;
+  }
+
+  // A hang is minimized at the normal deadlines, so its minimized form may
+  // keep only a slow reply (a tarpit before the real hang: Postfix sleeps
+  // after errors). That form is run patiently once more; if it is only
+  // slow, the finding keeps the session as found, which did hang under the
+  // longer deadlines, with the verdict of that run (where the server really
+  // stopped answering).
+  void KeepTheRealHang(const SessionInput& input, const SessionResult& patient,
+                       SessionInput& minimal, Finding& f) {
+    if (minimal == input) return;
+    const std::optional<SessionResult> again = c_.target->RunPatiently(minimal);
+    if (!again || HungPatiently(*again) || again->connect_failed) return;
+    std::fprintf(stderr,
+                 "smtp-harness fuzz: %s: the minimized session is only slow with longer "
+                 "deadlines; the session that hung is kept as found (%zu steps)\n",
+                 f.bucket.c_str(), input.steps.size());
+    minimal = input;
+    f.verdict = patient.verdict;
+    f.bucket = BucketOf(f.verdict);
+    f.minimize.steps_after = f.minimize.steps_before;
+    f.minimize.bytes_after = f.minimize.bytes_before;
+    f.raw_steps = RawSteps(input);
+  }
+
+  // A hang is run again with far longer deadlines: a server that answers
+  // then is slow (Postfix sleeps after errors), and this is not a finding.
+  // Later hangs at the same verb and reply code are mostly slow too, but may
+  // be a real one: every 2^k-th of them is run patiently again (a log of
+  // their number), the others are counted as slow.
+  // `*hung`: the patient re-run's result when it was made and still hung.
+  bool SlowNotHung(const SessionInput& input, const std::string& raw_bucket,
+                   std::optional<SessionResult>* hung) {
+    const auto known = slow_buckets_.find(raw_bucket);
+    if (known != slow_buckets_.end()) {
+      const std::uint64_t n = ++known->second;
+      if ((n & (n - 1)) != 0) {
+        ++slow_sessions_;
+        return true;
+      }
+    }
+    std::optional<SessionResult> again = c_.target->RunPatiently(input);
+    if (!again || again->connect_failed) return false;
+    if (HungPatiently(*again)) {
+      *hung = std::move(again);
+      return false;
+    }
+    // Every reply came within the patient deadline but there were so many
+    // slow ones (Postfix sleeps a second per error) that the session ran
+    // out of time: slow too.
+    const bool long_session = again->verdict.kind == VerdictKind::kHang;
+    ++slow_sessions_;
+    if (known == slow_buckets_.end()) {
+      slow_buckets_.emplace(raw_bucket, 1);
+      const std::string how =
+          long_session          ? "answered every reply, but slowly enough to run past the "
+                                  "session's deadline"
+          : again->verdict.ok() ? "ended normally"
+                                : "ended " + std::string(VerdictName(again->verdict.kind));
+      std::fprintf(stderr,
+                   "smtp-harness fuzz: %s is not a hang: with longer deadlines the session %s "
+                   "(--patient_reply_timeout_ms); counted as slow\n",
+                   raw_bucket.c_str(), how.c_str());
+    }
+    return true;
+  }
+
+  // In process the server says why it aborted, so a cause already in a
+  // bucket is that bug again, reached by a route minimizing could not fold
+  // (e.g. "HELP %x" sent raw, completed by the next step's line end). The
+  // bug keeps one bucket, under its simplest route: a smaller minimized
+  // session takes the bucket over (one process; several only merge).
+  void MergeByCause(Finding& f) {
+    const auto [known, fresh] = cause_buckets_.try_emplace(f.verdict.cause, f.bucket);
+    if (fresh || known->second == f.bucket) return;
+    const std::string old_bucket = known->second;
+    const Finding& old = findings_.at(old_bucket);
+    // Fewer steps, then fewer raw ones, then fewer bytes.
+    const bool simpler =
+        std::tuple(f.minimize.steps_after, f.raw_steps, f.minimize.bytes_after) <
+        std::tuple(old.minimize.steps_after, old.raw_steps, old.minimize.bytes_after);
+    if (c_.role != FuzzConfig::Role::kSingle || old.shared || !f.deterministic || !simpler ||
+        findings_.contains(f.bucket)) {
+      f.bucket = old_bucket;
+      return;
+    }
+    f.count += old.count;
+    f.first_at_s = old.first_at_s;
+    f.first_at_session = old.first_at_session;
+    if (!old.dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(fs::path(c_.out_dir) / old.dir, ec);
+    }
+    std::fprintf(stderr, "smtp-harness fuzz: %s is %s by a simpler route (same abort: %s)\n",
+                 old_bucket.c_str(), f.bucket.c_str(), f.verdict.cause.c_str());
+    findings_.erase(old_bucket);
+    for (auto& [raw, bucket] : raw_buckets_) {
+      if (bucket == old_bucket) bucket = f.bucket;
+    }
+    known->second = f.bucket;
   }
 
   // Multi-process: a raw bucket another process already minimized is only
@@ -392,6 +555,7 @@ class Run {
             {"verb", VerbText(f.verdict.verb)},
             {"last_code", f.verdict.last_code},
             {"detail", f.verdict.detail},
+            {"cause", f.verdict.cause},
             {"deterministic", f.deterministic},
             {"reproduced", f.reproduced},
             {"reruns", c_.reruns},
@@ -405,6 +569,7 @@ class Run {
               {"bytes_before", f.minimize.bytes_before},
               {"bytes_after", f.minimize.bytes_after}}},
             {"steps", f.steps},
+            {"raw_steps", f.raw_steps},
             {"dir", f.dir},
             {"replay", f.replay},
             {"error", f.error}};
@@ -433,6 +598,7 @@ class Run {
         {"response_states", s.states},
         {"reached", {{"mail", reached_mail_}, {"rcpt", reached_rcpt_}, {"data", reached_data_}}},
         {"finding_sessions", finding_sessions_},
+        {"slow_sessions", slow_sessions_},
         {"buckets", findings_.size()}};
     json timeline = json::array();
     for (const Sample& x : samples_) {
@@ -476,6 +642,7 @@ class Run {
     w.reached_rcpt = reached_rcpt_;
     w.reached_data = reached_data_;
     w.finding_sessions = finding_sessions_;
+    w.slow_sessions = slow_sessions_;
     w.pc_seen = pc_seen_;
     w.coverage_source = coverage_source_;
     w.states_seen = states_seen_;
@@ -506,6 +673,8 @@ class Run {
   std::uint64_t sessions_ = 0;
   std::uint64_t reached_mail_ = 0, reached_rcpt_ = 0, reached_data_ = 0;
   std::uint64_t finding_sessions_ = 0;
+  std::uint64_t slow_sessions_ = 0;                    // hangs a patient re-run answered
+  std::map<std::string, std::uint64_t> slow_buckets_;  // raw bucket -> its slow sessions
   std::uint64_t connect_failures_ = 0;
   std::uint64_t consecutive_connect_failures_ = 0;
   std::vector<std::uint8_t> states_seen_, pc_seen_;
@@ -514,7 +683,8 @@ class Run {
   std::span<std::uint8_t> coverage_;
   std::string coverage_source_ = "none";
   std::map<std::string, Finding> findings_;
-  std::map<std::string, std::string> raw_buckets_;  // as found -> as minimized
+  std::map<std::string, std::string> raw_buckets_;    // as found -> as minimized
+  std::map<std::string, std::string> cause_buckets_;  // server's abort reason -> bucket
   std::vector<Sample> samples_;
   FuzzJsonWriter writer_;
   bool stats_error_reported_ = false;  // OUT/workers/<pid>.json (a child's)
@@ -563,6 +733,10 @@ std::vector<std::string> LibFuzzerArgs(const FuzzConfig& config) {
     args.push_back("-max_total_time=" + std::to_string(kDefaultMaxTotalTimeS));
   }
   if (!HasFlag(args, "max_len")) args.push_back("-max_len=16384");
+  // A session with a finding also runs its re-runs, its patient re-run and
+  // the minimizer inside libFuzzer's callback (up to a minute against a slow
+  // server): not a "slow unit" worth a crash-slow-unit-* file in --out.
+  if (!HasFlag(args, "report_slow_units")) args.push_back("-report_slow_units=3600");
   if (!HasFlag(args, "artifact_prefix")) {
     args.push_back("-artifact_prefix=" + (fs::path(config.out_dir) / "crash-").string());
   }

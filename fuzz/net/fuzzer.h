@@ -52,6 +52,12 @@ class SessionTarget {
   // The session again, as a transcript (a finding's session.json). The
   // default builds it from Run's wire bytes.
   virtual harness::Transcript Record(const SessionInput& input);
+  // The session again with far longer deadlines, to tell a hang from a slow
+  // reply; nullopt where time plays no part (in process) or when turned
+  // off.
+  virtual std::optional<SessionResult> RunPatiently(const SessionInput& input) {
+    return std::nullopt;
+  }
   // The liveness probe (after each finding and periodically): OK, or why the
   // server no longer takes a session.
   virtual absl::Status Alive() { return absl::OkStatus(); }

@@ -23,12 +23,12 @@ struct OpInfo {
 
 // Indexed by MutationOp.
 constexpr OpInfo kOpInfo[] = {
-    {"insert-step", 6}, {"delete-step", 4},  {"duplicate-step", 3}, {"swap-steps", 2},
-    {"move-step", 2},   {"splice", 4},       {"verb", 3},           {"verb-case", 2},
-    {"argument", 4},    {"path", 5},         {"mail-param", 6},     {"rcpt-param", 5},
-    {"number", 4},      {"dictionary", 3},   {"smuggle", 4},        {"long-line", 3},
-    {"pipeline", 4},    {"starttls", 2},     {"auth", 3},           {"bdat", 4},
-    {"data-body", 4},   {"raw-line-end", 2}, {"bytes", 4},
+    {"insert-step", 6}, {"delete-step", 4}, {"duplicate-step", 3}, {"swap-steps", 2},
+    {"move-step", 2},   {"splice", 4},      {"verb", 3},           {"verb-case", 2},
+    {"argument", 4},    {"path", 5},        {"mail-param", 6},     {"rcpt-param", 5},
+    {"transaction", 8}, {"number", 4},      {"dictionary", 3},     {"smuggle", 4},
+    {"long-line", 3},   {"pipeline", 4},    {"starttls", 2},       {"auth", 3},
+    {"bdat", 4},        {"data-body", 4},   {"raw-line-end", 2},   {"bytes", 4},
 };
 
 static_assert(std::size(kOpInfo) == kMutationOps, "one entry per MutationOp");

@@ -58,6 +58,8 @@ enum class MutationOp : std::uint8_t {
   kPath,           // MAIL/RCPT path: <a@b>, <>, source routes, quoted, literals, UTF-8, long
   kMailParam,      // add / replace / drop / duplicate an ESMTP parameter on MAIL
   kRcptParam,      // the same on RCPT (NOTIFY=, ORCPT=)
+  kTransaction,    // one transaction, kept valid: another RCPT, a valid parameter, another
+                   // end (DATA, BDAT LAST, empty BDAT LAST, chunks), steps between dropped
   kNumber,         // a digit run becomes 0, 1, 999, 1000, 4294967295, 2^64, ...
   kDictionary,     // a dictionary token into a command
   kSmuggle,        // an end-of-data look-alike and more commands inside DATA

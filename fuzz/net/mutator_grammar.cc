@@ -277,6 +277,30 @@ std::string RcptParam(Rng& rng) {
   }
 }
 
+std::string ValidMailParam(Rng& rng) {
+  switch (rng.Below(6)) {
+    case 0:
+      return "SIZE=" + std::to_string(rng.Below(100000));
+    case 1:
+      return PickOne(rng, {std::string_view("BODY=7BIT"), "BODY=8BITMIME", "BODY=BINARYMIME"});
+    case 2:
+      return rng.OneIn(2) ? "RET=FULL" : "RET=HDRS";
+    case 3:
+      return "ENVID=" + EncodeXtext("id-" + std::to_string(rng.Below(1000)));
+    case 4:
+      return "SMTPUTF8";
+    default:
+      return rng.OneIn(2) ? "AUTH=<>" : "AUTH=" + EncodeXtext("user@example.org");
+  }
+}
+
+std::string ValidRcptParam(Rng& rng) {
+  if (rng.OneIn(4)) return "ORCPT=rfc822;" + EncodeXtext("rcpt@example.org");
+  // RFC 3461 §4.1: NEVER alone, or any of the other three.
+  return "NOTIFY=" + PickOne(rng, {std::string_view("NEVER"), "SUCCESS", "FAILURE", "DELAY",
+                                   "SUCCESS,FAILURE", "FAILURE,DELAY", "SUCCESS,FAILURE,DELAY"});
+}
+
 // Free text that has broken servers before (the classic fuzzing string
 // library, as in boofuzz's): format directives, path traversal, shell and
 // SQL metacharacters, a long run, a NUL.

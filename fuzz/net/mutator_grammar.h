@@ -34,6 +34,11 @@ std::string Path(Rng& rng, bool mail);  // "<a@b>", "<>" (MAIL), source routes, 
 std::string Number(Rng& rng);           // 0, 1, 999, 1000, 4294967295, 2^64, 30 digits, ...
 std::string MailParam(Rng& rng);        // SIZE=, BODY=, SMTPUTF8, RET=, ENVID=, AUTH=, unknown
 std::string RcptParam(Rng& rng);        // NOTIFY=, ORCPT=, unknown
+// A parameter a server with the matching extension accepts (RFC 1870 SIZE,
+// RFC 6152 BODY, RFC 3461 RET/ENVID/NOTIFY/ORCPT, RFC 6531 SMTPUTF8, RFC
+// 4954 AUTH): the valid values only, so a transaction stays deep.
+std::string ValidMailParam(Rng& rng);
+std::string ValidRcptParam(Rng& rng);
 std::string Base64(std::string_view in);
 
 // One command line of `verb` with a fitting argument (no line end).

@@ -224,6 +224,132 @@ bool ChangeRcptParam(SessionInput& in, Rng& rng, const MutationContext&) {
   return ChangeParams(in, rng, false);
 }
 
+// --- Transaction operator ---------------------------------------------------
+//
+// A server's deep states sit at the end of a valid transaction (EHLO, MAIL
+// with parameters, RCPTs with parameters, then DATA or BDAT), and reaching
+// the next one usually takes one more valid step exactly there. The
+// operators above act at random positions; this one finds a transaction and
+// changes it so that it stays valid.
+
+// A mail transaction as the session sends it: its MAIL, the RCPTs after it,
+// and the step that ends it (a body step, or a DATA or BDAT command), kNone
+// when none does. A hello, RSET or STARTTLS ends it without a body.
+struct Span {
+  std::size_t mail = kNone, end = kNone;
+  std::vector<std::size_t> rcpts;
+};
+
+bool EndsEnvelope(const SessionStep& s) {
+  return s.kind == StepKind::kStartTls || grammar::IsVerb(s, "EHLO") ||
+         grammar::IsVerb(s, "HELO") || grammar::IsVerb(s, "LHLO") || grammar::IsVerb(s, "RSET");
+}
+
+std::vector<Span> Spans(const SessionInput& in) {
+  std::vector<Span> out;
+  bool open = false;
+  for (std::size_t i = 0; i < in.steps.size(); ++i) {
+    const SessionStep& s = in.steps[i];
+    if (IsMail(s)) {
+      out.push_back({i, kNone, {}});
+      open = true;
+    } else if (!open) {
+      continue;
+    } else if (IsRcpt(s)) {
+      out.back().rcpts.push_back(i);
+    } else if (IsBody(s) || grammar::IsVerb(s, "DATA") || grammar::IsVerb(s, "BDAT")) {
+      out.back().end = i;
+      open = false;
+    } else if (EndsEnvelope(s)) {
+      open = false;
+    }
+  }
+  return out;
+}
+
+// The parameter keyword of "KEY=value" or "KEY", upper-cased.
+std::string ParamKeyword(std::string_view param) {
+  return ToUpperCopy(param.substr(0, std::min(param.find('='), param.size())));
+}
+
+// Sets `fresh` on the MAIL or RCPT line `line`, replacing a parameter with
+// the same keyword (servers reject a repeated one).
+bool SetValidParam(std::string& line, const std::string& fresh) {
+  PathLine p;
+  if (!SplitPathLine(line, &p)) return false;
+  const std::string key = ParamKeyword(fresh);
+  std::erase_if(p.params, [&](const std::string& x) { return ParamKeyword(x) == key; });
+  p.params.push_back(fresh);
+  line = JoinPathLine(p);
+  return true;
+}
+
+bool ChangeTransaction(SessionInput& in, Rng& rng, const MutationContext& ctx) {
+  const std::vector<Span> spans = Spans(in);
+  if (spans.empty()) return false;
+  const Span& t = spans[rng.Below(spans.size())];
+  const std::size_t tail = t.rcpts.empty() ? t.mail : t.rcpts.back();
+  switch (rng.Below(5)) {
+    case 0: {  // one more recipient, right after the last: a copy or a fresh one
+      std::string line = !t.rcpts.empty() && rng.OneIn(2)
+                             ? in.steps[t.rcpts[rng.Below(t.rcpts.size())]].bytes
+                             : "RCPT TO:<rcpt" + std::to_string(t.rcpts.size()) + "@example.org>";
+      if (rng.OneIn(2)) SetValidParam(line, grammar::ValidRcptParam(rng));
+      const bool grouped = tail + 1 < in.steps.size() && in.steps[tail + 1].pipelined;
+      Insert(in, tail + 1, {Command(std::move(line), grouped)});
+      return true;
+    }
+    case 1:
+    case 2: {  // a valid parameter on the MAIL or on one RCPT
+      const bool mail = t.rcpts.empty() || rng.OneIn(2);
+      const std::size_t i = mail ? t.mail : t.rcpts[rng.Below(t.rcpts.size())];
+      return SetValidParam(in.steps[i].bytes,
+                           mail ? grammar::ValidMailParam(rng) : grammar::ValidRcptParam(rng));
+    }
+    case 3: {  // another end: DATA, one BDAT LAST, an empty BDAT LAST, two chunks
+      const bool had_body = t.end != kNone && IsBody(in.steps[t.end]);
+      const std::string body = had_body ? in.steps[t.end].bytes : grammar::Body(rng);
+      if (!had_body && body.size() + 8 > Budget(in, ctx)) return false;
+      Steps end;
+      switch (rng.Below(4)) {
+        case 0:
+          end.push_back({StepKind::kData, body, false, false});
+          break;
+        case 1:
+          end.push_back({StepKind::kBdat, body, false, true});
+          break;
+        case 2:
+          end.push_back({StepKind::kBdat, "", false, true});
+          break;
+        default: {
+          const std::size_t half = rng.Below(body.size() + 1);
+          end.push_back({StepKind::kBdat, body.substr(0, half), false, false});
+          end.push_back({StepKind::kBdat, body.substr(half), false, true});
+          break;
+        }
+      }
+      std::size_t at = tail + 1;
+      if (t.end != kNone) {
+        end.front().pipelined = in.steps[t.end].pipelined;
+        in.steps.erase(in.steps.begin() + static_cast<std::ptrdiff_t>(t.end));
+        at = t.end;
+      }
+      Insert(in, at, std::move(end));
+      return true;
+    }
+    default: {  // only the envelope: drop what came between MAIL, RCPTs and end
+      const std::size_t last = t.end != kNone ? t.end : tail;
+      bool dropped = false;
+      for (std::size_t i = last; i-- > t.mail + 1;) {
+        if (std::find(t.rcpts.begin(), t.rcpts.end(), i) != t.rcpts.end()) continue;
+        in.steps.erase(in.steps.begin() + static_cast<std::ptrdiff_t>(i));
+        dropped = true;
+      }
+      return dropped;
+    }
+  }
+}
+
 bool ChangeNumber(SessionInput& in, Rng& rng, const MutationContext& ctx) {
   struct Run {
     std::size_t step, at, len;
@@ -290,10 +416,10 @@ bool InsertToken(SessionInput& in, Rng& rng, const MutationContext& ctx) {
 using OpFn = bool (*)(SessionInput&, Rng&, const MutationContext&);
 
 constexpr OpFn kOps[] = {
-    InsertStep,   DeleteStep,     DuplicateStep,  SwapSteps,  MoveStep,        Splice,
-    ChangeVerb,   ChangeVerbCase, ChangeArgument, ChangePath, ChangeMailParam, ChangeRcptParam,
-    ChangeNumber, InsertToken,    Smuggle,        LongLine,   Pipeline,        StartTls,
-    Auth,         Bdat,           DataBody,       RawLineEnd, Bytes,
+    InsertStep,        DeleteStep,     DuplicateStep,  SwapSteps,  MoveStep,        Splice,
+    ChangeVerb,        ChangeVerbCase, ChangeArgument, ChangePath, ChangeMailParam, ChangeRcptParam,
+    ChangeTransaction, ChangeNumber,   InsertToken,    Smuggle,    LongLine,        Pipeline,
+    StartTls,          Auth,           Bdat,           DataBody,   RawLineEnd,      Bytes,
 };
 
 static_assert(std::size(kOps) == kMutationOps, "one function per MutationOp");

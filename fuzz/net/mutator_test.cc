@@ -207,6 +207,10 @@ TEST(MutatorTest, OperatorsDoWhatTheySay) {
       {MutationOp::kMailParam,
        [&](auto&, auto& a) { return mail(a).find("RET=HDRS") != std::string::npos; }},
       {MutationOp::kRcptParam, [](auto&, auto& a) { return Contains(a, "ORCPT=rfc822;"); }},
+      {MutationOp::kTransaction,
+       [](auto& b, auto& a) {  // still a valid transaction, and changed
+         return a != b && FindTransaction(a, /*strict=*/true).has_value();
+       }},
       {MutationOp::kNumber, [](auto&, auto& a) { return Contains(a, "4294967295"); }},
       {MutationOp::kDictionary, [](auto&, auto& a) { return Contains(a, "XTOKEN"); }},
       {MutationOp::kSmuggle,
@@ -375,6 +379,60 @@ TEST(MutatorGrammarTest, ValidFormsParse) {
   EXPECT_LT(mail_ok, 1000);
   EXPECT_GT(rcpt_ok, 400);
   EXPECT_LT(rcpt_ok, 1000);
+}
+
+TEST(MutatorGrammarTest, ValidParamsAreValid) {
+  // The transaction operator's parameters parse, each on its own command.
+  Rng rng(7);
+  for (int i = 0; i < 500; ++i) {
+    const std::string mail = "MAIL FROM:<a@example.org> " + grammar::ValidMailParam(rng);
+    const std::string rcpt = "RCPT TO:<b@example.org> " + grammar::ValidRcptParam(rng);
+    CommandOptions opts;
+    opts.utf8 = true;  // SMTPUTF8 is a MAIL parameter the server advertises
+    EXPECT_TRUE(ParseCommand(mail + "\r\n", opts).ok()) << mail;
+    EXPECT_TRUE(ParseCommand(rcpt + "\r\n", opts).ok()) << rcpt;
+  }
+}
+
+TEST(MutatorTest, TransactionOperatorKeepsTheTransactionValid) {
+  // From typical sessions: each of its changes happens, and the transaction
+  // still parses strictly afterwards.
+  int more_rcpts = 0, empty_last = 0, data_to_bdat = 0, params = 0, tightened = 0, applied = 0;
+  const auto count = [](const SessionInput& in, auto pred) {
+    return std::count_if(in.steps.begin(), in.steps.end(), pred);
+  };
+  const auto rcpt = [](const SessionStep& s) { return grammar::IsVerb(s, "RCPT"); };
+  for (unsigned seed = 0; seed < 2000; ++seed) {
+    SessionInput before = MakeTypicalSession(seed);
+    // Something between the RCPTs and the body for the operator to drop.
+    before.steps.insert(before.steps.end() - 1, {StepKind::kCommand, "NOOP"});
+    SessionInput after = before;
+    Rng rng(seed);
+    if (!ApplyMutation(MutationOp::kTransaction, after, rng, {nullptr, nullptr, nullptr, kMaxLen}))
+      continue;
+    ++applied;
+    EXPECT_TRUE(FindTransaction(after, /*strict=*/true).has_value())
+        << SerializeSessionInput(after);
+    more_rcpts += count(after, rcpt) == count(before, rcpt) + 1;
+    empty_last += AnyStep(after, [](const SessionStep& s) {
+      return s.kind == StepKind::kBdat && s.last && s.bytes.empty();
+    });
+    data_to_bdat +=
+        AnyStep(before, [](const SessionStep& s) { return s.kind == StepKind::kData; }) &&
+        !AnyStep(after, [](const SessionStep& s) { return s.kind == StepKind::kData; });
+    params += Contains(after, "NOTIFY=NEVER") && !Contains(before, "NOTIFY=NEVER");
+    tightened += after.steps.size() < before.steps.size();
+  }
+  std::printf(
+      "applied %d: +RCPT %d, empty BDAT LAST %d, DATA->BDAT %d, NOTIFY=NEVER %d, "
+      "tightened %d\n",
+      applied, more_rcpts, empty_last, data_to_bdat, params, tightened);
+  EXPECT_GT(applied, 1600);  // "drop what came between" has nothing to drop when the NOOP went last
+  EXPECT_GT(more_rcpts, 100);
+  EXPECT_GT(empty_last, 50);
+  EXPECT_GT(data_to_bdat, 100);
+  EXPECT_GT(params, 10);
+  EXPECT_GT(tightened, 100);
 }
 
 }  // namespace

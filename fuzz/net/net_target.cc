@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "fuzz/net/client_machine.h"
+#include "fuzz/net/liveness.h"
 #include "harness/session.h"
 #include "results/absl_compat.h"
 
@@ -60,6 +61,19 @@ class NetTarget : public SessionTarget {
   }
 
   std::string Label() const override { return target_.ToString(); }
+
+  std::optional<SessionResult> RunPatiently(const SessionInput& input) override {
+    if (options_.patient_reply_timeout.count() == 0) return std::nullopt;
+    const NetTargetOptions normal = options_;
+    options_.reply_timeout = std::max(options_.reply_timeout, options_.patient_reply_timeout);
+    options_.session_timeout = std::max(options_.session_timeout, 3 * options_.reply_timeout);
+    SessionResult result;
+    patient_ = true;
+    RunOnce(input, &result);
+    patient_ = false;
+    options_ = normal;
+    return result;
+  }
 
   absl::Status Alive() override {
     if (spawned_) NoteDeath(spawned_->Check(std::chrono::milliseconds(200)));
@@ -168,12 +182,24 @@ class NetTarget : public SessionTarget {
           break;
         }
         case ActionKind::kRead: {
-          harness::ReplyOutcome o = co_await s.ReadReply(reply_deadline());
+          harness::Deadline deadline = reply_deadline();
+          harness::ReplyOutcome o = co_await s.ReadReply(deadline);
+          // Patient: a reply whose lines keep coming is slow, not hung
+          // (Postfix past its soft error limit sleeps a second before each
+          // line of a multiline reply: 11 s for an EHLO reply). Its deadline
+          // restarts with each line that arrives, within the session's.
+          for (std::size_t seen = 0; patient_ && o.status == harness::ReadStatus::kTimeout &&
+                                     deadline != end && o.partial.size() > seen;) {
+            seen = o.partial.size();
+            deadline = reply_deadline();
+            o = co_await s.ReadReply(deadline);
+          }
           switch (o.status) {
             case harness::ReadStatus::kReply:
               m.OnReply(o.reply);
               break;
             case harness::ReadStatus::kTimeout:
+              result->session_deadline = deadline == end;
               m.OnTimeout();
               break;
             case harness::ReadStatus::kPeerClosed:
@@ -280,6 +306,7 @@ class NetTarget : public SessionTarget {
 
   harness::Target target_;
   NetTargetOptions options_;
+  bool patient_ = false;  // in RunPatiently: a reply that keeps coming is waited for
   std::unique_ptr<SpawnedServer> spawned_;
   bool warned_clean_exit_ = false;
   int deaths_between_ = 0;
@@ -416,32 +443,6 @@ bool IsLoopbackTarget(const harness::Target& target) {
   if (target.kind == harness::Target::Kind::kExec) return true;
   const std::string& h = target.host;
   return h == "localhost" || h == "::1" || h == "[::1]" || h.rfind("127.", 0) == 0;
-}
-
-absl::Status Probe(const harness::Target& target, std::chrono::milliseconds timeout) {
-  absl::Status result = absl::OkStatus();
-  asio::io_context io;
-  RunToCompletion(io, [&]() -> asio::awaitable<void> {
-    const harness::Deadline end = harness::In(timeout);
-    harness::Session s;
-    if (absl::Status st = co_await s.Connect(target, end); !st.ok()) {
-      result =
-          absl::UnavailableError("cannot connect to " + target.ToString() + ": " + Message(st));
-      co_return;
-    }
-    harness::ReplyOutcome o = co_await s.ReadReply(end);
-    if (!o.ok()) {
-      result = absl::UnavailableError(target.ToString() + " sent no greeting (" +
-                                      std::string(harness::ReadStatusName(o.status)) + ")");
-    } else if (o.reply.code != 220) {
-      result = absl::UnavailableError(target.ToString() + " greets with " +
-                                      std::to_string(o.reply.code) + ", not 220");
-    } else if (absl::Status st = co_await s.Send("QUIT\r\n", end); st.ok()) {
-      co_await s.ReadReply(end);
-    }
-    co_await s.Close(end);
-  });
-  return result;
 }
 
 }  // namespace smtp::fuzz

@@ -25,6 +25,10 @@ struct NetTargetOptions {
   std::chrono::milliseconds unjudged_reply_timeout{1};
   // The whole session, whatever the server sends.
   std::chrono::milliseconds session_timeout{10'000};
+  // A hang is run again with this deadline per reply (and three times it
+  // for the session) before it counts: a server that tarpits after errors
+  // (Postfix sleeps a second) is slow, not hung. 0: hangs are not re-run.
+  std::chrono::milliseconds patient_reply_timeout{10'000};
   // At most this many connections per second (0: no limit).
   double max_connections_per_s = 0;
 };
@@ -47,11 +51,6 @@ bool JudgeProcess(const harness::ProcessStatus& p, bool should_stay_up, bool kil
 
 // Whether `target` is this host: exec:, 127.0.0.0/8, ::1, localhost.
 bool IsLoopbackTarget(const harness::Target& target);
-
-// One greeting and QUIT, within `timeout`: the liveness probe, also run
-// before fuzzing starts. An error says what failed (refused, no greeting,
-// a greeting that is not 220).
-absl::Status Probe(const harness::Target& target, std::chrono::milliseconds timeout);
 
 }  // namespace smtp::fuzz
 

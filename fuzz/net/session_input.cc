@@ -94,6 +94,11 @@ std::string_view StepKindName(StepKind kind) {
   return "unknown";
 }
 
+std::string BdatWire(const SessionStep& step) {
+  return "BDAT " + std::to_string(step.bytes.size()) + (step.last ? " LAST\r\n" : "\r\n") +
+         step.bytes;
+}
+
 std::string DebugString(const SessionInput& input) {
   std::string out;
   for (const SessionStep& s : input.steps) {

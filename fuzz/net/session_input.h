@@ -83,6 +83,10 @@ SessionInput ParseSessionInput(std::string_view bytes);
 // Stable name of a kind: "command", "data", "bdat", "raw", "starttls".
 std::string_view StepKindName(StepKind kind);
 
+// What a kBdat step sends, in one write: "BDAT <size>[ LAST]" CRLF and its
+// chunk.
+std::string BdatWire(const SessionStep& step);
+
 // One line per step, for logs and test failures:
 //   "command EHLO a.example", "| command RCPT TO:<b@c>" (pipelined),
 //   "bdat last 12 bytes", "raw 5 bytes", "starttls".

@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-#include "fuzz/net/net_target.h"
+#include "fuzz/net/liveness.h"
 
 namespace smtp::fuzz {
 namespace {

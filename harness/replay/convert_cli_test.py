@@ -30,6 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
+from checks import check, failures  # noqa: E402
 from loopback import load_results  # noqa: E402
 from transcript_bytes import escape_bytes  # noqa: E402
 
@@ -38,13 +39,6 @@ REAL = sys.argv[3:] if len(sys.argv) > 3 and sys.argv[3] == "--real" else None
 if REAL:
     NAME, TARGET, PROFILE = REAL[1:4]
     HOST, PORT = TARGET.rsplit(":", 1)
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
 
 
 def sh(*args):

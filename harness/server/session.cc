@@ -90,6 +90,11 @@ void Session::SetState(SessionState to, std::string_view why) {
   state_ = to;
 }
 
+std::string_view Session::abort_reason() const {
+  if (action_ != SessionAction::kAbort || log_count_ == 0) return {};
+  return log_[(log_count_ - 1) % kStateLogSize].why;
+}
+
 std::vector<std::string> Session::StateLog() const {
   std::vector<std::string> out;
   const std::size_t n = std::min(log_count_, kStateLogSize);

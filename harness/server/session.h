@@ -163,6 +163,9 @@ class Session {
 
   // The last kStateLogSize state changes, oldest first: "INIT -> READY (EHLO)".
   std::vector<std::string> StateLog() const;
+  // After an abort (action() == kAbort), why, e.g. "planted bug 1: HELP %x",
+  // "injected disconnect"; empty otherwise.
+  std::string_view abort_reason() const;
 
  private:
   // A refusal by a check (or an injected temporary failure).

@@ -281,6 +281,8 @@
     H.add(box, H.add(H.el('strong'), H.visible(H.str(f.detail) || H.str(f.oracle) || 'finding')));
     const dl = H.el('dl', 'kv');
     kv(dl, 'Oracle', H.str(f.oracle));
+    kv(dl, 'Server\'s abort reason', H.str(f.cause));
+    kv(dl, 'Also reached as', Array.isArray(f.merged_buckets) ? f.merged_buckets.map(H.str).join(', ') : '');
     kv(dl, 'Last reply', H.str(f.last_code));
     kv(dl, 'Reproduced', reproduced(f));
     kv(dl, 'First found', f.first_at_s === undefined ? '' :

@@ -385,8 +385,9 @@ class Tests:
             doc["target"] = HOSTILE
             doc["command_line"] = HOSTILE
             for f in doc["findings"]:
-                for key in ("detail", "steps", "replay", "verb", "error"):
+                for key in ("detail", "steps", "replay", "verb", "error", "cause"):
                     f[key] = HOSTILE
+                f["merged_buckets"] = [HOSTILE, 7]  # from the -jobs parent (MergeByCause)
             fixtures.write(os.path.join(p, "fuzz.json"), doc)
             session = os.path.join(p, "findings", "dropped-HELP-220", "session.json")
             s = fixtures.load(session)
@@ -409,6 +410,7 @@ class Tests:
         details = page.eval("[...document.querySelectorAll('#findings tr.detail')].map(d => d.innerText)")
         assert "Transcript not available: no findings/dropped-BDAT-250/session.json" in details[0], details[0]
         assert "\\x1b" in details[1] and "<script>window.__pwned=7" in details[1], details[1]
+        assert ("Also reached as\n" + HOSTILE + ", 7") in details[1], details[1]
         page.screenshot(os.path.join(self.out, "fuzz-hostile.png"))
         self.assert_clean(page, "hostile fuzz report")
 

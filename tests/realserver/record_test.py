@@ -15,18 +15,17 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
+import checks  # noqa: E402
+from checks import failures  # noqa: E402
 import recording  # noqa: E402
 from transcript_bytes import side_bytes, side_chunks  # noqa: E402
 
 BIN, NAME, UPSTREAM = sys.argv[1:4]
 FROM, TO = "probe@client.example.org", "user@example.test"
-failures = []
 
 
 def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL: %s: %s" % (NAME, what))
+    return checks.check(cond, "%s: %s" % (NAME, what))
 
 
 def swaks(port, *extra):

@@ -1,0 +1,15 @@
+"""How the Python end-to-end tests count what went wrong: check() prints each
+result and keeps the failures; the test exits 1 when `failures` is not empty.
+Standard library only."""
+
+failures = []
+
+
+def check(cond, what):
+    """Prints "ok: WHAT" or "FAIL: WHAT"; a failure is kept in `failures`."""
+    if cond:
+        print("ok:", what)
+    else:
+        failures.append(what)
+        print("FAIL:", what)
+    return cond
