@@ -105,7 +105,7 @@ absl::StatusOr<replay::ReplayOptions> OptionsFromFlags() {
     if (!n.ok()) return absl::InvalidArgumentError("--rules: " + Message(n.status()));
     o.normalizer = *std::move(n);
   }
-  const int jobs = absl::GetFlag(FLAGS_jobs);
+  const int jobs = absl::GetFlag(FLAGS_jobs) == 0 ? 4 : absl::GetFlag(FLAGS_jobs);  // 0: automatic
   if (jobs < 1 || jobs > 1024) return absl::InvalidArgumentError("--jobs out of range (1..1024)");
   o.jobs = jobs;
   if (absl::GetFlag(FLAGS_timeout_ms) <= 0 || absl::GetFlag(FLAGS_session_timeout_ms) <= 0) {

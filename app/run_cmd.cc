@@ -60,7 +60,14 @@ ABSL_FLAG(std::vector<std::string>, filter, {}, "run: scenario id globs; '!GLOB'
 ABSL_FLAG(std::vector<std::string>, tag, {}, "run: scenario tags; '!TAG' excludes");
 ABSL_FLAG(std::vector<std::string>, level, {},
           "run: levels to run: MUST, SHOULD, MAY, policy, security");
-ABSL_FLAG(int, jobs, 4, "run, replay: scenarios run in parallel, each on its own connection");
+ABSL_FLAG(int, jobs, 0,
+          "run, replay: scenarios run in parallel, each on its own connection; 0: automatic, "
+          "4, or 32 for run against the embedded server");
+// --jobs 0 (the default): kEmbeddedJobs against the embedded target (see
+// RunRun), else kDefaultJobs.
+constexpr int kEmbeddedJobs = 32;
+constexpr int kDefaultJobs = 4;
+
 ABSL_FLAG(double, rate, 0, "run: at most this many new connections per second (0: no limit)");
 ABSL_FLAG(int, timeout_ms, 10000, "run, replay: deadline of each step that sets none");
 ABSL_FLAG(int, scenario_timeout_ms, 120000, "run: time budget of each scenario that sets none");
@@ -137,10 +144,11 @@ absl::StatusOr<std::vector<std::string>> FailOnFromFlag() {
 }
 
 std::string CommandLine(const std::vector<std::string>& suites) {
-  std::string s = "smtp-harness run --target " + absl::GetFlag(FLAGS_target);
+  std::string s = "smtp-harness run";
   auto add = [&](const char* flag, const std::string& value) {
     if (!value.empty()) s += std::string(" --") + flag + " " + value;
   };
+  add("target", absl::GetFlag(FLAGS_target));  // none: the embedded server
   add("tls", absl::GetFlag(FLAGS_tls));
   add("deliveries", absl::GetFlag(FLAGS_deliveries));
   add("profile", absl::GetFlag(FLAGS_profile));
@@ -204,6 +212,7 @@ absl::StatusOr<run::RunRequest> RequestFromFlags(const std::vector<std::string>&
   r.suites = suites;
   r.fragment_dirs = absl::GetFlag(FLAGS_fragments);
   r.filter = *std::move(filter);
+  if (absl::GetFlag(FLAGS_jobs) == 0) absl::SetFlag(&FLAGS_jobs, kDefaultJobs);
   r.options.jobs = absl::GetFlag(FLAGS_jobs);
   r.options.rate = absl::GetFlag(FLAGS_rate);
   r.options.repeat = absl::GetFlag(FLAGS_repeat);
@@ -250,6 +259,10 @@ int RunRun(const std::vector<std::string>& args) {
     embedded = *std::move(started);
     std::fprintf(stderr, "smtp-harness run: no --target: embedded server (strict) on %s\n",
                  embedded->endpoint.ToString().c_str());
+    // The server is ours and in process: most of a scenario's time is a
+    // wait (expect_silence, sleep), which overlaps with the others'. Four at
+    // a time is a courtesy to other people's servers.
+    if (absl::GetFlag(FLAGS_jobs) == 0) absl::SetFlag(&FLAGS_jobs, kEmbeddedJobs);
   }
   absl::StatusOr<run::RunRequest> request = RequestFromFlags(suites);
   if (!request.ok()) return Fail(request.status());

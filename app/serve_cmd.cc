@@ -88,7 +88,7 @@ ABSL_FLAG(bool, open_relay, kDefaults.relay.open_relay,
           "serve: accept any recipient domain (an open relay: for relay-test demos only)");
 ABSL_FLAG(std::int64_t, pregreet_delay_ms, kDefaults.pregreet_delay.count(),
           "serve: wait this long before the greeting; a client that talks first gets 554 "
-          "(0: greet at once, e.g. for load tests)");
+          "(0: greet at once; e.g. 300 to refuse early talkers as Postfix postscreen does)");
 ABSL_FLAG(std::string, early_data, smtp::server::EarlyDataFlag(kDefaults.reject_early_data),
           "serve: message bytes pipelined before the 354: profile, reject or accept");
 ABSL_FLAG(std::string, port_file, "", "serve, record: write the bound port to this file");

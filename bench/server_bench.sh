@@ -18,7 +18,9 @@
 #   PREGREET_MS  embedded server's pre-greeting delay (early-talker check),
 #                passed as --pregreet_delay_ms when the binary has that
 #                flag (default 0; otherwise the server's default applies and
-#                a warning says so: it then dominates per-session time)
+#                a warning says so: it then dominates per-session time);
+#                "default": no flag, the server's own default (0 since the
+#                pause became opt-in)
 #   KEEPALIVE=1  smtp-source -d: all messages of a session over one
 #                connection (amortises connection setup and the delay)
 #   LENGTH       message payload octets (smtp-source -l; default 1000)
@@ -101,7 +103,9 @@ EOF
 serve_args=(serve --listen 127.0.0.1:0 --port_file "$tmp/port" --sink discard
   --max_connections_per_ip=0)
 serve_help=$("$BIN" serve --helpfull 2>&1 || true)  # --helpfull exits 1
-if grep -q -- '--pregreet_delay_ms' <<<"$serve_help"; then
+if [[ $PREGREET_MS == default ]]; then
+  pregreet="server default"
+elif grep -q -- '--pregreet_delay_ms' <<<"$serve_help"; then
   serve_args+=("--pregreet_delay_ms=$PREGREET_MS")
   pregreet="${PREGREET_MS} ms"
 else

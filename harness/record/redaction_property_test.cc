@@ -82,7 +82,10 @@ Exchange MakeExchange(std::mt19937& rng, const std::string& password) {
       break;
     default:
       e.mech = "XOAUTH2";
-      e.responses = {B64("user=alice\x01" "auth=Bearer " + password + "\x01\x01")};
+      e.responses = {
+          B64("user=alice\x01"
+              "auth=Bearer " +
+              password + "\x01\x01")};
       e.decoded = {password};
       break;
   }
@@ -97,9 +100,11 @@ Session MakeSession(std::mt19937& rng) {
   for (const std::string& d : e.decoded) s.secrets.push_back(d);
   s.turns.push_back({false, "220 mx ESMTP\r\n"});
   s.turns.push_back({true, "EHLO client.example\r\n"});
-  s.turns.push_back({false, "250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2\r\n"});
+  s.turns.push_back(
+      {false, "250-mx\r\n250-PIPELINING\r\n250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2\r\n"});
 
-  const int outcome = static_cast<int>(rng() % 4);  // 0, 1: accepted; 2: refused (535); 3: cancelled
+  const int outcome =
+      static_cast<int>(rng() % 4);  // 0, 1: accepted; 2: refused (535); 3: cancelled
   const bool initial = e.mech != "CRAM-MD5" && rng() % 2 == 0;
   const bool ahead = e.can_pipeline && outcome != 3 && rng() % 2 == 0;
   const std::string after = rng() % 2 == 0 ? "MAIL FROM:<bob@example.org>\r\n" : "NOOP\r\n";
@@ -110,11 +115,12 @@ Session MakeSession(std::mt19937& rng) {
   if (initial) auth += " " + e.responses[next++];
   auth += "\r\n";
   // A refusal that echoes the password it decoded (a server may).
-  const std::string refusal = e.decoded.empty() ? "535 5.7.8 bad credentials\r\n"
-                                                : "535 5.7.8 password " + password + " is wrong\r\n";
-  const std::string final_reply =
-      outcome == 2 ? refusal
-                   : outcome == 3 ? "501 5.7.0 cancelled\r\n" : "235 2.7.0 ok\r\n";
+  const std::string refusal = e.decoded.empty()
+                                  ? "535 5.7.8 bad credentials\r\n"
+                                  : "535 5.7.8 password " + password + " is wrong\r\n";
+  const std::string final_reply = outcome == 2   ? refusal
+                                  : outcome == 3 ? "501 5.7.0 cancelled\r\n"
+                                                 : "235 2.7.0 ok\r\n";
   const std::string after_reply = after[0] == 'M' ? "250 2.1.0 ok\r\n" : "250 ok\r\n";
   if (ahead) {
     // Everything in one write (optionally the command after it too), then

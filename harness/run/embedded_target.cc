@@ -42,6 +42,7 @@ std::string EmbeddedTarget::Label() const {
 
 void EmbeddedTarget::Stop() {
   if (server) server->Stop();
+  if (early_talker_server) early_talker_server->Stop();
 }
 
 absl::StatusOr<EmbeddedTarget> StartEmbeddedTarget(const EmbeddedTargetOptions& options) {
@@ -53,10 +54,16 @@ absl::StatusOr<EmbeddedTarget> StartEmbeddedTarget(const EmbeddedTargetOptions& 
   auto sink = std::make_shared<server::MemorySink>();
   EmbeddedTarget target;
   target.deliveries = std::make_unique<MemoryDeliveries>(sink);
-  target.server = std::make_unique<server::Server>(std::move(config), std::move(sink));
+  server::ServerConfig early = config;
+  early.pregreet_delay = kEarlyTalkerPregreetDelay;
+  target.server = std::make_unique<server::Server>(std::move(config), sink);
   absl::StatusOr<server::Endpoint> endpoint = target.server->Start();
   if (!endpoint.ok()) return endpoint.status();
   target.endpoint = *std::move(endpoint);
+  target.early_talker_server = std::make_unique<server::Server>(std::move(early), std::move(sink));
+  absl::StatusOr<server::Endpoint> early_endpoint = target.early_talker_server->Start();
+  if (!early_endpoint.ok()) return early_endpoint.status();
+  target.early_talker_endpoint = *std::move(early_endpoint);
   target.user = options.user;
   target.password = options.password;
   return target;

@@ -52,6 +52,38 @@ TEST(EmbeddedTarget, StartsOnAnEphemeralLoopbackPortAndStops) {
   t->Stop();  // idempotent
 }
 
+// The main listener greets at once: an EHLO sent right after connect gets
+// the 220 and then its 250. The early-talker listener pauses first, so the
+// same EHLO is seen early and refused (554), as the early-talker scenarios
+// need.
+TEST(EmbeddedTarget, GreetsAtOnceAndHasAnEarlyTalkerListener) {
+  absl::StatusOr<EmbeddedTarget> t = StartEmbeddedTarget();
+  ASSERT_TRUE(t.ok()) << t.status();
+  ASSERT_NE(t->early_talker_server, nullptr);
+  ASSERT_NE(t->early_talker_endpoint.port, 0);
+  EXPECT_NE(t->early_talker_endpoint.port, t->endpoint.port);
+  {
+    TestClient c;
+    ASSERT_TRUE(c.Connect(t->endpoint.port).ok());
+    auto greeting = c.Command("EHLO early.example");
+    ASSERT_TRUE(greeting.ok()) << greeting.status();
+    EXPECT_EQ(greeting->code, 220) << Describe(greeting);
+    auto ehlo = c.ReadReply();
+    ASSERT_TRUE(ehlo.ok()) << ehlo.status();
+    EXPECT_EQ(ehlo->code, 250) << Describe(ehlo);
+  }
+  {
+    TestClient c;
+    ASSERT_TRUE(c.Connect(t->early_talker_endpoint.port).ok());
+    auto refused = c.Command("EHLO early.example");
+    ASSERT_TRUE(refused.ok()) << refused.status();
+    EXPECT_EQ(refused->code, 554) << Describe(refused);
+  }
+  t->Stop();
+  TestClient after;
+  EXPECT_FALSE(after.Connect(t->early_talker_endpoint.port).ok()) << "still listening after Stop()";
+}
+
 TEST(EmbeddedTarget, ServesAuthWithItsCredentials) {
   EmbeddedTargetOptions options;
   options.user = "alice";

@@ -116,6 +116,12 @@ absl::StatusOr<PreparedRun> PrepareRun(RunRequest request) {
       runner::DecideTls(run.target, profile->tls, request.tls);
   if (!tls.ok()) return tls.status();
   run.options.executor.default_tls = tls->default_tls;
+  if (embedded != nullptr && embedded->early_talker_server) {
+    absl::StatusOr<harness::Target> early =
+        harness::ParseTarget(embedded->early_talker_endpoint.ToString());
+    if (!early.ok()) return early.status();
+    run.options.early_talker_connector = runner::TargetConnector(*std::move(early));
+  }
   run.options.probe_starttls = tls->probe_starttls;
 
   run.options.lmtp = run.target.lmtp;

@@ -246,7 +246,10 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
         r.verdict = Verdict::kSkip;
         r.reason = *skip;
       } else {
-        r = co_await RunScenario(s, vars, connector_, exec);
+        const bool early = options_.early_talker_connector &&
+                           std::find(s.tags.begin(), s.tags.end(), kEarlyTalkerTag) != s.tags.end();
+        r = co_await RunScenario(s, vars, early ? options_.early_talker_connector : connector_,
+                                 exec);
       }
       finish(i, std::move(r), began);
     }

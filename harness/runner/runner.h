@@ -40,6 +40,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -73,7 +74,15 @@ struct RunnerOptions {
   // The whole run's time budget, from the start of Run; 0: none.
   std::chrono::milliseconds run_timeout{0};
   ExecutorOptions executor;  // its `limiter`, `run_deadline`, `stop` are set by the runner
+  // The connections of scenarios tagged kEarlyTalkerTag, when the target has
+  // a listener of its own for them (the embedded server's, which pauses
+  // before its greeting as postscreen does, while its main listener greets at
+  // once). Empty: the main connector, as for every other scenario.
+  Connector early_talker_connector;
 };
+
+// The tag of the scenarios that talk before the greeting (RFC 5321 §4.3.1).
+inline constexpr std::string_view kEarlyTalkerTag = "early-talker";
 
 // Called on the runner's thread after each scenario finishes: the result,
 // the counts so far, and the number of scenarios in the run.

@@ -155,6 +155,29 @@ TEST(Runner, SkipsWhenARequiredExtensionIsMissing) {
   EXPECT_EQ(log.connections, 2);  // the probe and the one scenario that ran
 }
 
+// With an early-talker connector (the embedded target's second listener),
+// the scenarios tagged early-talker connect there and every other one, and
+// the probe, to the main connector.
+TEST(Runner, EarlyTalkerScenariosUseTheirOwnConnector) {
+  std::vector<scenario::Scenario> scenarios = {
+      Inline("early", R"("tags": ["early-talker"], "steps": [{"include": "greeting"}])"),
+      Inline("plain", R"("steps": [{"include": "greeting"}])")};
+  FakeLog main_log;
+  FakeLog early_log;
+  asio::io_context io;
+  RunnerOptions options;
+  options.early_talker_connector = FakeConnector(io.get_executor(), {}, &early_log);
+  Runner runner(FakeConnector(io.get_executor(), {}, &main_log), options);
+  RunResult r = harness::testing::RunSync(io, [&]() -> asio::awaitable<RunResult> {
+    co_return co_await runner.RunAsync(scenarios, Vars());
+  });
+  ASSERT_EQ(r.scenarios.size(), 2u);
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::kPass) << r.scenarios[0].reason;
+  EXPECT_EQ(r.scenarios[1].verdict, Verdict::kPass) << r.scenarios[1].reason;
+  EXPECT_EQ(early_log.connections, 1);
+  EXPECT_EQ(main_log.connections, 2);  // the probe and the untagged scenario
+}
+
 TEST(Runner, UnreachableTargetStopsTheRunBeforeAnyScenario) {
   const auto scenarios = CoreSuite();
   asio::io_context io;

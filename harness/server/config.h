@@ -236,9 +236,11 @@ struct ServerConfig {
   // long before it greets; a client that sends anything meanwhile gets
   // "554 5.5.0" instead of the 220 and, as §3.1 asks after a 554 greeting,
   // "503 5.5.1" to every command but QUIT (like Postfix postscreen's pregreet
-  // test, Exim's smtp_enforce_sync, Sendmail's greet_pause). 0: greet at
-  // once. With implicit TLS the wait starts after the handshake.
-  std::chrono::milliseconds pregreet_delay{300};
+  // test, Exim's smtp_enforce_sync, Sendmail's greet_pause). 0 (the
+  // default): greet at once, so that load tests and suites pay no pause per
+  // connection; `serve --pregreet_delay_ms 300` turns the check on. With
+  // implicit TLS the wait starts after the handshake.
+  std::chrono::milliseconds pregreet_delay{0};
   // Message text pipelined behind DATA: RFC 5321 §3.3 "message data MUST NOT
   // be sent unless a 354 reply is received"; RFC 2920 §3.1 DATA is the last
   // command of a group. When input follows DATA in the same read, i.e. before

@@ -327,7 +327,9 @@ TEST(HostileTest, ErrorFloodIsClosed) {
 // A client that does not wait for the greeting and floods: one 554, 503s,
 // then the error limit closes the session; the server is fine.
 TEST(HostileTest, EarlyTalkerFloodIsRefusedAndClosed) {
-  Running s = Start(TestConfig());
+  ServerConfig config = TestConfig();
+  config.pregreet_delay = std::chrono::milliseconds(300);  // the early-talker check is opt-in
+  Running s = Start(config);
   TestClient c;
   ASSERT_TRUE(c.Connect(s.port).ok());
   std::string flood;

@@ -216,7 +216,7 @@ TEST(EarlyDataTest, LenientAndOverride) {
 TEST(PolicyDefaultsTest, AsDocumented) {
   const ServerConfig c;
   EXPECT_EQ(c.auth_advertise, AuthAdvertise::kAfterTls);
-  EXPECT_EQ(c.pregreet_delay, std::chrono::milliseconds(300));
+  EXPECT_EQ(c.pregreet_delay, std::chrono::milliseconds(0));
   EXPECT_FALSE(c.relay.open_relay);
   EXPECT_TRUE(c.relay.relay_when_authenticated);
   EXPECT_EQ(c.relay.local_domains,
