@@ -1,5 +1,7 @@
 #include "parser/data_reader.h"
 
+#include "parser/byte_scan.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -175,29 +177,45 @@ std::size_t DataReader::Feed(std::string_view in, BodySink sink) {
   while (p < end && state_ != State::kDone) {
     switch (state_) {
       case State::kMid: {
-        // Hot path: find the line end with memchr; CRLF is the common case.
-        const char* lf = static_cast<const char*>(std::memchr(p, '\n', end - p));
-        const char* lim = lf != nullptr ? lf : end;
-        const char* cr = static_cast<const char*>(std::memchr(p, '\r', lim - p));
-        if (cr != nullptr && cr + 1 < lim) {  // CR followed by a non-LF byte
-          cr_offset_ = off(cr);
-          state_ = State::kCr;
-          p = cr + 1;
-        } else if (lf == nullptr) {
-          if (cr != nullptr) {  // CR at the very end: LF may follow
-            cr_offset_ = off(cr);
-            state_ = State::kCr;
+        // Hot path: one SIMD scan to the next CR or LF (byte_scan.h); CRLF
+        // is the common case.
+        // Plain CRLF lines in bulk: what SkipCrLfLines passes over is
+        // content and CRLF line ends, each line within its length.
+        // A line already over its limit but not reported yet is left to
+        // the per-line path below.
+        const std::size_t used = off(p) > line_start_ ? off(p) - line_start_ : 0;
+        if (line_reported_ || used <= max_content_) {
+          const std::size_t room =
+              line_reported_ ? static_cast<std::size_t>(-1) : max_content_ - used;
+          const char* q = SkipCrLfLines(p, end, room, max_content_);
+          if (q != p) {
+            p = q;
+            prefix_ = WireEnd::kCrLf;
+            mode_line_start_ = true;
+            line_start_ = off(p);
+            line_reported_ = false;
+            if (p == end || *p == '.' || *p == '\0') {
+              state_ = State::kLineStart;
+              break;
+            }
           }
+        }
+        const char* hit = FindCrLf(p, end);
+        if (hit == end) {
           p = end;
-        } else if (cr != nullptr) {  // CRLF
-          p = lf + 1;
-          LineEnd(WireEnd::kCrLf, off(cr), off(p));
-          if (p == end || *p == '.' || *p == '\0') state_ = State::kLineStart;
-        } else {  // bare LF
-          AddEvent(DataEventKind::kBareLf, off(lf));
-          p = lf + 1;
-          LineEnd(WireEnd::kLf, off(lf), off(p));
+        } else if (*hit == '\n') {  // bare LF
+          AddEvent(DataEventKind::kBareLf, off(hit));
+          p = hit + 1;
+          LineEnd(WireEnd::kLf, off(hit), off(p));
           state_ = State::kLineStart;
+        } else if (hit + 1 < end && hit[1] == '\n') {  // CRLF
+          p = hit + 2;
+          LineEnd(WireEnd::kCrLf, off(hit), off(p));
+          if (p == end || *p == '.' || *p == '\0') state_ = State::kLineStart;
+        } else {  // a CR not followed by LF, or at the end (LF may follow)
+          cr_offset_ = off(hit);
+          state_ = State::kCr;
+          p = hit + 1;
         }
         break;
       }

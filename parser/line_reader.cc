@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "parser/byte_scan.h"
+
 namespace smtp {
 namespace {
 
@@ -118,6 +120,23 @@ std::size_t LineReader::Feed(std::string_view in) {
   const bool lf_ends = (opts_.leniencies & kBareLfLineEnd) != 0;
   const bool cr_ends = (opts_.leniencies & kBareCrLineEnd) != 0;
   for (std::size_t i = 0; i < n; ++i) {
+    if (!prev_cr_) {
+      // Ordinary octets in bulk (byte_scan.h): only line ends, NUL and
+      // 8-bit octets need a look of their own. The length check is
+      // monotonic, so checking once after the run is the same as per octet.
+      const std::size_t k =
+          static_cast<std::size_t>(FindLineSpecial(in.data() + i, in.data() + n) - (in.data() + i));
+      if (k > 0) {
+        raw_len_ += k;
+        if (!discarding_ && raw_len_ + min_terminator_ > opts_.max_line) {
+          discarding_ = true;
+          error_ = {Errc::kLineTooLong, line_start_ + opts_.max_line, kTooLongReason};
+          buf_.clear();
+        }
+        i += k;
+        if (i == n) break;
+      }
+    }
     const auto c = static_cast<unsigned char>(in[i]);
     const std::size_t off = offset_ + i;
     if (prev_cr_) {

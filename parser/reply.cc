@@ -1,5 +1,7 @@
 #include "parser/reply.h"
 
+#include "parser/byte_scan.h"
+
 #include <algorithm>
 #include <array>
 #include <cstring>
@@ -19,15 +21,7 @@ constexpr std::array<bool, 256> kStrictStop = MakeStrictStop();
 // First octet in [p, end) that ends plain text: CR, LF, or (strict) any octet
 // outside textstring.
 const char* FindTextStop(const char* p, const char* end, bool loose) {
-  if (loose) {
-    const std::size_t n = static_cast<std::size_t>(end - p);
-    const void* lf = std::memchr(p, '\n', n);
-    const char* limit = lf ? static_cast<const char*>(lf) : end;
-    const void* cr = std::memchr(p, '\r', static_cast<std::size_t>(limit - p));
-    return cr ? static_cast<const char*>(cr) : limit;
-  }
-  while (p < end && !kStrictStop[static_cast<unsigned char>(*p)]) ++p;
-  return p;
+  return loose ? FindCrLf(p, end) : FindNonText(p, end);
 }
 
 // Reply-code = %x32-35 %x30-35 %x30-39: the allowed range of digit `pos`.

@@ -1,0 +1,176 @@
+// The scalar and SIMD byte scans side by side (byte_scan.h): ScanDiff runs
+// the scan functions, the DATA reader, the line reader and the reply reader
+// over one input under every ScanImpl this CPU has, each reader fed in one
+// piece and in pieces, and describes the first disagreement ("" when all
+// agree). Used by byte_scan_test.cc (random inputs) and the differential
+// fuzz target fuzz/fuzz_scan_diff.cc. Header-only, parser only.
+#ifndef SMTP_PARSER_SCAN_DIFF_TEST_UTIL_H_
+#define SMTP_PARSER_SCAN_DIFF_TEST_UTIL_H_
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "parser/byte_scan.h"
+#include "parser/data_reader.h"
+#include "parser/line_reader.h"
+#include "parser/reply.h"
+
+namespace smtp::testing {
+
+// `s` with every octet outside printable ASCII as \xHH, for messages.
+inline std::string PrintableForTest(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 32 && u < 127 && u != '\\') {
+      out += c;
+    } else {
+      out += "\\x";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    }
+  }
+  return out;
+}
+
+// Everything a reader reports, as text, so that two runs compare as strings.
+inline std::string DataOutcome(std::string_view in, std::size_t piece, DataEndMode mode,
+                               std::size_t max_line) {
+  DataReaderOptions o;
+  o.mode = mode;
+  o.max_line = max_line;
+  DataReader r(o);
+  std::string body;
+  std::size_t consumed = 0;
+  while (consumed < in.size() && !r.done()) {
+    const std::string_view chunk = in.substr(consumed, piece == 0 ? in.size() : piece);
+    consumed += r.Feed(chunk, &body);
+  }
+  std::string out = "consumed=" + std::to_string(consumed) + " done=" + std::to_string(r.done());
+  out += " body=" + body;
+  for (const DataEvent& e : r.events()) {
+    out += " ev" + std::to_string(static_cast<int>(e.kind)) + "@" + std::to_string(e.offset);
+  }
+  if (r.done()) {
+    out += " end" + std::to_string(static_cast<int>(r.end().before)) +
+           std::to_string(static_cast<int>(r.end().after)) + "@" +
+           std::to_string(r.end().dot_offset);
+  }
+  return out;
+}
+
+inline std::string LineOutcome(std::string_view in, std::size_t piece, Leniencies leniencies,
+                               std::size_t max_line) {
+  LineReaderOptions o;
+  o.leniencies = leniencies;
+  o.max_line = max_line;
+  LineReader r(o);
+  std::string out;
+  std::size_t at = 0;
+  std::size_t guard = 0;
+  while (at < in.size() && ++guard < 4 * in.size() + 8) {
+    const std::string_view chunk = in.substr(at, piece == 0 ? in.size() : piece);
+    at += r.Feed(chunk);
+    if (!r.has_line()) continue;
+    const LineObservations& ob = r.observations();
+    out += "[" + std::string(r.line()) + "|" + std::to_string(static_cast<int>(r.terminator())) +
+           "|e" + std::to_string(static_cast<int>(r.error().code)) + "@" +
+           std::to_string(r.error().offset) + "|d" + std::to_string(r.deviations()) + "|" +
+           std::to_string(ob.bare_cr) + "," + std::to_string(ob.first_bare_cr) + "," +
+           std::to_string(ob.bare_lf) + "," + std::to_string(ob.first_bare_lf) + "," +
+           std::to_string(ob.nul) + "," + std::to_string(ob.first_nul) + "," +
+           std::to_string(ob.eight_bit) + "," + std::to_string(ob.first_eight_bit) + "]";
+  }
+  return out + " at=" + std::to_string(at);
+}
+
+inline std::string ReplyOutcome(std::string_view in, std::size_t piece, Leniencies leniencies) {
+  ReplyOptions o;
+  o.leniencies = leniencies;
+  ReplyReader r(o);
+  std::string out;
+  std::size_t at = 0;
+  std::size_t guard = 0;
+  while (at < in.size() && ++guard < 4 * in.size() + 8) {
+    const std::string_view chunk = in.substr(at, piece == 0 ? in.size() : piece);
+    const std::size_t n = r.Feed(chunk);
+    at += n;
+    if (r.failed()) {
+      out += " fail" + std::to_string(static_cast<int>(r.error().code)) + "@" +
+             std::to_string(r.error().offset);
+      break;
+    }
+    if (r.has_reply()) {
+      const Reply reply = r.TakeReply();
+      out += " reply" + std::to_string(reply.code) + "d" + std::to_string(reply.deviations);
+      for (const std::string& line : reply.lines) out += "|" + line;
+    } else if (n == 0) {
+      break;
+    }
+  }
+  return out + " at=" + std::to_string(at);
+}
+
+// All outcomes of `in` under the scan implementation in effect.
+inline std::string AllOutcomes(std::string_view in) {
+  std::string out;
+  for (const std::size_t piece : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{33}}) {
+    for (const DataEndMode mode : {DataEndMode::kStrict, DataEndMode::kBareLf,
+                                   DataEndMode::kAnyLineEnd}) {
+      for (const std::size_t max_line : {std::size_t{8}, std::size_t{1000}}) {
+        out += "D" + DataOutcome(in, piece, mode, max_line) + "\n";
+      }
+    }
+    for (const Leniencies l :
+         {Leniencies{kStrict}, Leniencies{kBareLfLineEnd | kLooseReplyText},
+          Leniencies{kBareLfLineEnd | kBareCrLineEnd}}) {
+      for (const std::size_t max_line : {std::size_t{6}, std::size_t{512}}) {
+        out += "L" + LineOutcome(in, piece, l, max_line) + "\n";
+      }
+      out += "R" + ReplyOutcome(in, piece, l) + "\n";
+    }
+  }
+  return out;
+}
+
+// The scan functions at every start offset of `in`.
+inline std::string ScanOutcomes(std::string_view in) {
+  std::string out;
+  const char* end = in.data() + in.size();
+  for (std::size_t i = 0; i <= in.size(); ++i) {
+    const char* p = in.data() + i;
+    out += std::to_string(FindCrLf(p, end) - p) + "," + std::to_string(FindLineSpecial(p, end) - p) +
+           "," + std::to_string(FindNonText(p, end) - p) + "," +
+           std::to_string(SkipCrLfLines(p, end, 10, 40) - p) + ";";
+  }
+  return out;
+}
+
+// "" when every ScanImpl gives what the scalar one gives; else which differs.
+// Leaves the best implementation in effect.
+inline std::string ScanDiff(std::string_view in) {
+  SetScanImpl(ScanImpl::kScalar);
+  const std::string want_scan = ScanOutcomes(in);
+  const std::string want = AllOutcomes(in);
+  std::string diff;
+  for (const ScanImpl impl : {ScanImpl::kSse2, ScanImpl::kAvx2}) {
+    if (SetScanImpl(impl) != impl) continue;  // not on this CPU
+    if (ScanOutcomes(in) != want_scan) {
+      diff = std::string(ScanImplName(impl)) + ": a scan function differs from scalar";
+      break;
+    }
+    if (AllOutcomes(in) != want) {
+      diff = std::string(ScanImplName(impl)) + ": a reader differs from scalar";
+      break;
+    }
+  }
+  SetScanImpl(BestScanImpl());
+  return diff;
+}
+
+}  // namespace smtp::testing
+
+#endif  // SMTP_PARSER_SCAN_DIFF_TEST_UTIL_H_
