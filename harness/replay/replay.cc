@@ -145,8 +145,11 @@ Plan BuildPlan(const harness::Transcript& recorded) {
   const auto sync = [&] {
     if (plan.replies.size() > read_upto) {
       read_upto = plan.replies.size();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kRead, .bytes = {}, .t_us = 0, .replies = read_upto});
+      plan.steps.push_back({.kind = PlanStep::Kind::kRead,
+                            .bytes = {},
+                            .t_us = 0,
+                            .replies = read_upto,
+                            .chunks = {}});
       last_is_send = false;
     }
   };
@@ -202,31 +205,44 @@ Plan BuildPlan(const harness::Transcript& recorded) {
       sync();
       if (last_is_send) {
         plan.steps.back().bytes += e.data;
+        plan.steps.back().chunks.push_back(e.data.size());
       } else {
-        plan.steps.push_back(
-            {.kind = PlanStep::Kind::kSend, .bytes = e.data, .t_us = e.t_us, .replies = 0});
+        plan.steps.push_back({.kind = PlanStep::Kind::kSend,
+                              .bytes = e.data,
+                              .t_us = e.t_us,
+                              .replies = 0,
+                              .chunks = {e.data.size()}});
         last_is_send = true;
       }
     } else if (e.kind == EntryKind::kTlsEstablished && !seen_data && plan.steps.empty()) {
       plan.implicit_tls = true;  // TLS from the first byte: the target's own
     } else if (e.kind == EntryKind::kTlsEstablished) {
       sync();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kStartTls, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back({.kind = PlanStep::Kind::kStartTls,
+                            .bytes = {},
+                            .t_us = e.t_us,
+                            .replies = 0,
+                            .chunks = {}});
       reset_reader();
       last_is_send = false;
     } else if (e.kind == EntryKind::kConnect && (!plan.steps.empty() || !plan.replies.empty())) {
       // A new connection: the server's stream starts afresh.
       sync();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kReconnect, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back({.kind = PlanStep::Kind::kReconnect,
+                            .bytes = {},
+                            .t_us = e.t_us,
+                            .replies = 0,
+                            .chunks = {}});
       reset_reader();
       seen_data = false;
       last_is_send = false;
     } else if (e.kind == EntryKind::kTlsOpaque) {
       sync();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kOpaque, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back({.kind = PlanStep::Kind::kOpaque,
+                            .bytes = {},
+                            .t_us = e.t_us,
+                            .replies = 0,
+                            .chunks = {}});
       plan.note = "the session switched to TLS unseen (tls_opaque): replayed up to the upgrade";
       return plan;
     }
@@ -243,7 +259,7 @@ Plan BuildPlan(const harness::Transcript& recorded) {
   };
   if (last_is_send && closed_after_send()) {
     plan.steps.push_back(
-        {.kind = PlanStep::Kind::kExpectClose, .bytes = {}, .t_us = 0, .replies = 0});
+        {.kind = PlanStep::Kind::kExpectClose, .bytes = {}, .t_us = 0, .replies = 0, .chunks = {}});
   }
   sync();
   // Bytes sent last that nothing answered in the record (a damaged record's
@@ -433,15 +449,17 @@ void ClientRewriter::OnReply(const Reply& reply) {
 }
 
 void ClientRewriter::AddSecret(std::string_view which, std::string_view response) {
-  if (response.empty()) return;
+  // Shorter ones would hide ordinary text everywhere (cf. kMinRedactedFragment).
+  constexpr std::size_t kMinSecret = 4;
+  if (response.size() < kMinSecret) return;
   secrets_.emplace_back(response);
   const std::optional<std::string> decoded = sasl::Base64DecodeLenient(response);
   if (!decoded || decoded->empty()) return;
   if (which == "plain") {
     if (const std::optional<sasl::PlainMessage> m = sasl::ParsePlainMessage(*decoded)) {
-      if (!m->passwd.empty()) secrets_.emplace_back(m->passwd);
+      if (m->passwd.size() >= kMinSecret) secrets_.emplace_back(m->passwd);
     }
-  } else if (which == "password") {
+  } else if (which == "password" && decoded->size() >= kMinSecret) {
     secrets_.push_back(*decoded);
   }
 }
@@ -619,8 +637,26 @@ asio::awaitable<absl::Status> Drive(const Plan& plan, const harness::Target& tar
         }
         const std::string bytes = rewriter.Rewrite(step.bytes);
         sent += bytes;
-        absl::Status s = co_await session.Send(bytes, within());
-        if (!s.ok()) out.stopped = "sending failed: " + Message(s);
+        // Unchanged bytes go in the recorded client's writes: a server may
+        // answer a line that arrives in pieces otherwise than one that
+        // arrives whole (aiosmtpd and an over-long line).
+        std::vector<std::string_view> writes;
+        if (bytes == step.bytes && step.chunks.size() > 1) {
+          std::size_t at = 0;
+          for (std::size_t n : step.chunks) {
+            writes.push_back(std::string_view(bytes).substr(at, n));
+            at += n;
+          }
+        } else {
+          writes.push_back(bytes);
+        }
+        for (std::string_view w : writes) {
+          absl::Status s = co_await session.Send(w, within());
+          if (!s.ok()) {
+            out.stopped = "sending failed: " + Message(s);
+            break;
+          }
+        }
         break;
       }
       case PlanStep::Kind::kRead:

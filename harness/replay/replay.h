@@ -65,6 +65,9 @@ struct PlanStep {
   std::string bytes;
   std::int64_t t_us = 0;
   std::size_t replies = 0;
+  // kSend: the sizes of the recorded client's writes that make up `bytes`,
+  // sent as such when nothing in them is substituted.
+  std::vector<std::size_t> chunks;
 };
 
 // One reply, or bytes where a reply was due that are not one. Recorded and
