@@ -118,6 +118,7 @@ std::vector<AuthNeed> AuthNeeds(const harness::Transcript& t) {
       last = units[k].second;
     }
     need.failed = last != nullptr && last->code >= 400;
+    need.succeeded = last != nullptr && last->code / 100 == 2;
     static constexpr std::string_view kRebuilt[] = {"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"};
     need.rebuildable =
         std::find(std::begin(kRebuilt), std::end(kRebuilt), need.mechanism) != std::end(kRebuilt);
@@ -356,6 +357,8 @@ void ClientRewriter::Line(std::string_view line, std::string* out) {
         std::string_view initial =
             rest.find(' ') == std::string_view::npos ? "" : rest.substr(rest.find(' ') + 1);
         auth_failed_ = auth_index_ < options_.auth.size() && options_.auth[auth_index_].failed;
+        auth_succeeded_ =
+            auth_index_ < options_.auth.size() && options_.auth[auth_index_].succeeded;
         ++auth_index_;
         challenge_.clear();
         std::string first;  // what the initial response stands for
@@ -465,13 +468,16 @@ void ClientRewriter::AddSecret(std::string_view which, std::string_view response
 }
 
 std::string ClientRewriter::Secret(std::string_view which) {
-  if (options_.auth_user.empty() && options_.auth_password.empty() && !auth_failed_) {
+  const bool have = !options_.auth_user.empty() || !options_.auth_password.empty();
+  // A recorded failure fails again: the same user, a wrong password. So is
+  // an exchange whose outcome the record does not tell, without credentials.
+  const bool wrong = auth_failed_ || (!have && !auth_succeeded_);
+  if (!have && !wrong) {
     sent_redacted_ = true;
     return "***";
   }
-  // A recorded failure fails again: the same user, a wrong password.
   const std::string user = options_.auth_user.empty() ? "smtp-harness-replay" : options_.auth_user;
-  const std::string password = auth_failed_ ? std::string(kWrongPassword) : options_.auth_password;
+  const std::string password = wrong ? std::string(kWrongPassword) : options_.auth_password;
   std::string response;
   if (which == "plain") {
     response = sasl::Base64Encode(std::string(1, '\0') + user + '\0' + password);
@@ -726,7 +732,9 @@ std::string NotReplayableKind(const ScenarioResult& r) {
 std::string NeedsCredentials(const Plan& plan, const RewriteOptions& rewrite) {
   const bool have = !rewrite.auth_user.empty() || !rewrite.auth_password.empty();
   for (const AuthNeed& a : plan.auth) {
-    if (!a.redacted || a.failed) continue;  // a failure is rebuilt with a wrong password
+    // A failure (or an outcome the record does not tell) is rebuilt with a
+    // wrong password.
+    if (!a.redacted || !a.succeeded) continue;
     if (!a.rebuildable) {
       return "not replayable: AUTH " + a.mechanism + ": its redacted secrets (***) cannot be " +
              "rebuilt for this mechanism";

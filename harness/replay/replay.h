@@ -94,6 +94,9 @@ struct AuthNeed {
   bool redacted = false;    // a response was recorded as "***"
   bool failed = false;      // the exchange ended in a 4xx/5xx (535, ...)
   bool rebuildable = true;  // a redacted response of this mechanism can be rebuilt
+  // It ended in a 2xx. Neither this nor `failed`: the record does not say
+  // (it ends first, the replies cannot be paired), and any password does.
+  bool succeeded = false;
 };
 
 struct Plan {
@@ -180,9 +183,10 @@ class ClientRewriter {
   // SASL responses still to come as lines: "plain", "user", "password",
   // "cram", "xoauth2".
   std::vector<std::string> sasl_next_;
-  std::size_t auth_index_ = 0;  // AUTH commands seen
-  bool auth_failed_ = false;    // the current exchange failed in the recording
-  std::string challenge_;       // the last 334's text, decoded
+  std::size_t auth_index_ = 0;   // AUTH commands seen
+  bool auth_failed_ = false;     // the current exchange failed in the recording
+  bool auth_succeeded_ = false;  // it succeeded (else failed or unknown)
+  std::string challenge_;        // the last 334's text, decoded
   bool sent_redacted_ = false;
   std::vector<std::string> secrets_;
 };

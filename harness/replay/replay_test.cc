@@ -163,7 +163,11 @@ TEST(ClientRewriter, RebuildsRedactedAuthFromTheCredentials) {
   EXPECT_EQ(rw.Rewrite("AUTH PLAIN\r\n***\r\nMAIL FROM:<a@b>\r\n"),
             "AUTH PLAIN\r\nAHRlc3QAc2VjcmV0\r\nMAIL FROM:<a@b>\r\n");
   EXPECT_FALSE(rw.sent_redacted());
-  ClientRewriter none(RewriteOptions{});
+  // No credentials for an AUTH that succeeded: sent as it is (ReplaySession
+  // skips such a session first).
+  RewriteOptions none_options;
+  none_options.auth = {AuthNeed{"PLAIN", true, false, true, true}};
+  ClientRewriter none(none_options);
   EXPECT_EQ(none.Rewrite("AUTH PLAIN ***\r\n"), "AUTH PLAIN ***\r\n");
   EXPECT_TRUE(none.sent_redacted());
 }
@@ -429,6 +433,14 @@ TEST(BuildPlan, KnowsWhatEachAuthExchangeNeeds) {
   ASSERT_EQ(failed.auth.size(), 1u);
   EXPECT_TRUE(failed.auth[0].failed);
   EXPECT_EQ(NeedsCredentials(failed, RewriteOptions{}), "");
+  // A record that ends before the AUTH's outcome does not need them either.
+  Transcript cut;
+  cut.AddData(Direction::kServerToClient, "220 mx.test ESMTP\r\n");
+  cut.AddData(Direction::kClientToServer, "AUTH PLAIN ***\r\n");
+  const Plan unknown = BuildPlan(cut);
+  ASSERT_EQ(unknown.auth.size(), 1u);
+  EXPECT_FALSE(unknown.auth[0].succeeded);
+  EXPECT_EQ(NeedsCredentials(unknown, RewriteOptions{}), "");
 }
 
 TEST(ClientRewriter, RebuildsCramMd5FromTheLiveChallengeAndFailuresWithAWrongPassword) {
@@ -445,7 +457,8 @@ TEST(ClientRewriter, RebuildsCramMd5FromTheLiveChallengeAndFailuresWithAWrongPas
       rw.Rewrite("***\r\n"),
       sasl::Base64Encode(sasl::CramMd5Response("alice", "Sesame99", "<99.1@mx.test>")) + "\r\n");
   // The second AUTH failed in the recording: a wrong password, still secret.
-  creds.auth = {AuthNeed{"PLAIN", true, false, true}, AuthNeed{"PLAIN", true, true, true}};
+  creds.auth = {AuthNeed{"PLAIN", true, false, true, true},
+                AuthNeed{"PLAIN", true, true, true, false}};
   ClientRewriter two(creds);
   EXPECT_EQ(two.Rewrite("AUTH PLAIN ***\r\n"),
             "AUTH PLAIN " + sasl::Base64Encode(std::string("\0alice\0Sesame99", 15)) + "\r\n");
