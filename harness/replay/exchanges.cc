@@ -294,8 +294,8 @@ class Splitter {
 }  // namespace
 
 Exchanges SplitExchanges(const harness::Transcript& t) {
+  if (!FindDamage(t)) return SplitExchangesAsRecorded(t);
   Undamaged u = CutAtDamage(t);
-  if (!u.damage) return SplitExchangesAsRecorded(t);
   Exchanges out = SplitExchangesAsRecorded(u.transcript);
   if (out.exchanges.front().replies.empty()) out.exchanges.resize(1);
   out.damage = std::move(u.damage);

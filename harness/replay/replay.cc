@@ -95,6 +95,13 @@ bool GreetingNeedsBareCr(const harness::Transcript& t) {
 // The AUTH exchanges of a (undamaged) recording, in order.
 std::vector<AuthNeed> AuthNeeds(const harness::Transcript& t) {
   std::vector<AuthNeed> out;
+  // Most sessions hold no AUTH: not worth splitting.
+  const std::string client = t.SideBytes(harness::Direction::kClientToServer);
+  constexpr std::string_view kAuth = "AUTH";
+  if (std::search(client.begin(), client.end(), kAuth.begin(), kAuth.end(),
+                  [](char a, char b) { return ToUpper(a) == b; }) == client.end()) {
+    return out;
+  }
   const Exchanges x = SplitExchanges(t);
   // Units in order, each with its reply (nullptr when none was recorded).
   std::vector<std::pair<const Sent*, const Reply*>> units;
@@ -131,9 +138,11 @@ std::vector<AuthNeed> AuthNeeds(const harness::Transcript& t) {
 
 Plan BuildPlan(const harness::Transcript& recorded) {
   Plan plan;
-  Undamaged undamaged = CutAtDamage(recorded);
-  const harness::Transcript& t = undamaged.transcript;
-  plan.damage = std::move(undamaged.damage);
+  // Only a damaged recording is copied (cut); the rest is read in place.
+  std::optional<Undamaged> undamaged;
+  if (FindDamage(recorded)) undamaged = CutAtDamage(recorded);
+  const harness::Transcript& t = undamaged ? undamaged->transcript : recorded;
+  if (undamaged) plan.damage = std::move(undamaged->damage);
   plan.bare_cr_line_end = GreetingNeedsBareCr(t);
   plan.auth = AuthNeeds(t);
   ReplyReader reader(ReplyReading(plan.bare_cr_line_end));

@@ -7,15 +7,19 @@
 // the groups the recorded client sent before it waited, and after each
 // group as many replies are read as the recorded server had completed by
 // then. So a pipelined group stays a group, and the comparison is reply by
-// reply, not chunk by chunk. A seen TLS upgrade (a "tls" entry) is redone
-// with STARTTLS; an unseen one ("tls_opaque") ends the plan.
+// reply, not chunk by chunk (a group whose bytes are not substituted is
+// still written in the recorded client's writes). A seen TLS upgrade (a
+// "tls" entry) is redone with STARTTLS; an unseen one ("tls_opaque") ends
+// the plan; TLS from the first byte is implicit TLS, the target's own. A
+// damaged recording (damage.h) is planned up to its damage.
 //
 // Substitutions (ClientRewriter): the EHLO/HELO/LHLO name (when
 // RewriteOptions::helo is set); in message bodies sent with DATA the
 // Message-ID and Date header fields (fresh, so a server that drops
-// duplicates sees a new message); AUTH PLAIN and LOGIN responses the
-// recording redacted ("***"), from RewriteOptions::auth_user/auth_password.
-// BDAT chunks are sent unchanged.
+// duplicates sees a new message); AUTH responses the recording redacted
+// ("***"): PLAIN, LOGIN, CRAM-MD5 (from the live challenge) and XOAUTH2,
+// from RewriteOptions::auth_user/auth_password, with a wrong password where
+// the recorded exchange failed. BDAT chunks are sent unchanged.
 //
 // Comparison levels, each including the one before: code; enhanced (RFC 3463
 // code of the first line); text (every line, after normalize.h). Missing or
