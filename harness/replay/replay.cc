@@ -731,6 +731,18 @@ asio::awaitable<absl::Status> Drive(const Plan& plan, const harness::Target& tar
 
 }  // namespace
 
+namespace {
+
+// "not replayable: KIND: TEXT", the kind said once ("capture gap: capture
+// gap: ..." reads as a stutter).
+std::string NotReplayable(const Damage& d, const std::string& text) {
+  const std::string prefix = "not replayable: ";
+  if (text.starts_with(d.kind + ":")) return prefix + text;
+  return prefix + d.kind + ": " + text;
+}
+
+}  // namespace
+
 std::string NotReplayableKind(const ScenarioResult& r) {
   constexpr std::string_view kPrefix = "not replayable: ";
   if (r.verdict != Verdict::kSkip || !std::string_view(r.reason).starts_with(kPrefix)) return {};
@@ -779,7 +791,7 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
   if (skip.empty() && plan.damage &&
       std::none_of(plan.steps.begin(), plan.steps.end(),
                    [](const PlanStep& s) { return s.kind == PlanStep::Kind::kRead; })) {
-    skip = "not replayable: " + plan.damage->kind + ": " + plan.damage->detail +
+    skip = NotReplayable(*plan.damage, plan.damage->detail) +
            "; nothing before it can be replayed";
   }
   if (!skip.empty()) {
@@ -897,7 +909,7 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
   }
   const int rows = static_cast<int>(cmp.rows.size());
   const std::string damaged =
-      plan.damage ? "not replayable: " + plan.damage->kind + ": " + plan.damage->Describe() : "";
+      plan.damage ? NotReplayable(*plan.damage, plan.damage->Describe()) : "";
   if (cmp.differences > 0) {
     r.verdict = Verdict::kFail;
     r.reason = std::to_string(cmp.differences) + " of " + std::to_string(rows) +

@@ -330,6 +330,35 @@ class Replay(unittest.TestCase):
             self.assertIn("no session can be replayed: AUTH without credentials", err)
             self.assertEqual(len(err.strip().splitlines()), 1, err)
 
+    def test_a_recording_cut_by_its_storage_cap_is_not_replayable_past_the_cut(self):
+        # record --max_session_bytes cuts the file in a DATA body: replay
+        # compares what was stored and stops there at once (no timeouts).
+        import smtplib
+        sys.path.insert(0, os.path.join(SRC, "tests", "pylib"))
+        import recording
+        rec = os.path.join(self.tmp.name, "cut-rec")
+        with loopback.Serve(BIN, "--pregreet_delay_ms", "0") as srv:
+            proc, port = recording.start_record(BIN, "127.0.0.1:%d" % srv.port, rec,
+                                                "--max_session_bytes", "300")
+            try:
+                c = smtplib.SMTP("127.0.0.1", port, timeout=10)
+                c.ehlo("client.test")
+                c.sendmail("a@client.test", ["postmaster@localhost"],
+                           "Subject: t\r\n\r\n" + "hello world\r\n" * 50)
+                c.quit()
+            finally:
+                recording.stop_record(proc)
+            start = time.monotonic()
+            rc, out, err, d = self.replay("cut", rec, target="127.0.0.1:%d" % srv.port)
+            elapsed = time.monotonic() - start
+        self.assertEqual(rc, 0, out + err)
+        self.assertLess(elapsed, 5, out)
+        self.assertIn("0 the same, 0 differ at the enhanced level, 1 not replayable: truncated "
+                      "recording", out)
+        s = loopback.load_results(d)["scenarios"][0]
+        self.assertEqual(s["verdict"], "skip")
+        self.assertEqual([row["differs"] for row in s["replay"]["rows"]], [""] * 3, s["reason"])
+
     def test_sigint_keeps_the_reports(self):
         with loopback.Serve(BIN, "--behavior", "slow", "--slow_delay_ms", "400") as srv:
             out = os.path.join(self.tmp.name, "sigint")
