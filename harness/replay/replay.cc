@@ -791,8 +791,7 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
   if (skip.empty() && plan.damage &&
       std::none_of(plan.steps.begin(), plan.steps.end(),
                    [](const PlanStep& s) { return s.kind == PlanStep::Kind::kRead; })) {
-    skip = NotReplayable(*plan.damage, plan.damage->detail) +
-           "; nothing before it can be replayed";
+    skip = NotReplayable(*plan.damage, plan.damage->detail) + "; nothing before it can be replayed";
   }
   if (!skip.empty()) {
     r.verdict = Verdict::kSkip;
