@@ -119,8 +119,13 @@ std::vector<AuthNeed> AuthNeeds(const harness::Transcript& t) {
     need.mechanism = ToUpperCopy(rest.substr(0, rest.find(' ')));
     need.redacted = u.text.find("***") != std::string::npos;
     const Reply* last = units[i].second;
-    for (std::size_t k = i + 1; k < units.size() && units[k].first->kind == Sent::Kind::kSasl;
-         ++k) {
+    // The responses: lines read after a 334, and a redacted one pipelined
+    // with the command (read as a command line: no 334 came before it).
+    const auto response = [&](std::size_t k) {
+      const Sent& r = *units[k].first;
+      return r.kind == Sent::Kind::kSasl || (r.kind == Sent::Kind::kCommand && r.text == "***");
+    };
+    for (std::size_t k = i + 1; k < units.size() && response(k); ++k) {
       need.redacted = need.redacted || units[k].first->text == "***";
       last = units[k].second;
     }

@@ -433,6 +433,15 @@ TEST(BuildPlan, KnowsWhatEachAuthExchangeNeeds) {
   ASSERT_EQ(failed.auth.size(), 1u);
   EXPECT_TRUE(failed.auth[0].failed);
   EXPECT_EQ(NeedsCredentials(failed, RewriteOptions{}), "");
+  // A redacted response pipelined with its command (no 334 before it).
+  Transcript pipelined;
+  pipelined.AddData(Direction::kServerToClient, "220 mx.test ESMTP\r\n");
+  pipelined.AddData(Direction::kClientToServer, "AUTH PLAIN\r\n***\r\nMAIL FROM:<a@b>\r\n");
+  pipelined.AddData(Direction::kServerToClient, "334 \r\n235 2.7.0 ok\r\n250 2.1.0 ok\r\n");
+  const Plan p = BuildPlan(pipelined);
+  ASSERT_EQ(p.auth.size(), 1u);
+  EXPECT_TRUE(p.auth[0].redacted);
+  EXPECT_TRUE(p.auth[0].succeeded);
   // A record that ends before the AUTH's outcome does not need them either.
   Transcript cut;
   cut.AddData(Direction::kServerToClient, "220 mx.test ESMTP\r\n");
