@@ -4,6 +4,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "parser/ascii.h"
 #include "parser/leniency.h"
 
@@ -45,6 +46,35 @@ int FinalReplyCode(std::string_view line) {
 constexpr std::string_view kEndOfData = "\r\n.\r\n";
 constexpr char kTlsHandshake = 0x16;  // TLS record type of a ClientHello (RFC 8446 §5.1)
 
+// A decoded password shorter than this is not redacted wherever it occurs:
+// two or three octets match ordinary text everywhere, and their base64 form
+// (always redacted) is what the client sent.
+constexpr std::size_t kMinDecodedSecret = 4;
+
+// The password (or bearer token) inside a decoded SASL message, "" when the
+// message holds none we can find.
+//   PLAIN:   [authzid] NUL authcid NUL passwd                 (RFC 4616 §2)
+//   XOAUTH2: "user=" user ^A "auth=Bearer " token ^A ^A;
+//   OAUTHBEARER: gs2-header ^A "auth=Bearer " token ^A ^A     (RFC 7628 §3.1)
+std::string_view PlainPassword(std::string_view message) {
+  const std::size_t first = message.find('\0');
+  if (first == std::string_view::npos) return {};
+  const std::size_t second = message.find('\0', first + 1);
+  if (second == std::string_view::npos) return {};
+  const std::string_view passwd = message.substr(second + 1);
+  return passwd.find('\0') == std::string_view::npos ? passwd : std::string_view();
+}
+
+std::string_view BearerToken(std::string_view message) {
+  constexpr std::string_view kAuth = "auth=";
+  const std::size_t at = message.find(kAuth);
+  if (at == std::string_view::npos) return {};
+  std::string_view value = message.substr(at + kAuth.size());
+  value = value.substr(0, value.find('\x01'));
+  const std::size_t sp = value.find(' ');  // "Bearer TOKEN": the scheme is no secret
+  return sp == std::string_view::npos ? value : value.substr(sp + 1);
+}
+
 }  // namespace
 
 SessionFollower::SessionFollower(Options options)
@@ -66,7 +96,7 @@ void SessionFollower::RestartAfterTls() {
   server_lines_.Reset();
   mode_ = ClientMode::kCommands;
   pending_.clear();
-  auth_response_due_ = false;
+  EndSasl();
   tls_accepted_ = false;
   why_.clear();
   greeted_ = true;  // RFC 3207 §4.2: no new greeting
@@ -141,15 +171,21 @@ std::size_t SessionFollower::FeedClient(std::string_view bytes) {
 }
 
 void SessionFollower::OnClientLine(std::string_view line, bool too_long) {
-  if (auth_response_due_) {
-    // RFC 4954 §4: the client's answer to a 334 challenge, base64 or "*".
-    auth_response_due_ = false;
-    if (too_long) {
-      secret_lost_ = true;
-    } else if (line != "*") {
-      AddSecret(line);
+  if (sasl_active_ || auth_response_due_) {
+    // RFC 4954 §4: the client's answer to a 334 challenge, base64 or "*";
+    // or one sent ahead of its challenge (see secrets()).
+    if (auth_response_due_) {
+      auth_response_due_ = false;
+      if (sasl_unprompted_ > 0) --sasl_unprompted_;  // one of the mechanism's responses
+      OnSaslResponse(line, too_long);
+      return;
     }
-    return;
+    if (sasl_unprompted_ > 0) {
+      --sasl_unprompted_;
+      ++sasl_ahead_;
+      OnSaslResponse(line, too_long);
+      return;
+    }
   }
   ++commands_;
   if (too_long) {
@@ -164,8 +200,24 @@ void SessionFollower::OnClientLine(std::string_view line, bool too_long) {
     // AUTH SP sasl-mech [SP initial-response]     (RFC 4954 §4)
     p = Pending::kAuth;
     std::string_view initial;
-    Word(rest, &initial);
-    if (!initial.empty() && initial != "=") AddSecret(initial);
+    const std::string_view mech = Word(rest, &initial);
+    EndSasl();
+    sasl_active_ = true;
+    sasl_mech_ = EqualsIgnoreCase(mech, "PLAIN")         ? SaslMech::kPlain
+                 : EqualsIgnoreCase(mech, "LOGIN")       ? SaslMech::kLogin
+                 : EqualsIgnoreCase(mech, "XOAUTH2")     ? SaslMech::kXoauth2
+                 : EqualsIgnoreCase(mech, "OAUTHBEARER") ? SaslMech::kXoauth2
+                                                         : SaslMech::kOther;
+    // LOGIN's second message is the password; PLAIN and the bearer
+    // mechanisms carry it in their first.
+    sasl_password_at_ = sasl_mech_ == SaslMech::kLogin   ? 1
+                        : sasl_mech_ == SaslMech::kOther ? -1
+                                                         : 0;
+    const bool has_initial = !initial.empty();
+    // How many responses a client can send before any challenge.
+    sasl_unprompted_ =
+        sasl_mech_ == SaslMech::kLogin ? (has_initial ? 1 : 2) : (has_initial ? 0 : 1);
+    if (has_initial) OnSaslResponse(initial, false);
   } else if (EqualsIgnoreCase(verb, "DATA")) {
     p = Pending::kData;
   } else if (EqualsIgnoreCase(verb, "STARTTLS")) {
@@ -187,6 +239,37 @@ void SessionFollower::OnClientLine(std::string_view line, bool too_long) {
     return;
   }
   if (pending_.size() < options_.max_pending) pending_.push_back(p);
+}
+
+void SessionFollower::OnSaslResponse(std::string_view line, bool too_long) {
+  const int index = sasl_responses_++;
+  if (too_long) {
+    secret_lost_ = true;
+    return;
+  }
+  if (line == "*") {  // the cancel (RFC 4954 §4): the server ends the exchange
+    sasl_unprompted_ = 0;
+    return;
+  }
+  if (line.empty() || line == "=") return;  // an empty response
+  AddSecret(line);
+  if (index != sasl_password_at_) return;
+  std::string decoded;
+  if (!absl::Base64Unescape(absl::string_view(line.data(), line.size()), &decoded)) return;
+  const std::string_view password = sasl_mech_ == SaslMech::kPlain     ? PlainPassword(decoded)
+                                    : sasl_mech_ == SaslMech::kXoauth2 ? BearerToken(decoded)
+                                                                       : std::string_view(decoded);
+  if (password.size() >= kMinDecodedSecret) AddSecret(password);
+}
+
+void SessionFollower::EndSasl() {
+  sasl_active_ = false;
+  auth_response_due_ = false;
+  sasl_unprompted_ = 0;
+  sasl_ahead_ = 0;
+  sasl_responses_ = 0;
+  sasl_password_at_ = -1;
+  sasl_mech_ = SaslMech::kOther;
 }
 
 void SessionFollower::AddSecret(std::string_view token) {
@@ -224,10 +307,24 @@ void SessionFollower::OnReply(int code) {
   if (pending_.empty()) return;  // unsolicited (a 421 before closing)
   const Pending p = pending_.front();
   if (p == Pending::kAuth && code == 334) {
-    auth_response_due_ = true;  // the AUTH stays pending until its final reply
+    // The AUTH stays pending until its final reply. A response the client
+    // sent ahead answers this challenge already.
+    if (sasl_ahead_ > 0) {
+      --sasl_ahead_;
+    } else {
+      auth_response_due_ = true;
+    }
     return;
   }
   pending_.pop_front();
+  if (p == Pending::kAuth) {
+    // The exchange is over. Responses sent ahead that no challenge asked
+    // for reach the server as command lines, each with a reply of its own.
+    for (int i = 0; i < sasl_ahead_ && pending_.size() < options_.max_pending; ++i) {
+      pending_.push_front(Pending::kOther);
+    }
+    EndSasl();
+  }
   if (p == Pending::kData && code == 354) {
     mode_ = ClientMode::kBody;
     body_match_ = 2;  // the body starts just after the DATA line's CRLF
@@ -239,9 +336,14 @@ void SessionFollower::OnReply(int code) {
 
 void SessionFollower::OnReplyUnaligned(int code) {
   if (code == 334) {  // RFC 4954 §4: only AUTH is answered with 334
-    auth_response_due_ = true;
+    if (sasl_ahead_ > 0) {
+      --sasl_ahead_;
+    } else {
+      auth_response_due_ = true;
+    }
     return;
   }
+  if (sasl_active_) EndSasl();  // unaligned: any other reply may end it
   const bool starttls = !pending_.empty() && pending_.front() == Pending::kStartTls;
   pending_.clear();
   if (code == 354) {  // RFC 5321 §4.1.1.4: only DATA is answered with 354

@@ -93,7 +93,21 @@ class SessionFollower {
   void RestartAfterTls();
 
   // The base64 AUTH payloads the client sent, as on the wire (initial
-  // responses and continuation lines; not "=" or the cancel "*").
+  // responses and continuation lines; not "=" or the cancel "*"), and the
+  // password decoded from them where the mechanism says where it is (PLAIN's
+  // passwd, LOGIN's second message, XOAUTH2's token), so that a server that
+  // echoes the decoded form leaks it no more than the encoded one.
+  //
+  // The SASL exchange is followed by its state, not by the replies alone: a
+  // client that sends its responses before the 334 challenges they answer
+  // (`AUTH PLAIN\r\n<response>\r\n` in one write, as some clients
+  // pipeline it) has them taken as responses, up to as many as its
+  // mechanism can send unprompted (PLAIN and XOAUTH2: one without an initial
+  // response; LOGIN: two, or one after an initial response; any other
+  // mechanism: one without an initial response). The lines after those are
+  // commands again. A 334 answered in advance is not answered twice; when
+  // the server ends the exchange with responses still unanswered, those were
+  // read as commands by the server and get its replies (they stay secret).
   const std::vector<std::string>& secrets() const { return secrets_; }
   // True when an AUTH payload could not be captured (over-long, or past
   // max_secret_bytes): the client's stream may hold a secret not in secrets().
@@ -111,6 +125,10 @@ class SessionFollower {
   void OnReplyUnaligned(int code);
   void AcceptTls(int code);
   void AddSecret(std::string_view token);
+  // A client line that answers (or pre-empts) a 334: a SASL response.
+  void OnSaslResponse(std::string_view line, bool too_long);
+  // The AUTH exchange ended (its final reply, or the session restarted).
+  void EndSasl();
 
   Options options_;
   LineReader client_lines_;
@@ -123,6 +141,14 @@ class SessionFollower {
   bool seen_server_ = false;
   bool greeted_ = false;
   bool auth_response_due_ = false;  // a 334 came: the next client line is an AUTH response
+  // The AUTH exchange in progress (from the AUTH line to its final reply).
+  bool sasl_active_ = false;
+  int sasl_unprompted_ = 0;    // responses the client may still send before their 334
+  int sasl_ahead_ = 0;         // responses sent before their 334, not yet matched to one
+  int sasl_responses_ = 0;     // responses of this exchange so far (the initial one counts)
+  int sasl_password_at_ = -1;  // which response holds the password, -1: none known
+  enum class SaslMech : std::uint8_t { kOther, kPlain, kLogin, kXoauth2 };
+  SaslMech sasl_mech_ = SaslMech::kOther;
   bool tls_accepted_ = false;
   std::string why_;
   std::deque<Pending> pending_;
