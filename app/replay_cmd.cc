@@ -15,6 +15,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,6 +33,7 @@
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
 #include "harness/wall_clock.h"
+#include "parser/leniency.h"
 #include "results/absl_compat.h"
 #include "results/session_file.h"
 
@@ -131,6 +133,28 @@ absl::StatusOr<replay::ReplayOptions> OptionsFromFlags() {
   return o;
 }
 
+// ", 2 not replayable: capture gap" / ", 3 not replayable (2 capture gap, 1
+// truncated recording)"; "" when every session was replayed.
+std::string NotReplayable(const harness::RunResult& result) {
+  std::map<std::string, int> kinds;
+  int n = 0;
+  for (const harness::ScenarioResult& r : result.scenarios) {
+    if (r.verdict != harness::Verdict::kSkip) continue;
+    const std::string kind = replay::NotReplayableKind(r);
+    ++kinds[kind.empty() ? std::string("skipped") : kind];
+    ++n;
+  }
+  if (n == 0) return {};
+  if (kinds.size() == 1)
+    return ", " + std::to_string(n) + " not replayable: " + kinds.begin()->first;
+  std::string out = ", " + std::to_string(n) + " not replayable (";
+  for (const auto& [kind, count] : kinds) {
+    if (out.back() != '(') out += ", ";
+    out += std::to_string(count) + " " + kind;
+  }
+  return out + ")";
+}
+
 }  // namespace
 
 int RunReplay(const std::vector<std::string>& args) {
@@ -140,6 +164,20 @@ int RunReplay(const std::vector<std::string>& args) {
   if (!options.ok()) return Fail(Message(options.status()));
   absl::StatusOr<std::vector<harness::NamedTranscript>> sessions = harness::ReadSessions(args);
   if (!sessions.ok()) return Fail(Message(sessions.status()));
+
+  // Every session needs credentials that were not given: a usage error,
+  // not a run of skips. (The embedded server lends its own test account.)
+  if (!absl::GetFlag(FLAGS_target).empty() && !sessions->empty()) {
+    std::string why;
+    for (const harness::NamedTranscript& s : *sessions) {
+      why = replay::NeedsCredentials(replay::BuildPlan(s.transcript), options->rewrite);
+      if (why.empty()) break;
+    }
+    if (!why.empty()) {
+      return Fail("no session can be replayed: " +
+                  why.substr(std::string_view("not replayable: ").size()));
+    }
+  }
 
   std::optional<run::EmbeddedTarget> embedded;
   harness::Target target;
@@ -173,6 +211,8 @@ int RunReplay(const std::vector<std::string>& args) {
       std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_progress_every))));
   std::atomic<bool> stop{false};
   options->stop = &stop;
+  std::atomic<Leniencies> leniencies{kStrict};
+  options->leniencies_seen = &leniencies;
   std::mutex mu;
   harness::RunResult so_far;  // guarded by mu: the snapshot
   so_far.fail_on = {"replay"};
@@ -222,13 +262,26 @@ int RunReplay(const std::vector<std::string>& args) {
               (fs::path(out_dir) / "results.json").c_str());
   const harness::Counts c = result.Totals();
   std::printf(
-      "%d sessions replayed against %s: %d the same, %d differ at the %s level, %d errors\n",
-      c.total(), label.c_str(), c.pass, c.fail, absl::GetFlag(FLAGS_compare).c_str(), c.error);
+      "%d sessions replayed against %s: %d the same, %d differ at the %s level%s, %d errors\n",
+      c.total(), label.c_str(), c.pass, c.fail, absl::GetFlag(FLAGS_compare).c_str(),
+      NotReplayable(result).c_str(), c.error);
+  if (const Leniencies l = leniencies.load(); l != kStrict) {
+    std::string names;
+    ForEachLeniency(
+        l, [&](std::string_view n) { names += (names.empty() ? "" : ", ") + std::string(n); });
+    std::printf(
+        "note: the target's replies needed leniency (%s); read with it, as `run` reads a target "
+        "whose preflight shows the quirk\n",
+        names.c_str());
+  }
   std::size_t listed = 0;
   for (const harness::ScenarioResult& r : result.scenarios) {
     if (r.verdict == harness::Verdict::kPass || ++listed > kMaxListed) continue;
-    std::printf("  %s %s: %s\n", r.verdict == harness::Verdict::kFail ? "DIFF " : "ERROR",
-                r.id.c_str(), r.failure ? r.failure->message.c_str() : r.reason.c_str());
+    const char* what = r.verdict == harness::Verdict::kFail   ? "DIFF "
+                       : r.verdict == harness::Verdict::kSkip ? "SKIP "
+                                                              : "ERROR";
+    std::printf("  %s %s: %s\n", what, r.id.c_str(),
+                r.failure ? r.failure->message.c_str() : r.reason.c_str());
   }
   if (!result.stopped.empty()) std::printf("stopped: %s\n", result.stopped.c_str());
   return status;

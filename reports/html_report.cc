@@ -3,6 +3,7 @@
 #include <functional>
 #include <ostream>
 #include <utility>
+#include <vector>
 
 #include "reports/assets.h"
 #include "reports/escape.h"
@@ -93,7 +94,10 @@ void WriteReport(const harness::RunResult& run, const HtmlReportOptions& options
   std::string title = options.title;
   if (title.empty()) {
     const std::string& who = run.target.name.empty() ? run.target.target : run.target.name;
-    title = "smtp-harness: " + (who.empty() ? std::string("report") : who);
+    // A replay run decides on its "replay" results alone (harness/replay).
+    const bool replay = run.fail_on == std::vector<std::string>{"replay"};
+    title = std::string(replay ? "smtp-harness replay: " : "smtp-harness: ") +
+            (who.empty() ? std::string("report") : who);
   }
   nlohmann::json config = nlohmann::json::object();
   if (!options.poll_url.empty() && !run.complete) {

@@ -26,6 +26,14 @@ TEST(RenderHtmlReport, EmbedsTheRunAsJson) {
   EXPECT_NE(html.find("<title>smtp-harness: postfix</title>"), std::string::npos);
 }
 
+// A replay run (fail_on ["replay"]) has a title of its own.
+TEST(RenderHtmlReport, AReplayRunIsTitledAsOne) {
+  RunResult run = MakeRun({MakeScenario("a", Verdict::kPass)});
+  run.fail_on = {"replay"};
+  EXPECT_NE(RenderHtmlReport(run).find("<title>smtp-harness replay: postfix</title>"),
+            std::string::npos);
+}
+
 // The data block is built a scenario at a time (no DOM of the whole run),
 // yet is the same text as escaping the run's whole DOM.
 TEST(RunJsonForScript, SameBytesAsTheWholeDom) {

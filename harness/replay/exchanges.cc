@@ -294,6 +294,17 @@ class Splitter {
 }  // namespace
 
 Exchanges SplitExchanges(const harness::Transcript& t) {
+  if (!FindDamage(t)) return SplitExchangesAsRecorded(t);
+  Undamaged u = CutAtDamage(t);
+  Exchanges out = SplitExchangesAsRecorded(u.transcript);
+  if (out.exchanges.front().replies.empty()) out.exchanges.resize(1);
+  out.damage = std::move(u.damage);
+  out.notes.push_back("the record is damaged: " + out.damage->Describe() +
+                      "; nothing after it is used");
+  return out;
+}
+
+Exchanges SplitExchangesAsRecorded(const harness::Transcript& t) {
   Exchanges out;
   Splitter s(&out);
   for (const harness::Entry& e : t.entries()) {

@@ -20,9 +20,11 @@
 #define SMTP_HARNESS_REPLAY_EXCHANGES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "harness/replay/damage.h"
 #include "parser/command.h"
 #include "parser/reply.h"
 #include "results/transcript.h"
@@ -85,14 +87,21 @@ struct Exchanges {
   // TLS was on before the first byte (a kTlsEstablished entry first):
   // implicit TLS.
   bool implicit_tls = false;
+  // The record is damaged (harness/replay/damage.h): `exchanges` stop before
+  // the damage, and this says where and why.
+  std::optional<Damage> damage;
   // What could not be read, e.g. "server bytes at offset 120 are not a
   // reply (...); skipped to the next line".
   std::vector<std::string> notes;
 };
 
 // Splits `t` (see the file comment). Never fails: what cannot be read is
-// noted and skipped.
+// noted and skipped. A damaged record (damage.h) is split up to its damage.
 Exchanges SplitExchanges(const harness::Transcript& t);
+
+// The same, reading the record as it is, across any damage (bytes on both
+// sides of a capture gap are joined). For CutAtDamage.
+Exchanges SplitExchangesAsRecorded(const harness::Transcript& t);
 
 }  // namespace smtp::replay
 

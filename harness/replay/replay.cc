@@ -14,6 +14,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "harness/replay/exchanges.h"
+#include "harness/runner/probe.h"
 #include "harness/sasl.h"
 #include "parser/ascii.h"
 #include "parser/leniency.h"
@@ -65,76 +67,197 @@ std::string OneLine(std::string_view replies) {
 
 // --- Plan ----------------------------------------------------------------------
 
-Plan BuildPlan(const harness::Transcript& t) {
+ReplyOptions ReplyReading(bool bare_cr_line_end) {
+  ReplyOptions o;
+  o.leniencies = runner::kReplyQuirks & ~Leniencies{kBareCrLineEnd};
+  if (bare_cr_line_end) o.leniencies |= kBareCrLineEnd;
+  return o;
+}
+
+namespace {
+
+// A recorded server whose greeting ends its lines with a bare CR: read with
+// that leniency, as the runner's preflight would.
+bool GreetingNeedsBareCr(const harness::Transcript& t) {
+  ReplyReader reader(ReplyReading(false));
+  for (const Entry& e : t.entries()) {
+    if (e.kind != EntryKind::kServerToClient) continue;
+    std::string_view bytes = e.data;
+    while (!bytes.empty()) {
+      bytes.remove_prefix(reader.Feed(bytes));
+      if (reader.has_reply()) return false;
+      if (reader.failed()) return reader.error().code == Errc::kBareCr;
+    }
+  }
+  return false;
+}
+
+// The AUTH exchanges of a (undamaged) recording, in order.
+std::vector<AuthNeed> AuthNeeds(const harness::Transcript& t) {
+  std::vector<AuthNeed> out;
+  // Most sessions hold no AUTH: not worth splitting.
+  const std::string client = t.SideBytes(harness::Direction::kClientToServer);
+  constexpr std::string_view kAuth = "AUTH";
+  if (std::search(client.begin(), client.end(), kAuth.begin(), kAuth.end(),
+                  [](char a, char b) { return ToUpper(a) == b; }) == client.end()) {
+    return out;
+  }
+  const Exchanges x = SplitExchanges(t);
+  // Units in order, each with its reply (nullptr when none was recorded).
+  std::vector<std::pair<const Sent*, const Reply*>> units;
+  for (const Exchange& e : x.exchanges) {
+    for (std::size_t i = 0; i < e.sent.size(); ++i) {
+      units.emplace_back(&e.sent[i], i < e.replies.size() ? &e.replies[i] : nullptr);
+    }
+  }
+  for (std::size_t i = 0; i < units.size(); ++i) {
+    const Sent& u = *units[i].first;
+    if (u.kind != Sent::Kind::kCommand || u.verb != Verb::kAuth) continue;
+    AuthNeed need;
+    std::string_view rest = u.text;
+    rest.remove_prefix(std::min(rest.size(), std::size_t{5}));  // "AUTH "
+    need.mechanism = ToUpperCopy(rest.substr(0, rest.find(' ')));
+    need.redacted = u.text.find("***") != std::string::npos;
+    const Reply* last = units[i].second;
+    // The responses: lines read after a 334, and a redacted one pipelined
+    // with the command (read as a command line: no 334 came before it).
+    const auto response = [&](std::size_t k) {
+      const Sent& r = *units[k].first;
+      return r.kind == Sent::Kind::kSasl || (r.kind == Sent::Kind::kCommand && r.text == "***");
+    };
+    for (std::size_t k = i + 1; k < units.size() && response(k); ++k) {
+      need.redacted = need.redacted || units[k].first->text == "***";
+      last = units[k].second;
+    }
+    need.failed = last != nullptr && last->code >= 400;
+    need.succeeded = last != nullptr && last->code / 100 == 2;
+    static constexpr std::string_view kRebuilt[] = {"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"};
+    need.rebuildable =
+        std::find(std::begin(kRebuilt), std::end(kRebuilt), need.mechanism) != std::end(kRebuilt);
+    out.push_back(std::move(need));
+  }
+  return out;
+}
+
+}  // namespace
+
+Plan BuildPlan(const harness::Transcript& recorded) {
   Plan plan;
-  ReplyOptions reply_options;
-  reply_options.leniencies = kAllLeniencies;
-  ReplyReader reader(reply_options);
-  std::string raw;             // bytes of the reply in progress
-  std::size_t read_upto = 0;   // replies covered by kRead steps so far
-  bool server_broken = false;  // the server's bytes stopped parsing
-  bool last_is_send = false;   // the last step is a kSend nothing came after
+  // Only a damaged recording is copied (cut); the rest is read in place.
+  std::optional<Undamaged> undamaged;
+  if (FindDamage(recorded)) undamaged = CutAtDamage(recorded);
+  const harness::Transcript& t = undamaged ? undamaged->transcript : recorded;
+  if (undamaged) plan.damage = std::move(undamaged->damage);
+  plan.bare_cr_line_end = GreetingNeedsBareCr(t);
+  plan.auth = AuthNeeds(t);
+  ReplyReader reader(ReplyReading(plan.bare_cr_line_end));
+  std::string raw;              // bytes of the reply in progress
+  std::size_t read_upto = 0;    // replies covered by kRead steps so far
+  bool resync = false;          // after a malformed reply: skipping through the next LF
+  std::size_t reply_start = 0;  // reader.offset() where the reply in progress began
+  bool last_is_send = false;    // the last step is a kSend nothing came after
 
   const auto sync = [&] {
     if (plan.replies.size() > read_upto) {
       read_upto = plan.replies.size();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kRead, .bytes = {}, .t_us = 0, .replies = read_upto});
+      plan.steps.push_back({.kind = PlanStep::Kind::kRead,
+                            .bytes = {},
+                            .t_us = 0,
+                            .replies = read_upto,
+                            .chunks = {}});
       last_is_send = false;
     }
   };
+  // Mirrors harness::Session::ReadReply: a malformed reply is the bytes up
+  // to its error; the rest of its line is skipped.
   const auto feed = [&](std::string_view bytes) {
-    while (!bytes.empty() && !server_broken) {
+    while (!bytes.empty()) {
+      if (resync) {
+        const std::size_t lf = bytes.find('\n');
+        if (lf == std::string_view::npos) return;
+        bytes.remove_prefix(lf + 1);
+        resync = false;
+        continue;
+      }
       const std::size_t n = reader.Feed(bytes);
       raw.append(bytes.substr(0, n));
       bytes.remove_prefix(n);
       if (reader.has_reply()) {
-        plan.replies.push_back({std::move(raw), reader.TakeReply()});
+        plan.replies.push_back({std::move(raw), reader.TakeReply(), std::nullopt});
         raw.clear();
+        reply_start = reader.offset();
       } else if (reader.failed()) {
-        server_broken = true;
-        plan.note = "the recorded server bytes stop parsing as replies at byte " +
-                    std::to_string(reader.error().offset) + " (" +
-                    std::string(ErrcName(reader.error().code)) + "): compared up to there";
+        ParseError error = reader.error();
+        error.offset -= std::min(error.offset, reply_start);  // as the session counts
+        plan.replies.push_back({std::move(raw), Reply{}, error});
+        raw.clear();
+        reader.Reset();
+        reply_start = 0;
+        resync = true;
       } else {
         break;
       }
     }
   };
+  const auto reset_reader = [&] {
+    reader.Reset();
+    reply_start = 0;
+    raw.clear();
+    resync = false;
+  };
 
+  bool seen_data = false;
   for (const Entry& e : t.entries()) {
     if (e.is_data() && e.size != e.data.size()) {
       plan.note = "the transcript was not stored in full (a storage cap): replayed up to there";
       break;
     }
     if (e.kind == EntryKind::kServerToClient) {
+      seen_data = true;
       feed(e.data);
     } else if (e.kind == EntryKind::kClientToServer) {
+      seen_data = true;
       sync();
       if (last_is_send) {
         plan.steps.back().bytes += e.data;
+        plan.steps.back().chunks.push_back(e.data.size());
       } else {
-        plan.steps.push_back(
-            {.kind = PlanStep::Kind::kSend, .bytes = e.data, .t_us = e.t_us, .replies = 0});
+        plan.steps.push_back({.kind = PlanStep::Kind::kSend,
+                              .bytes = e.data,
+                              .t_us = e.t_us,
+                              .replies = 0,
+                              .chunks = {e.data.size()}});
         last_is_send = true;
       }
+    } else if (e.kind == EntryKind::kTlsEstablished && !seen_data && plan.steps.empty()) {
+      plan.implicit_tls = true;  // TLS from the first byte: the target's own
     } else if (e.kind == EntryKind::kTlsEstablished) {
       sync();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kStartTls, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back({.kind = PlanStep::Kind::kStartTls,
+                            .bytes = {},
+                            .t_us = e.t_us,
+                            .replies = 0,
+                            .chunks = {}});
+      reset_reader();
       last_is_send = false;
     } else if (e.kind == EntryKind::kConnect && (!plan.steps.empty() || !plan.replies.empty())) {
       // A new connection: the server's stream starts afresh.
       sync();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kReconnect, .bytes = {}, .t_us = e.t_us, .replies = 0});
-      reader.Reset();
-      raw.clear();
+      plan.steps.push_back({.kind = PlanStep::Kind::kReconnect,
+                            .bytes = {},
+                            .t_us = e.t_us,
+                            .replies = 0,
+                            .chunks = {}});
+      reset_reader();
+      seen_data = false;
       last_is_send = false;
     } else if (e.kind == EntryKind::kTlsOpaque) {
       sync();
-      plan.steps.push_back(
-          {.kind = PlanStep::Kind::kOpaque, .bytes = {}, .t_us = e.t_us, .replies = 0});
+      plan.steps.push_back({.kind = PlanStep::Kind::kOpaque,
+                            .bytes = {},
+                            .t_us = e.t_us,
+                            .replies = 0,
+                            .chunks = {}});
       plan.note = "the session switched to TLS unseen (tls_opaque): replayed up to the upgrade";
       return plan;
     }
@@ -151,9 +274,16 @@ Plan BuildPlan(const harness::Transcript& t) {
   };
   if (last_is_send && closed_after_send()) {
     plan.steps.push_back(
-        {.kind = PlanStep::Kind::kExpectClose, .bytes = {}, .t_us = 0, .replies = 0});
+        {.kind = PlanStep::Kind::kExpectClose, .bytes = {}, .t_us = 0, .replies = 0, .chunks = {}});
   }
   sync();
+  // Bytes sent last that nothing answered in the record (a damaged record's
+  // cut never leaves any): nothing to compare them with.
+  if (plan.damage) {
+    while (!plan.steps.empty() && plan.steps.back().kind == PlanStep::Kind::kSend) {
+      plan.steps.pop_back();
+    }
+  }
   return plan;
 }
 
@@ -227,27 +357,48 @@ void ClientRewriter::Line(std::string_view line, std::string* out) {
           out->append(Secret(next)).append(end);
           return;
         }
-        if (text == "*") sasl_next_.clear();
+        if (text == "*") {
+          sasl_next_.clear();
+        } else {
+          AddSecret(next, text);
+        }
         out->append(line);
         return;
       }
-      if (StartsWithIgnoreCase(text, "AUTH PLAIN") || StartsWithIgnoreCase(text, "AUTH LOGIN")) {
-        const bool plain = StartsWithIgnoreCase(text, "AUTH PLAIN");
-        std::string_view initial = text.substr(10);
-        if (!initial.empty() && initial[0] == ' ') initial.remove_prefix(1);
-        if (plain) {
+      if (StartsWithIgnoreCase(text, "AUTH ")) {
+        std::string_view rest = text.substr(5);
+        const std::string mechanism = ToUpperCopy(rest.substr(0, rest.find(' ')));
+        std::string_view initial =
+            rest.find(' ') == std::string_view::npos ? "" : rest.substr(rest.find(' ') + 1);
+        auth_failed_ = auth_index_ < options_.auth.size() && options_.auth[auth_index_].failed;
+        auth_succeeded_ =
+            auth_index_ < options_.auth.size() && options_.auth[auth_index_].succeeded;
+        ++auth_index_;
+        challenge_.clear();
+        std::string first;  // what the initial response stands for
+        if (mechanism == "PLAIN") {
+          first = "plain";
           if (initial.empty()) sasl_next_ = {"plain"};
-        } else {
+        } else if (mechanism == "LOGIN") {
+          first = "user";
           sasl_next_ = initial.empty() ? std::vector<std::string>{"user", "password"}
                                        : std::vector<std::string>{"password"};
+        } else if (mechanism == "CRAM-MD5") {
+          sasl_next_ = {"cram"};
+        } else if (mechanism == "XOAUTH2") {
+          first = "xoauth2";
+          if (initial.empty()) sasl_next_ = {"xoauth2"};
+        } else {
+          sasl_next_.clear();
         }
-        if (initial == "***") {
-          out->append(text.substr(0, 10))
+        if (initial == "***" && !first.empty()) {
+          out->append(text.substr(0, 5 + mechanism.size()))
               .append(" ")
-              .append(Secret(plain ? "plain" : "user"))
+              .append(Secret(first))
               .append(end);
           return;
         }
+        if (!initial.empty() && initial != "=") AddSecret(first, initial);
         out->append(line);
         return;
       }
@@ -309,18 +460,54 @@ void ClientRewriter::Line(std::string_view line, std::string* out) {
   }
 }
 
+void ClientRewriter::OnReply(const Reply& reply) {
+  if (reply.code != kContinueReqCode || reply.lines.empty()) return;
+  challenge_ = sasl::Base64DecodeLenient(reply.lines.front()).value_or("");
+}
+
+void ClientRewriter::AddSecret(std::string_view which, std::string_view response) {
+  // Shorter ones would hide ordinary text everywhere (cf. kMinRedactedFragment).
+  constexpr std::size_t kMinSecret = 4;
+  if (response.size() < kMinSecret) return;
+  secrets_.emplace_back(response);
+  const std::optional<std::string> decoded = sasl::Base64DecodeLenient(response);
+  if (!decoded || decoded->empty()) return;
+  if (which == "plain") {
+    if (const std::optional<sasl::PlainMessage> m = sasl::ParsePlainMessage(*decoded)) {
+      if (m->passwd.size() >= kMinSecret) secrets_.emplace_back(m->passwd);
+    }
+  } else if (which == "password" && decoded->size() >= kMinSecret) {
+    secrets_.push_back(*decoded);
+  }
+}
+
 std::string ClientRewriter::Secret(std::string_view which) {
-  if (options_.auth_user.empty() && options_.auth_password.empty()) {
+  const bool have = !options_.auth_user.empty() || !options_.auth_password.empty();
+  // A recorded failure fails again: the same user, a wrong password. So is
+  // an exchange whose outcome the record does not tell, without credentials.
+  const bool wrong = auth_failed_ || (!have && !auth_succeeded_);
+  if (!have && !wrong) {
     sent_redacted_ = true;
     return "***";
   }
-  std::string response =
-      which == "plain"
-          ? sasl::Base64Encode(std::string(1, '\0') + options_.auth_user + '\0' +
-                               options_.auth_password)
-          : sasl::Base64Encode(which == "user" ? options_.auth_user : options_.auth_password);
-  if (secrets_.empty() && !options_.auth_password.empty())
+  const std::string user = options_.auth_user.empty() ? "smtp-harness-replay" : options_.auth_user;
+  const std::string password = wrong ? std::string(kWrongPassword) : options_.auth_password;
+  std::string response;
+  if (which == "plain") {
+    response = sasl::Base64Encode(std::string(1, '\0') + user + '\0' + password);
+  } else if (which == "user") {
+    response = sasl::Base64Encode(user);
+  } else if (which == "cram") {
+    response = sasl::Base64Encode(sasl::CramMd5Response(user, password, challenge_));
+  } else if (which == "xoauth2") {
+    response = sasl::Base64Encode(sasl::Xoauth2Message(user, password));
+  } else {
+    response = sasl::Base64Encode(password);
+  }
+  if (!options_.auth_password.empty() &&
+      std::find(secrets_.begin(), secrets_.end(), options_.auth_password) == secrets_.end()) {
     secrets_.push_back(options_.auth_password);
+  }
   if (which != "user") secrets_.push_back(response);
   return response;
 }
@@ -369,6 +556,25 @@ std::optional<Level> Compare(const Reply& recorded, const Reply& replayed,
 
 namespace {
 
+// Compare() for replies as read (ReplyReading): two malformed replies are
+// the same at the code level when they break at the same byte for the same
+// reason, and at the text level when their bytes up to there agree too.
+std::optional<Level> CompareRead(const RecordedReply& recorded, const RecordedReply& replayed,
+                                 const Normalizer& normalizer,
+                                 const std::vector<Normalizer::Name>& names) {
+  if (recorded.malformed.has_value() != replayed.malformed.has_value()) return Level::kCode;
+  if (!recorded.malformed) return Compare(recorded.reply, replayed.reply, normalizer, names);
+  if (recorded.malformed->code != replayed.malformed->code ||
+      recorded.malformed->offset != replayed.malformed->offset) {
+    return Level::kCode;
+  }
+  if (recorded.raw != replayed.raw &&
+      normalizer.Apply(recorded.raw, names) != normalizer.Apply(replayed.raw, names)) {
+    return Level::kText;
+  }
+  return std::nullopt;
+}
+
 // The most severe of two differences (code < enhanced < text).
 std::optional<Level> Worst(std::optional<Level> a, std::optional<Level> b) {
   if (!a) return b;
@@ -400,12 +606,13 @@ std::string Describe(const harness::TranscriptMeta& m) {
 }
 
 struct Replayed {
-  std::vector<Reply> replies;
+  std::vector<RecordedReply> replies;
   std::vector<std::string> sent;  // per kRead group: the bytes sent before it
   std::string stopped;            // why the replay stopped early ("" if it did not)
   // kExpectClose: what the server did instead of closing ("" if it closed).
   std::string instead_of_close;
   std::string sent_before_close;
+  Leniencies leniencies = kStrict;  // what the live replies needed (ReplyReading)
 };
 
 asio::awaitable<void> WaitUntil(Deadline at) {
@@ -450,8 +657,26 @@ asio::awaitable<absl::Status> Drive(const Plan& plan, const harness::Target& tar
         }
         const std::string bytes = rewriter.Rewrite(step.bytes);
         sent += bytes;
-        absl::Status s = co_await session.Send(bytes, within());
-        if (!s.ok()) out.stopped = "sending failed: " + Message(s);
+        // Unchanged bytes go in the recorded client's writes: a server may
+        // answer a line that arrives in pieces otherwise than one that
+        // arrives whole (aiosmtpd and an over-long line).
+        std::vector<std::string_view> writes;
+        if (bytes == step.bytes && step.chunks.size() > 1) {
+          std::size_t at = 0;
+          for (std::size_t n : step.chunks) {
+            writes.push_back(std::string_view(bytes).substr(at, n));
+            at += n;
+          }
+        } else {
+          writes.push_back(bytes);
+        }
+        for (std::string_view w : writes) {
+          absl::Status s = co_await session.Send(w, within());
+          if (!s.ok()) {
+            out.stopped = "sending failed: " + Message(s);
+            break;
+          }
+        }
         break;
       }
       case PlanStep::Kind::kRead:
@@ -459,15 +684,25 @@ asio::awaitable<absl::Status> Drive(const Plan& plan, const harness::Target& tar
         sent.clear();
         while (out.stopped.empty() && out.replies.size() < step.replies) {
           harness::ReplyOutcome o = co_await session.ReadReply(within());
+          if (o.status == harness::ReadStatus::kMalformed) {
+            // Read as the recorded bytes were: the session skips the rest
+            // of the line, as BuildPlan does.
+            out.replies.push_back({std::move(o.partial), Reply{}, o.error});
+            continue;
+          }
           if (!o.ok()) {
             out.stopped = ReadProblem(o, out.replies.size());
             break;
           }
-          out.replies.push_back(std::move(o.reply));
+          rewriter.OnReply(o.reply);
+          out.leniencies |= o.reply.deviations;
+          std::string raw = SerializeReply(o.reply);
+          out.replies.push_back({std::move(raw), std::move(o.reply), std::nullopt});
         }
         break;
       case PlanStep::Kind::kStartTls: {
-        if (out.replies.empty() || out.replies.back().code != 220) {
+        if (out.replies.empty() || out.replies.back().malformed ||
+            out.replies.back().reply.code != 220) {
           out.stopped = "the target did not accept STARTTLS (no 220): not replayed past it";
           break;
         }
@@ -501,6 +736,44 @@ asio::awaitable<absl::Status> Drive(const Plan& plan, const harness::Target& tar
 
 }  // namespace
 
+namespace {
+
+// "not replayable: KIND: TEXT", the kind said once ("capture gap: capture
+// gap: ..." reads as a stutter).
+std::string NotReplayable(const Damage& d, const std::string& text) {
+  const std::string prefix = "not replayable: ";
+  if (text.starts_with(d.kind + ":")) return prefix + text;
+  return prefix + d.kind + ": " + text;
+}
+
+}  // namespace
+
+std::string NotReplayableKind(const ScenarioResult& r) {
+  constexpr std::string_view kPrefix = "not replayable: ";
+  if (r.verdict != Verdict::kSkip || !std::string_view(r.reason).starts_with(kPrefix)) return {};
+  std::string_view rest = std::string_view(r.reason).substr(kPrefix.size());
+  return std::string(rest.substr(0, rest.find(':')));
+}
+
+std::string NeedsCredentials(const Plan& plan, const RewriteOptions& rewrite) {
+  const bool have = !rewrite.auth_user.empty() || !rewrite.auth_password.empty();
+  for (const AuthNeed& a : plan.auth) {
+    // A failure (or an outcome the record does not tell) is rebuilt with a
+    // wrong password.
+    if (!a.redacted || !a.succeeded) continue;
+    if (!a.rebuildable) {
+      return "not replayable: AUTH " + a.mechanism + ": its redacted secrets (***) cannot be " +
+             "rebuilt for this mechanism";
+    }
+    if (!have) {
+      return "not replayable: AUTH without credentials: the recording's AUTH " + a.mechanism +
+             " secrets are redacted (***); give --auth_user and --auth_password (or record with "
+             "--keep_secrets)";
+    }
+  }
+  return {};
+}
+
 asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& named,
                                               const harness::Target& target,
                                               const ReplayOptions& options) {
@@ -517,13 +790,32 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
   const Clock::time_point t0 = Clock::now();
 
   const Plan plan = BuildPlan(recording);
+  // Sessions that cannot be replayed at all are skipped with the reason,
+  // before any connection.
+  std::string skip = NeedsCredentials(plan, options.rewrite);
+  if (skip.empty() && plan.damage &&
+      std::none_of(plan.steps.begin(), plan.steps.end(),
+                   [](const PlanStep& s) { return s.kind == PlanStep::Kind::kRead; })) {
+    skip = NotReplayable(*plan.damage, plan.damage->detail) + "; nothing before it can be replayed";
+  }
+  if (!skip.empty()) {
+    r.verdict = Verdict::kSkip;
+    r.reason = std::move(skip);
+    r.transcript.meta().source = "replay";
+    r.transcript.meta().server = target.ToString();
+    r.transcript.AddNote(r.reason);
+    co_return r;
+  }
   RewriteOptions rewrite = options.rewrite;
+  rewrite.auth = plan.auth;
   // Unique per session and per process: a random prefix drawn once.
   static const std::string process_tag = std::to_string(std::random_device{}());
   static std::atomic<std::uint64_t> counter{0};
   rewrite.session_tag = process_tag + "." + std::to_string(++counter);
   ClientRewriter rewriter(rewrite);
-  harness::Session session(options.session);
+  harness::SessionOptions session_options = options.session;
+  session_options.reply.leniencies = ReplyReading(plan.bare_cr_line_end).leniencies;
+  harness::Session session(session_options);
   Replayed got;
   absl::Status status = co_await Drive(plan, target, options, rewriter, session, got);
   r.transcript = session.TakeTranscript();
@@ -535,6 +827,15 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
     r.reason = "could not replay: " + Message(status);
     co_return r;
   }
+  const Leniencies quirks = got.leniencies & runner::kReplyQuirks;
+  if (quirks != kStrict) {
+    std::string names;
+    ForEachLeniency(
+        quirks, [&](std::string_view n) { names += (names.empty() ? "" : ", ") + std::string(n); });
+    r.transcript.AddNote("the target's replies needed leniency (" + names +
+                         "): read with it, as `run` reads a target whose preflight shows it");
+    if (options.leniencies_seen) options.leniencies_seen->fetch_or(quirks);
+  }
 
   // Host names seen in this session, for the normalizer.
   std::vector<Normalizer::Name> names;
@@ -542,7 +843,7 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
     if (word.size() >= 3) names.push_back({std::move(word), std::move(placeholder)});
   };
   if (!plan.replies.empty()) add_name(FirstWord(plan.replies[0].reply), "<server-host>");
-  if (!got.replies.empty()) add_name(FirstWord(got.replies[0]), "<server-host>");
+  if (!got.replies.empty()) add_name(FirstWord(got.replies[0].reply), "<server-host>");
   add_name(rewriter.helo_seen(), "<client-host>");
   add_name(rewriter.helo_sent(), "<client-host>");
   std::sort(names.begin(), names.end(),
@@ -563,9 +864,9 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
     for (std::size_t i = begin; i < step.replies; ++i) {
       row.recorded += plan.replies[i].raw;
       if (i < got.replies.size()) {
-        row.replayed += SerializeReply(got.replies[i]);
+        row.replayed += got.replies[i].raw;
         worst =
-            Worst(worst, Compare(plan.replies[i].reply, got.replies[i], options.normalizer, names));
+            Worst(worst, CompareRead(plan.replies[i], got.replies[i], options.normalizer, names));
       } else {
         worst = Level::kCode;  // missing
       }
@@ -611,11 +912,19 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
     cmp.rows.push_back(std::move(row));
   }
   const int rows = static_cast<int>(cmp.rows.size());
+  const std::string damaged =
+      plan.damage ? NotReplayable(*plan.damage, plan.damage->Describe()) : "";
   if (cmp.differences > 0) {
     r.verdict = Verdict::kFail;
     r.reason = std::to_string(cmp.differences) + " of " + std::to_string(rows) +
                " exchanges differ at the " + cmp.level + " level";
     if (!got.stopped.empty()) r.reason += "; " + got.stopped;
+    if (!damaged.empty()) r.reason += "; then " + damaged;
+  } else if (!damaged.empty()) {
+    // The part before the damage is the same; the rest cannot be judged.
+    r.verdict = Verdict::kSkip;
+    r.reason = damaged + "; the " + std::to_string(rows) +
+               " exchanges before it replay with no differences at the " + cmp.level + " level";
   } else {
     r.verdict = Verdict::kPass;
     r.reason =
@@ -623,26 +932,61 @@ asio::awaitable<ScenarioResult> ReplaySession(const harness::NamedTranscript& na
     if (text_only > 0) r.reason += " (" + std::to_string(text_only) + " differ only beyond it)";
   }
   if (!plan.note.empty()) r.reason += "; " + plan.note;
-  // Credentials we put in (AUTH rebuilt from --auth_*) stay out of reports.
+  if (plan.implicit_tls && target.kind != harness::Target::Kind::kTls) {
+    r.reason += "; the recording used implicit TLS and the target is not tls:HOST:PORT";
+  }
+  // AUTH secrets (rebuilt from --auth_*, or sent as recorded) stay out of
+  // every stored reply and report, whatever the server echoes.
   if (!rewriter.secrets().empty()) {
     const std::vector<std::string> secrets = harness::WithEscapedForms(rewriter.secrets());
-    r.transcript.RedactStreams(secrets);
-    for (harness::ReplayRow& row : cmp.rows)
+    r.transcript.RedactStreams(rewriter.secrets());
+    for (harness::ReplayRow& row : cmp.rows) {
       row.sent = harness::RedactText(row.sent, rewriter.secrets());
-    if (r.failure) {
-      r.failure->step_label = harness::RedactText(r.failure->step_label, secrets);
-      r.failure->message = harness::RedactText(r.failure->message, secrets);
+      row.replayed = harness::RedactText(row.replayed, rewriter.secrets());
+      row.recorded = harness::RedactText(row.recorded, rewriter.secrets());
     }
+    if (r.failure) {
+      for (std::string* field : {&r.failure->step_label, &r.failure->message, &r.failure->expected,
+                                 &r.failure->actual}) {
+        *field = harness::RedactText(*field, secrets);
+      }
+    }
+    r.reason = harness::RedactText(r.reason, secrets);
   }
   if (rewriter.sent_redacted()) {
     r.reason +=
         "; the recording's AUTH secrets are redacted (***): give --auth_user and "
-        "--auth_password (or record with --keep-secrets) to replay AUTH";
+        "--auth_password (or record with --keep_secrets) to replay AUTH";
   }
   r.transcript.AddNote(r.reason);
   r.replay = std::move(cmp);
   co_return r;
 }
+
+namespace {
+
+// The greeting and EHLO reply the target gave, from the first replayed
+// session that has them (the report's header shows them, as a run's does).
+void FillTargetInfo(harness::RunResult* run) {
+  ReplyOptions o = ReplyReading(false);
+  for (const ScenarioResult& r : run->scenarios) {
+    if (!r.replay || r.replay->rows.empty()) continue;
+    const Result<Reply> greeting = ParseReply(r.replay->rows.front().replayed, o);
+    if (!greeting.ok() || greeting->lines.empty()) continue;
+    for (const harness::ReplayRow& row : r.replay->rows) {
+      if (!StartsWithIgnoreCase(row.sent, "EHLO ") && !StartsWithIgnoreCase(row.sent, "LHLO ")) {
+        continue;
+      }
+      const Result<Reply> ehlo = ParseReply(row.replayed, o);
+      if (!ehlo.ok() || ehlo->code != 250) break;
+      run->target.banner = greeting->lines.front();
+      run->target.ehlo_lines.assign(ehlo->lines.begin() + 1, ehlo->lines.end());
+      return;
+    }
+  }
+}
+
+}  // namespace
 
 harness::RunResult ReplayAll(const std::vector<harness::NamedTranscript>& sessions,
                              const harness::Target& target, const ReplayOptions& options,
@@ -672,6 +1016,7 @@ harness::RunResult ReplayAll(const std::vector<harness::NamedTranscript>& sessio
   for (auto& r : results) {
     if (r) run.scenarios.push_back(*std::move(r));
   }
+  FillTargetInfo(&run);
   if (run.scenarios.size() < sessions.size()) {
     run.complete = false;
     run.stopped = "interrupted: " + std::to_string(sessions.size() - run.scenarios.size()) +

@@ -1,11 +1,13 @@
 #include "harness/replay/replay.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 
+#include "harness/sasl.h"
 #include "harness/server/test_util.h"
 #include "harness/session.h"
 #include "harness/test_util.h"
@@ -81,15 +83,44 @@ TEST(BuildPlan, RedoesSeenTlsAndStopsAtUnseenTls) {
   EXPECT_NE(p.note.find("tls_opaque"), std::string::npos);
 }
 
-TEST(BuildPlan, ServerGarbageEndsTheComparisonWithANote) {
+// Bytes that are not a reply are one malformed reply through the end of
+// their line, as harness::Session reads them live: the replies after it
+// stay in step.
+TEST(BuildPlan, ServerGarbageIsAMalformedReplyToItsLineEnd) {
   Transcript t;
   t.AddData(Direction::kServerToClient, "220 mx\r\n");
   t.AddData(Direction::kClientToServer, "EHLO c\r\n");
   t.AddData(Direction::kServerToClient, "HTTP/1.1 400 Bad\r\n");
   t.AddData(Direction::kClientToServer, "QUIT\r\n");
+  t.AddData(Direction::kServerToClient, "221 bye\r\n");
   const Plan p = BuildPlan(t);
-  EXPECT_EQ(p.replies.size(), 1u);
-  EXPECT_NE(p.note.find("stop parsing as replies at byte 8"), std::string::npos) << p.note;
+  ASSERT_EQ(p.replies.size(), 3u);
+  ASSERT_TRUE(p.replies[1].malformed);
+  EXPECT_EQ(p.replies[1].malformed->offset, 0u);
+  EXPECT_FALSE(p.replies[2].malformed);
+  EXPECT_EQ(p.replies[2].reply.code, 221);
+  EXPECT_TRUE(p.note.empty()) << p.note;
+}
+
+// Control bytes, a bare CR and "250 " with no text: read whole, never as a
+// line end that shifts the replies after it.
+TEST(BuildPlan, QuirkyRepliesAreReadWhole) {
+  Transcript t;
+  t.AddData(Direction::kServerToClient, "220 mx\r\n");
+  t.AddData(Direction::kClientToServer, "EHLO c\r\n");
+  t.AddData(Direction::kServerToClient, "250-mx\r\n250-PIPELINING\r\n250 \r\n");
+  t.AddData(Direction::kClientToServer, "X\x01Y\r\nZ\rW\r\nQUIT\r\n");
+  t.AddData(Direction::kServerToClient,
+            "500 5.5.2 Error: bad syntax X\x01Y\r\n500 unknown Z\rW\r\n221 bye\r\n");
+  const Plan p = BuildPlan(t);
+  ASSERT_EQ(p.replies.size(), 5u);
+  EXPECT_EQ(p.replies[1].reply.lines.size(), 3u);
+  EXPECT_FALSE(p.replies[1].malformed);
+  EXPECT_FALSE(p.replies[2].malformed);
+  EXPECT_EQ(p.replies[2].reply.lines[0], "5.5.2 Error: bad syntax X\x01Y");
+  ASSERT_TRUE(p.replies[3].malformed);
+  EXPECT_EQ(p.replies[3].malformed->code, Errc::kBareCr);
+  EXPECT_EQ(p.replies[4].reply.code, 221);
 }
 
 TEST(ClientRewriter, SubstitutesHeloMessageIdAndDateOnlyWhereTheyAre) {
@@ -132,7 +163,11 @@ TEST(ClientRewriter, RebuildsRedactedAuthFromTheCredentials) {
   EXPECT_EQ(rw.Rewrite("AUTH PLAIN\r\n***\r\nMAIL FROM:<a@b>\r\n"),
             "AUTH PLAIN\r\nAHRlc3QAc2VjcmV0\r\nMAIL FROM:<a@b>\r\n");
   EXPECT_FALSE(rw.sent_redacted());
-  ClientRewriter none(RewriteOptions{});
+  // No credentials for an AUTH that succeeded: sent as it is (ReplaySession
+  // skips such a session first).
+  RewriteOptions none_options;
+  none_options.auth = {AuthNeed{"PLAIN", true, false, true, true}};
+  ClientRewriter none(none_options);
   EXPECT_EQ(none.Rewrite("AUTH PLAIN ***\r\n"), "AUTH PLAIN ***\r\n");
   EXPECT_TRUE(none.sent_redacted());
 }
@@ -346,6 +381,206 @@ TEST(ReplayAll, ExitStatusFollowsTheDifferences) {
   EXPECT_TRUE(stopped.scenarios.empty());
   EXPECT_FALSE(stopped.complete);
   EXPECT_EQ(stopped.ExitStatus(), 2);
+}
+
+}  // namespace
+}  // namespace smtp::replay
+
+namespace smtp::replay {
+namespace {
+
+using server::testing::Start;
+
+// A recorded AUTH exchange with its secrets redacted, ending in `final`.
+Transcript AuthRecording(std::string_view mechanism, std::string_view final) {
+  Transcript t;
+  t.AddData(Direction::kServerToClient, "220 mx.test ESMTP\r\n");
+  t.AddData(Direction::kClientToServer, "EHLO c.test\r\n");
+  t.AddData(Direction::kServerToClient, "250-mx.test\r\n250 AUTH PLAIN LOGIN CRAM-MD5\r\n");
+  if (mechanism == "PLAIN") {
+    t.AddData(Direction::kClientToServer, "AUTH PLAIN ***\r\n");
+  } else if (mechanism == "LOGIN") {
+    t.AddData(Direction::kClientToServer, "AUTH LOGIN\r\n");
+    t.AddData(Direction::kServerToClient, "334 VXNlcm5hbWU6\r\n");
+    t.AddData(Direction::kClientToServer, "***\r\n");
+    t.AddData(Direction::kServerToClient, "334 UGFzc3dvcmQ6\r\n");
+    t.AddData(Direction::kClientToServer, "***\r\n");
+  } else {
+    t.AddData(Direction::kClientToServer, "AUTH CRAM-MD5\r\n");
+    t.AddData(Direction::kServerToClient, "334 PDEyMzQ1QG14LnRlc3Q+\r\n");
+    t.AddData(Direction::kClientToServer, "***\r\n");
+  }
+  t.AddData(Direction::kServerToClient, std::string(final) + "\r\n");
+  t.AddData(Direction::kClientToServer, "QUIT\r\n");
+  t.AddData(Direction::kServerToClient, "221 2.0.0 Bye\r\n");
+  return t;
+}
+
+TEST(BuildPlan, KnowsWhatEachAuthExchangeNeeds) {
+  const Plan ok = BuildPlan(AuthRecording("CRAM-MD5", "235 2.7.0 ok"));
+  ASSERT_EQ(ok.auth.size(), 1u);
+  EXPECT_EQ(ok.auth[0].mechanism, "CRAM-MD5");
+  EXPECT_TRUE(ok.auth[0].redacted);
+  EXPECT_FALSE(ok.auth[0].failed);
+  EXPECT_NE(NeedsCredentials(ok, RewriteOptions{}).find("AUTH without credentials"),
+            std::string::npos);
+  RewriteOptions creds;
+  creds.auth_user = "alice";
+  creds.auth_password = "Sesame99";
+  EXPECT_EQ(NeedsCredentials(ok, creds), "");
+  // A failure is rebuilt with a wrong password: no credentials needed.
+  const Plan failed = BuildPlan(AuthRecording("LOGIN", "535 5.7.8 no"));
+  ASSERT_EQ(failed.auth.size(), 1u);
+  EXPECT_TRUE(failed.auth[0].failed);
+  EXPECT_EQ(NeedsCredentials(failed, RewriteOptions{}), "");
+  // A redacted response pipelined with its command (no 334 before it).
+  Transcript pipelined;
+  pipelined.AddData(Direction::kServerToClient, "220 mx.test ESMTP\r\n");
+  pipelined.AddData(Direction::kClientToServer, "AUTH PLAIN\r\n***\r\nMAIL FROM:<a@b>\r\n");
+  pipelined.AddData(Direction::kServerToClient, "334 \r\n235 2.7.0 ok\r\n250 2.1.0 ok\r\n");
+  const Plan p = BuildPlan(pipelined);
+  ASSERT_EQ(p.auth.size(), 1u);
+  EXPECT_TRUE(p.auth[0].redacted);
+  EXPECT_TRUE(p.auth[0].succeeded);
+  // A record that ends before the AUTH's outcome does not need them either.
+  Transcript cut;
+  cut.AddData(Direction::kServerToClient, "220 mx.test ESMTP\r\n");
+  cut.AddData(Direction::kClientToServer, "AUTH PLAIN ***\r\n");
+  const Plan unknown = BuildPlan(cut);
+  ASSERT_EQ(unknown.auth.size(), 1u);
+  EXPECT_FALSE(unknown.auth[0].succeeded);
+  EXPECT_EQ(NeedsCredentials(unknown, RewriteOptions{}), "");
+}
+
+TEST(ClientRewriter, RebuildsCramMd5FromTheLiveChallengeAndFailuresWithAWrongPassword) {
+  RewriteOptions creds;
+  creds.auth_user = "alice";
+  creds.auth_password = "Sesame99";
+  ClientRewriter rw(creds);
+  EXPECT_EQ(rw.Rewrite("AUTH CRAM-MD5\r\n"), "AUTH CRAM-MD5\r\n");
+  Reply challenge;
+  challenge.code = 334;
+  challenge.lines = {sasl::Base64Encode("<99.1@mx.test>")};
+  rw.OnReply(challenge);
+  EXPECT_EQ(
+      rw.Rewrite("***\r\n"),
+      sasl::Base64Encode(sasl::CramMd5Response("alice", "Sesame99", "<99.1@mx.test>")) + "\r\n");
+  // The second AUTH failed in the recording: a wrong password, still secret.
+  creds.auth = {AuthNeed{"PLAIN", true, false, true, true},
+                AuthNeed{"PLAIN", true, true, true, false}};
+  ClientRewriter two(creds);
+  EXPECT_EQ(two.Rewrite("AUTH PLAIN ***\r\n"),
+            "AUTH PLAIN " + sasl::Base64Encode(std::string("\0alice\0Sesame99", 15)) + "\r\n");
+  EXPECT_EQ(two.Rewrite("AUTH PLAIN ***\r\n"),
+            "AUTH PLAIN " +
+                sasl::Base64Encode(std::string("\0alice\0", 7) + std::string(kWrongPassword)) +
+                "\r\n");
+  EXPECT_NE(std::find(two.secrets().begin(), two.secrets().end(), "Sesame99"), two.secrets().end());
+  // Responses sent as recorded (--keep_secrets) are secrets too.
+  ClientRewriter kept(RewriteOptions{});
+  kept.Rewrite("AUTH LOGIN\r\n");
+  kept.Rewrite("YWxpY2U=\r\n");
+  kept.Rewrite("U2VzYW1lOTk=\r\n");
+  EXPECT_NE(std::find(kept.secrets().begin(), kept.secrets().end(), "Sesame99"),
+            kept.secrets().end());
+  EXPECT_NE(std::find(kept.secrets().begin(), kept.secrets().end(), "U2VzYW1lOTk="),
+            kept.secrets().end());
+}
+
+harness::ScenarioResult ReplayWith(const Transcript& t, std::uint16_t port,
+                                   const RewriteOptions& rewrite) {
+  asio::io_context io;
+  ReplayOptions options;
+  options.step_timeout = std::chrono::seconds(5);
+  options.rewrite = rewrite;
+  const harness::NamedTranscript named{"rec/auth.json", t};
+  return harness::testing::RunSync(io, [&]() -> asio::awaitable<harness::ScenarioResult> {
+    co_return co_await ReplaySession(named, Loopback(port), options);
+  });
+}
+
+TEST(ReplaySession, RedactedAuthReplaysAsRecordedSucceededOrFailed) {
+  server::ServerConfig cfg = NetworkTestConfig();
+  cfg.pregreet_delay = std::chrono::milliseconds(0);
+  cfg.credentials = {{"alice", "Sesame99"}};
+  cfg.auth_advertise = server::AuthAdvertise::kAlways;
+  auto srv = Start(cfg);
+  RewriteOptions creds;
+  creds.auth_user = "alice";
+  creds.auth_password = "Sesame99";
+  for (std::string_view mechanism : {"PLAIN", "LOGIN", "CRAM-MD5"}) {
+    for (std::string_view final :
+         {"235 2.7.0 Authentication successful", "535 5.7.8 Authentication credentials invalid"}) {
+      const harness::ScenarioResult r =
+          ReplayWith(AuthRecording(mechanism, final), srv.port, creds);
+      EXPECT_EQ(r.verdict, Verdict::kPass) << mechanism << " " << final << ": " << r.reason;
+      const std::string json = r.transcript.ToJsonString();
+      EXPECT_EQ(json.find("Sesame99"), std::string::npos);
+    }
+  }
+  // Without credentials: skipped before connecting, with the reason.
+  const harness::ScenarioResult none =
+      ReplayWith(AuthRecording("CRAM-MD5", "235 2.7.0 ok"), srv.port, RewriteOptions{});
+  EXPECT_EQ(none.verdict, Verdict::kSkip);
+  EXPECT_EQ(NotReplayableKind(none), "AUTH without credentials");
+  EXPECT_TRUE(none.transcript.ClientSide().empty());
+}
+
+// A damaged recording replays up to its damage: the same before it is a
+// skip ("not replayable"), not a pass and not a difference.
+TEST(ReplaySession, ADamagedRecordingReplaysUpToTheDamage) {
+  server::ServerConfig cfg = NetworkTestConfig();
+  cfg.pregreet_delay = std::chrono::milliseconds(0);
+  auto srv = Start(cfg);
+  Transcript rec = Record(srv.port);
+  Transcript gap;
+  for (const harness::Entry& e : rec.entries()) {
+    if (e.kind == EntryKind::kClientToServer && e.data.starts_with("Message-ID")) {
+      gap.AddData(Direction::kClientToServer, e.data.substr(0, 10));
+      gap.AddEvent(EntryKind::kError,
+                   "capture gap: 30 bytes from the client lost (never captured)");
+      gap.AddData(Direction::kClientToServer, e.data.substr(40));
+    } else if (e.is_data()) {
+      gap.AddData(static_cast<Direction>(e.kind), e.data);
+    } else if (e.kind == EntryKind::kConnect) {
+      gap.AddEvent(e.kind, e.text);
+    }
+  }
+  const Plan plan = BuildPlan(gap);
+  ASSERT_TRUE(plan.damage);
+  EXPECT_EQ(plan.damage->kind, "capture gap");
+  EXPECT_EQ(Kinds(plan).back(), Kind::kRead);
+  const harness::ScenarioResult r = Replay(gap, srv.port, Level::kEnhanced);
+  EXPECT_EQ(r.verdict, Verdict::kSkip) << r.reason;
+  EXPECT_EQ(NotReplayableKind(r), "capture gap") << r.reason;
+  ASSERT_TRUE(r.replay);
+  EXPECT_EQ(r.replay->rows.size(), 3u);  // greeting, EHLO, MAIL..DATA
+  EXPECT_EQ(r.replay->differences, 0);
+  EXPECT_NE(r.transcript.SideBytes(Direction::kClientToServer).find("DATA\r\n"), std::string::npos);
+  EXPECT_EQ(r.transcript.SideBytes(Direction::kClientToServer).find("Message-ID"),
+            std::string::npos);
+  // Mid-stream: nothing to replay, no connection.
+  Transcript mid;
+  mid.AddEvent(EntryKind::kNote, "capture started mid-stream: no SYN seen");
+  mid.AddData(Direction::kServerToClient, "250 2.1.0 Ok\r\n");
+  mid.AddData(Direction::kClientToServer, "QUIT\r\n");
+  mid.AddData(Direction::kServerToClient, "221 2.0.0 Bye\r\n");
+  const harness::ScenarioResult m = Replay(mid, srv.port, Level::kEnhanced);
+  EXPECT_EQ(m.verdict, Verdict::kSkip);
+  EXPECT_EQ(NotReplayableKind(m), "capture started mid-stream") << m.reason;
+  EXPECT_TRUE(m.transcript.ClientSide().empty());
+}
+
+TEST(BuildPlan, ImplicitTlsIsTheTargetsOwnNotAStartTls) {
+  Transcript t;
+  t.AddEvent(EntryKind::kConnect, "127.0.0.1:465");
+  t.AddTls({"TLSv1.3", "TLS_AES_256_GCM_SHA384", ""});
+  t.AddData(Direction::kServerToClient, "220 mx\r\n");
+  t.AddData(Direction::kClientToServer, "QUIT\r\n");
+  t.AddData(Direction::kServerToClient, "221 bye\r\n");
+  const Plan p = BuildPlan(t);
+  EXPECT_TRUE(p.implicit_tls);
+  EXPECT_EQ(Kinds(p), (std::vector<Kind>{Kind::kRead, Kind::kSend, Kind::kRead}));
 }
 
 }  // namespace

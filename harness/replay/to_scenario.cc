@@ -116,6 +116,14 @@ Leniencies ToleratedDeviations(const Exchanges& x) {
   return seen & kQuirks;
 }
 
+// "Recorded session", "Captured (pcap) session", ...: the source said once
+// (a "recorded" source is not "Recorded recorded session").
+std::string SourceTitle(std::string_view source) {
+  if (source.empty() || source == "recorded") return "Recorded session";
+  if (source == "pcap") return "Captured (pcap) session";
+  return "Recorded " + std::string(source) + " session";
+}
+
 // An LMTP session runs only against an LMTP target, which runs only
 // scenarios tagged "lmtp" (docs/scenarios.md). The record does not say what
 // the target was; the client's LHLO does, or a greeting that names LMTP
@@ -325,6 +333,10 @@ absl::StatusOr<ConvertedScenario> ToScenario(const harness::NamedTranscript& ses
   const harness::Transcript& t = session.transcript;
   const Exchanges x = SplitExchanges(t);
   if (x.exchanges.front().replies.empty()) {
+    if (x.damage) {
+      return absl::FailedPreconditionError("nothing to convert: not replayable: " +
+                                           x.damage->detail + " (before any whole exchange)");
+    }
     return absl::FailedPreconditionError("nothing to convert: the record has no greeting");
   }
   if (x.exchanges.front().reply_error) {
@@ -361,7 +373,7 @@ absl::StatusOr<ConvertedScenario> ToScenario(const harness::NamedTranscript& ses
 
   Json j;
   j["id"] = out.id;
-  j["title"] = "Recorded " + source + " session " + base + where + " is answered as recorded";
+  j["title"] = SourceTitle(m.source) + " " + base + where + " is answered as recorded";
   j["description"] = description;
   j["rfc"] = {{"document", "RFC 5321"},
               {"section", "4.3.2"},

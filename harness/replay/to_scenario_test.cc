@@ -58,7 +58,7 @@ TEST(ToScenarioTest, MetadataSaysWhereTheSessionCameFrom) {
   EXPECT_EQ(l.scenario.level, scenario::Level::kPolicy);
   EXPECT_EQ(l.scenario.tags, std::vector<std::string>{"recorded"});
   EXPECT_EQ(l.json["title"],
-            "Recorded recorded session s1 from 127.0.0.1:40000 to 127.0.0.1:2525 at "
+            "Recorded session s1 from 127.0.0.1:40000 to 127.0.0.1:2525 at "
             "2026-12-03T22:40:00.000000Z is answered as recorded");
   EXPECT_NE(l.scenario.description.find("from rec/s1.json"), std::string::npos);
   const nlohmann::json& steps = l.json["steps"];

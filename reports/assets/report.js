@@ -79,10 +79,17 @@
   }
 
   // ---- header and summary -------------------------------------------------
+  // A replay run (`smtp-harness replay`) decides on its "replay" results
+  // alone: its page is a replay report, not a conformance one.
+  function isReplay() {
+    return Array.isArray(run.fail_on) && run.fail_on.length === 1 && run.fail_on[0] === 'replay';
+  }
+
   function renderHeader() {
     header.textContent = '';
     const t = run.target;
-    const h1 = H.el('h1', null, 'SMTP conformance: ' + (H.str(t.name) || H.str(t.target) || 'run'));
+    const kind = isReplay() ? 'SMTP replay: ' : 'SMTP conformance: ';
+    const h1 = H.el('h1', null, kind + (H.str(t.name) || H.str(t.target) || 'run'));
     let status;
     if (H.str(run.stopped)) {
       status = H.el('span', 'status bad', 'stopped: ' + H.str(run.stopped));

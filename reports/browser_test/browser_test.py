@@ -206,6 +206,9 @@ class Tests:
         page = self.page()
         page.navigate(self.render(os.path.join(self.args.testdata, "replay_results.json"), "replay"))
         assert page.eval(ROWS) == 4
+        h1 = page.eval("document.querySelector('h1').textContent")
+        assert h1.startswith("SMTP replay: mx2"), h1  # a title of its own
+        assert page.eval("document.title").startswith("smtp-harness replay: "), page.eval("document.title")
         page.eval("document.querySelector('#scenarios tr.scenario[data-verdict=fail]').click()")
         detail = page.eval("document.querySelector('#scenarios tr.detail').innerText")
         assert "Recorded vs replayed" in detail and "compared at the enhanced level" in detail, detail
