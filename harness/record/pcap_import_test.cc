@@ -179,6 +179,34 @@ TEST_F(ImportTest, OverlapKeepsTheFirstCopy) {
   c.Skip(true, 11).Close();
   ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
   EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kClientToServer), "EHLO axyz\r\n");
+  EXPECT_THAT(Events(sessions_.at(0), EntryKind::kNote),
+              ::testing::Contains(
+                  "retransmission with different bytes: 1 bytes at offset 5 of the client's "
+                  "stream differ from the first copy (the first copy is kept)"));
+  EXPECT_EQ(stats_.conflicting_retransmissions, 1u);
+}
+
+// The same sequence numbers, other bytes: the first copy is stored, the
+// difference noted where it was seen.
+TEST_F(ImportTest, RetransmissionWithDifferentBytesIsNoted) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting);
+  const std::uint32_t seq = c.client_seq();
+  c.Client(kEhlo).Raw(true, kTcpAck, seq, "EHLO CLIENT.example\r\n").Server(kEhloReply);
+  c.Client(kQuit).Server(kBye).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  const std::vector<std::string> notes = Events(t, EntryKind::kNote);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_THAT(notes[0], HasSubstr("retransmission with different bytes: 6 bytes at offset 5 of "
+                                  "the client's stream"));
+  // Noted after the first copy and before the reply that followed.
+  std::vector<EntryKind> kinds;
+  for (const Entry& e : t.entries()) kinds.push_back(e.kind);
+  const auto note = std::find(kinds.begin(), kinds.end(), EntryKind::kNote) - kinds.begin();
+  EXPECT_EQ(t.entries()[note - 1].data, kEhlo);
+  EXPECT_EQ(t.entries()[note + 1].data, kEhloReply);
 }
 
 TEST_F(ImportTest, OutOfOrderSegmentsAreReordered) {
@@ -385,10 +413,57 @@ TEST_F(ImportTest, SessionsAreNumberedByTheirFirstPacket) {
   std::stable_sort(all.begin(), all.end(),
                    [](const Packet& x, const Packet& y) { return x.ts_us < y.ts_us; });
   ASSERT_TRUE(Import(testing::PcapFile(kEth, all)).ok());
-  ASSERT_EQ(sessions_.size(), 3u);
+  // B carried no byte: no session, but its number stays taken.
+  ASSERT_EQ(sessions_.size(), 2u);
   EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kServerToClient), kGreeting);
-  EXPECT_EQ(sessions_.at(1).meta().client, "10.0.0.3:40001");
+  EXPECT_EQ(sessions_.count(1), 0u);
   EXPECT_EQ(sessions_.at(2).SideBytes(Direction::kServerToClient), kBye);
+  EXPECT_EQ(stats_.empty_connections, 1u);
+}
+
+// 20,000 bare SYNs (a scan, a flood) around one real session: no session
+// for them, and they push out neither the real session (open across the
+// flood, with room for only 2 connections that carry data) nor each other's
+// memory bounds: they are small pending records, the oldest forgotten.
+TEST_F(ImportTest, BareSynsLeaveNoSessionAndDoNotPushOutRealOnes) {
+  constexpr int kSyns = 20'000;
+  Conversation real(V4("10.0.0.1", 40000), V4("10.0.0.2", 25), 1'700'000'000'000'000);
+  real.Handshake().Server(kGreeting).Client(kEhlo);
+  std::vector<Packet> all = real.Packets(kEth);
+  for (int i = 0; i < kSyns; ++i) {
+    Conversation c(V4("10.9.0.1", static_cast<std::uint16_t>(1024 + i % 60000)),
+                   V4("10.0.0.2", static_cast<std::uint16_t>(i < 60000 ? 25 : 587)),
+                   1'700'000'001'000'000 + i);
+    c.Raw(true, kTcpSyn, 1000, {});
+    for (Packet& p : c.Packets(kEth)) all.push_back(p);
+  }
+  Conversation rest(V4("10.0.0.1", 40000), V4("10.0.0.2", 25), 1'700'000'002'000'000,
+                    1000 + 1 + static_cast<std::uint32_t>(kEhlo.size()),
+                    5000 + 1 + static_cast<std::uint32_t>(kGreeting.size()));
+  rest.Server(kEhloReply).Client(kQuit).Server(kBye).Close();
+  for (Packet& p : rest.Packets(kEth)) all.push_back(p);
+  PcapImportOptions options;
+  options.max_open_connections = 2;
+  options.max_pending_connections = 100;
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, all), options).ok());
+  ASSERT_EQ(sessions_.size(), 1u);
+  const Transcript& t = sessions_.begin()->second;
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  EXPECT_EQ(t.SideBytes(Direction::kServerToClient),
+            std::string(kGreeting) + std::string(kEhloReply) + std::string(kBye));
+  EXPECT_TRUE(Events(t, EntryKind::kNote).empty());
+  EXPECT_EQ(stats_.empty_connections, static_cast<std::uint64_t>(kSyns));
+}
+
+// HTTP on an SMTP port: the server's first bytes are not a reply.
+TEST_F(ImportTest, AServerThatDoesNotOpenWithAReplyIsNotASession) {
+  Conversation web(V4("10.0.0.1", 40000), V4("10.0.0.2", 2525));
+  web.Handshake().Client("GET / HTTP/1.0\r\n\r\n").Server("HTTP/1.0 200 OK\r\n\r\n").Close();
+  const absl::Status st = Import(testing::PcapFile(kEth, web.Packets(kEth)));
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(Message(st), HasSubstr("1 carried something else than SMTP"));
+  EXPECT_TRUE(sessions_.empty());
+  EXPECT_EQ(stats_.not_smtp, 1u);
 }
 
 TEST_F(ImportTest, OtherPortsAreIgnored) {
@@ -412,7 +487,7 @@ TEST_F(ImportTest, NoSmtpConnectionIsAnError) {
   web.Handshake().Close();
   const absl::Status st = Import(testing::PcapFile(kEth, web.Packets(kEth)));
   EXPECT_FALSE(st.ok());
-  EXPECT_THAT(Message(st), HasSubstr("no TCP connection on port 25,465,587,2525 in 6 packets"));
+  EXPECT_THAT(Message(st), HasSubstr("no SMTP session on TCP port 25,465,587,2525 in 6 packets"));
 }
 
 TEST_F(ImportTest, TruncatedFileNamesThePacketAndKeepsWhatCameBefore) {
@@ -476,7 +551,7 @@ TEST_F(ImportTest, EveryPrefixAndCorruptionFailsCleanly) {
     const std::string m = Message(st);
     EXPECT_TRUE(m.find(": packet ") != std::string::npos ||
                 m.find("cannot read as a pcap") != std::string::npos ||
-                m.find("no TCP connection") != std::string::npos ||
+                m.find("no SMTP session") != std::string::npos ||
                 m.find("is not supported") != std::string::npos)
         << m;
   };
@@ -517,7 +592,7 @@ TEST_F(ImportTest, TooManyOpenConnectionsCutsTheOldest) {
   for (std::uint16_t i = 0; i < 3; ++i) {
     Conversation c(V4("10.0.0.1", static_cast<std::uint16_t>(40000 + i)), V4("10.0.0.2", 25),
                    1'700'000'000'000'000 + i * 10);
-    c.Handshake();
+    c.Handshake().Server(kGreeting);
     for (Packet& p : c.Packets(kEth)) all.push_back(p);
   }
   PcapImportOptions options;
