@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "harness/record/follower.h"
+#include "harness/record/pcapng_reader.h"
 #include "results/absl_compat.h"
 #include "results/session_file.h"
 
@@ -374,52 +375,131 @@ std::string PortList(const std::vector<std::uint16_t>& ports) { return absl::Str
 
 }  // namespace
 
+namespace {
+
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+std::string UnsupportedLink(int link) {
+  const char* name = pcap_datalink_val_to_name(link);
+  return absl::StrCat("link type ", name != nullptr ? name : "unknown", " (", link,
+                      ") is not supported: import-pcap reads Ethernet, Linux cooked (SLL, SLL2), "
+                      "BSD loopback and raw IP captures");
+}
+
+// A hint for a file that is a compressed capture: libpcap reads neither.
+std::string CompressionHint(std::string_view head) {
+  struct Magic {
+    std::string_view bytes, name, tool;
+  };
+  static constexpr Magic kMagics[] = {
+      {"\x1f\x8b", "gzip", "gunzip -k"},
+      {"\x28\xb5\x2f\xfd", "zstd", "zstd -d"},
+      {"\xfd\x37\x7a\x58\x5a\x00", "xz", "xz -dk"},
+      {"BZh", "bzip2", "bunzip2 -k"},
+  };
+  for (const Magic& m : kMagics) {
+    if (head.substr(0, m.bytes.size()) == m.bytes) {
+      return absl::StrCat(" (the file is ", AV(m.name), "-compressed: decompress it first, e.g. ",
+                          AV(m.tool), " FILE)");
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 absl::Status ImportPcapFile(const std::string& path, const PcapImportOptions& options,
                             const SessionSink& sink, PcapImportStats* stats) {
+  std::unique_ptr<std::FILE, FileCloser> owned(std::fopen(path.c_str(), "rb"));
+  char head[8] = {};
+  const std::size_t head_size = owned ? std::fread(head, 1, sizeof head, owned.get()) : 0;
+  const std::string_view head_view(head, head_size);
+  const bool pcapng = PcapngReader::IsPcapng(head_view);
   char err[PCAP_ERRBUF_SIZE] = {};
-  std::unique_ptr<pcap_t, PcapCloser> p(
-      pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err));
-  if (p == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot read as a pcap or pcapng capture: ", err));
-  }
-  const int link = pcap_datalink(p.get());
-  if (!SupportedLinkType(link)) {
-    const char* name = pcap_datalink_val_to_name(link);
-    return absl::InvalidArgumentError(absl::StrCat(
-        path, ": link type ", name != nullptr ? name : "unknown", " (", link,
-        ") is not supported: import-pcap reads Ethernet, Linux cooked (SLL, SLL2), BSD "
-        "loopback and raw IP captures"));
+  std::unique_ptr<pcap_t, PcapCloser> p;
+  int link = -1;
+  if (owned && pcapng) {
+    std::rewind(owned.get());
+  } else {
+    // Classic pcap (or not a capture at all): libpcap, which says why not.
+    owned.reset();
+    p.reset(
+        pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err));
+    if (p == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": cannot read as a pcap or pcapng capture: ", err, CompressionHint(head_view)));
+    }
+    link = pcap_datalink(p.get());
+    if (!SupportedLinkType(link)) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", UnsupportedLink(link)));
+    }
   }
   PcapImporter importer(options, sink);
-  std::FILE* file = pcap_file(p.get());
+  std::FILE* file = p ? pcap_file(p.get()) : owned.get();
+  // pcapng: one reader per file, each packet with its interface's link type.
+  PcapngReader ng(owned.get());
+  std::uint64_t unsupported = 0;  // pcapng packets of interfaces we cannot decode
   absl::Status error;
   for (;;) {
     const long offset = file != nullptr ? std::ftell(file) : -1;
-    pcap_pkthdr* h = nullptr;
-    const u_char* data = nullptr;
-    const int rc = pcap_next_ex(p.get(), &h, &data);
-    if (rc == PCAP_ERROR_BREAK) break;  // the end of the file
     const std::uint64_t number = importer.stats().packets + 1;
-    auto where = [&] {
+    auto where = [&](long at) {
       std::string s = absl::StrCat(path, ": packet ", number);
-      if (offset >= 0) absl::StrAppend(&s, " (byte offset ", offset, ")");
+      if (at >= 0) absl::StrAppend(&s, " (byte offset ", at, ")");
       return s;
     };
-    if (rc != 1) {
-      error = absl::DataLossError(absl::StrCat(where(), ": ", pcap_geterr(p.get())));
-      break;
+    int frame_link = link;
+    std::int64_t ts = 0;
+    std::string_view frame;
+    std::size_t wire_length = 0;
+    if (p) {
+      pcap_pkthdr* h = nullptr;
+      const u_char* data = nullptr;
+      const int rc = pcap_next_ex(p.get(), &h, &data);
+      if (rc == PCAP_ERROR_BREAK) break;  // the end of the file
+      if (rc != 1) {
+        error = absl::DataLossError(absl::StrCat(where(offset), ": ", pcap_geterr(p.get())));
+        break;
+      }
+      ts = std::int64_t{h->ts.tv_sec} * 1'000'000 + static_cast<std::int64_t>(h->ts.tv_usec);
+      frame = std::string_view(reinterpret_cast<const char*>(data), h->caplen);
+      wire_length = h->len;
+    } else {
+      PcapngPacket packet;
+      absl::StatusOr<bool> more = ng.Next(&packet);
+      if (!more.ok()) {
+        error = absl::DataLossError(
+            absl::StrCat(where(ng.block_offset()), ": ", Message(more.status())));
+        break;
+      }
+      if (!*more) break;
+      if (!SupportedLinkType(packet.link)) {
+        ++importer.stats().packets;
+        ++unsupported;
+        continue;
+      }
+      frame_link = packet.link;
+      ts = packet.ts_us;
+      frame = packet.data;
+      wire_length = packet.wire_length;
     }
     ++importer.stats().packets;
-    const std::int64_t ts =
-        std::int64_t{h->ts.tv_sec} * 1'000'000 + static_cast<std::int64_t>(h->ts.tv_usec);
-    const std::string_view frame(reinterpret_cast<const char*>(data), h->caplen);
-    if (auto st = importer.AddFrame(link, ts, frame, h->len); !st.ok()) {
+    if (auto st = importer.AddFrame(frame_link, ts, frame, wire_length); !st.ok()) {
       error = st.code() == absl::StatusCode::kDataLoss
-                  ? absl::DataLossError(absl::StrCat(where(), ": ", Message(st)))
+                  ? absl::DataLossError(
+                        absl::StrCat(where(p ? offset : ng.block_offset()), ": ", Message(st)))
                   : st;
       break;
     }
+  }
+  if (!p && error.ok() && unsupported > 0 && unsupported == importer.stats().packets) {
+    std::string links;
+    for (int l : ng.links_seen()) absl::StrAppend(&links, links.empty() ? "" : ", ", l);
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ",
+                                                   UnsupportedLink(ng.links_seen().front()),
+                                                   " (the interfaces' link types: ", links, ")"));
   }
   if (file != nullptr) importer.stats().file_bytes = static_cast<std::uint64_t>(std::ftell(file));
   absl::Status finished = importer.Finish();

@@ -1,5 +1,7 @@
 #include "harness/record/pcap_import.h"
 
+#include <pcap/pcap.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -565,6 +567,142 @@ TEST_F(ImportTest, EveryPrefixAndCorruptionFailsCleanly) {
     }
     check(bytes);
   }
+}
+
+// A pcapng of several interfaces with their own link types and timestamp
+// resolutions (dumpcap -i eth0 -i lo): libpcap refuses it at the second
+// interface ("an interface has a type ... different from the type of the
+// first interface"); it is read per interface, as Wireshark does, and the
+// packets of an interface we cannot decode are skipped.
+struct NgInterface {
+  std::uint32_t linktype;
+  int resol_exp;  // if_tsresol as 10^-resol_exp; -1: no option (microseconds)
+};
+struct NgPacket {
+  std::uint32_t iface;
+  Packet packet;
+};
+std::string MixedPcapng(const std::vector<NgInterface>& ifaces,
+                        const std::vector<NgPacket>& packets) {
+  using testing::PutLe16;
+  using testing::PutLe32;
+  std::string s;
+  auto block = [&s](std::uint32_t type, const std::string& body) {
+    const auto len = static_cast<std::uint32_t>(12 + body.size());
+    PutLe32(s, type);
+    PutLe32(s, len);
+    s += body;
+    PutLe32(s, len);
+  };
+  std::string shb;
+  PutLe32(shb, 0x1A2B3C4D);
+  PutLe16(shb, 1);
+  PutLe16(shb, 0);
+  PutLe32(shb, 0xFFFFFFFF);
+  PutLe32(shb, 0xFFFFFFFF);
+  block(0x0A0D0D0A, shb);
+  for (const NgInterface& i : ifaces) {
+    std::string idb;
+    PutLe16(idb, static_cast<std::uint16_t>(i.linktype));
+    PutLe16(idb, 0);
+    PutLe32(idb, 262144);
+    if (i.resol_exp >= 0) {
+      PutLe16(idb, 9);  // if_tsresol
+      PutLe16(idb, 1);
+      idb += static_cast<char>(i.resol_exp);
+      idb.append(3, '\0');
+      PutLe32(idb, 0);  // opt_endofopt
+    }
+    block(1, idb);
+  }
+  for (const NgPacket& np : packets) {
+    const Packet& p = np.packet;
+    std::uint64_t units = static_cast<std::uint64_t>(p.ts_us);
+    if (ifaces[np.iface].resol_exp == 9) units *= 1000;
+    std::string epb;
+    PutLe32(epb, np.iface);
+    PutLe32(epb, static_cast<std::uint32_t>(units >> 32));
+    PutLe32(epb, static_cast<std::uint32_t>(units & 0xFFFFFFFF));
+    PutLe32(epb, static_cast<std::uint32_t>(p.frame.size()));
+    PutLe32(epb, static_cast<std::uint32_t>(p.frame.size()));
+    epb += p.frame;
+    epb.append((4 - p.frame.size() % 4) % 4, '\0');
+    block(6, epb);
+  }
+  return s;
+}
+
+TEST_F(ImportTest, MixedLinkTypePcapngIsReadPerInterface) {
+  const int sll = static_cast<int>(LinkType::kLinuxSll);
+  const int raw = static_cast<int>(LinkType::kRaw);
+  const std::vector<NgInterface> ifaces = {{1, -1}, {113, 9}, {105, -1}, {101, 6}};
+  std::vector<NgPacket> all;
+  const auto eth_packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  Conversation lo(V4("127.0.0.1", 50000), V4("127.0.0.1", 2525), 1'700'000'000'000'500);
+  lo.Handshake().Server(kGreeting).Client(kQuit).Server(kBye).Close();
+  const auto lo_packets = lo.Packets(sll);
+  Conversation v6(V6("::1", 50001), V6("::1", 587), 1'700'000'000'000'700);
+  v6.Handshake().Server(kGreeting).Client(kQuit).Server(kBye).Close();
+  const auto raw_packets = v6.Packets(raw);
+  for (std::size_t i = 0; i < std::max(eth_packets.size(), lo_packets.size()); ++i) {
+    if (i < eth_packets.size()) all.push_back({0, eth_packets[i]});
+    if (i < lo_packets.size()) all.push_back({1, lo_packets[i]});
+    if (i < raw_packets.size()) all.push_back({3, raw_packets[i]});
+    if (i == 2) all.push_back({2, Packet{1'700'000'000'000'600, std::string(40, 'x')}});
+  }
+  const std::string file = MixedPcapng(ifaces, all);
+  const std::string path = (dir_ / "mixed.pcapng").string();
+  testing::WriteFile(path, file);
+  // What libpcap makes of it (the reason for our own reader).
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_open_offline(path.c_str(), err);
+  ASSERT_NE(p, nullptr) << err;
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  int rc = 1;
+  while (rc == 1) rc = pcap_next_ex(p, &h, &data);
+  const std::string libpcap_says = rc == PCAP_ERROR ? pcap_geterr(p) : "";
+  pcap_close(p);
+  EXPECT_THAT(libpcap_says, HasSubstr("different from the type of the first interface"));
+
+  ASSERT_TRUE(Import(file).ok());
+  ASSERT_EQ(sessions_.size(), 3u);
+  std::map<std::string, const Transcript*> by_client;
+  for (const auto& [i, t] : sessions_) by_client[t.meta().client] = &t;
+  ASSERT_EQ(by_client.count("10.0.0.1:40000"), 1u);
+  ASSERT_EQ(by_client.count("127.0.0.1:50000"), 1u);
+  ASSERT_EQ(by_client.count("[::1]:50001"), 1u);
+  EXPECT_EQ(by_client["10.0.0.1:40000"]->SideBytes(Direction::kClientToServer),
+            std::string(kEhlo) + std::string(kQuit));
+  const Transcript& l = *by_client["127.0.0.1:50000"];
+  EXPECT_EQ(l.SideBytes(Direction::kServerToClient), std::string(kGreeting) + std::string(kBye));
+  // Nanosecond timestamps of interface 1 read as such.
+  EXPECT_EQ(l.meta().started_at, "2023-11-14T22:13:20.000500Z");
+  EXPECT_EQ(by_client["[::1]:50001"]->SideBytes(Direction::kClientToServer), kQuit);
+  EXPECT_EQ(stats_.packets, all.size());
+}
+
+// pcapng errors name the packet and the block's byte offset, as pcap ones do.
+TEST_F(ImportTest, TruncatedPcapngNamesThePacketAndKeepsWhatCameBefore) {
+  const auto packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  std::string file = testing::PcapngFile(kEth, packets);
+  const std::size_t full = file.size();
+  file.resize(full - 10);
+  const absl::Status st = Import(file);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(Message(st), HasSubstr("packet 11 (byte offset "));
+  EXPECT_THAT(Message(st), HasSubstr("truncated block"));
+  ASSERT_EQ(sessions_.size(), 1u);
+}
+
+// A compressed capture gets a hint instead of libpcap's "unknown file format" alone.
+TEST_F(ImportTest, CompressedCaptureGetsAHint) {
+  const std::string pcap = testing::PcapFile(kEth, {});
+  const absl::Status st = Import("\x1f\x8b\x08\x00" + pcap);
+  EXPECT_THAT(Message(st), HasSubstr("cannot read as a pcap or pcapng capture"));
+  EXPECT_THAT(Message(st),
+              HasSubstr("(the file is gzip-compressed: decompress it first, e.g. gunzip -k FILE)"));
+  EXPECT_THAT(Message(Import(std::string("\x28\xb5\x2f\xfd", 4) + pcap)), HasSubstr("zstd"));
 }
 
 TEST_F(ImportTest, UnsupportedLinkTypeIsAnError) {
