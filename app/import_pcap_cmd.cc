@@ -97,6 +97,18 @@ int RunImportPcap(const std::vector<std::string>& args) {
                           "(--keep_secrets writes them)",
                           stats.unsaved_secret);
   }
+  if (stats.empty_connections > 0) {
+    absl::StrAppendFormat(&summary, "; %d connection%s carried no byte (no file)",
+                          stats.empty_connections, stats.empty_connections == 1 ? "" : "s");
+  }
+  if (stats.not_smtp > 0) {
+    absl::StrAppendFormat(&summary, "; %d not SMTP (no file)", stats.not_smtp);
+  }
+  if (stats.conflicting_retransmissions > 0) {
+    absl::StrAppendFormat(
+        &summary, "; %d retransmission%s with different bytes (first copy kept, noted)",
+        stats.conflicting_retransmissions, stats.conflicting_retransmissions == 1 ? "" : "s");
+  }
   if (stats.lost_bytes > 0) {
     absl::StrAppendFormat(&summary, "; %d bytes never captured (see the \"error\" entries)",
                           stats.lost_bytes);

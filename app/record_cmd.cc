@@ -26,6 +26,7 @@ ABSL_DECLARE_FLAG(std::string, tls_cert_file);
 ABSL_DECLARE_FLAG(std::string, tls_key_file);
 ABSL_DECLARE_FLAG(std::int64_t, idle_timeout_ms);
 ABSL_DECLARE_FLAG(std::int64_t, shutdown_grace_ms);
+ABSL_DECLARE_FLAG(std::uint64_t, max_connections_per_ip);  // app/serve_cmd.cc
 
 ABSL_FLAG(std::string, upstream, "",
           "record: the server to relay to: HOST:PORT or tls:HOST:PORT (implicit TLS)");
@@ -79,6 +80,7 @@ absl::StatusOr<record::RecordOptions> RecordOptionsFromFlags() {
   o.intercept_tls = absl::GetFlag(FLAGS_intercept_tls);
   o.keep_secrets = absl::GetFlag(FLAGS_keep_secrets);
   o.max_sessions = absl::GetFlag(FLAGS_max_sessions);
+  o.max_sessions_per_client = absl::GetFlag(FLAGS_max_connections_per_ip);
   o.transcript.max_stored_bytes = absl::GetFlag(FLAGS_max_session_bytes);
   o.max_out_bytes = absl::GetFlag(FLAGS_max_out_bytes);
   o.idle_timeout = milliseconds(absl::GetFlag(FLAGS_idle_timeout_ms));

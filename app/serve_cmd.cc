@@ -47,7 +47,8 @@ ABSL_FLAG(std::uint64_t, max_errors, kDefaults.max_errors, "serve: errors before
 ABSL_FLAG(std::uint64_t, max_connections, kDefaults.max_connections,
           "serve: concurrent connections (over it: 421)");
 ABSL_FLAG(std::uint64_t, max_connections_per_ip, kDefaults.max_connections_per_ip,
-          "serve: concurrent connections per client address (0: no limit)");
+          "serve, record, report --serve: concurrent connections per client address, "
+          "then refused (0: no limit)");
 ABSL_FLAG(std::int64_t, idle_timeout_ms, kDefaults.idle_timeout.count(),
           "serve, record: how long a session may be idle (serve: to send a complete command "
           "line; record: with no byte either way)");

@@ -88,7 +88,7 @@ const std::vector<Subcommand>& Subcommands() {
        RunReport,
        {
            {"Re-render", {"html", "junit", "junit_passing_transcripts"}},
-           {"Serve", {"serve", "port"}},
+           {"Serve", {"serve", "port", "max_connections_per_ip"}},
            {"Input", {"max_results_mb"}},
        },
        {
@@ -192,8 +192,8 @@ const std::vector<Subcommand>& Subcommands() {
            {"Recording", {"out", "keep_secrets", "max_session_bytes", "max_out_bytes"}},
            {"TLS", {"intercept_tls", "tls_cert_file", "tls_key_file"}},
            {"Limits and deadlines",
-            {"max_sessions", "connect_timeout_ms", "idle_timeout_ms", "session_timeout_ms",
-             "shutdown_grace_ms"}},
+            {"max_sessions", "max_connections_per_ip", "connect_timeout_ms", "idle_timeout_ms",
+             "session_timeout_ms", "shutdown_grace_ms"}},
        },
        {
            "smtp-harness record --listen 127.0.0.1:2500 --upstream 127.0.0.1:25 --out rec",

@@ -19,8 +19,8 @@
 #include "fuzz/net/embedded_driver.h"
 #include "fuzz/net/embedded_server.h"
 #include "fuzz/net/mutator.h"
-#include "fuzz/net/session_input.h"
 #include "fuzz/net/state_feedback.h"
+#include "results/session_input.h"
 
 namespace {
 

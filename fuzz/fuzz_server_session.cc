@@ -4,7 +4,7 @@
 // embedded` drives it.
 //
 // No header: the whole input is a serialized session input
-// (fuzz/net/session_input.h; seeds are sessions, corpus/fuzz_server_session/).
+// (results/session_input.h; seeds are sessions, corpus/fuzz_server_session/).
 // Each input runs three times: against the strict profile, the lenient one,
 // and the strict profile speaking LMTP (RFC 2033: the session's EHLO/HELO
 // sent as LHLO, one reply per accepted recipient at the end of a message).
@@ -35,8 +35,8 @@
 #include "fuzz/net/embedded_driver.h"
 #include "fuzz/net/embedded_server.h"
 #include "fuzz/net/mutator.h"
-#include "fuzz/net/session_input.h"
 #include "parser/data_reader.h"
+#include "results/session_input.h"
 
 namespace {
 

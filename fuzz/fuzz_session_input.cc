@@ -1,5 +1,5 @@
 // Fuzz target: the network fuzzer's session input codec
-// (fuzz/net/session_input.h), which a custom mutator will run on every
+// (results/session_input.h), which a custom mutator will run on every
 // input it mutates.
 //
 // No header: the whole input is a serialized session input (seeds: what
@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_util.h"
-#include "fuzz/net/session_input.h"
+#include "results/session_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   using smtp::fuzz::SessionInput;

@@ -1,13 +1,15 @@
 // FormatEndpoint: a TCP endpoint as both ends of a connection name it; and
-// ListenTcp, the listening socket of the embedded server and the recording
-// proxy. Header-only (Asio's ip types only), so that the embedded server
-// names its clients without linking the client transports.
+// ListenTcp, AcceptNext and RefuseConnection, the listening side of the
+// embedded server and the recording proxy. Header-only (Asio's ip types only), so that the embedded
+// server names its clients without linking the client transports.
 #ifndef SMTP_HARNESS_ENDPOINT_H_
 #define SMTP_HARNESS_ENDPOINT_H_
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include <optional>
@@ -21,6 +23,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -82,6 +85,39 @@ inline boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> Accep
     asio::steady_timer t(acceptor.get_executor(), std::chrono::milliseconds(50));
     co_await t.async_wait(asio::redirect_error(asio::use_awaitable, ec));
   }
+}
+
+// Refuses an accepted connection politely: writes `reply` (e.g. "421 4.7.0
+// Too many connections\r\n"), shuts the sending side and reads until the
+// client closes, so that the reply is not lost to a reset; all within
+// `deadline`, then closes. `reply` must outlive the call (a literal).
+// `in_flight` counts the refusals running (the caller caps them: beyond its
+// cap it closes connections without a word).
+inline boost::asio::awaitable<void> RefuseConnection(boost::asio::ip::tcp::socket sock,
+                                                     std::string_view reply,
+                                                     std::chrono::milliseconds deadline,
+                                                     std::size_t& in_flight) {
+  namespace asio = boost::asio;
+  ++in_flight;
+  asio::steady_timer watchdog(sock.get_executor(), deadline);
+  watchdog.async_wait([&sock](boost::system::error_code ec) {
+    if (!ec) sock.close(ec);
+  });
+  boost::system::error_code ec;
+  co_await asio::async_write(sock, asio::buffer(reply.data(), reply.size()),
+                             asio::redirect_error(asio::use_awaitable, ec));
+  if (!ec) {
+    sock.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    char drain[512];
+    while (!ec && sock.is_open()) {
+      const std::size_t n = co_await sock.async_read_some(
+          asio::buffer(drain), asio::redirect_error(asio::use_awaitable, ec));
+      if (n == 0) break;
+    }
+  }
+  watchdog.cancel();
+  sock.close(ec);
+  --in_flight;
 }
 
 // The stop-on-signal wiring of the embedded server and the recording proxy:

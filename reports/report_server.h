@@ -3,10 +3,18 @@
 //
 // Bounded everywhere: each request read has a deadline and a header size
 // limit (no request bodies), each response write a deadline, connections
-// and requests per connection are capped, and results.json reads are size
-// bounded. Requests whose Host is not 127.0.0.1/localhost are refused (a
-// DNS-rebinding page cannot read the reports). Responses carry a CSP, nosniff,
-// no-store and frame-ancestors 'none'.
+// are capped in all and per client address (net/connection_limiter.h, as
+// `serve`'s: one address cannot hold every slot; over a limit a connection
+// is closed at once), requests per connection are capped, and results.json
+// reads are size bounded.
+//
+// Memory does not grow with the connections: a response body is rendered
+// once and shared, read-only, by every connection sending the same bytes
+// (a run's page requested by 6 clients that never read it is held once, not
+// 6 times), and is streamed from that copy in 64 KiB pieces. What is held is
+// bounded by the distinct pages being sent, not by the clients. Requests whose Host is not
+// 127.0.0.1/localhost are refused (a DNS-rebinding page cannot read the reports). Responses carry a
+// CSP, nosniff, no-store and frame-ancestors 'none'.
 #ifndef SMTP_REPORTS_REPORT_SERVER_H_
 #define SMTP_REPORTS_REPORT_SERVER_H_
 
@@ -34,6 +42,7 @@ struct ReportServerOptions {
   std::chrono::milliseconds write_timeout{60'000};  // one response
   std::size_t max_header_bytes = 8 * 1024;
   std::size_t max_connections = 64;
+  std::size_t max_connections_per_ip = 50;  // 0: no limit
   std::size_t max_requests_per_connection = 1000;
   SiteLimits site;
 };
@@ -47,6 +56,10 @@ class ReportServer {
   ~ReportServer();
 
   std::uint16_t port() const;
+  // Response bodies held now (distinct copies) and their bytes. Call on the
+  // io_context's thread (tests: through a post).
+  std::size_t bodies_held() const;
+  std::size_t body_bytes_held() const;
   // Stops accepting; open connections end at their next deadline or request.
   void Stop();
 

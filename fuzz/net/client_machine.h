@@ -51,9 +51,9 @@
 #include <string_view>
 #include <vector>
 
-#include "fuzz/net/session_input.h"
 #include "parser/command.h"
 #include "parser/reply.h"
+#include "results/session_input.h"
 
 namespace smtp::fuzz {
 

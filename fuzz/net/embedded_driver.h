@@ -13,7 +13,7 @@
 
 #include "fuzz/net/client_machine.h"
 #include "fuzz/net/embedded_server.h"
-#include "fuzz/net/session_input.h"
+#include "results/session_input.h"
 
 namespace smtp::fuzz {
 

@@ -34,7 +34,7 @@
 #include "absl/status/status.h"
 #include "fuzz/net/afl_coverage.h"
 #include "fuzz/net/embedded_driver.h"
-#include "fuzz/net/session_input.h"
+#include "results/session_input.h"
 #include "results/transcript.h"
 
 namespace smtp::fuzz {

@@ -9,7 +9,7 @@
 #include <cstddef>
 #include <functional>
 
-#include "fuzz/net/session_input.h"
+#include "results/session_input.h"
 
 namespace smtp::fuzz {
 

@@ -1,5 +1,5 @@
 // The network fuzzer's structure-aware mutator (docs/fuzzing.md, "Session
-// inputs", "Mutator"): it parses a session input (fuzz/net/session_input.h),
+// inputs", "Mutator"): it parses a session input (results/session_input.h),
 // applies operators at the level of steps, commands, arguments, ESMTP
 // parameters and bodies, and writes the canonical serialization again. The
 // byte-level entry points have the shape of libFuzzer's
@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "fuzz/net/rng.h"
-#include "fuzz/net/session_input.h"
+#include "results/session_input.h"
 
 namespace smtp::fuzz {
 

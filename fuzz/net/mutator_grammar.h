@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "fuzz/net/rng.h"
-#include "fuzz/net/session_input.h"
+#include "results/session_input.h"
 
 namespace smtp::fuzz {
 

@@ -145,7 +145,7 @@ class ImportPcap(unittest.TestCase):
         out = os.path.join(self.dir, "out")
         rc, _, err = self.run_cli(path, "--out", out)
         self.assertEqual(rc, 2)
-        self.assertIn("no TCP connection on port 25,465,587,2525 in 11 packets", err)
+        self.assertIn("no SMTP session on TCP port 25,465,587,2525 in 11 packets", err)
         rc, _, err = self.run_cli(path, "--out", out, "--port", "2526,2527")
         self.assertEqual(rc, 0, err)
         self.assertEqual(len(self.sessions(out)), 1)

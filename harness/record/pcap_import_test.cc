@@ -1,5 +1,7 @@
 #include "harness/record/pcap_import.h"
 
+#include <pcap/pcap.h>
+
 #include <filesystem>
 #include <map>
 #include <string>
@@ -179,6 +181,34 @@ TEST_F(ImportTest, OverlapKeepsTheFirstCopy) {
   c.Skip(true, 11).Close();
   ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
   EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kClientToServer), "EHLO axyz\r\n");
+  EXPECT_THAT(Events(sessions_.at(0), EntryKind::kNote),
+              ::testing::Contains(
+                  "retransmission with different bytes: 1 bytes at offset 5 of the client's "
+                  "stream differ from the first copy (the first copy is kept)"));
+  EXPECT_EQ(stats_.conflicting_retransmissions, 1u);
+}
+
+// The same sequence numbers, other bytes: the first copy is stored, the
+// difference noted where it was seen.
+TEST_F(ImportTest, RetransmissionWithDifferentBytesIsNoted) {
+  Conversation c(V4("10.0.0.1", 40000), V4("10.0.0.2", 25));
+  c.Handshake().Server(kGreeting);
+  const std::uint32_t seq = c.client_seq();
+  c.Client(kEhlo).Raw(true, kTcpAck, seq, "EHLO CLIENT.example\r\n").Server(kEhloReply);
+  c.Client(kQuit).Server(kBye).Close();
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, c.Packets(kEth))).ok());
+  const Transcript& t = sessions_.at(0);
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  const std::vector<std::string> notes = Events(t, EntryKind::kNote);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_THAT(notes[0], HasSubstr("retransmission with different bytes: 6 bytes at offset 5 of "
+                                  "the client's stream"));
+  // Noted after the first copy and before the reply that followed.
+  std::vector<EntryKind> kinds;
+  for (const Entry& e : t.entries()) kinds.push_back(e.kind);
+  const auto note = std::find(kinds.begin(), kinds.end(), EntryKind::kNote) - kinds.begin();
+  EXPECT_EQ(t.entries()[note - 1].data, kEhlo);
+  EXPECT_EQ(t.entries()[note + 1].data, kEhloReply);
 }
 
 TEST_F(ImportTest, OutOfOrderSegmentsAreReordered) {
@@ -385,10 +415,57 @@ TEST_F(ImportTest, SessionsAreNumberedByTheirFirstPacket) {
   std::stable_sort(all.begin(), all.end(),
                    [](const Packet& x, const Packet& y) { return x.ts_us < y.ts_us; });
   ASSERT_TRUE(Import(testing::PcapFile(kEth, all)).ok());
-  ASSERT_EQ(sessions_.size(), 3u);
+  // B carried no byte: no session, but its number stays taken.
+  ASSERT_EQ(sessions_.size(), 2u);
   EXPECT_EQ(sessions_.at(0).SideBytes(Direction::kServerToClient), kGreeting);
-  EXPECT_EQ(sessions_.at(1).meta().client, "10.0.0.3:40001");
+  EXPECT_EQ(sessions_.count(1), 0u);
   EXPECT_EQ(sessions_.at(2).SideBytes(Direction::kServerToClient), kBye);
+  EXPECT_EQ(stats_.empty_connections, 1u);
+}
+
+// 20,000 bare SYNs (a scan, a flood) around one real session: no session
+// for them, and they push out neither the real session (open across the
+// flood, with room for only 2 connections that carry data) nor each other's
+// memory bounds: they are small pending records, the oldest forgotten.
+TEST_F(ImportTest, BareSynsLeaveNoSessionAndDoNotPushOutRealOnes) {
+  constexpr int kSyns = 20'000;
+  Conversation real(V4("10.0.0.1", 40000), V4("10.0.0.2", 25), 1'700'000'000'000'000);
+  real.Handshake().Server(kGreeting).Client(kEhlo);
+  std::vector<Packet> all = real.Packets(kEth);
+  for (int i = 0; i < kSyns; ++i) {
+    Conversation c(V4("10.9.0.1", static_cast<std::uint16_t>(1024 + i % 60000)),
+                   V4("10.0.0.2", static_cast<std::uint16_t>(i < 60000 ? 25 : 587)),
+                   1'700'000'001'000'000 + i);
+    c.Raw(true, kTcpSyn, 1000, {});
+    for (Packet& p : c.Packets(kEth)) all.push_back(p);
+  }
+  Conversation rest(V4("10.0.0.1", 40000), V4("10.0.0.2", 25), 1'700'000'002'000'000,
+                    1000 + 1 + static_cast<std::uint32_t>(kEhlo.size()),
+                    5000 + 1 + static_cast<std::uint32_t>(kGreeting.size()));
+  rest.Server(kEhloReply).Client(kQuit).Server(kBye).Close();
+  for (Packet& p : rest.Packets(kEth)) all.push_back(p);
+  PcapImportOptions options;
+  options.max_open_connections = 2;
+  options.max_pending_connections = 100;
+  ASSERT_TRUE(Import(testing::PcapFile(kEth, all), options).ok());
+  ASSERT_EQ(sessions_.size(), 1u);
+  const Transcript& t = sessions_.begin()->second;
+  EXPECT_EQ(t.SideBytes(Direction::kClientToServer), std::string(kEhlo) + std::string(kQuit));
+  EXPECT_EQ(t.SideBytes(Direction::kServerToClient),
+            std::string(kGreeting) + std::string(kEhloReply) + std::string(kBye));
+  EXPECT_TRUE(Events(t, EntryKind::kNote).empty());
+  EXPECT_EQ(stats_.empty_connections, static_cast<std::uint64_t>(kSyns));
+}
+
+// HTTP on an SMTP port: the server's first bytes are not a reply.
+TEST_F(ImportTest, AServerThatDoesNotOpenWithAReplyIsNotASession) {
+  Conversation web(V4("10.0.0.1", 40000), V4("10.0.0.2", 2525));
+  web.Handshake().Client("GET / HTTP/1.0\r\n\r\n").Server("HTTP/1.0 200 OK\r\n\r\n").Close();
+  const absl::Status st = Import(testing::PcapFile(kEth, web.Packets(kEth)));
+  EXPECT_FALSE(st.ok());
+  EXPECT_THAT(Message(st), HasSubstr("1 carried something else than SMTP"));
+  EXPECT_TRUE(sessions_.empty());
+  EXPECT_EQ(stats_.not_smtp, 1u);
 }
 
 TEST_F(ImportTest, OtherPortsAreIgnored) {
@@ -412,7 +489,7 @@ TEST_F(ImportTest, NoSmtpConnectionIsAnError) {
   web.Handshake().Close();
   const absl::Status st = Import(testing::PcapFile(kEth, web.Packets(kEth)));
   EXPECT_FALSE(st.ok());
-  EXPECT_THAT(Message(st), HasSubstr("no TCP connection on port 25,465,587,2525 in 6 packets"));
+  EXPECT_THAT(Message(st), HasSubstr("no SMTP session on TCP port 25,465,587,2525 in 6 packets"));
 }
 
 TEST_F(ImportTest, TruncatedFileNamesThePacketAndKeepsWhatCameBefore) {
@@ -476,7 +553,7 @@ TEST_F(ImportTest, EveryPrefixAndCorruptionFailsCleanly) {
     const std::string m = Message(st);
     EXPECT_TRUE(m.find(": packet ") != std::string::npos ||
                 m.find("cannot read as a pcap") != std::string::npos ||
-                m.find("no TCP connection") != std::string::npos ||
+                m.find("no SMTP session") != std::string::npos ||
                 m.find("is not supported") != std::string::npos)
         << m;
   };
@@ -490,6 +567,142 @@ TEST_F(ImportTest, EveryPrefixAndCorruptionFailsCleanly) {
     }
     check(bytes);
   }
+}
+
+// A pcapng of several interfaces with their own link types and timestamp
+// resolutions (dumpcap -i eth0 -i lo): libpcap refuses it at the second
+// interface ("an interface has a type ... different from the type of the
+// first interface"); it is read per interface, as Wireshark does, and the
+// packets of an interface we cannot decode are skipped.
+struct NgInterface {
+  std::uint32_t linktype;
+  int resol_exp;  // if_tsresol as 10^-resol_exp; -1: no option (microseconds)
+};
+struct NgPacket {
+  std::uint32_t iface;
+  Packet packet;
+};
+std::string MixedPcapng(const std::vector<NgInterface>& ifaces,
+                        const std::vector<NgPacket>& packets) {
+  using testing::PutLe16;
+  using testing::PutLe32;
+  std::string s;
+  auto block = [&s](std::uint32_t type, const std::string& body) {
+    const auto len = static_cast<std::uint32_t>(12 + body.size());
+    PutLe32(s, type);
+    PutLe32(s, len);
+    s += body;
+    PutLe32(s, len);
+  };
+  std::string shb;
+  PutLe32(shb, 0x1A2B3C4D);
+  PutLe16(shb, 1);
+  PutLe16(shb, 0);
+  PutLe32(shb, 0xFFFFFFFF);
+  PutLe32(shb, 0xFFFFFFFF);
+  block(0x0A0D0D0A, shb);
+  for (const NgInterface& i : ifaces) {
+    std::string idb;
+    PutLe16(idb, static_cast<std::uint16_t>(i.linktype));
+    PutLe16(idb, 0);
+    PutLe32(idb, 262144);
+    if (i.resol_exp >= 0) {
+      PutLe16(idb, 9);  // if_tsresol
+      PutLe16(idb, 1);
+      idb += static_cast<char>(i.resol_exp);
+      idb.append(3, '\0');
+      PutLe32(idb, 0);  // opt_endofopt
+    }
+    block(1, idb);
+  }
+  for (const NgPacket& np : packets) {
+    const Packet& p = np.packet;
+    std::uint64_t units = static_cast<std::uint64_t>(p.ts_us);
+    if (ifaces[np.iface].resol_exp == 9) units *= 1000;
+    std::string epb;
+    PutLe32(epb, np.iface);
+    PutLe32(epb, static_cast<std::uint32_t>(units >> 32));
+    PutLe32(epb, static_cast<std::uint32_t>(units & 0xFFFFFFFF));
+    PutLe32(epb, static_cast<std::uint32_t>(p.frame.size()));
+    PutLe32(epb, static_cast<std::uint32_t>(p.frame.size()));
+    epb += p.frame;
+    epb.append((4 - p.frame.size() % 4) % 4, '\0');
+    block(6, epb);
+  }
+  return s;
+}
+
+TEST_F(ImportTest, MixedLinkTypePcapngIsReadPerInterface) {
+  const int sll = static_cast<int>(LinkType::kLinuxSll);
+  const int raw = static_cast<int>(LinkType::kRaw);
+  const std::vector<NgInterface> ifaces = {{1, -1}, {113, 9}, {105, -1}, {101, 6}};
+  std::vector<NgPacket> all;
+  const auto eth_packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  Conversation lo(V4("127.0.0.1", 50000), V4("127.0.0.1", 2525), 1'700'000'000'000'500);
+  lo.Handshake().Server(kGreeting).Client(kQuit).Server(kBye).Close();
+  const auto lo_packets = lo.Packets(sll);
+  Conversation v6(V6("::1", 50001), V6("::1", 587), 1'700'000'000'000'700);
+  v6.Handshake().Server(kGreeting).Client(kQuit).Server(kBye).Close();
+  const auto raw_packets = v6.Packets(raw);
+  for (std::size_t i = 0; i < std::max(eth_packets.size(), lo_packets.size()); ++i) {
+    if (i < eth_packets.size()) all.push_back({0, eth_packets[i]});
+    if (i < lo_packets.size()) all.push_back({1, lo_packets[i]});
+    if (i < raw_packets.size()) all.push_back({3, raw_packets[i]});
+    if (i == 2) all.push_back({2, Packet{1'700'000'000'000'600, std::string(40, 'x')}});
+  }
+  const std::string file = MixedPcapng(ifaces, all);
+  const std::string path = (dir_ / "mixed.pcapng").string();
+  testing::WriteFile(path, file);
+  // What libpcap makes of it (the reason for our own reader).
+  char err[PCAP_ERRBUF_SIZE] = {};
+  pcap_t* p = pcap_open_offline(path.c_str(), err);
+  ASSERT_NE(p, nullptr) << err;
+  pcap_pkthdr* h = nullptr;
+  const u_char* data = nullptr;
+  int rc = 1;
+  while (rc == 1) rc = pcap_next_ex(p, &h, &data);
+  const std::string libpcap_says = rc == PCAP_ERROR ? pcap_geterr(p) : "";
+  pcap_close(p);
+  EXPECT_THAT(libpcap_says, HasSubstr("different from the type of the first interface"));
+
+  ASSERT_TRUE(Import(file).ok());
+  ASSERT_EQ(sessions_.size(), 3u);
+  std::map<std::string, const Transcript*> by_client;
+  for (const auto& [i, t] : sessions_) by_client[t.meta().client] = &t;
+  ASSERT_EQ(by_client.count("10.0.0.1:40000"), 1u);
+  ASSERT_EQ(by_client.count("127.0.0.1:50000"), 1u);
+  ASSERT_EQ(by_client.count("[::1]:50001"), 1u);
+  EXPECT_EQ(by_client["10.0.0.1:40000"]->SideBytes(Direction::kClientToServer),
+            std::string(kEhlo) + std::string(kQuit));
+  const Transcript& l = *by_client["127.0.0.1:50000"];
+  EXPECT_EQ(l.SideBytes(Direction::kServerToClient), std::string(kGreeting) + std::string(kBye));
+  // Nanosecond timestamps of interface 1 read as such.
+  EXPECT_EQ(l.meta().started_at, "2023-11-14T22:13:20.000500Z");
+  EXPECT_EQ(by_client["[::1]:50001"]->SideBytes(Direction::kClientToServer), kQuit);
+  EXPECT_EQ(stats_.packets, all.size());
+}
+
+// pcapng errors name the packet and the block's byte offset, as pcap ones do.
+TEST_F(ImportTest, TruncatedPcapngNamesThePacketAndKeepsWhatCameBefore) {
+  const auto packets = Simple(V4("10.0.0.1", 40000), V4("10.0.0.2", 25)).Packets(kEth);
+  std::string file = testing::PcapngFile(kEth, packets);
+  const std::size_t full = file.size();
+  file.resize(full - 10);
+  const absl::Status st = Import(file);
+  ASSERT_FALSE(st.ok());
+  EXPECT_THAT(Message(st), HasSubstr("packet 11 (byte offset "));
+  EXPECT_THAT(Message(st), HasSubstr("truncated block"));
+  ASSERT_EQ(sessions_.size(), 1u);
+}
+
+// A compressed capture gets a hint instead of libpcap's "unknown file format" alone.
+TEST_F(ImportTest, CompressedCaptureGetsAHint) {
+  const std::string pcap = testing::PcapFile(kEth, {});
+  const absl::Status st = Import("\x1f\x8b\x08\x00" + pcap);
+  EXPECT_THAT(Message(st), HasSubstr("cannot read as a pcap or pcapng capture"));
+  EXPECT_THAT(Message(st),
+              HasSubstr("(the file is gzip-compressed: decompress it first, e.g. gunzip -k FILE)"));
+  EXPECT_THAT(Message(Import(std::string("\x28\xb5\x2f\xfd", 4) + pcap)), HasSubstr("zstd"));
 }
 
 TEST_F(ImportTest, UnsupportedLinkTypeIsAnError) {
@@ -517,7 +730,7 @@ TEST_F(ImportTest, TooManyOpenConnectionsCutsTheOldest) {
   for (std::uint16_t i = 0; i < 3; ++i) {
     Conversation c(V4("10.0.0.1", static_cast<std::uint16_t>(40000 + i)), V4("10.0.0.2", 25),
                    1'700'000'000'000'000 + i * 10);
-    c.Handshake();
+    c.Handshake().Server(kGreeting);
     for (Packet& p : c.Packets(kEth)) all.push_back(p);
   }
   PcapImportOptions options;

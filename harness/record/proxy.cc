@@ -37,6 +37,7 @@
 #include "harness/record/session_writer.h"
 #include "harness/socket_transport.h"
 #include "harness/tls_cert.h"
+#include "net/connection_limiter.h"
 #include "results/absl_compat.h"
 #include "results/session_file.h"
 
@@ -55,6 +56,14 @@ using harness::In;
 using harness::Transport;
 
 constexpr auto kCloseDeadline = std::chrono::seconds(1);
+// Over-limit clients get their 421 from at most this many coroutines at a
+// time (as serve's); beyond that they are closed without a word.
+constexpr std::size_t kMaxRefusals = 256;
+constexpr auto kRefuseDeadline = std::chrono::milliseconds(1000);
+// After a client that is owed no reply closed: the wait for the server's
+// close (which follows its 221 at once).
+constexpr auto kUnowedLinger = std::chrono::milliseconds(100);
+constexpr std::string_view kTooManyReply = "421 4.7.0 Too many connections\r\n";
 constexpr std::string_view kFilePrefix = "session-";
 constexpr std::string_view kFileSuffix = ".json";
 
@@ -113,6 +122,10 @@ class Event {
   bool set_ = false;
 };
 
+bool Has(const std::vector<std::string>& notes, std::string_view note) {
+  return std::find(notes.begin(), notes.end(), note) != notes.end();
+}
+
 }  // namespace
 
 std::string FormatSummary(const SessionSummary& s) {
@@ -158,9 +171,10 @@ absl::Status CheckRecordOptions(const RecordOptions& o) {
 // --- Session ----------------------------------------------------------------
 
 struct Session {
-  Session(asio::any_io_executor ex, std::uint64_t n, std::unique_ptr<Transport> c,
-          const RecordOptions& o)
+  Session(asio::any_io_executor ex, std::uint64_t n, net::ConnectionLimiter::Slot slot,
+          std::unique_ptr<Transport> c, const RecordOptions& o)
       : number(n),
+        slot(std::move(slot)),
         client(std::move(c)),
         transcript(o.transcript),
         end(In(o.session_timeout)),
@@ -176,6 +190,7 @@ struct Session {
   }
 
   std::uint64_t number;
+  net::ConnectionLimiter::Slot slot;  // under max_sessions and max_sessions_per_client
   std::unique_ptr<Transport> client;
   std::unique_ptr<Transport> upstream;
   harness::Transcript transcript;
@@ -185,9 +200,17 @@ struct Session {
   bool recording = true;   // false once TLS went by unseen
   bool upgrading = false;  // STARTTLS accepted, hand-over pending (intercept_tls)
   bool c2s_parked = false;
-  bool cut = false;  // stopped by the shutdown grace
-  Event parked;      // c2s -> s2c: parked
-  Event resume;      // s2c -> c2s: read on
+  bool cut = false;                // stopped by the shutdown grace
+  std::uint64_t client_bytes = 0;  // relayed to the server
+  bool silent_close = false;       // the client closed without sending a byte
+  // The client's last chunk ended a line and the server has not sent a byte
+  // since: a reply may be owed (the 221 after QUIT).
+  bool reply_owed = false;
+  // A write to the server failed (it closed: a "421 ... Line too long" and
+  // close): noted once the server's last bytes were relayed and recorded.
+  std::optional<absl::Status> upstream_write_error;
+  Event parked;  // c2s -> s2c: parked
+  Event resume;  // s2c -> c2s: read on
   asio::cancellation_signal cancel;
   std::vector<std::string> notes;
 };
@@ -196,7 +219,10 @@ struct Session {
 
 class RecordProxy::Impl {
  public:
-  explicit Impl(RecordOptions o) : options(std::move(o)), slot_free(io.get_executor()) {}
+  explicit Impl(RecordOptions o)
+      : options(std::move(o)),
+        limiter({options.max_sessions, options.max_sessions_per_client}),
+        slot_free(io.get_executor()) {}
 
   absl::StatusOr<std::uint16_t> Bind();
   void BeginStop();
@@ -208,6 +234,15 @@ class RecordProxy::Impl {
   asio::awaitable<void> ServerToClient(std::shared_ptr<Session> s);
   asio::awaitable<absl::StatusOr<std::size_t>> Read(Session& s, Transport& from, char* buf);
   asio::awaitable<bool> HandOverTls(Session& s);
+  // The c2s pump is done: leaves the s2c pump `how_long` to relay the
+  // server's last bytes and its close (which ends the session first). The
+  // c2s side counts as parked (no TLS hand-over will come).
+  asio::awaitable<void> Linger(Session& s, std::chrono::milliseconds how_long) {
+    s.c2s_parked = true;
+    s.parked.Set();
+    asio::steady_timer linger(co_await asio::this_coro::executor, how_long);
+    co_await linger.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
   void RecordFailure(Session& s, std::string_view what, const absl::Status& status);
   void Finish(Session& s);
 
@@ -225,6 +260,8 @@ class RecordProxy::Impl {
   }
 
   RecordOptions options;
+  // Before `io`: session frames destroyed with `io` may still hold slots.
+  net::ConnectionLimiter limiter;
   asio::io_context io{1};
   std::optional<tcp::acceptor> acceptor;
   std::optional<asio::signal_set> signals;
@@ -233,6 +270,8 @@ class RecordProxy::Impl {
   std::string cert_pem, key_pem;
   std::map<std::uint64_t, std::shared_ptr<Session>> sessions;
   std::uint64_t next_number = 0;
+  std::size_t refusals = 0;  // RefuseConnection coroutines running
+  std::atomic<std::uint64_t> refused{0};
   bool bound = false;
   bool stopping = false;
   std::atomic<bool> stop_requested{false};
@@ -279,14 +318,30 @@ absl::StatusOr<std::uint16_t> RecordProxy::Impl::Bind() {
 asio::awaitable<void> RecordProxy::Impl::AcceptLoop() {
   for (;;) {
     // At most max_sessions at once: the others wait in the listen backlog.
-    while (sessions.size() >= options.max_sessions && !stopping) co_await slot_free.Wait();
+    while (limiter.active() >= options.max_sessions && !stopping) co_await slot_free.Wait();
     if (stopping) break;
     std::optional<tcp::socket> next = co_await harness::AcceptNext(*acceptor);
     if (stopping || !next) break;
     tcp::socket sock = *std::move(next);
     error_code ec;
+    const tcp::endpoint remote = sock.remote_endpoint(ec);
+    if (ec) continue;  // already gone: no slot, no upstream connection, no file
+    // At most max_sessions_per_client from one address: the others are
+    // refused at once (421), so that one client cannot take every slot.
+    std::optional<net::ConnectionLimiter::Slot> slot =
+        limiter.TryAcquire(remote.address().to_string());
+    if (!slot) {
+      ++refused;
+      if (refusals < kMaxRefusals) {
+        asio::co_spawn(
+            io,
+            harness::RefuseConnection(std::move(sock), kTooManyReply, kRefuseDeadline, refusals),
+            asio::detached);
+      }
+      continue;
+    }
     sock.set_option(tcp::no_delay(true), ec);
-    auto s = std::make_shared<Session>(io.get_executor(), ++next_number,
+    auto s = std::make_shared<Session>(io.get_executor(), ++next_number, *std::move(slot),
                                        harness::WrapTcpSocket(std::move(sock)), options);
     sessions[s->number] = s;
     asio::co_spawn(io, RunSession(s),
@@ -347,12 +402,16 @@ asio::awaitable<void> RecordProxy::Impl::RunSession(std::shared_ptr<Session> s) 
     }
   }
   co_await asio::this_coro::reset_cancellation_state();
+  if (s->upstream_write_error && !s->cut) {
+    RecordFailure(*s, "write to server", *s->upstream_write_error);
+  }
   if (s->cut) {
     t.AddEvent(EntryKind::kLocalClosed, "shutdown: grace expired");
     s->Note("shutdown");
   }
   if (s->upstream) co_await s->upstream->Close(In(kCloseDeadline));
   co_await s->client->Close(In(kCloseDeadline));
+  s->slot.Release();
   Finish(*s);
   sessions.erase(s->number);
   slot_free.Set();
@@ -415,12 +474,18 @@ asio::awaitable<void> RecordProxy::Impl::ClientToServer(std::shared_ptr<Session>
     }
     if (*n == 0) {
       s->transcript.AddEvent(EntryKind::kLocalClosed, "client");
-      // The server's last words (221 after QUIT) are still awaited a while;
-      // the c2s side counts as parked (no TLS hand-over will come).
-      s->c2s_parked = true;
-      s->parked.Set();
-      asio::steady_timer linger(co_await asio::this_coro::executor, options.close_linger);
-      co_await linger.async_wait(asio::as_tuple(asio::use_awaitable));
+      // A client that never sent a byte (a dead connection from the
+      // backlog, a probe) is owed nothing: its slot is freed at once.
+      if (s->client_bytes == 0) {
+        s->silent_close = true;
+        co_return;
+      }
+      // The server's last words (221 after QUIT) are still awaited a while
+      // when a complete line of the client's came after the server's last
+      // bytes; otherwise only its close, which follows at once if at all
+      // (a client that left in the middle of a line is owed nothing).
+      co_await Linger(
+          *s, s->reply_owed ? options.close_linger : std::min(options.close_linger, kUnowedLinger));
       co_return;
     }
     const std::string_view chunk(buf.get(), *n);
@@ -428,9 +493,15 @@ asio::awaitable<void> RecordProxy::Impl::ClientToServer(std::shared_ptr<Session>
       s->follower.FeedClient(chunk);
       s->transcript.AddData(Direction::kClientToServer, chunk);
     }
+    s->client_bytes += chunk.size();
+    s->reply_owed = chunk.back() == '\n';
     absl::Status w = co_await s->upstream->Write(chunk, In(options.idle_timeout));
     if (!w.ok()) {
-      RecordFailure(*s, "write to server", w);
+      // The server closed (a "421 4.5.6 Line too long" and close): its last
+      // reply is still on its way to the s2c pump, which relays and records
+      // it and then sees the close; the failure is noted after that.
+      s->upstream_write_error = w;
+      co_await Linger(*s, options.close_linger);
       co_return;
     }
     if (s->MustPark()) {
@@ -462,6 +533,7 @@ asio::awaitable<void> RecordProxy::Impl::ServerToClient(std::shared_ptr<Session>
       co_return;
     }
     const std::string_view chunk(buf.get(), *n);
+    s->reply_owed = false;
     if (s->recording) {
       const std::size_t tls_at = s->follower.FeedServer(chunk);
       if (tls_at == SessionFollower::npos || options.intercept_tls) {
@@ -531,6 +603,8 @@ void RecordProxy::Impl::Finish(Session& s) {
   std::string path;
   if (!options.keep_secrets && s.follower.secret_lost()) {
     sum.not_saved_reason = "an AUTH response too long to redact";
+  } else if (s.silent_close && !Has(s.notes, "error")) {
+    sum.not_saved_reason = "the client closed without sending a byte";
   } else {
     path = (fs::path(options.out_dir) / SessionFileName(s.number)).string();
   }
@@ -599,7 +673,7 @@ void RecordProxy::Stop() {
 RecordStats RecordProxy::stats() const {
   const harness::SessionWriter* w = impl_->writer.get();
   if (w == nullptr) return {};
-  return RecordStats{w->completed(), w->written(), w->out_bytes()};
+  return RecordStats{w->completed(), w->written(), w->out_bytes(), impl_->refused.load()};
 }
 
 }  // namespace smtp::record

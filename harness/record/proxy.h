@@ -39,10 +39,23 @@
 // Bounds: each read takes at most kRelayChunk bytes and has a deadline (the
 // idle timeout, capped by the session's end); each session is cut at
 // session_timeout; at most max_sessions are relayed at once (the others wait
-// in the listen backlog); a session stores at most
+// in the listen backlog), and at most max_sessions_per_client from one
+// client address (net/connection_limiter.h, as `serve`'s limit: the others
+// get "421 4.7.0 Too many connections" at once, and no file), so that one
+// client cannot hold every slot; a session stores at most
 // transcript.max_stored_bytes (the relay goes on); and at most max_out_bytes
 // are written to out_dir in total (after that, sessions are still relayed
 // but not saved, and their summary says so).
+//
+// A client that closes without having sent a byte (a connection that died
+// in the listen backlog, a port probe) frees its slot at once, and its
+// session gets no file unless it ended in an error. After any other client
+// closed, the server's last bytes and close are awaited close_linger when a
+// reply is owed (the client's last line came after the server's last
+// bytes: QUIT and its 221), else 100 ms. When a
+// write to the server fails (the server answered "421 4.5.6 Line too long"
+// and closed), the server's last bytes are still relayed and recorded
+// before the failure is noted.
 //
 // Stop (RequestStop, or SIGINT / SIGTERM with Run(true)): the listener
 // closes at once, open sessions get shutdown_grace to end by themselves,
@@ -105,7 +118,8 @@ struct RecordOptions {
   std::chrono::milliseconds shutdown_grace{2'000};
   // After the client closed, how long the server's last bytes are awaited.
   std::chrono::milliseconds close_linger{2'000};
-  std::size_t max_sessions = 256;                        // at once
+  std::size_t max_sessions = 256;            // at once
+  std::size_t max_sessions_per_client = 50;  // at once from one client address (0: no limit)
   std::uint64_t max_out_bytes = std::uint64_t{1} << 30;  // written to out_dir in total
 
   // Called for each session once its file is written (or not: see
@@ -123,6 +137,7 @@ struct RecordStats {
   std::uint64_t sessions = 0;  // ended
   std::uint64_t saved = 0;
   std::uint64_t out_bytes = 0;  // written to out_dir
+  std::uint64_t refused = 0;    // connections over max_sessions_per_client
 };
 
 class RecordProxy {

@@ -380,6 +380,81 @@ TEST(RecordProxyTest, SessionLimitHoldsBackTheNextClient) {
   EXPECT_EQ(rig.Stop().size(), 2u);
 }
 
+// One client address may hold max_sessions_per_client sessions; its next
+// connection is refused at once (421, no session, no file), while another
+// address still gets through.
+TEST(RecordProxyTest, PerClientLimitRefusesTheExtraConnectionsAtOnce) {
+  RecordOptions o;
+  o.max_sessions_per_client = 2;
+  Rig rig(o);
+  TestClient a = rig.Connect();
+  TestClient b = rig.Connect();
+  TestClient extra;
+  ASSERT_TRUE(extra.Connect(rig.port).ok());
+  const auto refused = extra.ReadReply(Millis(5000));
+  EXPECT_EQ(CodeOf(refused), 421) << Describe(refused);
+  EXPECT_NE(Describe(refused).find("Too many connections"), std::string::npos);
+  server::testing::ClientOptions other;
+  other.source = "127.0.0.2";
+  absl::StatusOr<TestClient> c = server::testing::ConnectAndGreet(rig.port, other);
+  ASSERT_TRUE(c.ok()) << c.status();
+  Quit(*c);
+  Quit(a);
+  Quit(b);
+  const std::vector<SessionSummary> sums = rig.Stop();
+  EXPECT_EQ(sums.size(), 3u);
+  EXPECT_EQ(rig.proxy->stats().refused, 1u);
+  for (const SessionSummary& s : sums) EXPECT_FALSE(s.file.empty()) << FormatSummary(s);
+}
+
+// A connection that died in the backlog (closed before a byte) frees its
+// slot at once, not after close_linger, and leaves no file.
+TEST(RecordProxyTest, DeadQueuedConnectionFreesItsSlotAtOnce) {
+  RecordOptions o;
+  o.max_sessions = 1;
+  o.close_linger = Millis(20'000);  // what the dead connection would hold before
+  Rig rig(o);
+  TestClient holder = rig.Connect();
+  TestClient dead;
+  ASSERT_TRUE(dead.Connect(rig.port).ok());
+  dead.Close();
+  TestClient next;
+  ASSERT_TRUE(next.Connect(rig.port).ok());
+  Quit(holder);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(CodeOf(next.ReadReply(Millis(10'000))), 220);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, Millis(10'000));
+  Quit(next);
+  const std::vector<SessionSummary> sums = rig.Stop();
+  ASSERT_EQ(sums.size(), 3u);
+  EXPECT_EQ(sums[1].not_saved_reason, "the client closed without sending a byte")
+      << FormatSummary(sums[1]);
+  EXPECT_FALSE(sums[0].file.empty());
+  EXPECT_FALSE(sums[2].file.empty());
+}
+
+// The server gives up on an endless line with a reply and a close while the
+// client still writes: the reply reaches the client and the record, and the
+// failed write is noted after it.
+TEST(RecordProxyTest, ServerLastReplyIsRelayedBeforeTheBrokenPipe) {
+  ServerConfig up = UpstreamConfig();
+  up.max_discarded_line = 64 * 1024;
+  Rig rig(RecordOptions(), up);
+  TestClient c = rig.Connect();
+  const std::string piece(16 * 1024, 'a');
+  ASSERT_TRUE(c.Send("MAIL FROM:<").ok());
+  for (int i = 0; i < 256; ++i) {  // up to 4 MiB, until the relay stops taking it
+    if (!c.Send(piece, Millis(300)).ok()) break;
+  }
+  const auto reply = c.ReadReply(Millis(5000));
+  EXPECT_EQ(CodeOf(reply), 421) << Describe(reply);
+  c.Close();
+  const std::vector<SessionSummary> sums = rig.Stop();
+  ASSERT_EQ(sums.size(), 1u);
+  const Transcript t = rig.Session(1);
+  EXPECT_NE(t.SideBytes(Direction::kServerToClient).find("421 4.5.6"), std::string::npos);
+}
+
 TEST(RecordProxyTest, ConcurrentSessionsEachGetTheirFile) {
   constexpr int kClients = 16;
   Rig rig;

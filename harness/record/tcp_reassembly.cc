@@ -33,11 +33,13 @@ void TcpReassembler::Segment(std::uint32_t seq, std::string_view payload, std::s
   const std::int64_t end = start + static_cast<std::int64_t>(wire_length);
   if (end <= next_) {
     duplicate_bytes_ += wire_length;
+    CompareDelivered(start, payload, out);
     CheckFin();
     return;
   }
   if (start < next_) {  // the front was delivered already: first data wins
     const auto cut = static_cast<std::size_t>(next_ - start);
+    CompareDelivered(start, payload.substr(0, std::min(cut, payload.size())), out);
     if (cut <= payload.size()) {
       payload.remove_prefix(cut);
     } else {
@@ -50,7 +52,7 @@ void TcpReassembler::Segment(std::uint32_t seq, std::string_view payload, std::s
   if (start == next_ && pending_.empty()) {
     Deliver(payload, missing, out);
   } else {
-    Buffer(start, payload, missing);
+    Buffer(start, payload, missing, out);
     while (pending_bytes_ > options_.max_pending_bytes ||
            pending_.size() > options_.max_pending_segments) {
       Lose(static_cast<std::uint64_t>(pending_.begin()->first - next_), "out-of-order buffer full",
@@ -62,7 +64,31 @@ void TcpReassembler::Segment(std::uint32_t seq, std::string_view payload, std::s
   CheckFin();
 }
 
-void TcpReassembler::Buffer(std::int64_t start, std::string_view captured, std::uint64_t missing) {
+void TcpReassembler::CompareDelivered(std::int64_t start, std::string_view copy,
+                                      StreamOutput& out) {
+  const std::int64_t window_start = next_ - static_cast<std::int64_t>(window_.size());
+  const std::int64_t a = std::max(start, window_start);
+  const std::int64_t b = std::min(start + static_cast<std::int64_t>(copy.size()), next_);
+  if (a >= b) return;
+  Conflict(a,
+           std::string_view(window_).substr(static_cast<std::size_t>(a - window_start),
+                                            static_cast<std::size_t>(b - a)),
+           copy.substr(static_cast<std::size_t>(a - start), static_cast<std::size_t>(b - a)), out);
+}
+
+void TcpReassembler::Conflict(std::int64_t at, std::string_view first, std::string_view copy,
+                              StreamOutput& out) {
+  if (first == copy) return;
+  std::size_t i = 0;
+  while (first[i] == copy[i]) ++i;  // they differ somewhere
+  std::size_t j = first.size();
+  while (first[j - 1] == copy[j - 1]) --j;
+  conflicting_bytes_ += j - i;
+  out.OnConflict(static_cast<std::uint64_t>(at) + i, j - i);
+}
+
+void TcpReassembler::Buffer(std::int64_t start, std::string_view captured, std::uint64_t missing,
+                            StreamOutput& out) {
   const std::int64_t end = start + static_cast<std::int64_t>(captured.size() + missing);
   const std::int64_t captured_end = start + static_cast<std::int64_t>(captured.size());
   std::uint64_t kept = 0;
@@ -83,11 +109,25 @@ void TcpReassembler::Buffer(std::int64_t start, std::string_view captured, std::
     const auto prev = std::prev(it);
     pos = std::max(pos, prev->first + static_cast<std::int64_t>(prev->second.length()));
   }
+  // The overlap of the new copy with a buffered piece: compared, not kept.
+  auto compare = [&](std::int64_t piece_start, const Piece& piece) {
+    const std::int64_t a = std::max(start, piece_start);
+    const std::int64_t b =
+        std::min(captured_end, piece_start + static_cast<std::int64_t>(piece.data.size()));
+    if (a >= b) return;
+    Conflict(
+        a,
+        std::string_view(piece.data)
+            .substr(static_cast<std::size_t>(a - piece_start), static_cast<std::size_t>(b - a)),
+        captured.substr(static_cast<std::size_t>(a - start), static_cast<std::size_t>(b - a)), out);
+  };
+  if (it != pending_.begin()) compare(std::prev(it)->first, std::prev(it)->second);
   while (pos < end) {
     const bool inside = it != pending_.end() && it->first < end;
     const std::int64_t stop = inside ? it->first : end;
     if (stop > pos) insert(pos, stop);
     if (!inside) break;
+    compare(it->first, it->second);
     pos = std::max(pos, it->first + static_cast<std::int64_t>(it->second.length()));
     ++it;
   }
@@ -97,6 +137,12 @@ void TcpReassembler::Buffer(std::int64_t start, std::string_view captured, std::
 void TcpReassembler::Deliver(std::string_view data, std::uint64_t missing, StreamOutput& out) {
   if (!data.empty()) out.OnData(data);
   next_ += static_cast<std::int64_t>(data.size());
+  if (data.size() >= kConflictWindow) {
+    window_.assign(data.substr(data.size() - kConflictWindow));
+  } else {
+    window_.append(data);
+    if (window_.size() > kConflictWindow) window_.erase(0, window_.size() - kConflictWindow);
+  }
   if (missing > 0) Lose(missing, "not captured (snapshot length)", out);
 }
 
@@ -114,6 +160,7 @@ void TcpReassembler::Lose(std::uint64_t bytes, std::string_view why, StreamOutpu
   if (bytes == 0) return;
   out.OnGap(bytes, why);
   next_ += static_cast<std::int64_t>(bytes);
+  window_.clear();  // the window holds only bytes right before next_
 }
 
 void TcpReassembler::Finish(StreamOutput& out) {
@@ -131,6 +178,7 @@ void TcpReassembler::CheckFin() {
   closed_ = true;
   pending_.clear();  // anything past the FIN is not part of the stream
   pending_bytes_ = 0;
+  window_ = std::string();
 }
 
 }  // namespace smtp::harness::pcap

@@ -18,6 +18,11 @@
 //     than the frame) are lost too: OnGap, and the stream continues.
 //   - The FIN ends the stream once every byte before it was delivered;
 //     later data is ignored.
+//   - A copy whose bytes differ from the first copy of the same sequence
+//     numbers (a retransmission that does not match: a middlebox, an
+//     attack, a broken stack) is reported (OnConflict) and the first copy is
+//     kept. Delivered bytes are compared within the last kConflictWindow
+//     bytes of the stream; buffered ones in full.
 #ifndef SMTP_HARNESS_RECORD_TCP_REASSEMBLY_H_
 #define SMTP_HARNESS_RECORD_TCP_REASSEMBLY_H_
 
@@ -37,6 +42,12 @@ class StreamOutput {
   virtual void OnData(std::string_view data) = 0;
   // `lost` bytes of the stream will never be seen; `why` says which rule.
   virtual void OnGap(std::uint64_t lost, std::string_view why) = 0;
+  // A later copy of `bytes` bytes at stream offset `offset` (0: the first
+  // byte after the SYN) differed from the first copy, which was kept.
+  virtual void OnConflict(std::uint64_t offset, std::uint64_t bytes) {
+    (void)offset;
+    (void)bytes;
+  }
 };
 
 struct ReassemblyOptions {
@@ -48,6 +59,8 @@ struct ReassemblyOptions {
 class TcpReassembler {
  public:
   using Options = ReassemblyOptions;
+  // Delivered bytes kept to compare retransmissions with, per direction.
+  static constexpr std::size_t kConflictWindow = 2048;
   TcpReassembler() = default;
   explicit TcpReassembler(Options options) : options_(options) {}
 
@@ -71,6 +84,8 @@ class TcpReassembler {
   std::size_t pending_bytes() const { return pending_bytes_; }
   // Payload bytes dropped as copies of bytes already delivered or buffered.
   std::uint64_t duplicate_bytes() const { return duplicate_bytes_; }
+  // Of those, the bytes that differed from the first copy.
+  std::uint64_t conflicting_bytes() const { return conflicting_bytes_; }
 
  private:
   // A buffered piece: `data` then `missing` bytes known lost (not captured).
@@ -84,7 +99,12 @@ class TcpReassembler {
   std::int64_t Abs(std::uint32_t seq) const;
   // Buffers [start, start + captured + missing) minus what is already
   // delivered or buffered.
-  void Buffer(std::int64_t start, std::string_view captured, std::uint64_t missing);
+  void Buffer(std::int64_t start, std::string_view captured, std::uint64_t missing,
+              StreamOutput& out);
+  // Compares `copy` (at absolute offset `start`) with the delivered bytes
+  // still in the window, reporting a difference.
+  void CompareDelivered(std::int64_t start, std::string_view copy, StreamOutput& out);
+  void Conflict(std::int64_t at, std::string_view first, std::string_view copy, StreamOutput& out);
   void Deliver(std::string_view data, std::uint64_t missing, StreamOutput& out);
   void Drain(StreamOutput& out);
   void Lose(std::uint64_t bytes, std::string_view why, StreamOutput& out);
@@ -101,6 +121,8 @@ class TcpReassembler {
   std::map<std::int64_t, Piece> pending_;
   std::size_t pending_bytes_ = 0;
   std::uint64_t duplicate_bytes_ = 0;
+  std::uint64_t conflicting_bytes_ = 0;
+  std::string window_;  // the delivered bytes [next_ - size, next_), at most kConflictWindow
 };
 
 }  // namespace smtp::harness::pcap

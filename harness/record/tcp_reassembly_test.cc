@@ -15,6 +15,10 @@ struct Collect final : StreamOutput {
   void OnGap(std::uint64_t lost, std::string_view why) override {
     text += "<lost " + std::to_string(lost) + ": " + std::string(why) + ">";
   }
+  void OnConflict(std::uint64_t offset, std::uint64_t bytes) override {
+    conflicts.push_back(std::to_string(bytes) + "@" + std::to_string(offset));
+  }
+  std::vector<std::string> conflicts;  // "BYTES@OFFSET"
 };
 
 struct Seg {
@@ -111,6 +115,49 @@ TEST(Reassembly, PendingSegmentsAreBounded) {
   EXPECT_EQ(out.text, "<lost 2: out-of-order buffer full>a");  // 1 byte before "b" still awaited
   r.Segment(4, "-", 1, false, out);
   EXPECT_EQ(out.text, "<lost 2: out-of-order buffer full>a-b");
+}
+
+// A retransmission must repeat the bytes it copies; one that does not is
+// reported (first copy kept), against delivered bytes and buffered ones.
+TEST(Reassembly, RetransmissionWithDifferentBytesIsReported) {
+  TcpReassembler r;
+  Collect out;
+  r.Syn(99);
+  r.Segment(100, "MAIL FROM:<a@b>\r\n", 0, false, out);
+  r.Segment(100, "MAIL FROM:<a@b>\r\n", 0, false, out);  // same bytes: nothing to say
+  EXPECT_TRUE(out.conflicts.empty());
+  r.Segment(100, "MAIL FROM:<x@y>\r\n", 0, false, out);  // wholly before next
+  r.Segment(115, "\n\rRCPT", 0, false, out);             // front delivered, rest new
+  EXPECT_EQ(out.conflicts, (std::vector<std::string>{"3@11", "2@15"}));
+  EXPECT_EQ(r.conflicting_bytes(), 5u);
+  // Buffered beyond a hole: a later copy that disagrees is reported too.
+  r.Segment(130, "abcdef", 0, false, out);
+  r.Segment(132, "cXe", 0, false, out);
+  EXPECT_EQ(out.conflicts.back(), "1@33");
+  r.Finish(out);
+  EXPECT_EQ(out.text, "MAIL FROM:<a@b>\r\nRCPT<lost 9: never captured>abcdef");
+}
+
+// Only the last kConflictWindow delivered bytes are compared; a gap empties
+// the window (what came before it is not next to the stream any more).
+TEST(Reassembly, ConflictWindowIsBounded) {
+  TcpReassembler r;
+  Collect out;
+  r.Syn(99);
+  const std::string big(TcpReassembler::kConflictWindow + 100, 'a');
+  r.Segment(100, big, 0, false, out);
+  r.Segment(100, std::string(big.size(), 'b'), 0, false, out);
+  EXPECT_EQ(out.conflicts,
+            (std::vector<std::string>{std::to_string(TcpReassembler::kConflictWindow) + "@100"}));
+  out.conflicts.clear();
+  const auto after = static_cast<std::uint32_t>(100 + big.size());
+  r.Segment(after + 10, "xyz", 0, false, out);
+  r.Finish(out);  // the 10-byte hole is lost
+  // Bytes from before the hole are no longer in the window: not compared.
+  r.Segment(after - 5, "zzzzz", 0, false, out);
+  EXPECT_TRUE(out.conflicts.empty());
+  r.Segment(after + 10, "xYz", 0, false, out);  // after it, they are
+  EXPECT_EQ(out.conflicts, (std::vector<std::string>{"1@" + std::to_string(big.size() + 10 + 1)}));
 }
 
 }  // namespace

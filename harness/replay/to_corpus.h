@@ -1,7 +1,7 @@
 // A recorded session as fuzz seeds: inputs for the parser fuzzers
 // (fuzz/fuzz_command.cc, fuzz_reply.cc, fuzz_data.cc, each with the option
 // header its comment describes, set to strict defaults) and one input for
-// the network fuzzer (fuzz/net/session_input.h).
+// the network fuzzer (results/session_input.h).
 #ifndef SMTP_HARNESS_REPLAY_TO_CORPUS_H_
 #define SMTP_HARNESS_REPLAY_TO_CORPUS_H_
 
@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "fuzz/net/session_input.h"
 #include "harness/replay/exchanges.h"
+#include "results/session_input.h"
 
 namespace smtp::replay {
 

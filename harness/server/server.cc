@@ -11,7 +11,6 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "harness/endpoint.h"
 #include "harness/server/server_internal.h"
@@ -24,7 +23,7 @@ namespace {
 // Over-limit connections get their 421 from at most this many coroutines
 // at a time; beyond that they are closed without a word.
 constexpr std::size_t kMaxRejecters = 256;
-constexpr auto kRejectDeadline = std::chrono::seconds(1);
+constexpr auto kRejectDeadline = std::chrono::milliseconds(1000);
 
 }  // namespace
 
@@ -84,57 +83,33 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
     const tcp::endpoint local = sock.local_endpoint(ec);
     if (ec) continue;
     std::string ip = remote.address().to_string();
-    const std::size_t from_ip = per_ip.count(ip) ? per_ip[ip] : 0;
-    if (conns.size() >= config.max_connections ||
-        (config.max_connections_per_ip > 0 && from_ip >= config.max_connections_per_ip)) {
+    std::optional<net::ConnectionLimiter::Slot> slot = limiter.TryAcquire(ip);
+    if (!slot) {
       ++rejected;
       if (rejecters < kMaxRejecters && !config.tls.implicit) {
-        asio::co_spawn(io, Reject(std::move(sock)), asio::detached);
+        static constexpr std::string_view kReply = "421 4.7.0 Too many connections\r\n";
+        asio::co_spawn(
+            io, harness::RefuseConnection(std::move(sock), kReply, kRejectDeadline, rejecters),
+            asio::detached);
       }
       continue;
     }
     ++accepted;
     auto c =
-        std::make_shared<Connection>(*this, std::move(sock), ++next_id, std::move(ip),
+        std::make_shared<Connection>(*this, std::move(sock), *std::move(slot), ++next_id,
                                      harness::FormatEndpoint(remote), local.address().to_string());
     asio::co_spawn(io, RunConnection(std::move(c)), asio::detached);
   }
 }
 
-// "421 4.7.0 Too many connections", then a short lingering close.
-asio::awaitable<void> Server::Impl::Reject(tcp::socket sock) {
-  ++rejecters;
-  static constexpr std::string_view kReply = "421 4.7.0 Too many connections\r\n";
-  asio::steady_timer watchdog(io, kRejectDeadline);
-  watchdog.async_wait([&sock](error_code ec) {
-    if (!ec) sock.close(ec);
-  });
-  error_code ec;
-  co_await asio::async_write(sock, asio::buffer(kReply.data(), kReply.size()),
-                             asio::redirect_error(asio::use_awaitable, ec));
-  if (!ec) {
-    sock.shutdown(tcp::socket::shutdown_send, ec);
-    char drain[512];
-    while (!ec && sock.is_open()) {
-      const std::size_t n = co_await sock.async_read_some(
-          asio::buffer(drain), asio::redirect_error(asio::use_awaitable, ec));
-      if (n == 0) break;
-    }
-  }
-  watchdog.cancel();
-  sock.close(ec);
-  --rejecters;
-}
-
 void Server::Impl::Register(Connection* c) {
   conns[c->id()] = c;
-  ++per_ip[c->ip()];
   active = conns.size();
 }
 
 void Server::Impl::Unregister(Connection* c) {
   conns.erase(c->id());
-  if (auto it = per_ip.find(c->ip()); it != per_ip.end() && --it->second == 0) per_ip.erase(it);
+  c->ReleaseSlot();
   active = conns.size();
   if (stopping && conns.empty()) grace_timer.cancel();
 }

@@ -30,13 +30,13 @@ void NoteMax(std::atomic<std::uint64_t>& m, std::uint64_t v) {
 
 }  // namespace
 
-Connection::Connection(Server::Impl& server, tcp::socket sock, std::uint64_t id, std::string ip,
-                       std::string client, std::string local_address)
+Connection::Connection(Server::Impl& server, tcp::socket sock, net::ConnectionLimiter::Slot slot,
+                       std::uint64_t id, std::string client, std::string local_address)
     : server_(server),
       sock_(std::move(sock)),
       watchdog_(sock_.get_executor()),
       delay_(sock_.get_executor()),
-      ip_(std::move(ip)),
+      slot_(std::move(slot)),
       session_(
           server.config, server.sink.get(),
           SessionInfo{id, std::move(client), server.tls.has_value(), std::move(local_address)}),
@@ -253,7 +253,7 @@ asio::awaitable<void> Connection::Run() {
     }
   }
   co_await Close();
-  server_.Record(SessionRecord{session_.id(), ip_, session_.StateLog()});
+  server_.Record(SessionRecord{session_.id(), ip(), session_.StateLog()});
   server_.Unregister(this);
 }
 

@@ -32,6 +32,7 @@
 
 #include "harness/server/server.h"
 #include "harness/server/session.h"
+#include "net/connection_limiter.h"
 
 namespace smtp::server {
 
@@ -46,13 +47,15 @@ class Connection;
 class Server::Impl {
  public:
   Impl(ServerConfig c, std::shared_ptr<MessageSink> s)
-      : config(std::move(c)), sink(std::move(s)), grace_timer(io) {}
+      : config(std::move(c)),
+        sink(std::move(s)),
+        limiter({config.max_connections, config.max_connections_per_ip}),
+        grace_timer(io) {}
 
   absl::StatusOr<Endpoint> Bind();
   void RunLoop();
   void BeginStop();  // on the io thread
   asio::awaitable<void> AcceptLoop();
-  asio::awaitable<void> Reject(tcp::socket sock);
   void Register(Connection* c);
   void Unregister(Connection* c);
   void Record(SessionRecord r) {
@@ -63,6 +66,9 @@ class Server::Impl {
 
   ServerConfig config;
   std::shared_ptr<MessageSink> sink;
+  // Total and per client address (net/connection_limiter.h); io thread only.
+  // Before `io`: coroutine frames destroyed with `io` may still hold slots.
+  net::ConnectionLimiter limiter;
   asio::io_context io{1};
   std::optional<tcp::acceptor> acceptor;
   std::optional<ssl::context> tls;
@@ -76,7 +82,6 @@ class Server::Impl {
   // io thread only.
   bool stopping = false;
   std::unordered_map<std::uint64_t, Connection*> conns;
-  std::unordered_map<std::string, std::size_t> per_ip;
   std::uint64_t next_id = 0;
   std::size_t rejecters = 0;
 
@@ -96,12 +101,13 @@ class Server::Impl {
 // its Session, under deadlines.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  // `ip`: the client's address (for the per-IP limit); `client`: its
-  // endpoint; `local_address`: the address it connected to.
-  Connection(Server::Impl& server, tcp::socket sock, std::uint64_t id, std::string ip,
-             std::string client, std::string local_address);
+  // `slot`: the connection's place under the limits (its client's address);
+  // `client`: its endpoint; `local_address`: the address it connected to.
+  Connection(Server::Impl& server, tcp::socket sock, net::ConnectionLimiter::Slot slot,
+             std::uint64_t id, std::string client, std::string local_address);
 
-  const std::string& ip() const { return ip_; }
+  const std::string& ip() const { return slot_.address(); }
+  void ReleaseSlot() { slot_.Release(); }
   std::uint64_t id() const { return session_.id(); }
 
   asio::awaitable<void> Run();
@@ -160,7 +166,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool timed_out_ = false;
   bool interrupted_ = false;
   bool writing_ = false;
-  std::string ip_;
+  net::ConnectionLimiter::Slot slot_;
   Session session_;
   std::vector<char> buf_;
 };

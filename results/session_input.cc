@@ -1,4 +1,4 @@
-#include "fuzz/net/session_input.h"
+#include "results/session_input.h"
 
 #include <algorithm>
 #include <string>

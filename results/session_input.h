@@ -18,8 +18,8 @@
 // Serialize(Parse(Serialize(Parse(b)))) == Serialize(Parse(b)).
 //
 // Standard library only: the libFuzzer targets link it without Abseil.
-#ifndef SMTP_FUZZ_NET_SESSION_INPUT_H_
-#define SMTP_FUZZ_NET_SESSION_INPUT_H_
+#ifndef SMTP_RESULTS_SESSION_INPUT_H_
+#define SMTP_RESULTS_SESSION_INPUT_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -94,4 +94,4 @@ std::string DebugString(const SessionInput& input);
 
 }  // namespace smtp::fuzz
 
-#endif  // SMTP_FUZZ_NET_SESSION_INPUT_H_
+#endif  // SMTP_RESULTS_SESSION_INPUT_H_
