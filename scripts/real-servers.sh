@@ -2,7 +2,7 @@
 # Starts and stops real SMTP servers on loopback for the integration tests,
 # CI and benchmarks of smtp-harness. See docs/real-servers-setup.md.
 #
-#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|chasquid|nodejs|dovecot|all]
+#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all]
 #       Idempotent. Installs what is missing, waits (bounded) until each server
 #       answers 220, prints NAME=HOST:PORT lines on stdout.
 #   scripts/real-servers.sh stop [NAME|all]     no process of ours is left
@@ -14,7 +14,7 @@
 # Environment: SMTP_SERVERS_DIR (state: configs, logs, pids, spools,
 # maildirs; default /tmp/smtp-harness-servers), SMTP_POSTFIX_PORT (2525),
 # SMTP_AIOSMTPD_PORT (2526), SMTP_OPENSMTPD_PORT (2527), SMTP_SINK_PORT
-# (2528), SMTP_EXIM_PORT (2529), SMTP_CHASQUID_PORT (2531; its submission
+# (2528), SMTP_EXIM_PORT (2529), SMTP_SENDMAIL_PORT (2530), SMTP_CHASQUID_PORT (2531; its submission
 # listeners take 2541 and 2542), SMTP_NODEJS_PORT (2533), SMTP_DOVECOT_PORT
 # (2534, LMTP), SMTP_SERVERS_WAIT (seconds to wait for 220, default 20),
 # SMTP_OPENSMTPD_TLS=1 (advertise OpenSMTPD's STARTTLS, whose handshake fails),
@@ -27,7 +27,7 @@ STATE=${SMTP_SERVERS_DIR:-/tmp/smtp-harness-servers}
 HOST=127.0.0.1
 WAIT=${SMTP_SERVERS_WAIT:-20}
 STOP_WAIT=10
-ALL=(postfix aiosmtpd opensmtpd smtp-sink exim chasquid nodejs dovecot)
+ALL=(postfix aiosmtpd opensmtpd smtp-sink exim sendmail chasquid nodejs dovecot)
 PY=/usr/bin/python3 # Debian's: the one that sees python3-aiosmtpd
 
 log() { echo "real-servers: $*" >&2; }
@@ -43,6 +43,7 @@ port_of() {
     opensmtpd) echo "${SMTP_OPENSMTPD_PORT:-2527}" ;;
     smtp-sink) echo "${SMTP_SINK_PORT:-2528}" ;;
     exim) echo "${SMTP_EXIM_PORT:-2529}" ;;
+    sendmail) echo "${SMTP_SENDMAIL_PORT:-2530}" ;;
     chasquid) echo "${SMTP_CHASQUID_PORT:-2531}" ;;
     nodejs) echo "${SMTP_NODEJS_PORT:-2533}" ;;
     dovecot) echo "${SMTP_DOVECOT_PORT:-2534}" ;;
@@ -56,6 +57,7 @@ var_of() {
     opensmtpd) echo SMTP_OPENSMTPD ;;
     smtp-sink) echo SMTP_SINK ;;
     exim) echo SMTP_EXIM ;;
+    sendmail) echo SMTP_SENDMAIL ;;
     chasquid) echo SMTP_CHASQUID ;;
     nodejs) echo SMTP_NODEJS ;;
     dovecot) echo SMTP_DOVECOT_LMTP ;;
@@ -70,8 +72,8 @@ names() {
     return
   fi
   case $a in
-    postfix | aiosmtpd | opensmtpd | smtp-sink | exim | chasquid | nodejs | dovecot) echo "$a" ;;
-    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|chasquid|nodejs|dovecot|all)" ;;
+    postfix | aiosmtpd | opensmtpd | smtp-sink | exim | sendmail | chasquid | nodejs | dovecot) echo "$a" ;;
+    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all)" ;;
   esac
 }
 
@@ -112,6 +114,7 @@ cmd_pattern() {
     opensmtpd) echo "$STATE/opensmtpd/smtpd.conf" ;;
     smtp-sink) echo "smtp-sink" ;;
     exim) echo "$STATE/exim/exim.conf" ;;
+    sendmail) echo "$STATE/sendmail/sendmail.cf" ;;
     chasquid) echo "-config_dir=$STATE/chasquid/etc" ;;
     nodejs) echo "node_smtp_server.js" ;;
     dovecot) echo "$STATE/dovecot/dovecot.conf" ;;
@@ -141,6 +144,7 @@ maildir_of() {
   case $1 in
     smtp-sink) echo "" ;; # smtp-sink stores nothing
     dovecot) echo "$STATE/dovecot/mail" ;; # one Maildir per user: DOMAIN/USER/Maildir
+    sendmail) echo "" ;;                   # queue-only: accepted mail stays in its queue
     *) echo "$STATE/$1/Maildir" ;;
   esac
 }
@@ -162,6 +166,7 @@ render() {
     -e "s|@CHASQUID_SUBMISSION@|$(($(port_of chasquid) + 10))|g" \
     -e "s|@CHASQUID_SUBMISSION_TLS@|$(($(port_of chasquid) + 11))|g" \
     -e "s|@DOVECOT_DIR@|$STATE/dovecot|g" \
+    -e "s|@SENDMAIL_DIR@|$STATE/sendmail|g" \
     -e "s|@OPENSMTPD_TLS@|$([[ ${SMTP_OPENSMTPD_TLS:-0} == 1 ]] && echo "tls pki mx.test")|g" \
     "$TPL/$name.in" >"$3"
 }
@@ -290,18 +295,22 @@ start_smtp-sink() {
 
 # launch_no_dns NAME CMD...: launch, in a private mount namespace whose
 # /etc/resolv.conf names 127.0.0.1 (where no resolver listens): a server's
-# DNS lookups (reverse DNS, SPF) fail at once and no query leaves the
-# machine; /etc/hosts still answers. Without unshare -m: a warning, and the
-# system resolver.
+# DNS lookups (reverse DNS, SPF, MX) fail at once and no query leaves the
+# machine. Its /etc/hosts is the machine's plus "127.0.0.1 mx.test HOSTNAME",
+# so the server's own name is qualified (Sendmail sleeps and retries when it
+# is not). Without unshare -m: a warning, and the system's files.
 launch_no_dns() {
-  local name=$1 conf=$STATE/$1/resolv.conf
+  local name=$1 conf=$STATE/$1/resolv.conf hosts=$STATE/$1/hosts
   shift
   printf '# %s (scripts/real-servers.sh): no DNS, /etc/hosts only.\nnameserver 127.0.0.1\n' \
     "$name" >"$conf"
+  { cat /etc/hosts; printf '127.0.0.1\tmx.test %s\n' "$(hostname)"; } >"$hosts"
+  chmod 644 "$conf" "$hosts"
   if unshare -m --propagation private mount --bind "$conf" /etc/resolv.conf 2>/dev/null; then
     # shellcheck disable=SC2016 # expanded by the inner sh
     launch "$name" unshare -m --propagation private sh -c \
-      'mount --bind "$0" /etc/resolv.conf && exec "$@"' "$conf" "$@"
+      'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"' \
+      "$conf" "$hosts" "$@"
   else
     log "warning: $name: no private mount namespace (unshare -m); it uses the system resolver"
     launch "$name" "$@"
@@ -323,6 +332,28 @@ start_exim() {
   "$EXIM_BIN" -C "$d/exim.conf" -bV >"$d/configtest.out" 2>&1 ||
     die "exim.conf rejected: $(tail -5 "$d/configtest.out")"
   launch_no_dns exim "$EXIM_BIN" -C "$d/exim.conf" -bdf -oX "$(port_of exim)"
+}
+
+start_sendmail() {
+  local d=$STATE/sendmail out bin cf
+  out=$(bash "$TPL/install.sh" sendmail)
+  bin=$(sed -n 's/^sendmail=//p' <<<"$out")
+  cf=$(sed -n 's/^sendmail_cf=//p' <<<"$out")
+  [[ -x $bin && -d $cf ]] || die "Sendmail not found ($bin, $cf)"
+  mkdir -p "$d/mqueue"
+  chmod 700 "$d/mqueue"
+  render sendmail sendmail.mc "$d/sendmail.mc"
+  m4 -D_CF_DIR_="$cf/" "$cf/m4/cf.m4" "$d/sendmail.mc" >"$d/sendmail.cf" 2>"$d/m4.err" ||
+    die "m4 could not make sendmail.cf: $(tail -5 "$d/m4.err")"
+  printf 'hosts files\naliases files\n' >"$d/service.switch"
+  printf 'example.test\nlocalhost\nmx.test\n' >"$d/local-host-names"
+  printf 'catchall: /dev/null\npostmaster: catchall\nMAILER-DAEMON: catchall\n' >"$d/aliases"
+  printf '@example.test\tcatchall\n@localhost\tcatchall\n@mx.test\tcatchall\n' >"$d/virtusertable"
+  "$(dirname "$bin")/makemap" -C "$d/sendmail.cf" hash "$d/virtusertable" <"$d/virtusertable" ||
+    die "makemap virtusertable failed"
+  "$bin" -C "$d/sendmail.cf" -bi >"$d/newaliases.out" 2>&1 ||
+    die "newaliases failed: $(tail -5 "$d/newaliases.out")"
+  launch_no_dns sendmail "$bin" -C "$d/sendmail.cf" -bD
 }
 
 start_chasquid() {

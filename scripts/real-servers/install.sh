@@ -2,7 +2,7 @@
 # Installs what scripts/real-servers.sh needs to run one or all real SMTP
 # servers on a Debian 12 machine, as root. Idempotent and quiet when all is
 # present (no apt-get update then).
-#   scripts/real-servers/install.sh [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|chasquid|nodejs|dovecot|all]
+#   scripts/real-servers/install.sh [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all]
 # ("all" is the first four; the others are installed when started by name or
 # by `real-servers.sh start all`, each on its own.)
 #
@@ -16,7 +16,8 @@
 # opensmtpd and opensmtpq, /var/lib/opensmtpd/empty (chroot), /var/spool/smtpd
 # (0711) and its helpers in /usr/libexec/opensmtpd.
 # Exim (exim4-daemon-light) conflicts with postfix too: unpacked the same way
-# into $EXIM_ROOT (/opt/smtp-harness/exim), user Debian-exim created.
+# into $EXIM_ROOT (/opt/smtp-harness/exim), user Debian-exim created; so
+# does Sendmail (sendmail-bin, -base, -cf into $SENDMAIL_ROOT).
 # chasquid, dovecot-core and dovecot-lmtpd come from apt; nodemailer's
 # smtp-server from npm into $NODE_SMTP_ROOT (/opt/smtp-harness/nodejs).
 # apt_install refuses any install that would remove a package (Postfix), and
@@ -28,6 +29,7 @@ set -euo pipefail
 OPENSMTPD_ROOT=${OPENSMTPD_ROOT:-/opt/smtp-harness/opensmtpd}
 EXIM_ROOT=${EXIM_ROOT:-/opt/smtp-harness/exim}
 NODE_SMTP_ROOT=${NODE_SMTP_ROOT:-/opt/smtp-harness/nodejs}
+SENDMAIL_ROOT=${SENDMAIL_ROOT:-/opt/smtp-harness/sendmail}
 what=${1:-all}
 apt_updated=0
 
@@ -88,10 +90,11 @@ apt_install() {
 # install_deb PKG ROOT: PKG's .deb (apt-get download) unpacked with dpkg -x
 # into ROOT (no maintainer scripts run, nothing of the system's changes),
 # plus the library packages of its Depends. For packages that conflict with
-# Postfix as the system MTA. Prints nothing; ROOT/VERSION holds the version.
+# Postfix as the system MTA. Prints nothing; ROOT/.unpacked-PKG holds the
+# version (several packages may share ROOT).
 install_deb() {
   local pkg=$1 root=$2 tmp deb libs
-  [[ -s $root/VERSION ]] && return 0
+  [[ -s $root/.unpacked-$pkg ]] && return 0
   tmp=$(mktemp -d)
   chmod 755 "$tmp"
   apt-cache show "$pkg" >/dev/null 2>&1 || apt_update_once
@@ -108,9 +111,9 @@ install_deb() {
   apt_install $libs
   mkdir -p "$root"
   dpkg -x "$deb" "$root"
-  dpkg-deb -f "$deb" Version >"$root/VERSION"
+  dpkg-deb -f "$deb" Version >"$root/.unpacked-$pkg"
   rm -rf "$tmp"
-  log "unpacked $pkg $(cat "$root/VERSION") into $root"
+  log "unpacked $pkg $(cat "$root/.unpacked-$pkg") into $root"
 }
 
 # system_user NAME HOME: a system user and group NAME, as a package's
@@ -134,6 +137,23 @@ install_exim() {
   fi
   system_user Debian-exim /var/spool/exim4
   echo "exim=$exim"
+}
+
+# Sendmail conflicts with Postfix: sendmail-bin, -base and -cf (the m4
+# macros that make sendmail.cf) unpacked into $SENDMAIL_ROOT; m4 from apt.
+# Prints "sendmail=PATH" and "sendmail_cf=DIR".
+install_sendmail() {
+  [[ $(id -u) -eq 0 ]] || die "Sendmail needs root"
+  apt_install m4
+  local p
+  for p in sendmail-bin sendmail-base sendmail-cf; do install_deb "$p" "$SENDMAIL_ROOT"; done
+  local bin=$SENDMAIL_ROOT/usr/libexec/sendmail/sendmail
+  [[ -x $bin ]] || die "$bin missing after unpacking sendmail-bin"
+  if ldd "$bin" | grep -q 'not found'; then
+    die "$bin misses libraries: $(ldd "$bin" | grep 'not found' | tr -s ' \n' ' ')"
+  fi
+  echo "sendmail=$bin"
+  echo "sendmail_cf=$SENDMAIL_ROOT/usr/share/sendmail/cf"
 }
 
 # nodemailer's smtp-server from the npm registry, into $NODE_SMTP_ROOT (no
@@ -216,6 +236,7 @@ case $what in
     install_opensmtpd
     ;;
   exim) install_exim ;;
+  sendmail) install_sendmail ;;
   chasquid) apt_install chasquid ;;
   nodejs) install_nodejs ;;
   dovecot) apt_install dovecot-core dovecot-lmtpd ;;
@@ -223,5 +244,5 @@ case $what in
     apt_install postfix python3 python3-aiosmtpd "${client[@]}"
     install_opensmtpd
     ;;
-  *) die "unknown server '$what' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|chasquid|nodejs|dovecot|all)" ;;
+  *) die "unknown server '$what' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all)" ;;
 esac
