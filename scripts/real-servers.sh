@@ -327,6 +327,11 @@ start_exim() {
   # -C drops root: Exim runs as Debian-exim and delivers as that user.
   chown Debian-exim:Debian-exim "$d/spool" "$d/log"
   chmod 750 "$d/spool"
+  # Its own copy of the key: the shared one is root's alone (0600).
+  mkdir -p "$d/tls"
+  cp "$STATE/tls/cert.pem" "$STATE/tls/key.pem" "$d/tls/"
+  chown -R Debian-exim:Debian-exim "$d/tls"
+  chmod 600 "$d/tls/key.pem"
   make_maildir "$d/Maildir"
   chown -R Debian-exim:Debian-exim "$d/Maildir"
   "$EXIM_BIN" -C "$d/exim.conf" -bV >"$d/configtest.out" 2>&1 ||

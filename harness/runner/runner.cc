@@ -198,6 +198,18 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
       live_.planned += 1;
       first = 1;
     }
+    if (!probe.relay_trusted.empty() && fatal.empty()) {
+      // Said once; the relay scenarios are skipped with the same reason.
+      ScenarioResult said = RelayTrustResult(probe);
+      said.reason = harness::RedactText(said.reason, secrets);
+      facts.relay_trusted = harness::RedactText(probe.relay_trusted, secrets);
+      std::lock_guard lock(mu_);
+      live_.scenarios.insert(live_.scenarios.begin() + static_cast<std::ptrdiff_t>(first),
+                             std::move(said));
+      finished_.insert(finished_.begin() + static_cast<std::ptrdiff_t>(first), 1);
+      live_.planned += 1;
+      first += 1;
+    }
     {
       std::lock_guard lock(mu_);
       live_.target = std::move(probe.info);
