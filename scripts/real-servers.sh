@@ -126,10 +126,12 @@ pid_of() {
   local f pid cmd
   f=$(pidfile_of "$1")
   [[ -r $f ]] || return 1
-  pid=$(tr -dc '0-9' <"$f")
+  pid=$(head -n 1 "$f" | tr -dc '0-9')
   [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
   cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-  [[ $cmd == *"$(cmd_pattern "$1")"* ]] || return 1
+  # Sendmail renames its process once it listens.
+  [[ $cmd == *"$(cmd_pattern "$1")"* || ($1 == sendmail && $cmd == "sendmail: "*) ]] ||
+    return 1
   echo "$pid"
 }
 
