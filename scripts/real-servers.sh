@@ -295,26 +295,50 @@ start_smtp-sink() {
   launch smtp-sink /usr/sbin/smtp-sink -u nobody -h mx.test "$HOST:$(port_of smtp-sink)" 1000
 }
 
-# launch_no_dns NAME CMD...: launch, in a private mount namespace whose
-# /etc/resolv.conf names 127.0.0.1 (where no resolver listens): a server's
-# DNS lookups (reverse DNS, SPF, MX) fail at once and no query leaves the
-# machine. Its /etc/hosts is the machine's plus "127.0.0.1 mx.test HOSTNAME",
-# so the server's own name is qualified (Sendmail sleeps and retries when it
-# is not). Without unshare -m: a warning, and the system's files.
-launch_no_dns() {
-  local name=$1 conf=$STATE/$1/resolv.conf hosts=$STATE/$1/hosts
-  shift
+# A private resolver for the servers that look names up: in a private mount
+# namespace, /etc/resolv.conf names 127.0.0.1 (where no resolver listens), so
+# DNS lookups (reverse DNS, SPF, MX, the server's own name) fail at once and
+# no query leaves the machine; /etc/hosts names localhost and "127.0.0.1
+# mx.test HOSTNAME" only, so the server's own name is qualified (Sendmail
+# sleeps 60 s and retries when it is not). Without unshare -m: a warning, and
+# the system's files.
+#   no_dns NAME CMD...         runs CMD so, and waits for it
+#   launch_no_dns NAME CMD...  launches CMD so (launch, above; same pid)
+NO_DNS_SH='mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"'
+no_dns_files() {
+  local conf=$STATE/$1/resolv.conf hosts=$STATE/$1/hosts
   printf '# %s (scripts/real-servers.sh): no DNS, /etc/hosts only.\nnameserver 127.0.0.1\n' \
-    "$name" >"$conf"
-  { cat /etc/hosts; printf '127.0.0.1\tmx.test %s\n' "$(hostname)"; } >"$hosts"
+    "$1" >"$conf"
+  printf '127.0.0.1\tlocalhost\n127.0.0.1\tmx.test %s\n::1\tlocalhost ip6-localhost\n' \
+    "$(hostname)" >"$hosts"
   chmod 644 "$conf" "$hosts"
   if unshare -m --propagation private mount --bind "$conf" /etc/resolv.conf 2>/dev/null; then
-    # shellcheck disable=SC2016 # expanded by the inner sh
-    launch "$name" unshare -m --propagation private sh -c \
-      'mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"' \
-      "$conf" "$hosts" "$@"
+    echo "$conf $hosts"
   else
-    log "warning: $name: no private mount namespace (unshare -m); it uses the system resolver"
+    log "warning: $1: no private mount namespace (unshare -m); it uses the system resolver"
+  fi
+}
+
+no_dns() {
+  local name=$1 files
+  shift
+  files=$(no_dns_files "$name")
+  if [[ -n $files ]]; then
+    # shellcheck disable=SC2086 # two paths without spaces
+    unshare -m --propagation private sh -c "$NO_DNS_SH" $files "$@"
+  else
+    "$@"
+  fi
+}
+
+launch_no_dns() {
+  local name=$1 files
+  shift
+  files=$(no_dns_files "$name")
+  if [[ -n $files ]]; then
+    # shellcheck disable=SC2086 # two paths without spaces
+    launch "$name" unshare -m --propagation private sh -c "$NO_DNS_SH" $files "$@"
+  else
     launch "$name" "$@"
   fi
 }
@@ -356,9 +380,9 @@ start_sendmail() {
   printf 'example.test\nlocalhost\nmx.test\n' >"$d/local-host-names"
   printf 'catchall: /dev/null\npostmaster: catchall\nMAILER-DAEMON: catchall\n' >"$d/aliases"
   printf '@example.test\tcatchall\n@localhost\tcatchall\n@mx.test\tcatchall\n' >"$d/virtusertable"
-  "$(dirname "$bin")/makemap" -C "$d/sendmail.cf" hash "$d/virtusertable" <"$d/virtusertable" ||
-    die "makemap virtusertable failed"
-  "$bin" -C "$d/sendmail.cf" -bi >"$d/newaliases.out" 2>&1 ||
+  no_dns sendmail "$(dirname "$bin")/makemap" -C "$d/sendmail.cf" hash "$d/virtusertable" \
+    <"$d/virtusertable" 2>"$d/makemap.out" || die "makemap virtusertable failed: $(cat "$d/makemap.out")"
+  no_dns sendmail "$bin" -C "$d/sendmail.cf" -bi >"$d/newaliases.out" 2>&1 ||
     die "newaliases failed: $(tail -5 "$d/newaliases.out")"
   launch_no_dns sendmail "$bin" -C "$d/sendmail.cf" -bD
 }
