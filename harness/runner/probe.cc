@@ -232,7 +232,7 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
       }
       // LMTP delivers to final recipients: relaying is not its question.
       if (probe.preflight && out.fatal.empty()) {
-        co_await CheckEnvelope(session, vars, within, !probe.lmtp, out);
+        co_await CheckEnvelope(session, vars, within, probe.relay_check && !probe.lmtp, out);
       }
     }
     std::optional<Reply> bye = co_await Exchange(session, "QUIT\r\n", within());

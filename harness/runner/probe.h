@@ -6,7 +6,8 @@
 //   connect -> greeting -> EHLO (LHLO for an LMTP target)
 //     [-> STARTTLS -> EHLO]            when asked and offered
 //     [-> MAIL FROM:<${sender}> -> RCPT TO:<${rcpt}>
-//      -> RCPT TO:<relay-check@relay-check.invalid> (not LMTP) -> RSET]   the preflight
+//      -> RCPT TO:<relay-check@relay-check.invalid> (not LMTP; only when
+//         the run has relay checks) -> RSET]   the preflight
 //   -> QUIT
 //
 // Fatal (ProbeResult::fatal, with `hint` saying what to change):
@@ -58,6 +59,7 @@ struct ProbeOptions {
   bool record_tls = false;  // TargetInfo::tls records that STARTTLS session
   bool lmtp = false;        // LHLO instead of EHLO
   bool preflight = true;    // the sender/recipient and transport checks
+  bool relay_check = true;  // with preflight: whether this client is trusted for relay
 };
 
 // What the probe learnt.

@@ -172,6 +172,11 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
     probe_options.record_tls = options_.probe_starttls;
     probe_options.lmtp = options_.lmtp;
     probe_options.preflight = options_.preflight;
+    // Asked only when the run has relay checks to judge.
+    probe_options.relay_check =
+        std::any_of(scenarios.begin(), scenarios.end(), [](const scenario::Scenario& s) {
+          return std::find(s.tags.begin(), s.tags.end(), "relay") != s.tags.end();
+        });
     std::vector<std::function<asio::awaitable<void>()>> probe_task;
     probe_task.push_back([&]() -> asio::awaitable<void> {
       if (exec.limiter) co_await limiter.Acquire();

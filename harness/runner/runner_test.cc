@@ -209,10 +209,20 @@ TEST(Runner, PreflightPassesWithAnAcceptedEnvelopeAndLeavesNoTransaction) {
   EXPECT_TRUE(r.stopped.empty()) << r.stopped;
   const std::string sent = r.probe.SideBytes(harness::Direction::kClientToServer);
   EXPECT_NE(sent.find("MAIL FROM:<probe@client.example>\r\nRCPT TO:<postmaster@localhost>\r\n"
-                      "RCPT TO:<relay-check@relay-check.invalid>\r\nRSET\r\nQUIT\r\n"),
+                      "RSET\r\nQUIT\r\n"),
             std::string::npos)
       << sent;
-  for (const harness::ScenarioResult& s : r.scenarios) EXPECT_NE(s.id, "preflight.relay-trusted");
+}
+
+// Without relay checks in the run, relay trust is not asked (nothing to say).
+TEST(Runner, RelayTrustIsAskedOnlyWhenTheRunHasRelayChecks) {
+  FakeOptions trusting;
+  trusting.relay_for_client = true;
+  RunResult r = RunOn(CoreSuite(), {}, trusting);
+  EXPECT_EQ(r.probe.SideBytes(harness::Direction::kClientToServer).find("relay-check"),
+            std::string::npos);
+  ASSERT_FALSE(r.scenarios.empty());
+  EXPECT_NE(r.scenarios[0].id, "preflight.relay-trusted");
 }
 
 // A server that accepts a recipient at a domain that cannot exist relays for
@@ -230,6 +240,10 @@ TEST(Runner, ATrustedClientMakesTheRelayChecksInconclusive) {
   FakeOptions trusting;
   trusting.relay_for_client = true;
   RunResult r = RunOn(scenarios, {}, trusting);
+  EXPECT_NE(r.probe.SideBytes(harness::Direction::kClientToServer)
+                .find("RCPT TO:<postmaster@localhost>\r\nRCPT TO:<relay-check@relay-check.invalid>"
+                      "\r\nRSET\r\n"),
+            std::string::npos);
   ASSERT_EQ(r.scenarios.size(), scenarios.size() + 1);
   const harness::ScenarioResult& said = r.scenarios[0];
   EXPECT_EQ(said.id, "preflight.relay-trusted");
