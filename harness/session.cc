@@ -207,6 +207,11 @@ asio::awaitable<SilenceOutcome> Session::ExpectSilence(Deadline deadline) {
     out.transport_error = absl::FailedPreconditionError("expect_silence: not connected");
     co_return out;
   }
+  if (resync_) {  // the rest of a malformed reply's line is not news
+    const std::size_t lf = buffer_.find('\n');
+    buffer_.erase(0, lf == std::string::npos ? buffer_.size() : lf + 1);
+    resync_ = lf == std::string::npos;
+  }
   if (buffer_.empty() && !peer_closed_) {
     absl::Status error;
     const ReadResult r = co_await ReadMore(deadline, "expect_silence", &error);

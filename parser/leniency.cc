@@ -36,6 +36,8 @@ std::string_view LeniencyName(Leniency bit) {
       return "bare_code_continuation";
     case kChallengeWithoutSpace:
       return "challenge_without_space";
+    case kLongDomainLabel:
+      return "long_domain_label";
     default:
       return "";
   }

@@ -50,9 +50,11 @@ enum Leniency : std::uint32_t {
   // "334" CRLF: an AUTH challenge (RFC 4954 §4 continue-req) without the SP
   // its grammar requires before the (empty) base64.
   kChallengeWithoutSpace = 1u << 15,
+  // A domain label (sub-domain) longer than 63 octets (RFC 1035 §2.3.4).
+  kLongDomainLabel = 1u << 16,
 
   // All of the above.
-  kAllLeniencies = (1u << 16) - 1,
+  kAllLeniencies = (1u << 17) - 1,
 };
 
 using Leniencies = std::uint32_t;

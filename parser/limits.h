@@ -14,6 +14,9 @@ inline constexpr std::size_t kMaxLocalPart = 64;
 // §4.5.3.1.2: "The maximum total length of a domain name or number is 255
 // octets."
 inline constexpr std::size_t kMaxDomain = 255;
+// RFC 1035 §2.3.4: "labels 63 octets or less" (one sub-domain of a Domain;
+// RFC 5321 §2.3.5 names domains as DNS does). Fixed: not part of Limits.
+inline constexpr std::size_t kMaxDomainLabel = 63;
 // §4.5.3.1.3: "The maximum total length of a reverse-path or forward-path is
 // 256 octets (including the punctuation and element separators)."
 inline constexpr std::size_t kMaxPath = 256;

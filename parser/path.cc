@@ -162,8 +162,12 @@ struct Scanner {
   // Ldh-str = *( ALPHA / DIGIT / "-" ) Let-dig                  (§4.1.2)
   // sub-domain =/ U-label                                       (RFC 6531 §3.3)
   // Stops at the first octet that cannot continue the Domain.
+  // A label over kMaxDomainLabel octets (RFC 1035 §2.3.4) is checked after
+  // the whole Domain's limit: kDomainTooLong at its 64th octet, or the
+  // deviation kLongDomainLabel.
   bool Domain(std::size_t& pos) {
     const std::size_t start = pos;
+    std::size_t long_label = std::string_view::npos;  // offset of the first one
     for (;;) {
       const std::size_t label = pos;
       for (;;) {
@@ -198,10 +202,16 @@ struct Scanner {
       if (in[pos - 1] == '-') {
         return Fail(Errc::kBadDomain, pos - 1, "RFC 5321 §4.1.2 Ldh-str: must end with Let-dig");
       }
+      if (pos - label > kMaxDomainLabel && long_label == std::string_view::npos) long_label = label;
       if (!At(pos, '.')) break;
       ++pos;
     }
-    return CheckDomainLength(start, pos);
+    if (!CheckDomainLength(start, pos)) return false;
+    if (long_label != std::string_view::npos && !Allow(kLongDomainLabel)) {
+      return Fail(Errc::kDomainTooLong, long_label + kMaxDomainLabel,
+                  "RFC 1035 §2.3.4: a domain label is 63 octets or less");
+    }
+    return true;
   }
 
   bool CheckDomainLength(std::size_t start, std::size_t end) {

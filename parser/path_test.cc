@@ -13,6 +13,21 @@ namespace {
 
 using namespace std::literals;
 
+// A domain of `n` octets whose labels are at most 63 octets (RFC 1035
+// §2.3.4): 63 times `c`, ".", ... (no label is empty or ends the domain
+// with a dot).
+std::string Dotted(std::size_t n, char c) {
+  std::string out;
+  while (out.size() < n) {
+    if (!out.empty() && out.size() % 64 == 63 && out.size() + 1 < n) {
+      out += '.';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 enum Which : std::uint8_t { kRev = 1, kFwd = 2, kBoth = 3, kMbox = 4 };
 
 PathOptions Opts(Leniencies len = kStrict, bool utf8 = false) {
@@ -543,8 +558,8 @@ TEST(PathTest, LocalPartLimit) {
 }
 
 TEST(PathTest, DomainLimit) {
-  const std::string at = "a@" + std::string(255, 'b');
-  const std::string over = "a@" + std::string(256, 'b');
+  const std::string at = "a@" + Dotted(255, 'b');
+  const std::string over = "a@" + Dotted(256, 'b');
   EXPECT_TRUE(ParseMailbox(at).ok());
   Result<Path> r = ParseMailbox(over);
   ASSERT_FALSE(r.ok());
@@ -567,10 +582,65 @@ TEST(PathTest, DomainLimit) {
   EXPECT_EQ(r.error().offset, 5u);
 }
 
+// RFC 1035 §2.3.4: a label is 63 octets or less. MAIL FROM:<a@ + 64 x b +
+// .example>: strict parsing rejects it (kDomainTooLong at the 64th octet of
+// the label); the leniency kLongDomainLabel accepts it as a deviation. The
+// same in a forward-path, a source route and ParseDomain.
+TEST(PathTest, DomainLabelOver63Octets) {
+  const std::string b63(63, 'b'), b64(64, 'b');
+  struct Row {
+    std::string in;
+    Errc strict;         // kOk: accepted strictly
+    std::size_t offset;  // of the error, in `in`
+  };
+  const Row rows[] = {
+      {"<a@" + b63 + ".example>", Errc::kOk, 0},
+      {"<a@" + b64 + ".example>", Errc::kDomainTooLong, 3 + 63},
+      {"<a@example." + b64 + ">", Errc::kDomainTooLong, 11 + 63},
+      {"<a@x." + b63 + "." + b64 + ".y>", Errc::kDomainTooLong, 5 + 64 + 63},
+      {"<a@" + b64 + ">", Errc::kDomainTooLong, 3 + 63},
+      {"<@" + b64 + ":a@example>", Errc::kDomainTooLong, 2 + 63},
+      {"<a@" + std::string(63, '1') + "." + std::string(63, '2') + ">", Errc::kOk, 0},
+      // A syntax error in the domain is found first, left to right.
+      {"<a@" + b64 + ".-x>", Errc::kBadDomain, 3 + 65},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.in);
+    for (Which w : {kRev, kFwd}) {
+      Result<Path> strict = Parse(w, row.in, Opts(), 0);
+      if (row.strict == Errc::kOk) {
+        ASSERT_TRUE(strict.ok()) << strict.error().reason;
+        EXPECT_EQ(strict->deviations, kStrict);
+        continue;
+      }
+      ASSERT_FALSE(strict.ok());
+      EXPECT_EQ(strict.error().code, row.strict);
+      EXPECT_EQ(strict.error().offset, row.offset) << strict.error().reason;
+      if (row.strict != Errc::kDomainTooLong) continue;
+      EXPECT_NE(std::string_view(strict.error().reason).find("RFC 1035"), std::string_view::npos);
+      Result<Path> lenient = Parse(w, row.in, Opts(kLongDomainLabel), 0);
+      ASSERT_TRUE(lenient.ok()) << lenient.error().reason;
+      EXPECT_EQ(lenient->deviations, kLongDomainLabel);
+      EXPECT_EQ(SerializePath(*lenient), row.in);
+      Result<Path> all = Parse(w, row.in, Opts(kAllLeniencies), 0);
+      ASSERT_TRUE(all.ok());
+      EXPECT_TRUE((all->deviations & kLongDomainLabel) != 0);
+    }
+  }
+  Result<std::size_t> d = ParseDomain(b64 + ".example", Opts(), 7);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.error().code, Errc::kDomainTooLong);
+  EXPECT_EQ(d.error().offset, 7u + 63u);
+  Result<DomainScan> scan = ScanDomain(b64 + ".example", Opts(kLongDomainLabel));
+  ASSERT_TRUE(scan.ok());
+  EXPECT_EQ(scan->deviations, kLongDomainLabel);
+  EXPECT_EQ(LeniencyName(kLongDomainLabel), "long_domain_label");
+}
+
 TEST(PathTest, PathLimit) {
   // "<" + 64 + "@" + 189 + ">" = 256 octets.
-  const std::string at = "<" + std::string(64, 'a') + "@" + std::string(189, 'b') + ">";
-  const std::string over = "<" + std::string(64, 'a') + "@" + std::string(190, 'b') + ">";
+  const std::string at = "<" + std::string(64, 'a') + "@" + Dotted(189, 'b') + ">";
+  const std::string over = "<" + std::string(64, 'a') + "@" + Dotted(190, 'b') + ">";
   ASSERT_EQ(at.size(), 256u);
   EXPECT_TRUE(ParseReversePath(at).ok());
   EXPECT_TRUE(ParseForwardPath(at).ok());
@@ -600,6 +670,7 @@ TEST(PathTest, HostileInputStaysLinear) {
   PathOptions big;
   big.limits.local_part = big.limits.domain = big.limits.path = std::size_t{1} << 30;
   big.utf8 = true;
+  big.leniencies = kLongDomainLabel;  // megabyte-long labels: linearity is the point
   const std::string atoms = std::string(1 << 20, 'a') + "@" + std::string(1 << 20, 'b');
   EXPECT_TRUE(ParseMailbox(atoms, big).ok());
   std::string dots;
@@ -657,8 +728,7 @@ TEST(PathTest, SemanticEquality) {
 // Parsing allocates nothing, accepted or rejected, with or without UTF-8.
 TEST(PathTest, ParsingDoesNotAllocate) {
   const PathOptions utf8 = Opts(kAllLeniencies, true);
-  const std::string long_path =
-      "<@a,@b:" + std::string(60, 'x') + "@" + std::string(150, 'y') + ">";
+  const std::string long_path = "<@a,@b:" + std::string(60, 'x') + "@" + Dotted(150, 'y') + ">";
   const std::size_t before = testing::AllocationCount();
   long accepted = 0;
   for (const AcceptRow& row : kAccept) accepted += ParseForwardPath(row.in).ok();

@@ -2,7 +2,7 @@
 # Starts and stops real SMTP servers on loopback for the integration tests,
 # CI and benchmarks of smtp-harness. See docs/real-servers-setup.md.
 #
-#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|all]
+#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all]
 #       Idempotent. Installs what is missing, waits (bounded) until each server
 #       answers 220, prints NAME=HOST:PORT lines on stdout.
 #   scripts/real-servers.sh stop [NAME|all]     no process of ours is left
@@ -14,7 +14,9 @@
 # Environment: SMTP_SERVERS_DIR (state: configs, logs, pids, spools,
 # maildirs; default /tmp/smtp-harness-servers), SMTP_POSTFIX_PORT (2525),
 # SMTP_AIOSMTPD_PORT (2526), SMTP_OPENSMTPD_PORT (2527), SMTP_SINK_PORT
-# (2528), SMTP_SERVERS_WAIT (seconds to wait for 220, default 20),
+# (2528), SMTP_EXIM_PORT (2529), SMTP_SENDMAIL_PORT (2530), SMTP_CHASQUID_PORT (2531; its submission
+# listeners take 2541 and 2542), SMTP_NODEJS_PORT (2533), SMTP_DOVECOT_PORT
+# (2534, LMTP), SMTP_SERVERS_WAIT (seconds to wait for 220, default 20),
 # SMTP_OPENSMTPD_TLS=1 (advertise OpenSMTPD's STARTTLS, whose handshake fails),
 # OPENSMTPD_ROOT (unpacked OpenSMTPD, default /opt/smtp-harness/opensmtpd).
 set -euo pipefail
@@ -25,7 +27,7 @@ STATE=${SMTP_SERVERS_DIR:-/tmp/smtp-harness-servers}
 HOST=127.0.0.1
 WAIT=${SMTP_SERVERS_WAIT:-20}
 STOP_WAIT=10
-ALL=(postfix aiosmtpd opensmtpd smtp-sink)
+ALL=(postfix aiosmtpd opensmtpd smtp-sink exim sendmail chasquid nodejs dovecot)
 PY=/usr/bin/python3 # Debian's: the one that sees python3-aiosmtpd
 
 log() { echo "real-servers: $*" >&2; }
@@ -40,6 +42,11 @@ port_of() {
     aiosmtpd) echo "${SMTP_AIOSMTPD_PORT:-2526}" ;;
     opensmtpd) echo "${SMTP_OPENSMTPD_PORT:-2527}" ;;
     smtp-sink) echo "${SMTP_SINK_PORT:-2528}" ;;
+    exim) echo "${SMTP_EXIM_PORT:-2529}" ;;
+    sendmail) echo "${SMTP_SENDMAIL_PORT:-2530}" ;;
+    chasquid) echo "${SMTP_CHASQUID_PORT:-2531}" ;;
+    nodejs) echo "${SMTP_NODEJS_PORT:-2533}" ;;
+    dovecot) echo "${SMTP_DOVECOT_PORT:-2534}" ;;
   esac
 }
 
@@ -49,6 +56,11 @@ var_of() {
     aiosmtpd) echo SMTP_AIOSMTPD ;;
     opensmtpd) echo SMTP_OPENSMTPD ;;
     smtp-sink) echo SMTP_SINK ;;
+    exim) echo SMTP_EXIM ;;
+    sendmail) echo SMTP_SENDMAIL ;;
+    chasquid) echo SMTP_CHASQUID ;;
+    nodejs) echo SMTP_NODEJS ;;
+    dovecot) echo SMTP_DOVECOT_LMTP ;;
   esac
 }
 
@@ -60,8 +72,8 @@ names() {
     return
   fi
   case $a in
-    postfix | aiosmtpd | opensmtpd | smtp-sink) echo "$a" ;;
-    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|all)" ;;
+    postfix | aiosmtpd | opensmtpd | smtp-sink | exim | sendmail | chasquid | nodejs | dovecot) echo "$a" ;;
+    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all)" ;;
   esac
 }
 
@@ -101,6 +113,11 @@ cmd_pattern() {
     aiosmtpd) echo "aiosmtpd_server.py" ;;
     opensmtpd) echo "$STATE/opensmtpd/smtpd.conf" ;;
     smtp-sink) echo "smtp-sink" ;;
+    exim) echo "$STATE/exim/exim.conf" ;;
+    sendmail) echo "$STATE/sendmail/sendmail.cf" ;;
+    chasquid) echo "-config_dir=$STATE/chasquid/etc" ;;
+    nodejs) echo "node_smtp_server.js" ;;
+    dovecot) echo "$STATE/dovecot/dovecot.conf" ;;
   esac
 }
 
@@ -109,10 +126,12 @@ pid_of() {
   local f pid cmd
   f=$(pidfile_of "$1")
   [[ -r $f ]] || return 1
-  pid=$(tr -dc '0-9' <"$f")
+  pid=$(head -n 1 "$f" | tr -dc '0-9')
   [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
   cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline")
-  [[ $cmd == *"$(cmd_pattern "$1")"* ]] || return 1
+  # Sendmail renames its process once it listens.
+  [[ $cmd == *"$(cmd_pattern "$1")"* || ($1 == sendmail && $cmd == "sendmail: "*) ]] ||
+    return 1
   echo "$pid"
 }
 
@@ -126,6 +145,8 @@ log_of() {
 maildir_of() {
   case $1 in
     smtp-sink) echo "" ;; # smtp-sink stores nothing
+    dovecot) echo "$STATE/dovecot/mail" ;; # one Maildir per user: DOMAIN/USER/Maildir
+    sendmail) echo "" ;;                   # queue-only: accepted mail stays in its queue
     *) echo "$STATE/$1/Maildir" ;;
   esac
 }
@@ -141,6 +162,13 @@ render() {
     -e "s|@CONF_DIR@|$STATE/postfix/etc|g" \
     -e "s|@POSTFIX_DIR@|$STATE/postfix|g" \
     -e "s|@OPENSMTPD_DIR@|$STATE/opensmtpd|g" \
+    -e "s|@EXIM_DIR@|$STATE/exim|g" \
+    -e "s|@EXIM_BIN@|${EXIM_BIN:-}|g" \
+    -e "s|@CHASQUID_DIR@|$STATE/chasquid|g" \
+    -e "s|@CHASQUID_SUBMISSION@|$(($(port_of chasquid) + 10))|g" \
+    -e "s|@CHASQUID_SUBMISSION_TLS@|$(($(port_of chasquid) + 11))|g" \
+    -e "s|@DOVECOT_DIR@|$STATE/dovecot|g" \
+    -e "s|@SENDMAIL_DIR@|$STATE/sendmail|g" \
     -e "s|@OPENSMTPD_TLS@|$([[ ${SMTP_OPENSMTPD_TLS:-0} == 1 ]] && echo "tls pki mx.test")|g" \
     "$TPL/$name.in" >"$3"
 }
@@ -267,6 +295,144 @@ start_smtp-sink() {
   launch smtp-sink /usr/sbin/smtp-sink -u nobody -h mx.test "$HOST:$(port_of smtp-sink)" 1000
 }
 
+# A private resolver for the servers that look names up: in a private mount
+# namespace, /etc/resolv.conf names 127.0.0.1 (where no resolver listens), so
+# DNS lookups (reverse DNS, SPF, MX, the server's own name) fail at once and
+# no query leaves the machine; /etc/hosts names localhost and "127.0.0.1
+# mx.test HOSTNAME" only, so the server's own name is qualified (Sendmail
+# sleeps 60 s and retries when it is not). Without unshare -m: a warning, and
+# the system's files.
+#   no_dns NAME CMD...         runs CMD so, and waits for it
+#   launch_no_dns NAME CMD...  launches CMD so (launch, above; same pid)
+NO_DNS_SH='mount --bind "$0" /etc/resolv.conf && mount --bind "$1" /etc/hosts && shift && exec "$@"'
+no_dns_files() {
+  local conf=$STATE/$1/resolv.conf hosts=$STATE/$1/hosts
+  printf '# %s (scripts/real-servers.sh): no DNS, /etc/hosts only.\nnameserver 127.0.0.1\n' \
+    "$1" >"$conf"
+  printf '127.0.0.1\tlocalhost\n127.0.0.1\tmx.test %s\n::1\tlocalhost ip6-localhost\n' \
+    "$(hostname)" >"$hosts"
+  chmod 644 "$conf" "$hosts"
+  if unshare -m --propagation private mount --bind "$conf" /etc/resolv.conf 2>/dev/null; then
+    echo "$conf $hosts"
+  else
+    log "warning: $1: no private mount namespace (unshare -m); it uses the system resolver"
+  fi
+}
+
+no_dns() {
+  local name=$1 files
+  shift
+  files=$(no_dns_files "$name")
+  if [[ -n $files ]]; then
+    # shellcheck disable=SC2086 # two paths without spaces
+    unshare -m --propagation private sh -c "$NO_DNS_SH" $files "$@"
+  else
+    "$@"
+  fi
+}
+
+launch_no_dns() {
+  local name=$1 files
+  shift
+  files=$(no_dns_files "$name")
+  if [[ -n $files ]]; then
+    # shellcheck disable=SC2086 # two paths without spaces
+    launch "$name" unshare -m --propagation private sh -c "$NO_DNS_SH" $files "$@"
+  else
+    launch "$name" "$@"
+  fi
+}
+
+start_exim() {
+  local d=$STATE/exim
+  mkdir -p "$d/spool" "$d/log"
+  EXIM_BIN=$(bash "$TPL/install.sh" exim | sed -n 's/^exim=//p')
+  [[ -x $EXIM_BIN ]] || die "Exim binary not found ($EXIM_BIN)"
+  render exim exim.conf "$d/exim.conf"
+  chmod 644 "$d/exim.conf"
+  # -C drops root: Exim runs as Debian-exim and delivers as that user.
+  chown Debian-exim:Debian-exim "$d/spool" "$d/log"
+  chmod 750 "$d/spool"
+  # Its own copy of the key: the shared one is root's alone (0600).
+  mkdir -p "$d/tls"
+  cp "$STATE/tls/cert.pem" "$STATE/tls/key.pem" "$d/tls/"
+  chown -R Debian-exim:Debian-exim "$d/tls"
+  chmod 600 "$d/tls/key.pem"
+  make_maildir "$d/Maildir"
+  chown -R Debian-exim:Debian-exim "$d/Maildir"
+  "$EXIM_BIN" -C "$d/exim.conf" -bV >"$d/configtest.out" 2>&1 ||
+    die "exim.conf rejected: $(tail -5 "$d/configtest.out")"
+  launch_no_dns exim "$EXIM_BIN" -C "$d/exim.conf" -bdf -oX "$(port_of exim)"
+}
+
+start_sendmail() {
+  local d=$STATE/sendmail out bin cf
+  out=$(bash "$TPL/install.sh" sendmail)
+  bin=$(sed -n 's/^sendmail=//p' <<<"$out")
+  cf=$(sed -n 's/^sendmail_cf=//p' <<<"$out")
+  [[ -x $bin && -d $cf ]] || die "Sendmail not found ($bin, $cf)"
+  mkdir -p "$d/mqueue"
+  chmod 700 "$d/mqueue"
+  render sendmail sendmail.mc "$d/sendmail.mc"
+  m4 -D_CF_DIR_="$cf/" "$cf/m4/cf.m4" "$d/sendmail.mc" >"$d/sendmail.cf" 2>"$d/m4.err" ||
+    die "m4 could not make sendmail.cf: $(tail -5 "$d/m4.err")"
+  printf 'hosts files\naliases files\n' >"$d/service.switch"
+  printf 'example.test\nlocalhost\nmx.test\n' >"$d/local-host-names"
+  printf 'catchall: /dev/null\npostmaster: catchall\nMAILER-DAEMON: catchall\n' >"$d/aliases"
+  printf '@example.test\tcatchall\n@localhost\tcatchall\n@mx.test\tcatchall\n' >"$d/virtusertable"
+  no_dns sendmail "$(dirname "$bin")/makemap" -C "$d/sendmail.cf" hash "$d/virtusertable" \
+    <"$d/virtusertable" 2>"$d/makemap.out" || die "makemap virtusertable failed: $(cat "$d/makemap.out")"
+  no_dns sendmail "$bin" -C "$d/sendmail.cf" -bi >"$d/newaliases.out" 2>&1 ||
+    die "newaliases failed: $(tail -5 "$d/newaliases.out")"
+  launch_no_dns sendmail "$bin" -C "$d/sendmail.cf" -bD
+}
+
+start_chasquid() {
+  local d=$STATE/chasquid dom
+  command -v chasquid >/dev/null || die "chasquid not installed"
+  mkdir -p "$d/etc/certs/mx.test" "$d/data"
+  render chasquid chasquid.conf "$d/etc/chasquid.conf"
+  cp "$STATE/tls/cert.pem" "$d/etc/certs/mx.test/fullchain.pem"
+  cp "$STATE/tls/key.pem" "$d/etc/certs/mx.test/privkey.pem"
+  render chasquid chasquid-mda.sh "$d/etc/mda.sh"
+  chmod 755 "$d/etc/mda.sh"
+  # Every local part of the local domains exists: a catch-all alias to the
+  # MDA pipe (a catch-all to a user would alias that user to itself).
+  for dom in example.test localhost mx.test; do
+    mkdir -p "$d/etc/domains/$dom"
+    printf '*: | %s\n' "$d/etc/mda.sh" >"$d/etc/domains/$dom/aliases"
+  done
+  make_maildir "$d/Maildir"
+  chown -R chasquid:chasquid "$d/etc" "$d/data" "$d/Maildir"
+  touch "$(log_of chasquid)" "$d/mail.log"
+  chown chasquid:chasquid "$(log_of chasquid)" "$d/mail.log"
+  launch_no_dns chasquid setpriv --reuid=chasquid --regid=chasquid --init-groups \
+    chasquid -config_dir="$d/etc" -logfile="$(log_of chasquid)"
+}
+
+start_nodejs() {
+  local d=$STATE/nodejs node
+  mkdir -p "$d"
+  node=$(bash "$TPL/install.sh" nodejs | sed -n 's/^node=//p')
+  [[ -x $node ]] || die "node not found"
+  make_maildir "$d/Maildir"
+  launch nodejs "$node" "$TPL/node_smtp_server.js" --root "${NODE_SMTP_ROOT:-/opt/smtp-harness/nodejs}" \
+    --listen "$HOST:$(port_of nodejs)" --maildir "$d/Maildir" \
+    --cert "$STATE/tls/cert.pem" --key "$STATE/tls/key.pem"
+}
+
+start_dovecot() {
+  local d=$STATE/dovecot
+  command -v dovecot >/dev/null || die "dovecot not installed (dovecot-core, dovecot-lmtpd)"
+  [[ -x /usr/lib/dovecot/lmtp ]] || die "Dovecot's LMTP server is missing (dovecot-lmtpd)"
+  mkdir -p "$d/run" "$d/mail"
+  chown nobody:nogroup "$d/mail"
+  render dovecot dovecot.conf "$d/dovecot.conf"
+  dovecot -c "$d/dovecot.conf" -n >"$d/configtest.out" 2>&1 ||
+    die "dovecot.conf rejected: $(tail -5 "$d/configtest.out")"
+  launch dovecot dovecot -F -c "$d/dovecot.conf"
+}
+
 # wait_ready NAME: waits up to $WAIT s for a 220 on the server's port.
 wait_ready() {
   local name=$1 port deadline line
@@ -285,6 +451,10 @@ wait_ready() {
   tail -n 25 "$(log_of "$name")" 2>/dev/null | sed 's/^/    /' >&2 || true
   if [[ $name == postfix ]]; then
     tail -n 10 "$STATE/postfix/postfix.out" 2>/dev/null | sed 's/^/    /' >&2
+  elif [[ $name == exim ]]; then
+    tail -n 10 "$STATE/exim/log/mainlog" "$STATE/exim/log/paniclog" 2>/dev/null | sed 's/^/    /' >&2
+  elif [[ $name == dovecot ]]; then
+    tail -n 10 "$STATE/dovecot/dovecot.log" 2>/dev/null | sed 's/^/    /' >&2
   fi
   stop_one "$name"
   return 1

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of smtp-harness on a fresh Debian 12 machine (as root):
 # installs dependencies, checks formatting, builds, starts the real SMTP
-# servers the integration tests use (Postfix, aiosmtpd, OpenSMTPD, smtp-sink
-# on loopback), runs ctest, runs the unit tests again under ASan + UBSan,
+# servers the integration tests use (Postfix, aiosmtpd, OpenSMTPD, smtp-sink,
+# Exim, Sendmail, chasquid, Node.js smtp-server, Dovecot LMTP on loopback),
+# runs ctest, runs the unit tests again under ASan + UBSan,
 # then a short libFuzzer run of every fuzz target and the ClusterFuzzLite
 # build script. Exit status non-zero on any failure.
 set -euo pipefail
@@ -14,7 +15,10 @@ bash scripts/build.sh default
 
 # Real servers for the `realserver` tests; stopped again however we exit.
 trap 'scripts/real-servers.sh stop all >/dev/null 2>&1 || true' EXIT
-scripts/real-servers.sh start all
+# A server that cannot start here says why on stderr; its tests then fail
+# (Postfix, aiosmtpd, OpenSMTPD, smtp-sink) or are skipped saying so (the
+# rest of the zoo: tests/realserver/CMakeLists.txt).
+scripts/real-servers.sh start all || echo "test.sh: not every real server started (see above)" >&2
 eval "$(scripts/real-servers.sh env)"
 
 ctest --preset default

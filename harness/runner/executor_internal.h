@@ -34,6 +34,8 @@ struct Outcome {
   // kPass only: an allowed alternative answer (expect_silence's or_close,
   // or_reply) ends the scenario here, passed; `message` is then its reason.
   bool ends_scenario = false;
+  bool malformed = false;  // a reply arrived that the strict reader rejects
+  int malformed_code = 0;  // with `malformed`: its reply code, when it began with one
   bool ok() const { return verdict == Verdict::kPass; }
 };
 Outcome Pass();

@@ -176,6 +176,105 @@ TEST(Executor, SilenceAlternativesEndTheScenario) {
   }
 }
 
+// or_malformed: a reply the strict reader rejects counts as the one reply.
+// A server that echoes a bare CR of the command into its reply (aiosmtpd)
+// breaks the reply syntax; that is not command smuggling. The shipped
+// scenarios say so: smuggling.command.bare-cr passes, the reply-syntax
+// scenario rfc5321.reply.no-bare-cr-in-text fails.
+TEST(Executor, MalformedEchoIsAReplySyntaxFindingNotSmuggling) {
+  FakeOptions echo;
+  echo.echo_unknown = true;
+  const std::string steps = R"([{"include": "greeting"}, {"send_raw": "RSET\rNOOP\r\n"},
+      {"expect": ["2xx", "4xx", "5xx"]MALFORMED},
+      {"expect_silence": {"for_ms": 300, "or_close": true}}, {"send": "NOOP"}, {"expect": 250}])";
+  auto with = [&](const std::string& malformed) {
+    std::string s = steps;
+    s.replace(s.find("MALFORMED"), 9, malformed);
+    return s;
+  };
+  {
+    asio::io_context io;
+    harness::ScenarioResult r = RunIt(Load(with(R"(, "or_malformed": "a test note")")),
+                                      testing::FakeConnector(io.get_executor(), echo), {}, io);
+    EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+    EXPECT_NE(r.transcript.DebugString().find("counts as the one reply here. a test note"),
+              std::string::npos)
+        << r.transcript.DebugString();
+  }
+  {
+    asio::io_context io;
+    harness::ScenarioResult r =
+        RunIt(Load(with("")), testing::FakeConnector(io.get_executor(), echo), {}, io);
+    EXPECT_EQ(r.verdict, Verdict::kFail) << Describe(r);
+    EXPECT_NE(r.reason.find("malformed reply (bare_cr"), std::string::npos) << r.reason;
+  }
+  // The malformed reply's code is still judged: 500 where 250 is expected.
+  {
+    asio::io_context io;
+    harness::ScenarioResult r =
+        RunIt(Load(R"([{"include": "greeting"}, {"send_raw": "RSET\rNOOP\r\n"},
+                       {"expect": 250, "or_malformed": "x"}])"),
+              testing::FakeConnector(io.get_executor(), echo), {}, io);
+    EXPECT_EQ(r.verdict, Verdict::kFail) << Describe(r);
+    EXPECT_NE(r.reason.find("malformed reply's code: "), std::string::npos) << r.reason;
+    EXPECT_NE(r.reason.find("got 500"), std::string::npos) << r.reason;
+  }
+  // A well-formed reply is judged as usual.
+  {
+    asio::io_context io;
+    harness::ScenarioResult r = RunIt(Load(R"([{"include": "greeting"}, {"send": "NOOP"},
+                       {"expect": 503, "or_malformed": "x"}])"),
+                                      testing::FakeConnector(io.get_executor(), {}), {}, io);
+    EXPECT_EQ(r.verdict, Verdict::kFail) << Describe(r);
+  }
+  // The shipped scenarios against the echoing server and a clean one.
+  for (const bool echoes : {true, false}) {
+    SCOPED_TRACE(echoes ? "echoing server" : "clean server");
+    FakeOptions server;
+    server.echo_unknown = echoes;
+    for (const char* file : {"smuggling/smuggling.command.bare-cr.json",
+                             "rfc5321/rfc5321.reply.no-bare-cr-in-text.json"}) {
+      auto s = scenario::LoadScenarioFile(std::string(SMTP_SOURCE_DIR "/scenarios/") + file);
+      ASSERT_TRUE(s.ok()) << s.status();
+      asio::io_context io;
+      harness::ScenarioResult r =
+          RunIt(*s, testing::FakeConnector(io.get_executor(), server), {}, io);
+      const bool reply_scenario = s->id == "rfc5321.reply.no-bare-cr-in-text";
+      EXPECT_EQ(r.verdict, echoes && reply_scenario ? Verdict::kFail : Verdict::kPass)
+          << file << ": " << Describe(r);
+    }
+  }
+}
+
+// smuggling.data-end.*: a server that ends the session at a bare CR in DATA
+// with 421 (Sendmail 8.17) refused the sequence; it did not take it for the
+// end of the data. Any other reply in the quiet period still fails the MUST
+// verdict (it cannot be told from an answer to a message ended early).
+TEST(Executor, DataEndRefusedWith421IsNotAnEarlyEnd) {
+  struct Case {
+    const char* reply;
+    Verdict want;
+    const char* reason_has;
+  };
+  const Case cases[] = {
+      {"421 4.5.0 Bare carriage return (CR) not allowed\r\n", Verdict::kPass, "Refused, not ended"},
+      {"554 5.6.0 bare CR refused\r\n", Verdict::kFail, "a reply where silence was expected"},
+  };
+  auto s = scenario::LoadScenarioFile(SMTP_SOURCE_DIR
+                                      "/scenarios/smuggling/smuggling.data-end.cr-dot-cr.json");
+  ASSERT_TRUE(s.ok()) << s.status();
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.reply);
+    FakeOptions server;
+    server.bare_cr_in_data_reply = c.reply;
+    asio::io_context io;
+    harness::ScenarioResult r =
+        RunIt(*s, testing::FakeConnector(io.get_executor(), server), {}, io);
+    EXPECT_EQ(r.verdict, c.want) << Describe(r);
+    EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << r.reason;
+  }
+}
+
 // A DeliveryLog with canned deliveries, all from whichever client asks.
 // The first call (at connect: what the log held before) gets `before`, later
 // calls `canned`.

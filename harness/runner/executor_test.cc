@@ -267,6 +267,39 @@ TEST(Executor, RequireSkipsWhenTheReplyDoesNotMatch) {
   }
 }
 
+// expect with "inconclusive": a reply that decides nothing either way (a 4xx
+// to VRFY) skips the scenario as inconclusive; any other reply is judged.
+TEST(Executor, ExpectInconclusiveSkipsOnlyOnItsReplies) {
+  struct Case {
+    const char* steps;
+    Verdict want;
+    const char* reason_has;
+  };
+  const Case cases[] = {
+      {R"([{"include": "greeting"}, {"send": "MAIL FROM:<a@b.test>"},
+           {"expect": 250, "inconclusive": {"on": "5xx", "because": "says nothing"}},
+           {"send": "NOOP"}, {"expect": 503}])",
+       Verdict::kSkip, "inconclusive: got 503"},
+      {R"([{"include": "greeting"}, {"send": "NOOP"},
+           {"expect": 250, "inconclusive": {"on": "4xx", "because": "says nothing"}}])",
+       Verdict::kPass, ""},
+      {R"([{"include": "greeting"}, {"send": "NOOP"},
+           {"expect": 503, "inconclusive": {"on": "4xx", "because": "says nothing"}}])",
+       Verdict::kFail, "expected code 503, got 250"},
+      // The "on" reply is checked first, even where "expect" would match too.
+      {R"([{"include": "greeting"}, {"send": "NOOP"},
+           {"expect": "2xx", "inconclusive": {"on": 250, "because": "a test reason"}}])",
+       Verdict::kSkip, "a test reason"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.steps);
+    asio::io_context io;
+    harness::ScenarioResult r = RunIt(Load(c.steps), FakeConnector(io.get_executor(), {}), {}, io);
+    EXPECT_EQ(r.verdict, c.want) << Describe(r);
+    EXPECT_NE(r.reason.find(c.reason_has), std::string::npos) << r.reason;
+  }
+}
+
 // data with pad_to: a body over the limit, or a skip where no limit applies.
 TEST(Executor, DataPaddedToACapturedLimit) {
   struct Case {

@@ -49,6 +49,16 @@ struct FakeOptions {
   // inside TLS (the CVE-2011-0411 bug) instead of discarding it.
   bool keep_plaintext_after_starttls = false;
   harness::TlsOptions tls;  // server role; StartTls is refused (454) when no cert
+  // RCPT at a .invalid domain (the preflight's relay-trust check) is refused
+  // with 554 unless this is set: a server that relays for this client.
+  bool relay_for_client = false;
+  // An unknown command is echoed raw into the 500 reply, as aiosmtpd does
+  // (a bare CR in the command becomes a bare CR in the reply text).
+  bool echo_unknown = false;
+  // Not empty: a DATA line with a bare CR gets this reply and the connection
+  // is closed (Sendmail 8.17: "421 4.5.0 Bare carriage return (CR) not
+  // allowed").
+  std::string bare_cr_in_data_reply;
 };
 
 // What the server saw, shared by every connection of a FakeConnector.
@@ -180,6 +190,8 @@ inline asio::awaitable<void> ServeFake(std::unique_ptr<Transport> t, FakeOptions
         out = "503 5.5.1 need MAIL\r\n";
       } else if (arg.find("nouser") != std::string::npos) {
         out = "550 5.1.1 no such user\r\n";
+      } else if (!o.relay_for_client && arg.find(".invalid>") != std::string::npos) {
+        out = "554 5.7.1 relay access denied\r\n";
       } else {
         out = "250 2.1.5 ok\r\n";
         rcpt = true;
@@ -193,6 +205,14 @@ inline asio::awaitable<void> ServeFake(std::unique_ptr<Transport> t, FakeOptions
         for (;;) {
           std::string l = co_await internal::ReadLine(*t, buf, d);
           if (l.empty()) co_return;
+          if (!o.bare_cr_in_data_reply.empty()) {
+            const std::size_t cr = l.find('\r');
+            if (cr != std::string::npos && cr + 2 != l.size()) {
+              co_await Reply(*t, o.bare_cr_in_data_reply, d);
+              co_await t->Close(In(std::chrono::seconds(1)));
+              co_return;
+            }
+          }
           body += l;
           if (l == ".\r\n") break;
         }
@@ -258,7 +278,8 @@ inline asio::awaitable<void> ServeFake(std::unique_ptr<Transport> t, FakeOptions
       }
       if (out.empty()) out = good ? "235 2.7.0 ok\r\n" : "535 5.7.8 bad credentials\r\n";
     } else {
-      out = "500 5.5.2 unknown command\r\n";
+      out = o.echo_unknown ? "500 Error: command \"" + std::string(cmd) + "\" not recognized\r\n"
+                           : "500 5.5.2 unknown command\r\n";
     }
     bool ok = co_await Reply(*t, out, d);
     if (!ok) break;

@@ -103,8 +103,10 @@ void NoteQuirk(ProbeResult& out, const std::string& what, const Reply& reply) {
 }
 
 // The sender and recipient of the profile, each accepted (preflight).
+// With `relay_check`, also whether this client is trusted for relay.
 asio::awaitable<void> CheckEnvelope(Session& session, const scenario::Variables& vars,
-                                    const std::function<Deadline()>& within, ProbeResult& out) {
+                                    const std::function<Deadline()>& within, bool relay_check,
+                                    ProbeResult& out) {
   const std::string* sender = vars.Find("sender");
   const std::string* rcpt = vars.Find("rcpt");
   const std::string from = sender ? *sender : "";
@@ -122,6 +124,21 @@ asio::awaitable<void> CheckEnvelope(Session& session, const scenario::Variables&
       out.hint = "give a recipient it accepts with --to (or the profile's \"rcpt\")";
       co_return;
     }
+  }
+  // Relay trust: a recipient at a domain that cannot exist (RFC 2606
+  // .invalid) is accepted only by a server that relays for this client or
+  // accepts every recipient; the relay checks cannot tell then.
+  std::optional<Reply> relay;
+  if (relay_check) {
+    relay = co_await Exchange(session, "RCPT TO:<" + std::string(kRelayCheckRecipient) + ">\r\n",
+                              within());
+  }
+  if (relay && relay->code / 100 == 2) {
+    out.relay_trusted = "the server accepts RCPT TO:<" + std::string(kRelayCheckRecipient) + "> (" +
+                        ReplyText(*relay) +
+                        "), a domain that cannot exist: it relays for this client (a trusted "
+                        "network, e.g. Postfix's mynetworks) or accepts every recipient, so "
+                        "whether it refuses strangers cannot be tested from here";
   }
   std::optional<Reply> reset = co_await Exchange(session, "RSET\r\n", within());
   (void)reset;
@@ -213,7 +230,10 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
           }
         }
       }
-      if (probe.preflight && out.fatal.empty()) co_await CheckEnvelope(session, vars, within, out);
+      // LMTP delivers to final recipients: relaying is not its question.
+      if (probe.preflight && out.fatal.empty()) {
+        co_await CheckEnvelope(session, vars, within, probe.relay_check && !probe.lmtp, out);
+      }
     }
     std::optional<Reply> bye = co_await Exchange(session, "QUIT\r\n", within());
     (void)bye;
@@ -227,6 +247,28 @@ asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
     if (!strict.empty()) out.quirk += ": " + strict;
   }
   co_return out;
+}
+
+harness::ScenarioResult RelayTrustResult(const ProbeResult& probe) {
+  harness::ScenarioResult r;
+  r.id = "preflight.relay-trusted";
+  r.title = "The relay checks can tell a refusal from trust";
+  r.description =
+      "Found by the preflight: the server accepted a recipient at a domain that cannot exist "
+      "(RFC 2606 .invalid). A server does that only for a client it relays for, or when it "
+      "accepts every recipient. The security.relay.* checks are reported as inconclusive (skipped "
+      "with this reason) instead of failing: run them from a client outside the server's trusted "
+      "networks.";
+  r.rfc_document = "RFC 5321";
+  r.rfc_section = "7.9";
+  r.rfc_url = "https://www.rfc-editor.org/rfc/rfc5321#section-7.9";
+  r.level = "security";
+  r.tags = {"preflight", "relay"};
+  r.group = "preflight";
+  r.verdict = harness::Verdict::kSkip;
+  r.reason = "inconclusive: " + probe.relay_trusted;
+  r.transcript = probe.transcript;
+  return r;
 }
 
 harness::ScenarioResult QuirkFinding(const ProbeResult& probe) {

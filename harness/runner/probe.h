@@ -5,7 +5,9 @@
 //
 //   connect -> greeting -> EHLO (LHLO for an LMTP target)
 //     [-> STARTTLS -> EHLO]            when asked and offered
-//     [-> MAIL FROM:<${sender}> -> RCPT TO:<${rcpt}> -> RSET]   the preflight
+//     [-> MAIL FROM:<${sender}> -> RCPT TO:<${rcpt}>
+//      -> RCPT TO:<relay-check@relay-check.invalid> (not LMTP; only when
+//         the run has relay checks) -> RSET]   the preflight
 //   -> QUIT
 //
 // Fatal (ProbeResult::fatal, with `hint` saying what to change):
@@ -18,6 +20,11 @@
 //   a refusing greeting (554), a rejected EHLO, a 530 (STARTTLS or AUTH
 //   required) to MAIL.
 //
+// Relay trust: a 2xx to the .invalid recipient (a domain that cannot exist,
+// RFC 2606) means this client may relay (a trusted network) or the server
+// accepts every recipient; `relay_trusted` says so, and the runner reports
+// the relay checks (tag "relay") as inconclusive instead of judging them.
+//
 // Reply quirks: the probe reads replies with the reply leniencies on
 // (kReplyQuirks). When the greeting or EHLO reply needed one (smtp-sink's
 // "250 " with no text, say), `quirks` names it and `quirk` describes the
@@ -28,6 +35,7 @@
 #define SMTP_HARNESS_RUNNER_PROBE_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
@@ -51,6 +59,7 @@ struct ProbeOptions {
   bool record_tls = false;  // TargetInfo::tls records that STARTTLS session
   bool lmtp = false;        // LHLO instead of EHLO
   bool preflight = true;    // the sender/recipient and transport checks
+  bool relay_check = true;  // with preflight: whether this client is trusted for relay
 };
 
 // What the probe learnt.
@@ -64,6 +73,7 @@ struct ProbeResult {
   std::vector<std::string> tls_extensions;  // after STARTTLS; empty when not tried/failed
   Leniencies quirks = kStrict;              // reply leniencies the greeting/EHLO needed
   std::string quirk;                        // with `quirks`: the first strict error
+  std::string relay_trusted;                // not empty: why the relay checks cannot judge (above)
   harness::Transcript transcript;           // not redacted: the runner redacts it
 };
 
@@ -71,6 +81,15 @@ struct ProbeResult {
 asio::awaitable<ProbeResult> ProbeTarget(const Connector& connector,
                                          const scenario::Variables& vars,
                                          const ExecutorOptions& options, const ProbeOptions& probe);
+
+// The recipient the preflight uses to find out whether this client is
+// trusted for relay.
+inline constexpr std::string_view kRelayCheckRecipient = "relay-check@relay-check.invalid";
+
+// The result that says once why the relay checks are inconclusive: id
+// "preflight.relay-trusted", level security, verdict skip, reason
+// "inconclusive: " + relay_trusted, with the probe's transcript.
+harness::ScenarioResult RelayTrustResult(const ProbeResult& probe);
 
 // The result that reports reply quirks once: id "preflight.reply-syntax",
 // level SHOULD, RFC 5321 §4.2, verdict fail, with the probe's transcript.

@@ -57,6 +57,18 @@ std::vector<std::string> ExitSummaryLines(const harness::RunResult& run, int exi
                     (errors == 1 ? " scenario" : " scenarios") +
                     " -> exit 2 (the harness could not judge them; see their reasons)");
   }
+  for (const harness::ScenarioResult& s : run.scenarios) {
+    if (s.id != "preflight.relay-trusted") continue;
+    int skipped = 0;
+    for (const harness::ScenarioResult& r : run.scenarios) {
+      if (&r != &s && r.verdict == harness::Verdict::kSkip &&
+          std::find(r.tags.begin(), r.tags.end(), "relay") != r.tags.end()) {
+        ++skipped;
+      }
+    }
+    lines.push_back("relay: " + std::to_string(skipped) + (skipped == 1 ? " check" : " checks") +
+                    " skipped as " + s.reason);
+  }
   const std::string status = std::to_string(exit_status);
   if (!run.stopped.empty()) lines.push_back("stopped: " + run.stopped + " -> exit " + status);
   lines.push_back("exit status " + status);

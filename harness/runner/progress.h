@@ -32,8 +32,10 @@ std::string SummaryLine(const harness::RunResult& run);
 //   "security: 14 fail of 30 -> exit 1"
 //   "SHOULD: 3 fail of 40 (finding only, not in --fail_on)"
 //   "MUST: 0 fail of 120"
-// then "error: 2 scenarios -> exit 2 (...)" and "stopped: REASON -> exit N"
-// when they apply, and last "exit status N". `exit_status` is the process's
+// then "error: 2 scenarios -> exit 2 (...)", "relay: 8 checks skipped as
+// inconclusive: ..." (the preflight found this client trusted for relay,
+// runner/probe.h) and "stopped: REASON -> exit N" when they apply, and last
+// "exit status N". `exit_status` is the process's
 // (run.ExitStatus(), or 130/143 after a signal).
 std::vector<std::string> ExitSummaryLines(const harness::RunResult& run, int exit_status);
 

@@ -172,6 +172,11 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
     probe_options.record_tls = options_.probe_starttls;
     probe_options.lmtp = options_.lmtp;
     probe_options.preflight = options_.preflight;
+    // Asked only when the run has relay checks to judge.
+    probe_options.relay_check =
+        std::any_of(scenarios.begin(), scenarios.end(), [](const scenario::Scenario& s) {
+          return std::find(s.tags.begin(), s.tags.end(), "relay") != s.tags.end();
+        });
     std::vector<std::function<asio::awaitable<void>()>> probe_task;
     probe_task.push_back([&]() -> asio::awaitable<void> {
       if (exec.limiter) co_await limiter.Acquire();
@@ -197,6 +202,18 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
       finished_.insert(finished_.begin(), 1);
       live_.planned += 1;
       first = 1;
+    }
+    if (!probe.relay_trusted.empty() && fatal.empty()) {
+      // Said once; the relay scenarios are skipped with the same reason.
+      ScenarioResult said = RelayTrustResult(probe);
+      said.reason = harness::RedactText(said.reason, secrets);
+      facts.relay_trusted = harness::RedactText(probe.relay_trusted, secrets);
+      std::lock_guard lock(mu_);
+      live_.scenarios.insert(live_.scenarios.begin() + static_cast<std::ptrdiff_t>(first),
+                             std::move(said));
+      finished_.insert(finished_.begin() + static_cast<std::ptrdiff_t>(first), 1);
+      live_.planned += 1;
+      first += 1;
     }
     {
       std::lock_guard lock(mu_);

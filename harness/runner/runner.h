@@ -18,6 +18,9 @@
 // change (exit status 2), instead of failing scenario after scenario. Reply
 // quirks of the greeting or EHLO reply are reported once (QuirkFinding, the
 // first result) and the scenarios read replies with those leniencies on.
+// When the preflight finds this client trusted for relay (probe.h), that is
+// said once (RelayTrustResult, after any quirk finding) and the scenarios
+// tagged "relay" are skipped as inconclusive with the same reason.
 //
 // Stopping: every deadline is absolute. `run_timeout` bounds the whole run
 // (scenario budgets end at it, no scenario starts after it). Stop(), from

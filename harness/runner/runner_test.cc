@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "harness/runner/fake_server_test_util.h"
+#include "harness/runner/progress.h"
 #include "harness/scenario/profile.h"
 #include "harness/scenario/suite.h"
 #include "harness/test_util.h"
@@ -234,6 +235,78 @@ TEST(Runner, PreflightPassesWithAnAcceptedEnvelopeAndLeavesNoTransaction) {
                       "RSET\r\nQUIT\r\n"),
             std::string::npos)
       << sent;
+}
+
+// Without relay checks in the run, relay trust is not asked (nothing to say).
+TEST(Runner, RelayTrustIsAskedOnlyWhenTheRunHasRelayChecks) {
+  FakeOptions trusting;
+  trusting.relay_for_client = true;
+  RunResult r = RunOn(CoreSuite(), {}, trusting);
+  EXPECT_EQ(r.probe.SideBytes(harness::Direction::kClientToServer).find("relay-check"),
+            std::string::npos);
+  ASSERT_FALSE(r.scenarios.empty());
+  EXPECT_NE(r.scenarios[0].id, "preflight.relay-trusted");
+}
+
+// A server that accepts a recipient at a domain that cannot exist relays for
+// this client (or accepts everything): the relay checks cannot judge. Said
+// once (preflight.relay-trusted, skip), and each relay scenario is skipped as
+// inconclusive with the reason, not failed; the others run as before.
+TEST(Runner, ATrustedClientMakesTheRelayChecksInconclusive) {
+  std::vector<scenario::Scenario> scenarios = CoreSuite();
+  scenario::SuiteFilter relay_only;
+  relay_only.tags = {"relay"};
+  auto relay = scenario::LoadSuite({SMTP_SOURCE_DIR "/scenarios/security"}, relay_only);
+  ASSERT_TRUE(relay.ok()) << relay.status();
+  ASSERT_GE(relay->scenarios.size(), 8u);
+  scenarios.insert(scenarios.end(), relay->scenarios.begin(), relay->scenarios.end());
+  FakeOptions trusting;
+  trusting.relay_for_client = true;
+  RunResult r = RunOn(scenarios, {}, trusting);
+  EXPECT_NE(r.probe.SideBytes(harness::Direction::kClientToServer)
+                .find("RCPT TO:<postmaster@localhost>\r\nRCPT TO:<relay-check@relay-check.invalid>"
+                      "\r\nRSET\r\n"),
+            std::string::npos);
+  ASSERT_EQ(r.scenarios.size(), scenarios.size() + 1);
+  const harness::ScenarioResult& said = r.scenarios[0];
+  EXPECT_EQ(said.id, "preflight.relay-trusted");
+  EXPECT_EQ(said.verdict, Verdict::kSkip);
+  EXPECT_NE(said.reason.find("inconclusive: the server accepts "
+                             "RCPT TO:<relay-check@relay-check.invalid> (250 2.1.5 ok)"),
+            std::string::npos)
+      << said.reason;
+  int relay_skipped = 0;
+  for (std::size_t i = 1; i < r.scenarios.size(); ++i) {
+    const harness::ScenarioResult& s = r.scenarios[i];
+    if (s.id.rfind("security.relay.", 0) == 0) {
+      EXPECT_EQ(s.verdict, Verdict::kSkip) << s.id;
+      EXPECT_EQ(s.reason, said.reason) << s.id;
+      ++relay_skipped;
+    } else {
+      EXPECT_EQ(s.verdict, Verdict::kPass) << s.id << ": " << s.reason;
+    }
+  }
+  EXPECT_EQ(relay_skipped, static_cast<int>(relay->scenarios.size()));
+  EXPECT_EQ(r.ExitStatus(), 0);
+  // The console's exit summary says it once.
+  const std::vector<std::string> lines = ExitSummaryLines(r, 0);
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return l.rfind("relay: ", 0) == 0; }),
+            1);
+  EXPECT_NE(
+      std::find(lines.begin(), lines.end(),
+                "relay: " + std::to_string(relay_skipped) + " checks skipped as " + said.reason),
+      lines.end());
+
+  // The same server refusing strangers: the relay checks are judged (and
+  // fail here, since the fake server accepts every other recipient).
+  RunResult judged = RunOn(scenarios, {});
+  ASSERT_EQ(judged.scenarios.size(), scenarios.size());
+  int relay_failed = 0;
+  for (const harness::ScenarioResult& s : judged.scenarios) {
+    if (s.id.rfind("security.relay.", 0) == 0 && s.verdict == Verdict::kFail) ++relay_failed;
+  }
+  EXPECT_GT(relay_failed, 0);
 }
 
 // One quirk is one finding: smtp-sink ends its EHLO reply with "250 " (SP,

@@ -20,7 +20,8 @@ constexpr K kScenario[] = {
     "timeout_ms", "include", "steps"};
 constexpr K kRfc[] = {"document", "section", "url"};
 constexpr K kFragment[] = {"$schema", "description", "steps"};
-constexpr K kCommon[] = {"timeout_ms", "note"};
+constexpr K kCommon[] = {"timeout_ms", "note", "inconclusive", "or_malformed"};
+constexpr K kInconclusive[] = {"on", "because"};
 constexpr K kExpectation[] = {"code", "text", "not_text", "ignore_case", "enhanced"};
 constexpr K kProfile[] = {"$schema", "host",   "port", "tls",      "client_domain",
                           "rcpt",    "sender", "user", "password", "vars"};
@@ -44,7 +45,7 @@ std::span<const ObjectKeys> AcceptedKeys() {
         {"scenario", kScenario},       {"rfc", kRfc},
         {"fragment", kFragment},       {"step", StepKeys()},
         {"expectation", kExpectation}, {"profile", kProfile},
-        {"env_value", kEnvValue},
+        {"env_value", kEnvValue},      {"inconclusive", kInconclusive},
     };
     for (const StepType& t : StepTypes()) {
       if (!t.keys.empty()) out.push_back({t.name, t.keys});

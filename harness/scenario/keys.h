@@ -25,7 +25,8 @@ std::span<const std::string_view> KeysOf(std::string_view object);
 // The step-type keys (exactly one per step), including "include", in the
 // table's order.
 std::span<const std::string_view> StepTypeKeys();
-// Keys every step may carry besides its type.
+// Keys a step may carry besides its type ("inconclusive", "or_malformed" only with
+// "expect").
 std::span<const std::string_view> CommonStepKeys();
 
 }  // namespace smtp::scenario

@@ -163,6 +163,10 @@ std::optional<std::string> SkipReason(const Scenario& scenario, const TargetFact
   if (scenario.requires_plaintext && target.implicit_tls) {
     return "scenario needs a plaintext connection; the target uses implicit TLS";
   }
+  if (!target.relay_trusted.empty() &&
+      std::find(scenario.tags.begin(), scenario.tags.end(), "relay") != scenario.tags.end()) {
+    return "inconclusive: " + target.relay_trusted;
+  }
   if (!target.deliveries && UsesDeliveries(scenario)) {
     return "target offers no deliveries to check (expect_delivery: the embedded server does)";
   }

@@ -60,9 +60,20 @@ struct SendStep {
 struct SendRawStep {
   Template bytes;  // escapes decoded
 };
-// Reads one reply and checks it.
+// Reads one reply and checks it. A reply meeting `inconclusive` (checked
+// first) says nothing either way about the requirement under test (a 4xx
+// temporary failure to VRFY): the scenario ends there, skipped, with the
+// reason "inconclusive: <reply>: <because>", instead of failing. With
+// `or_malformed` (a note), a reply the strict reader rejects counts as the
+// one reply: its code (when it began with three digits) is checked against
+// `expect`, and the note goes into the transcript: for scenarios
+// whose requirement is not the reply's syntax (aiosmtpd echoes a bare CR of
+// the command into its 500; that is a reply-syntax finding, not smuggling).
 struct ExpectStep {
   Expectation expect;
+  std::optional<Expectation> inconclusive;
+  std::string because;  // with `inconclusive`: why such a reply decides nothing
+  std::string or_malformed;
 };
 // The server must close the connection (EOF) within `within_ms` (unset = the
 // step/scenario timeout). Bytes received before the close are recorded.
@@ -225,6 +236,10 @@ struct TargetFacts {
   bool deliveries = false;                  // the runner can read what the target delivered
   bool keywords_known = true;               // false: no probe ran; keyword checks are skipped
   bool lmtp = false;  // the target speaks LMTP: only scenarios tagged "lmtp" run, and only then
+  // Not empty: this client is trusted for relay, or the target accepts every
+  // recipient (the probe's finding, runner/probe.h); scenarios tagged
+  // "relay" cannot judge and are skipped as inconclusive with this reason.
+  std::string relay_trusted = {};
 };
 
 // True when the scenario has an `expect_delivery` step.
@@ -241,6 +256,7 @@ bool UsesTls(const Scenario& scenario);
 //   "server does not advertise STARTTLS, AUTH"   (requires)
 //   "server advertises DSN"                       (requires_absent)
 //   "target offers no deliveries to check"        (expect_delivery)
+//   "inconclusive: <relay_trusted>"               (tag "relay", relay_trusted set)
 // `requires` is checked against the keywords of the phases the scenario
 // reaches: the first phase, plus the post-STARTTLS phase when UsesTls();
 // `requires_absent` against the last phase it reaches (the post-STARTTLS one

@@ -488,6 +488,38 @@ TEST_F(LoaderTest, SilenceAlternatives) {
   EXPECT_FALSE(bad.ok());
 }
 
+// expect's "inconclusive": an expectation and a reason, on expect only.
+TEST_F(LoaderTest, ExpectInconclusive) {
+  const std::string head = R"js({"id": "s", "title": "t", "level": "MUST",
+    "rfc": {"document": "RFC 5321", "section": "3"}, "steps": [{"connect": {}}, )js";
+  auto ok = LoadScenarioText(
+      "s.json", head + R"js({"expect": 252, "inconclusive": {"on": "4xx", "because": "why"}}]})js");
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  const ExpectStep& e = As<ExpectStep>(ok->steps[1]);
+  ASSERT_TRUE(e.inconclusive.has_value());
+  EXPECT_EQ(e.inconclusive->Describe(), "4xx");
+  EXPECT_EQ(e.because, "why");
+  EXPECT_FALSE(
+      As<ExpectStep>(LoadScenarioText("s.json", head + R"js({"expect": 252}]})js")->steps[1])
+          .inconclusive.has_value());
+
+  auto not_expect = LoadScenarioText(
+      "s.json", head + R"js({"send": "X", "inconclusive": {"on": "4xx", "because": "w"}}]})js");
+  EXPECT_NE(Msg(not_expect.status()).find("'inconclusive' applies to expect only"),
+            std::string::npos)
+      << Msg(not_expect.status());
+  auto no_because =
+      LoadScenarioText("s.json", head + R"js({"expect": 252, "inconclusive": {"on": "4xx"}}]})js");
+  EXPECT_FALSE(no_because.ok());
+  auto empty_because = LoadScenarioText(
+      "s.json", head + R"js({"expect": 252, "inconclusive": {"on": "4xx", "because": ""}}]})js");
+  EXPECT_FALSE(empty_because.ok());
+  auto bad_key = LoadScenarioText(
+      "s.json",
+      head + R"js({"expect": 252, "inconclusive": {"on": "4xx", "because": "w", "x": 1}}]})js");
+  EXPECT_FALSE(bad_key.ok());
+}
+
 TEST_F(LoaderTest, ConditionalKeys) {
   auto sc = LoadScenarioFile("good/conditions.json");
   ASSERT_TRUE(sc.ok()) << sc.status();

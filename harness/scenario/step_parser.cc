@@ -73,6 +73,26 @@ absl::Status Loader::ParseStep(const Node& n, const std::string& label, std::vec
     SMTP_SCENARIO_RETURN_IF_ERROR(CheckObject(v, ctx, type->keys, type->required));
   }
   SMTP_SCENARIO_RETURN_IF_ERROR(type->parse(*this, v, StepSite{label, ctx}, &step.action));
+  if (auto inc = n.Find("inconclusive")) {
+    auto* expect = std::get_if<ExpectStep>(&step.action);
+    if (expect == nullptr) return ErrKey(*inc, ctx, "'inconclusive' applies to expect only");
+    SMTP_SCENARIO_RETURN_IF_ERROR(CheckObject(*inc, ctx, "inconclusive", {"on", "because"}));
+    expect->inconclusive.emplace();
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadExpectation(*inc->Find("on"), ctx, &*expect->inconclusive));
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*inc->Find("because"), ctx, &expect->because));
+    if (expect->because.empty()) {
+      return ErrValue(*inc->Find("because"), ctx,
+                      "'because' must say why such a reply decides nothing");
+    }
+  }
+  if (auto m = n.Find("or_malformed")) {
+    auto* expect = std::get_if<ExpectStep>(&step.action);
+    if (expect == nullptr) return ErrKey(*m, ctx, "'or_malformed' applies to expect only");
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*m, ctx, &expect->or_malformed));
+    if (expect->or_malformed.empty()) {
+      return ErrValue(*m, ctx, "'or_malformed' must say why a malformed reply is not the finding");
+    }
+  }
   out->push_back(std::move(step));
   return absl::OkStatus();
 }

@@ -2,7 +2,9 @@
 # Installs what scripts/real-servers.sh needs to run one or all real SMTP
 # servers on a Debian 12 machine, as root. Idempotent and quiet when all is
 # present (no apt-get update then).
-#   scripts/real-servers/install.sh [postfix|aiosmtpd|opensmtpd|smtp-sink|all]
+#   scripts/real-servers/install.sh [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all]
+# ("all" is the first four; the others are installed when started by name or
+# by `real-servers.sh start all`, each on its own.)
 #
 # Debian packages: postfix (also smtp-sink), python3-aiosmtpd, openssl, swaks
 # and libnet-ssleay-perl (swaks --tls needs it; only a Recommends of swaks).
@@ -13,10 +15,21 @@
 # installed with apt-get; and what its binary hard-codes is created: users
 # opensmtpd and opensmtpq, /var/lib/opensmtpd/empty (chroot), /var/spool/smtpd
 # (0711) and its helpers in /usr/libexec/opensmtpd.
-# Prints "smtpd=PATH" for OpenSMTPD on stdout; everything else goes to stderr.
+# Exim (exim4-daemon-light) conflicts with postfix too: unpacked the same way
+# into $EXIM_ROOT (/opt/smtp-harness/exim), user Debian-exim created; so
+# does Sendmail (sendmail-bin, -base, -cf into $SENDMAIL_ROOT).
+# chasquid, dovecot-core and dovecot-lmtpd come from apt; nodemailer's
+# smtp-server from npm into $NODE_SMTP_ROOT (/opt/smtp-harness/nodejs).
+# apt_install refuses any install that would remove a package (Postfix), and
+# no service starts during an install (policy-rc.d).
+# Prints "smtpd=PATH" for OpenSMTPD, "exim=PATH" for Exim on stdout;
+# everything else goes to stderr.
 set -euo pipefail
 
 OPENSMTPD_ROOT=${OPENSMTPD_ROOT:-/opt/smtp-harness/opensmtpd}
+EXIM_ROOT=${EXIM_ROOT:-/opt/smtp-harness/exim}
+NODE_SMTP_ROOT=${NODE_SMTP_ROOT:-/opt/smtp-harness/nodejs}
+SENDMAIL_ROOT=${SENDMAIL_ROOT:-/opt/smtp-harness/sendmail}
 what=${1:-all}
 apt_updated=0
 
@@ -48,14 +61,113 @@ apt_install() {
   # Postfix must not touch the machine's mail setup: "No configuration".
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
   apt_update_once
-  local out
+  # Never let apt remove anything (Postfix above all) or swap the system MTA:
+  # a package that would is unpacked privately instead (install_deb).
+  local removes
+  removes=$(apt-get install -s --no-install-recommends "${missing[@]}" </dev/null 2>&1 |
+    sed -n 's/^Remv \([^ ]*\).*/\1/p' | tr '\n' ' ')
+  [[ -z $removes ]] || die "apt-get install ${missing[*]} would remove: $removes; refused"
+  # No service of a new package may start (Dovecot's IMAP, chasquid on :25):
+  # a policy-rc.d that denies, only for this install when there is none.
+  local policy=/usr/sbin/policy-rc.d made_policy=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\n# smtp-harness install.sh: no service starts during install\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    made_policy=1
+  fi
+  local out rc=0
   out=$(mktemp)
-  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >"$out" 2>&1; then
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >"$out" 2>&1 || rc=$?
+  ((made_policy)) && rm -f "$policy"
+  if ((rc != 0)); then
     tail -n 20 "$out" >&2
     rm -f "$out"
     die "apt-get install ${missing[*]} failed"
   fi
   rm -f "$out"
+}
+
+# install_deb PKG ROOT: PKG's .deb (apt-get download) unpacked with dpkg -x
+# into ROOT (no maintainer scripts run, nothing of the system's changes),
+# plus the library packages of its Depends. For packages that conflict with
+# Postfix as the system MTA. Prints nothing; ROOT/.unpacked-PKG holds the
+# version (several packages may share ROOT).
+install_deb() {
+  local pkg=$1 root=$2 tmp deb libs
+  [[ -s $root/.unpacked-$pkg ]] && return 0
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"
+  apt-cache show "$pkg" >/dev/null 2>&1 || apt_update_once
+  log "apt-get download $pkg"
+  if ! (cd "$tmp" && apt-get -qq -o APT::Sandbox::User=root download "$pkg" >&2); then
+    apt_update_once
+    (cd "$tmp" && apt-get -qq -o APT::Sandbox::User=root download "$pkg" >&2) ||
+      die "apt-get download $pkg failed"
+  fi
+  deb=$(ls "$tmp"/"${pkg}"_*.deb)
+  libs=$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -E 's/\(.*\)//; s/\|.*//; s/ //g' |
+    grep -E '^lib' || true)
+  # shellcheck disable=SC2086
+  apt_install $libs
+  mkdir -p "$root"
+  dpkg -x "$deb" "$root"
+  dpkg-deb -f "$deb" Version >"$root/.unpacked-$pkg"
+  rm -rf "$tmp"
+  log "unpacked $pkg $(cat "$root/.unpacked-$pkg") into $root"
+}
+
+# system_user NAME HOME: a system user and group NAME, as a package's
+# maintainer script would make them (for unpacked packages).
+system_user() {
+  getent group "$1" >/dev/null || groupadd --system "$1"
+  id -u "$1" >/dev/null 2>&1 ||
+    useradd --system --gid "$1" --home-dir "$2" --no-create-home \
+      --shell /usr/sbin/nologin --comment "$1 (smtp-harness)" "$1"
+}
+
+# Exim 4 conflicts with Postfix: exim4-daemon-light unpacked into $EXIM_ROOT.
+# Its binary has the user Debian-exim compiled in. Prints "exim=PATH".
+install_exim() {
+  [[ $(id -u) -eq 0 ]] || die "Exim needs root (user Debian-exim)"
+  install_deb exim4-daemon-light "$EXIM_ROOT"
+  local exim=$EXIM_ROOT/usr/sbin/exim4
+  [[ -x $exim ]] || die "$exim missing after unpacking exim4-daemon-light"
+  if ldd "$exim" | grep -q 'not found'; then
+    die "$exim misses libraries: $(ldd "$exim" | grep 'not found' | tr -s ' \n' ' ')"
+  fi
+  system_user Debian-exim /var/spool/exim4
+  echo "exim=$exim"
+}
+
+# Sendmail conflicts with Postfix: sendmail-bin, -base and -cf (the m4
+# macros that make sendmail.cf) unpacked into $SENDMAIL_ROOT; m4 from apt.
+# Prints "sendmail=PATH" and "sendmail_cf=DIR".
+install_sendmail() {
+  [[ $(id -u) -eq 0 ]] || die "Sendmail needs root"
+  apt_install m4
+  local p
+  for p in sendmail-bin sendmail-base sendmail-cf; do install_deb "$p" "$SENDMAIL_ROOT"; done
+  local bin=$SENDMAIL_ROOT/usr/libexec/sendmail/sendmail
+  [[ -x $bin ]] || die "$bin missing after unpacking sendmail-bin"
+  if ldd "$bin" | grep -q 'not found'; then
+    die "$bin misses libraries: $(ldd "$bin" | grep 'not found' | tr -s ' \n' ' ')"
+  fi
+  echo "sendmail=$bin"
+  echo "sendmail_cf=$SENDMAIL_ROOT/usr/share/sendmail/cf"
+}
+
+# nodemailer's smtp-server from the npm registry, into $NODE_SMTP_ROOT (no
+# global install). Node.js itself: the one on PATH, else Debian's nodejs.
+install_nodejs() {
+  command -v node >/dev/null || apt_install nodejs
+  command -v npm >/dev/null || apt_install npm
+  if [[ ! -f $NODE_SMTP_ROOT/node_modules/smtp-server/package.json ]]; then
+    mkdir -p "$NODE_SMTP_ROOT"
+    log "npm install smtp-server@3 into $NODE_SMTP_ROOT"
+    timeout 300 npm install --no-audit --no-fund --prefix "$NODE_SMTP_ROOT" smtp-server@3 >&2 ||
+      die "npm install smtp-server failed (is the npm registry reachable?)"
+  fi
+  echo "node=$(command -v node)"
 }
 
 install_opensmtpd() {
@@ -123,9 +235,14 @@ case $what in
     apt_install "${client[@]}"
     install_opensmtpd
     ;;
+  exim) install_exim ;;
+  sendmail) install_sendmail ;;
+  chasquid) apt_install chasquid ;;
+  nodejs) install_nodejs ;;
+  dovecot) apt_install dovecot-core dovecot-lmtpd ;;
   all)
     apt_install postfix python3 python3-aiosmtpd "${client[@]}"
     install_opensmtpd
     ;;
-  *) die "unknown server '$what' (postfix|aiosmtpd|opensmtpd|smtp-sink|all)" ;;
+  *) die "unknown server '$what' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all)" ;;
 esac

@@ -13,6 +13,15 @@
       ended the data; Postfix: MUST and security, the smuggled command ran),
       and each id of EXPECTED["not_exploitable"] passed with a reason that
       says "Not exploitable as tested".
+      A server of the zoo that does not answer on HOST:PORT is skipped
+      (exit 77, ctest SKIP_RETURN_CODE) saying so, never passed. With
+      EXPECTED["lmtp"] the target is lmtp:HOST:PORT and only the LMTP
+      scenarios run; EXPECTED["min_scenarios"] (default 100) is how many
+      must run at least.
+  check_run.py start REAL_SERVERS_SH NAME
+      Starts one server of the zoo (idempotent); when it cannot start, says
+      why (the script's error and log tail) and exits 77: ctest reports the
+      start and the tests that need the server as skipped, not passed.
   check_run.py compare HARNESS SUITE OUTDIR RESULTS.json...
       Runs the suite against the embedded server, then `smtp-harness compare`
       on the given runs plus the embedded one; checks exit status 1 (targets
@@ -27,6 +36,8 @@ import subprocess
 import sys
 
 RUN_TIMEOUT_S = 300      # one suite run (about 25 s on the 2-core CI box)
+START_TIMEOUT_S = 300    # one server's install and start
+SKIP = 77                # ctest SKIP_RETURN_CODE
 COMPARE_TIMEOUT_S = 60
 
 
@@ -44,6 +55,37 @@ def run_cmd(argv, timeout):
     sys.stdout.write(p.stdout[-4000:])
     sys.stderr.write(p.stderr[-4000:])
     return p
+
+
+def skip(msg):
+    print("SKIP: " + msg)
+    sys.exit(SKIP)
+
+
+def greets(target):
+    """The server at HOST:PORT sends a 220 greeting within 5 s."""
+    import socket
+    host, port = target.rsplit(":", 1)
+    try:
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.settimeout(5)
+            return s.recv(512).startswith(b"220")
+    except OSError:
+        return False
+
+
+def cmd_start(script, name):
+    try:
+        p = subprocess.run([script, "start", name], capture_output=True, text=True,
+                           timeout=START_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        skip("%s did not start within %d s" % (name, START_TIMEOUT_S))
+    sys.stdout.write(p.stdout)
+    if p.returncode != 0:
+        skip("%s could not start; the tests that need it are skipped. real-servers.sh said:\n%s"
+             % (name, p.stderr[-3000:]))
+    sys.stderr.write(p.stderr[-2000:])
+    print("OK")
 
 
 def load_results(outdir):
@@ -93,9 +135,13 @@ def cmd_run(harness, server, target, profile, suite, expected_path, outdir):
         expected = json.load(f)
     if expected.get("server") != server:
         fail("%s is for server %r, not %r" % (expected_path, expected.get("server"), server))
-    p = run_cmd([harness, "run", "--target", target, "--profile", profile,
-                 "--suite", suite, "--tag", "!lmtp", "--jobs", "4",
-                 "--target_name", server, "--out", outdir], RUN_TIMEOUT_S)
+    if not greets(target):
+        skip("%s does not answer 220 on %s (see the test realserver.start.%s for why it did "
+             "not start)" % (server, target, server))
+    lmtp = bool(expected.get("lmtp"))
+    p = run_cmd([harness, "run", "--target", ("lmtp:" if lmtp else "") + target,
+                 "--profile", profile, "--suite", suite, "--tag", "lmtp" if lmtp else "!lmtp",
+                 "--jobs", "4", "--target_name", server, "--out", outdir], RUN_TIMEOUT_S)
     if p.returncode not in (0, 1):
         fail("smtp-harness run exited %d (2 = errors or bad input)" % p.returncode)
     r = load_results(outdir)
@@ -103,7 +149,7 @@ def cmd_run(harness, server, target, profile, suite, expected_path, outdir):
     if not r.get("complete"):
         problems.append("results.json is not complete")
     scenarios = r.get("scenarios", [])
-    if len(scenarios) < 100:
+    if len(scenarios) < expected.get("min_scenarios", 100):
         problems.append("only %d scenarios ran" % len(scenarios))
     by = {"pass": set(), "fail": set(), "skip": set(), "error": set()}
     for s in scenarios:
@@ -167,6 +213,8 @@ def cmd_compare(harness, suite, outdir, runs):
 def main(argv):
     if len(argv) == 9 and argv[1] == "run":
         cmd_run(*argv[2:])
+    elif len(argv) == 4 and argv[1] == "start":
+        cmd_start(argv[2], argv[3])
     elif len(argv) >= 6 and argv[1] == "compare":
         cmd_compare(argv[2], argv[3], argv[4], argv[5:])
     else:
