@@ -5,8 +5,8 @@
 // in every mode checked, fed whole and in pieces, give the same results
 // under every ScanImpl the CPU has as under the scalar one.
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 

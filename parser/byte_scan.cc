@@ -99,8 +99,8 @@ __attribute__((target("sse2"))) const char* FindLineSpecialSse2(const char* p, c
 }
 
 __attribute__((target("sse2"))) const char* SkipCrLfLinesSse2(const char* p, const char* end,
-                                                               std::size_t room,
-                                                               std::size_t max_content) {
+                                                              std::size_t room,
+                                                              std::size_t max_content) {
   return SkipCrLfLinesWith<FindCrLfSse2>(p, end, room, max_content);
 }
 
@@ -133,8 +133,8 @@ __attribute__((target("avx2"))) const char* FindCrLfAvx2(const char* p, const ch
 }
 
 __attribute__((target("avx2"))) const char* SkipCrLfLinesAvx2(const char* p, const char* end,
-                                                               std::size_t room,
-                                                               std::size_t max_content) {
+                                                              std::size_t room,
+                                                              std::size_t max_content) {
   return SkipCrLfLinesWith<FindCrLfAvx2>(p, end, room, max_content);
 }
 
@@ -160,10 +160,9 @@ __attribute__((target("avx2"))) const char* FindNonTextAvx2(const char* p, const
   for (; end - p >= 32; p += 32) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     // v < 32 as space > v (signed).
-    const __m256i low =
-        _mm256_andnot_si256(_mm256_cmpeq_epi8(v, tab), _mm256_cmpgt_epi8(space, v));
-    const unsigned m =
-        static_cast<unsigned>(_mm256_movemask_epi8(_mm256_or_si256(low, _mm256_cmpeq_epi8(v, del))));
+    const __m256i low = _mm256_andnot_si256(_mm256_cmpeq_epi8(v, tab), _mm256_cmpgt_epi8(space, v));
+    const unsigned m = static_cast<unsigned>(
+        _mm256_movemask_epi8(_mm256_or_si256(low, _mm256_cmpeq_epi8(v, del))));
     if (m != 0) return p + __builtin_ctz(m);
   }
   return FindNonTextSse2(p, end);
@@ -207,69 +206,39 @@ ScanImpl SetScanImpl(ScanImpl impl) {
   return impl;
 }
 
-const char* FindCrLf(const char* p, const char* end) {
+namespace {
+
+// The functions of each implementation, indexed by ScanImpl.
+struct ScanFns {
+  const char* (*find_crlf)(const char*, const char*);
+  const char* (*find_line_special)(const char*, const char*);
+  const char* (*find_non_text)(const char*, const char*);
+  const char* (*skip_crlf_lines)(const char*, const char*, std::size_t, std::size_t);
+};
+
+constexpr ScanFns kFns[] = {
+    {FindCrLfScalar, FindLineSpecialScalar, FindNonTextScalar, SkipCrLfLinesScalar},
 #if SMTP_SCAN_X86
-  switch (g_impl.load(std::memory_order_relaxed)) {
-    case ScanImpl::kAvx2:
-      return FindCrLfAvx2(p, end);
-    case ScanImpl::kSse2:
-      return FindCrLfSse2(p, end);
-    case ScanImpl::kScalar:
-      break;
-  }
+    {FindCrLfSse2, FindLineSpecialSse2, FindNonTextSse2, SkipCrLfLinesSse2},
+    {FindCrLfAvx2, FindLineSpecialAvx2, FindNonTextAvx2, SkipCrLfLinesAvx2},
 #endif
-  return FindCrLfScalar(p, end);
-}
+};
+
+const ScanFns& Fns() { return kFns[static_cast<int>(g_impl.load(std::memory_order_relaxed))]; }
+
+}  // namespace
+
+const char* FindCrLf(const char* p, const char* end) { return Fns().find_crlf(p, end); }
 
 const char* FindLineSpecial(const char* p, const char* end) {
-#if SMTP_SCAN_X86
-  switch (g_impl.load(std::memory_order_relaxed)) {
-    case ScanImpl::kAvx2:
-      return FindLineSpecialAvx2(p, end);
-    case ScanImpl::kSse2:
-      return FindLineSpecialSse2(p, end);
-    case ScanImpl::kScalar:
-      break;
-  }
-#endif
-  return FindLineSpecialScalar(p, end);
+  return Fns().find_line_special(p, end);
 }
 
-}  // namespace smtp
-
-namespace smtp {
-
-const char* FindNonText(const char* p, const char* end) {
-#if SMTP_SCAN_X86
-  switch (g_impl.load(std::memory_order_relaxed)) {
-    case ScanImpl::kAvx2:
-      return FindNonTextAvx2(p, end);
-    case ScanImpl::kSse2:
-      return FindNonTextSse2(p, end);
-    case ScanImpl::kScalar:
-      break;
-  }
-#endif
-  return FindNonTextScalar(p, end);
-}
-
-}  // namespace smtp
-
-namespace smtp {
+const char* FindNonText(const char* p, const char* end) { return Fns().find_non_text(p, end); }
 
 const char* SkipCrLfLines(const char* p, const char* end, std::size_t room,
                           std::size_t max_content) {
-#if SMTP_SCAN_X86
-  switch (g_impl.load(std::memory_order_relaxed)) {
-    case ScanImpl::kAvx2:
-      return SkipCrLfLinesAvx2(p, end, room, max_content);
-    case ScanImpl::kSse2:
-      return SkipCrLfLinesSse2(p, end, room, max_content);
-    case ScanImpl::kScalar:
-      break;
-  }
-#endif
-  return SkipCrLfLinesScalar(p, end, room, max_content);
+  return Fns().skip_crlf_lines(p, end, room, max_content);
 }
 
 }  // namespace smtp

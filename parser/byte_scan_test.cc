@@ -43,8 +43,8 @@ TEST(ByteScan, FindsTheFirstOctetOfItsSetAcrossBlockBoundaries) {
 TEST(ByteScan, EveryImplementationGivesTheScalarResultsOnRandomInputs) {
   EXPECT_NE(BestScanImpl(), ScanImpl::kScalar) << "no SIMD path on this CPU: nothing compared";
   std::mt19937 rng(27);
-  static constexpr char kAlphabet[] = {'a', 'b', '.', ' ', '\t', '\r', '\n', '\0',
-                                       '\x80', '\xff', '\x7f', '2', '5', '0', '-', 'x'};
+  static constexpr char kAlphabet[] = {'a',    'b',    '.',    ' ', '\t', '\r', '\n', '\0',
+                                       '\x80', '\xff', '\x7f', '2', '5',  '0',  '-',  'x'};
   for (int round = 0; round < 400; ++round) {
     std::string in(rng() % 120, 'a');
     for (char& c : in) c = rng() % 3 == 0 ? kAlphabet[rng() % sizeof kAlphabet] : 'a' + rng() % 26;

@@ -117,16 +117,16 @@ inline std::string ReplyOutcome(std::string_view in, std::size_t piece, Lenienci
 // All outcomes of `in` under the scan implementation in effect.
 inline std::string AllOutcomes(std::string_view in) {
   std::string out;
-  for (const std::size_t piece : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{33}}) {
-    for (const DataEndMode mode : {DataEndMode::kStrict, DataEndMode::kBareLf,
-                                   DataEndMode::kAnyLineEnd}) {
+  for (const std::size_t piece :
+       {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{33}}) {
+    for (const DataEndMode mode :
+         {DataEndMode::kStrict, DataEndMode::kBareLf, DataEndMode::kAnyLineEnd}) {
       for (const std::size_t max_line : {std::size_t{8}, std::size_t{1000}}) {
         out += "D" + DataOutcome(in, piece, mode, max_line) + "\n";
       }
     }
-    for (const Leniencies l :
-         {Leniencies{kStrict}, Leniencies{kBareLfLineEnd | kLooseReplyText},
-          Leniencies{kBareLfLineEnd | kBareCrLineEnd}}) {
+    for (const Leniencies l : {Leniencies{kStrict}, Leniencies{kBareLfLineEnd | kLooseReplyText},
+                               Leniencies{kBareLfLineEnd | kBareCrLineEnd}}) {
       for (const std::size_t max_line : {std::size_t{6}, std::size_t{512}}) {
         out += "L" + LineOutcome(in, piece, l, max_line) + "\n";
       }
@@ -142,8 +142,9 @@ inline std::string ScanOutcomes(std::string_view in) {
   const char* end = in.data() + in.size();
   for (std::size_t i = 0; i <= in.size(); ++i) {
     const char* p = in.data() + i;
-    out += std::to_string(FindCrLf(p, end) - p) + "," + std::to_string(FindLineSpecial(p, end) - p) +
-           "," + std::to_string(FindNonText(p, end) - p) + "," +
+    out += std::to_string(FindCrLf(p, end) - p) + "," +
+           std::to_string(FindLineSpecial(p, end) - p) + "," +
+           std::to_string(FindNonText(p, end) - p) + "," +
            std::to_string(SkipCrLfLines(p, end, 10, 40) - p) + ";";
   }
   return out;
