@@ -27,37 +27,10 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
 from loopback import Serve, free_port  # noqa: E402
+from pcap_capture import Tcpdump as Capture  # noqa: E402
 
 CLI = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
 EMPTY = 200
-
-
-class Capture:
-    """tcpdump on `interface` filtered on `port`, writing `path`, for a with-block."""
-
-    def __init__(self, path, port, interface="lo"):
-        self.argv = ["tcpdump", "-i", interface, "--immediate-mode", "-U", "-n", "-s", "0",
-                     "-Z", "root", "-w", path, "tcp port %d" % port]
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(self.argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        seen = b""
-        end = time.monotonic() + 15
-        while b"listening on" not in seen and time.monotonic() < end:
-            chunk = os.read(self.proc.stderr.fileno(), 4096)
-            if not chunk:
-                break
-            seen += chunk
-        if b"listening on" not in seen:
-            self.proc.kill()
-            raise RuntimeError("tcpdump did not start: %r" % seen)
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.3)  # the last packets reach the file
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-        self.proc.stderr.close()
 
 
 def import_pcap(path, out, *flags):
@@ -189,12 +162,12 @@ class RealCaptures(unittest.TestCase):
 
     def test_two_link_types_in_one_pcapng(self):
         with Serve(CLI) as server:
-            with Capture(self.path("lo.pcap"), server.port, "lo"):
+            with Capture(self.path("lo.pcap"), server.port):
                 smtp_session(server.port, "on-lo.test")
             # The second session is captured on lo too and re-framed as Linux
             # cooked (SLL) frames, what `tcpdump -i any` writes: a capture on
             # `any` itself loses packets at random here (7 to 15 of 15).
-            with Capture(self.path("lo2.pcap"), server.port, "lo"):
+            with Capture(self.path("lo2.pcap"), server.port):
                 smtp_session(server.port, "on-any.test")
         lo, any_ = pcap_records(self.path("lo.pcap")), as_linux_cooked(
             pcap_records(self.path("lo2.pcap")))

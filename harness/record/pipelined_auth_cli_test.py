@@ -25,6 +25,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
 from checks import check, failures  # noqa: E402
+from pcap_capture import Tcpdump  # noqa: E402
 import recording  # noqa: E402
 from transcript_bytes import side_bytes  # noqa: E402
 
@@ -155,7 +156,6 @@ def main():
     cases = [(m, p) for m in ("plain", "plain-ir", "login", "login-ir", "cram-md5")
              for p in (0, 3)]
     secrets = [PASSWORD, PLAIN, LOGIN_PASS]
-    dump = None
     try:
         # 1. Through the recording proxy.
         out = tmp + "/record"
@@ -168,20 +168,9 @@ def main():
 
         # 2. The same sessions straight to the server, under tcpdump.
         pcap = tmp + "/lo.pcap"
-        dump = subprocess.Popen(["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-s", "0",
-                                 "-Z", "root", "-w", pcap, "tcp port %d" % serve_port],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        seen = b""
-        end = time.monotonic() + 20
-        while b"listening on" not in seen and time.monotonic() < end and dump.poll() is None:
-            seen += os.read(dump.stderr.fileno(), 4096)
-        check(b"listening on" in seen, "tcpdump started: %r" % seen)
-        for mech, piece in cases:
-            secrets += session(serve_port, mech, piece)
-        time.sleep(0.5)  # the last FIN reaches the capture
-        dump.terminate()
-        dump.wait(timeout=10)
-        dump = None
+        with Tcpdump(pcap, serve_port):
+            for mech, piece in cases:
+                secrets += session(serve_port, mech, piece)
         out = tmp + "/import"
         p = subprocess.run([BIN, "import-pcap", pcap, "--out", out, "--port", str(serve_port)],
                            capture_output=True, text=True, timeout=60)
@@ -194,8 +183,6 @@ def main():
                 imported.append(json.load(f))
         check_out("import-pcap", out, secrets, len(cases), imported)
     finally:
-        if dump is not None:
-            dump.kill()
         serve.terminate()
         serve.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)

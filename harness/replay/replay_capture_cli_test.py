@@ -12,7 +12,6 @@ Usage: replay_capture_cli_test.py PATH/TO/smtp-harness SOURCE_DIR
 import glob
 import json
 import os
-import select
 import socket
 import struct
 import subprocess
@@ -24,43 +23,9 @@ import unittest
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
 import loopback  # noqa: E402
+from pcap_capture import Tcpdump  # noqa: E402
 
 BIN = sys.argv[1] if len(sys.argv) > 1 else "build/default/app/smtp-harness"
-
-
-class Tcpdump:
-    """tcpdump on `lo` writing `path`, for a `with` block: capturing when
-    the block starts, flushed and stopped when it ends."""
-
-    def __init__(self, path, port, snaplen=0):
-        self.args = ["tcpdump", "-i", "lo", "--immediate-mode", "-U", "-n", "-s", str(snaplen),
-                     "-Z", "root", "-w", path, "tcp port %d" % port]
-
-    def __enter__(self):
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        end, seen = time.monotonic() + 10, b""
-        while time.monotonic() < end and b"listening on" not in seen:
-            ready, _, _ = select.select([self.proc.stderr], [], [], 0.2)
-            if ready:
-                chunk = os.read(self.proc.stderr.fileno(), 4096)
-                if not chunk:
-                    break
-                seen += chunk
-        if b"listening on" not in seen:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError("tcpdump did not start: %s" % seen.decode(errors="replace"))
-        return self
-
-    def __exit__(self, *exc):
-        time.sleep(0.5)  # the last FIN and ACK reach the capture
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.proc.stderr.close()
 
 
 class Client:

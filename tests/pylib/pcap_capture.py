@@ -57,6 +57,39 @@ def _wait_listening(proc, timeout):
     raise RuntimeError("tcpdump did not start capturing: %s" % seen.decode(errors="replace"))
 
 
+class Tcpdump:
+    """tcpdump on `interface` writing `path`, for a `with` block: capturing
+    when the block starts (its "listening on" line seen), flushed and
+    stopped when it ends. `capture_filter` is a pcap filter; by default the
+    packets of `port` ("tcp port PORT"). `snaplen` 0 keeps whole frames."""
+
+    def __init__(self, path, port=None, snaplen=0, interface="lo", capture_filter=None):
+        flt = capture_filter or "tcp port %d" % port
+        # --immediate-mode: hand over each packet at once (else the kernel
+        # buffers up to a second of them, and a stop before that loses them);
+        # -U: write each packet at once; -Z root: keep the right to write
+        # `path` (tcpdump drops to its own user otherwise).
+        self.args = ["tcpdump", "-i", interface, "--immediate-mode", "-U", "-n", "-s",
+                     str(snaplen), "-Z", "root", "-w", path, flt]
+
+    def __enter__(self):
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _wait_listening(self.proc, 10)
+        return self
+
+    def __exit__(self, *exc):
+        time.sleep(0.5)  # the last FIN / ACK reach the capture
+        # SIGTERM, not SIGINT: a process started in the background (as
+        # ctest may be) inherits an ignored SIGINT. tcpdump flushes on either.
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stderr.close()
+
+
 def swaks_captured(pcap_path, server_port, swaks_args=(), server_host="127.0.0.1",
                    capture_filter=None, interface="lo", timeout=60):
     """Runs `swaks --server HOST:PORT` from a free local port while tcpdump
@@ -69,29 +102,10 @@ def swaks_captured(pcap_path, server_port, swaks_args=(), server_host="127.0.0.1
     upstream leg too. swaks_args: more swaks options (--to, --from, --tls...).
     """
     client_port = free_port()
-    flt = capture_filter or "tcp port %d" % client_port
-    # --immediate-mode: hand over each packet at once (else the kernel
-    # buffers up to a second of them, and a stop before that loses them);
-    # -U: write each packet at once; -Z root: keep the right to write
-    # pcap_path (tcpdump drops to its own user otherwise); -s 0: whole frames.
-    dump = subprocess.Popen(["tcpdump", "-i", interface, "--immediate-mode", "-U", "-n", "-s", "0",
-                             "-Z", "root", "-w", pcap_path, flt],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        _wait_listening(dump, 10)
+    with Tcpdump(pcap_path, capture_filter=capture_filter or "tcp port %d" % client_port,
+                 interface=interface):
         p = subprocess.run(["swaks", "--server", "%s:%d" % (server_host, server_port),
                             "--local-port", str(client_port), *swaks_args],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            stdin=subprocess.DEVNULL, timeout=timeout)
-        time.sleep(0.5)  # the last FIN / ACK reach the capture
-    finally:
-        # SIGTERM, not SIGINT: a process started in the background (as
-        # ctest may be) inherits an ignored SIGINT. tcpdump flushes on either.
-        dump.terminate()
-        try:
-            dump.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            dump.kill()
-            dump.wait()
-        dump.stderr.close()
     return SwaksRun(p.returncode, p.stdout.decode(errors="replace"), client_port)
