@@ -487,6 +487,15 @@ void ClientMachine::OnClosed() {
        a.step, a.verb);
 }
 
+void ClientMachine::OnReset() {
+  if (phase_ == Phase::kDone) return;
+  if (known_) {
+    OnClosed();
+    return;
+  }
+  phase_ = Phase::kDone;
+}
+
 void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
   if (phase_ == Phase::kDone) return;
   const Awaited a = AwaitedReply();
@@ -496,7 +505,14 @@ void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
        a.step, a.verb);
   if (first) {  // no reply parsed: the parser's reason names it
     verdict_.reply_code = 0;
-    verdict_.reply_text = std::string(why);
+    // A stray CR, LF or another control octet inside reply text is one
+    // fault (the server echoes what it was sent), whichever octet it was.
+    const bool control = why.find("CR without LF") != std::string_view::npos ||
+                         why.find("CR not followed by LF") != std::string_view::npos ||
+                         why.find("LF without CR") != std::string_view::npos ||
+                         why.find("LF not preceded by CR") != std::string_view::npos ||
+                         why.find("textstring") != std::string_view::npos;
+    verdict_.reply_text = control ? "a control octet in the reply text" : std::string(why);
   }
 }
 

@@ -163,6 +163,12 @@ class ClientMachine {
   void OnReply(const Reply& reply);
   void OnTimeout();
   void OnClosed();
+  // The connection was reset (not closed in order): what the server sent
+  // last may be lost with it (a goodbye written just before it closed with
+  // our next line unread). Judged as a close where the count of replies is
+  // known; else the session ends unjudged, since a lost goodbye and a crash
+  // look alike.
+  void OnReset();
   void OnBadReply(std::size_t offset, std::string_view why);
   // Result of a kStartTls.
   void OnTlsResult(bool ok);

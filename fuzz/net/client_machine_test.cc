@@ -504,5 +504,33 @@ TEST(ClientMachine, ARawLineWithoutAReplyOnlyEndsTheWaitForItsGroup) {
   EXPECT_EQ(w.bytes, "RSET\r\n");
 }
 
+// aiosmtpd, replies behind our writes (a raw step): its goodbye was lost to
+// the reset our next line caused. A reset once the count is unknown ends
+// the session unjudged; where the count is known it is a close as before.
+TEST(ClientMachine, AResetIsJudgedOnlyWhereTheCountIsKnown) {
+  {
+    SessionInput in{{Raw("XA\nXB\n"), Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.Next();
+    m.Next();
+    m.OnReset();
+    EXPECT_TRUE(m.verdict().ok());
+    EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+  }
+  {
+    SessionInput in{{Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.Next();
+    m.OnReset();
+    EXPECT_EQ(m.verdict().kind, VerdictKind::kDropped);
+  }
+}
+
 }  // namespace
 }  // namespace smtp::fuzz

@@ -208,14 +208,22 @@ class NetTarget : public SessionTarget {
           if (!st.ok()) {
             // The peer is gone (reset, broken pipe). What it sent before is
             // still to be read: a goodbye that announced the close.
+            bool reset = true;
             for (int i = 0; i < kMaxSettleReplies; ++i) {
               const harness::ReplyOutcome o =
                   co_await s.ReadReply(std::min(end, harness::In(std::chrono::milliseconds(20))));
-              if (o.status != harness::ReadStatus::kReply) break;
+              if (o.status != harness::ReadStatus::kReply) {
+                reset = o.status != harness::ReadStatus::kPeerClosed;
+                break;
+              }
               m.OnReply(o.reply);
               if (!m.between_groups() && m.verdict().kind != VerdictKind::kOk) break;
             }
-            m.OnClosed();
+            if (reset) {
+              m.OnReset();
+            } else {
+              m.OnClosed();
+            }
           }
           break;
         }
@@ -241,8 +249,10 @@ class NetTarget : public SessionTarget {
               m.OnTimeout();
               break;
             case harness::ReadStatus::kPeerClosed:
-            case harness::ReadStatus::kError:
               m.OnClosed();
+              break;
+            case harness::ReadStatus::kError:
+              m.OnReset();
               break;
             case harness::ReadStatus::kMalformed:
               m.OnBadReply(o.error.offset, o.error.reason);
@@ -303,8 +313,10 @@ class NetTarget : public SessionTarget {
           m.OnBadReply(o.error.offset, o.error.reason);
           break;
         case harness::ReadStatus::kPeerClosed:
-        case harness::ReadStatus::kError:
           m.OnClosed();
+          co_return;
+        case harness::ReadStatus::kError:
+          m.OnReset();
           co_return;
         case harness::ReadStatus::kTimeout:
           co_return;  // the rest of a multiline reply is not here yet
