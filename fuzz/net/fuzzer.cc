@@ -103,6 +103,75 @@ struct Unconfirmed {
   std::map<std::string, std::uint64_t> routes;
 };
 
+// The steps of a session, one line each, with their bytes shown (escaped,
+// at most 200 per step): "command EHLO x", "| command RCPT TO:<a@b>"
+// (pipelined), "raw \"HELP %\\r\\n\"", "bdat last \"...\"", "data \"...\"",
+// "starttls". A finding's steps say what was sent, not only how much.
+std::string StepsText(const SessionInput& in) {
+  constexpr std::size_t kShown = 200;
+  const auto escaped = [](std::string_view b) {
+    std::string out;
+    for (const char c : b.substr(0, kShown)) {
+      const auto u = static_cast<unsigned char>(c);
+      switch (c) {
+        case '\r':
+          out += "\\r";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '"':
+          out += "\\\"";
+          break;
+        default:
+          if (u < 0x20 || u >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+          } else {
+            out.push_back(c);
+          }
+      }
+    }
+    if (b.size() > kShown) out += "... (" + std::to_string(b.size()) + " bytes)";
+    return out;
+  };
+  std::string out;
+  for (const SessionStep& s : in.steps) {
+    if (s.pipelined) out += "| ";
+    switch (s.kind) {
+      case StepKind::kCommand: {
+        // A plain command reads as itself; one with odd octets, escaped.
+        const bool plain = std::all_of(s.bytes.begin(), s.bytes.end(), [](char c) {
+          return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+        });
+        out += "command " + (plain && s.bytes.size() <= kShown ? s.bytes : escaped(s.bytes));
+        break;
+      }
+      case StepKind::kRaw:
+        out += "raw \"" + escaped(s.bytes) + "\"";
+        break;
+      case StepKind::kData:
+        out += "data \"" + escaped(s.bytes) + "\"";
+        break;
+      case StepKind::kBdat:
+        out += std::string(s.last ? "bdat last" : "bdat") + " \"" + escaped(s.bytes) + "\"";
+        break;
+      case StepKind::kStartTls:
+        out += "starttls";
+        break;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
 std::string VerbText(Verb v) {
   const std::string_view name = VerbName(v);
   return name.empty() ? "none" : std::string(name);
@@ -347,7 +416,7 @@ class Run {
     if (!fresh) return;
     e.defence = d;
     e.first_at_s = RunTime();
-    e.steps = DebugString(input);
+    e.steps = StepsText(input);
     if (e.steps.size() > 2000) e.steps.resize(2000);
     std::fprintf(
         Console(),
@@ -527,7 +596,7 @@ class Run {
       return;
     }
     if (f.deterministic) minimized_.emplace(key, f.bucket);
-    f.steps = DebugString(minimal);
+    f.steps = StepsText(minimal);
     Save(f, minimal);
     if (!f.shared) {
       std::fprintf(Console(),
@@ -571,7 +640,7 @@ class Run {
     ++u.routes[route];
     u.verdict = r.verdict;
     u.first_at_s = RunTime();
-    u.steps = DebugString(input);
+    u.steps = StepsText(input);
     if (u.steps.size() > 4000) u.steps.resize(4000);
     if (c_.role == FuzzConfig::Role::kSingle) {
       const fs::path dir = fs::path(c_.out_dir) / "unconfirmed" / raw_bucket;
@@ -668,7 +737,7 @@ class Run {
     f.routes = known.routes;
     f.first_at_s = known.first_at_s;
     f.first_at_session = known.first_at_session;
-    f.steps = DebugString(minimal);
+    f.steps = StepsText(minimal);
     Save(f, minimal);
     std::fprintf(Console(),
                  "smtp-harness fuzz: %s has a route that reproduces now (%zu -> %zu steps); its "
