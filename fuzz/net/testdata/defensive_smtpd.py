@@ -47,16 +47,19 @@ class Handler(socketserver.StreamRequestHandler):
         self.send(b"220 defensive.test ESMTP")
         unknown = 0
         in_data = False
+        after_crlf = True
         while True:
             raw = self.rfile.readline(1 << 20)
             if not raw:
                 return
             line = raw.rstrip(b"\r\n")
             if in_data:
-                # Only CRLF . CRLF ends a message (no smuggling here).
-                if raw == b".\r\n":
+                # Only CRLF . CRLF ends a message (no smuggling here): the
+                # line before the dot must have ended with CRLF too.
+                if raw == b".\r\n" and after_crlf:
                     in_data = False
                     self.send(b"250 2.0.0 Ok: queued")
+                after_crlf = raw.endswith(b"\r\n")
                 continue
             verb = line.split(b" ", 1)[0].upper()
             if SINGLE and line.upper() == b"VRFY HANG":
@@ -73,6 +76,7 @@ class Handler(socketserver.StreamRequestHandler):
                 return
             elif verb == b"DATA":
                 in_data = True
+                after_crlf = raw.endswith(b"\r\n")  # the DATA line's own line end
                 self.send(b"354 End data with <CR><LF>.<CR><LF>")
             else:
                 self.send(b"250 2.0.0 Ok")
