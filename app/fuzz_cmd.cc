@@ -51,6 +51,9 @@ ABSL_FLAG(int, reply_timeout_ms, 1000,
 ABSL_FLAG(int, patient_reply_timeout_ms, 10000,
           "fuzz: a hang is run again with this deadline per reply before it counts (a server "
           "that sleeps after errors is slow, not hung); 0: no second run");
+ABSL_FLAG(int, greeting_timeout_ms, 10000,
+          "fuzz: deadline of the greeting over a connection when longer than --reply_timeout_ms "
+          "(OpenSMTPD greets after a 5-s reverse-DNS lookup)");
 ABSL_FLAG(int, fuzz_session_timeout_ms, 10000,
           "fuzz: deadline of a whole session over a connection, whatever the server sends");
 ABSL_FLAG(std::string, spawn, "",
@@ -120,6 +123,10 @@ int RunFuzz(const std::vector<std::string>& args) {
     }
     o.reply_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_reply_timeout_ms));
     o.session_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_fuzz_session_timeout_ms));
+    if (absl::GetFlag(FLAGS_greeting_timeout_ms) < 0) {
+      return Fail("--greeting_timeout_ms must be >= 0");
+    }
+    o.greeting_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_greeting_timeout_ms));
     if (absl::GetFlag(FLAGS_patient_reply_timeout_ms) < 0) {
       return Fail("--patient_reply_timeout_ms must be >= 0");
     }

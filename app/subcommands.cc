@@ -211,8 +211,8 @@ const std::vector<Subcommand>& Subcommands() {
        RunFuzz,
        {
            {"Target",
-            {"target", "allow_remote", "reply_timeout_ms", "patient_reply_timeout_ms",
-             "fuzz_session_timeout_ms", "max_connections_per_s"}},
+            {"target", "allow_remote", "reply_timeout_ms", "greeting_timeout_ms",
+             "patient_reply_timeout_ms", "fuzz_session_timeout_ms", "max_connections_per_s"}},
            {"Spawned and AFL++-instrumented servers",
             {"spawn", "spawn_timeout_ms", "afl_map_size"}},
            {"Inputs and findings",

@@ -53,6 +53,7 @@ absl::StatusOr<std::string> SerializeChildSpec(const ChildSpec& s) {
                    {{"reply_timeout_ms", s.net.reply_timeout.count()},
                     {"unjudged_reply_timeout_ms", s.net.unjudged_reply_timeout.count()},
                     {"session_timeout_ms", s.net.session_timeout.count()},
+                    {"greeting_timeout_ms", s.net.greeting_timeout.count()},
                     {"patient_reply_timeout_ms", s.net.patient_reply_timeout.count()},
                     {"max_connections_per_s", s.net.max_connections_per_s}}},
                   {"out_dir", s.out_dir},
@@ -98,6 +99,7 @@ absl::StatusOr<ChildSpec> ParseChildSpec(std::string_view text) {
     s.net.reply_timeout = ms(net, "reply_timeout_ms");
     s.net.unjudged_reply_timeout = ms(net, "unjudged_reply_timeout_ms");
     s.net.session_timeout = ms(net, "session_timeout_ms");
+    s.net.greeting_timeout = ms(net, "greeting_timeout_ms");
     s.net.patient_reply_timeout = ms(net, "patient_reply_timeout_ms");
     at = "max_connections_per_s";
     s.net.max_connections_per_s = net.at(at).get<double>();

@@ -27,6 +27,10 @@ struct NetTargetOptions {
   // message text gets none). Also where the server waits for input the
   // count did not foresee (a 354, a 334).
   std::chrono::milliseconds unjudged_reply_timeout{5};
+  // The greeting's deadline, if longer than reply_timeout: some servers
+  // greet late by design (OpenSMTPD's reverse-DNS lookup takes 5 s; RFC
+  // 5321 §4.5.3.2.1 gives a client 5 minutes).
+  std::chrono::milliseconds greeting_timeout{10'000};
   // The whole session, whatever the server sends.
   std::chrono::milliseconds session_timeout{10'000};
   // A hang is run again with this deadline per reply (and three times it
