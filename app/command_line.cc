@@ -58,6 +58,17 @@ absl::Status UnknownFlag(const Subcommand& sub, std::string_view name) {
   const std::string normalized = Normalize(name);
   if (std::string_view s = scenario::Suggest(normalized, own); !s.empty()) {
     msg += " (did you mean --" + std::string(s) + "?)";
+  } else if (sub.name == "fuzz") {
+    // libFuzzer's own flags pass through with one dash.
+    for (const std::string_view lf :
+         {"max_total_time", "runs", "seed", "dict", "max_len", "fork", "jobs", "workers", "timeout",
+          "rss_limit_mb", "print_final_stats", "use_value_profile", "only_ascii", "close_fd_mask",
+          "verbosity", "artifact_prefix", "len_control"}) {
+      if (name == lf || normalized == Normalize(lf)) {
+        msg += " (libFuzzer flags take one dash: -" + std::string(name) + ")";
+        break;
+      }
+    }
   }
   return UsageError(sub, msg);
 }

@@ -51,6 +51,9 @@ ABSL_FLAG(int, reply_timeout_ms, 1000,
 ABSL_FLAG(int, patient_reply_timeout_ms, 10000,
           "fuzz: a hang is run again with this deadline per reply before it counts (a server "
           "that sleeps after errors is slow, not hung); 0: no second run");
+ABSL_FLAG(int, greeting_timeout_ms, 10000,
+          "fuzz: deadline of the greeting over a connection when longer than --reply_timeout_ms "
+          "(OpenSMTPD greets after a 5-s reverse-DNS lookup)");
 ABSL_FLAG(int, fuzz_session_timeout_ms, 10000,
           "fuzz: deadline of a whole session over a connection, whatever the server sends");
 ABSL_FLAG(std::string, spawn, "",
@@ -62,6 +65,13 @@ ABSL_FLAG(int, spawn_timeout_ms, 10000,
 ABSL_FLAG(int, afl_map_size, 65536,
           "fuzz: size of the AFL++ coverage map (__AFL_SHM_ID) shared with exec: and --spawn "
           "targets built with afl-cc; 0 turns AFL++ coverage off");
+ABSL_FLAG(bool, defences_are_findings, false,
+          "fuzz: a close the server announced (a 421, a goodbye, a refusal at once followed by "
+          "the close) is a finding (a drop), not a defence listed apart");
+ABSL_FLAG(bool, libfuzzer_output, false,
+          "fuzz: show libFuzzer's own output (#N NEW cov..., its warnings) on the console; by "
+          "default it goes to OUT/libfuzzer.log and the console has the status line every 5 s "
+          "and each new finding once");
 ABSL_FLAG(double, max_connections_per_s, 5000,
           "fuzz: at most this many connections a second to a network target (0: no limit)");
 
@@ -113,6 +123,10 @@ int RunFuzz(const std::vector<std::string>& args) {
     }
     o.reply_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_reply_timeout_ms));
     o.session_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_fuzz_session_timeout_ms));
+    if (absl::GetFlag(FLAGS_greeting_timeout_ms) < 0) {
+      return Fail("--greeting_timeout_ms must be >= 0");
+    }
+    o.greeting_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_greeting_timeout_ms));
     if (absl::GetFlag(FLAGS_patient_reply_timeout_ms) < 0) {
       return Fail("--patient_reply_timeout_ms must be >= 0");
     }
@@ -169,6 +183,8 @@ int RunFuzz(const std::vector<std::string>& args) {
   if (absl::GetFlag(FLAGS_minimize_time_ms) < 0) return Fail("--minimize_time_ms must be >= 0");
   config.minimize_time = std::chrono::milliseconds(absl::GetFlag(FLAGS_minimize_time_ms));
   config.libfuzzer_args = args;
+  config.defences_are_findings = absl::GetFlag(FLAGS_defences_are_findings);
+  config.libfuzzer_output = absl::GetFlag(FLAGS_libfuzzer_output);
   // The dictionary: -dict=FILE, else the shipped one. libFuzzer uses it in
   // its byte-level mutations, the session mutator in its own.
   std::string dict;

@@ -211,11 +211,13 @@ const std::vector<Subcommand>& Subcommands() {
        RunFuzz,
        {
            {"Target",
-            {"target", "allow_remote", "reply_timeout_ms", "patient_reply_timeout_ms",
-             "fuzz_session_timeout_ms", "max_connections_per_s"}},
+            {"target", "allow_remote", "reply_timeout_ms", "greeting_timeout_ms",
+             "patient_reply_timeout_ms", "fuzz_session_timeout_ms", "max_connections_per_s"}},
            {"Spawned and AFL++-instrumented servers",
             {"spawn", "spawn_timeout_ms", "afl_map_size"}},
-           {"Inputs and findings", {"seeds", "minimize_runs", "minimize_time_ms", "out"}},
+           {"Inputs and findings",
+            {"seeds", "minimize_runs", "minimize_time_ms", "out", "defences_are_findings",
+             "libfuzzer_output"}},
        },
        {
            "smtp-harness fuzz --out out/fuzz -max_total_time=60",
@@ -225,7 +227,8 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness fuzz --target embedded --out out/all -fork=2 -max_total_time=600",
        },
        "libFuzzer's: 0 when the budget (-max_total_time, default 60 s, or -runs) ran out; "
-       "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 1 when fuzz.json or the "
+       "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 130 / 143 after SIGINT / "
+       "SIGTERM (fuzz.json complete, with the reason). 1 when fuzz.json or the "
        "report could not be written (a full disk: the findings are on stderr). 2 on a usage or "
        "setup error.",
        /*libfuzzer_flags=*/true},

@@ -3,6 +3,7 @@
 // exit status captured. The child leads its own process group so that Close
 // can kill whatever it started.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -87,6 +88,12 @@ class ExecTransport final : public Transport {
     if (n > 0) co_return n;
     if (!ec || ec == asio::error::eof) co_return std::size_t{0};
     co_return ErrorToStatus(ec, "read from " + peer_);
+  }
+
+  bool ReadReady() override {
+    if (!stdout_.is_open()) return true;
+    pollfd p{stdout_.native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;
   }
 
   asio::awaitable<absl::Status> Write(std::string_view bytes, Deadline deadline,

@@ -97,17 +97,17 @@ void Session::ResetReader() {
 }
 
 asio::awaitable<Session::ReadResult> Session::ReadMore(Deadline deadline, std::string_view op,
-                                                       absl::Status* error) {
+                                                       absl::Status* error, bool record_timeout) {
   // The deadline is absolute: once it has passed no read starts, even when
   // bytes are waiting (a peer that streams without pause must not keep us).
   if (Clock::now() >= deadline) {
-    transcript_.AddEvent(EntryKind::kTimeout, op);
+    if (record_timeout) transcript_.AddEvent(EntryKind::kTimeout, op);
     co_return ReadResult::kTimeout;
   }
   auto n = co_await transport_->ReadSome(chunk_.get(), options_.read_chunk, deadline);
   if (!n.ok()) {
     if (absl::IsDeadlineExceeded(n.status())) {
-      transcript_.AddEvent(EntryKind::kTimeout, op);
+      if (record_timeout) transcript_.AddEvent(EntryKind::kTimeout, op);
       co_return ReadResult::kTimeout;
     }
     // Any other failure ends the connection for us (reset, TLS error, ...).
@@ -127,6 +127,13 @@ asio::awaitable<Session::ReadResult> Session::ReadMore(Deadline deadline, std::s
   transcript_.AddData(Direction::kServerToClient, got);
   buffer_.append(got);
   co_return ReadResult::kData;
+}
+
+asio::awaitable<void> Session::Peek(Deadline deadline) {
+  if (transport_ == nullptr || closed_ || peer_closed_ || !buffer_.empty()) co_return;
+  if (!transport_->ReadReady()) co_return;  // nothing there: no timer needed
+  absl::Status error;
+  co_await ReadMore(deadline, "peek", &error, /*record_timeout=*/false);
 }
 
 asio::awaitable<ReplyOutcome> Session::ReadReply(Deadline deadline) {

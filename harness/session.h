@@ -115,6 +115,12 @@ class Session {
   // returns the same status at once.
   asio::awaitable<ReplyOutcome> ReadReply(Deadline deadline);
 
+  // Reads once what has already arrived (waiting at most until `deadline`,
+  // which should be near), unless bytes are buffered or the peer closed;
+  // a timeout is not recorded. Lets a client see, before it writes, a reply
+  // or a close that came meanwhile: look at buffered() and peer_closed().
+  asio::awaitable<void> Peek(Deadline deadline);
+
   // Waits until `deadline` for the peer to close. Bytes that arrive first are
   // recorded and returned (bounded); buffered unread bytes count as arrived.
   // After SessionOptions::max_drain bytes it stops reading and returns
@@ -152,7 +158,8 @@ class Session {
  private:
   enum class ReadResult : std::uint8_t { kData, kEof, kTimeout, kError };
   // One bounded read appended to buffer_ and the transcript.
-  asio::awaitable<ReadResult> ReadMore(Deadline deadline, std::string_view op, absl::Status* error);
+  asio::awaitable<ReadResult> ReadMore(Deadline deadline, std::string_view op, absl::Status* error,
+                                       bool record_timeout = true);
   void ResetReader();
 
   SessionOptions options_;

@@ -1,6 +1,8 @@
 // TCP and TLS transports (plain, implicit TLS, STARTTLS upgrade in place).
 #include "harness/socket_transport.h"
 
+#include <poll.h>
+
 #include <map>
 #include <memory>
 #include <mutex>
@@ -130,6 +132,13 @@ class SocketTransport final : public Transport {
     if (ec == asio::error::eof || ec == ssl::error::stream_truncated) co_return std::size_t{0};
     if (!ec) co_return std::size_t{0};
     co_return ErrorToStatus(ec, "read from " + peer_);
+  }
+
+  bool ReadReady() override {
+    if (closed_) return true;
+    if (tls_ && SSL_pending(tls_->native_handle()) > 0) return true;
+    pollfd p{socket_.native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) != 0;
   }
 
   asio::awaitable<absl::Status> Write(std::string_view bytes, Deadline deadline,

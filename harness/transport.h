@@ -92,6 +92,12 @@ class Transport {
   virtual asio::awaitable<absl::StatusOr<std::size_t>> ReadSome(char* buf, std::size_t max,
                                                                 Deadline deadline) = 0;
 
+  // Whether a ReadSome now would return at once (bytes, EOF or an error are
+  // waiting), checked without blocking. Lets a client look for what the
+  // peer sent before it writes without arming a timer (a timer's wait is
+  // at least a millisecond). True where the transport cannot tell.
+  virtual bool ReadReady() { return true; }
+
   // Writes all of `bytes`, or fails. `*written` (if given) receives the count
   // actually handed to the peer, also on failure.
   virtual asio::awaitable<absl::Status> Write(std::string_view bytes, Deadline deadline,

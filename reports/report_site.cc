@@ -37,6 +37,9 @@ HttpReply Text(int status, std::string body) {
 std::string RunStatusHtml(const RunListing& r) {
   if (r.kind == RunKind::kFuzz) {
     // As the fuzz page's header says (renderHeader in assets/fuzz.js).
+    if (!r.stopped.empty()) {
+      return "<span class=\"status bad\">stopped: " + HtmlEscape(r.stopped) + "</span>";
+    }
     if (!r.complete) return "<span class=\"status live\">in progress</span>";
     if (r.findings > 0) {
       return "<span class=\"status bad\">complete — " + std::to_string(r.findings) +
@@ -82,6 +85,10 @@ absl::Status ReadFuzzListing(const fs::path& file, std::size_t max_bytes, RunLis
   r.target = str("target");
   r.started_at = str("started_at");
   r.complete = doc.value("complete", json(false)) == json(true);
+  // A run that SIGINT / SIGTERM stopped (fuzz.json "stop_reason").
+  if (const std::string why = str("stop_reason"); why.rfind("interrupted", 0) == 0) {
+    r.stopped = why;
+  }
   if (const auto f = doc.find("findings"); f != doc.end() && f->is_array()) {
     r.findings = static_cast<int>(f->size());
   }

@@ -280,6 +280,16 @@ TEST_F(ReportSiteTest, FuzzRunsAreListedAndServed) {
             std::string::npos);
   EXPECT_NE(site.Handle("GET", "/").body.find("<span class=\"status live\">in progress</span>"),
             std::string::npos);
+
+  // Stopped by SIGINT (fuzz.json complete, with the reason): listed as stopped.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  fuzz["complete"] = true;
+  fuzz["stop_reason"] = "interrupted by SIGINT <b>";
+  std::ofstream(dir_ / "fuzz1" / "fuzz.json", std::ios::trunc) << fuzz.dump();
+  EXPECT_NE(
+      site.Handle("GET", "/")
+          .body.find("<span class=\"status bad\">stopped: interrupted by SIGINT &lt;b&gt;</span>"),
+      std::string::npos);
 }
 
 TEST_F(ReportSiteTest, SizeBoundOnReads) {

@@ -1,6 +1,7 @@
 #include "fuzz/net/client_machine.h"
 
 #include <algorithm>
+#include <cctype>
 #include <utility>
 
 #include "parser/ascii.h"
@@ -22,6 +23,53 @@ std::uint32_t PackEnhanced(const std::optional<EnhancedCode>& e) {
 
 bool HasLineEnd(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
+// Whether `bytes` carry a QUIT command line of ours (a line that is QUIT,
+// case-insensitive, with or without spaces around it).
+bool SendsQuit(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const std::size_t lf = bytes.find('\n');
+    std::string_view line = bytes.substr(0, lf);
+    bytes = lf == std::string_view::npos ? std::string_view() : bytes.substr(lf + 1);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
+    if (line.size() == 4 && VerbOfFirstWord(line) == Verb::kQuit) return true;
+  }
+  return false;
+}
+
+// Maybe-replies read for one group at most (a raw step of many lines).
+constexpr std::size_t kMaxMaybeReplies = 256;
+
+// Replies a raw run of bytes surely gets from a server that answers each
+// line: one per CRLF. A server that also ends lines at a bare LF (Postfix)
+// sends more, which are read later, unjudged; counting those too would
+// make every session against a strict server wait out a deadline for a
+// reply that never comes.
+std::size_t LineEnds(std::string_view bytes) {
+  std::size_t n = 0;
+  for (std::size_t at = bytes.find("\r\n"); at != std::string_view::npos;
+       at = bytes.find("\r\n", at + 2)) {
+    ++n;
+  }
+  return n;
+}
+
+// The chunk size of a "BDAT <size>[ LAST]" line (0 when unreadable), at
+// most 2^40.
+std::uint64_t BdatSize(std::string_view line) {
+  const std::size_t sp = line.find(' ');
+  if (sp == std::string_view::npos) return 0;
+  std::uint64_t n = 0;
+  for (std::size_t i = sp + 1; i < line.size() && line[i] >= '0' && line[i] <= '9'; ++i) {
+    n = std::min<std::uint64_t>(n * 10 + static_cast<std::uint64_t>(line[i] - '0'),
+                                std::uint64_t{1} << 40);
+  }
+  return n;
+}
+
+// Reply text kept for a defence's description.
+constexpr std::size_t kMaxKeptText = 200;
+
 // The verb a step sends: its command's, or DATA / BDAT / STARTTLS for the
 // steps that send those; none for raw bytes.
 Verb StepVerb(const SessionStep& s) {
@@ -41,6 +89,20 @@ Verb StepVerb(const SessionStep& s) {
 }
 
 }  // namespace
+
+bool TextSaysClosing(std::string_view text) {
+  std::string lower;
+  lower.reserve(std::min<std::size_t>(text.size(), 512));
+  for (const char c : text.substr(0, 512)) {
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  for (const std::string_view word :
+       {"goodbye", "good bye", "bye", "too many", "closing", "disconnect", "shutting down",
+        "connection will be closed", "session terminated"}) {
+    if (lower.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
 
 std::string_view VerdictName(VerdictKind kind) {
   switch (kind) {
@@ -98,6 +160,7 @@ Action ClientMachine::Next() {
     owed_.clear();
     owed_pos_ = 0;
     std::string bytes;
+    std::size_t chunk_mark = 0;  // where a BDAT line's chunk starts in `bytes`
     do {
       const SessionStep& s = input_.steps[step_];
       // Whatever is pipelined behind DATA reaches the server before its 354:
@@ -114,13 +177,20 @@ Action ClientMachine::Next() {
           } else {
             bytes.append(s.bytes).append("\r\n");
           }
+          if (verb == Verb::kQuit || (HasLineEnd(s.bytes) && SendsQuit(s.bytes))) {
+            quit_sent_ = true;
+          }
           if (HasLineEnd(s.bytes)) {
             known_ = false;
+            AddMaybe(LineEnds(s.bytes) + 1);
             break;
           }
           if (verb == Verb::kBdat) {
-            // Its chunk is whatever follows: unknowable here.
+            // Its chunk is whatever follows: unknowable here. Until that
+            // many octets have gone out, the server waits for them.
             known_ = false;
+            chunk_left_ = BdatSize(s.bytes);
+            chunk_mark = bytes.size();
             break;
           }
           owed_.push_back({.step = step_,
@@ -137,6 +207,9 @@ Action ClientMachine::Next() {
           // In an open SASL exchange (or one AUTH in this group may open) the
           // BDAT line is the client's response and its chunk runs into the
           // next line: the count is lost.
+          // A server without CHUNKING reads the chunk as commands: a QUIT
+          // line in it is ours.
+          quit_sent_ = quit_sent_ || SendsQuit(s.bytes);
           if (last_code_ == kContinueReqCode ||
               std::any_of(owed_.begin(), owed_.end(),
                           [](const Owed& o) { return o.verb == Verb::kAuth; })) {
@@ -147,7 +220,9 @@ Action ClientMachine::Next() {
           break;
         case StepKind::kRaw:
           bytes.append(s.bytes);
+          quit_sent_ = quit_sent_ || SendsQuit(s.bytes);
           known_ = false;
+          AddMaybe(LineEnds(s.bytes));
           break;
         case StepKind::kStartTls:
           bytes.append("STARTTLS\r\n");
@@ -157,6 +232,8 @@ Action ClientMachine::Next() {
       ++step_;
     } while (step_ < input_.steps.size() && input_.steps[step_].pipelined);
     if (!owed_.empty()) phase_ = Phase::kReplies;
+    if (chunk_left_ > 0)
+      chunk_left_ -= std::min<std::uint64_t>(chunk_left_, bytes.size() - chunk_mark);
     if (!bytes.empty()) {
       replies_since_write_ = 0;
       return {ActionKind::kWrite, std::move(bytes)};
@@ -164,8 +241,16 @@ Action ClientMachine::Next() {
   }
 }
 
+void ClientMachine::AddMaybe(std::size_t n) {
+  const auto maybe = static_cast<std::size_t>(
+      std::count_if(owed_.begin(), owed_.end(), [](const Owed& o) { return o.maybe; }));
+  n = std::min(n, kMaxMaybeReplies - std::min(maybe, kMaxMaybeReplies));
+  owed_.insert(owed_.end(), n, Owed{.step = step_, .verb = Verb::kUnknown, .maybe = true});
+}
+
 void ClientMachine::Record(const Owed* owed, const Reply& reply) {
   last_code_ = reply.code;
+  last_text_ = reply.lines.empty() ? std::string() : reply.lines[0].substr(0, kMaxKeptText);
   ++replies_since_write_;
   if (replies_.size() >= kMaxReplyEvents) return;
   ReplyEvent e;
@@ -181,6 +266,14 @@ void ClientMachine::Record(const Owed* owed, const Reply& reply) {
 }
 
 void ClientMachine::OnReply(const Reply& reply) {
+  Answer(reply);
+  // The 221 to a QUIT of ours (sent raw, pipelined, or as a step) ends the
+  // session: nothing more can be sent, and the close that follows is the
+  // end, not a drop.
+  if (quit_sent_ && reply.code == 221 && phase_ != Phase::kGreeting) phase_ = Phase::kDone;
+}
+
+void ClientMachine::Answer(const Reply& reply) {
   switch (phase_) {
     case Phase::kGreeting: {
       Owed greeting{.step = 0, .verb = Verb::kUnknown};
@@ -304,6 +397,7 @@ void ClientMachine::OnReply(const Reply& reply) {
              "reply " + std::to_string(reply.code) +
                  " before the next command was sent: no command asked for it",
              sent, step_ == 0 ? Verb::kUnknown : StepVerb(input_.steps[sent]));
+        verdict_.reply_code = reply.code;  // the unasked reply trips it
       }
       return;
     }
@@ -316,6 +410,13 @@ void ClientMachine::OnReply(const Reply& reply) {
 
 void ClientMachine::OnTimeout() {
   if (phase_ == Phase::kDone) return;
+  // A line that got no reply (taken as message text, still being read):
+  // the group's other maybe-replies are not waited for either.
+  if (phase_ == Phase::kReplies && owed_pos_ < owed_.size() && owed_[owed_pos_].maybe) {
+    while (owed_pos_ < owed_.size() && owed_[owed_pos_].maybe) ++owed_pos_;
+    if (owed_pos_ == owed_.size()) phase_ = Phase::kNextGroup;
+    return;
+  }
   // With a raw step in flight the server may rightly be waiting for input
   // (a DATA body, a BDAT chunk, a SASL line) that never comes: not a hang.
   if (!known_) {
@@ -332,29 +433,52 @@ void ClientMachine::OnTimeout() {
 
 void ClientMachine::OnClosed() {
   if (phase_ == Phase::kDone) return;
-  // A server may close after a 421 (shutting down, too many errors), a 221,
-  // a 521 (RFC 7504: does not accept mail, then closes), a 554 (RFC 5321
-  // §3.1 "No SMTP service here"; an early talker, data
-  // pipelined behind DATA: the close may come after we wrote more), after
-  // refusing what it was just sent (a 4xx / 5xx since our last write), and
-  // accepting STARTTLS when a raw step's handshake fails. A crash looks
-  // different: silence since our last write, or a close right after a
-  // positive reply.
-  if (last_code_ == 421 || last_code_ == 221 || last_code_ == 554 || last_code_ == 521 ||
-      (replies_since_write_ > 0 && last_code_ >= 400) || (!known_ && last_code_ == 220) ||
-      (phase_ == Phase::kQuit && !known_)) {
+  // Our own QUIT, sent in a step, ends the session: after its 221, or, once
+  // the count of replies is unknown, whenever the close comes (the 221 may
+  // be among the replies not read).
+  if (quit_sent_ && (last_code_ == 221 || !known_)) {
     phase_ = Phase::kDone;
     return;
   }
-  if (phase_ == Phase::kNextGroup || phase_ == Phase::kBody || phase_ == Phase::kStartTls) {
-    // Closed while we were writing: the last reply was not a goodbye.
-    Fail(VerdictKind::kDropped,
-         "connection closed by the server while sending; last reply " + std::to_string(last_code_),
-         step_ == 0 ? 0 : step_ - 1,
-         step_ == 0 ? Verb::kUnknown : StepVerb(input_.steps[step_ - 1]));
+  // The step being sent (we were about to write) or answered.
+  const bool writing =
+      phase_ == Phase::kNextGroup || phase_ == Phase::kBody || phase_ == Phase::kStartTls;
+  const Awaited a = writing
+                        ? Awaited{step_ == 0 ? 0 : step_ - 1,
+                                  step_ == 0 ? Verb::kUnknown : StepVerb(input_.steps[step_ - 1])}
+                        : AwaitedReply();
+  // A close the server announced: a 421 (RFC 5321 §3.8), a 4xx / 5xx whose
+  // text says so, a 221 we did not ask for, a 521 (RFC 7504) or 554 (RFC
+  // 5321 §3.1, "no SMTP service"; also an early talker's), or a refusal at
+  // once followed by the close (no write of ours in between). A defence,
+  // not a crash.
+  const bool announced =
+      last_code_ == 421 || last_code_ == 554 || last_code_ == 521 ||
+      (last_code_ == 221 && phase_ != Phase::kQuit) ||
+      (last_code_ >= 400 && (replies_since_write_ > 0 || TextSaysClosing(last_text_)));
+  if (announced && phase_ != Phase::kGreeting) {
+    defence_ = Defence{.code = last_code_,
+                       .text = last_text_,
+                       .step = a.step,
+                       .verb = a.verb,
+                       .not_421 = last_code_ / 100 == 5 && last_code_ != 521};
+    phase_ = Phase::kDone;
     return;
   }
-  const Awaited a = AwaitedReply();
+  // A raw step's STARTTLS whose handshake we never made, the end after our
+  // closing QUIT once the count is unknown.
+  if ((!known_ && last_code_ == 220) || (phase_ == Phase::kQuit && !known_)) {
+    phase_ = Phase::kDone;
+    return;
+  }
+  if (writing) {
+    // Closed before our next write: the last reply was not a goodbye.
+    Fail(VerdictKind::kDropped,
+         "connection closed by the server before the next step was sent; last reply " +
+             std::to_string(last_code_),
+         a.step, a.verb);
+    return;
+  }
   Fail(VerdictKind::kDropped,
        phase_ == Phase::kGreeting ? std::string("connection closed without a greeting")
        : phase_ == Phase::kQuit
@@ -363,12 +487,33 @@ void ClientMachine::OnClosed() {
        a.step, a.verb);
 }
 
+void ClientMachine::OnReset() {
+  if (phase_ == Phase::kDone) return;
+  if (known_) {
+    OnClosed();
+    return;
+  }
+  phase_ = Phase::kDone;
+}
+
 void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
   if (phase_ == Phase::kDone) return;
   const Awaited a = AwaitedReply();
+  const bool first = verdict_.ok();
   Fail(VerdictKind::kBadReply,
        "reply breaks RFC 5321 4.2 at octet " + std::to_string(offset) + ": " + std::string(why),
        a.step, a.verb);
+  if (first) {  // no reply parsed: the parser's reason names it
+    verdict_.reply_code = 0;
+    // A stray CR, LF or another control octet inside reply text is one
+    // fault (the server echoes what it was sent), whichever octet it was.
+    const bool control = why.find("CR without LF") != std::string_view::npos ||
+                         why.find("CR not followed by LF") != std::string_view::npos ||
+                         why.find("LF without CR") != std::string_view::npos ||
+                         why.find("LF not preceded by CR") != std::string_view::npos ||
+                         why.find("textstring") != std::string_view::npos;
+    verdict_.reply_text = control ? "a control octet in the reply text" : std::string(why);
+  }
 }
 
 ClientMachine::Awaited ClientMachine::AwaitedReply() const {
@@ -397,6 +542,8 @@ void ClientMachine::Fail(VerdictKind kind, std::string detail, std::size_t step,
     verdict_.step = step;
     verdict_.verb = verb;
     verdict_.last_code = last_code_;
+    verdict_.reply_code = last_code_;
+    verdict_.reply_text = last_text_;
   }
   phase_ = Phase::kDone;
 }

@@ -20,19 +20,26 @@
 // Expectations. A step whose replies are known (a command line without CR or
 // LF in it, DATA and its body, BDAT, STARTTLS) expects exactly one reply per
 // line it sends. A raw step, or a command carrying its own CR or LF, makes
-// the count unknown: nothing is read for it, and from then on the session
-// can no longer be judged for desync (its replies arrive later, in front of
-// others). After the last step the machine sends QUIT and reads until the
-// 221: any reply before it, in a session whose count is known, is a reply
-// nobody asked for. (In a SASL exchange, "*" cancels it first.)
+// the count unknown: from then on the session can no longer be judged for
+// desync or hangs. Its lines (each CRLF ends one) are read for as long as a
+// command's reply, since most servers answer each, but a line that gets no
+// reply is no finding: the wait ends at the first reply deadline missed,
+// and the session goes on (maybe-replies, below). After the last step the machine sends QUIT and
+// reads until the 221: any reply before it, in a session whose count is known, is a reply nobody
+// asked for. (In a SASL exchange, "*" cancels it first.)
 //
 // Oracles (Verdict::kind):
 // - kDropped: the server closed the connection while a reply was owed,
-//   with no reply since our last write or right after a positive one, and
-//   the last reply was not a 421 / 221 / 521 / 554 (a crash looks like this). A
-//   crash right after a 554 reply, or right after a refusal that answered
-//   our last write, is therefore not seen: the blind spot of judging by
-//   the wire alone.
+//   with no reply since our last write or right after a positive one (a
+//   crash looks like this). A close the server announced is not a finding
+//   but a defence (defence() below): after a 421, a 4xx / 5xx whose text
+//   says the session ends ("goodbye", "too many errors", "closing"), a
+//   221 nobody asked for, or a 4xx / 5xx at once followed by the close
+//   (no write of ours in between). A crash right after such a reply is
+//   therefore not seen: the blind spot of judging by the wire alone. The
+//   fuzzer's own QUIT, in any step (raw or pipelined too), ends the
+//   session: the 221 to it, or a close after it once the count of replies
+//   is unknown, is the end, neither a finding nor a defence.
 // - kHang: no reply within the read deadline while one was owed (reported by
 //   the driver through OnTimeout; the driver decides whether a stalled
 //   server was merely waiting for input).
@@ -96,6 +103,11 @@ struct Verdict {
   // "SIGABRT" or "heap-buffer-overflow-in-rcpt_to". Findings with one are
   // bucketed by it: the same crash reached by any route is one bucket.
   std::string signature;
+  // The reply that tripped the oracle, for a finding's signature
+  // (signature.h): the unasked one (desync), the last one before a drop or
+  // a hang (code 0: none), or none and the parser's reason (bad_reply).
+  std::uint16_t reply_code = 0;
+  std::string reply_text;
   // In process only: the server's own account of an abort that ended the
   // session ("planted bug 1: HELP %x"). Findings with the same cause are
   // one bug, whatever route and bucket reached it.
@@ -103,6 +115,22 @@ struct Verdict {
 
   bool ok() const { return kind == VerdictKind::kOk; }
 };
+
+// A close the server announced (see the oracles above): a defence, such as
+// an error limit, not a crash. The session's verdict stays ok.
+struct Defence {
+  std::uint16_t code = 0;  // the announcing reply (0: none read)
+  std::string text;        // its first line's text (bounded)
+  std::size_t step = 0;    // the step being sent or answered at the close
+  Verb verb = Verb::kUnknown;
+  // Closed after a 5xx (not 521): RFC 5321 §3.8 wants a 421 before a
+  // close the server decides on. A conformance note, not a finding.
+  bool not_421 = false;
+};
+
+// Whether a reply's text says the server ends the session ("goodbye", "too
+// many errors", "closing", ...; case-insensitive).
+bool TextSaysClosing(std::string_view text);
 
 // One reply as the machine saw it, in order: which step it answered (or
 // SIZE_MAX for one that was not owed), its verb, and its shape. The
@@ -135,11 +163,22 @@ class ClientMachine {
   void OnReply(const Reply& reply);
   void OnTimeout();
   void OnClosed();
+  // The connection was reset (not closed in order): what the server sent
+  // last may be lost with it (a goodbye written just before it closed with
+  // our next line unread). Judged as a close where the count of replies is
+  // known; else the session ends unjudged, since a lost goodbye and a crash
+  // look alike.
+  void OnReset();
   void OnBadReply(std::size_t offset, std::string_view why);
   // Result of a kStartTls.
   void OnTlsResult(bool ok);
 
   const Verdict& verdict() const { return verdict_; }
+  // Set when the session ended in a close the server announced (the
+  // verdict is then ok).
+  const std::optional<Defence>& defence() const { return defence_; }
+  // A QUIT line of ours went out in some step (not the closing one).
+  bool quit_sent() const { return quit_sent_; }
   const std::vector<ReplyEvent>& replies() const { return replies_; }
   // Steps fully sent (and answered, where replies were owed).
   std::size_t steps_done() const { return step_; }
@@ -152,6 +191,18 @@ class ClientMachine {
   // Every reply owed so far was read and the next group is not sent yet: a
   // reply now is one nobody asked for (OnReply judges it).
   bool between_groups() const { return phase_ == Phase::kNextGroup; }
+  // Replies read since our last write.
+  std::size_t replies_since_write() const { return replies_since_write_; }
+  // The count is unknown and the last reply says the server waits for
+  // input (354: a message body; 334: a SASL line; a BDAT line sent as a
+  // command whose chunk has not all gone out; a 220 past the greeting:
+  // a STARTTLS sent raw was accepted, and the server waits for a handshake
+  // that never comes): a reply may rightly never come, so a driver need
+  // not wait long for it.
+  bool server_waits_for_input() const {
+    return !known_ && (last_code_ == 354 || last_code_ == kContinueReqCode || chunk_left_ > 0 ||
+                       (last_code_ == 220 && replies_.size() > 1));
+  }
 
  private:
   enum class Phase : std::uint8_t {
@@ -172,9 +223,16 @@ class ClientMachine {
     bool starttls = false;  // STARTTLS: a 2xx starts TLS
     bool last = false;      // BDAT ... LAST: ends the message
     bool per_rcpt = false;  // LMTP: a further reply for one more recipient
+    // A line of a raw step (or of a command carrying its own line ends):
+    // most servers answer it, but one that does not (a line it takes as
+    // message text, a length limit) is no finding: a timeout skips the
+    // group's maybe-replies and the session goes on.
+    bool maybe = false;
   };
 
   void Fail(VerdictKind kind, std::string detail, std::size_t step, Verb verb);
+  void Answer(const Reply& reply);  // OnReply but for the end by our QUIT
+  void AddMaybe(std::size_t n);     // n maybe-replies owed to the step being added
   // The step (and its verb) whose reply is awaited now: the owed reply being
   // read, the closing QUIT (steps.size()), or the next step to write.
   struct Awaited {
@@ -195,6 +253,10 @@ class ClientMachine {
   Verdict verdict_;
   std::vector<ReplyEvent> replies_;
   std::uint16_t last_code_ = 0;
+  std::string last_text_;  // first line of the last reply (bounded)
+  std::optional<Defence> defence_;
+  bool quit_sent_ = false;        // a QUIT line of ours in a step
+  std::uint64_t chunk_left_ = 0;  // octets a BDAT command line announced, not sent yet
   bool known_ = true;
   bool tls_ = false;
   int depth_ = 0;

@@ -175,8 +175,12 @@ TEST(ClientMachine, CloseWithoutReplyIsDropped) {
   EXPECT_EQ(m.Next().kind, ActionKind::kDone);
 }
 
-TEST(ClientMachine, CloseAfterRefusalOr421IsNotAFinding) {
-  for (const std::uint16_t code : {421, 554}) {
+Reply RT(std::uint16_t code, const std::string& text) {
+  return ParseReply(std::to_string(code) + " " + text + "\r\n").value();
+}
+
+TEST(ClientMachine, CloseAfterRefusalOr421IsADefenceNotAFinding) {
+  for (const std::uint16_t code : {421, 554, 503}) {
     SessionInput in{{Cmd("MAIL FROM:<a@b>"), Cmd("RCPT TO:<c@d>", true)}};
     ClientMachine m(in);
     m.Next();
@@ -187,7 +191,109 @@ TEST(ClientMachine, CloseAfterRefusalOr421IsNotAFinding) {
     m.Next();
     m.OnClosed();
     EXPECT_TRUE(m.verdict().ok()) << code;
+    ASSERT_TRUE(m.defence().has_value()) << code;
+    EXPECT_EQ(m.defence()->code, code);
+    EXPECT_EQ(m.defence()->not_421, code / 100 == 5) << code;
   }
+}
+
+// aiosmtpd: "502 5.5.1 Too many unrecognized commands, goodbye." then the
+// close; our next write met the reset. The goodbye announced it.
+TEST(ClientMachine, CloseAfterAGoodbyeIsADefenceEvenAfterOurNextWrite) {
+  SessionInput in{{Cmd("XYZ"), Cmd("NOOP")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  EXPECT_EQ(m.Next().bytes, "XYZ\r\n");
+  m.Next();
+  m.OnReply(RT(502, "5.5.1 Too many unrecognized commands, goodbye."));
+  EXPECT_EQ(m.Next().bytes, "NOOP\r\n");
+  m.OnClosed();  // the write failed, nothing more to read
+  EXPECT_TRUE(m.verdict().ok());
+  ASSERT_TRUE(m.defence().has_value());
+  EXPECT_EQ(m.defence()->text, "5.5.1 Too many unrecognized commands, goodbye.");
+  EXPECT_EQ(m.defence()->verb, Verb::kNoop);
+}
+
+TEST(ClientMachine, CloseLongAfterAPlainRefusalIsStillADrop) {
+  // A 500 answered our command; we wrote the next one and the server
+  // vanished without a word: not announced.
+  SessionInput in{{Cmd("XYZ"), Cmd("NOOP")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(RT(500, "Error: command not recognized"));
+  m.Next();
+  m.Next();
+  m.OnClosed();
+  EXPECT_EQ(m.verdict().kind, VerdictKind::kDropped);
+  EXPECT_EQ(m.verdict().verb, Verb::kNoop);
+  EXPECT_FALSE(m.defence().has_value());
+}
+
+TEST(ClientMachine, OurOwnQuitInARawStepEndsTheSession) {
+  // The 221 to it ends the session, before the next step is written.
+  {
+    SessionInput in{{Raw("NOOP\r\nQUIT\r\n"), Cmd("RSET")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    EXPECT_EQ(m.Next().kind, ActionKind::kWrite);
+    m.OnReply(R(250));  // read before the next write
+    m.OnReply(R(221));
+    EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+    EXPECT_TRUE(m.verdict().ok());
+    EXPECT_FALSE(m.defence().has_value());
+  }
+  // Its 221 unread (the close came first): the close is the end.
+  {
+    SessionInput in{{Raw("quit\n"), Cmd("RSET")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.OnClosed();
+    EXPECT_TRUE(m.verdict().ok());
+    EXPECT_FALSE(m.defence().has_value());
+  }
+}
+
+TEST(ClientMachine, OurOwnPipelinedQuitEndsTheSession) {
+  SessionInput in{{Cmd("NOOP"), Cmd("QUIT", true), Cmd("RSET", true)}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.OnReply(R(250));
+  m.OnReply(R(221));
+  EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+  m.OnClosed();
+  EXPECT_TRUE(m.verdict().ok());
+  EXPECT_FALSE(m.defence().has_value());
+}
+
+TEST(ClientMachine, A221NobodyAskedForThenACloseIsADefence) {
+  // Postfix to smuggled lines: "221 2.7.0 Error: I can break rules, too.
+  // Goodbye." The session was out of step already (a raw step).
+  SessionInput in{{Raw("NOOP\n"), Cmd("RSET")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.OnReply(RT(221, "2.7.0 Error: I can break rules, too. Goodbye."));
+  m.OnClosed();
+  EXPECT_TRUE(m.verdict().ok());
+  ASSERT_TRUE(m.defence().has_value());
+  EXPECT_FALSE(m.defence()->not_421);
+}
+
+TEST(TextSaysClosing, KnowsTheUsualWords) {
+  EXPECT_TRUE(TextSaysClosing("5.5.1 Too many unrecognized commands, goodbye."));
+  EXPECT_TRUE(TextSaysClosing("4.7.0 Error: too many errors"));
+  EXPECT_TRUE(TextSaysClosing("Service not available, closing transmission channel"));
+  EXPECT_FALSE(TextSaysClosing("5.5.2 Error: command not recognized"));
 }
 
 TEST(ClientMachine, CloseRightAfterAPositiveReplyIsDropped) {
@@ -221,6 +327,9 @@ TEST(ClientMachine, TimeoutIsAHangOnlyWhenTheCountIsKnown) {
     m.Next();
     m.OnReply(R(220));
     EXPECT_EQ(m.Next().kind, ActionKind::kWrite);  // raw
+    EXPECT_EQ(m.Next().kind, ActionKind::kRead);   // its line may get a reply
+    m.OnReply(R(354));
+    EXPECT_TRUE(m.server_waits_for_input());
     EXPECT_EQ(m.Next().kind, ActionKind::kWrite);  // NOOP
     m.Next();
     m.OnTimeout();
@@ -375,6 +484,52 @@ TEST(StateFeedback, DifferentAnswersGiveDifferentKeysAndCountersSaturate) {
   std::vector<std::uint8_t> counters(16);
   for (int i = 0; i < 300; ++i) AddTransitions(ka, counters);
   EXPECT_EQ(counters[ka[1] % 16], 255);
+}
+
+// A raw line that gets no reply is no finding, and the session goes on: the
+// wait for a raw step's replies ends at the first deadline missed.
+TEST(ClientMachine, ARawLineWithoutAReplyOnlyEndsTheWaitForItsGroup) {
+  SessionInput in{{Raw("NOOP\r\nNOOP\r\n"), Cmd("RSET")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  EXPECT_EQ(m.Next().kind, ActionKind::kWrite);
+  EXPECT_EQ(m.Next().kind, ActionKind::kRead);
+  m.OnReply(R(250));
+  EXPECT_EQ(m.Next().kind, ActionKind::kRead);  // the second line's
+  m.OnTimeout();
+  EXPECT_TRUE(m.verdict().ok());
+  const Action w = m.Next();
+  ASSERT_EQ(w.kind, ActionKind::kWrite);
+  EXPECT_EQ(w.bytes, "RSET\r\n");
+}
+
+// aiosmtpd, replies behind our writes (a raw step): its goodbye was lost to
+// the reset our next line caused. A reset once the count is unknown ends
+// the session unjudged; where the count is known it is a close as before.
+TEST(ClientMachine, AResetIsJudgedOnlyWhereTheCountIsKnown) {
+  {
+    SessionInput in{{Raw("XA\nXB\n"), Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.Next();
+    m.Next();
+    m.OnReset();
+    EXPECT_TRUE(m.verdict().ok());
+    EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+  }
+  {
+    SessionInput in{{Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.Next();
+    m.OnReset();
+    EXPECT_EQ(m.verdict().kind, VerdictKind::kDropped);
+  }
 }
 
 }  // namespace

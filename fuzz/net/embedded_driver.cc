@@ -21,6 +21,9 @@ class Run {
       // What the server said that nobody has asked for yet is judged before
       // anything more is sent (the in-process driver sees it all).
       while (m.between_groups() && !replies_.empty()) Read(m);
+      // A close is noticed before the next write too (as over a
+      // connection): right after a goodbye it was announced.
+      if (m.between_groups() && closed()) m.OnClosed();
       const Action a = m.Next();
       if (a.kind == ActionKind::kDone) break;
       switch (a.kind) {
@@ -45,6 +48,7 @@ class Run {
     }
     if (!closed()) conn_->OnPeerClosed();
     result_.verdict = m.verdict();
+    result_.defence = m.defence();
     if (!result_.verdict.ok() && conn_->action() == smtp_netfuzz_embedded::Action::kAbort) {
       result_.verdict.cause = std::string(conn_->abort_reason());
     }

@@ -7,6 +7,7 @@
 #define SMTP_FUZZ_NET_EMBEDDED_DRIVER_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,8 @@ struct WireChunk {
 
 struct SessionResult {
   Verdict verdict;
+  // The session ended in a close the server announced (the verdict is ok).
+  std::optional<Defence> defence;
   std::vector<ReplyEvent> replies;
   int depth = 0;  // ClientMachine::depth()
   bool known = true;

@@ -53,6 +53,7 @@ absl::StatusOr<std::string> SerializeChildSpec(const ChildSpec& s) {
                    {{"reply_timeout_ms", s.net.reply_timeout.count()},
                     {"unjudged_reply_timeout_ms", s.net.unjudged_reply_timeout.count()},
                     {"session_timeout_ms", s.net.session_timeout.count()},
+                    {"greeting_timeout_ms", s.net.greeting_timeout.count()},
                     {"patient_reply_timeout_ms", s.net.patient_reply_timeout.count()},
                     {"max_connections_per_s", s.net.max_connections_per_s}}},
                   {"out_dir", s.out_dir},
@@ -61,6 +62,7 @@ absl::StatusOr<std::string> SerializeChildSpec(const ChildSpec& s) {
                   {"minimize_runs", s.minimize_runs},
                   {"minimize_time_ms", s.minimize_time.count()},
                   {"reruns", s.reruns},
+                  {"defences_are_findings", s.defences_are_findings},
                   {"report_every_ms", s.report_every.count()},
                   {"replay_target_hint", s.replay_target_hint},
                   {"command_line", s.command_line},
@@ -97,6 +99,7 @@ absl::StatusOr<ChildSpec> ParseChildSpec(std::string_view text) {
     s.net.reply_timeout = ms(net, "reply_timeout_ms");
     s.net.unjudged_reply_timeout = ms(net, "unjudged_reply_timeout_ms");
     s.net.session_timeout = ms(net, "session_timeout_ms");
+    s.net.greeting_timeout = ms(net, "greeting_timeout_ms");
     s.net.patient_reply_timeout = ms(net, "patient_reply_timeout_ms");
     at = "max_connections_per_s";
     s.net.max_connections_per_s = net.at(at).get<double>();
@@ -109,6 +112,7 @@ absl::StatusOr<ChildSpec> ParseChildSpec(std::string_view text) {
     s.minimize_time = ms(j, "minimize_time_ms");
     at = "reruns";
     s.reruns = j.at(at).get<int>();
+    s.defences_are_findings = j.value("defences_are_findings", false);
     s.report_every = ms(j, "report_every_ms");
     s.replay_target_hint = str("replay_target_hint");
     s.command_line = str("command_line");
@@ -136,6 +140,7 @@ ChildSpec ChildSpecOf(const FuzzConfig& config, const std::string& target,
   s.minimize_runs = config.minimize_runs;
   s.minimize_time = config.minimize_time;
   s.reruns = config.reruns;
+  s.defences_are_findings = config.defences_are_findings;
   s.report_every = config.report_every;
   s.replay_target_hint = config.replay_target_hint;
   s.command_line = config.command_line;
@@ -212,6 +217,7 @@ int RunFuzzChild(int argc, char** argv) {
   c.minimize_runs = spec->minimize_runs;
   c.minimize_time = spec->minimize_time;
   c.reruns = spec->reruns;
+  c.defences_are_findings = spec->defences_are_findings;
   c.report_every = spec->report_every;
   c.replay_target_hint = spec->replay_target_hint;
   c.role = FuzzConfig::Role::kChild;

@@ -23,6 +23,7 @@ ChildSpec SampleSpec() {
   s.target = "exec:python3 server.py --flag \"quoted\"";
   s.net.reply_timeout = std::chrono::milliseconds(1234);
   s.net.unjudged_reply_timeout = std::chrono::milliseconds(7);
+  s.net.greeting_timeout = std::chrono::milliseconds(4321);
   s.net.session_timeout = std::chrono::milliseconds(9876);
   s.net.max_connections_per_s = 2500.5;
   s.out_dir = "/tmp/out dir";
@@ -48,6 +49,7 @@ TEST(ChildSpec, RoundTripsEveryField) {
   EXPECT_EQ(back->target, spec.target);
   EXPECT_EQ(back->net.reply_timeout, spec.net.reply_timeout);
   EXPECT_EQ(back->net.unjudged_reply_timeout, spec.net.unjudged_reply_timeout);
+  EXPECT_EQ(back->net.greeting_timeout, spec.net.greeting_timeout);
   EXPECT_EQ(back->net.session_timeout, spec.net.session_timeout);
   EXPECT_EQ(back->net.max_connections_per_s, spec.net.max_connections_per_s);
   EXPECT_EQ(back->out_dir, spec.out_dir);

@@ -101,6 +101,12 @@ def main():
         d = os.path.join(out, f["dir"])
         for name in ("input.bin", "session.json", "finding.json"):
             check(os.path.isfile(os.path.join(d, name)), "finding has " + name)
+        with open(os.path.join(d, "finding.json")) as fj:
+            saved = json.load(fj)
+        check(saved["replay"].startswith("smtp-harness replay ") and saved["replay"] == f["replay"],
+              "finding.json has the replay command: %r" % saved["replay"])
+        check(saved["routes"] and all(r["count"] >= 1 for r in saved["routes"]),
+              "finding.json lists its routes with hits: %r" % saved["routes"])
         check("FINDING dropped-HELP-220" in p.stderr, "the finding is printed")
         check(f["cause"] == "planted bug 1: HELP %x",
               "the in-process server's abort reason is kept: %r" % f["cause"])
@@ -152,9 +158,30 @@ def main():
                 p = fuzz(["--target", "127.0.0.1:%d" % lenient_port, "--out", smug,
                           "-runs=2000", "-seed=3"])
                 with open(os.path.join(smug, "fuzz.json")) as fj:
-                    buckets = [f["bucket"] for f in json.load(fj)["findings"]]
-                check(any(b.startswith("desync-DATA-") for b in buckets),
-                      "smuggling over TCP is a desync at the DATA step: %s" % buckets)
+                    found = json.load(fj)["findings"]
+                # A server the fuzzer does not start: the bucket is the
+                # oracle and the reply that tripped it; the verb is an
+                # attribute.
+                check(any(f["oracle"] == "desync" and f["verb"] == "DATA" for f in found),
+                      "smuggling over TCP is a desync at the DATA step: %s" %
+                      [(f["bucket"], f["verb"]) for f in found])
+                smuggled = [f for f in found if f["oracle"] == "desync" and f["verb"] == "DATA"]
+                if smuggled:
+                    # The reproduction without smtp-harness runs and shows
+                    # the replies.
+                    script = smuggled[0]["reproduce"]
+                    check(script.startswith("python3 - <<'EOF'") and
+                          ("'127.0.0.1', %d" % lenient_port) in script,
+                          "a finding has a raw reproduction: %r" % script[:200])
+                    r = subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                                       timeout=60)
+                    check(r.returncode == 0 and "250" in r.stdout,
+                          "which runs and shows the server's replies: %r %r" %
+                          (r.stdout[-500:], r.stderr[-500:]))
+                check(all(f["bucket"].startswith(f["oracle"] + "-") and
+                          f["verb"] not in f["bucket"].split("-")[1:2] for f in found),
+                      "buckets are named by the reply, not the verb: %s" %
+                      [f["bucket"] for f in found])
             finally:
                 lenient.terminate()
                 lenient.wait(timeout=10)

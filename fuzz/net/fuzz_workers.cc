@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "absl/strings/str_join.h"
+#include "fuzz/net/run_control.h"
 #include "harness/wall_clock.h"
 #include "reports/fuzz_report.h"
 #include "reports/reports.h"
@@ -246,7 +247,7 @@ absl::Status FuzzJsonWriter::Write(const std::string& out_dir, const json& fuzz_
   if (!st.ok()) {
     if (!json_reported_) {
       json_reported_ = true;
-      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
+      std::fprintf(Console(), "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
                    std::string(st.message()).c_str());
     }
     return st;
@@ -255,7 +256,7 @@ absl::Status FuzzJsonWriter::Write(const std::string& out_dir, const json& fuzz_
   const absl::Status html = reports::WriteFuzzReport(out_dir);
   if (!html.ok() && !html_reported_) {
     html_reported_ = true;
-    std::fprintf(stderr, "smtp-harness fuzz: ERROR: the HTML report: %s\n",
+    std::fprintf(Console(), "smtp-harness fuzz: ERROR: the HTML report: %s\n",
                  std::string(html.message()).c_str());
   }
   return html;
@@ -455,7 +456,7 @@ class ParentReporter {
     UpdateLocked(true);
     cv_.notify_all();
     if (!last_write_.ok()) {
-      std::fprintf(stderr,
+      std::fprintf(Console(),
                    "smtp-harness fuzz: ERROR: the results in %s are incomplete (%s); the finding "
                    "bucket(s) were printed above\n",
                    p_.out_dir.c_str(), std::string(last_write_.message()).c_str());
@@ -489,13 +490,13 @@ class ParentReporter {
         if (!f.contains("merged_buckets")) continue;
         std::vector<std::string> names;
         for (const json& b : f["merged_buckets"]) names.push_back(b.get<std::string>());
-        std::fprintf(stderr, "smtp-harness fuzz: %s also holds %s (same abort: %s)\n",
+        std::fprintf(Console(), "smtp-harness fuzz: %s also holds %s (same abort: %s)\n",
                      f.value("bucket", "").c_str(), absl::StrJoin(names, ", ").c_str(),
                      f.value("cause", "").c_str());
       }
       RemoveSupersededFindings(p_.out_dir, w);
     }
-    std::fprintf(stderr,
+    std::fprintf(Console(),
                  "smtp-harness fuzz: %.0f s, %zu process(es) (%zu running, -%s=%d), %llu sessions "
                  "(%.0f/s), server coverage %zu, response states %zu, findings %llu in %zu "
                  "bucket(s)%s%s\n",
@@ -513,7 +514,7 @@ class ParentReporter {
     const std::string bucket = f.value("bucket", "");
     if (!printed_.insert(bucket).second) return;
     const std::string replay = f.value("replay", "");
-    std::fprintf(stderr, "smtp-harness fuzz: FINDING %s: %s%s%s\n", bucket.c_str(),
+    std::fprintf(Console(), "smtp-harness fuzz: FINDING %s: %s%s%s\n", bucket.c_str(),
                  f.value("detail", "").c_str(), replay.empty() ? "" : "\n  ", replay.c_str());
   }
 

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string_view>
 #include <thread>
@@ -22,6 +23,8 @@
 #include "fuzz/net/minimize.h"
 #include "fuzz/net/mutator.h"
 #include "fuzz/net/pc_counters.h"
+#include "fuzz/net/run_control.h"
+#include "fuzz/net/signature.h"
 #include "fuzz/net/state_feedback.h"
 #include "harness/wall_clock.h"
 #include "reports/fuzz_report.h"
@@ -35,6 +38,10 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 using Clock = std::chrono::steady_clock;
+
+// How far past the time budget a session may run, so that a finding being
+// examined when the budget ends is still saved.
+constexpr Clock::duration kBudgetGrace = std::chrono::seconds(2);
 
 harness::Transcript TranscriptOf(const SessionResult& r, const std::string& target);
 
@@ -79,9 +86,91 @@ struct Finding {
   std::string dir;            // relative to the out dir
   std::string steps;          // DebugString of the minimized input
   std::string replay;         // the command that replays it
+  std::string reproduce;      // the same without this tool (Python), "" if none
   std::string error;          // why it could not be written, if so
   bool shared = false;        // multi-process: counted here, saved by another process
+  // "VERB last_code" -> hits: the routes that reached it.
+  std::map<std::string, std::uint64_t> routes;
 };
+
+// A hit that no re-run reproduced (not a finding).
+struct Unconfirmed {
+  Verdict verdict;
+  std::uint64_t count = 0;
+  double first_at_s = 0;
+  std::string steps;  // DebugString of the session as found
+  std::string dir;    // "unconfirmed/<bucket>" holding its input.bin, if written
+  std::map<std::string, std::uint64_t> routes;
+};
+
+// The steps of a session, one line each, with their bytes shown (escaped,
+// at most 200 per step): "command EHLO x", "| command RCPT TO:<a@b>"
+// (pipelined), "raw \"HELP %\\r\\n\"", "bdat last \"...\"", "data \"...\"",
+// "starttls". A finding's steps say what was sent, not only how much.
+std::string StepsText(const SessionInput& in) {
+  constexpr std::size_t kShown = 200;
+  const auto escaped = [](std::string_view b) {
+    std::string out;
+    for (const char c : b.substr(0, kShown)) {
+      const auto u = static_cast<unsigned char>(c);
+      switch (c) {
+        case '\r':
+          out += "\\r";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '"':
+          out += "\\\"";
+          break;
+        default:
+          if (u < 0x20 || u >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+          } else {
+            out.push_back(c);
+          }
+      }
+    }
+    if (b.size() > kShown) out += "... (" + std::to_string(b.size()) + " bytes)";
+    return out;
+  };
+  std::string out;
+  for (const SessionStep& s : in.steps) {
+    if (s.pipelined) out += "| ";
+    switch (s.kind) {
+      case StepKind::kCommand: {
+        // A plain command reads as itself; one with odd octets, escaped.
+        const bool plain = std::all_of(s.bytes.begin(), s.bytes.end(), [](char c) {
+          return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+        });
+        out += "command " + (plain && s.bytes.size() <= kShown ? s.bytes : escaped(s.bytes));
+        break;
+      }
+      case StepKind::kRaw:
+        out += "raw \"" + escaped(s.bytes) + "\"";
+        break;
+      case StepKind::kData:
+        out += "data \"" + escaped(s.bytes) + "\"";
+        break;
+      case StepKind::kBdat:
+        out += std::string(s.last ? "bdat last" : "bdat") + " \"" + escaped(s.bytes) + "\"";
+        break;
+      case StepKind::kStartTls:
+        out += "starttls";
+        break;
+    }
+    out += "\n";
+  }
+  return out;
+}
 
 std::string VerbText(Verb v) {
   const std::string_view name = VerbName(v);
@@ -155,9 +244,10 @@ class Run {
   std::uint64_t sessions() const { return sessions_; }
 
   int TestOne(const std::uint8_t* data, std::size_t size) {
+    CheckStop(/*grace=*/false);
     const SessionInput input =
         ParseSessionInput(std::string_view(reinterpret_cast<const char*>(data), size));
-    const SessionResult r = c_.target->Run(input, /*wire=*/false);
+    const SessionResult r = RunTarget(input);
     if (r.connect_failed) return OnConnectFailed(r);
     consecutive_connect_failures_ = 0;
     const std::vector<std::uint64_t> keys = TransitionKeys(r.replies);
@@ -168,8 +258,11 @@ class Run {
     if (r.depth >= 1) ++reached_mail_;
     if (r.depth >= 2) ++reached_rcpt_;
     if (r.depth >= 3) ++reached_data_;
-    if (!r.verdict.ok()) OnFinding(input, r);
-    if ((sessions_ & 0xff) == 0 && Clock::now() >= next_report_) Report(false);
+    if (!r.verdict.ok()) {
+      OnFinding(input, r);
+    } else if (r.defence) {
+      OnDefence(input, *r.defence);
+    }
     return 0;
   }
 
@@ -183,7 +276,7 @@ class Run {
       samples_ = std::move(half);
     }
     samples_.push_back(s);
-    std::fprintf(stderr,
+    std::fprintf(Console(),
                  "smtp-harness fuzz: %.0f s, %llu sessions (%.0f/s), server coverage %zu%s, "
                  "response states %zu, past MAIL %.0f%% RCPT %.0f%% DATA %.0f%%, findings %llu "
                  "in %zu bucket(s)%s%s\n",
@@ -236,13 +329,162 @@ class Run {
     return s;
   }
 
+  // Ends the run when a stop signal came (exit 128 + it) or the time budget
+  // is spent (exit 0), with fuzz.json complete and the reason. `grace`: a
+  // finding being examined may use a little past the budget to be saved.
+  void CheckStop(bool grace) {
+    if (const int sig = StopSignal(); sig != 0) Finish(StopReason(sig), 128 + sig);
+    if (budget_end_ && Clock::now() >= *budget_end_ + (grace ? kBudgetGrace : Clock::duration{})) {
+      Finish("time budget (-max_total_time) spent", 0);
+    }
+  }
+
+ public:
+  // The whole run's time budget: sessions are cut at it (plus the grace).
+  void SetBudget(std::chrono::seconds budget) {
+    budget_end_ = start_ + budget;
+    c_.target->set_run_deadline(*budget_end_ + kBudgetGrace);
+  }
+  bool OverBudget() const { return budget_end_ && Clock::now() >= *budget_end_; }
+  void set_stop_reason(std::string reason) {
+    if (stop_reason_.empty()) stop_reason_ = std::move(reason);
+  }
+
+  [[noreturn]] void Finish(const std::string& reason, int code) {
+    stop_reason_ = reason;
+    if (c_.role != FuzzConfig::Role::kParent) Report(/*final=*/true);
+    c_.target->Shutdown();
+    std::fprintf(Console(), "smtp-harness fuzz: stopped: %s\n", reason.c_str());
+    std::fflush(nullptr);
+    std::_Exit(results_incomplete() && code == 0 ? 1 : code);
+  }
+
+  // From the watchdog's thread: the main thread is stuck in a session past
+  // the grace. The last fuzz.json written is completed with the reason.
+  [[noreturn]] void FinishFromWatchdog(int sig) {
+    {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      if (!finalized_ && !last_doc_.is_null()) {
+        finalized_ = true;
+        last_doc_["complete"] = true;
+        last_doc_["stop_reason"] = StopReason(sig) + " (the session in flight was not finished)";
+        (void)writer_.Write(c_.out_dir, last_doc_);
+      }
+    }
+    std::fprintf(Console(), "smtp-harness fuzz: stopped: %s\n", StopReason(sig).c_str());
+    std::fflush(nullptr);
+    std::_Exit(128 + sig);
+  }
+
+ private:
+  // A session of the target; with --defences_are_findings an announced
+  // close is a drop, as it was before defences were told apart.
+  SessionResult RunTarget(const SessionInput& input) {
+    // Every session (found, re-run, minimized) is a point to stop at and to
+    // say how the run goes: a slow server's re-runs and minimizing take
+    // long, and the status line comes every report_every all the same.
+    CheckStop(/*grace=*/true);
+    if (Clock::now() >= next_report_) Report(false);
+    SessionResult r = c_.target->Run(input, /*wire=*/false);
+    // Cut short by the end of the budget: not judged.
+    CheckStop(/*grace=*/false);
+    if (c_.defences_are_findings && r.verdict.ok() && r.defence) {
+      const Defence& d = *r.defence;
+      r.verdict.kind = VerdictKind::kDropped;
+      r.verdict.detail = "connection closed by the server after " + std::to_string(d.code) + " " +
+                         d.text + " (an announced close)";
+      r.verdict.step = d.step;
+      r.verdict.verb = d.verb;
+      r.verdict.last_code = d.code;
+      r.verdict.reply_code = d.code;
+      r.verdict.reply_text = d.text;
+      r.defence.reset();
+    }
+    return r;
+  }
+
+  // A close the server announced: counted apart from the findings, one
+  // entry per normalized announcing reply, with the routes to it. Cheap:
+  // no re-run, no minimizing.
+  void OnDefence(const SessionInput& input, const Defence& d) {
+    ++defence_sessions_;
+    const std::string key = ReplySignature(d.code, d.text);
+    auto [it, fresh] = defences_.try_emplace(key);
+    DefenceEntry& e = it->second;
+    ++e.count;
+    ++e.routes[VerbText(d.verb)];
+    if (!fresh) return;
+    e.defence = d;
+    e.first_at_s = RunTime();
+    e.steps = StepsText(input);
+    if (e.steps.size() > 2000) e.steps.resize(2000);
+    std::fprintf(
+        Console(),
+        "smtp-harness fuzz: defence (not a finding): the server closed after \"%d %s\"%s\n", d.code,
+        Printable(d.text).c_str(), d.not_421 ? "; RFC 5321 3.8 wants 421 before such a close" : "");
+  }
+
+  static std::string Printable(std::string_view text) {
+    std::string out;
+    for (const char c : text.substr(0, 200)) {
+      const auto u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u >= 0x7f) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\x%02x", u);
+        out += buf;
+      } else {
+        out.push_back(c);
+      }
+    }
+    return out;
+  }
+
+  json DefencesJson() const {
+    json out = json::array();
+    for (const auto& [key, e] : defences_) {
+      json routes = json::array();
+      for (const auto& [verb, n] : e.routes) routes.push_back({{"verb", verb}, {"count", n}});
+      out.push_back({{"signature", key},
+                     {"code", e.defence.code},
+                     {"text", e.defence.text},
+                     {"normalized", NormalizeReplyText(e.defence.text)},
+                     {"verb", VerbText(e.defence.verb)},
+                     {"count", e.count},
+                     {"first_at_s", e.first_at_s},
+                     {"routes", std::move(routes)},
+                     {"steps", e.steps},
+                     {"not_421", e.defence.not_421}});
+    }
+    return out;
+  }
+
+  // One conformance note for all closes after a 5xx (RFC 5321 §3.8).
+  json ConformanceJson() const {
+    json out = json::array();
+    json replies = json::array();
+    std::uint64_t n = 0;
+    for (const auto& [key, e] : defences_) {
+      if (!e.defence.not_421) continue;
+      n += e.count;
+      replies.push_back(std::to_string(e.defence.code) + " " + e.defence.text);
+    }
+    if (n > 0) {
+      out.push_back({{"note",
+                      "the server closes the connection after a 5xx reply, where RFC 5321 "
+                      "section 3.8 wants a 421 before a close it decides on"},
+                     {"sessions", n},
+                     {"replies", std::move(replies)}});
+    }
+    return out;
+  }
+
   // No connection: not a finding, but a target that stays down is reported
   // (liveness) and the run slows to one attempt per 100 ms rather than
   // spinning.
   int OnConnectFailed(const SessionResult& r) {
     ++connect_failures_;
     if (++consecutive_connect_failures_ == 1 || consecutive_connect_failures_ % 100 == 0) {
-      std::fprintf(stderr, "smtp-harness fuzz: target down (%llu attempts): %s\n",
+      std::fprintf(Console(), "smtp-harness fuzz: target down (%llu attempts): %s\n",
                    static_cast<unsigned long long>(consecutive_connect_failures_),
                    r.verdict.detail.c_str());
     }
@@ -272,7 +514,7 @@ class Run {
     f.count = 1;
     f.first_at_s = RunTime();
     f.first_at_session = sessions_;
-    std::fprintf(stderr, "smtp-harness fuzz: FINDING %s: %s\n", bucket.c_str(),
+    std::fprintf(Console(), "smtp-harness fuzz: FINDING %s: %s\n", bucket.c_str(),
                  f.verdict.detail.c_str());
     findings_.emplace(bucket, std::move(f));
     WriteJson(false);
@@ -284,15 +526,29 @@ class Run {
   // so to one bucket. Each raw bucket (as found) is minimized once; later
   // sessions in it only count.
   void OnFinding(const SessionInput& input, const SessionResult& r) {
-    ++finding_sessions_;
-    const std::string raw_bucket = BucketOf(r.verdict);
+    const std::string raw_bucket = Bucket(r.verdict);
+    const std::string route = RouteOf(r.verdict);
     if (auto seen = raw_buckets_.find(raw_bucket); seen != raw_buckets_.end()) {
+      ++finding_sessions_;
       Finding& known = findings_.at(seen->second);
       ++known.count;
+      ++known.routes[route];
       RetryFlaky(known, input, r, raw_bucket);
       return;
     }
-    if (CountShared(raw_bucket)) return;
+    // A hit no re-run reproduced: counted apart; at every 2^k-th hit of its
+    // bucket it is examined again, and one that reproduces then is a
+    // finding.
+    if (auto u = unconfirmed_.find(raw_bucket); u != unconfirmed_.end()) {
+      ++unconfirmed_sessions_;
+      const std::uint64_t n = ++u->second.count;
+      ++u->second.routes[route];
+      if ((n & (n - 1)) != 0) return;
+    }
+    if (CountShared(raw_bucket)) {
+      ++finding_sessions_;
+      return;
+    }
     std::optional<SessionResult> patient;  // a hang that the patient re-run confirmed
     if (r.verdict.kind == VerdictKind::kHang && SlowNotHung(input, raw_bucket, &patient)) return;
     Finding f;
@@ -300,18 +556,50 @@ class Run {
     f.first_at_s = RunTime();
     f.first_at_session = sessions_;
     SessionInput minimal = Examine(input, r, raw_bucket, f);
+    // Confirmed: some re-run reproduced it, or (a hang) the patient re-run
+    // hung too.
+    if (f.reproduced == 0 && !patient) {
+      KeepUnconfirmed(input, r, raw_bucket, route);
+      return;
+    }
+    if (auto u = unconfirmed_.find(raw_bucket); u != unconfirmed_.end()) {
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: unconfirmed %s has a route that reproduces now "
+                   "(reproduced %d/%d): a finding\n",
+                   raw_bucket.c_str(), f.reproduced, c_.reruns);
+      f.count = u->second.count;  // this hit included
+      f.routes = u->second.routes;
+      unconfirmed_sessions_ -= std::min(unconfirmed_sessions_, u->second.count);
+      f.first_at_s = u->second.first_at_s;
+      unconfirmed_.erase(u);
+      std::error_code ec;
+      fs::remove_all(fs::path(c_.out_dir) / "unconfirmed" / raw_bucket, ec);
+    } else {
+      ++f.routes[route];
+    }
+    finding_sessions_ += f.count;
     if (patient) KeepTheRealHang(input, *patient, minimal, f);
     if (!f.verdict.cause.empty()) MergeByCause(f);
+    // Two buckets whose minimized sessions are the same are one.
+    const std::string key = SerializeSessionInput(minimal);
+    if (f.deterministic) {
+      if (auto same = minimized_.find(key);
+          same != minimized_.end() && findings_.contains(same->second)) {
+        f.bucket = same->second;
+      }
+    }
     raw_buckets_.emplace(raw_bucket, f.bucket);
     if (c_.role != FuzzConfig::Role::kSingle) ShareRawBucket(c_.out_dir, raw_bucket, f.bucket);
     if (auto known = findings_.find(f.bucket); known != findings_.end()) {
-      ++known->second.count;
+      known->second.count += f.count;
+      for (const auto& [how, n] : f.routes) known->second.routes[how] += n;
       return;
     }
-    f.steps = DebugString(minimal);
+    if (f.deterministic) minimized_.emplace(key, f.bucket);
+    f.steps = StepsText(minimal);
     Save(f, minimal);
     if (!f.shared) {
-      std::fprintf(stderr,
+      std::fprintf(Console(),
                    "smtp-harness fuzz: FINDING %s (%s, reproduced %d/%d, %zu -> %zu steps): %s\n"
                    "  %s\n",
                    f.bucket.c_str(), f.deterministic ? "deterministic" : "flaky", f.reproduced,
@@ -324,14 +612,78 @@ class Run {
     CheckAlive("finding " + bucket);
   }
 
+  // A finding's identity (fuzzer.h): for a server the fuzzer does not
+  // start, the oracle and the normalized reply that tripped it; for the
+  // processes it starts (in process, exec:, --spawn), what died, else the
+  // oracle, verb and last reply code as before.
+  std::string Bucket(const Verdict& v) const {
+    if (v.signature.empty() && !c_.target->started_by_us()) {
+      return std::string(VerdictName(v.kind)) + "-" + ReplySignature(v.reply_code, v.reply_text);
+    }
+    return BucketOf(v);
+  }
+
+  // One route to a finding: the verb it fired at and the last reply code.
+  static std::string RouteOf(const Verdict& v) {
+    return VerbText(v.verb) + " " + std::to_string(v.last_code);
+  }
+
+  // A hit no re-run reproduced: listed apart, its session kept in
+  // OUT/unconfirmed/<bucket>/input.bin, not a finding.
+  void KeepUnconfirmed(const SessionInput& input, const SessionResult& r,
+                       const std::string& raw_bucket, const std::string& route) {
+    ++unconfirmed_sessions_;
+    auto [it, fresh] = unconfirmed_.try_emplace(raw_bucket);
+    Unconfirmed& u = it->second;
+    if (!fresh) return;  // examined again at a 2^k-th hit: still not reproduced
+    u.count = 1;
+    ++u.routes[route];
+    u.verdict = r.verdict;
+    u.first_at_s = RunTime();
+    u.steps = StepsText(input);
+    if (u.steps.size() > 4000) u.steps.resize(4000);
+    if (c_.role == FuzzConfig::Role::kSingle) {
+      const fs::path dir = fs::path(c_.out_dir) / "unconfirmed" / raw_bucket;
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      if (!ec &&
+          reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(input))
+              .ok()) {
+        u.dir = "unconfirmed/" + raw_bucket;
+      }
+    }
+    std::fprintf(Console(),
+                 "smtp-harness fuzz: unconfirmed %s: no re-run of %d reproduced it (%s); not a "
+                 "finding%s%s\n",
+                 raw_bucket.c_str(), c_.reruns, r.verdict.detail.c_str(),
+                 u.dir.empty() ? "" : ", session kept in ", u.dir.c_str());
+  }
+
+  json UnconfirmedJson() const {
+    json out = json::array();
+    for (const auto& [bucket, u] : unconfirmed_) {
+      json routes = json::array();
+      for (const auto& [how, n] : u.routes) routes.push_back({{"route", how}, {"count", n}});
+      out.push_back({{"bucket", bucket},
+                     {"oracle", std::string(VerdictName(u.verdict.kind))},
+                     {"detail", u.verdict.detail},
+                     {"count", u.count},
+                     {"first_at_s", u.first_at_s},
+                     {"routes", std::move(routes)},
+                     {"steps", u.steps},
+                     {"dir", u.dir}});
+    }
+    return out;
+  }
+
   // Re-runs a finding's session (deterministic or flaky), minimizes a
   // deterministic one, and fills in `f` from the minimized session's
   // verdict; returns that session.
   SessionInput Examine(const SessionInput& input, const SessionResult& r,
                        const std::string& raw_bucket, Finding& f) {
     const auto same = [&](const SessionInput& in) {
-      const SessionResult again = c_.target->Run(in, false);
-      return !again.verdict.ok() && BucketOf(again.verdict) == raw_bucket;
+      const SessionResult again = RunTarget(in);
+      return !again.verdict.ok() && Bucket(again.verdict) == raw_bucket;
     };
     f.reproduced = 0;
     for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
@@ -343,10 +695,13 @@ class Run {
     // errors) a few thousand runs would stall the run for many minutes.
     const Clock::time_point minimize_end = Clock::now() + c_.minimize_time;
     const auto similar = [&](const SessionInput& in) {
-      if (Clock::now() >= minimize_end) return false;  // keep what we have
-      const Verdict v = c_.target->Run(in, false).verdict;
+      if (Clock::now() >= minimize_end || OverBudget() || StopSignal() != 0) {
+        return false;  // keep what we have
+      }
+      const Verdict v = RunTarget(in).verdict;
       return v.kind == r.verdict.kind && v.signature == r.verdict.signature &&
-             v.cause == r.verdict.cause;
+             v.cause == r.verdict.cause &&
+             (c_.target->started_by_us() || Bucket(v) == Bucket(r.verdict));
     };
     SessionInput minimal = input;
     f.minimize = MinimizeStats{};
@@ -355,11 +710,11 @@ class Run {
     } else {
       f.minimize.steps_before = f.minimize.steps_after = input.steps.size();
     }
-    const SessionResult final_run = c_.target->Run(minimal, false);
+    const SessionResult final_run = RunTarget(minimal);
     // A server the finding killed may not be back yet: a run that could
     // not connect says nothing about the finding.
     f.verdict = final_run.verdict.ok() || final_run.connect_failed ? r.verdict : final_run.verdict;
-    f.bucket = BucketOf(f.verdict);
+    f.bucket = Bucket(f.verdict);
     f.raw_steps = RawSteps(minimal);
     return minimal;
   }
@@ -379,11 +734,12 @@ class Run {
     const SessionInput minimal = Examine(input, r, raw_bucket, f);
     if (!f.deterministic || f.bucket != known.bucket) return;
     f.count = known.count;
+    f.routes = known.routes;
     f.first_at_s = known.first_at_s;
     f.first_at_session = known.first_at_session;
-    f.steps = DebugString(minimal);
+    f.steps = StepsText(minimal);
     Save(f, minimal);
-    std::fprintf(stderr,
+    std::fprintf(Console(),
                  "smtp-harness fuzz: %s has a route that reproduces now (%zu -> %zu steps); its "
                  "files replace the flaky one's\n",
                  f.bucket.c_str(), f.minimize.steps_before, f.minimize.steps_after);
@@ -410,13 +766,13 @@ class Run {
     if (minimal == input) return;
     const std::optional<SessionResult> again = c_.target->RunPatiently(minimal);
     if (!again || HungPatiently(*again) || again->connect_failed) return;
-    std::fprintf(stderr,
+    std::fprintf(Console(),
                  "smtp-harness fuzz: %s: the minimized session is only slow with longer "
                  "deadlines; the session that hung is kept as found (%zu steps)\n",
                  f.bucket.c_str(), input.steps.size());
     minimal = input;
     f.verdict = patient.verdict;
-    f.bucket = BucketOf(f.verdict);
+    f.bucket = Bucket(f.verdict);
     f.minimize.steps_after = f.minimize.steps_before;
     f.minimize.bytes_after = f.minimize.bytes_before;
     f.raw_steps = RawSteps(input);
@@ -456,7 +812,7 @@ class Run {
                                   "session's deadline"
           : again->verdict.ok() ? "ended normally"
                                 : "ended " + std::string(VerdictName(again->verdict.kind));
-      std::fprintf(stderr,
+      std::fprintf(Console(),
                    "smtp-harness fuzz: %s is not a hang: with longer deadlines the session %s "
                    "(--patient_reply_timeout_ms); counted as slow\n",
                    raw_bucket.c_str(), how.c_str());
@@ -490,7 +846,7 @@ class Run {
       std::error_code ec;
       fs::remove_all(fs::path(c_.out_dir) / old.dir, ec);
     }
-    std::fprintf(stderr, "smtp-harness fuzz: %s is %s by a simpler route (same abort: %s)\n",
+    std::fprintf(Console(), "smtp-harness fuzz: %s is %s by a simpler route (same abort: %s)\n",
                  old_bucket.c_str(), f.bucket.c_str(), f.verdict.cause.c_str());
     findings_.erase(old_bucket);
     for (auto& [raw, bucket] : raw_buckets_) {
@@ -534,6 +890,11 @@ class Run {
     harness::Transcript t = c_.target->Record(minimal);
     t.meta().source = "fuzz";
     const std::string session = (dir / "session.json").string();
+    // finding.json carries the replay command too, and a reproduction
+    // without this tool.
+    f.replay = "smtp-harness replay " + session +
+               (c_.replay_target_hint.empty() ? "" : " --target " + c_.replay_target_hint);
+    f.reproduce = RawReproduction(t, c_.target->Label());
     absl::Status st =
         reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(minimal));
     if (st.ok()) st = harness::WriteSessionFile(t, session);
@@ -542,11 +903,58 @@ class Run {
                  {"bytes_received", t.total_bytes(harness::Direction::kServerToClient)}};
     if (st.ok()) st = reports::WriteFileAtomic((dir / "finding.json").string(), j.dump(1) + "\n");
     if (!st.ok()) {
+      f.replay.clear();
       f.error = "cannot save the finding: " + std::string(st.message());
       return;
     }
-    f.replay = "smtp-harness replay " + session +
-               (c_.replay_target_hint.empty() ? "" : " --target " + c_.replay_target_hint);
+  }
+
+  static json RoutesJson(const std::map<std::string, std::uint64_t>& routes) {
+    json out = json::array();
+    for (const auto& [how, n] : routes) out.push_back({{"route", how}, {"count", n}});
+    return out;
+  }
+
+  // A few lines of Python that send the session's client bytes write by
+  // write over a plain socket and print what comes back: a reproduction a
+  // maintainer can paste. "" for a target that is not HOST:PORT.
+  static std::string RawReproduction(const harness::Transcript& t, const std::string& target) {
+    const std::size_t colon = target.rfind(':');
+    if (colon == std::string::npos || target.find(':') != colon || target.rfind("exec", 0) == 0 ||
+        target.rfind("embedded", 0) == 0) {
+      return "";
+    }
+    const auto py_bytes = [](std::string_view b) {
+      std::string out = "b'";
+      for (const char c : b) {
+        const auto u = static_cast<unsigned char>(c);
+        if (c == '\\' || c == '\'') {
+          out += '\\';
+          out += c;
+        } else if (u >= 0x20 && u < 0x7f) {
+          out += c;
+        } else {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", u);
+          out += buf;
+        }
+      }
+      return out + "'";
+    };
+    std::string writes;
+    std::size_t total = 0;
+    for (const harness::Entry& e : t.entries()) {
+      if (e.kind != harness::EntryKind::kClientToServer) continue;
+      total += e.data.size();
+      if (total > 64 * 1024) return "";  // too long to paste
+      writes += "    " + py_bytes(e.data) + ",\n";
+    }
+    return "python3 - <<'EOF'\nimport socket, time\ns = socket.create_connection(('" +
+           target.substr(0, colon) + "', " + target.substr(colon + 1) +
+           "))\ns.settimeout(5)\ndef show():\n    time.sleep(0.5)\n    try:\n        "
+           "print(s.recv(65536))\n    except Exception as e:\n        print(e)\nshow()\nfor "
+           "w in [\n" +
+           writes + "]:\n    s.sendall(w)\n    show()\nEOF\n";
   }
 
   json FindingJson(const Finding& f) const {
@@ -558,6 +966,8 @@ class Run {
             {"cause", f.verdict.cause},
             {"deterministic", f.deterministic},
             {"reproduced", f.reproduced},
+            {"reply", std::to_string(f.verdict.reply_code) + " " + f.verdict.reply_text},
+            {"routes", RoutesJson(f.routes)},
             {"reruns", c_.reruns},
             {"count", f.count},
             {"first_at_s", f.first_at_s},
@@ -572,6 +982,7 @@ class Run {
             {"raw_steps", f.raw_steps},
             {"dir", f.dir},
             {"replay", f.replay},
+            {"reproduce", f.reproduce},
             {"error", f.error}};
   }
 
@@ -583,6 +994,7 @@ class Run {
     j["version"] = 1;
     j["kind"] = "fuzz";
     j["complete"] = final;
+    j["stop_reason"] = stop_reason_;
     j["target"] = c_.target->Label();
     j["command_line"] = c_.command_line;
     j["libfuzzer_args"] = c_.libfuzzer_args;
@@ -599,6 +1011,8 @@ class Run {
         {"reached", {{"mail", reached_mail_}, {"rcpt", reached_rcpt_}, {"data", reached_data_}}},
         {"finding_sessions", finding_sessions_},
         {"slow_sessions", slow_sessions_},
+        {"defence_sessions", defence_sessions_},
+        {"unconfirmed_sessions", unconfirmed_sessions_},
         {"buckets", findings_.size()}};
     json timeline = json::array();
     for (const Sample& x : samples_) {
@@ -613,9 +1027,19 @@ class Run {
     json findings = json::array();
     for (const auto& [bucket, f] : findings_) findings.push_back(FindingJson(f));
     j["findings"] = std::move(findings);
-    last_write_ = writer_.Write(c_.out_dir, j);
+    j["unconfirmed"] = UnconfirmedJson();
+    j["defences"] = DefencesJson();
+    j["defences_are_findings"] = c_.defences_are_findings;
+    j["conformance_notes"] = ConformanceJson();
+    {
+      std::lock_guard<std::mutex> lock(write_mu_);
+      if (finalized_) return;  // the watchdog ended the run
+      last_write_ = writer_.Write(c_.out_dir, j);
+      last_doc_ = std::move(j);
+      finalized_ = final;
+    }
     if (final && !last_write_.ok()) {
-      std::fprintf(stderr,
+      std::fprintf(Console(),
                    "smtp-harness fuzz: ERROR: the results in %s are incomplete (%s); %zu finding "
                    "bucket(s) were printed above\n",
                    c_.out_dir.c_str(), std::string(last_write_.message()).c_str(),
@@ -658,7 +1082,7 @@ class Run {
     if (const absl::Status st = WriteWorkerStats(c_.out_dir, w);
         !st.ok() && !stats_error_reported_) {
       stats_error_reported_ = true;
-      std::fprintf(stderr, "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
+      std::fprintf(Console(), "smtp-harness fuzz: ERROR: %s (findings are still printed here)\n",
                    std::string(st.message()).c_str());
     }
   }
@@ -683,10 +1107,28 @@ class Run {
   std::span<std::uint8_t> coverage_;
   std::string coverage_source_ = "none";
   std::map<std::string, Finding> findings_;
+  struct DefenceEntry {
+    Defence defence;  // the first session's
+    std::uint64_t count = 0;
+    double first_at_s = 0;
+    std::string steps;                            // the first session's
+    std::map<std::string, std::uint64_t> routes;  // verb -> sessions
+  };
+  std::map<std::string, DefenceEntry> defences_;    // by ReplySignature
+  std::map<std::string, Unconfirmed> unconfirmed_;  // by bucket as found
+  std::uint64_t unconfirmed_sessions_ = 0;
+  std::map<std::string, std::string> minimized_;  // minimized input -> bucket
+  std::uint64_t defence_sessions_ = 0;
   std::map<std::string, std::string> raw_buckets_;    // as found -> as minimized
   std::map<std::string, std::string> cause_buckets_;  // server's abort reason -> bucket
   std::vector<Sample> samples_;
   FuzzJsonWriter writer_;
+  // fuzz.json writes: the main thread's, and the watchdog's last one.
+  std::mutex write_mu_;
+  json last_doc_;
+  bool finalized_ = false;
+  std::optional<Clock::time_point> budget_end_;
+  std::string stop_reason_;            // fuzz.json "stop_reason"; empty while running
   bool stats_error_reported_ = false;  // OUT/workers/<pid>.json (a child's)
   absl::Status last_write_;
 };
@@ -702,6 +1144,7 @@ void AtExit() {
   // core, files given as inputs) join the children's; its report is
   // fuzz_workers.h's.
   if (g_run->config().role != FuzzConfig::Role::kParent) {
+    g_run->set_stop_reason("libFuzzer ended the run (-max_total_time or -runs)");
     g_run->Report(/*final=*/true);
   } else if (g_run->sessions() > 0) {
     g_run->WriteJson(/*final=*/true);
@@ -773,13 +1216,13 @@ std::unique_ptr<SessionTarget> MakeEmbeddedTarget(const EmbeddedLabel& which, st
 
 int RunFuzzer(FuzzConfig config) {
   if (!LibFuzzerLinked()) {
-    std::fprintf(stderr, "smtp-harness fuzz: this binary was built without libFuzzer\n");
+    std::fprintf(Console(), "smtp-harness fuzz: this binary was built without libFuzzer\n");
     return 2;
   }
   std::error_code ec;
   fs::create_directories(fs::path(config.out_dir) / "corpus", ec);
   if (ec) {
-    std::fprintf(stderr, "smtp-harness fuzz: cannot create %s: %s\n", config.out_dir.c_str(),
+    std::fprintf(Console(), "smtp-harness fuzz: cannot create %s: %s\n", config.out_dir.c_str(),
                  ec.message().c_str());
     return 2;
   }
@@ -788,15 +1231,43 @@ int RunFuzzer(FuzzConfig config) {
       config.role == FuzzConfig::Role::kChild ? config.child_argv : LibFuzzerArgs(config);
   if (const int rc = PrepareProcesses(config, args); rc != 0) return rc;
   if (!RegisterCounters(StateCounters())) {
-    std::fprintf(stderr, "smtp-harness fuzz: libFuzzer did not take the feedback counters\n");
+    std::fprintf(Console(), "smtp-harness fuzz: libFuzzer did not take the feedback counters\n");
     return 2;
   }
   if (config.target->in_process() && !PcCounters().empty()) RegisterCounters(PcCounters());
   if (config.afl != nullptr) RegisterCounters(config.afl->map());
   g_mutator.dictionary = config.dictionary;
   const bool parent = config.role == FuzzConfig::Role::kParent;
+  const bool single = config.role == FuzzConfig::Role::kSingle;
+  // SIGINT / SIGTERM stop the run as the budget does (run_control.h), not
+  // libFuzzer's way (exit 72, fuzz.json left incomplete). A multi-process
+  // parent leaves them to libFuzzer, which stops its children.
+  if (!parent) {
+    if (!HasFlag(args, "handle_int")) args.push_back("-handle_int=0");
+    if (!HasFlag(args, "handle_term")) args.push_back("-handle_term=0");
+    InstallStopHandlers();
+  }
+  // The console: the tool's lines; libFuzzer's go to OUT/libfuzzer.log.
+  if (!config.libfuzzer_output && config.role != FuzzConfig::Role::kChild) {
+    const std::string log = (fs::path(config.out_dir) / "libfuzzer.log").string();
+    std::string error;
+    if (SendLibFuzzerOutputTo(log, &error)) {
+      std::fprintf(
+          Console(),
+          "smtp-harness fuzz: libFuzzer's output goes to %s (--libfuzzer_output shows it)\n",
+          log.c_str());
+    } else {
+      std::fprintf(stderr, "smtp-harness fuzz: libFuzzer's output stays here: %s\n", error.c_str());
+    }
+  }
+  const std::optional<int> budget_s = parent ? std::nullopt : MaxTotalTime(args);
   g_run = new Run(std::move(config));  // lives until exit: libFuzzer exits
   std::atexit(AtExit);
+  if (budget_s) g_run->SetBudget(std::chrono::seconds(*budget_s));
+  if (single) {
+    StartStopWatchdog(std::chrono::milliseconds(1500),
+                      [](int sig) { g_run->FinishFromWatchdog(sig); });
+  }
   if (!parent) g_run->Report(false);
   const int rc = RunLibFuzzer(args, &OneSession);
   return rc;

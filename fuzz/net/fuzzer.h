@@ -5,12 +5,18 @@
 // its oracles. Feedback: the response-state counters (state_feedback.h),
 // plus the embedded server's code coverage (pc_counters.h).
 //
-// A session the oracles flag is a finding. The first of each bucket (oracle,
-// verb of the step it fired at, last reply code) is re-run to say whether it
-// is deterministic, minimized (minimize.h), and written to
+// A session the oracles flag is a finding. The first of each bucket is
+// re-run to say whether it is deterministic (none reproducing: an
+// "unconfirmed" hit, listed apart, not a finding), minimized (minimize.h),
+// and written to
 // OUT/findings/<bucket>/: input.bin (the session input), session.json (the
 // transcript of the minimized session, replayable with `smtp-harness replay`)
-// and finding.json. OUT/fuzz.json holds the stats over time; it is rewritten
+// and finding.json. A bucket is, for a server the fuzzer does not start,
+// the oracle and the normalized reply that tripped it (signature.h); for
+// one it starts, what died (signal, sanitizer frame) or else the oracle,
+// the verb of the step it fired at and the last reply code. A close the
+// server announced is a defence, counted apart (client_machine.h).
+// OUT/fuzz.json holds the stats over time; it is rewritten
 // atomically every few seconds and at each new finding, so an interrupted
 // run keeps what it found.
 //
@@ -49,6 +55,10 @@ class SessionTarget {
   virtual std::string Label() const = 0;
   // In process: the server's code coverage is in PcCounters().
   virtual bool in_process() const { return false; }
+  // The fuzzer starts the server's process (in process, exec:, --spawn):
+  // its deaths say what broke. Otherwise only its replies do, and a
+  // finding is named by the reply that tripped the oracle (signature.h).
+  virtual bool started_by_us() const { return in_process(); }
   // The session again, as a transcript (a finding's session.json). The
   // default builds it from Run's wire bytes.
   virtual harness::Transcript Record(const SessionInput& input);
@@ -64,6 +74,8 @@ class SessionTarget {
   // A server the fuzzer started (--spawn): how often it was restarted after
   // dying, and Shutdown stops it (at exit).
   virtual int restarts() const { return 0; }
+  // The run ends at `t` (its time budget): no session runs past it.
+  virtual void set_run_deadline(std::chrono::steady_clock::time_point t) {}
   virtual void Shutdown() {}
 };
 
@@ -95,6 +107,11 @@ struct FuzzConfig {
   std::size_t minimize_runs = 2000;
   std::chrono::milliseconds minimize_time{10'000};
   int reruns = 3;
+  // A close the server announced (client_machine.h, Defence) is a finding
+  // too, as a drop, instead of a defence listed apart.
+  bool defences_are_findings = false;
+  // libFuzzer's own output on the console; else in OUT/libfuzzer.log.
+  bool libfuzzer_output = false;
   // Progress line and fuzz.json rewrite period.
   std::chrono::milliseconds report_every{5000};
   // The command a finding's replay line names as the target.

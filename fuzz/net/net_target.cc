@@ -15,6 +15,7 @@
 
 #include "fuzz/net/client_machine.h"
 #include "fuzz/net/liveness.h"
+#include "fuzz/net/run_control.h"
 #include "harness/session.h"
 #include "results/absl_compat.h"
 
@@ -23,6 +24,11 @@ namespace {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+
+// How long a look before each write waits for bytes already on their way,
+// and how many replies it takes at most.
+constexpr std::chrono::microseconds kPeek{50};
+constexpr int kMaxSettleReplies = 64;
 
 // Runs `body` (a coroutine factory) to completion on `io`.
 template <typename F>
@@ -61,6 +67,10 @@ class NetTarget : public SessionTarget {
   }
 
   std::string Label() const override { return target_.ToString(); }
+  void set_run_deadline(Clock::time_point t) override { run_deadline_ = t; }
+  bool started_by_us() const override {
+    return spawned_ != nullptr || target_.kind == harness::Target::Kind::kExec;
+  }
 
   std::optional<SessionResult> RunPatiently(const SessionInput& input) override {
     if (options_.patient_reply_timeout.count() == 0) return std::nullopt;
@@ -78,6 +88,7 @@ class NetTarget : public SessionTarget {
   absl::Status Alive() override {
     if (spawned_) NoteDeath(spawned_->Check(std::chrono::milliseconds(200)));
     if (!EnsureSpawned()) return absl::UnavailableError("the spawned server does not start");
+    if (spawned_ != nullptr && std::exchange(last_hung_, false)) RestartIfStuck();
     return Probe(target_, options_.reply_timeout * 2);
   }
 
@@ -93,6 +104,7 @@ class NetTarget : public SessionTarget {
     Pace();
     if (spawned_) NoteDeath(spawned_->Check());
     EnsureSpawned();
+    if (spawned_ != nullptr && std::exchange(last_hung_, false)) RestartIfStuck();
     harness::Transcript transcript;
     const auto drive = [&] {
       *result = SessionResult{};
@@ -107,7 +119,24 @@ class NetTarget : public SessionTarget {
       if (NoteDeath(spawned_->Check(std::chrono::milliseconds(200))) && EnsureSpawned()) drive();
     }
     if (spawned_) JudgeSpawned(result);
+    last_hung_ = result->verdict.kind == VerdictKind::kHang;
     return transcript;
+  }
+
+  // After a session that hung: a spawned server that no longer greets (a
+  // hang takes one that serves one connection at a time with it) is
+  // killed and started again, so the run goes on and the next session
+  // (a re-run, a minimizing step) meets a fresh server.
+  void RestartIfStuck() {
+    if (Probe(target_, options_.reply_timeout).ok()) return;
+    const absl::Status st = spawned_->Restart();
+    if (++stuck_restarts_ <= 3 || stuck_restarts_ % 100 == 0) {
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: the spawned server stopped answering after a hang; "
+                   "restarted it (%d)%s%s\n",
+                   stuck_restarts_, st.ok() ? "" : ": ",
+                   st.ok() ? "" : std::string(st.message()).c_str());
+    }
   }
 
   // A death found outside a session's judgement: printed (the server is
@@ -117,7 +146,8 @@ class NetTarget : public SessionTarget {
     Verdict v;
     JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &v);
     if (++deaths_between_ <= 3 || deaths_between_ % 100 == 0) {
-      std::fprintf(stderr, "smtp-harness fuzz: the spawned server died between sessions (%d): %s\n",
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: the spawned server died between sessions (%d): %s\n",
                    deaths_between_, v.ok() ? "exited with status 0" : v.detail.c_str());
     }
     return true;
@@ -136,17 +166,28 @@ class NetTarget : public SessionTarget {
 
   asio::awaitable<void> Drive(const SessionInput& input, SessionResult* result,
                               harness::Transcript* transcript) {
-    const harness::Deadline end = harness::In(options_.session_timeout);
+    const harness::Deadline end = std::min(harness::In(options_.session_timeout), run_deadline_);
     harness::Session s;
     ClientMachine m(input, target_.lmtp);
-    // Once a raw step made the count unknown, a reply that does not come is
-    // not judged (the server may rightly wait for input): waiting the full
-    // reply deadline would only slow the run.
+    // Once a raw step made the count unknown, the first reply after each
+    // write is waited for as long as after a command (the wait ends when it
+    // is parsed). The count of the rest is a guess (client_machine.h,
+    // maybe-replies: a line taken as message text gets none), so after the
+    // first one a reply that does not come within unjudged_reply_timeout
+    // ends the wait: replies to one write come together. The same where the
+    // server rightly waits for input (a 354 the count did not foresee).
     const auto reply_deadline = [&] {
-      return std::min(
-          end, harness::In(m.expectations_known() ? options_.reply_timeout
-                                                  : std::min(options_.reply_timeout,
-                                                             options_.unjudged_reply_timeout)));
+      // The greeting may come late by design (OpenSMTPD looks the client
+      // up in the DNS first, 5 s): it has its own, longer deadline.
+      if (m.replies().empty()) {
+        return std::min(end,
+                        harness::In(std::max(options_.reply_timeout, options_.greeting_timeout)));
+      }
+      const bool full =
+          m.expectations_known() || (m.replies_since_write() == 0 && !m.server_waits_for_input());
+      return std::min(end, harness::In(full ? options_.reply_timeout
+                                            : std::min(options_.reply_timeout,
+                                                       options_.unjudged_reply_timeout)));
     };
     if (absl::Status st = co_await s.Connect(target_, reply_deadline()); !st.ok()) {
       // Refused or unreachable: no session. The fuzzer's liveness check
@@ -158,27 +199,38 @@ class NetTarget : public SessionTarget {
       co_return;
     }
     for (;;) {
-      // Whole lines the server sent that nobody has asked for yet (they came
-      // with the last owed reply) are judged before anything more is sent:
-      // a smuggled command's reply is a desync at the step that provoked it.
-      while (m.between_groups() && s.buffered().find('\n') != std::string_view::npos) {
-        const harness::ReplyOutcome o =
-            co_await s.ReadReply(harness::In(std::chrono::milliseconds(1)));
-        if (o.status == harness::ReadStatus::kReply) {
-          m.OnReply(o.reply);
-        } else if (o.status == harness::ReadStatus::kMalformed) {
-          m.OnBadReply(o.error.offset, o.error.reason);
-        } else {
-          break;  // the rest of a multiline reply is not here yet
-        }
-      }
+      // Before each write: what the server sent meanwhile, and whether it
+      // closed. A reply nobody asked for is judged at the step that
+      // provoked it (a smuggled command's, a desync); a goodbye followed by
+      // the close is read before our write could meet a reset that loses
+      // it (an announced close, a defence, not a drop).
+      if (m.between_groups()) co_await Settle(s, m);
       const Action a = m.Next();
       if (a.kind == ActionKind::kDone) break;
       switch (a.kind) {
         case ActionKind::kWrite: {
           result->bytes_sent += a.bytes.size();
           const absl::Status st = co_await s.Send(a.bytes, reply_deadline());
-          if (!st.ok()) m.OnClosed();  // the peer is gone (reset, broken pipe)
+          if (!st.ok()) {
+            // The peer is gone (reset, broken pipe). What it sent before is
+            // still to be read: a goodbye that announced the close.
+            bool reset = true;
+            for (int i = 0; i < kMaxSettleReplies; ++i) {
+              const harness::ReplyOutcome o =
+                  co_await s.ReadReply(std::min(end, harness::In(std::chrono::milliseconds(20))));
+              if (o.status != harness::ReadStatus::kReply) {
+                reset = o.status != harness::ReadStatus::kPeerClosed;
+                break;
+              }
+              m.OnReply(o.reply);
+              if (!m.between_groups() && m.verdict().kind != VerdictKind::kOk) break;
+            }
+            if (reset) {
+              m.OnReset();
+            } else {
+              m.OnClosed();
+            }
+          }
           break;
         }
         case ActionKind::kRead: {
@@ -203,8 +255,10 @@ class NetTarget : public SessionTarget {
               m.OnTimeout();
               break;
             case harness::ReadStatus::kPeerClosed:
-            case harness::ReadStatus::kError:
               m.OnClosed();
+              break;
+            case harness::ReadStatus::kError:
+              m.OnReset();
               break;
             case harness::ReadStatus::kMalformed:
               m.OnBadReply(o.error.offset, o.error.reason);
@@ -238,12 +292,42 @@ class NetTarget : public SessionTarget {
     }
     const absl::Status closed = co_await s.Close(harness::In(options_.reply_timeout));
     result->verdict = m.verdict();
+    result->defence = m.defence();
     JudgeExec(s, closed, &result->verdict);
+    if (!result->verdict.ok()) result->defence.reset();  // the process died: not a defence
     result->replies = m.replies();
     result->depth = m.depth();
     result->known = m.expectations_known();
     *transcript = s.TakeTranscript();
     result->bytes_received = transcript->total_bytes(harness::Direction::kServerToClient);
+  }
+
+  // Between groups: hands the machine the replies and the close that have
+  // arrived, without waiting for any (a peek of kPeek when nothing is
+  // buffered). Bounded in replies.
+  static asio::awaitable<void> Settle(harness::Session& s, ClientMachine& m) {
+    for (int i = 0; i < kMaxSettleReplies && m.between_groups(); ++i) {
+      if (s.buffered().find('\n') == std::string_view::npos) co_await s.Peek(harness::In(kPeek));
+      if (s.buffered().find('\n') == std::string_view::npos && !s.peer_closed()) co_return;
+      const harness::ReplyOutcome o =
+          co_await s.ReadReply(harness::In(std::chrono::milliseconds(1)));
+      switch (o.status) {
+        case harness::ReadStatus::kReply:
+          m.OnReply(o.reply);
+          break;
+        case harness::ReadStatus::kMalformed:
+          m.OnBadReply(o.error.offset, o.error.reason);
+          break;
+        case harness::ReadStatus::kPeerClosed:
+          m.OnClosed();
+          co_return;
+        case harness::ReadStatus::kError:
+          m.OnReset();
+          co_return;
+        case harness::ReadStatus::kTimeout:
+          co_return;  // the rest of a multiline reply is not here yet
+      }
+    }
   }
 
   // exec: targets: the process itself is an oracle (JudgeProcess). Close
@@ -283,7 +367,7 @@ class NetTarget : public SessionTarget {
     if (p.running) return;
     if (p.exited && p.exit_code == 0 && !warned_clean_exit_) {
       warned_clean_exit_ = true;
-      std::fprintf(stderr,
+      std::fprintf(Console(),
                    "smtp-harness fuzz: the spawned server exited with status 0 after a session; "
                    "restarting it (a server that serves one session is an exec: target)\n");
     }
@@ -297,9 +381,9 @@ class NetTarget : public SessionTarget {
     const absl::Status st = spawned_->Restart();
     const int n = spawned_->restarts();
     if (!st.ok() || n <= 3 || n % 100 == 0) {
-      std::fprintf(stderr, "smtp-harness fuzz: restarted the spawned server (%d restart%s)%s%s\n",
-                   n, n == 1 ? "" : "s", st.ok() ? "" : ": ",
-                   st.ok() ? "" : std::string(st.message()).c_str());
+      std::fprintf(
+          Console(), "smtp-harness fuzz: restarted the spawned server (%d restart%s)%s%s\n", n,
+          n == 1 ? "" : "s", st.ok() ? "" : ": ", st.ok() ? "" : std::string(st.message()).c_str());
     }
     return st.ok();
   }
@@ -307,8 +391,11 @@ class NetTarget : public SessionTarget {
   harness::Target target_;
   NetTargetOptions options_;
   bool patient_ = false;  // in RunPatiently: a reply that keeps coming is waited for
+  Clock::time_point run_deadline_ = Clock::time_point::max();
   std::unique_ptr<SpawnedServer> spawned_;
   bool warned_clean_exit_ = false;
+  bool last_hung_ = false;  // the last session hung: check the spawned server
+  int stuck_restarts_ = 0;
   int deaths_between_ = 0;
   asio::io_context io_;
   Clock::time_point next_ = Clock::now();

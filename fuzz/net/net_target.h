@@ -21,8 +21,16 @@ struct NetTargetOptions {
   // Each reply must arrive within this; past it the session is judged (a
   // hang when the count of owed replies is known) and ends.
   std::chrono::milliseconds reply_timeout{1000};
-  // The same once the session can no longer be judged (a raw step sent).
-  std::chrono::milliseconds unjudged_reply_timeout{1};
+  // Once the count of replies is unknown (a raw step sent): after the
+  // first reply to a write, how long the next one may take before the wait
+  // ends (replies to one write come together; a line the server took as
+  // message text gets none). Also where the server waits for input the
+  // count did not foresee (a 354, a 334).
+  std::chrono::milliseconds unjudged_reply_timeout{5};
+  // The greeting's deadline, if longer than reply_timeout: some servers
+  // greet late by design (OpenSMTPD's reverse-DNS lookup takes 5 s; RFC
+  // 5321 §4.5.3.2.1 gives a client 5 minutes).
+  std::chrono::milliseconds greeting_timeout{10'000};
   // The whole session, whatever the server sends.
   std::chrono::milliseconds session_timeout{10'000};
   // A hang is run again with this deadline per reply (and three times it

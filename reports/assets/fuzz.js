@@ -18,6 +18,10 @@
     r.stats = r.stats && typeof r.stats === 'object' ? r.stats : {};
     r.timeline = Array.isArray(r.timeline) ? r.timeline.filter((p) => p && typeof p === 'object') : [];
     r.findings = Array.isArray(r.findings) ? r.findings.filter((f) => f && typeof f === 'object') : [];
+    r.unconfirmed = Array.isArray(r.unconfirmed) ? r.unconfirmed.filter((u) => u && typeof u === 'object') : [];
+    r.defences = Array.isArray(r.defences) ? r.defences.filter((d) => d && typeof d === 'object') : [];
+    r.conformance_notes = Array.isArray(r.conformance_notes)
+                              ? r.conformance_notes.filter((n) => n && typeof n === 'object') : [];
     const seen = new Set();
     r.findings.forEach((f, i) => {
       let key = H.str(f.bucket) || 'finding ' + (i + 1);
@@ -47,12 +51,16 @@
   const table = H.el('table', 'findings');
   table.id = 'findings';
   let tbody = H.el('tbody');
-  const COLUMNS = [['', ''], ['Bucket', ''], ['Oracle', ''], ['Verb', ''], ['Last code', 'num'],
+  const COLUMNS = [['', ''], ['Bucket', ''], ['Oracle', ''], ['Reply', ''], ['Verb', ''], ['Last code', 'num'],
                    ['Count', 'num'], ['Reproduced', ''], ['First found', 'num'], ['Minimized', '']];
   const headRow = H.el('tr');
   for (const [label, cls] of COLUMNS) H.add(headRow, H.el('th', cls, label));
   H.add(table, H.add(H.el('thead'), headRow), tbody);
-  H.add(app, header, summary, H.el('h2', null, 'Over time'), plots, H.el('h2', null, 'Findings'), table);
+  // Closes the server announced (a 421, a goodbye): its defences, not findings.
+  const defences = H.el('section', 'defences');
+  defences.id = 'defences';
+  H.add(app, header, summary, H.el('h2', null, 'Over time'), plots, H.el('h2', null, 'Findings'), table,
+        defences);
   table.addEventListener('click', (e) => {
     if (e.target.closest('button, a, code, pre')) return;
     const tr = e.target.closest('tr.finding');
@@ -64,7 +72,11 @@
     header.textContent = '';
     const h1 = H.el('h1', null, 'SMTP fuzzing: ' + (H.str(run.target) || 'run'));
     let status;
-    if (run.complete === true) {
+    const why = H.str(run.stop_reason);
+    if (run.complete === true && why.startsWith('interrupted')) {
+      status = H.el('span', 'status bad', 'stopped: ' + why + ' — ' + run.findings.length +
+                    (run.findings.length === 1 ? ' finding' : ' findings'));
+    } else if (run.complete === true) {
       status = run.findings.length ? H.el('span', 'status bad', 'complete — ' + run.findings.length +
                                           (run.findings.length === 1 ? ' finding' : ' findings'))
                                    : H.el('span', 'status done', 'complete');
@@ -195,14 +207,22 @@
     if (!reruns) return H.el('span', 'badge v-none', 'not re-run');
     const det = f.deterministic === true;
     return H.el('span', 'badge ' + (det ? 'det' : 'flaky'),
-                (det ? 'deterministic ' : 'flaky ') + num(f.reproduced) + '/' + reruns);
+                (det ? 'deterministic ' : 'flaky, reproduced ') + num(f.reproduced) + '/' + reruns);
   }
 
   function minimized(f) {
     const m = f.minimize && typeof f.minimize === 'object' ? f.minimize : null;
     if (!m) return '—';
+    // A flaky finding is kept as found: never minimized.
+    if (!num(m.runs) && num(m.steps_before) === num(m.steps_after)) return 'not minimized (' + num(m.steps_after) + ' steps)';
     return num(m.steps_before) + '→' + num(m.steps_after) + ' steps, ' + int(m.bytes_before) + '→' +
            int(m.bytes_after) + ' bytes';
+  }
+
+  function routes(list) {
+    if (!Array.isArray(list)) return '';
+    return list.filter((r) => r && typeof r === 'object')
+        .map((r) => H.str(r.route || r.verb) + ': ' + int(r.count)).join(', ');
   }
 
   function row(f) {
@@ -212,7 +232,8 @@
     const first = H.el('td', 'num', f.first_at_s === undefined ? '' : secs(f.first_at_s));
     if (f.first_at_session !== undefined) first.title = 'session ' + int(f.first_at_session);
     H.add(tr, H.el('td', 'twisty', open ? '▾' : '▸'), H.add(H.el('td', 'mono'), H.visible(H.str(f.bucket))),
-          H.add(H.el('td'), H.visible(H.str(f.oracle))), H.add(H.el('td', 'mono'), H.visible(H.str(f.verb))),
+          H.add(H.el('td'), H.visible(H.str(f.oracle))), H.add(H.el('td', 'mono reply'), H.visible(H.str(f.reply))),
+          H.add(H.el('td', 'mono'), H.visible(H.str(f.verb))),
           H.el('td', 'num', H.str(f.last_code)), H.el('td', 'num', int(f.count)),
           H.add(H.el('td'), reproduced(f)), first, H.el('td', null, minimized(f)));
     return tr;
@@ -283,7 +304,9 @@
     kv(dl, 'Oracle', H.str(f.oracle));
     kv(dl, 'Server\'s abort reason', H.str(f.cause));
     kv(dl, 'Also reached as', Array.isArray(f.merged_buckets) ? f.merged_buckets.map(H.str).join(', ') : '');
+    kv(dl, 'Reply that tripped it', H.str(f.reply));
     kv(dl, 'Last reply', H.str(f.last_code));
+    kv(dl, 'Routes (verb, last code: hits)', routes(f.routes));
     kv(dl, 'Reproduced', reproduced(f));
     kv(dl, 'First found', f.first_at_s === undefined ? '' :
        secs(f.first_at_s) + (f.first_at_session === undefined ? '' : ', session ' + int(f.first_at_session)));
@@ -299,6 +322,12 @@
     H.add(td, H.el('h3', 'muted', 'Replay'));
     const code = H.el('code', 'replay-cmd', H.str(f.replay) || '(no replay command recorded)');
     H.add(td, H.add(H.el('div', 'replay-line'), code, H.str(f.replay) ? copyButton(code) : null));
+
+    if (H.str(f.reproduce)) {
+      H.add(td, H.el('h3', 'muted', 'Reproduce without smtp-harness'));
+      const pre = H.el('pre', 'mono reproduce', H.str(f.reproduce));  // textContent: inert
+      H.add(td, H.add(H.el('div', 'replay-line'), pre, copyButton(pre)));
+    }
 
     const steps = H.str(f.steps).split('\n').filter((s) => s !== '');
     H.add(td, H.el('h3', 'muted', 'Minimized steps (' + steps.length + ')'));
@@ -325,11 +354,75 @@
     }, renderHeader);
   }
 
+  // The server's defences (closes it announced) and the conformance notes:
+  // listed apart, not findings (fuzz --defences_are_findings makes them so).
+  function renderDefences() {
+    defences.textContent = '';
+    H.add(defences, H.el('h2', null, 'Unconfirmed hits (' + run.unconfirmed.length + ')'));
+    H.add(defences, H.el('p', 'muted', 'Oracle hits that no re-run reproduced: not findings. Their sessions ' +
+                         'are kept (input.bin) to feed back with fuzz.'));
+    const ut = H.el('table', 'unconfirmed');
+    const uhead = H.el('tr');
+    for (const [label, cls] of [['Bucket', ''], ['Detail', ''], ['Hits', 'num'], ['Routes', ''], ['Session', '']]) {
+      H.add(uhead, H.el('th', cls, label));
+    }
+    const ubody = H.el('tbody');
+    for (const u of run.unconfirmed) {
+      H.add(ubody, H.add(H.el('tr', 'unconfirmed'), H.add(H.el('td', 'mono'), H.visible(H.str(u.bucket))),
+                         H.add(H.el('td'), H.visible(H.str(u.detail))), H.el('td', 'num', int(u.count)),
+                         H.add(H.el('td', 'mono'), H.visible(routes(u.routes))),
+                         H.add(H.el('td', 'mono'), H.visible(H.str(u.dir) ? H.str(u.dir) + '/input.bin' : ''))));
+    }
+    if (!run.unconfirmed.length) {
+      const td = H.el('td', 'empty', 'None.');
+      td.colSpan = 5;
+      H.add(ubody, H.add(H.el('tr'), td));
+    }
+    H.add(defences, H.add(ut, H.add(H.el('thead'), uhead), ubody));
+    H.add(defences, H.el('h2', null, 'Server defences (' + run.defences.length + ')'));
+    H.add(defences, H.el('p', 'muted', 'Closes the server announced (a 421, a reply saying the session ends, ' +
+                         'or a refusal at once followed by the close): a defence such as an error limit, ' +
+                         'not a crash. Not counted as findings.'));
+    const t = H.el('table', 'defences');
+    const head = H.el('tr');
+    for (const [label, cls] of [['Closing reply', ''], ['Sessions', 'num'], ['Routes (verb: sessions)', ''],
+                                ['First seen', 'num'], ['First session\'s steps', '']]) {
+      H.add(head, H.el('th', cls, label));
+    }
+    const body = H.el('tbody');
+    for (const d of run.defences) {
+      const via = routes(d.routes);
+      const steps = H.el('details');
+      H.add(steps, H.el('summary', null, 'steps'), H.add(H.el('pre', 'mono'), H.visible(H.str(d.steps))));
+      H.add(body, H.add(H.el('tr', 'defence'),
+                        H.add(H.el('td', 'mono'), H.visible(H.str(d.code) + ' ' + H.str(d.text))),
+                        H.el('td', 'num', int(d.count)), H.add(H.el('td', 'mono'), H.visible(via)),
+                        H.el('td', 'num', d.first_at_s === undefined ? '' : secs(d.first_at_s)),
+                        H.add(H.el('td'), steps)));
+    }
+    if (!run.defences.length) {
+      const td = H.el('td', 'empty', 'None.');
+      td.colSpan = 5;
+      H.add(body, H.add(H.el('tr'), td));
+    }
+    H.add(defences, H.add(t, H.add(H.el('thead'), head), body));
+    if (run.conformance_notes.length) {
+      H.add(defences, H.el('h2', null, 'Conformance notes'));
+      const ul = H.el('ul', 'conformance');
+      for (const n of run.conformance_notes) {
+        const replies = Array.isArray(n.replies) ? n.replies.map(H.str).join(' | ') : '';
+        H.add(ul, H.add(H.el('li'), H.visible(H.str(n.note) + ' (' + int(n.sessions) + ' sessions: ' + replies + ')')));
+      }
+      H.add(defences, ul);
+    }
+  }
+
   function render() {
     renderHeader();
     renderSummary();
     renderPlots();
     renderTable();
+    renderDefences();
   }
 
   const t0 = performance.now();

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""smtp-harness fuzz against a correct server with a defence
+(testdata/defensive_smtpd.py: "502 ... goodbye." and a close after its third
+unknown command, "221 Bye" and a close after QUIT):
+
+1. Defences apart: from seeds that trip the goodbye (pipelined, raw, one by
+   one) and that send QUIT inside a raw step and a pipelined group, a run
+   has no finding: the closes are listed under "defences" (with the RFC
+   5321 3.8 conformance note: a 5xx where 421 is wanted), none after our
+   own QUIT. --defences_are_findings makes the goodbye a finding again.
+2. A quiet console: the status line and the findings only; libFuzzer's
+   output is in OUT/libfuzzer.log; a libFuzzer flag given with two dashes
+   gets the one-dash hint.
+3. -max_total_time bounds the whole run: against the server writing 3 bytes
+   at a time, slowly, a 10-s budget ends within 15 s, fuzz.json complete.
+4. SIGINT stops a run within 2 s: exit 130, fuzz.json complete with the
+   reason "interrupted by SIGINT"; SIGTERM the same with 143.
+5. A spawned server that stops answering is restarted, the run goes on, and
+   the hang is a finding whose session reproduces it.
+
+usage: fuzz_defence_cli_test.py SMTP_HARNESS"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "pylib"))
+from checks import check, failures  # noqa: E402
+
+BIN = sys.argv[1]
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata", "defensive_smtpd.py")
+
+
+def start(tmp, name, *flags):
+    port_file = os.path.join(tmp, name + ".port")
+    proc = subprocess.Popen([sys.executable, SERVER, port_file] + list(flags),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 10
+    while time.monotonic() < end and not (os.path.exists(port_file) and
+                                          os.path.getsize(port_file) > 0):
+        time.sleep(0.05)
+    with open(port_file) as f:
+        return proc, int(f.read())
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def step(kind, payload, pipelined=False):
+    assert len(payload) < 128
+    return bytes([kind | (0x10 if pipelined else 0), len(payload)]) + payload
+
+
+def cmd(text, pipelined=False):
+    return step(1, text, pipelined)
+
+
+def raw(data):
+    return step(4, data)
+
+
+def seeds(directory):
+    os.makedirs(directory)
+    for name, data in {
+        # The goodbye, one command at a time: our next write meets the close.
+        "goodbye": cmd(b"EHLO x") + cmd(b"XA") + cmd(b"XB") + cmd(b"XC") + cmd(b"NOOP"),
+        # The same pipelined, and raw.
+        "goodbye-pipelined": cmd(b"XA") + cmd(b"XB", True) + cmd(b"XC", True) + cmd(b"NOOP", True),
+        "goodbye-raw": raw(b"XA\r\nXB\r\nXC\r\n") + cmd(b"NOOP"),
+        # Our own QUIT, raw and pipelined, with more behind it.
+        "quit-raw": cmd(b"EHLO x") + raw(b"NOOP\r\nQUIT\r\n") + cmd(b"RSET") + cmd(b"NOOP"),
+        "quit-pipelined": cmd(b"EHLO x") + cmd(b"QUIT", True) + cmd(b"RSET", True),
+        "quit-bare-lf": cmd(b"EHLO x") + raw(b"quit\n") + cmd(b"NOOP"),
+    }.items():
+        with open(os.path.join(directory, name), "wb") as f:
+            f.write(data)
+    return directory
+
+
+def fuzz(args, timeout=120):
+    return subprocess.run([BIN, "fuzz"] + args, capture_output=True, text=True, timeout=timeout)
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="fuzz-defence-")
+    fast, fast_port = start(tmp, "fast")
+    slow, slow_port = start(tmp, "slow", "--slow")
+    try:
+        seed_dir = seeds(os.path.join(tmp, "seeds"))
+        target = "127.0.0.1:%d" % fast_port
+
+        # 1. Defences apart; 2. the console.
+        out = os.path.join(tmp, "defences")
+        p = fuzz(["--target", target, "--out", out, "--seeds", seed_dir, "-runs=300", "-seed=1"])
+        check(p.returncode == 0, "fuzz exits 0 (rc %d): %s" % (p.returncode, p.stderr[-1500:]))
+        with open(os.path.join(out, "fuzz.json")) as f:
+            report = json.load(f)
+        check(report["complete"] is True, "fuzz.json is complete")
+        check(report["findings"] == [], "a correct server's announced closes and the 221 to our "
+              "own QUIT are no findings: %s" %
+              [(f["bucket"], f["detail"], f["steps"]) for f in report["findings"]])
+        defences = {d["signature"]: d for d in report["defences"]}
+        goodbye = defences.get("502-5.5.1-too-many-unrecognized-commands-goodbye")
+        check(goodbye is not None and goodbye["count"] >= 3,
+              "the goodbye is a defence, counted: %s" % list(defences))
+        check(not any(s.startswith("221") for s in defences),
+              "the 221 to our own QUIT is not a defence either: %s" % list(defences))
+        check(goodbye is not None and len(goodbye["routes"]) >= 2,
+              "the defence lists its routes: %s" % (goodbye or {}).get("routes"))
+        notes = report["conformance_notes"]
+        check(len(notes) == 1 and "421" in notes[0]["note"],
+              "one conformance note: a 5xx close where RFC 5321 wants 421: %s" % notes)
+        check(report["stats"]["defence_sessions"] >= 3, "defence sessions are counted")
+        check(not os.path.exists(os.path.join(out, "findings")) or
+              os.listdir(os.path.join(out, "findings")) == [], "OUT/findings/ is empty")
+        with open(os.path.join(out, "index.html")) as f:
+            html = f.read()
+        check("Server defences" in html or "defences" in html, "the report has the defences")
+        lines = p.stderr.splitlines()
+        check(len(lines) < 30, "a quiet console: %d lines" % len(lines))
+        check(not any(" NEW " in l or "cov:" in l or "WARNING: Failed to find" in l
+                      for l in lines), "no libFuzzer output on the console")
+        check(any("defence (not a finding)" in l and "goodbye" in l for l in lines),
+              "the defence is named once on the console")
+        with open(os.path.join(out, "libfuzzer.log")) as f:
+            log = f.read()
+        check("Done" in log or "INITED" in log, "libFuzzer's output is in OUT/libfuzzer.log")
+
+        again = os.path.join(tmp, "as-findings")
+        p = fuzz(["--target", target, "--out", again, "--seeds", seed_dir, "-runs=30", "-seed=1",
+                  "--defences_are_findings"])
+        with open(os.path.join(again, "fuzz.json")) as f:
+            found = json.load(f)
+        check(any(f["oracle"] == "dropped" and "goodbye" in f["detail"] for f in found["findings"]),
+              "--defences_are_findings makes the goodbye a finding: %s" %
+              [(f["bucket"], f["detail"]) for f in found["findings"]])
+        check(found["defences"] == [], "and lists no defence")
+
+        p = fuzz(["--target", target, "--out", os.path.join(tmp, "dashes"), "--max_total_time=5"])
+        check(p.returncode == 2 and "libFuzzer flags take one dash: -max_total_time" in p.stderr,
+              "two dashes get the hint (rc %d): %s" % (p.returncode, p.stderr.strip()))
+
+        # 3. The budget bounds the whole run, against a slow writer.
+        out = os.path.join(tmp, "budget")
+        t0 = time.monotonic()
+        p = fuzz(["--target", "127.0.0.1:%d" % slow_port, "--out", out, "-max_total_time=10",
+                  "-seed=1", "--reply_timeout_ms", "3000"], timeout=60)
+        took = time.monotonic() - t0
+        check(p.returncode == 0 and took < 15,
+              "a 10-s budget against a slow writer ends within 15 s (%.1f s, rc %d)" %
+              (took, p.returncode))
+        with open(os.path.join(out, "fuzz.json")) as f:
+            b = json.load(f)
+        check(b["complete"] is True and "budget" in b["stop_reason"],
+              "fuzz.json complete, stopped by the budget: %r" % b.get("stop_reason"))
+
+        # 4. SIGINT and SIGTERM, in the middle of slow sessions.
+        for sig, rc in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+            out = os.path.join(tmp, "signal-%d" % sig)
+            proc = subprocess.Popen([BIN, "fuzz", "--target", "127.0.0.1:%d" % slow_port, "--out",
+                                     out, "-max_total_time=60", "--reply_timeout_ms", "3000"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            time.sleep(4)
+            t0 = time.monotonic()
+            proc.send_signal(sig)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            took = time.monotonic() - t0
+            check(proc.returncode == rc and took < 2.5,
+                  "signal %d stops the run within 2 s with exit %d (rc %s, %.2f s)" %
+                  (sig, rc, proc.returncode, took))
+            with open(os.path.join(out, "fuzz.json")) as f:
+                s = json.load(f)
+            check(s["complete"] is True and s["stop_reason"].startswith("interrupted by SIG"),
+                  "fuzz.json complete with the reason: %r" % s.get("stop_reason"))
+        # 5. A spawned server that stops answering (one connection at a
+        # time, "VRFY HANG" hangs it) is restarted, the run goes on, and
+        # the hang is a finding whose session holds the VRFY HANG.
+        hang_seeds = os.path.join(tmp, "hang-seeds")
+        os.makedirs(hang_seeds)
+        with open(os.path.join(hang_seeds, "hang"), "wb") as f:
+            f.write(cmd(b"EHLO x") + cmd(b"VRFY HANG"))
+        with open(os.path.join(hang_seeds, "fine"), "wb") as f:
+            f.write(cmd(b"EHLO x") + cmd(b"NOOP"))
+        port = free_port()
+        out = os.path.join(tmp, "hang")
+        t0 = time.monotonic()
+        p = fuzz(["--spawn", "%s %s %s --single --port %d" %
+                  (sys.executable, SERVER, os.path.join(tmp, "spawned.port"), port),
+                  "--target", "127.0.0.1:%d" % port, "--out", out, "--seeds", hang_seeds,
+                  "-runs=40", "-seed=1", "--reply_timeout_ms", "500",
+                  "--patient_reply_timeout_ms", "1500", "--minimize_time_ms", "20000"],
+                 timeout=240)
+        took = time.monotonic() - t0
+        with open(os.path.join(out, "fuzz.json")) as f:
+            h = json.load(f)
+        hangs = [f for f in h["findings"] if f["oracle"] == "hang"]
+        check(p.returncode == 0 and h["stats"]["sessions"] >= 40,
+              "the run goes on past the hang: %d sessions in %.0f s (rc %d)" %
+              (h["stats"]["sessions"], took, p.returncode))
+        check(h["stats"]["server_restarts"] >= 1 and "stopped answering" in p.stderr,
+              "the stuck server was restarted (%d): %s" % (h["stats"]["server_restarts"],
+                                                           p.stderr[-800:]))
+        check(len(hangs) == 1 and "VRFY HANG" in hangs[0]["steps"].upper() and
+              hangs[0]["deterministic"],
+              "the hang is a finding, its session holds the VRFY HANG: %s" %
+              [(f["bucket"], f["steps"], f["reproduced"]) for f in h["findings"]])
+    finally:
+        for proc in (fast, slow):
+            proc.terminate()
+            proc.wait(timeout=10)
+    if failures:
+        print("%d failure(s)" % len(failures))
+        sys.exit(1)
+    print("all passed")
+
+
+if __name__ == "__main__":
+    main()
