@@ -489,6 +489,7 @@ void ClientMachine::OnClosed() {
 
 void ClientMachine::OnReset() {
   if (phase_ == Phase::kDone) return;
+  reset_ = true;
   if (known_) {
     OnClosed();
     return;

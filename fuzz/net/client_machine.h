@@ -167,8 +167,10 @@ class ClientMachine {
   // last may be lost with it (a goodbye written just before it closed with
   // our next line unread). Judged as a close where the count of replies is
   // known; else the session ends unjudged, since a lost goodbye and a crash
-  // look alike.
+  // look alike (a spawned server's process then decides: reset() tells the
+  // caller to wait for it).
   void OnReset();
+  bool reset() const { return reset_; }
   void OnBadReply(std::size_t offset, std::string_view why);
   // Result of a kStartTls.
   void OnTlsResult(bool ok);
@@ -245,6 +247,7 @@ class ClientMachine {
   const SessionInput& input_;
   bool lmtp_ = false;
   std::size_t accepted_rcpts_ = 0;  // 2xx to RCPT in the open transaction
+  bool reset_ = false;              // OnReset was called
   Phase phase_ = Phase::kGreeting;
   std::size_t step_ = 0;      // next step to write
   std::vector<Owed> owed_;    // replies owed, oldest first

@@ -516,8 +516,10 @@ TEST(ClientMachine, AResetIsJudgedOnlyWhereTheCountIsKnown) {
     m.Next();
     m.Next();
     m.Next();
+    EXPECT_FALSE(m.reset());
     m.OnReset();
     EXPECT_TRUE(m.verdict().ok());
+    EXPECT_TRUE(m.reset());  // the caller waits for a spawned server's process
     EXPECT_EQ(m.Next().kind, ActionKind::kDone);
   }
   {

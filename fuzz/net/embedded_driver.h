@@ -43,6 +43,10 @@ struct SessionResult {
   // A spawned server's connection was reset while we drained its last
   // replies (net_target.cc): it may be dying.
   bool drain_reset = false;
+  // Over a connection: it was reset. Where the reply count was unknown the
+  // session ends unjudged, so a spawned server's process decides: it may be
+  // dying (an abort takes a moment), so it is waited for before the judging.
+  bool peer_reset = false;
   // Over a connection: a reply wait ended at the whole session's deadline,
   // not at the reply's own. The server was still answering, slowly: a hang
   // verdict then says the session was long, not that the server stopped.

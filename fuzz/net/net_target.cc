@@ -292,6 +292,7 @@ class NetTarget : public SessionTarget {
     }
     const absl::Status closed = co_await s.Close(harness::In(options_.reply_timeout));
     result->verdict = m.verdict();
+    result->peer_reset = m.reset();
     result->defence = m.defence();
     JudgeExec(s, closed, &result->verdict);
     if (!result->verdict.ok()) result->defence.reset();  // the process died: not a defence
@@ -345,7 +346,7 @@ class NetTarget : public SessionTarget {
   // A session that ended badly waits a moment for a dying server to be
   // reapable. A dead server is restarted for the next session.
   void JudgeSpawned(SessionResult* result) {
-    const bool bad = result->connect_failed || result->drain_reset ||
+    const bool bad = result->connect_failed || result->drain_reset || result->peer_reset ||
                      result->verdict.kind == VerdictKind::kDropped;
     harness::ProcessStatus p =
         spawned_->Check(bad ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0));
