@@ -13,13 +13,16 @@
 // a client that is already gone (a dead connection accepted from the
 // backlog) frees its slot as soon as its handler notices, not later.
 //
-// Not thread-safe: each listener uses its limiter on its own I/O thread. The
-// limiter must outlive its slots. Standard library only (net/ sits below
+// Not thread-safe: each listener uses its limiter on its own I/O thread. A
+// slot may outlive its limiter (a connection's coroutine destroyed when its
+// io_context shuts down, after the listener that owned the limiter): the
+// counts are shared by the limiter and its slots. Standard library only (net/ sits below
 // harness/ and reports/).
 #ifndef SMTP_NET_CONNECTION_LIMITER_H_
 #define SMTP_NET_CONNECTION_LIMITER_H_
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,9 +40,8 @@ class ConnectionLimiter {
   // A held connection slot; move-only; frees itself when destroyed.
   class Slot {
    public:
-    Slot(Slot&& other) noexcept : limiter_(other.limiter_), address_(std::move(other.address_)) {
-      other.limiter_ = nullptr;
-    }
+    Slot(Slot&& other) noexcept
+        : counts_(std::move(other.counts_)), address_(std::move(other.address_)) {}
     Slot& operator=(Slot&& other) noexcept;
     Slot(const Slot&) = delete;
     Slot& operator=(const Slot&) = delete;
@@ -51,15 +53,16 @@ class ConnectionLimiter {
 
    private:
     friend class ConnectionLimiter;
-    Slot(ConnectionLimiter* limiter, std::string address)
-        : limiter_(limiter), address_(std::move(address)) {}
-    ConnectionLimiter* limiter_;
+    struct Counts;
+    Slot(std::shared_ptr<Counts> counts, std::string address)
+        : counts_(std::move(counts)), address_(std::move(address)) {}
+    std::shared_ptr<Counts> counts_;  // null once released or moved from
     std::string address_;
   };
 
   enum class Verdict { kAccept, kTotalFull, kAddressFull };
 
-  explicit ConnectionLimiter(ConnectionLimits limits) : limits_(limits) {}
+  explicit ConnectionLimiter(ConnectionLimits limits);
   ConnectionLimiter(const ConnectionLimiter&) = delete;
   ConnectionLimiter& operator=(const ConnectionLimiter&) = delete;
 
@@ -69,16 +72,20 @@ class ConnectionLimiter {
   // nullopt when a limit is reached.
   std::optional<Slot> TryAcquire(std::string_view address);
 
-  std::size_t active() const { return active_; }
+  std::size_t active() const;
   std::size_t active_from(std::string_view address) const;
   const ConnectionLimits& limits() const { return limits_; }
 
  private:
-  void Free(const std::string& address);
-
   ConnectionLimits limits_;
-  std::size_t active_ = 0;
-  std::unordered_map<std::string, std::size_t> per_address_;
+  std::shared_ptr<Slot::Counts> counts_;
+};
+
+// What a limiter and its slots share.
+struct ConnectionLimiter::Slot::Counts {
+  std::size_t active = 0;
+  std::unordered_map<std::string, std::size_t> per_address;
+  void Free(const std::string& address);
 };
 
 }  // namespace smtp::net

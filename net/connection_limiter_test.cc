@@ -62,5 +62,19 @@ TEST(ConnectionLimiter, SlotFreesOnDestructionReleaseAndMoveOnce) {
   EXPECT_EQ(limiter.active_from("::2"), 1u);
 }
 
+// A connection's coroutine may be destroyed after the listener that owned
+// the limiter (at io_context shutdown): its slot still frees safely.
+TEST(ConnectionLimiter, SlotMayOutliveItsLimiter) {
+  std::optional<ConnectionLimiter::Slot> slot;
+  {
+    ConnectionLimiter limiter({.max_total = 2, .max_per_address = 1});
+    slot = limiter.TryAcquire("10.0.0.1");
+    ASSERT_TRUE(slot.has_value());
+    EXPECT_EQ(limiter.active(), 1u);
+  }
+  slot->Release();  // no use of the destroyed limiter (ASan checks)
+  slot.reset();
+}
+
 }  // namespace
 }  // namespace smtp::net
