@@ -109,35 +109,13 @@ struct Unconfirmed {
 // "starttls". A finding's steps say what was sent, not only how much.
 std::string StepsText(const SessionInput& in) {
   constexpr std::size_t kShown = 200;
+  // The transcript's notation (EscapeBytes), with '"' escaped too: the
+  // bytes stand between quotes.
   const auto escaped = [](std::string_view b) {
     std::string out;
-    for (const char c : b.substr(0, kShown)) {
-      const auto u = static_cast<unsigned char>(c);
-      switch (c) {
-        case '\r':
-          out += "\\r";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '"':
-          out += "\\\"";
-          break;
-        default:
-          if (u < 0x20 || u >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", u);
-            out += buf;
-          } else {
-            out.push_back(c);
-          }
-      }
+    for (const char c : harness::EscapeBytes(b.substr(0, kShown))) {
+      if (c == '"') out += '\\';
+      out += c;
     }
     if (b.size() > kShown) out += "... (" + std::to_string(b.size()) + " bytes)";
     return out;
