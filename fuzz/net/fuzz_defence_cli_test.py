@@ -30,7 +30,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
-from checks import check, failures  # noqa: E402
+from checks import check, exit_status  # noqa: E402
 
 BIN = sys.argv[1]
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "testdata", "defensive_smtpd.py")
@@ -220,10 +220,7 @@ def main():
         for proc in (fast, slow):
             proc.terminate()
             proc.wait(timeout=10)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        sys.exit(1)
-    print("all passed")
+    sys.exit(exit_status("fuzz_defence_cli_test"))
 
 
 if __name__ == "__main__":

@@ -588,19 +588,9 @@ std::string MixedPcapng(const std::vector<NgInterface>& ifaces,
   using testing::PutLe32;
   std::string s;
   auto block = [&s](std::uint32_t type, const std::string& body) {
-    const auto len = static_cast<std::uint32_t>(12 + body.size());
-    PutLe32(s, type);
-    PutLe32(s, len);
-    s += body;
-    PutLe32(s, len);
+    testing::PutPcapngBlock(s, type, body);
   };
-  std::string shb;
-  PutLe32(shb, 0x1A2B3C4D);
-  PutLe16(shb, 1);
-  PutLe16(shb, 0);
-  PutLe32(shb, 0xFFFFFFFF);
-  PutLe32(shb, 0xFFFFFFFF);
-  block(0x0A0D0D0A, shb);
+  block(0x0A0D0D0A, testing::PcapngSectionHeaderBody());
   for (const NgInterface& i : ifaces) {
     std::string idb;
     PutLe16(idb, static_cast<std::uint16_t>(i.linktype));

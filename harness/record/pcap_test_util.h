@@ -163,24 +163,33 @@ inline std::string PcapFile(int dlt, const std::vector<Packet>& packets,
   return s;
 }
 
-// A pcapng file: section header, one interface (microsecond resolution),
-// one enhanced packet block per packet.
-inline std::string PcapngFile(int dlt, const std::vector<Packet>& packets) {
-  std::string s;
-  auto block = [&s](std::uint32_t type, const std::string& body) {
-    const auto len = static_cast<std::uint32_t>(12 + body.size());
-    PutLe32(s, type);
-    PutLe32(s, len);
-    s += body;
-    PutLe32(s, len);
-  };
+// One pcapng block (type, total length, body, total length).
+inline void PutPcapngBlock(std::string& s, std::uint32_t type, const std::string& body) {
+  const auto len = static_cast<std::uint32_t>(12 + body.size());
+  PutLe32(s, type);
+  PutLe32(s, len);
+  s += body;
+  PutLe32(s, len);
+}
+
+// The body of a little-endian section header block, version 1.0, section
+// length unknown.
+inline std::string PcapngSectionHeaderBody() {
   std::string shb;
   PutLe32(shb, 0x1A2B3C4D);
   PutLe16(shb, 1);
   PutLe16(shb, 0);
   PutLe32(shb, 0xFFFFFFFF);
   PutLe32(shb, 0xFFFFFFFF);
-  block(0x0A0D0D0A, shb);
+  return shb;
+}
+
+// A pcapng file: section header, one interface (microsecond resolution),
+// one enhanced packet block per packet.
+inline std::string PcapngFile(int dlt, const std::vector<Packet>& packets) {
+  std::string s;
+  auto block = [&s](std::uint32_t type, const std::string& body) { PutPcapngBlock(s, type, body); };
+  block(0x0A0D0D0A, PcapngSectionHeaderBody());
   std::string idb;
   PutLe16(idb, static_cast<std::uint16_t>(FileLinkType(dlt)));
   PutLe16(idb, 0);

@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
-from checks import check, failures  # noqa: E402
+from checks import check, exit_status  # noqa: E402
 from pcap_capture import Tcpdump  # noqa: E402
 import recording  # noqa: E402
 from transcript_bytes import side_bytes  # noqa: E402
@@ -186,11 +186,7 @@ def main():
         serve.terminate()
         serve.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("pipelined_auth_cli_test: OK")
-    return 0
+    return exit_status("pipelined_auth_cli_test")
 
 
 if __name__ == "__main__":

@@ -13,3 +13,13 @@ def check(cond, what):
         failures.append(what)
         print("FAIL:", what)
     return cond
+
+
+def exit_status(name):
+    """The test's exit status, after its closing line: 1 with the number of
+    failures, else 0 with "NAME: OK"."""
+    if failures:
+        print("%d failure(s)" % len(failures))
+        return 1
+    print("%s: OK" % name)
+    return 0

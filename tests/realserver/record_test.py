@@ -16,7 +16,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pylib"))
 import checks  # noqa: E402
-from checks import failures  # noqa: E402
+from checks import exit_status  # noqa: E402
 import recording  # noqa: E402
 from transcript_bytes import side_bytes, side_chunks  # noqa: E402
 
@@ -143,11 +143,7 @@ def main():
             _, stdout, stderr = recording.stop_record(rec)
             print("record output:\n%s%s" % (stdout, stderr))
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print("%d failure(s)" % len(failures))
-        return 1
-    print("record_test %s: OK" % NAME)
-    return 0
+    return exit_status("record_test %s" % NAME)
 
 
 if __name__ == "__main__":
