@@ -1,7 +1,7 @@
 // ASCII helpers for protocol words: case folding of verbs, keywords, domains,
-// the "IPv6" tag, and the value of a hex digit. SMTP compares these case-insensitively in US-ASCII
-// only (RFC 5321 §2.4); octets outside "A"-"Z" / "a"-"z", 8-bit ones included, are never folded.
-// Locale-free, standard library only.
+// the "IPv6" tag, the value of a hex digit, and a line without its line end.
+// SMTP compares these case-insensitively in US-ASCII only (RFC 5321 §2.4); octets outside "A"-"Z" /
+// "a"-"z", 8-bit ones included, are never folded. Locale-free, standard library only.
 #ifndef SMTP_PARSER_ASCII_H_
 #define SMTP_PARSER_ASCII_H_
 
@@ -40,6 +40,12 @@ constexpr bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
 // True when `s` begins with `prefix`, ASCII case ignored.
 constexpr bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
   return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+// `line` without the CR and LF octets at its end ("" stays "").
+constexpr std::string_view WithoutLineEnd(std::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return line;
 }
 
 // The value of hex digit `c` ("0"-"9", "a"-"f", "A"-"F"), or -1.

@@ -19,6 +19,7 @@
 #include "harness/runner/executor.h"
 #include "harness/sasl.h"
 #include "harness/test_util.h"
+#include "parser/ascii.h"
 
 namespace smtp::runner::testing {
 
@@ -164,8 +165,7 @@ inline asio::awaitable<void> ServeFake(std::unique_ptr<Transport> t, FakeOptions
     std::string line = co_await internal::ReadLine(*t, buf, d);
     if (line.empty()) break;
     if (log) log->lines.push_back(line);
-    std::string_view cmd(line);
-    while (!cmd.empty() && (cmd.back() == '\n' || cmd.back() == '\r')) cmd.remove_suffix(1);
+    const std::string_view cmd = WithoutLineEnd(line);
     const std::string verb = absl::AsciiStrToUpper(std::string(cmd.substr(0, cmd.find(' '))));
     const std::string arg(cmd.find(' ') == std::string_view::npos ? ""
                                                                   : cmd.substr(cmd.find(' ') + 1));
