@@ -2,7 +2,7 @@
 # Starts and stops real SMTP servers on loopback for the integration tests,
 # CI and benchmarks of smtp-harness. See docs/real-servers-setup.md.
 #
-#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all]
+#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|courier|nodejs|dovecot|all]
 #       Idempotent. Installs what is missing, waits (bounded) until each server
 #       answers 220, prints NAME=HOST:PORT lines on stdout.
 #   scripts/real-servers.sh stop [NAME|all]     no process of ours is left
@@ -15,7 +15,7 @@
 # maildirs; default /tmp/smtp-harness-servers), SMTP_POSTFIX_PORT (2525),
 # SMTP_AIOSMTPD_PORT (2526), SMTP_OPENSMTPD_PORT (2527), SMTP_SINK_PORT
 # (2528), SMTP_EXIM_PORT (2529), SMTP_SENDMAIL_PORT (2530), SMTP_CHASQUID_PORT (2531; its submission
-# listeners take 2541 and 2542), SMTP_NODEJS_PORT (2533), SMTP_DOVECOT_PORT
+# listeners take 2541 and 2542), SMTP_COURIER_PORT (2532), SMTP_NODEJS_PORT (2533), SMTP_DOVECOT_PORT
 # (2534, LMTP), SMTP_SERVERS_WAIT (seconds to wait for 220, default 20),
 # SMTP_OPENSMTPD_TLS=1 (advertise OpenSMTPD's STARTTLS, whose handshake fails),
 # OPENSMTPD_ROOT (unpacked OpenSMTPD, default /opt/smtp-harness/opensmtpd).
@@ -27,7 +27,7 @@ STATE=${SMTP_SERVERS_DIR:-/tmp/smtp-harness-servers}
 HOST=127.0.0.1
 WAIT=${SMTP_SERVERS_WAIT:-20}
 STOP_WAIT=10
-ALL=(postfix aiosmtpd opensmtpd smtp-sink exim sendmail chasquid nodejs dovecot)
+ALL=(postfix aiosmtpd opensmtpd smtp-sink exim sendmail chasquid courier nodejs dovecot)
 PY=/usr/bin/python3 # Debian's: the one that sees python3-aiosmtpd
 
 log() { echo "real-servers: $*" >&2; }
@@ -45,6 +45,7 @@ port_of() {
     exim) echo "${SMTP_EXIM_PORT:-2529}" ;;
     sendmail) echo "${SMTP_SENDMAIL_PORT:-2530}" ;;
     chasquid) echo "${SMTP_CHASQUID_PORT:-2531}" ;;
+    courier) echo "${SMTP_COURIER_PORT:-2532}" ;;
     nodejs) echo "${SMTP_NODEJS_PORT:-2533}" ;;
     dovecot) echo "${SMTP_DOVECOT_PORT:-2534}" ;;
   esac
@@ -59,6 +60,7 @@ var_of() {
     exim) echo SMTP_EXIM ;;
     sendmail) echo SMTP_SENDMAIL ;;
     chasquid) echo SMTP_CHASQUID ;;
+    courier) echo SMTP_COURIER ;;
     nodejs) echo SMTP_NODEJS ;;
     dovecot) echo SMTP_DOVECOT_LMTP ;;
   esac
@@ -72,8 +74,8 @@ names() {
     return
   fi
   case $a in
-    postfix | aiosmtpd | opensmtpd | smtp-sink | exim | sendmail | chasquid | nodejs | dovecot) echo "$a" ;;
-    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all)" ;;
+    postfix | aiosmtpd | opensmtpd | smtp-sink | exim | sendmail | chasquid | courier | nodejs | dovecot) echo "$a" ;;
+    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|courier|nodejs|dovecot|all)" ;;
   esac
 }
 
@@ -116,6 +118,7 @@ cmd_pattern() {
     exim) echo "$STATE/exim/exim.conf" ;;
     sendmail) echo "$STATE/sendmail/sendmail.cf" ;;
     chasquid) echo "-config_dir=$STATE/chasquid/etc" ;;
+    courier) echo "courier-run.sh run" ;;
     nodejs) echo "node_smtp_server.js" ;;
     dovecot) echo "$STATE/dovecot/dovecot.conf" ;;
   esac
@@ -169,6 +172,7 @@ render() {
     -e "s|@CHASQUID_SUBMISSION_TLS@|$(($(port_of chasquid) + 11))|g" \
     -e "s|@DOVECOT_DIR@|$STATE/dovecot|g" \
     -e "s|@SENDMAIL_DIR@|$STATE/sendmail|g" \
+    -e "s|@COURIER_ROOT@|${COURIER_ROOT:-/opt/smtp-harness/courier}|g" \
     -e "s|@OPENSMTPD_TLS@|$([[ ${SMTP_OPENSMTPD_TLS:-0} == 1 ]] && echo "tls pki mx.test")|g" \
     "$TPL/$name.in" >"$3"
 }
@@ -408,6 +412,58 @@ start_chasquid() {
   chown chasquid:chasquid "$(log_of chasquid)" "$d/mail.log"
   launch_no_dns chasquid setpriv --reuid=chasquid --regid=chasquid --init-groups \
     chasquid -config_dir="$d/etc" -logfile="$(log_of chasquid)"
+}
+
+# Courier: unpacked (install.sh), run by courier-run.sh in a private mount
+# namespace that shows $STATE/courier's etc/, var/ and run/ at the paths its
+# programs have compiled in. Local domains mx.test and localhost; every
+# address of example.test goes to the userdb account "catchall" (alias
+# "@example.test: catchall"), whose .courier-default delivers into
+# $STATE/courier/Maildir. Without a mount namespace Courier cannot run here:
+# then this says so and fails.
+start_courier() {
+  local d=$STATE/courier root files
+  root=$(bash "$TPL/install.sh" courier | sed -n 's/^courier_root=//p')
+  [[ -x $root/usr/sbin/couriertcpd ]] || die "Courier not found ($root)"
+  unshare -m --propagation private mount --bind "$root/usr/lib/courier" /usr/lib/courier 2>"$d.unshare.err" ||
+    die "Courier's paths are compiled in (/etc/courier, /var/lib/courier, ...) and need a private mount namespace, which this machine refuses: unshare -m: $(cat "$d.unshare.err")"
+  rm -f "$d.unshare.err"
+  rm -rf "${d:?}/etc" "${d:?}/run"
+  mkdir -p "$d/etc" "$d/var" "$d/run" "$d/home"
+  cp -a "$root/etc/courier/." "$d/etc/"
+  rm -f "$d/etc/module.fax" "$d/etc/module.uucp" # no fax, no UUCP: fewer processes
+  COURIER_ROOT=$root render courier courier-esmtpd "$d/etc/esmtpd"
+  printf 'mx.test\n' >"$d/etc/me"
+  printf 'mx.test\n' >"$d/etc/defaultdomain"
+  printf 'mx.test\nlocalhost\n' >"$d/etc/locals"
+  printf 'example.test\n' >"$d/etc/esmtpacceptmailfor.dir/zoo"
+  printf 'postmaster: catchall\n@example.test: catchall\n' >"$d/etc/aliases/system"
+  printf 'authmodulelist="authuserdb"\ndaemons=2\nauthdaemonvar=/run/courier/authdaemon\nDEBUG_LOGIN=0\nDEFAULTOPTIONS=""\nLOGGEROPTS=""\n' \
+    >"$d/etc/authdaemonrc"
+  printf 'catchall\tuid=%s|gid=%s|home=%s|mail=%s\n' "$(id -u nobody)" "$(id -g nobody)" \
+    "$d/home" "$d/Maildir" >"$d/etc/userdb"
+  chmod 600 "$d/etc/userdb"
+  cat "$STATE/tls/cert.pem" "$STATE/tls/key.pem" >"$d/etc/esmtpd.pem"
+  chown root:courier "$d/etc/esmtpd.pem"
+  chmod 640 "$d/etc/esmtpd.pem"
+  chown -R root:courier "$d/etc"
+  chmod 755 "$d/etc"
+  mkdir -p "$d/var/msgq" "$d/var/msgs" "$d/var/tmp" "$d/var/track" "$d/var/filters" \
+    "$d/var/allfilters" "$d/var/sts"
+  chown -R courier:courier "$d/var" "$d/run"
+  chmod 750 "$d/var" "$d/var/msgq" "$d/var/msgs" "$d/var/track" "$d/var/filters" "$d/var/allfilters"
+  chmod 770 "$d/var/tmp"
+  make_maildir "$d/Maildir"
+  printf '%s/\n' "$d/Maildir" >"$d/home/.courier-default"
+  chmod 644 "$d/home/.courier-default"
+  chown -R nobody:nogroup "$d/home"
+  files=$(no_dns_files courier)
+  # shellcheck disable=SC2086 # two paths without spaces
+  unshare -m --propagation private sh "$TPL/courier-run.sh" setup "$root" "$d" "$(port_of courier)" \
+    $files >"$d/setup.out" 2>&1 || die "Courier's setup (makealiases, makeuserdb, makeacceptmailfor) failed: $(tail -5 "$d/setup.out")"
+  # shellcheck disable=SC2086
+  launch courier unshare -m --propagation private sh "$TPL/courier-run.sh" run "$root" "$d" \
+    "$(port_of courier)" $files
 }
 
 start_nodejs() {
