@@ -489,6 +489,16 @@ start_dovecot() {
   launch dovecot dovecot -F -c "$d/dovecot.conf"
 }
 
+# launched_alive NAME: the pid in NAME's pid file is a live process
+# (whatever it runs now).
+launched_alive() {
+  local f pid
+  f=$(pidfile_of "$1")
+  [[ -r $f ]] || return 1
+  pid=$(head -n 1 "$f" | tr -dc '0-9')
+  [[ -n $pid ]] && live "$pid"
+}
+
 # wait_ready NAME: waits up to $WAIT s for a 220 on the server's port.
 wait_ready() {
   local name=$1 port deadline line
@@ -498,8 +508,12 @@ wait_ready() {
     if line=$(greeting "$port"); then
       return 0
     fi
-    # Died? (`postfix start` returns once the master has written its pid.)
-    pid_of "$name" >/dev/null || break
+    # Died? The pid we launched (or Postfix's master.pid: `postfix start`
+    # returns once the master has written it) must be alive. Not pid_of: right
+    # after launch the child may not have exec'd yet, and its /proc cmdline is
+    # still this script's, which pid_of takes for a stale pid file; under load
+    # that made a starting server (chasquid) look dead, and it was stopped.
+    launched_alive "$name" || break
     sleep 0.2
   done
   log "error: $name did not answer 220 on $HOST:$port within ${WAIT}s${line:+ (got: $line)}"
@@ -661,4 +675,7 @@ main() {
   esac
 }
 
-main "$@"
+# Sourced (tests/realserver/real_servers_test.sh), only the functions.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi
