@@ -61,8 +61,7 @@ std::string RfcSectionGroup(std::string_view document, std::string_view section)
     return out + " Appendix " + section.front();
   }
   const std::size_t first = section.find('.');
-  const std::size_t second =
-      first == std::string_view::npos ? first : section.find('.', first + 1);
+  const std::size_t second = first == std::string_view::npos ? first : section.find('.', first + 1);
   return out + " \u00a7" + std::string(section.substr(0, second));
 }
 
@@ -165,20 +164,19 @@ json ComparisonJson(const Comparison& c, const std::string& page_path) {
                        {"expected", cell->expected},
                        {"actual", cell->actual}});
     }
-    rows.push_back(
-        {{"id", row.id},
-         {"title", row.title},
-         {"group", row.group},
-         {"level", row.level},
-         {"rfc",
-          {{"document", row.rfc_document},
-           {"section", row.rfc_section},
-           {"url", row.rfc_url},
-           {"group", row.rfc_group}}},
-         {"disagree", row.disagree},
-         {"coverage", row.coverage},
-         {"missing", row.missing},
-         {"cells", std::move(cells)}});
+    rows.push_back({{"id", row.id},
+                    {"title", row.title},
+                    {"group", row.group},
+                    {"level", row.level},
+                    {"rfc",
+                     {{"document", row.rfc_document},
+                      {"section", row.rfc_section},
+                      {"url", row.rfc_url},
+                      {"group", row.rfc_group}}},
+                    {"disagree", row.disagree},
+                    {"coverage", row.coverage},
+                    {"missing", row.missing},
+                    {"cells", std::move(cells)}});
   }
   return {{"targets", std::move(targets)},
           {"rows", std::move(rows)},

@@ -36,7 +36,7 @@ struct ComparisonCell {
 struct ComparisonRow {
   std::string id, title, group, level;
   std::string rfc_document, rfc_section, rfc_url;
-  std::string rfc_group;  // RfcSectionGroup(rfc_document, rfc_section)
+  std::string rfc_group;                             // RfcSectionGroup(rfc_document, rfc_section)
   std::vector<std::optional<ComparisonCell>> cells;  // one per target; empty: not run
   bool disagree = false;                             // a pass and a fail
   bool coverage = false;                             // verdicts differ, but not pass against fail
