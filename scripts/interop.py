@@ -11,6 +11,11 @@
       by RFC section). Prints the generated Markdown, or with --update
       writes it into FILE between the markers. A server that does not answer
       is left out, and the text says so.
+  scripts/interop.py check
+      Without any server: every id that tests/realserver/expected/NAME.json
+      lists as failing has a triage note for NAME (the ctest
+      realserver.triage-complete; realserver.NAME keeps those lists equal
+      to what the servers do). Exit 1 naming each id without one.
   scripts/interop.py [--update FILE] TRIAGE.json RESULTS_DIR...
       The same Markdown from existing runs (each RESULTS_DIR holds the
       results.json of one server, target_name = the server).
@@ -304,9 +309,36 @@ def finish(triage_path, dirs, absent, update):
     return 0
 
 
+def all_notes():
+    with open(os.path.join(ROOT, "tests", "realserver", "triage.json"), encoding="utf-8") as f:
+        triage = json.load(f)
+    notes = real_servers_notes(os.path.join(ROOT, "docs", "real-servers.md"))
+    notes.update(triage)
+    return notes
+
+
+def cmd_check():
+    notes = all_notes()
+    d = os.path.join(ROOT, "tests", "realserver", "expected")
+    missing = checked = 0
+    for f in sorted(os.listdir(d)):
+        with open(os.path.join(d, f), encoding="utf-8") as fh:
+            e = json.load(fh)
+        for sid in e.get("fail", []):
+            checked += 1
+            if (e["server"] + ":" + sid) not in notes and sid not in notes:
+                missing += 1
+                print("UNTRIAGED %s: %s" % (e["server"], sid))
+    print("%d failing verdicts of %d servers checked, %d without a triage note"
+          % (checked, len(os.listdir(d)), missing))
+    return 1 if missing or not checked else 0
+
+
 def main(argv):
     if len(argv) > 1 and argv[1] == "run":
         return cmd_run(argv[2:])
+    if len(argv) == 2 and argv[1] == "check":
+        return cmd_check()
     update = None
     if len(argv) > 2 and argv[1] == "--update":
         update = argv[2]
