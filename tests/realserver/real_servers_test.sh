@@ -10,6 +10,8 @@
 #    wait_ready stopped a server that was starting.
 # 2. A server that dies at once fails wait_ready quickly (not after the
 #    whole wait), and stop_one leaves no process behind.
+# 3. A running server that greets late once (busy) is not restarted by
+#    start_one.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -79,6 +81,42 @@ rc=$?
 check "wait_ready fails for a dead server (rc $rc)" test "$rc" -eq 1
 check "... within 3 s (took $((SECONDS - start)) s)" test $((SECONDS - start)) -le 3
 check "... and says which server did not answer" grep -q "fake did not answer 220" "$tmp/wait.err"
+
+# 3. A running server whose greeting comes late (later than greeting()'s 2 s
+# read, on its first connection only: busy) is left running by start_one,
+# not restarted under whoever is using it.
+SLOW='
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(1)
+end = time.time() + 30
+first = True
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    if first:
+        time.sleep(2.5)
+        first = False
+    try:
+        c.sendall(b"220 fake ready\r\n")
+    except OSError:
+        pass
+    c.close()
+'
+start_fake() { echo restarted >"$tmp/restarted"; }
+# shellcheck disable=SC2016 # expanded by the inner bash
+launch fake bash -c 'exec -a "fake$1" /usr/bin/python3 -c "$2" "$3"' _ -srv "$SLOW" "$PORT"
+srv_pid=$(head -n 1 "$(pidfile_of fake)")
+sleep 0.5
+out=$(start_one fake 2>"$tmp/start.err")
+check "start_one leaves a slow-greeting server running (said: $out $(head -c 300 "$tmp/start.err"))" \
+  test "$out" == "fake=127.0.0.1:$PORT"
+check "... without restarting it" test ! -e "$tmp/restarted"
+check "... same process" test "$(head -n 1 "$(pidfile_of fake)")" == "$srv_pid"
+stop_one fake
+srv_pid=
 
 if ((fails)); then
   echo "$fails check(s) failed"
