@@ -33,17 +33,25 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 port_of() { echo "$PORT"; }
 cmd_pattern() { echo "fake-srv"; }
 mkdir -p "$STATE/fake"
+# Greets every connection with 220, the first one only after argv[2] s.
 SERVER='
 import socket, sys, time
+port, first_delay = int(sys.argv[1]), float(sys.argv[2])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(1)
+s.bind(("127.0.0.1", port)); s.listen(8); s.settimeout(1)
 end = time.time() + 30
 while time.time() < end:
     try:
         c, _ = s.accept()
     except socket.timeout:
         continue
-    c.sendall(b"220 fake ready\r\n"); c.close()
+    time.sleep(first_delay)
+    first_delay = 0
+    try:
+        c.sendall(b"220 fake ready\r\n")
+    except OSError:
+        pass
+    c.close()
 '
 fails=0
 check() { # check WHAT COND...
@@ -58,7 +66,7 @@ check() { # check WHAT COND...
 # 1. Late exec: for 0.6 s the launched process is a shell whose command line
 # holds "fake$1", not "fake-srv".
 # shellcheck disable=SC2016 # expanded by the inner bash
-launch fake bash -c 'sleep 0.6; exec -a "fake$1" /usr/bin/python3 -c "$2" "$3"' _ -srv "$SERVER" "$PORT"
+launch fake bash -c 'sleep 0.6; exec -a "fake$1" /usr/bin/python3 -c "$2" "$3" 0' _ -srv "$SERVER" "$PORT"
 srv_pid=$(head -n 1 "$(pidfile_of fake)")
 check "before the exec, pid_of does not see the server yet (the window exists)" \
   eval '! pid_of fake >/dev/null'
@@ -85,29 +93,9 @@ check "... and says which server did not answer" grep -q "fake did not answer 22
 # 3. A running server whose greeting comes late (later than greeting()'s 2 s
 # read, on its first connection only: busy) is left running by start_one,
 # not restarted under whoever is using it.
-SLOW='
-import socket, sys, time
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(1)
-end = time.time() + 30
-first = True
-while time.time() < end:
-    try:
-        c, _ = s.accept()
-    except socket.timeout:
-        continue
-    if first:
-        time.sleep(2.5)
-        first = False
-    try:
-        c.sendall(b"220 fake ready\r\n")
-    except OSError:
-        pass
-    c.close()
-'
 start_fake() { echo restarted >"$tmp/restarted"; }
 # shellcheck disable=SC2016 # expanded by the inner bash
-launch fake bash -c 'exec -a "fake$1" /usr/bin/python3 -c "$2" "$3"' _ -srv "$SLOW" "$PORT"
+launch fake bash -c 'exec -a "fake$1" /usr/bin/python3 -c "$2" "$3" 2.5' _ -srv "$SERVER" "$PORT"
 srv_pid=$(head -n 1 "$(pidfile_of fake)")
 sleep 0.5
 out=$(start_one fake 2>"$tmp/start.err")
