@@ -308,7 +308,7 @@ def check_server(harness, suite, profiles_dir, outdir, name, writes):
             problems.append("%s: the probe could not run: %s" % (sid, w["problem"]))
             continue
         want = "fail" if w["outcome"] == "ended" else "pass"
-        rows.append((sid, w["outcome"], s["verdict"]))
+        rows.append((sid, w["outcome"], s["verdict"], len(w["quiet"]) >= 2))
         if s["verdict"] != want:
             problems.append("%s: the wire says %s (replies in %.1f s: %r%s), the suite says %s: %s"
                             % (sid, w["outcome"], QUIET_S, w["quiet"],
@@ -336,9 +336,12 @@ def main(argv):
             continue
         checked += 1
         if rows:
-            ended = [sid for sid, outcome, _ in rows if outcome == "ended"]
-            print("%s: %d sequences probed, %d ended the data there%s; suite agrees on %d"
-                  % (name, len(rows), len(ended), (": " + ", ".join(ended)) if ended else "",
+            ended = [sid for sid, outcome, _, _ in rows if outcome == "ended"]
+            noop = [sid for sid, outcome, _, two in rows if outcome == "ended" and two]
+            print("%s: %d sequences probed, %d ended the data there (the smuggled NOOP got its "
+                  "own reply after %d of them)%s; suite agrees on %d"
+                  % (name, len(rows), len(ended), len(noop),
+                     (": " + ", ".join(ended)) if ended else "",
                      len(rows) - len([p for p in problems if "the wire says" in p])))
         for p in problems:
             failed += 1
