@@ -18,7 +18,8 @@
 # listeners take 2541 and 2542), SMTP_COURIER_PORT (2532), SMTP_NODEJS_PORT (2533), SMTP_DOVECOT_PORT
 # (2534, LMTP), SMTP_SERVERS_WAIT (seconds to wait for 220, default 20),
 # SMTP_OPENSMTPD_TLS=1 (advertise OpenSMTPD's STARTTLS, whose handshake fails),
-# OPENSMTPD_ROOT (unpacked OpenSMTPD, default /opt/smtp-harness/opensmtpd).
+# OPENSMTPD_ROOT (unpacked OpenSMTPD, default /opt/smtp-harness/opensmtpd),
+# COURIER_ROOT (unpacked Courier, default /opt/smtp-harness/courier).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
