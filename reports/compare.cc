@@ -1,6 +1,7 @@
 #include "reports/compare.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -52,6 +53,18 @@ std::string ColumnName(const RunResult& run, const std::string& path) {
   return p.stem().string();
 }
 
+std::string RfcSectionGroup(std::string_view document, std::string_view section) {
+  if (document.empty()) return "";
+  if (section.empty()) return std::string(document);
+  std::string out(document);
+  if (std::isalpha(static_cast<unsigned char>(section.front()))) {
+    return out + " Appendix " + section.front();
+  }
+  const std::size_t first = section.find('.');
+  const std::size_t second = first == std::string_view::npos ? first : section.find('.', first + 1);
+  return out + " \u00a7" + std::string(section.substr(0, second));
+}
+
 Comparison Compare(std::vector<NamedRun> runs) {
   Comparison c;
   // Unique column names, in input order.
@@ -76,6 +89,7 @@ Comparison Compare(std::vector<NamedRun> runs) {
         row.rfc_document = s.rfc_document;
         row.rfc_section = s.rfc_section;
         row.rfc_url = s.rfc_url;
+        row.rfc_group = RfcSectionGroup(s.rfc_document, s.rfc_section);
         row.cells.resize(runs.size());
         c.rows.push_back(std::move(row));
       }
@@ -150,17 +164,19 @@ json ComparisonJson(const Comparison& c, const std::string& page_path) {
                        {"expected", cell->expected},
                        {"actual", cell->actual}});
     }
-    rows.push_back(
-        {{"id", row.id},
-         {"title", row.title},
-         {"group", row.group},
-         {"level", row.level},
-         {"rfc",
-          {{"document", row.rfc_document}, {"section", row.rfc_section}, {"url", row.rfc_url}}},
-         {"disagree", row.disagree},
-         {"coverage", row.coverage},
-         {"missing", row.missing},
-         {"cells", std::move(cells)}});
+    rows.push_back({{"id", row.id},
+                    {"title", row.title},
+                    {"group", row.group},
+                    {"level", row.level},
+                    {"rfc",
+                     {{"document", row.rfc_document},
+                      {"section", row.rfc_section},
+                      {"url", row.rfc_url},
+                      {"group", row.rfc_group}}},
+                    {"disagree", row.disagree},
+                    {"coverage", row.coverage},
+                    {"missing", row.missing},
+                    {"cells", std::move(cells)}});
   }
   return {{"targets", std::move(targets)},
           {"rows", std::move(rows)},

@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -35,6 +36,7 @@ struct ComparisonCell {
 struct ComparisonRow {
   std::string id, title, group, level;
   std::string rfc_document, rfc_section, rfc_url;
+  std::string rfc_group;                             // RfcSectionGroup(rfc_document, rfc_section)
   std::vector<std::optional<ComparisonCell>> cells;  // one per target; empty: not run
   bool disagree = false;                             // a pass and a fail
   bool coverage = false;                             // verdicts differ, but not pass against fail
@@ -60,6 +62,13 @@ struct Comparison {
 // "…/NAME/results.json", the directory NAME.
 std::string ColumnName(const harness::RunResult& run, const std::string& path);
 
+// The RFC section a scenario's row is grouped under in the matrix: the
+// document and the first two levels of its section ("RFC 5321", "4.1.1.4"
+// -> "RFC 5321 §4.1"; "3.3" -> "RFC 5321 §3.3"), an appendix by its
+// letter ("F.2" -> "RFC 5321 Appendix F"), the document alone without a
+// section, "" without a document.
+std::string RfcSectionGroup(std::string_view document, std::string_view section);
+
 // Builds the matrix. Rows follow the scenarios' first appearance (first run
 // first), gathered by group. Duplicate column names get " #2", " #3", ...
 // Transcripts are not copied (the comparison never shows them).
@@ -75,7 +84,7 @@ std::string ReportHref(const std::string& results_file, const std::string& page_
 
 // The comparison as JSON (the data of the HTML page):
 //   {"targets":[{name,file,report,target,banner,complete,totals}],
-//    "rows":[{id,title,group,level,rfc:{document,section,url},disagree,
+//    "rows":[{id,title,group,level,rfc:{document,section,url,group},disagree,
 //             coverage,missing,cells:[null | {verdict,reason,message,expected,actual}]}],
 //    "summary":{rows,disagree,coverage,missing}}
 // `report` is ReportHref(file, page_path).

@@ -34,6 +34,23 @@ TEST(ColumnName, Table) {
   }
 }
 
+TEST(RfcSectionGroup, Table) {
+  struct Case {
+    std::string document, section, want;
+  } cases[] = {
+      {"RFC 5321", "4.1.1.4", "RFC 5321 \u00a74.1"},
+      {"RFC 5321", "4.5.3.1.8", "RFC 5321 \u00a74.5"},
+      {"RFC 5321", "3.3", "RFC 5321 \u00a73.3"},
+      {"RFC 3030", "2", "RFC 3030 \u00a72"},
+      {"RFC 5321", "F.2", "RFC 5321 Appendix F"},
+      {"RFC 1870", "", "RFC 1870"},
+      {"", "4.1", ""},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(RfcSectionGroup(c.document, c.section), c.want) << c.document << " " << c.section;
+  }
+}
+
 Comparison ThreeWay() {
   // a: all pass.  b: B fails.  c: C lacks it.  d: only in C, errors.
   RunResult a = MakeRun({MakeScenario("a", Verdict::kPass), MakeScenario("b", Verdict::kPass),
@@ -239,6 +256,7 @@ TEST(Compare, JsonAndHtml) {
   EXPECT_EQ(j["targets"][1]["totals"]["fail"], 1);
   EXPECT_EQ(j["rows"][1]["cells"][1]["verdict"], "fail");
   EXPECT_TRUE(j["rows"][3]["cells"][0].is_null());
+  EXPECT_EQ(j["rows"][1]["rfc"]["group"], "RFC 5321 \u00a74.1");  // from section 4.1.1.1
   const std::string html = RenderCompareHtml(c);
   EXPECT_NE(html.find("id=\"report-data\""), std::string::npos);
   EXPECT_NE(html.find("'disagree or missing'"), std::string::npos);

@@ -2,7 +2,7 @@
 # Starts and stops real SMTP servers on loopback for the integration tests,
 # CI and benchmarks of smtp-harness. See docs/real-servers-setup.md.
 #
-#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all]
+#   scripts/real-servers.sh start [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|courier|nodejs|dovecot|all]
 #       Idempotent. Installs what is missing, waits (bounded) until each server
 #       answers 220, prints NAME=HOST:PORT lines on stdout.
 #   scripts/real-servers.sh stop [NAME|all]     no process of ours is left
@@ -15,10 +15,11 @@
 # maildirs; default /tmp/smtp-harness-servers), SMTP_POSTFIX_PORT (2525),
 # SMTP_AIOSMTPD_PORT (2526), SMTP_OPENSMTPD_PORT (2527), SMTP_SINK_PORT
 # (2528), SMTP_EXIM_PORT (2529), SMTP_SENDMAIL_PORT (2530), SMTP_CHASQUID_PORT (2531; its submission
-# listeners take 2541 and 2542), SMTP_NODEJS_PORT (2533), SMTP_DOVECOT_PORT
+# listeners take 2541 and 2542), SMTP_COURIER_PORT (2532), SMTP_NODEJS_PORT (2533), SMTP_DOVECOT_PORT
 # (2534, LMTP), SMTP_SERVERS_WAIT (seconds to wait for 220, default 20),
 # SMTP_OPENSMTPD_TLS=1 (advertise OpenSMTPD's STARTTLS, whose handshake fails),
-# OPENSMTPD_ROOT (unpacked OpenSMTPD, default /opt/smtp-harness/opensmtpd).
+# OPENSMTPD_ROOT (unpacked OpenSMTPD, default /opt/smtp-harness/opensmtpd),
+# COURIER_ROOT (unpacked Courier, default /opt/smtp-harness/courier).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +28,7 @@ STATE=${SMTP_SERVERS_DIR:-/tmp/smtp-harness-servers}
 HOST=127.0.0.1
 WAIT=${SMTP_SERVERS_WAIT:-20}
 STOP_WAIT=10
-ALL=(postfix aiosmtpd opensmtpd smtp-sink exim sendmail chasquid nodejs dovecot)
+ALL=(postfix aiosmtpd opensmtpd smtp-sink exim sendmail chasquid courier nodejs dovecot)
 PY=/usr/bin/python3 # Debian's: the one that sees python3-aiosmtpd
 
 log() { echo "real-servers: $*" >&2; }
@@ -45,6 +46,7 @@ port_of() {
     exim) echo "${SMTP_EXIM_PORT:-2529}" ;;
     sendmail) echo "${SMTP_SENDMAIL_PORT:-2530}" ;;
     chasquid) echo "${SMTP_CHASQUID_PORT:-2531}" ;;
+    courier) echo "${SMTP_COURIER_PORT:-2532}" ;;
     nodejs) echo "${SMTP_NODEJS_PORT:-2533}" ;;
     dovecot) echo "${SMTP_DOVECOT_PORT:-2534}" ;;
   esac
@@ -59,6 +61,7 @@ var_of() {
     exim) echo SMTP_EXIM ;;
     sendmail) echo SMTP_SENDMAIL ;;
     chasquid) echo SMTP_CHASQUID ;;
+    courier) echo SMTP_COURIER ;;
     nodejs) echo SMTP_NODEJS ;;
     dovecot) echo SMTP_DOVECOT_LMTP ;;
   esac
@@ -72,8 +75,8 @@ names() {
     return
   fi
   case $a in
-    postfix | aiosmtpd | opensmtpd | smtp-sink | exim | sendmail | chasquid | nodejs | dovecot) echo "$a" ;;
-    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all)" ;;
+    postfix | aiosmtpd | opensmtpd | smtp-sink | exim | sendmail | chasquid | courier | nodejs | dovecot) echo "$a" ;;
+    *) die "unknown server '$a' (postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|courier|nodejs|dovecot|all)" ;;
   esac
 }
 
@@ -89,6 +92,17 @@ greeting() {
     printf "%s\n" "${line%$'"'"'\r'"'"'}"' "$HOST" "$1" 2>/dev/null) || return 1
   echo "$line"
   [[ $line == 220* ]]
+}
+
+# greets_within PORT SECONDS: a 220 on PORT within SECONDS (tries again
+# every 0.2 s).
+greets_within() {
+  local deadline=$((SECONDS + $2))
+  while true; do
+    greeting "$1" >/dev/null && return 0
+    ((SECONDS < deadline)) || return 1
+    sleep 0.2
+  done
 }
 
 # port_open PORT: something accepts TCP connections on HOST:PORT.
@@ -116,6 +130,7 @@ cmd_pattern() {
     exim) echo "$STATE/exim/exim.conf" ;;
     sendmail) echo "$STATE/sendmail/sendmail.cf" ;;
     chasquid) echo "-config_dir=$STATE/chasquid/etc" ;;
+    courier) echo "courier-run.sh run" ;;
     nodejs) echo "node_smtp_server.js" ;;
     dovecot) echo "$STATE/dovecot/dovecot.conf" ;;
   esac
@@ -169,6 +184,7 @@ render() {
     -e "s|@CHASQUID_SUBMISSION_TLS@|$(($(port_of chasquid) + 11))|g" \
     -e "s|@DOVECOT_DIR@|$STATE/dovecot|g" \
     -e "s|@SENDMAIL_DIR@|$STATE/sendmail|g" \
+    -e "s|@COURIER_ROOT@|${COURIER_ROOT:-/opt/smtp-harness/courier}|g" \
     -e "s|@OPENSMTPD_TLS@|$([[ ${SMTP_OPENSMTPD_TLS:-0} == 1 ]] && echo "tls pki mx.test")|g" \
     "$TPL/$name.in" >"$3"
 }
@@ -410,6 +426,58 @@ start_chasquid() {
     chasquid -config_dir="$d/etc" -logfile="$(log_of chasquid)"
 }
 
+# Courier: unpacked (install.sh), run by courier-run.sh in a private mount
+# namespace that shows $STATE/courier's etc/, var/ and run/ at the paths its
+# programs have compiled in. Local domains mx.test and localhost; every
+# address of example.test goes to the userdb account "catchall" (alias
+# "@example.test: catchall"), whose .courier-default delivers into
+# $STATE/courier/Maildir. Without a mount namespace Courier cannot run here:
+# then this says so and fails.
+start_courier() {
+  local d=$STATE/courier root files
+  root=$(bash "$TPL/install.sh" courier | sed -n 's/^courier_root=//p')
+  [[ -x $root/usr/sbin/couriertcpd ]] || die "Courier not found ($root)"
+  unshare -m --propagation private mount --bind "$root/usr/lib/courier" /usr/lib/courier 2>"$d.unshare.err" ||
+    die "Courier's paths are compiled in (/etc/courier, /var/lib/courier, ...) and need a private mount namespace, which this machine refuses: unshare -m: $(cat "$d.unshare.err")"
+  rm -f "$d.unshare.err"
+  rm -rf "${d:?}/etc" "${d:?}/run"
+  mkdir -p "$d/etc" "$d/var" "$d/run" "$d/home"
+  cp -a "$root/etc/courier/." "$d/etc/"
+  rm -f "$d/etc/module.fax" "$d/etc/module.uucp" # no fax, no UUCP: fewer processes
+  COURIER_ROOT=$root render courier courier-esmtpd "$d/etc/esmtpd"
+  printf 'mx.test\n' >"$d/etc/me"
+  printf 'mx.test\n' >"$d/etc/defaultdomain"
+  printf 'mx.test\nlocalhost\n' >"$d/etc/locals"
+  printf 'example.test\n' >"$d/etc/esmtpacceptmailfor.dir/zoo"
+  printf 'postmaster: catchall\n@example.test: catchall\n' >"$d/etc/aliases/system"
+  printf 'authmodulelist="authuserdb"\ndaemons=2\nauthdaemonvar=/run/courier/authdaemon\nDEBUG_LOGIN=0\nDEFAULTOPTIONS=""\nLOGGEROPTS=""\n' \
+    >"$d/etc/authdaemonrc"
+  printf 'catchall\tuid=%s|gid=%s|home=%s|mail=%s\n' "$(id -u nobody)" "$(id -g nobody)" \
+    "$d/home" "$d/Maildir" >"$d/etc/userdb"
+  chmod 600 "$d/etc/userdb"
+  cat "$STATE/tls/cert.pem" "$STATE/tls/key.pem" >"$d/etc/esmtpd.pem"
+  chown root:courier "$d/etc/esmtpd.pem"
+  chmod 640 "$d/etc/esmtpd.pem"
+  chown -R root:courier "$d/etc"
+  chmod 755 "$d/etc"
+  mkdir -p "$d/var/msgq" "$d/var/msgs" "$d/var/tmp" "$d/var/track" "$d/var/filters" \
+    "$d/var/allfilters" "$d/var/sts"
+  chown -R courier:courier "$d/var" "$d/run"
+  chmod 750 "$d/var" "$d/var/msgq" "$d/var/msgs" "$d/var/track" "$d/var/filters" "$d/var/allfilters"
+  chmod 770 "$d/var/tmp"
+  make_maildir "$d/Maildir"
+  printf '%s/\n' "$d/Maildir" >"$d/home/.courier-default"
+  chmod 644 "$d/home/.courier-default"
+  chown -R nobody:nogroup "$d/home"
+  files=$(no_dns_files courier)
+  # shellcheck disable=SC2086 # two paths without spaces
+  unshare -m --propagation private sh "$TPL/courier-run.sh" setup "$root" "$d" "$(port_of courier)" \
+    $files >"$d/setup.out" 2>&1 || die "Courier's setup (makealiases, makeuserdb, makeacceptmailfor) failed: $(tail -5 "$d/setup.out")"
+  # shellcheck disable=SC2086
+  launch courier unshare -m --propagation private sh "$TPL/courier-run.sh" run "$root" "$d" \
+    "$(port_of courier)" $files
+}
+
 start_nodejs() {
   local d=$STATE/nodejs node
   mkdir -p "$d"
@@ -433,6 +501,16 @@ start_dovecot() {
   launch dovecot dovecot -F -c "$d/dovecot.conf"
 }
 
+# launched_alive NAME: the pid in NAME's pid file is a live process
+# (whatever it runs now).
+launched_alive() {
+  local f pid
+  f=$(pidfile_of "$1")
+  [[ -r $f ]] || return 1
+  pid=$(head -n 1 "$f" | tr -dc '0-9')
+  [[ -n $pid ]] && live "$pid"
+}
+
 # wait_ready NAME: waits up to $WAIT s for a 220 on the server's port.
 wait_ready() {
   local name=$1 port deadline line
@@ -442,8 +520,12 @@ wait_ready() {
     if line=$(greeting "$port"); then
       return 0
     fi
-    # Died? (`postfix start` returns once the master has written its pid.)
-    pid_of "$name" >/dev/null || break
+    # Died? The pid we launched (or Postfix's master.pid: `postfix start`
+    # returns once the master has written it) must be alive. Not pid_of: right
+    # after launch the child may not have exec'd yet, and its /proc cmdline is
+    # still this script's, which pid_of takes for a stale pid file; under load
+    # that made a starting server (chasquid) look dead, and it was stopped.
+    launched_alive "$name" || break
     sleep 0.2
   done
   log "error: $name did not answer 220 on $HOST:$port within ${WAIT}s${line:+ (got: $line)}"
@@ -463,9 +545,15 @@ wait_ready() {
 start_one() {
   local name=$1 port
   port=$(port_of "$name")
-  if pid_of "$name" >/dev/null && greeting "$port" >/dev/null; then
-    echo "$name=$HOST:$port"
-    return 0
+  if pid_of "$name" >/dev/null; then
+    # Running: a busy server (under someone's suite run) may greet late; one
+    # slow greeting is no reason to restart it under that run. Restarted only
+    # when it does not greet within $WAIT s.
+    if greets_within "$port" "$WAIT"; then
+      echo "$name=$HOST:$port"
+      return 0
+    fi
+    log "$name runs but did not answer 220 within ${WAIT}s: restarting it"
   fi
   stop_one "$name" # a half-dead earlier instance
   if port_open "$port"; then
@@ -605,4 +693,7 @@ main() {
   esac
 }
 
-main "$@"
+# Sourced (tests/realserver/real_servers_test.sh), only the functions.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+  main "$@"
+fi

@@ -2,7 +2,8 @@
 # Runs every test of smtp-harness on a fresh Debian 12 machine (as root):
 # installs dependencies, checks formatting, builds, starts the real SMTP
 # servers the integration tests use (Postfix, aiosmtpd, OpenSMTPD, smtp-sink,
-# Exim, Sendmail, chasquid, Node.js smtp-server, Dovecot LMTP on loopback),
+# Exim, Sendmail, chasquid, Courier, Node.js smtp-server, Dovecot LMTP on
+# loopback),
 # runs ctest, runs the unit tests again under ASan + UBSan,
 # then a short libFuzzer run of every fuzz target and the ClusterFuzzLite
 # build script. Exit status non-zero on any failure.

@@ -1,8 +1,12 @@
-// The comparison page: scenarios × targets. Rows are highlighted by kind of
-// difference: "disagree" (a pass against a fail), "missing" (a target has no
-// result) and, apart and muted, "coverage" (a skip or an error on some
-// target: not a disagreement). Each target's name links to its own report
-// when compare found one. Data: #report-data (reports/compare.h ComparisonJson).
+// The comparison page: scenarios × targets (the interoperability matrix).
+// Differences first: the rows where targets disagree (a pass against a
+// fail), then those missing from some target, then those that differ in
+// coverage only (a skip or an error on some target: not a disagreement),
+// then those on which all agree; within each block, rows are grouped by RFC
+// section (rfc.group, e.g. "RFC 5321 §4.1") in section order. A cell's
+// tooltip is its reason. Each target's name links to its own report when
+// compare found one. Every string from the data goes in as text, never as
+// markup. Data: #report-data (reports/compare.h ComparisonJson).
 (function () {
   const PAGE = 500;
   const data = H.readJson('report-data') || {targets: [], rows: []};
@@ -10,13 +14,20 @@
   const rows = Array.isArray(data.rows) ? data.rows : [];
   const app = document.getElementById('app');
   const st = {q: '', diff: '', level: '', limit: PAGE, open: new Set()};
+  const BLOCKS = ['Targets disagree (pass vs fail)', 'Missing from some target',
+                  'Coverage differs (skip or error on some target)', 'All targets agree'];
   rows.forEach((r, i) => {
     r.key = String(i);
     r.rfc = r.rfc || {};
     r.cells = Array.isArray(r.cells) ? r.cells : [];
-    r.search = [r.id, r.title, r.group, r.level, r.rfc.document, r.rfc.section]
+    r.block = r.disagree === true ? 0 : r.missing === true ? 1 : r.coverage === true ? 2 : 3;
+    r.section = H.str(r.rfc.group) || '(no RFC clause)';
+    r.search = [r.id, r.title, r.group, r.level, r.rfc.document, r.rfc.section, r.rfc.group]
                    .map(H.str).join('\n').toLowerCase();
   });
+  // Differences first, then by RFC section (numeric order), then as compare
+  // listed them.
+  rows.sort((a, b) => a.block - b.block || H.natural(a.section, b.section) || Number(a.key) - Number(b.key));
 
   const s = data.summary || {};
   const h1 = H.el('h1', null, 'SMTP conformance comparison: ' + targets.map((t) => H.str(t.name)).join(' · '));
@@ -149,14 +160,22 @@
   function renderTable() {
     const hits = rows.filter(matches);
     const body = H.el('tbody');
+    let block = null;
     let group = null;
     let drawn = 0;
     for (const r of hits) {
       if (drawn >= st.limit) break;
-      const g = H.str(r.group) || '(ungrouped)';
-      if (g !== group) {
-        group = g;
-        const gtd = H.el('td', null, g);
+      if (r.block !== block) {
+        block = r.block;
+        group = null;
+        const n = hits.filter((h) => h.block === block).length;
+        const btd = H.el('td', null, BLOCKS[block] + ' (' + n + ')');
+        btd.colSpan = ncols;
+        H.add(body, H.add(H.el('tr', 'block'), btd));
+      }
+      if (r.section !== group) {
+        group = r.section;
+        const gtd = H.el('td', null, group);
         gtd.colSpan = ncols;
         H.add(body, H.add(H.el('tr', 'group'), gtd));
       }
@@ -167,7 +186,9 @@
             H.add(H.el('td'), H.rfcLink(r.rfc.document, r.rfc.section, r.rfc.url)));
       targets.forEach((t, i) => {
         const c = r.cells[i];
-        H.add(tr, H.add(H.el('td', 'cell'), c ? H.badge(c.verdict) : H.el('span', 'missing', 'missing')));
+        const td = H.add(H.el('td', 'cell'), c ? H.badge(c.verdict) : H.el('span', 'missing', 'missing'));
+        if (c && c.verdict !== 'pass') td.title = H.str(c.message) || H.str(c.reason);
+        H.add(tr, td);
       });
       H.add(body, tr);
       if (st.open.has(r.key)) H.add(body, detail(r));

@@ -299,6 +299,13 @@ class Tests:
         assert page.eval("document.querySelectorAll('#matrix tr.scenario').length") == 4
         assert page.eval("document.querySelectorAll('#matrix tr.disagree').length") == 1
         assert page.eval("document.querySelectorAll('#matrix tr.coverage').length") == 1
+        # Differences first, each block grouped by RFC section: the disagreeing
+        # row opens the table, the rows on which both agree close it.
+        order = page.eval("[...document.querySelectorAll('#matrix tbody tr')].map(t => t.className)")
+        assert order[0] == "block" and order[1] == "group" and "disagree" in order[2], order
+        blocks = page.eval("[...document.querySelectorAll('#matrix tr.block')].map(t => t.textContent)")
+        assert blocks[0].startswith("Targets disagree") and blocks[-1].startswith("All targets agree"), blocks
+        assert page.eval("document.querySelector('#matrix tr.group').textContent").startswith("RFC "), order
         heads = page.eval("[...document.querySelectorAll('#matrix th')].map(t => t.textContent)")
         assert heads[-2:] == ["postfix", "exim"], heads  # unnamed run: its directory
         links = page.eval("[...document.querySelectorAll('#matrix th a')].map(a => [a.textContent, a.href])")

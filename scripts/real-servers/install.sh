@@ -2,7 +2,7 @@
 # Installs what scripts/real-servers.sh needs to run one or all real SMTP
 # servers on a Debian 12 machine, as root. Idempotent and quiet when all is
 # present (no apt-get update then).
-#   scripts/real-servers/install.sh [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|nodejs|dovecot|all]
+#   scripts/real-servers/install.sh [postfix|aiosmtpd|opensmtpd|smtp-sink|exim|sendmail|chasquid|courier|nodejs|dovecot|all]
 # ("all" is the first four; the others are installed when started by name or
 # by `real-servers.sh start all`, each on its own.)
 #
@@ -18,6 +18,8 @@
 # Exim (exim4-daemon-light) conflicts with postfix too: unpacked the same way
 # into $EXIM_ROOT (/opt/smtp-harness/exim), user Debian-exim created; so
 # does Sendmail (sendmail-bin, -base, -cf into $SENDMAIL_ROOT).
+# Courier (courier-mta, -base, -authlib, -authdaemon, -authlib-userdb) too,
+# into $COURIER_ROOT (/opt/smtp-harness/courier; see install_courier).
 # chasquid, dovecot-core and dovecot-lmtpd come from apt; nodemailer's
 # smtp-server from npm into $NODE_SMTP_ROOT (/opt/smtp-harness/nodejs).
 # apt_install refuses any install that would remove a package (Postfix), and
@@ -30,6 +32,7 @@ OPENSMTPD_ROOT=${OPENSMTPD_ROOT:-/opt/smtp-harness/opensmtpd}
 EXIM_ROOT=${EXIM_ROOT:-/opt/smtp-harness/exim}
 NODE_SMTP_ROOT=${NODE_SMTP_ROOT:-/opt/smtp-harness/nodejs}
 SENDMAIL_ROOT=${SENDMAIL_ROOT:-/opt/smtp-harness/sendmail}
+COURIER_ROOT=${COURIER_ROOT:-/opt/smtp-harness/courier}
 what=${1:-all}
 apt_updated=0
 
@@ -156,6 +159,34 @@ install_sendmail() {
   echo "sendmail_cf=$SENDMAIL_ROOT/usr/share/sendmail/cf"
 }
 
+# Courier conflicts with Postfix (courier-mta provides mail-transport-agent):
+# courier-mta, courier-base and the authlib packages (its authdaemon and
+# userdb module) unpacked into $COURIER_ROOT; their libraries from apt.
+# Courier's programs have /etc/courier, /usr/lib/courier,
+# /usr/lib/courier-authlib, /var/lib/courier and /run/courier compiled in:
+# real-servers.sh binds its private directories there in a mount namespace
+# of its own, so empty mount points are made here (nothing is put in them).
+# User and group courier, as the packages' postinst makes them. Prints
+# "courier_root=DIR".
+install_courier() {
+  [[ $(id -u) -eq 0 ]] || die "Courier needs root (user courier, mount points)"
+  local p
+  for p in courier-mta courier-base courier-authlib courier-authdaemon courier-authlib-userdb; do
+    install_deb "$p" "$COURIER_ROOT"
+  done
+  local b
+  for b in usr/lib/courier/courier/modules/esmtp/courieresmtpd usr/lib/courier/courier/courierd; do
+    [[ -x $COURIER_ROOT/$b ]] || die "$COURIER_ROOT/$b missing after unpacking Courier"
+    if LD_LIBRARY_PATH=$COURIER_ROOT/usr/lib ldd "$COURIER_ROOT/$b" | grep -q 'not found'; then
+      die "$b misses libraries: $(LD_LIBRARY_PATH=$COURIER_ROOT/usr/lib ldd "$COURIER_ROOT/$b" |
+        grep 'not found' | tr -s ' \n' ' ')"
+    fi
+  done
+  system_user courier /var/lib/courier
+  mkdir -p /etc/courier /usr/lib/courier /usr/lib/courier-authlib /var/lib/courier /run/courier
+  echo "courier_root=$COURIER_ROOT"
+}
+
 # nodemailer's smtp-server from the npm registry, into $NODE_SMTP_ROOT (no
 # global install). Node.js itself: the one on PATH, else Debian's nodejs.
 install_nodejs() {
@@ -239,6 +270,7 @@ case $what in
   sendmail) install_sendmail ;;
   chasquid) apt_install chasquid ;;
   nodejs) install_nodejs ;;
+  courier) install_courier ;;
   dovecot) apt_install dovecot-core dovecot-lmtpd ;;
   all)
     apt_install postfix python3 python3-aiosmtpd "${client[@]}"
