@@ -54,8 +54,8 @@ ABSL_FLAG(std::vector<std::string>, suite, {},
           "run: scenario files or directories, comma-separated (default: the shipped suite, "
           "found from the binary)");
 ABSL_FLAG(std::vector<std::string>, fragments, {},
-          "run: directories of fragments that scenarios include, searched before the suite's "
-          "own fragments/ (e.g. the shipped scenarios/fragments for a suite kept elsewhere)");
+          "run, list: directories of fragments that scenarios include, searched before the "
+          "suite's own fragments/ (the shipped scenarios/fragments are searched last)");
 ABSL_FLAG(std::vector<std::string>, filter, {}, "run: scenario id globs; '!GLOB' excludes");
 ABSL_FLAG(std::vector<std::string>, tag, {}, "run: scenario tags; '!TAG' excludes");
 ABSL_FLAG(std::vector<std::string>, level, {},
@@ -211,6 +211,7 @@ absl::StatusOr<run::RunRequest> RequestFromFlags(const std::vector<std::string>&
   r.deliveries = absl::GetFlag(FLAGS_deliveries);
   r.suites = suites;
   r.fragment_dirs = absl::GetFlag(FLAGS_fragments);
+  r.fallback_fragment_dirs = ShippedFragmentDirs();
   r.filter = *std::move(filter);
   if (absl::GetFlag(FLAGS_jobs) == 0) absl::SetFlag(&FLAGS_jobs, kDefaultJobs);
   r.options.jobs = absl::GetFlag(FLAGS_jobs);
@@ -269,6 +270,9 @@ int RunRun(const std::vector<std::string>& args) {
   request->embedded = embedded ? &*embedded : nullptr;
   absl::StatusOr<run::PreparedRun> prepared = run::PrepareRun(*std::move(request));
   if (!prepared.ok()) return Fail(prepared.status());
+  for (const std::string& note : prepared->filter_notes) {
+    std::fprintf(stderr, "smtp-harness run: %s\n", note.c_str());
+  }
 
   std::string error;
   const std::string out_dir = MakeOutDir(absl::GetFlag(FLAGS_out), "run", &error);

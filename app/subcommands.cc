@@ -117,7 +117,7 @@ const std::vector<Subcommand>& Subcommands() {
        "load a suite (validating every file) and list its scenarios, or print the catalogue",
        RunList,
        {
-           {"Scenarios", {"suite", "filter", "tag", "level", "profile"}},
+           {"Scenarios", {"suite", "fragments", "filter", "tag", "level", "profile"}},
            {"Output", {"markdown"}},
        },
        {

@@ -8,6 +8,7 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/str_join.h"
 #include "harness/runner/tls_decision.h"
 #include "harness/scenario/profile.h"
 #include "harness/scenario/scenario_loader.h"
@@ -128,9 +129,15 @@ absl::StatusOr<PreparedRun> PrepareRun(RunRequest request) {
   scenario::LoadOptions load;
   load.extra_variables = profile->ExtraNames();
   load.fragment_dirs = request.fragment_dirs;
+  load.fallback_fragment_dirs = request.fallback_fragment_dirs;
   absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(request.suites, request.filter, load);
   if (!suite.ok()) return suite.status();
-  if (suite->scenarios.empty()) return Invalid("no scenario matches the filters");
+  run.filter_notes = scenario::FilterNotes(*suite, request.filter);
+  if (suite->scenarios.empty()) {
+    return Invalid(run.filter_notes.empty() ? "no scenario matches the filters"
+                                            : "no scenario matches the filters: " +
+                                                  absl::StrJoin(run.filter_notes, "; "));
+  }
   run.suite = *std::move(suite);
   run.vars = profile->ToVariables();
   return run;

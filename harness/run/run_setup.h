@@ -42,6 +42,8 @@ struct RunRequest {
   std::string deliveries;           // --deliveries: "" or "jsonl:PATH"
   std::vector<std::string> suites;  // scenario files and directories
   std::vector<std::string> fragment_dirs;  // --fragments: searched before the suite's own
+  // Searched after the suite's own: the shipped suite's fragments/.
+  std::vector<std::string> fallback_fragment_dirs;
   scenario::SuiteFilter filter;
   // jobs, rate, repeat, run_timeout, executor.step_timeout and
   // executor.scenario_timeout; the rest is decided by PrepareRun.
@@ -60,6 +62,9 @@ struct PreparedRun {
   runner::RunnerOptions options;
   scenario::Suite suite;                            // at least one scenario
   std::unique_ptr<runner::DeliveryLog> deliveries;  // --deliveries' log, if given
+  // What the user should hear about the filters (scenario::FilterNotes):
+  // entries that match nothing, scenarios --level left out.
+  std::vector<std::string> filter_notes;
 };
 
 // Checks the request, in this order, and prepares the run. InvalidArgument
@@ -72,7 +77,9 @@ struct PreparedRun {
 //   "timeouts must be positive", "--run_timeout must not be negative"
 //   runner::DecideTls's errors
 //   the suite's load errors
-//   "no scenario matches the filters"
+//   "no scenario matches the filters", followed by the filter notes
+//   ("no scenario matches the filters: --tag 'smugling' matches no
+//   scenario (did you mean 'smuggling'?)")
 absl::StatusOr<PreparedRun> PrepareRun(RunRequest request);
 
 // The target a profile file names with "host"/"port" ("HOST:PORT", or
