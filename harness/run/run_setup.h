@@ -82,6 +82,18 @@ struct PreparedRun {
 //   scenario (did you mean 'smuggling'?)")
 absl::StatusOr<PreparedRun> PrepareRun(RunRequest request);
 
+// What the console says about deliveries before a run (empty for the
+// embedded target, which is ours), derived from the loaded scenarios
+// (scenario::EstimateDeliveries, over those that apply before the probe
+// knows more, times --repeat):
+//   without --no_deliver: "warning: this run may deliver up to 96 messages
+//   (from 70 scenarios) to user@example.test, ...: point it at a test
+//   server, not production; --no_deliver delivers none (...)";
+//   with it: "--no_deliver: no message is delivered: N scenarios end their
+//   transactions with RSET instead, M that need a delivery are skipped
+//   (K smuggling probes among them)".
+std::string DeliveryNotice(const PreparedRun& run, bool embedded);
+
 // The target a profile file names with "host"/"port" ("HOST:PORT", or
 // "tls:HOST:PORT" with "tls": "implicit"), for a run without --target; ""
 // when it names none. The profile's load errors.

@@ -378,6 +378,16 @@ absl::Status Loader::ParseMetadata(const Node& root, Scenario* sc) {
   if (auto p = root.Find("requires_plaintext")) {
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*p, "", &sc->requires_plaintext));
   }
+  if (auto d = root.Find("delivery")) {
+    std::string value;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*d, "", &value));
+    if (value != "incidental" && value != "required") {
+      return ErrValue(
+          *d, "",
+          absl::StrCat("'delivery' must be \"required\" or \"incidental\", got '", value, "'"));
+    }
+    sc->delivery_incidental = value == "incidental";
+  }
   if (auto t = root.Find("timeout_ms")) {
     int ms = 0;
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*t, "", 1, kMaxTimeoutMs, &ms));
