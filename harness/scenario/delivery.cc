@@ -132,8 +132,8 @@ class ClientStream {
       const std::string_view number = rest.substr(0, sp);
       std::from_chars(number.data(), number.data() + number.size(), size);
       skip_ = size;
-      const bool last = sp != std::string_view::npos &&
-                        EqualsIgnoreCase(rest.substr(sp + 1), "LAST");
+      const bool last =
+          sp != std::string_view::npos && EqualsIgnoreCase(rest.substr(sp + 1), "LAST");
       if (last && !rcpts_.empty()) Message(/*by_data_step=*/false);
     }
   }
@@ -206,7 +206,8 @@ NoDeliveryPlan PlanWithoutDelivery(const Scenario& scenario, const DeliveryEstim
 }
 
 std::string NoDeliverySkipReason(const Scenario& scenario, const DeliveryEstimate& estimate) {
-  std::string what = absl::StrCat(estimate.messages, estimate.messages == 1 ? " message" : " messages");
+  std::string what =
+      absl::StrCat(estimate.messages, estimate.messages == 1 ? " message" : " messages");
   if (!estimate.recipients.empty()) {
     absl::StrAppend(&what, " to ", absl::StrJoin(estimate.recipients, ", "));
   }
