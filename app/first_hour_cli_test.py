@@ -7,7 +7,8 @@ an answer that says what to do.
   takes --fragments;
 - --target 3025 (a port alone) and smtp://HOST:PORT are usage errors at once,
   saying what to write;
-- a misspelt tag, id glob or scenario variable gets "did you mean";
+- a misspelt tag, id glob, scenario variable or --var name gets "did you
+  mean";
 - run --tag smuggling --level security names the smuggling scenarios the
   level left out.
 
@@ -127,6 +128,13 @@ class Filters(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertIn("smuggling.data-end.lf-dot-lf", out)
         self.assertIn("--tag 'bdta' matches no scenario (did you mean 'bdat'?)", err)
+
+    def test_misspelt_var(self):
+        rc, out, err = harness(["run", "--var", "rcpt_domian=example.test", "--filter",
+                                "rfc5321.delivery.*", "--out", tempfile.mkdtemp()])
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("--var 'rcpt_domian' is used by no scenario of this run (did you mean "
+                      "'rcpt_domain'?)", err)
 
     def test_level_names_what_it_left_out(self):
         rc, out, err = harness(["list", "--tag", "smuggling"])

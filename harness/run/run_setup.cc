@@ -13,6 +13,7 @@
 #include "harness/runner/tls_decision.h"
 #include "harness/scenario/delivery.h"
 #include "harness/scenario/profile.h"
+#include "harness/scenario/suggest.h"
 #include "harness/scenario/scenario_loader.h"
 #include "results/absl_compat.h"
 
@@ -78,6 +79,33 @@ absl::StatusOr<std::unique_ptr<runner::DeliveryLog>> OpenDeliveries(const RunReq
   return std::make_unique<runner::JsonlDeliveries>(*path);
 }
 
+// --var names that no scenario of the run references, with the nearest
+// variable they may have meant (a misspelt name is otherwise silently unused):
+//   "--var 'clinet_dom' is used by no scenario of this run (did you mean
+//   'client_dom'?)"
+std::vector<std::string> UnusedVars(const std::vector<std::string>& assignments,
+                                    const std::vector<scenario::Scenario>& scenarios) {
+  std::vector<std::string> used;
+  for (const scenario::Scenario& s : scenarios) {
+    for (std::string& v : scenario::ReferencedVariables(s)) used.push_back(std::move(v));
+  }
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  std::vector<std::string> notes;
+  for (const std::string& a : assignments) {
+    const std::string name = a.substr(0, a.find('='));
+    if (std::binary_search(used.begin(), used.end(), name)) continue;
+    std::vector<std::string_view> names(used.begin(), used.end());
+    for (const std::string& p : scenario::ProfileVariableNames()) names.push_back(p);
+    std::string note = "--var '" + name + "' is used by no scenario of this run";
+    if (const std::string_view s = scenario::Suggest(name, names); !s.empty()) {
+      note += " (did you mean '" + std::string(s) + "'?)";
+    }
+    notes.push_back(std::move(note));
+  }
+  return notes;
+}
+
 absl::Status CheckOptions(const runner::RunnerOptions& o) {
   if (o.jobs < 1 || o.jobs > runner::kMaxJobs) return Invalid("--jobs out of range");
   if (o.repeat < 1 || o.repeat > runner::kMaxRepeat) return Invalid("--repeat out of range");
@@ -141,6 +169,9 @@ absl::StatusOr<PreparedRun> PrepareRun(RunRequest request) {
                                                   absl::StrJoin(run.filter_notes, "; "));
   }
   run.suite = *std::move(suite);
+  for (std::string& note : UnusedVars(request.overrides.vars, run.suite.scenarios)) {
+    run.filter_notes.push_back(std::move(note));
+  }
   run.vars = profile->ToVariables();
   return run;
 }

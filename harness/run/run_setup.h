@@ -63,7 +63,9 @@ struct PreparedRun {
   scenario::Suite suite;                            // at least one scenario
   std::unique_ptr<runner::DeliveryLog> deliveries;  // --deliveries' log, if given
   // What the user should hear about the filters (scenario::FilterNotes):
-  // entries that match nothing, scenarios --level left out.
+  // entries that match nothing, scenarios --level left out; and --var
+  // names no scenario uses ("--var 'x' is used by no scenario of this run
+  // (did you mean 'y'?)").
   std::vector<std::string> filter_notes;
 };
 
