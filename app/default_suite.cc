@@ -63,4 +63,13 @@ absl::StatusOr<std::string> DefaultSuite() {
                              absl::StrJoin(candidates, ", ") + "; give --suite PATH");
 }
 
+std::vector<std::string> ShippedFragmentDirs() {
+  absl::StatusOr<std::string> suite = DefaultSuite();
+  if (!suite.ok()) return {};
+  std::error_code ec;
+  const fs::path dir = fs::path(*suite) / "fragments";
+  if (!fs::is_directory(dir, ec)) return {};
+  return {dir.lexically_normal().string()};
+}
+
 }  // namespace smtp::app

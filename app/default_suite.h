@@ -23,6 +23,12 @@ std::vector<std::string> DefaultSuiteCandidates();
 // looked at (and --suite) when there is none.
 absl::StatusOr<std::string> DefaultSuite();
 
+// The shipped suite's fragments directory as a one-element list, for
+// scenario::LoadOptions::fallback_fragment_dirs (a user's own suite can
+// include "greeting" without a fragments/ of its own); empty when the
+// shipped suite is not found.
+std::vector<std::string> ShippedFragmentDirs();
+
 // The shipped seeds of `fuzz` (session inputs): share/smtp-harness/seeds
 // when installed, else corpus/fuzz_server_session of the source tree or of
 // the working directory; "" when none is found.

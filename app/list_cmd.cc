@@ -1,7 +1,8 @@
 // smtp-harness list: load a suite (every file is validated, as `run` would)
 // and print its scenarios.
 //
-//   list [--suite PATH,...] [--filter GLOB,...] [--tag TAG,...] [--level L,...]
+//   list [--suite PATH,...] [--fragments DIR,...] [--filter GLOB,...] [--tag TAG,...] [--level
+//   L,...]
 //        [--profile FILE] [--markdown] [SUITE_PATH...]
 //
 // Plain output: one line per scenario (id, level, RFC, title). --markdown:
@@ -9,7 +10,7 @@
 // to stderr. Exit status 0, or 2 when the suite does not load (every load
 // error is printed) or on a usage error.
 //
-// --suite, --filter, --tag, --level and --profile are the flags of `run`
+// --suite, --fragments, --filter, --tag, --level and --profile are the flags of `run`
 // (run_cmd.cc), shared so both commands select the same scenarios.
 #include <cstdio>
 #include <string>
@@ -27,6 +28,7 @@
 ABSL_FLAG(bool, markdown, false, "list: print the Markdown catalogue (docs/scenarios.md)");
 
 ABSL_DECLARE_FLAG(std::vector<std::string>, suite);
+ABSL_DECLARE_FLAG(std::vector<std::string>, fragments);
 ABSL_DECLARE_FLAG(std::vector<std::string>, filter);
 ABSL_DECLARE_FLAG(std::vector<std::string>, tag);
 ABSL_DECLARE_FLAG(std::vector<std::string>, level);
@@ -42,6 +44,8 @@ int RunList(const std::vector<std::string>& args) {
     return 2;
   }
   scenario::LoadOptions load;
+  load.fragment_dirs = absl::GetFlag(FLAGS_fragments);
+  load.fallback_fragment_dirs = ShippedFragmentDirs();
   if (const std::string path = absl::GetFlag(FLAGS_profile); !path.empty()) {
     auto profile = scenario::LoadProfile(path);
     if (!profile.ok()) {
@@ -65,6 +69,9 @@ int RunList(const std::vector<std::string>& args) {
   if (!suite.ok()) {
     std::fprintf(stderr, "smtp-harness list: %s\n", Message(suite.status()).c_str());
     return 2;
+  }
+  for (const std::string& note : scenario::FilterNotes(*suite, *filter)) {
+    std::fprintf(stderr, "smtp-harness list: %s\n", note.c_str());
   }
   const std::string text = absl::GetFlag(FLAGS_markdown)
                                ? FormatMarkdownCatalogue(suite->scenarios, suites)

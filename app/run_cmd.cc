@@ -54,8 +54,8 @@ ABSL_FLAG(std::vector<std::string>, suite, {},
           "run: scenario files or directories, comma-separated (default: the shipped suite, "
           "found from the binary)");
 ABSL_FLAG(std::vector<std::string>, fragments, {},
-          "run: directories of fragments that scenarios include, searched before the suite's "
-          "own fragments/ (e.g. the shipped scenarios/fragments for a suite kept elsewhere)");
+          "run, list: directories of fragments that scenarios include, searched before the "
+          "suite's own fragments/ (the shipped scenarios/fragments are searched last)");
 ABSL_FLAG(std::vector<std::string>, filter, {}, "run: scenario id globs; '!GLOB' excludes");
 ABSL_FLAG(std::vector<std::string>, tag, {}, "run: scenario tags; '!TAG' excludes");
 ABSL_FLAG(std::vector<std::string>, level, {},
@@ -98,6 +98,10 @@ ABSL_FLAG(std::vector<std::string>, var, {},
 ABSL_FLAG(bool, no_preflight, false,
           "run: skip the preflight (the profile's sender and recipient accepted, the transport "
           "matching) and test whatever answers");
+ABSL_FLAG(bool, no_deliver, false,
+          "run: deliver no message: each transaction of a scenario marked \"delivery\": "
+          "\"incidental\" ends with RSET instead of DATA; the scenarios that need a delivery "
+          "(the smuggling probes among them) are skipped, saying why");
 ABSL_FLAG(std::string, deliveries, "",
           "run: where the target's accepted messages can be read, for expect_delivery "
           "scenarios: jsonl:PATH (serve --sink jsonl:PATH --sink_body_limit N); without "
@@ -160,6 +164,7 @@ std::string CommandLine(const std::vector<std::string>& suites) {
   add("auth_file", absl::GetFlag(FLAGS_auth_file));
   add("var", absl::StrJoin(absl::GetFlag(FLAGS_var), ","));
   if (absl::GetFlag(FLAGS_no_preflight)) s += " --no_preflight";
+  if (absl::GetFlag(FLAGS_no_deliver)) s += " --no_deliver";
   add("suite", absl::StrJoin(suites, ","));
   add("fragments", absl::StrJoin(absl::GetFlag(FLAGS_fragments), ","));
   add("filter", absl::StrJoin(absl::GetFlag(FLAGS_filter), ","));
@@ -189,6 +194,7 @@ absl::StatusOr<run::RunRequest> RequestFromFlags(const std::vector<std::string>&
   r.tls = absl::GetFlag(FLAGS_tls);
   r.profile_file = absl::GetFlag(FLAGS_profile);
   r.options.preflight = !absl::GetFlag(FLAGS_no_preflight);
+  r.options.executor.no_deliver = absl::GetFlag(FLAGS_no_deliver);
   run::ProfileOverrides& o = r.overrides;
   auto set = [](std::optional<std::string>* out, const std::string& value) {
     if (!value.empty()) *out = value;
@@ -211,6 +217,7 @@ absl::StatusOr<run::RunRequest> RequestFromFlags(const std::vector<std::string>&
   r.deliveries = absl::GetFlag(FLAGS_deliveries);
   r.suites = suites;
   r.fragment_dirs = absl::GetFlag(FLAGS_fragments);
+  r.fallback_fragment_dirs = ShippedFragmentDirs();
   r.filter = *std::move(filter);
   if (absl::GetFlag(FLAGS_jobs) == 0) absl::SetFlag(&FLAGS_jobs, kDefaultJobs);
   r.options.jobs = absl::GetFlag(FLAGS_jobs);
@@ -269,6 +276,13 @@ int RunRun(const std::vector<std::string>& args) {
   request->embedded = embedded ? &*embedded : nullptr;
   absl::StatusOr<run::PreparedRun> prepared = run::PrepareRun(*std::move(request));
   if (!prepared.ok()) return Fail(prepared.status());
+  for (const std::string& note : prepared->filter_notes) {
+    std::fprintf(stderr, "smtp-harness run: %s\n", note.c_str());
+  }
+  if (const std::string notice = run::DeliveryNotice(*prepared, embedded.has_value());
+      !notice.empty()) {
+    std::fprintf(stderr, "smtp-harness run: %s\n", notice.c_str());
+  }
 
   std::string error;
   const std::string out_dir = MakeOutDir(absl::GetFlag(FLAGS_out), "run", &error);

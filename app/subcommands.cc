@@ -62,7 +62,9 @@ const std::vector<Subcommand>& Subcommands() {
        "write DIR/results.json, junit.xml and index.html",
        RunRun,
        {
-           {"Target", {"target", "tls", "profile", "target_name", "deliveries", "no_preflight"}},
+           {"Target",
+            {"target", "tls", "profile", "target_name", "deliveries", "no_preflight",
+             "no_deliver"}},
            {"Profile overrides (swaks-style)",
             {"from", "to", "rcpt", "helo", "auth_user", "auth_password", "auth_file", "var"}},
            {"Scenarios", {"suite", "fragments", "filter", "tag", "level", "repeat"}},
@@ -74,6 +76,7 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness run                      # the suite against the embedded server",
            "smtp-harness run --target mx.example.test:25 --profile my-profile.json --out out/mx",
            "smtp-harness run --target 127.0.0.1:2525 --tag smuggling --level security",
+           "smtp-harness run --target mx.example.test:25 --no_deliver   # queues no message",
            "smtp-harness run --target 127.0.0.1:25 --from me@example.test --to "
            "postmaster@localhost",
            "smtp-harness run --target lmtp:127.0.0.1:24 --fail_on MUST,SHOULD,security",
@@ -117,7 +120,7 @@ const std::vector<Subcommand>& Subcommands() {
        "load a suite (validating every file) and list its scenarios, or print the catalogue",
        RunList,
        {
-           {"Scenarios", {"suite", "filter", "tag", "level", "profile"}},
+           {"Scenarios", {"suite", "fragments", "filter", "tag", "level", "profile"}},
            {"Output", {"markdown"}},
        },
        {

@@ -41,6 +41,14 @@ absl::Status ParseHostPort(std::string_view spec, Target* t) {
     if (port.empty()) return absl::InvalidArgumentError("target: empty port");
   }
   if (host.empty()) return absl::InvalidArgumentError("target: empty host");
+  // A number alone resolves as an IPv4 address ("3025" is 0.0.11.209):
+  // never what was meant.
+  if (host.find_first_not_of("0123456789") == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        port.empty() ? "'" + std::string(host) +
+                           "' is a port alone: give HOST:PORT, e.g. 127.0.0.1:" + std::string(host)
+                     : "'" + std::string(host) + "' is a number, not a host: give HOST:PORT");
+  }
   if (host.find_first_of(" \t\r\n/") != std::string_view::npos) {
     return absl::InvalidArgumentError("target: bad character in host");
   }
@@ -74,6 +82,19 @@ std::string Target::ToString() const {
 
 absl::StatusOr<Target> ParseTarget(std::string_view spec) {
   Target t;
+  // A URL (smtp://HOST:PORT) is a common first guess: say what to write.
+  if (const std::size_t scheme = spec.find("://"); scheme != std::string_view::npos &&
+                                                   !spec.starts_with("exec:") &&
+                                                   !spec.starts_with("lmtp:exec:")) {
+    const std::string_view name = spec.substr(0, scheme);
+    std::string rest(spec.substr(scheme + 3));
+    while (!rest.empty() && rest.back() == '/') rest.pop_back();
+    const std::string prefix = name == "smtps" ? "tls:" : name == "lmtp" ? "lmtp:" : "";
+    return absl::InvalidArgumentError("'" + std::string(spec) +
+                                      "' is a URL: give HOST:PORT (tls:HOST:PORT for implicit "
+                                      "TLS, lmtp:HOST:PORT for LMTP), here " +
+                                      prefix + rest);
+  }
   if (spec.starts_with("lmtp:")) {
     t.lmtp = true;
     t.port = 24;  // RFC 2033 §4: never 25; 24 is the usual port

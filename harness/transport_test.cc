@@ -83,6 +83,33 @@ TEST(ParseTarget, Invalid) {
   }
 }
 
+// What a first-time user types: the message says what to write instead.
+TEST(ParseTarget, FirstGuessesGetHints) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"3025", "'3025' is a port alone: give HOST:PORT, e.g. 127.0.0.1:3025"},
+      {"lmtp:24", "'24' is a port alone: give HOST:PORT, e.g. 127.0.0.1:24"},
+      {"3025:25", "'3025' is a number, not a host: give HOST:PORT"},
+      {"smtp://127.0.0.1:2525",
+       "'smtp://127.0.0.1:2525' is a URL: give HOST:PORT (tls:HOST:PORT for implicit TLS, "
+       "lmtp:HOST:PORT for LMTP), here 127.0.0.1:2525"},
+      {"smtps://mx.example:465/",
+       "'smtps://mx.example:465/' is a URL: give HOST:PORT (tls:HOST:PORT for implicit TLS, "
+       "lmtp:HOST:PORT for LMTP), here tls:mx.example:465"},
+      {"lmtp://[::1]:24",
+       "'lmtp://[::1]:24' is a URL: give HOST:PORT (tls:HOST:PORT for "
+       "implicit TLS, lmtp:HOST:PORT for LMTP), here lmtp:[::1]:24"},
+  };
+  for (const auto& [spec, message] : cases) {
+    auto t = ParseTarget(spec);
+    ASSERT_FALSE(t.ok()) << spec;
+    EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << spec;
+    EXPECT_EQ(t.status().message(), message) << spec;
+  }
+  // A number with dots is an address, and exec: commands may hold "://".
+  EXPECT_TRUE(ParseTarget("127.0.0.1:3025").ok());
+  EXPECT_TRUE(ParseTarget("exec:curl http://x").ok());
+}
+
 TEST(ErrorToStatus, Table) {
   namespace err = asio::error;
   const std::pair<boost::system::error_code, absl::StatusCode> cases[] = {

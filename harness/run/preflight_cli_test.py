@@ -120,9 +120,11 @@ class Preflight(unittest.TestCase):
                         if '"include"' in pathlib.Path(f).read_text()]
         self.assertTrue(with_include)
         shutil.copy(with_include[0], suite)
-        rc, _, err, _ = self.run_cli("frag-missing", "--suite", suite)
-        self.assertEqual(rc, 2, err)
-        self.assertIn("not found", err)
+        # The shipped fragments are found without --fragments (issue 23), and
+        # with it as before.
+        rc, _, err, out = self.run_cli("frag-shipped", "--suite", suite)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(len(load_results(out)["scenarios"]), 1)
         rc, _, err, out = self.run_cli("frag", "--suite", suite, "--fragments",
                                        os.path.join(SRC, "scenarios", "fragments"))
         self.assertEqual(rc, 0, err)

@@ -8,8 +8,12 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "harness/runner/tls_decision.h"
+#include "harness/scenario/delivery.h"
 #include "harness/scenario/profile.h"
+#include "harness/scenario/suggest.h"
 #include "harness/scenario/scenario_loader.h"
 #include "results/absl_compat.h"
 
@@ -75,6 +79,33 @@ absl::StatusOr<std::unique_ptr<runner::DeliveryLog>> OpenDeliveries(const RunReq
   return std::make_unique<runner::JsonlDeliveries>(*path);
 }
 
+// --var names that no scenario of the run references, with the nearest
+// variable they may have meant (a misspelt name is otherwise silently unused):
+//   "--var 'clinet_dom' is used by no scenario of this run (did you mean
+//   'client_dom'?)"
+std::vector<std::string> UnusedVars(const std::vector<std::string>& assignments,
+                                    const std::vector<scenario::Scenario>& scenarios) {
+  std::vector<std::string> used;
+  for (const scenario::Scenario& s : scenarios) {
+    for (std::string& v : scenario::ReferencedVariables(s)) used.push_back(std::move(v));
+  }
+  std::sort(used.begin(), used.end());
+  used.erase(std::unique(used.begin(), used.end()), used.end());
+  std::vector<std::string> notes;
+  for (const std::string& a : assignments) {
+    const std::string name = a.substr(0, a.find('='));
+    if (std::binary_search(used.begin(), used.end(), name)) continue;
+    std::vector<std::string_view> names(used.begin(), used.end());
+    for (const std::string& p : scenario::ProfileVariableNames()) names.push_back(p);
+    std::string note = "--var '" + name + "' is used by no scenario of this run";
+    if (const std::string_view s = scenario::Suggest(name, names); !s.empty()) {
+      note += " (did you mean '" + std::string(s) + "'?)";
+    }
+    notes.push_back(std::move(note));
+  }
+  return notes;
+}
+
 absl::Status CheckOptions(const runner::RunnerOptions& o) {
   if (o.jobs < 1 || o.jobs > runner::kMaxJobs) return Invalid("--jobs out of range");
   if (o.repeat < 1 || o.repeat > runner::kMaxRepeat) return Invalid("--repeat out of range");
@@ -128,12 +159,75 @@ absl::StatusOr<PreparedRun> PrepareRun(RunRequest request) {
   scenario::LoadOptions load;
   load.extra_variables = profile->ExtraNames();
   load.fragment_dirs = request.fragment_dirs;
+  load.fallback_fragment_dirs = request.fallback_fragment_dirs;
   absl::StatusOr<scenario::Suite> suite = scenario::LoadSuite(request.suites, request.filter, load);
   if (!suite.ok()) return suite.status();
-  if (suite->scenarios.empty()) return Invalid("no scenario matches the filters");
+  run.filter_notes = scenario::FilterNotes(*suite, request.filter);
+  if (suite->scenarios.empty()) {
+    return Invalid(run.filter_notes.empty() ? "no scenario matches the filters"
+                                            : "no scenario matches the filters: " +
+                                                  absl::StrJoin(run.filter_notes, "; "));
+  }
   run.suite = *std::move(suite);
+  for (std::string& note : UnusedVars(request.overrides.vars, run.suite.scenarios)) {
+    run.filter_notes.push_back(std::move(note));
+  }
   run.vars = profile->ToVariables();
   return run;
+}
+
+std::string DeliveryNotice(const PreparedRun& run, bool embedded) {
+  if (embedded) return "";
+  scenario::TargetFacts before_probe;
+  before_probe.keywords_known = false;
+  before_probe.deliveries = run.options.executor.deliveries != nullptr;
+  before_probe.lmtp = run.options.lmtp;
+  before_probe.implicit_tls = run.options.executor.default_tls == scenario::TlsMode::kImplicit;
+  const std::int64_t repeat = std::max(1, run.options.repeat);
+  std::int64_t messages = 0, delivering = 0, rset = 0, skipped = 0, smuggling = 0;
+  std::vector<std::string> to;
+  for (const scenario::Scenario& s : run.suite.scenarios) {
+    if (scenario::SkipReason(s, before_probe) || scenario::EmptyVariable(s, run.vars)) continue;
+    const scenario::DeliveryEstimate e = scenario::EstimateDeliveries(s, run.vars);
+    if (e.messages == 0) continue;
+    messages += e.messages * repeat;
+    ++delivering;
+    for (const std::string& r : e.recipients) {
+      if (std::find(to.begin(), to.end(), r) == to.end()) to.push_back(r);
+    }
+    switch (scenario::PlanWithoutDelivery(s, e)) {
+      case scenario::NoDeliveryPlan::kRset:
+        ++rset;
+        break;
+      case scenario::NoDeliveryPlan::kSkip:
+        ++skipped;
+        if (std::find(s.tags.begin(), s.tags.end(), "smuggling") != s.tags.end()) ++smuggling;
+        break;
+      case scenario::NoDeliveryPlan::kUnchanged:
+        break;
+    }
+  }
+  if (run.options.executor.no_deliver) {
+    return absl::StrCat(
+        "--no_deliver: no message is delivered: ", rset,
+        rset == 1 ? " scenario ends its transactions" : " scenarios end their transactions",
+        " with RSET instead, ", skipped, " that need a delivery ", skipped == 1 ? "is" : "are",
+        " skipped",
+        smuggling > 0 ? absl::StrCat(" (", smuggling, " smuggling probes among them)") : "");
+  }
+  if (messages == 0) return "";
+  constexpr std::size_t kListed = 5;
+  std::vector<std::string> listed(to.begin(), to.begin() + std::min(to.size(), kListed));
+  for (std::string& r : listed) r = run.vars.Redact(r);
+  std::string whom = absl::StrJoin(listed, ", ");
+  if (to.size() > kListed) absl::StrAppend(&whom, " and ", to.size() - kListed, " more");
+  return absl::StrCat("warning: this run may deliver up to ", messages,
+                      messages == 1 ? " message" : " messages", " (from ", delivering,
+                      delivering == 1 ? " scenario" : " scenarios", ")",
+                      whom.empty() ? "" : " to " + whom,
+                      ": point it at a test server, not production; --no_deliver delivers none "
+                      "(it ends transactions with RSET where a scenario allows, and skips the ",
+                      skipped, " that need a delivery)");
 }
 
 absl::StatusOr<std::string> TargetFromProfile(const std::string& profile_file) {

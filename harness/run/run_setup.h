@@ -42,6 +42,8 @@ struct RunRequest {
   std::string deliveries;           // --deliveries: "" or "jsonl:PATH"
   std::vector<std::string> suites;  // scenario files and directories
   std::vector<std::string> fragment_dirs;  // --fragments: searched before the suite's own
+  // Searched after the suite's own: the shipped suite's fragments/.
+  std::vector<std::string> fallback_fragment_dirs;
   scenario::SuiteFilter filter;
   // jobs, rate, repeat, run_timeout, executor.step_timeout and
   // executor.scenario_timeout; the rest is decided by PrepareRun.
@@ -60,6 +62,11 @@ struct PreparedRun {
   runner::RunnerOptions options;
   scenario::Suite suite;                            // at least one scenario
   std::unique_ptr<runner::DeliveryLog> deliveries;  // --deliveries' log, if given
+  // What the user should hear about the filters (scenario::FilterNotes):
+  // entries that match nothing, scenarios --level left out; and --var
+  // names no scenario uses ("--var 'x' is used by no scenario of this run
+  // (did you mean 'y'?)").
+  std::vector<std::string> filter_notes;
 };
 
 // Checks the request, in this order, and prepares the run. InvalidArgument
@@ -72,8 +79,22 @@ struct PreparedRun {
 //   "timeouts must be positive", "--run_timeout must not be negative"
 //   runner::DecideTls's errors
 //   the suite's load errors
-//   "no scenario matches the filters"
+//   "no scenario matches the filters", followed by the filter notes
+//   ("no scenario matches the filters: --tag 'smugling' matches no
+//   scenario (did you mean 'smuggling'?)")
 absl::StatusOr<PreparedRun> PrepareRun(RunRequest request);
+
+// What the console says about deliveries before a run (empty for the
+// embedded target, which is ours), derived from the loaded scenarios
+// (scenario::EstimateDeliveries, over those that apply before the probe
+// knows more, times --repeat):
+//   without --no_deliver: "warning: this run may deliver up to 96 messages
+//   (from 70 scenarios) to user@example.test, ...: point it at a test
+//   server, not production; --no_deliver delivers none (...)";
+//   with it: "--no_deliver: no message is delivered: N scenarios end their
+//   transactions with RSET instead, M that need a delivery are skipped
+//   (K smuggling probes among them)".
+std::string DeliveryNotice(const PreparedRun& run, bool embedded);
 
 // The target a profile file names with "host"/"port" ("HOST:PORT", or
 // "tls:HOST:PORT" with "tls": "implicit"), for a run without --target; ""

@@ -78,6 +78,12 @@ struct ExecutorOptions {
   // What the target delivered (deliveries.h); null: `expect_delivery`
   // scenarios are skipped by the runner.
   const DeliveryLog* deliveries = nullptr;
+  // run --no_deliver: a `data` or `bdat` step that may deliver
+  // (scenario::DataStepMayDeliver, BdatStepMayDeliver) sends RSET instead
+  // and expects 250, so the transaction ends with no message. The runner
+  // skips the scenarios whose messages come otherwise or that are not
+  // marked "delivery": "incidental" (scenario/delivery.h).
+  bool no_deliver = false;
   // The whole run's deadline: every scenario budget ends there at the latest.
   harness::Deadline run_deadline = harness::Deadline::max();
   // Set when the run is being stopped: no further step starts (the scenario

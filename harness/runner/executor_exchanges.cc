@@ -8,6 +8,7 @@
 
 #include "harness/runner/executor_internal.h"
 #include "harness/sasl.h"
+#include "harness/scenario/delivery.h"
 #include "parser/data_reader.h"
 #include "results/absl_compat.h"
 
@@ -204,7 +205,21 @@ asio::awaitable<Outcome> Executor::StartData(const scenario::Expectation& accept
   co_return Pass();
 }
 
+asio::awaitable<Outcome> Executor::RsetInsteadOfMessage(Deadline d) {
+  session_.transcript().AddNote(
+      "--no_deliver: RSET instead of the message (the scenario's \"delivery\" is "
+      "\"incidental\"; the state after RSET is the state after a completed transaction)");
+  Outcome sent = co_await SendBytes("RSET\r\n", d);
+  if (!sent.ok()) co_return sent;
+  std::string why;
+  scenario::Expectation ok;
+  ok.codes.push_back(*scenario::CodePattern::Exact(250, &why));
+  co_return co_await Read(d, &ok, "RSET instead of the message (--no_deliver): ");
+}
+
 asio::awaitable<Outcome> Executor::Do(const scenario::DataStep& a, Deadline d, Deadline) {
+  if (options_.no_deliver && scenario::DataStepMayDeliver(a))
+    co_return co_await RsetInsteadOfMessage(d);
   std::string body;
   Outcome e = Expand(a.body, &body);
   if (!e.ok()) co_return e;
@@ -241,6 +256,8 @@ asio::awaitable<Outcome> Executor::Do(const scenario::DataRawStep& a, Deadline d
 asio::awaitable<Outcome> Executor::Do(const scenario::BdatStep& a, Deadline d, Deadline) {
   // bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CRLF   (RFC 3030 §2)
   // end-marker = "LAST"; the chunk's octets follow the CRLF at once.
+  if (options_.no_deliver && scenario::BdatStepMayDeliver(a))
+    co_return co_await RsetInsteadOfMessage(d);
   for (std::size_t i = 0; i < a.chunks.size(); ++i) {
     std::string chunk;
     Outcome e = Expand(a.chunks[i], &chunk);

@@ -109,6 +109,8 @@ class Executor {
   // anything else ends the exchange and is checked against `final`.
   asio::awaitable<Outcome> ReadChallenge(Deadline d, const scenario::Expectation& final,
                                          bool* more);
+  // --no_deliver: RSET and 250 instead of a data or bdat step's message.
+  asio::awaitable<Outcome> RsetInsteadOfMessage(Deadline d);
   // DATA and its first reply; `*go_on` when it was 354.
   asio::awaitable<Outcome> StartData(const scenario::Expectation& accept, Deadline d, bool* go_on);
 

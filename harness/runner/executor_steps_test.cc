@@ -404,5 +404,39 @@ TEST(Executor, ExpectDelivery) {
   EXPECT_EQ(r.verdict, Verdict::kError) << Describe(r);
 }
 
+// --no_deliver: a data or bdat step that may deliver sends RSET (250)
+// instead, so no DATA and no message goes out; a DATA the step expects
+// refused is sent as written.
+TEST(Executor, NoDeliverSendsRsetInsteadOfTheMessage) {
+  const std::string steps = R"([{"include": "transaction-prologue"},
+      {"data": {"body": "Subject: x\r\n\r\nbody\r\n"}},
+      {"send": "MAIL FROM:<a@fake.test>"}, {"expect": 250},
+      {"send": "RCPT TO:<b@fake.test>"}, {"expect": 250},
+      {"bdat": {"chunks": ["ab"]}},
+      {"send": "RCPT TO:<c@fake.test>"}, {"expect": 503},
+      {"data": {"body": "x", "accept": 503}}, )" +
+                            kQuit + "]";
+  asio::io_context io;
+  Loopback lo(io);
+  FakeOptions fake;
+  fake.extensions.push_back("CHUNKING");
+  lo.ServeOnce(io, fake);
+  ExecutorOptions o;
+  o.no_deliver = true;
+  harness::ScenarioResult r = RunIt(Load(steps), TargetConnector(lo.target()), o, io);
+  EXPECT_EQ(r.verdict, Verdict::kPass) << Describe(r);
+  std::string sent;
+  for (const auto& e : r.transcript.entries()) {
+    if (e.kind == harness::EntryKind::kClientToServer) sent += e.data;
+  }
+  EXPECT_EQ(sent.find("BDAT"), std::string::npos) << sent;
+  EXPECT_EQ(sent.find("body"), std::string::npos) << sent;
+  // Two RSETs instead of the messages, and the refused DATA as written.
+  EXPECT_NE(sent.find("RSET\r\nMAIL FROM:<a@fake.test>"), std::string::npos) << sent;
+  EXPECT_NE(sent.find("RSET\r\nRCPT TO:<c@fake.test>\r\nDATA\r\n"), std::string::npos) << sent;
+  EXPECT_NE(Describe(r).find("--no_deliver: RSET instead of the message"), std::string::npos)
+      << Describe(r);
+}
+
 }  // namespace
 }  // namespace smtp::runner

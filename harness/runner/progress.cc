@@ -6,6 +6,8 @@
 #include <array>
 #include <string_view>
 
+#include "harness/scenario/delivery.h"
+
 namespace smtp::runner {
 namespace {
 
@@ -68,6 +70,25 @@ std::vector<std::string> ExitSummaryLines(const harness::RunResult& run, int exi
     }
     lines.push_back("relay: " + std::to_string(skipped) + (skipped == 1 ? " check" : " checks") +
                     " skipped as " + s.reason);
+  }
+  int needs_delivery = 0, smuggling = 0;
+  for (const harness::ScenarioResult& r : run.scenarios) {
+    if (r.verdict != harness::Verdict::kSkip ||
+        !r.reason.starts_with(scenario::kNeedsDeliveryPrefix))
+      continue;
+    ++needs_delivery;
+    if (std::find(r.tags.begin(), r.tags.end(), "smuggling") != r.tags.end()) ++smuggling;
+  }
+  if (needs_delivery > 0) {
+    std::string line = "no delivery: " + std::to_string(needs_delivery) +
+                       (needs_delivery == 1 ? " scenario" : " scenarios") +
+                       " that need one skipped (--no_deliver)";
+    if (smuggling > 0) {
+      line += ", " + std::to_string(smuggling) +
+              " of them smuggling probes: their verdicts are "
+              "unknown until they run against a server that may deliver";
+    }
+    lines.push_back(std::move(line));
   }
   const std::string status = std::to_string(exit_status);
   if (!run.stopped.empty()) lines.push_back("stopped: " + run.stopped + " -> exit " + status);

@@ -34,7 +34,9 @@ std::string SummaryLine(const harness::RunResult& run);
 //   "MUST: 0 fail of 120"
 // then "error: 2 scenarios -> exit 2 (...)", "relay: 8 checks skipped as
 // inconclusive: ..." (the preflight found this client trusted for relay,
-// runner/probe.h) and "stopped: REASON -> exit N" when they apply, and last
+// runner/probe.h), "no delivery: N scenarios that need one skipped
+// (--no_deliver), M of them smuggling probes: ..." (scenario/delivery.h)
+// and "stopped: REASON -> exit N" when they apply, and last
 // "exit status N". `exit_status` is the process's
 // (run.ExitStatus(), or 130/143 after a signal).
 std::vector<std::string> ExitSummaryLines(const harness::RunResult& run, int exit_status);

@@ -16,6 +16,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "harness/runner/rate_limiter.h"
+#include "harness/scenario/delivery.h"
 #include "harness/wall_clock.h"
 #include "results/absl_compat.h"
 #include "results/redact.h"
@@ -258,6 +259,13 @@ asio::awaitable<RunResult> Runner::RunAsync(const std::vector<scenario::Scenario
       std::optional<std::string> skip;
       skip = scenario::SkipReason(s, facts);
       if (!skip) skip = scenario::EmptyVariable(s, vars);
+      if (!skip && exec.no_deliver) {
+        const scenario::DeliveryEstimate e = scenario::EstimateDeliveries(s, vars);
+        if (scenario::PlanWithoutDelivery(s, e) == scenario::NoDeliveryPlan::kSkip) {
+          skip = harness::RedactText(scenario::NoDeliverySkipReason(s, e),
+                                     harness::WithEscapedForms(vars.SecretValues()));
+        }
+      }
       if (skip) {
         r = DescribeScenario(s);
         r.verdict = Verdict::kSkip;

@@ -17,7 +17,7 @@ using internal::StepTypes;
 constexpr K kScenario[] = {
     "$schema",    "id",      "title",    "description",     "rfc",
     "level",      "tags",    "requires", "requires_absent", "requires_plaintext",
-    "timeout_ms", "include", "steps"};
+    "timeout_ms", "include", "steps",    "delivery"};
 constexpr K kRfc[] = {"document", "section", "url"};
 constexpr K kFragment[] = {"$schema", "description", "steps"};
 constexpr K kCommon[] = {"timeout_ms", "note", "inconclusive", "or_malformed"};

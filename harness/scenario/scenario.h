@@ -220,9 +220,14 @@ struct Scenario {
   std::vector<std::string> requires_extensions;  // EHLO keywords, upper case
   std::vector<std::string> requires_absent;      // must NOT be advertised, upper case
   bool requires_plaintext = false;               // skipped on an implicit-TLS target
-  std::optional<int> timeout_ms;                 // the whole scenario
-  std::vector<Step> steps;                       // fragments inlined
-  std::string file;                              // where it was loaded from
+  // "delivery": "incidental": the message its transactions send is not what
+  // it checks (a MAIL or RCPT parameter is), so the no-delivery mode (run
+  // --no_deliver, delivery.h) may end them with RSET instead of DATA/BDAT.
+  // Default ("required"): a scenario that may deliver is skipped there.
+  bool delivery_incidental = false;
+  std::optional<int> timeout_ms;  // the whole scenario
+  std::vector<Step> steps;        // fragments inlined
+  std::string file;               // where it was loaded from
   // `file` relative to the suite directory LoadSuite found it under
   // ("core/x.json"); empty when no directory given to LoadSuite holds it.
   std::string suite_file;

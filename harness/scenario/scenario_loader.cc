@@ -214,9 +214,15 @@ absl::Status Loader::ReadTemplate(const Node& n, std::string_view ctx, bool raw,
   if (!options_.allow_unknown_variables) {
     for (const VariableRef& ref : refs) {
       if (known_vars_.count(ref.name) == 0) {
-        return ErrByte(n, ref.offset, ctx,
-                       absl::StrCat("unknown variable '", ref.name,
-                                    "' (neither a profile variable nor captured earlier)"));
+        std::vector<std::string_view> known(known_vars_.begin(), known_vars_.end());
+        std::string hint;
+        if (std::string_view s = Suggest(ref.name, known); !s.empty()) {
+          hint = absl::StrCat("; did you mean '", AV(s), "'?");
+        }
+        return ErrByte(
+            n, ref.offset, ctx,
+            absl::StrCat("unknown variable '", ref.name,
+                         "' (neither a profile variable nor captured earlier", hint, ")"));
       }
     }
   }
@@ -372,6 +378,16 @@ absl::Status Loader::ParseMetadata(const Node& root, Scenario* sc) {
   if (auto p = root.Find("requires_plaintext")) {
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadBool(*p, "", &sc->requires_plaintext));
   }
+  if (auto d = root.Find("delivery")) {
+    std::string value;
+    SMTP_SCENARIO_RETURN_IF_ERROR(ReadString(*d, "", &value));
+    if (value != "incidental" && value != "required") {
+      return ErrValue(
+          *d, "",
+          absl::StrCat("'delivery' must be \"required\" or \"incidental\", got '", value, "'"));
+    }
+    sc->delivery_incidental = value == "incidental";
+  }
   if (auto t = root.Find("timeout_ms")) {
     int ms = 0;
     SMTP_SCENARIO_RETURN_IF_ERROR(ReadInt(*t, "", 1, kMaxTimeoutMs, &ms));
@@ -447,13 +463,14 @@ absl::Status Loader::IncludeFragment(const Node& name_node, std::string_view ctx
   }
   const std::optional<std::string> path = ResolveFragment(name);
   if (!path) {
-    return ErrValue(name_node, ctx,
-                    fragment_dirs_.empty()
-                        ? absl::StrCat("fragment '", name,
-                                       "' not found (no 'fragments' directory in or above the "
-                                       "scenario's directory)")
-                        : absl::StrCat("fragment '", name, "' not found in ",
-                                       absl::StrJoin(fragment_dirs_, ", ")));
+    return ErrValue(
+        name_node, ctx,
+        fragment_dirs_.empty()
+            ? absl::StrCat("fragment '", name,
+                           "' not found (no 'fragments' directory in or above the "
+                           "scenario's directory; give --fragments DIR)")
+            : absl::StrCat("fragment '", name, "' not found in ",
+                           absl::StrJoin(fragment_dirs_, ", "), " (give --fragments DIR)"));
   }
   include_stack_.push_back(
       {name, name_node.src->Where(name_node.src->ValuePosition(name_node.ptr))});
@@ -483,6 +500,11 @@ absl::StatusOr<Scenario> Loader::Load(const JsonSource& src) {
   // naming them; its own fragments/ still works).
   fragment_dirs_ = options_.fragment_dirs;
   for (const std::string& dir : FragmentDirs(src.path())) {
+    if (std::find(fragment_dirs_.begin(), fragment_dirs_.end(), dir) == fragment_dirs_.end()) {
+      fragment_dirs_.push_back(dir);
+    }
+  }
+  for (const std::string& dir : options_.fallback_fragment_dirs) {
     if (std::find(fragment_dirs_.begin(), fragment_dirs_.end(), dir) == fragment_dirs_.end()) {
       fragment_dirs_.push_back(dir);
     }

@@ -38,6 +38,10 @@ struct LoadOptions {
   // above the scenario file's directory (so scenarios/x/y.json finds
   // scenarios/fragments/).
   std::vector<std::string> fragment_dirs;
+  // Searched last, after the nearest "fragments" directory: the shipped
+  // suite's fragments (`run` and `list` set it), so that a user's own suite
+  // with "include": "greeting" and no fragments/ of its own finds them.
+  std::vector<std::string> fallback_fragment_dirs;
   // Variable names a scenario may use besides the profile's standard ones
   // (ProfileVariableNames()) and its own captures — e.g. a profile's "vars".
   std::vector<std::string> extra_variables;

@@ -180,11 +180,24 @@ TEST_F(LoaderTest, ExplicitFragmentDirs) {
       "level": "MUST", "include": "transaction-prologue", "steps": []})js";
   }
   auto lost = LoadScenarioFile(outside);
-  EXPECT_NE(Msg(lost.status()).find("fragment 'transaction-prologue' not found"), std::string::npos)
+  EXPECT_NE(Msg(lost.status())
+                .find("fragment 'transaction-prologue' not found (no 'fragments' "
+                      "directory in or above the scenario's directory; give "
+                      "--fragments DIR)"),
+            std::string::npos)
       << Msg(lost.status());
   LoadOptions shipped;
   shipped.fragment_dirs = {testing::SourceDir() + "/scenarios/fragments"};
   EXPECT_TRUE(LoadScenarioFile(outside, shipped).ok());
+  // The fallback (what run and list pass: the shipped fragments) is found
+  // too, but only after the scenario's own fragments/.
+  LoadOptions fallback;
+  fallback.fallback_fragment_dirs = {testing::SourceDir() + "/scenarios/fragments"};
+  EXPECT_TRUE(LoadScenarioFile(outside, fallback).ok());
+  fallback.fallback_fragment_dirs = {"suite/fragments"};
+  auto own_first = LoadScenarioFile("good/includes.json", fallback);
+  ASSERT_TRUE(own_first.ok()) << own_first.status();
+  EXPECT_EQ(own_first->steps[0].origin.file, "fragments/greet.json");
 }
 
 TEST_F(LoaderTest, RepositoryFragmentsLoad) {
@@ -212,7 +225,7 @@ TEST_F(LoaderTest, VariablesKnownToTheLoader) {
   auto unknown = LoadScenarioText("v.json", text);
   EXPECT_EQ(Msg(unknown.status()),
             "v.json:3:47: step 2 (send): unknown variable 'rcpt2' (neither a profile variable "
-            "nor captured earlier)");
+            "nor captured earlier; did you mean 'rcpt'?)");
   LoadOptions extra;
   extra.extra_variables = {"rcpt2"};
   EXPECT_TRUE(LoadScenarioText("v.json", text, extra).ok());
@@ -360,7 +373,7 @@ constexpr BadCase kBadCases[] = {
      "for a literal backslash)"},
     {"unknown_variable.json",
      "bad/unknown_variable.json:4:24: step 2 (send): unknown variable 'sendr' (neither a "
-     "profile variable nor captured earlier)"},
+     "profile variable nor captured earlier; did you mean 'sender'?)"},
     {"bad_template.json",
      "bad/bad_template.json:4:22: step 2 (send): unterminated '${' (write $$ for a literal "
      "'$')"},
@@ -386,7 +399,7 @@ constexpr BadCase kBadCases[] = {
     // Fragments: errors inside one point into the fragment file.
     {"include_missing.json",
      "bad/include_missing.json:4:15: step 2 (include): fragment 'nonexistent' not found in "
-     "fragments"},
+     "fragments (give --fragments DIR)"},
     {"include_bad_name.json",
      "bad/include_bad_name.json:4:15: step 2 (include): bad fragment name '../etc/passwd' "
      "(letters, digits, '.', '_', '-'; no directories)"},

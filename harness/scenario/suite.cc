@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "harness/scenario/suggest.h"
 #include "results/absl_compat.h"
 
 namespace smtp::scenario {
@@ -70,7 +71,74 @@ std::string RelativeToFirst(const std::string& file, const std::vector<std::stri
   return "";
 }
 
+bool HasPositive(const std::vector<std::string>& list) {
+  return std::any_of(list.begin(), list.end(),
+                     [](const std::string& e) { return !e.empty() && e[0] != '!'; });
+}
+
+// The names a misspelt id glob is compared with: every id, and every prefix
+// of one that ends before a '.', followed by ".*" ("rfc5321.greeting.*").
+std::vector<std::string> IdCandidates(const std::vector<std::string>& ids) {
+  std::set<std::string> out(ids.begin(), ids.end());
+  for (const std::string& id : ids) {
+    for (std::size_t dot = id.find('.'); dot != std::string::npos; dot = id.find('.', dot + 1)) {
+      out.insert(id.substr(0, dot) + ".*");
+    }
+  }
+  return {out.begin(), out.end()};
+}
+
+std::string DidYouMean(std::string_view entry, const std::vector<std::string>& names) {
+  std::vector<std::string_view> views(names.begin(), names.end());
+  const std::string_view s = Suggest(entry, views);
+  return s.empty() ? "" : absl::StrCat(" (did you mean '", AV(s), "'?)");
+}
+
+// Suite::unmatched_filters.
+std::vector<std::string> UnmatchedFilters(const SuiteFilter& filter,
+                                          const std::vector<std::string>& ids,
+                                          const std::set<std::string>& tags) {
+  std::vector<std::string> out;
+  const std::vector<std::string> id_names = IdCandidates(ids);
+  for (const std::string& entry : filter.ids) {
+    const std::string_view glob = std::string_view(entry).substr(entry.starts_with('!') ? 1 : 0);
+    if (std::any_of(ids.begin(), ids.end(),
+                    [&](const std::string& id) { return GlobMatch(glob, id); })) {
+      continue;
+    }
+    out.push_back(
+        absl::StrCat("--filter '", entry, "' matches no scenario id", DidYouMean(glob, id_names)));
+  }
+  const std::vector<std::string> tag_names(tags.begin(), tags.end());
+  for (const std::string& entry : filter.tags) {
+    const std::string tag = entry.substr(entry.starts_with('!') ? 1 : 0);
+    if (tags.count(tag) != 0) continue;
+    out.push_back(
+        absl::StrCat("--tag '", entry, "' matches no scenario", DidYouMean(tag, tag_names)));
+  }
+  return out;
+}
+
 }  // namespace
+
+std::vector<std::string> FilterNotes(const Suite& suite, const SuiteFilter& filter,
+                                     std::size_t max_listed) {
+  std::vector<std::string> notes = suite.unmatched_filters;
+  if (suite.level_excluded.empty()) return notes;
+  std::vector<std::string> levels;
+  for (Level l : filter.levels) levels.emplace_back(LevelName(l));
+  const std::size_t n = suite.level_excluded.size();
+  std::vector<std::string> listed(
+      suite.level_excluded.begin(),
+      suite.level_excluded.begin() + static_cast<std::ptrdiff_t>(std::min(n, max_listed)));
+  std::string line = absl::StrCat("--level ", absl::StrJoin(levels, ","), " left out ", n,
+                                  n == 1 ? " scenario" : " scenarios",
+                                  " the other filters select: ", absl::StrJoin(listed, ", "));
+  if (n > max_listed) absl::StrAppend(&line, " ... and ", n - max_listed, " more");
+  absl::StrAppend(&line, " (add their levels to --level to run them)");
+  notes.push_back(std::move(line));
+  return notes;
+}
 
 bool GlobMatch(std::string_view pattern, std::string_view text) {
   // Iterative matcher with one backtrack point (the last '*').
@@ -100,6 +168,12 @@ bool SuiteFilter::Matches(const Scenario& s) const {
                 return std::find(s.tags.begin(), s.tags.end(), t) != s.tags.end();
               }) &&
          Keep(levels, [&](Level l) { return l == s.level; });
+}
+
+bool SuiteFilter::MatchesIgnoringLevel(const Scenario& s) const {
+  SuiteFilter no_level = *this;
+  no_level.levels.clear();
+  return no_level.Matches(s);
 }
 
 absl::StatusOr<SuiteFilter> MakeSuiteFilter(std::vector<std::string> ids,
@@ -135,6 +209,10 @@ absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const Sui
     }
   }
   Suite suite;
+  std::vector<std::string> ids;  // of every scenario loaded
+  std::set<std::string> tags;    // of every scenario loaded
+  const bool select_levels =
+      !filter.levels.empty() && (HasPositive(filter.ids) || HasPositive(filter.tags));
   std::set<std::string> seen_files;
   std::map<std::string, std::string> id_file;
   std::vector<std::string> errors;
@@ -158,6 +236,11 @@ absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const Sui
       continue;
     }
     sc->suite_file = RelativeToFirst(file, dirs);
+    ids.push_back(sc->id);
+    tags.insert(sc->tags.begin(), sc->tags.end());
+    if (select_levels && !filter.Matches(*sc) && filter.MatchesIgnoringLevel(*sc)) {
+      suite.level_excluded.push_back(absl::StrCat(sc->id, " [", AV(LevelName(sc->level)), "]"));
+    }
     if (filter.Matches(*sc)) {
       suite.scenarios.push_back(*std::move(sc));
     } else {
@@ -169,6 +252,7 @@ absl::StatusOr<Suite> LoadSuite(const std::vector<std::string>& paths, const Sui
         absl::StrCat("... and ", error_count - kMaxReportedLoadErrors, " more errors"));
   }
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
+  suite.unmatched_filters = UnmatchedFilters(filter, ids, tags);
   return suite;
 }
 

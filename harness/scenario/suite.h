@@ -29,6 +29,8 @@ struct SuiteFilter {
   std::vector<Level> levels;
 
   bool Matches(const Scenario& scenario) const;
+  // Matches, ignoring `levels`.
+  bool MatchesIgnoringLevel(const Scenario& scenario) const;
 };
 
 // The filter `run` and `list` build from their --filter, --tag and --level
@@ -42,7 +44,25 @@ struct Suite {
   std::vector<Scenario> scenarios;  // kept by the filter, in load order
   std::vector<std::string> files;   // every scenario file read, in order
   std::size_t filtered_out = 0;     // loaded but not kept
+  // Filter entries that no loaded scenario matches, each a line with the
+  // closest name when one is near ("did you mean"):
+  //   "--tag 'smugling' matches no scenario (did you mean 'smuggling'?)"
+  //   "--filter 'rfc5321.greting*' matches no scenario id (did you mean 'rfc5321.greeting.*'?)"
+  std::vector<std::string> unmatched_filters;
+  // The scenarios that the id and tag filters keep but the level filter
+  // leaves out, as "id [LEVEL]", in load order; empty unless both a level
+  // and an id or tag were asked for (a level alone obviously leaves out
+  // the other levels).
+  std::vector<std::string> level_excluded;
 };
+
+// What a user should hear about the filters of a loaded suite, one line
+// each: the unmatched filter entries, then which scenarios --level left out
+// ("--level security left out 25 scenarios the other filters select: a
+// [MUST], b [SHOULD], ... and 5 more (add their levels to --level to run
+// them)"; at most `max_listed` ids).
+std::vector<std::string> FilterNotes(const Suite& suite, const SuiteFilter& filter,
+                                     std::size_t max_listed = 20);
 
 // Loads each path: a file is loaded as a scenario; a directory is searched
 // recursively for *.json, in sorted path order, skipping directories named

@@ -137,6 +137,41 @@ TEST_F(SuiteTest, Filters) {
   }
 }
 
+// What run and list print about the filters: entries that match nothing
+// (with the nearest name) and which scenarios --level left out.
+TEST_F(SuiteTest, FilterNotes) {
+  struct Row {
+    SuiteFilter filter;
+    std::vector<std::string> notes;
+  };
+  const Row rows[] = {
+      {{}, {}},
+      {{{"smtp.*"}, {"ehlo"}, {}}, {}},
+      {{{}, {"ehol", "!slwo", "mail"}, {}},
+       {"--tag 'ehol' matches no scenario (did you mean 'ehlo'?)",
+        "--tag '!slwo' matches no scenario (did you mean 'slow'?)"}},
+      {{{}, {"nothing-like-it"}, {}}, {"--tag 'nothing-like-it' matches no scenario"}},
+      {{{"smtp.ehlo.basci", "smpt.*", "!polcy.*"}, {}, {}},
+       {"--filter 'smtp.ehlo.basci' matches no scenario id (did you mean 'smtp.ehlo.basic'?)",
+        "--filter 'smpt.*' matches no scenario id (did you mean 'smtp.*'?)",
+        "--filter '!polcy.*' matches no scenario id (did you mean 'policy.*'?)"}},
+      // A level with a tag: the tagged scenarios of other levels are named.
+      {{{}, {"mail", "tls"}, {Level::kSecurity}},
+       {"--level security left out 1 scenario the other filters select: smtp.mail.null-sender "
+        "[SHOULD] (add their levels to --level to run them)"}},
+      {{{"*"}, {}, {Level::kPolicy}},
+       {"--level policy left out 3 scenarios the other filters select: smtp.ehlo.basic [MUST], "
+        "smtp.mail.null-sender [SHOULD] ... and 1 more (add their levels to --level to run them)"}},
+      // A level alone leaves out the others by design: nothing to say.
+      {{{}, {}, {Level::kMust}}, {}},
+  };
+  for (const Row& r : rows) {
+    auto suite = LoadSuite({"suite"}, r.filter);
+    ASSERT_TRUE(suite.ok()) << suite.status();
+    EXPECT_EQ(FilterNotes(*suite, r.filter, 2), r.notes);
+  }
+}
+
 TEST_F(SuiteTest, DuplicateIdsNameBothFiles) {
   auto suite = LoadSuite({"dup"});
   EXPECT_EQ(suite.status().code(), absl::StatusCode::kInvalidArgument);

@@ -1,6 +1,10 @@
 // The run report: summary, scenario table (grouped by RFC section, searched,
-// filtered, sorted, paginated) and per-scenario details with the transcript,
-// drawn on first expand. Data: #report-data (results.json), #report-config.
+// filtered, sorted, paginated; failures first by default, each row with its
+// one-line reason) and per-scenario details with the transcript, drawn on
+// first expand. The filters, the sort and the scenario opened live in the
+// URL's fragment (#verdict=fail&tag=smuggling, #id=SCENARIO for one
+// scenario alone, #open=SCENARIO to open one in place), so a link can point
+// at either. Data: #report-data (results.json), #report-config.
 (function () {
   const PAGE = 500;              // scenario rows drawn before "show more"
   const MAX_LINES = 4000;        // transcript lines drawn before "show all"
@@ -8,8 +12,13 @@
   const VERDICTS = ['fail', 'error', 'skip', 'pass'];
   const cfg = H.readJson('report-config') || {};
   const app = document.getElementById('app');
-  const st = {q: '', verdict: '', level: '', tag: '', sort: 'id', dir: 1, limit: PAGE,
+  // sort 'verdict' (the default): failures first, and the groups that hold
+  // them before the others. `id`: one scenario alone (a deep link).
+  const st = {q: '', verdict: '', level: '', tag: '', id: '', sort: 'verdict', dir: 1, limit: PAGE,
               open: new Set(), polled: null, pollError: ''};
+  const HASH_KEYS = ['q', 'verdict', 'level', 'tag', 'id', 'sort', 'dir', 'open'];
+  let lastOpened = '';   // the row expanded last: #open= in the URL
+  let writtenHash = null;  // what we last put in the URL (hashchange ignores it)
   let byKey = new Map();
   let run = prepare(H.readJson('report-data') || {scenarios: []});
 
@@ -56,7 +65,7 @@
   const shown = H.el('span', 'muted');
   shown.id = 'shown';
   const reset = H.el('button', null, 'Reset');
-  reset.addEventListener('click', () => setFilter({q: '', verdict: '', level: '', tag: ''}));
+  reset.addEventListener('click', () => setFilter({q: '', verdict: '', level: '', tag: '', id: ''}));
   const controls = H.add(H.el('div', 'controls'), search, selects, reset, shown);
   const table = H.el('table', 'scenarios');
   table.id = 'scenarios';
@@ -76,8 +85,63 @@
     search.value = st.q;
     renderSelects();
     renderTable();
+    writeHash();
   }
 
+  // ---- the URL fragment ---------------------------------------------------
+  function hashState() {
+    const p = new URLSearchParams();
+    for (const k of ['q', 'verdict', 'level', 'tag', 'id']) if (st[k]) p.set(k, st[k]);
+    if (st.sort !== 'verdict') p.set('sort', st.sort);
+    if (st.dir < 0) p.set('dir', 'desc');
+    if (lastOpened && st.open.has(lastOpened) && lastOpened !== st.id) p.set('open', lastOpened);
+    return p.toString();
+  }
+
+  function writeHash() {
+    const h = hashState();
+    if (h === location.hash.replace(/^#/, '')) return;
+    writtenHash = h;
+    const url = h ? '#' + h : location.pathname + location.search;
+    try {
+      history.replaceState(null, '', url);
+    } catch (e) {  // a file: page where replaceState is refused
+      location.replace(h ? '#' + h : '#');
+    }
+  }
+
+  // Reads the fragment into the state; the scenario it opens (if any).
+  function readHash() {
+    const p = new URLSearchParams(location.hash.replace(/^#/, ''));
+    for (const k of ['q', 'verdict', 'level', 'tag', 'id']) st[k] = (p.get(k) || '').slice(0, 500);
+    st.q = st.q.toLowerCase();
+    if (!VERDICTS.includes(st.verdict)) st.verdict = '';
+    const sort = p.get('sort') || 'verdict';
+    st.sort = Object.prototype.hasOwnProperty.call(SORTS, sort) ? sort : 'verdict';
+    st.dir = p.get('dir') === 'desc' ? -1 : 1;
+    st.limit = PAGE;
+    const open = st.id || p.get('open') || '';
+    if (open && byKey.has(open)) {
+      st.open.add(open);
+      lastOpened = open;
+    }
+    search.value = st.q;
+    return byKey.has(open) ? open : '';
+  }
+
+  function scrollToRow(key) {
+    const tr = [...table.querySelectorAll('tr.scenario')].find((r) => r.dataset.key === key);
+    if (tr) tr.scrollIntoView({block: 'start'});
+  }
+
+  window.addEventListener('hashchange', () => {
+    if (location.hash.replace(/^#/, '') === writtenHash) return;
+    const open = readHash();
+    renderSelects();
+    renderHead();
+    renderTable();
+    if (open) scrollToRow(open);
+  });
   // ---- header and summary -------------------------------------------------
   // A replay run (`smtp-harness replay`) decides on its "replay" results
   // alone: its page is a replay report, not a conformance one.
@@ -227,8 +291,17 @@
   }
 
   function matches(s) {
+    if (st.id) return s.key === st.id;
     return (!st.verdict || s.verdict === st.verdict) && (!st.level || H.str(s.level) === st.level) &&
            (!st.tag || s.tags.includes(st.tag)) && (!st.q || s.search.includes(st.q));
+  }
+
+  // The best (lowest) verdict rank in a group: fail, error, skip, pass.
+  function groupRank(list) {
+    return Math.min(...list.map((s) => {
+      const i = VERDICTS.indexOf(s.verdict);
+      return i < 0 ? VERDICTS.length : i;
+    }));
   }
 
   // ---- table --------------------------------------------------------------
@@ -258,6 +331,7 @@
           st.sort = key;
           renderHead();
           renderTable();
+          writeHash();
         });
       }
       H.add(tr, th);
@@ -275,6 +349,11 @@
       groups.get(g).push(s);
     }
     const names = [...groups.keys()].sort(H.natural);
+    if (st.sort === 'verdict' && st.dir > 0) {
+      // Failures first: the groups that hold a failure, then an error, ...
+      const rank = new Map(names.map((g) => [g, groupRank(groups.get(g))]));
+      names.sort((a, b) => rank.get(a) - rank.get(b) || H.natural(a, b));
+    }
     const body = H.el('tbody');
     let drawn = 0;
     for (const g of names) {
@@ -297,7 +376,9 @@
     table.replaceChild(body, tbody);
     tbody = body;
     const n = Math.min(drawn, st.limit);
-    shown.textContent = 'showing ' + n + ' of ' + hits.length + ' matching (' + run.scenarios.length + ' total)';
+    shown.textContent = st.id
+      ? 'showing scenario ' + st.id + ' alone (Reset shows all ' + run.scenarios.length + ')'
+      : 'showing ' + n + ' of ' + hits.length + ' matching (' + run.scenarios.length + ' total)';
     more.textContent = '';
     if (!hits.length) H.add(more, H.el('div', 'empty', 'No scenario matches the filters.'));
     if (hits.length > st.limit) {
@@ -315,16 +396,35 @@
     const tr = H.el('tr', 'scenario' + (st.open.has(s.key) ? ' open' : ''));
     tr.dataset.key = s.key;
     tr.dataset.verdict = H.str(s.verdict);
+    const title = H.add(H.el('td'), H.visible(H.str(s.title)));
+    const why = oneLineReason(s);
+    if (why) {
+      const div = H.add(H.el('div', 'reason'), H.visible(why));
+      div.title = why;
+      H.add(title, div);
+    }
     H.add(tr, H.el('td', 'twisty', st.open.has(s.key) ? '▾' : '▸'), H.el('td', 'mono', s.id),
-          H.add(H.el('td'), H.visible(H.str(s.title))), H.el('td', null, s.level),
+          title, H.el('td', null, s.level),
           H.add(H.el('td'), H.badge(s.verdict)), H.add(H.el('td'), H.rfcLink(s.rfc.document, s.rfc.section, s.rfc.url)),
           H.el('td', 'num', H.fmtUs(s.duration_us)));
     return tr;
   }
 
+  // What a row says without a click: the failure's message, else the
+  // reason (why skipped, how a pass was reached), on one line, cut.
+  function oneLineReason(s) {
+    const f = s.failure || {};
+    const text = H.str(f.message) || H.str(s.reason);
+    const line = text.replace(/\s+/g, ' ').trim();
+    return line.length > 300 ? line.slice(0, 299) + '…' : line;
+  }
+
   function toggle(tr) {
     const s = byKey.get(tr.dataset.key);
-    if (s) H.toggleRow(tr, s.key, st.open, () => detail(s));
+    if (!s) return;
+    H.toggleRow(tr, s.key, st.open, () => detail(s));
+    lastOpened = st.open.has(s.key) ? s.key : '';
+    writeHash();
   }
 
   // ---- details ------------------------------------------------------------
@@ -426,7 +526,9 @@
   }
 
   const t0 = performance.now();
+  const openedByLink = readHash();
   render();
+  if (openedByLink) scrollToRow(openedByLink);
   void document.body.offsetHeight;  // include the first layout in the figure
   window.__reportRenderMs = performance.now() - t0;
   document.body.dataset.ready = '1';

@@ -161,6 +161,78 @@ class Tests:
         assert status == ["status note", "complete — 1 finding not in fail-on"], status
         self.assert_clean(other, "findings report")
 
+    def test_failures_first_and_deep_links(self):
+        # Issue 23: the report opens with failures first, each row shows its
+        # one-line reason without a click, and the filters, the sort and the
+        # scenario opened live in the URL's fragment, so a link can point at
+        # one scenario or one filter.
+        url = self.render(os.path.join(self.args.testdata, "small_results.json"), "links")
+        page = self.page()
+        page.navigate(url)
+        order = page.eval("[...document.querySelectorAll('#scenarios tr.scenario')].map(r => r.dataset.verdict)")
+        assert order == ["fail", "error", "skip", "pass"], order
+        groups = page.eval("[...document.querySelectorAll('#scenarios tr.group td')].map(t => t.firstChild.textContent)")
+        assert groups[0] == "Smuggling" and groups[-1] == "RFC 5321 §4.1.1 Command semantics", groups
+        reasons = page.eval("[...document.querySelectorAll('#scenarios tr.scenario')].map(r => {"
+                            " const d = r.querySelector('.reason'); return d ? d.textContent : null; })")
+        assert reasons == ["server ended DATA at <LF>.<LF>", "connection reset by peer",
+                           "target has no TLS certificate configured", None], reasons
+        assert page.eval("document.querySelectorAll('#scenarios tr.detail').length") == 0  # no click needed
+        assert page.eval("location.hash") == "", page.eval("location.hash")
+        # A filter goes into the URL ...
+        set_select(page, "f-verdict", "skip")
+        assert page.eval("location.hash") == "#verdict=skip", page.eval("location.hash")
+        page.eval("document.querySelector('th[data-sort=id]').click()")
+        assert page.eval("location.hash") == "#verdict=skip&sort=id", page.eval("location.hash")
+        # ... and a row opened too; a reload keeps all of it.
+        page.eval("document.querySelector('#scenarios tr.scenario').click()")
+        link = page.eval("location.href")
+        assert link.endswith("#verdict=skip&sort=id&open=rfc3207.starttls.advertised"), link
+        again = self.page()
+        again.navigate(link)
+        assert again.eval(ROWS) == 1
+        assert again.eval("document.getElementById('f-verdict').value") == "skip"
+        assert again.eval("document.querySelector('#scenarios tr.detail').dataset.key") == \
+            "rfc3207.starttls.advertised"
+        # One scenario alone, opened, from a link (a fresh page, as from a chat).
+        one = self.page()
+        one.navigate(url + "#id=rfc5321.vrfy.policy")
+        assert one.eval(ROWS) == 1, one.eval(ROWS)
+        assert one.eval("document.querySelector('#scenarios tr.scenario').dataset.key") == "rfc5321.vrfy.policy"
+        assert "connection reset by peer" in one.eval("document.querySelector('#scenarios tr.detail').innerText")
+        assert "alone" in one.eval("document.getElementById('shown').textContent")
+        # Reset shows them all; the one looked at stays open, in place.
+        one.eval("document.querySelector('.controls button').click()")
+        assert one.eval(ROWS) == 4
+        assert one.eval("location.hash") == "#open=rfc5321.vrfy.policy", one.eval("location.hash")
+        # #open= opens one in place, the others still listed; a tag filter.
+        opened = self.page()
+        opened.navigate(url + "#open=rfc5321.data.bare-lf-end")
+        assert opened.eval(ROWS) == 4
+        assert opened.eval("document.querySelector('#scenarios tr.detail').dataset.key") == \
+            "rfc5321.data.bare-lf-end"
+        tagged = self.page()
+        tagged.navigate(url + "#tag=smuggling&dir=desc&sort=id")
+        assert tagged.eval(ROWS) == 1 and tagged.eval("document.getElementById('f-tag').value") == "smuggling"
+        # A changed fragment (a link followed within the page) redraws.
+        tagged.eval("location.hash = '#level=SHOULD'")
+        tagged.wait_for("document.querySelectorAll('#scenarios tr.scenario').length === 1 && "
+                        "document.getElementById('f-level').value === 'SHOULD' && "
+                        "document.getElementById('f-tag').value === ''")
+        # A hostile fragment is text, never markup; a bogus verdict is ignored.
+        bad = self.page()
+        bad.navigate(url + "#id=" + HOSTILE.replace("#", "%23") + "&verdict=<b>")
+        assert bad.eval(ROWS) == 0
+        assert bad.eval("typeof window.__pwned") == "undefined"
+        assert bad.eval("document.getElementById('f-verdict').value") == ""
+        assert "<script>" in bad.eval("document.getElementById('shown').textContent")
+        shot = self.page()
+        shot.navigate(url)
+        shot.screenshot(os.path.join(self.out, "report-failures-first.png"))
+        for p, what in ((page, "links"), (again, "reloaded link"), (one, "one scenario"),
+                        (opened, "open link"), (tagged, "tag link"), (bad, "hostile link")):
+            self.assert_clean(p, what)
+
     def test_hostile_report(self):
         page = self.page()
         page.navigate(self.render(os.path.join(self.args.testdata, "hostile_results.json"), "hostile"))
@@ -240,7 +312,13 @@ class Tests:
                         " return [n.domContentLoadedEventEnd, n.loadEventEnd]; })()")
         rows = page.eval(ROWS)
         assert rows == 500, rows  # first page; the rest behind "show more"
-        # Groups in natural order (§4.1.2 before §4.1.10); rows sorted by the clicked column.
+        # Failures first by default: every row of the first group is a
+        # failure or the group holds one. Sorted by id, groups are in natural
+        # order (§4.1.2 before §4.1.10); rows sorted by the clicked column.
+        first_verdicts = page.eval("[...document.querySelectorAll('#scenarios tr.scenario')].slice(0, 3)"
+                                   ".map(r => r.dataset.verdict)")
+        assert first_verdicts[0] == "fail", first_verdicts
+        page.eval("document.querySelector('th[data-sort=id]').click()")
         groups = page.eval("[...document.querySelectorAll('#scenarios tr.group td')].map(t => t.firstChild.textContent)")
         assert groups[:3] == ["RFC 5321 §4.1.1", "RFC 5321 §4.1.2", "RFC 5321 §4.1.3"], groups[:3]
         page.eval("document.querySelector('th[data-sort=duration]').click()")
