@@ -1,6 +1,7 @@
 #include "parser/byte_scan.h"
 
 #include <atomic>
+#include <cstdint>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -59,6 +60,71 @@ inline const char* SkipCrLfLinesWith(const char* p, const char* end, std::size_t
   }
 }
 
+// The block form of SkipCrLfLinesWith, for SIMD: after the first line (the
+// per-line loop, as it may have only `room`), 64 octets at a time become
+// bit masks of CR, LF and "." / NUL, and a block's plain CRLF lines are
+// passed over with a few bit operations instead of a scan per line:
+//   bad  = (CR << 1) ^ LF   a CR whose next octet is not LF, or an LF with
+//                           no CR before it (one bit past a bare CR, on a
+//                           bare LF)
+//   stop = (LF << 1) & DOT  a line starting with "." or NUL
+// (shifts carry the top bit into the next block). Everything before the
+// first bad or stop bit is whole CRLF lines; of those only a line that began
+// in an earlier block can be over `max_content` (a block's other lines are
+// shorter than 64 octets), so each block checks just its first LF. The
+// result is the start of the line holding the first bad or stop bit, i.e.
+// exactly where the per-line loop stops. Fewer than 64 octets left: the
+// per-line loop again. Each instruction set's function runs the loop with
+// its own BlockMasks (an intrinsic cannot be inlined into a template
+// compiled for the baseline target).
+struct LineBlocks {
+  static constexpr std::size_t kMinContent = 64;  // below it, the per-line loop
+
+  const char* line;            // the current line's start: all before it is skipped
+  std::uint64_t cr_carry = 0;  // the octet before the block is a CR / an LF
+  std::uint64_t lf_carry = 0;
+
+  // One block at `b`; true when the skip ends at `line`.
+  bool Step(const char* b, std::uint64_t cr, std::uint64_t lf, std::uint64_t dot,
+            std::size_t max_content) {
+    const std::uint64_t stop = (((cr << 1) | cr_carry) ^ lf) | (((lf << 1) | lf_carry) & dot);
+    cr_carry = cr >> 63;
+    lf_carry = lf >> 63;
+    // LFs before the first stop bit (all of them when there is none).
+    const std::uint64_t ends = stop == 0 ? lf : lf & ((stop & (~stop + 1)) - 1);
+    if (ends != 0) {
+      const char* first_cr = b + __builtin_ctzll(ends) - 1;
+      if (static_cast<std::size_t>(first_cr - line) > max_content) return true;
+      line = b + (63 - __builtin_clzll(ends)) + 1;
+    }
+    return stop != 0;
+  }
+
+  // Fewer than 64 octets left at `b`.
+  template <const char* (*find)(const char*, const char*)>
+  const char* Finish(const char* b, const char* end, std::size_t max_content) const {
+    // The last block ended with an LF: its next octet is a line start.
+    if (lf_carry != 0 && (b == end || *b == '.' || *b == '\0')) return b;
+    return SkipCrLfLinesWith<find>(line, end, max_content, max_content);
+  }
+};
+
+// The first line of SkipCrLfLines, with `room`: the start of the next line,
+// or `p`.
+template <const char* (*find)(const char*, const char*)>
+inline const char* SkipFirstLine(const char* p, const char* end, std::size_t room) {
+  const char* hit = find(p, end);
+  if (end - hit < 2 || hit[0] != '\r' || hit[1] != '\n') return p;
+  if (static_cast<std::size_t>(hit - p) > room) return p;
+  return hit + 2;
+}
+
+// Where the block loop need not start: nothing skipped, a line start the
+// reader must see, or lines too short for it.
+inline bool BlocksDone(const char* p, const char* line, const char* end) {
+  return line == p || line == end || *line == '.' || *line == '\0';
+}
+
 const char* SkipCrLfLinesScalar(const char* p, const char* end, std::size_t room,
                                 std::size_t max_content) {
   return SkipCrLfLinesWith<FindCrLfScalar>(p, end, room, max_content);
@@ -101,7 +167,35 @@ __attribute__((target("sse2"))) const char* FindLineSpecialSse2(const char* p, c
 __attribute__((target("sse2"))) const char* SkipCrLfLinesSse2(const char* p, const char* end,
                                                               std::size_t room,
                                                               std::size_t max_content) {
-  return SkipCrLfLinesWith<FindCrLfSse2>(p, end, room, max_content);
+  const char* line = SkipFirstLine<FindCrLfSse2>(p, end, room);
+  if (BlocksDone(p, line, end)) return line;
+  if (max_content < LineBlocks::kMinContent) {
+    return SkipCrLfLinesWith<FindCrLfSse2>(line, end, max_content, max_content);
+  }
+  const __m128i vcr = _mm_set1_epi8('\r');
+  const __m128i vlf = _mm_set1_epi8('\n');
+  const __m128i vdot = _mm_set1_epi8('.');
+  const __m128i zero = _mm_setzero_si128();
+  LineBlocks blocks{line};
+  const char* b = line;
+  for (; end - b >= 64; b += 64) {
+    std::uint64_t cr = 0;
+    std::uint64_t lf = 0;
+    std::uint64_t dot = 0;
+    for (int i = 0; i < 4; ++i) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + 16 * i));
+      const int shift = 16 * i;
+      cr |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vcr)))}
+            << shift;
+      lf |= std::uint64_t{static_cast<std::uint16_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, vlf)))}
+            << shift;
+      dot |= std::uint64_t{static_cast<std::uint16_t>(
+                 _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, vdot), _mm_cmpeq_epi8(v, zero))))}
+             << shift;
+    }
+    if (blocks.Step(b, cr, lf, dot, max_content)) return blocks.line;
+  }
+  return blocks.Finish<FindCrLfSse2>(b, end, max_content);
 }
 
 // Signed compares: octets >= 0x80 are negative, so "< 32" takes them too.
@@ -135,7 +229,32 @@ __attribute__((target("avx2"))) const char* FindCrLfAvx2(const char* p, const ch
 __attribute__((target("avx2"))) const char* SkipCrLfLinesAvx2(const char* p, const char* end,
                                                               std::size_t room,
                                                               std::size_t max_content) {
-  return SkipCrLfLinesWith<FindCrLfAvx2>(p, end, room, max_content);
+  const char* line = SkipFirstLine<FindCrLfAvx2>(p, end, room);
+  if (BlocksDone(p, line, end)) return line;
+  if (max_content < LineBlocks::kMinContent) {
+    return SkipCrLfLinesWith<FindCrLfAvx2>(line, end, max_content, max_content);
+  }
+  const __m256i vcr = _mm256_set1_epi8('\r');
+  const __m256i vlf = _mm256_set1_epi8('\n');
+  const __m256i vdot = _mm256_set1_epi8('.');
+  const __m256i zero = _mm256_setzero_si256();
+  LineBlocks blocks{line};
+  const char* b = line;
+  for (; end - b >= 64; b += 64) {
+    const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
+    const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 32));
+#define SMTP_BITS64(lo_mask, hi_mask)                                         \
+  (std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(lo_mask))} | \
+   std::uint64_t{static_cast<std::uint32_t>(_mm256_movemask_epi8(hi_mask))} << 32)
+    const std::uint64_t cr = SMTP_BITS64(_mm256_cmpeq_epi8(lo, vcr), _mm256_cmpeq_epi8(hi, vcr));
+    const std::uint64_t lf = SMTP_BITS64(_mm256_cmpeq_epi8(lo, vlf), _mm256_cmpeq_epi8(hi, vlf));
+    const std::uint64_t dot =
+        SMTP_BITS64(_mm256_or_si256(_mm256_cmpeq_epi8(lo, vdot), _mm256_cmpeq_epi8(lo, zero)),
+                    _mm256_or_si256(_mm256_cmpeq_epi8(hi, vdot), _mm256_cmpeq_epi8(hi, zero)));
+#undef SMTP_BITS64
+    if (blocks.Step(b, cr, lf, dot, max_content)) return blocks.line;
+  }
+  return blocks.Finish<FindCrLfAvx2>(b, end, max_content);
 }
 
 __attribute__((target("avx2"))) const char* FindLineSpecialAvx2(const char* p, const char* end) {

@@ -44,7 +44,9 @@ const char* FindLineSpecial(const char* p, const char* end);
 // octet is "." or NUL, or that is the last octet in [p, end) (line starts
 // the reader looks at), before a line with a bare CR or LF or too long a
 // content, or at the last complete line. Returns the start of the line after
-// the last CRLF skipped, or `p` when none was.
+// the last CRLF skipped, or `p` when none was. The SIMD forms take 64
+// octets at a time as bit masks (no scan per line); the scalar one is the
+// reference they are tested against.
 const char* SkipCrLfLines(const char* p, const char* end, std::size_t room,
                           std::size_t max_content);
 

@@ -54,5 +54,50 @@ TEST(ByteScan, EveryImplementationGivesTheScalarResultsOnRandomInputs) {
   }
 }
 
+// Each irregularity at each position around SkipCrLfLines's block edges
+// (a line start at the last octet of a block, a CR at the last octet, ...),
+// with short and long tails after it.
+TEST(ByteScan, EveryImplementationGivesTheScalarResultsAtBlockEdges) {
+  for (std::size_t at = 60; at < 200; ++at) {
+    for (const std::string_view what :
+         {std::string_view("."), std::string_view("\0", 1), std::string_view("\r"),
+          std::string_view("\n"), std::string_view("x")}) {
+      for (const std::size_t tail : {std::size_t{0}, std::size_t{5}, std::size_t{70}}) {
+        std::string in = "ab\r\n" + std::string(at - 4, 'y');  // a line start at `at`
+        in.replace(in.size() - 2, 2, "\r\n");
+        in += what;
+        in += std::string(tail, 'z') + "\r\n";
+        const std::string diff = testing::ScanDiff(in);
+        ASSERT_EQ(diff, "") << "input: " << testing::PrintableForTest(in);
+      }
+    }
+  }
+}
+
+// SkipCrLfLines's 64-octet blocks need lines of mail: mostly plain CRLF
+// lines of 0-150 octets, now and then a bare CR or LF, a line starting with
+// "." or NUL, or a line over the limits ScanOutcomes uses (64 and 100).
+TEST(ByteScan, EveryImplementationGivesTheScalarResultsOnMailLikeInputs) {
+  std::mt19937 rng(5321);
+  for (int round = 0; round < 300; ++round) {
+    std::string in;
+    const std::size_t size = 64 + rng() % 700;
+    while (in.size() < size) {
+      const unsigned roll = rng() % 40;
+      if (roll == 0) in += '.';
+      if (roll == 1) in += '\0';
+      std::string line(rng() % (roll == 2 ? 400 : 150), 'x');
+      for (char& c : line) c = 'a' + rng() % 26;
+      if (roll == 3 && !line.empty()) line[rng() % line.size()] = '\r';
+      if (roll == 4 && !line.empty()) line[rng() % line.size()] = '\n';
+      in += line;
+      in += roll == 5 ? "\n" : roll == 6 ? "\r" : "\r\n";
+    }
+    in.resize(size);
+    const std::string diff = testing::ScanDiff(in);
+    ASSERT_EQ(diff, "") << "input: " << testing::PrintableForTest(in);
+  }
+}
+
 }  // namespace
 }  // namespace smtp

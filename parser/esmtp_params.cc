@@ -151,19 +151,34 @@ RetType RetOf(std::string_view v) {
 // notify-list-element = "SUCCESS" / "FAILURE" / "DELAY"        (RFC 3461 §4.1)
 // (1#x is RFC 822's comma list: x *("," x), no empty elements here.)
 ParseError CheckNotify(std::string_view v, std::size_t base, std::uint8_t* notify) {
+  using internal::LoadFolded4;
+  using internal::Tag4;
   std::uint8_t bits = 0;
   std::size_t pos = 0;
   for (;;) {
-    std::size_t comma = pos;  // elements are short: no memchr
-    while (comma < v.size() && v[comma] != ',') ++comma;
-    const std::string_view e = v.substr(pos, comma - pos);
+    // The element ends at the next "," or the end. Only elements of 5 or 7
+    // letters can be valid, so instead of searching for the comma each is
+    // tried where it would end: a 5-letter name followed by "," or the end
+    // holds no comma, so it is the whole element (and likewise for 7);
+    // anything else is an error at the element's start. Letters compare as
+    // folded words (command_chars.h: exact for letters).
+    const std::size_t rest = v.size() - pos;
+    const char* e = v.data() + pos;
     std::uint8_t bit = 0;
-    if (e.size() == 5) {
-      if (EqualsIgnoreCase(e, "NEVER")) bit = kNotifyNever;
-      if (EqualsIgnoreCase(e, "DELAY")) bit = kNotifyDelay;
-    } else if (e.size() == 7) {
-      if (EqualsIgnoreCase(e, "SUCCESS")) bit = kNotifySuccess;
-      if (EqualsIgnoreCase(e, "FAILURE")) bit = kNotifyFailure;
+    std::size_t len = 0;
+    if (rest >= 5 && (rest == 5 || e[5] == ',')) {
+      const std::uint32_t w = LoadFolded4(e);
+      const char last = static_cast<char>(e[4] | 0x20);
+      if (w == Tag4("neve") && last == 'r') bit = kNotifyNever;
+      if (w == Tag4("dela") && last == 'y') bit = kNotifyDelay;
+      len = 5;
+    }
+    if (bit == 0 && rest >= 7 && (rest == 7 || e[7] == ',')) {
+      const std::uint32_t head = LoadFolded4(e);
+      const std::uint32_t tail = LoadFolded4(e + 3);  // octets 3-6
+      if (head == Tag4("succ") && tail == Tag4("cess")) bit = kNotifySuccess;
+      if (head == Tag4("fail") && tail == Tag4("lure")) bit = kNotifyFailure;
+      len = 7;
     }
     if (bit == 0) {
       return Fail(Errc::kBadParamValue, base + pos,
@@ -174,11 +189,11 @@ ParseError CheckNotify(std::string_view v, std::size_t base, std::uint8_t* notif
                   "RFC 3461 §4.1 NOTIFY: NEVER cannot be combined with other values");
     }
     bits |= bit;
-    if (comma == v.size()) {
+    if (pos + len == v.size()) {
       *notify = bits;
       return ParseError{};
     }
-    pos = comma + 1;
+    pos += len + 1;
   }
 }
 
@@ -443,7 +458,7 @@ ParseError internal::ParseClearedEsmtpParams(std::string_view in, ParamContext c
       has_value = true;
       v_start = ++i;
       for (;;) {
-        i = internal::SkipClass(in, i, internal::kValueBit);
+        i = internal::SkipPrintableExcept(in, i, "=", internal::kValueBit);
         if (i == n || IsWsp(in[i])) break;
         if (IsHigh(in[i])) {
           if (!utf8_known) {

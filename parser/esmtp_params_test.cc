@@ -5,7 +5,9 @@
 #include <string>
 #include <vector>
 
+#include "parser/ascii.h"
 #include "parser/dirty_test_util.h"
+#include "parser/internal/command_chars.h"
 
 namespace smtp {
 namespace {
@@ -431,6 +433,75 @@ TEST(Xtext, EncodeDecodeEveryOctet) {
   EXPECT_EQ(DecodeXtext(enc), all);
   EXPECT_EQ(EncodeXtext("e=mc2 +x"), "e+3Dmc2+20+2Bx");
   EXPECT_EQ(DecodeXtext("e+3Dmc2@example.com"), "e=mc2@example.com");
+}
+
+// NOTIFY's values against a plain model of RFC 3461 §4.1 (split at every
+// ",", compare each element ignoring case), on lists of valid, misspelt,
+// truncated and empty elements: same notify bits, or the same error offset.
+TEST(EsmtpParams, NotifyListsAgreeWithAModelOfTheGrammar) {
+  const std::vector<std::string> elements = {
+      "NEVER", "never",  "DELAY",    "Delay", "SUCCESS", "success", "FAILURE",  "FaIlUrE", "NEVERX",
+      "NEVE",  "SUCCES", "FAILURES", "X",     "",        "DELAY7",  "SUCC,ESS", "@ELAY",   "NE-ER"};
+  std::uint32_t rng = 3461;
+  const auto next = [&] { return rng = rng * 1103515245u + 12345u, (rng >> 16) % 32768u; };
+  for (int round = 0; round < 3000; ++round) {
+    std::string value;
+    const int n = 1 + static_cast<int>(next() % 4);
+    for (int k = 0; k < n; ++k) {
+      if (k > 0) value += ',';
+      value += elements[next() % elements.size()];
+    }
+    // The model.
+    std::uint8_t bits = 0;
+    std::size_t want_error = std::string::npos;
+    for (std::size_t pos = 0;;) {
+      const std::size_t comma = std::min(value.find(',', pos), value.size());
+      const std::string e = value.substr(pos, comma - pos);
+      std::uint8_t bit = 0;
+      if (EqualsIgnoreCase(e, "NEVER")) bit = kNotifyNever;
+      if (EqualsIgnoreCase(e, "SUCCESS")) bit = kNotifySuccess;
+      if (EqualsIgnoreCase(e, "FAILURE")) bit = kNotifyFailure;
+      if (EqualsIgnoreCase(e, "DELAY")) bit = kNotifyDelay;
+      if (bit == 0 || (bit == kNotifyNever && bits != 0) || (bits & kNotifyNever)) {
+        want_error = pos;
+        break;
+      }
+      bits |= bit;
+      if (comma == value.size()) break;
+      pos = comma + 1;
+    }
+    if (value.empty()) continue;  // "NOTIFY=": an empty value, another error
+    const std::string in = "NOTIFY=" + value;
+    const Result<EsmtpParams> r = ParseEsmtpParams(in, kRcpt, kStrict, Limits{}, 0, nullptr);
+    if (want_error == std::string::npos) {
+      ASSERT_TRUE(r.ok()) << in;
+      EXPECT_EQ(r->notify, bits) << in;
+    } else {
+      ASSERT_FALSE(r.ok()) << in;
+      EXPECT_EQ(r.error().code, Errc::kBadParamValue) << in;
+      EXPECT_EQ(r.error().offset, 7 + want_error) << in;
+    }
+  }
+}
+
+// The eight-at-a-time value scans against the class tables, at every start
+// and with every octet value at every position of a 20-octet value.
+TEST(EsmtpParams, ValueScansAgreeWithTheirClassTables) {
+  std::string s = "abcdefghij0123456789";
+  for (std::size_t at = 0; at < s.size(); ++at) {
+    for (int c = 0; c < 256; ++c) {
+      std::string t = s;
+      t[at] = static_cast<char>(c);
+      for (std::size_t from = 0; from <= t.size(); ++from) {
+        ASSERT_EQ(internal::SkipPrintableExcept(t, from, "=", internal::kValueBit),
+                  internal::SkipClass(t, from, internal::kValueBit))
+            << at << " " << c;
+        ASSERT_EQ(internal::SkipPrintableExcept(t, from, "=+", internal::kXcharBit),
+                  internal::SkipClass(t, from, internal::kXcharBit))
+            << at << " " << c;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ constexpr bool IsUpperHex(char c) { return internal::IsC(c, internal::kUpperHexB
 
 std::size_t FindInvalidXtext(std::string_view in) {
   for (std::size_t i = 0; i < in.size(); ++i) {
-    i = internal::SkipClass(in, i, internal::kXcharBit);
+    i = internal::SkipPrintableExcept(in, i, "=+", internal::kXcharBit);
     if (i == in.size()) break;
     if (in[i] == '+' && i + 2 < in.size() && IsUpperHex(in[i + 1]) && IsUpperHex(in[i + 2])) {
       i += 2;

@@ -121,7 +121,8 @@ inline std::string AllOutcomes(std::string_view in) {
        {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{33}}) {
     for (const DataEndMode mode :
          {DataEndMode::kStrict, DataEndMode::kBareLf, DataEndMode::kAnyLineEnd}) {
-      for (const std::size_t max_line : {std::size_t{8}, std::size_t{1000}}) {
+      // 66: 64 content octets, the least SkipCrLfLines takes 64 at a time.
+      for (const std::size_t max_line : {std::size_t{8}, std::size_t{66}, std::size_t{1000}}) {
         out += "D" + DataOutcome(in, piece, mode, max_line) + "\n";
       }
     }
@@ -136,7 +137,8 @@ inline std::string AllOutcomes(std::string_view in) {
   return out;
 }
 
-// The scan functions at every start offset of `in`.
+// The scan functions at every start offset of `in` (SkipCrLfLines also with
+// lines long enough for its 64-octet blocks).
 inline std::string ScanOutcomes(std::string_view in) {
   std::string out;
   const char* end = in.data() + in.size();
@@ -145,7 +147,9 @@ inline std::string ScanOutcomes(std::string_view in) {
     out += std::to_string(FindCrLf(p, end) - p) + "," +
            std::to_string(FindLineSpecial(p, end) - p) + "," +
            std::to_string(FindNonText(p, end) - p) + "," +
-           std::to_string(SkipCrLfLines(p, end, 10, 40) - p) + ";";
+           std::to_string(SkipCrLfLines(p, end, 10, 40) - p) + "," +
+           std::to_string(SkipCrLfLines(p, end, 70, 64) - p) + "," +
+           std::to_string(SkipCrLfLines(p, end, 200, 100) - p) + ";";
   }
   return out;
 }
