@@ -451,10 +451,11 @@ void ClientMachine::OnClosed() {
   // text says so, a 221 we did not ask for, a 521 (RFC 7504) or 554 (RFC
   // 5321 §3.1, "no SMTP service"; also an early talker's), or a refusal at
   // once followed by the close (no write of ours in between). A defence,
-  // not a crash.
+  // not a crash. The 221 is one to anything but our QUIT (whose 221 ended
+  // the session above), even if our closing QUIT went out before the close
+  // was seen (over TLS it may be).
   const bool announced =
-      last_code_ == 421 || last_code_ == 554 || last_code_ == 521 ||
-      (last_code_ == 221 && phase_ != Phase::kQuit) ||
+      last_code_ == 421 || last_code_ == 554 || last_code_ == 521 || last_code_ == 221 ||
       (last_code_ >= 400 && (replies_since_write_ > 0 || TextSaysClosing(last_text_)));
   if (announced && phase_ != Phase::kGreeting) {
     defence_ = Defence{.code = last_code_,
