@@ -195,6 +195,8 @@ class ClientMachine {
   bool between_groups() const { return phase_ == Phase::kNextGroup; }
   // Replies read since our last write.
   std::size_t replies_since_write() const { return replies_since_write_; }
+  // The code of the last reply read (0: none yet).
+  std::uint16_t last_code() const { return last_code_; }
   // The count is unknown and the last reply says the server waits for
   // input (354: a message body; 334: a SASL line; a BDAT line sent as a
   // command whose chunk has not all gone out; a 220 past the greeting:

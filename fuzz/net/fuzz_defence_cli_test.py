@@ -17,6 +17,10 @@ unknown command, "221 Bye" and a close after QUIT):
    reason "interrupted by SIGINT"; SIGTERM the same with 143.
 5. A spawned server that stops answering is restarted, the run goes on, and
    the hang is a finding whose session reproduces it.
+6. A refusal without a word of closing, the close 10 ms after it (as
+   OpenSMTPD's "Pipelining not supported"): our next write overtakes the
+   close, and the drop is re-run cautiously (waiting for a close after the
+   refusal), which shows the close was announced: a defence, no finding.
 
 usage: fuzz_defence_cli_test.py SMTP_HARNESS"""
 import json
@@ -216,6 +220,30 @@ def main():
               hangs[0]["deterministic"],
               "the hang is a finding, its session holds the VRFY HANG: %s" %
               [(f["bucket"], f["steps"], f["reproduced"]) for f in h["findings"]])
+
+        # 6. A close that our next write overtook.
+        late, late_port = start(tmp, "late", "--late-close")
+        try:
+            out = os.path.join(tmp, "late")
+            late_seeds = os.path.join(tmp, "late-seeds")
+            os.makedirs(late_seeds)
+            with open(os.path.join(late_seeds, "refused"), "wb") as f:
+                f.write(cmd(b"EHLO x") + cmd(b"XA") + cmd(b"XB") + cmd(b"XC") + cmd(b"NOOP"))
+            p = fuzz(["--target", "127.0.0.1:%d" % late_port, "--out", out, "--seeds", late_seeds,
+                      "-runs=20", "-seed=1"])
+            with open(os.path.join(out, "fuzz.json")) as f:
+                lr = json.load(f)
+            check(p.returncode == 0 and lr["findings"] == [],
+                  "a close our write overtook is no finding (rc %d): %s" %
+                  (p.returncode, [(f["bucket"], f["detail"]) for f in lr["findings"]]))
+            check(any(d["signature"] == "500-5.5.1-invalid-command-pipelining-not-supported"
+                      for d in lr["defences"]),
+                  "it is a defence: %s" % [d["signature"] for d in lr["defences"]])
+            check("is a defence: given time before its next write" in p.stderr,
+                  "found so by the cautious re-run: %s" % p.stderr[-800:])
+        finally:
+            late.terminate()
+            late.wait(timeout=10)
     finally:
         for proc in (fast, slow):
             proc.terminate()

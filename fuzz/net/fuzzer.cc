@@ -157,11 +157,52 @@ std::string VerbText(Verb v) {
 
 // "dropped-BDAT-250": the oracle, the verb of the step it fired at, and the
 // last reply code before it.
-// Process oracles: "crashed-SIGABRT", "sanitizer-heap-buffer-overflow-in-f".
+// Process oracles: "crashed-SIGABRT-in-parse_help" (located in a core
+// file), "sanitizer-heap-buffer-overflow-in-f". A crash by a signal that
+// could not be located (UnlocatedCrash) is named by its trigger too: the
+// verb it died at and the reply code before it
+// ("crashed-SIGABRT-HELP-after-220"), taken from the minimized session
+// (SetTrigger), so that two different abort()s are two findings.
+bool UnlocatedCrash(const Verdict& v) {
+  return v.kind == VerdictKind::kCrashed && v.signature.rfind("SIG", 0) == 0 &&
+         v.signature.find("-in-") == std::string::npos;
+}
+
 std::string BucketOf(const Verdict& v) {
-  if (!v.signature.empty()) return std::string(VerdictName(v.kind)) + "-" + v.signature;
+  if (!v.signature.empty()) {
+    std::string bucket = std::string(VerdictName(v.kind)) + "-" + v.signature;
+    if (UnlocatedCrash(v)) {
+      bucket += "-" + VerbText(v.verb) + "-after-" +
+                (v.last_code == 0 ? std::string("none") : std::to_string(v.last_code));
+    }
+    return bucket;
+  }
   return std::string(VerdictName(v.kind)) + "-" + VerbText(v.verb) + "-" +
          std::to_string(v.last_code);
+}
+
+// An unlocated crash's trigger, from a minimized session that crashed:
+// the verb of the last line it sends (minimizing leaves nothing after the
+// line that kills the server; a raw step's line has a verb too) and the
+// last reply before the crash. The same for every route that minimizes to
+// it, raw or not.
+void SetTrigger(const SessionInput& minimal, const SessionResult& run, Verdict* v) {
+  if (!UnlocatedCrash(*v)) return;
+  v->verb = Verb::kUnknown;
+  for (auto step = minimal.steps.rbegin(); step != minimal.steps.rend(); ++step) {
+    if (step->kind != StepKind::kCommand && step->kind != StepKind::kRaw) {
+      v->verb = step->kind == StepKind::kData ? Verb::kData : Verb::kUnknown;
+      break;
+    }
+    std::string_view bytes = step->bytes;
+    while (!bytes.empty() && (bytes.back() == '\n' || bytes.back() == '\r')) bytes.remove_suffix(1);
+    const std::size_t nl = bytes.find_last_of("\r\n");
+    const std::string_view line = nl == std::string_view::npos ? bytes : bytes.substr(nl + 1);
+    if (line.empty()) continue;
+    v->verb = VerbOfFirstWord(line);
+    break;
+  }
+  v->last_code = run.replies.empty() ? 0 : run.replies.back().code;
 }
 
 }  // namespace
@@ -241,6 +282,7 @@ class Run {
     } else if (r.defence) {
       OnDefence(input, *r.defence);
     }
+    OnDeathBetweenSessions();
     return 0;
   }
 
@@ -379,6 +421,17 @@ class Run {
       r.defence.reset();
     }
     return r;
+  }
+
+  // A started server that died between sessions: blamed on the session
+  // before, which the re-runs (with a linger, so that a death just after
+  // the session is seen in it) confirm or leave unconfirmed.
+  void OnDeathBetweenSessions() {
+    std::optional<SessionTarget::DeathBetween> d = c_.target->TakeDeathBetweenSessions();
+    if (!d) return;
+    SessionResult r;
+    r.verdict = std::move(d->verdict);
+    OnFinding(d->input, r);
   }
 
   // A close the server announced: counted apart from the findings, one
@@ -529,6 +582,10 @@ class Run {
     }
     std::optional<SessionResult> patient;  // a hang that the patient re-run confirmed
     if (r.verdict.kind == VerdictKind::kHang && SlowNotHung(input, raw_bucket, &patient)) return;
+    if (r.verdict.kind == VerdictKind::kDropped && r.verdict.last_code >= 400 &&
+        AnnouncedNotDropped(input, raw_bucket)) {
+      return;
+    }
     Finding f;
     f.count = 1;
     f.first_at_s = RunTime();
@@ -663,6 +720,15 @@ class Run {
       const SessionResult again = RunTarget(in);
       return !again.verdict.ok() && Bucket(again.verdict) == raw_bucket;
     };
+    // A crash may come an instant after the session ends (a server that
+    // dies between sessions): its re-runs and minimizing wait for it.
+    struct Linger {
+      SessionTarget* t;
+      ~Linger() { t->set_linger(std::chrono::milliseconds(0)); }
+    } linger{c_.target.get()};
+    if (r.verdict.kind == VerdictKind::kCrashed) {
+      c_.target->set_linger(std::chrono::milliseconds(300));
+    }
     f.reproduced = 0;
     for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
     f.deterministic = f.reproduced == c_.reruns;
@@ -691,7 +757,9 @@ class Run {
     const SessionResult final_run = RunTarget(minimal);
     // A server the finding killed may not be back yet: a run that could
     // not connect says nothing about the finding.
-    f.verdict = final_run.verdict.ok() || final_run.connect_failed ? r.verdict : final_run.verdict;
+    const bool reproduced = !final_run.verdict.ok() && !final_run.connect_failed;
+    f.verdict = reproduced ? final_run.verdict : r.verdict;
+    if (reproduced) SetTrigger(minimal, final_run, &f.verdict);
     f.bucket = Bucket(f.verdict);
     f.raw_steps = RawSteps(minimal);
     return minimal;
@@ -798,6 +866,38 @@ class Run {
     return true;
   }
 
+  // A drop after a refusal, with our next write in between, may be a close
+  // the refusal announced that our write overtook (OpenSMTPD closes an
+  // instant after "500 5.5.1 Invalid command: Pipelining not supported";
+  // we wrote within 50 us of it). The session is run once more, waiting
+  // after each 4xx / 5xx for a close before writing: if the server then
+  // closes on its own, it is a defence. Later drops of the same raw bucket
+  // are counted as that defence, every 2^k-th checked again.
+  bool AnnouncedNotDropped(const SessionInput& input, const std::string& raw_bucket) {
+    if (c_.defences_are_findings) return false;
+    const auto known = announced_buckets_.find(raw_bucket);
+    if (known != announced_buckets_.end()) {
+      const std::uint64_t n = ++known->second.first;
+      if ((n & (n - 1)) != 0) {
+        OnDefence(input, known->second.second);
+        return true;
+      }
+    }
+    CheckStop(/*grace=*/true);
+    const std::optional<SessionResult> again = c_.target->RunCautiously(input);
+    if (!again || again->connect_failed || !again->verdict.ok() || !again->defence) return false;
+    if (known == announced_buckets_.end()) {
+      announced_buckets_.emplace(raw_bucket, std::pair{std::uint64_t{1}, *again->defence});
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: %s is a defence: given time before its next write, the "
+                   "session saw the server close after \"%d %s\" on its own\n",
+                   raw_bucket.c_str(), again->defence->code,
+                   Printable(again->defence->text).c_str());
+    }
+    OnDefence(input, *again->defence);
+    return true;
+  }
+
   // In process the server says why it aborted, so a cause already in a
   // bucket is that bug again, reached by a route minimizing could not fold
   // (e.g. "HELP %x" sent raw, completed by the next step's line end). The
@@ -865,7 +965,12 @@ class Run {
       f.error = "cannot create " + dir.string() + ": " + ec.message();
       return;
     }
+    // A crash just after the session is caught in its transcript too.
+    if (f.verdict.kind == VerdictKind::kCrashed) {
+      c_.target->set_linger(std::chrono::milliseconds(300));
+    }
     harness::Transcript t = c_.target->Record(minimal);
+    c_.target->set_linger(std::chrono::milliseconds(0));
     t.meta().source = "fuzz";
     const std::string session = (dir / "session.json").string();
     // finding.json carries the replay command too, and a reproduction
@@ -1077,6 +1182,9 @@ class Run {
   std::uint64_t finding_sessions_ = 0;
   std::uint64_t slow_sessions_ = 0;                    // hangs a patient re-run answered
   std::map<std::string, std::uint64_t> slow_buckets_;  // raw bucket -> its slow sessions
+  // Raw drop buckets a cautious re-run showed to be announced closes: their
+  // hits and the defence.
+  std::map<std::string, std::pair<std::uint64_t, Defence>> announced_buckets_;
   std::uint64_t connect_failures_ = 0;
   std::uint64_t consecutive_connect_failures_ = 0;
   std::vector<std::uint8_t> states_seen_, pc_seen_;

@@ -68,6 +68,14 @@ class SessionTarget {
   virtual std::optional<SessionResult> RunPatiently(const SessionInput& input) {
     return std::nullopt;
   }
+  // The session again, giving the server time, before each write that
+  // follows a 4xx / 5xx, to close on its own: a drop there may be a close
+  // the refusal announced that our next write overtook (OpenSMTPD closes
+  // just after "500 5.5.1 Invalid command: Pipelining not supported").
+  // nullopt where time plays no part (in process).
+  virtual std::optional<SessionResult> RunCautiously(const SessionInput& input) {
+    return std::nullopt;
+  }
   // The liveness probe (after each finding and periodically): OK, or why the
   // server no longer takes a session.
   virtual absl::Status Alive() { return absl::OkStatus(); }
@@ -77,6 +85,21 @@ class SessionTarget {
   // The run ends at `t` (its time budget): no session runs past it.
   virtual void set_run_deadline(std::chrono::steady_clock::time_point t) {}
   virtual void Shutdown() {}
+  // A server the fuzzer started that died between sessions (not during one
+  // of its writes or reads): the session run just before, which may have
+  // caused it, and the process oracle's verdict. Taken once; nullopt when
+  // none. The fuzzer re-runs that session with a linger (below) to see
+  // whether it reproduces.
+  struct DeathBetween {
+    SessionInput input;
+    Verdict verdict;
+  };
+  virtual std::optional<DeathBetween> TakeDeathBetweenSessions() { return std::nullopt; }
+  // After each session, wait up to this long for a started server to die
+  // before judging its process (0: only a session that ended badly waits):
+  // a server that dies just after a session that ended well is caught in
+  // that session, not the next.
+  virtual void set_linger(std::chrono::milliseconds linger) {}
 };
 
 // The embedded server in process (the instrumented copy in g++ builds),
