@@ -490,24 +490,7 @@ class Run {
   }
 
   // One conformance note for all closes after a 5xx (RFC 5321 §3.8).
-  json ConformanceJson() const {
-    json out = json::array();
-    json replies = json::array();
-    std::uint64_t n = 0;
-    for (const auto& [key, e] : defences_) {
-      if (!e.defence.not_421) continue;
-      n += e.count;
-      replies.push_back(std::to_string(e.defence.code) + " " + e.defence.text);
-    }
-    if (n > 0) {
-      out.push_back({{"note",
-                      "the server closes the connection after a 5xx reply, where RFC 5321 "
-                      "section 3.8 wants a 421 before a close it decides on"},
-                     {"sessions", n},
-                     {"replies", std::move(replies)}});
-    }
-    return out;
-  }
+  json ConformanceJson() const { return ConformanceNotes(DefencesJson()); }
 
   // No connection: not a finding, but a target that stays down is reported
   // (liveness) and the run slows to one attempt per 100 ms rather than
@@ -677,11 +660,16 @@ class Run {
     u.first_at_s = RunTime();
     u.steps = StepsText(input);
     if (u.steps.size() > 4000) u.steps.resize(4000);
-    if (c_.role == FuzzConfig::Role::kSingle) {
+    {
+      // Of several processes, the first to create the directory keeps its
+      // session there.
       const fs::path dir = fs::path(c_.out_dir) / "unconfirmed" / raw_bucket;
       std::error_code ec;
-      fs::create_directories(dir, ec);
-      if (!ec &&
+      fs::create_directories(dir.parent_path(), ec);
+      const bool mine =
+          !ec && (c_.role == FuzzConfig::Role::kSingle ? (fs::create_directory(dir, ec), !ec)
+                                                       : fs::create_directory(dir, ec));
+      if (mine &&
           reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(input))
               .ok()) {
         u.dir = "unconfirmed/" + raw_bucket;
@@ -1153,6 +1141,11 @@ class Run {
     w.pc_seen = pc_seen_;
     w.coverage_source = coverage_source_;
     w.states_seen = states_seen_;
+    w.defence_sessions = defence_sessions_;
+    w.unconfirmed_sessions = unconfirmed_sessions_;
+    w.defences = DefencesJson().get<std::vector<json>>();
+    w.unconfirmed = UnconfirmedJson().get<std::vector<json>>();
+    w.defences_are_findings = c_.defences_are_findings;
     for (const auto& [bucket, f] : findings_) {
       json j = f.shared ? json{{"bucket", f.bucket},
                                {"count", f.count},
