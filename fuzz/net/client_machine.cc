@@ -249,6 +249,7 @@ void ClientMachine::AddMaybe(std::size_t n) {
 }
 
 void ClientMachine::Record(const Owed* owed, const Reply& reply) {
+  ++replies_read_;
   last_code_ = reply.code;
   last_text_ = reply.lines.empty() ? std::string() : reply.lines[0].substr(0, kMaxKeptText);
   ++replies_since_write_;
@@ -507,6 +508,7 @@ void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
        a.step, a.verb);
   if (first) {  // no reply parsed: the parser's reason names it
     verdict_.reply_code = 0;
+    verdict_.reply_index = replies_read_;  // the malformed one, not counted
     // A stray CR, LF or another control octet inside reply text is one
     // fault (the server echoes what it was sent), whichever octet it was.
     const bool control = why.find("CR without LF") != std::string_view::npos ||
@@ -546,6 +548,7 @@ void ClientMachine::Fail(VerdictKind kind, std::string detail, std::size_t step,
     verdict_.last_code = last_code_;
     verdict_.reply_code = last_code_;
     verdict_.reply_text = last_text_;
+    verdict_.reply_index = replies_read_ == 0 ? SIZE_MAX : replies_read_ - 1;
   }
   phase_ = Phase::kDone;
 }

@@ -17,6 +17,7 @@
 #include <tuple>
 #include <utility>
 
+#include "fuzz/net/finding_page.h"
 #include "fuzz/net/fuzz_child.h"
 #include "fuzz/net/fuzz_workers.h"
 #include "fuzz/net/libfuzzer_hooks.h"
@@ -88,7 +89,11 @@ struct Finding {
   std::string replay;         // the command that replays it
   std::string reproduce;      // the same without this tool (Python), "" if none
   std::string error;          // why it could not be written, if so
-  bool shared = false;        // multi-process: counted here, saved by another process
+  // Whether session.json's run tripped the same oracle, and where its
+  // tripping reply is (finding_page.h TripLines).
+  bool session_shows_finding = false;
+  std::vector<std::pair<std::size_t, std::size_t>> trip_lines;
+  bool shared = false;  // multi-process: counted here, saved by another process
   // "VERB last_code" -> hits: the routes that reached it.
   std::map<std::string, std::uint64_t> routes;
 };
@@ -102,53 +107,6 @@ struct Unconfirmed {
   std::string dir;    // "unconfirmed/<bucket>" holding its input.bin, if written
   std::map<std::string, std::uint64_t> routes;
 };
-
-// The steps of a session, one line each, with their bytes shown (escaped,
-// at most 200 per step): "command EHLO x", "| command RCPT TO:<a@b>"
-// (pipelined), "raw \"HELP %\\r\\n\"", "bdat last \"...\"", "data \"...\"",
-// "starttls". A finding's steps say what was sent, not only how much.
-std::string StepsText(const SessionInput& in) {
-  constexpr std::size_t kShown = 200;
-  // The transcript's notation (EscapeBytes), with '"' escaped too: the
-  // bytes stand between quotes.
-  const auto escaped = [](std::string_view b) {
-    std::string out;
-    for (const char c : harness::EscapeBytes(b.substr(0, kShown))) {
-      if (c == '"') out += '\\';
-      out += c;
-    }
-    if (b.size() > kShown) out += "... (" + std::to_string(b.size()) + " bytes)";
-    return out;
-  };
-  std::string out;
-  for (const SessionStep& s : in.steps) {
-    if (s.pipelined) out += "| ";
-    switch (s.kind) {
-      case StepKind::kCommand: {
-        // A plain command reads as itself; one with odd octets, escaped.
-        const bool plain = std::all_of(s.bytes.begin(), s.bytes.end(), [](char c) {
-          return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
-        });
-        out += "command " + (plain && s.bytes.size() <= kShown ? s.bytes : escaped(s.bytes));
-        break;
-      }
-      case StepKind::kRaw:
-        out += "raw \"" + escaped(s.bytes) + "\"";
-        break;
-      case StepKind::kData:
-        out += "data \"" + escaped(s.bytes) + "\"";
-        break;
-      case StepKind::kBdat:
-        out += std::string(s.last ? "bdat last" : "bdat") + " \"" + escaped(s.bytes) + "\"";
-        break;
-      case StepKind::kStartTls:
-        out += "starttls";
-        break;
-    }
-    out += "\n";
-  }
-  return out;
-}
 
 std::string VerbText(Verb v) {
   const std::string_view name = VerbName(v);
@@ -207,8 +165,10 @@ void SetTrigger(const SessionInput& minimal, const SessionResult& run, Verdict* 
 
 }  // namespace
 
-harness::Transcript SessionTarget::Record(const SessionInput& input) {
-  return TranscriptOf(Run(input, /*wire=*/true), Label());
+harness::Transcript SessionTarget::Record(const SessionInput& input, Verdict* verdict) {
+  const SessionResult r = Run(input, /*wire=*/true);
+  *verdict = r.verdict;
+  return TranscriptOf(r, Label());
 }
 
 namespace {
@@ -957,8 +917,20 @@ class Run {
     if (f.verdict.kind == VerdictKind::kCrashed) {
       c_.target->set_linger(std::chrono::milliseconds(300));
     }
-    harness::Transcript t = c_.target->Record(minimal);
+    // The stored session must show its finding: a recording whose run did
+    // not trip the same oracle (a flaky finding, a server still restarting)
+    // is made again, up to the re-runs' count; if none does, finding.json
+    // and the report say so.
+    harness::Transcript t;
+    Verdict seen;
+    for (int i = 0; i < std::max(1, c_.reruns); ++i) {
+      t = c_.target->Record(minimal, &seen);
+      f.session_shows_finding = seen.kind == f.verdict.kind;
+      if (f.session_shows_finding || OverBudget() || StopSignal() != 0) break;
+    }
     c_.target->set_linger(std::chrono::milliseconds(0));
+    f.trip_lines = f.session_shows_finding ? TripLines(t, seen.reply_index)
+                                           : std::vector<std::pair<std::size_t, std::size_t>>{};
     t.meta().source = "fuzz";
     const std::string session = (dir / "session.json").string();
     // finding.json carries the replay command too, and a reproduction
@@ -984,48 +956,6 @@ class Run {
     json out = json::array();
     for (const auto& [how, n] : routes) out.push_back({{"route", how}, {"count", n}});
     return out;
-  }
-
-  // A few lines of Python that send the session's client bytes write by
-  // write over a plain socket and print what comes back: a reproduction a
-  // maintainer can paste. "" for a target that is not HOST:PORT.
-  static std::string RawReproduction(const harness::Transcript& t, const std::string& target) {
-    const std::size_t colon = target.rfind(':');
-    if (colon == std::string::npos || target.find(':') != colon || target.rfind("exec", 0) == 0 ||
-        target.rfind("embedded", 0) == 0) {
-      return "";
-    }
-    const auto py_bytes = [](std::string_view b) {
-      std::string out = "b'";
-      for (const char c : b) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '\\' || c == '\'') {
-          out += '\\';
-          out += c;
-        } else if (u >= 0x20 && u < 0x7f) {
-          out += c;
-        } else {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", u);
-          out += buf;
-        }
-      }
-      return out + "'";
-    };
-    std::string writes;
-    std::size_t total = 0;
-    for (const harness::Entry& e : t.entries()) {
-      if (e.kind != harness::EntryKind::kClientToServer) continue;
-      total += e.data.size();
-      if (total > 64 * 1024) return "";  // too long to paste
-      writes += "    " + py_bytes(e.data) + ",\n";
-    }
-    return "python3 - <<'EOF'\nimport socket, time\ns = socket.create_connection(('" +
-           target.substr(0, colon) + "', " + target.substr(colon + 1) +
-           "))\ns.settimeout(5)\ndef show():\n    time.sleep(0.5)\n    try:\n        "
-           "print(s.recv(65536))\n    except Exception as e:\n        print(e)\nshow()\nfor "
-           "w in [\n" +
-           writes + "]:\n    s.sendall(w)\n    show()\nEOF\n";
   }
 
   json FindingJson(const Finding& f) const {
@@ -1054,6 +984,8 @@ class Run {
             {"dir", f.dir},
             {"replay", f.replay},
             {"reproduce", f.reproduce},
+            {"session_shows_finding", f.session_shows_finding},
+            {"trip_lines", f.trip_lines},
             {"error", f.error}};
   }
 

@@ -59,9 +59,10 @@ class SessionTarget {
   // its deaths say what broke. Otherwise only its replies do, and a
   // finding is named by the reply that tripped the oracle (signature.h).
   virtual bool started_by_us() const { return in_process(); }
-  // The session again, as a transcript (a finding's session.json). The
-  // default builds it from Run's wire bytes.
-  virtual harness::Transcript Record(const SessionInput& input);
+  // The session again, as a transcript (a finding's session.json), and
+  // that run's verdict in `*verdict`. The default builds it from Run's wire
+  // bytes.
+  virtual harness::Transcript Record(const SessionInput& input, Verdict* verdict);
   // The session again with far longer deadlines, to tell a hang from a slow
   // reply; nullopt where time plays no part (in process) or when turned
   // off.

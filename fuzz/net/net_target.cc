@@ -66,9 +66,10 @@ class NetTarget : public SessionTarget {
     return result;
   }
 
-  harness::Transcript Record(const SessionInput& input) override {
+  harness::Transcript Record(const SessionInput& input, Verdict* verdict) override {
     SessionResult result;
     harness::Transcript transcript = RunOnce(input, &result);
+    *verdict = result.verdict;
     transcript.AddNote("oracle " + std::string(VerdictName(result.verdict.kind)) + ": " +
                        result.verdict.detail);
     return transcript;
