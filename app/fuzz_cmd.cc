@@ -31,6 +31,7 @@
 #include "fuzz/net/fuzzer.h"
 #include "fuzz/net/liveness.h"
 #include "fuzz/net/net_target.h"
+#include "fuzz/net/run_control.h"
 #include "harness/transport.h"
 #include "results/absl_compat.h"
 
@@ -62,6 +63,10 @@ ABSL_FLAG(std::string, spawn, "",
           "findings, its output goes to OUT/spawned-server.log");
 ABSL_FLAG(int, spawn_timeout_ms, 10000,
           "fuzz: how long a (re)started --spawn server may take to greet");
+ABSL_FLAG(bool, crash_backtraces, true,
+          "fuzz: locate a --spawn server's crash by a signal in its core file with gdb (where gdb "
+          "is installed and the kernel writes core files), so two crashes by one signal are two "
+          "findings; without, crashes are told apart by the command they died at");
 ABSL_FLAG(int, afl_map_size, 65536,
           "fuzz: size of the AFL++ coverage map (__AFL_SHM_ID) shared with exec: and --spawn "
           "targets built with afl-cc; 0 turns AFL++ coverage off");
@@ -155,7 +160,14 @@ int RunFuzz(const std::vector<std::string>& args) {
       so.listen = *target;
       so.log_path = config.out_dir + "/spawned-server.log";
       so.startup_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_spawn_timeout_ms));
+      so.core_backtraces = absl::GetFlag(FLAGS_crash_backtraces);
       spawned = std::make_unique<fuzz::SpawnedServer>(so);
+      if (so.core_backtraces && !spawned->backtraces_usable()) {
+        std::fprintf(fuzz::Console(),
+                     "smtp-harness fuzz: crashes of the spawned server are told apart by the "
+                     "command they died at, not located (%s)\n",
+                     spawned->backtraces_why_not().c_str());
+      }
       if (absl::Status st = spawned->Start(); !st.ok()) return Fail(Message(st));
     }
     // An unreachable target is an error before fuzzing starts, not a run of

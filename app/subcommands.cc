@@ -217,7 +217,7 @@ const std::vector<Subcommand>& Subcommands() {
             {"target", "allow_remote", "reply_timeout_ms", "greeting_timeout_ms",
              "patient_reply_timeout_ms", "fuzz_session_timeout_ms", "max_connections_per_s"}},
            {"Spawned and AFL++-instrumented servers",
-            {"spawn", "spawn_timeout_ms", "afl_map_size"}},
+            {"spawn", "spawn_timeout_ms", "crash_backtraces", "afl_map_size"}},
            {"Inputs and findings",
             {"seeds", "minimize_runs", "minimize_time_ms", "out", "defences_are_findings",
              "libfuzzer_output"}},

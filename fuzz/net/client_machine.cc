@@ -249,6 +249,7 @@ void ClientMachine::AddMaybe(std::size_t n) {
 }
 
 void ClientMachine::Record(const Owed* owed, const Reply& reply) {
+  ++replies_read_;
   last_code_ = reply.code;
   last_text_ = reply.lines.empty() ? std::string() : reply.lines[0].substr(0, kMaxKeptText);
   ++replies_since_write_;
@@ -451,10 +452,11 @@ void ClientMachine::OnClosed() {
   // text says so, a 221 we did not ask for, a 521 (RFC 7504) or 554 (RFC
   // 5321 §3.1, "no SMTP service"; also an early talker's), or a refusal at
   // once followed by the close (no write of ours in between). A defence,
-  // not a crash.
+  // not a crash. The 221 is one to anything but our QUIT (whose 221 ended
+  // the session above), even if our closing QUIT went out before the close
+  // was seen (over TLS it may be).
   const bool announced =
-      last_code_ == 421 || last_code_ == 554 || last_code_ == 521 ||
-      (last_code_ == 221 && phase_ != Phase::kQuit) ||
+      last_code_ == 421 || last_code_ == 554 || last_code_ == 521 || last_code_ == 221 ||
       (last_code_ >= 400 && (replies_since_write_ > 0 || TextSaysClosing(last_text_)));
   if (announced && phase_ != Phase::kGreeting) {
     defence_ = Defence{.code = last_code_,
@@ -506,6 +508,7 @@ void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
        a.step, a.verb);
   if (first) {  // no reply parsed: the parser's reason names it
     verdict_.reply_code = 0;
+    verdict_.reply_index = replies_read_;  // the malformed one, not counted
     // A stray CR, LF or another control octet inside reply text is one
     // fault (the server echoes what it was sent), whichever octet it was.
     const bool control = why.find("CR without LF") != std::string_view::npos ||
@@ -545,6 +548,7 @@ void ClientMachine::Fail(VerdictKind kind, std::string detail, std::size_t step,
     verdict_.last_code = last_code_;
     verdict_.reply_code = last_code_;
     verdict_.reply_text = last_text_;
+    verdict_.reply_index = replies_read_ == 0 ? SIZE_MAX : replies_read_ - 1;
   }
   phase_ = Phase::kDone;
 }

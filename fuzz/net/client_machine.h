@@ -108,6 +108,10 @@ struct Verdict {
   // a hang (code 0: none), or none and the parser's reason (bad_reply).
   std::uint16_t reply_code = 0;
   std::string reply_text;
+  // Which of the server's replies that is (0: the greeting; a malformed
+  // reply has the number the next parsed one would have), SIZE_MAX: none.
+  // The report highlights it in the transcript.
+  std::size_t reply_index = SIZE_MAX;
   // In process only: the server's own account of an abort that ended the
   // session ("planted bug 1: HELP %x"). Findings with the same cause are
   // one bug, whatever route and bucket reached it.
@@ -195,6 +199,8 @@ class ClientMachine {
   bool between_groups() const { return phase_ == Phase::kNextGroup; }
   // Replies read since our last write.
   std::size_t replies_since_write() const { return replies_since_write_; }
+  // The code of the last reply read (0: none yet).
+  std::uint16_t last_code() const { return last_code_; }
   // The count is unknown and the last reply says the server waits for
   // input (354: a message body; 334: a SASL line; a BDAT line sent as a
   // command whose chunk has not all gone out; a 220 past the greeting:
@@ -265,7 +271,8 @@ class ClientMachine {
   int depth_ = 0;
   std::size_t quit_extra_ = 0;  // replies before the 221
   std::size_t replies_since_write_ = 0;
-  bool quit_cancel_ = false;  // "*" went before QUIT: one more reply owed
+  std::size_t replies_read_ = 0;  // every reply read, also past kMaxReplyEvents
+  bool quit_cancel_ = false;      // "*" went before QUIT: one more reply owed
 };
 
 }  // namespace smtp::fuzz

@@ -289,6 +289,30 @@ TEST(ClientMachine, A221NobodyAskedForThenACloseIsADefence) {
   EXPECT_FALSE(m.defence()->not_421);
 }
 
+// Postfix 3.7, over TLS, answered a command with "221 2.7.0 Error: I can
+// break rules, too. Goodbye." and closed; the close was not seen before our
+// closing QUIT went out, which then met it. A 221 to anything but a QUIT
+// announces the close whenever it is seen (a false "closed after QUIT
+// without a 221" of a 10-minute run, 2026-12-06).
+TEST(ClientMachine, A221ToAnotherCommandThenACloseAfterOurQuitIsADefence) {
+  SessionInput in{{Cmd("og"), Cmd("*")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  EXPECT_EQ(m.Next().bytes, "og\r\n");
+  m.Next();
+  m.OnReply(RT(502, "5.5.2 Error: command not recognized"));
+  EXPECT_EQ(m.Next().bytes, "*\r\n");
+  m.Next();
+  m.OnReply(RT(221, "2.7.0 Error: I can break rules, too. Goodbye."));
+  EXPECT_EQ(m.Next().bytes, "QUIT\r\n");
+  m.Next();
+  m.OnClosed();
+  EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+  ASSERT_TRUE(m.defence().has_value());
+  EXPECT_EQ(m.defence()->code, 221);
+}
+
 TEST(TextSaysClosing, KnowsTheUsualWords) {
   EXPECT_TRUE(TextSaysClosing("5.5.1 Too many unrecognized commands, goodbye."));
   EXPECT_TRUE(TextSaysClosing("4.7.0 Error: too many errors"));

@@ -249,6 +249,76 @@ TEST_F(WorkersDir, TotalsSumSessionsUniteCoverageAndMergeFindings) {
   EXPECT_EQ(t.per_process[0]["pid"], 10);
 }
 
+// Defences and unconfirmed hits are summed over the processes, by
+// signature and bucket, routes joined; an unconfirmed bucket that another
+// process confirmed is a finding only; one conformance note for the 5xx
+// closes.
+TEST_F(WorkersDir, TotalsSumDefencesAndUnconfirmedHits) {
+  const auto defence = [](std::string sig, std::uint64_t n, double first, std::string verb) {
+    return json{{"signature", std::move(sig)},
+                {"code", 502},
+                {"text", "5.5.1 Too many unrecognized commands, goodbye."},
+                {"count", n},
+                {"first_at_s", first},
+                {"routes", json::array({{{"verb", std::move(verb)}, {"count", n}}})},
+                {"not_421", true}};
+  };
+  const auto unconfirmed = [](std::string bucket, std::uint64_t n, std::string dir) {
+    return json{{"bucket", std::move(bucket)},
+                {"count", n},
+                {"first_at_s", 2.0},
+                {"routes", json::array({{{"route", "NOOP 250"}, {"count", n}}})},
+                {"dir", std::move(dir)}};
+  };
+  WorkerStats a = Stats(10, 100, {1});
+  a.defences = {defence("502-goodbye", 7, 3.0, "NOOP")};
+  a.defence_sessions = 7;
+  a.unconfirmed = {unconfirmed("dropped-250-ok", 2, "unconfirmed/dropped-250-ok"),
+                   unconfirmed("hang-220", 1, "")};
+  a.unconfirmed_sessions = 3;
+  WorkerStats b = Stats(11, 100, {2});
+  b.defences = {defence("502-goodbye", 5, 1.5, "XA"), defence("421-bye", 1, 9.0, "RCPT")};
+  b.defence_sessions = 6;
+  b.unconfirmed = {unconfirmed("dropped-250-ok", 4, "")};
+  b.unconfirmed_sessions = 4;
+  b.findings.push_back({{"bucket", "hang-220"}, {"count", 1}, {"shared", false}});
+  ASSERT_TRUE(WriteWorkerStats(out_, a).ok());
+  ASSERT_TRUE(WriteWorkerStats(out_, b).ok());
+
+  const WorkerTotals t = ReadWorkerTotals(out_, "run-1");
+  ASSERT_EQ(t.defences.size(), 2u);
+  EXPECT_EQ(t.defences[0]["signature"], "421-bye");
+  const json& goodbye = t.defences[1];
+  EXPECT_EQ(goodbye["count"], 12);
+  EXPECT_EQ(goodbye["first_at_s"], 1.5);
+  EXPECT_EQ(goodbye["routes"],
+            json::parse(R"([{"verb":"NOOP","count":7},{"verb":"XA","count":5}])"));
+  EXPECT_EQ(t.defence_sessions, 13u);
+  // hang-220 was confirmed by b: a finding, not listed as unconfirmed.
+  ASSERT_EQ(t.unconfirmed.size(), 1u);
+  EXPECT_EQ(t.unconfirmed[0]["bucket"], "dropped-250-ok");
+  EXPECT_EQ(t.unconfirmed[0]["count"], 6);
+  EXPECT_EQ(t.unconfirmed[0]["dir"], "unconfirmed/dropped-250-ok");
+  EXPECT_EQ(t.unconfirmed_sessions, 6u);
+  const json notes = ConformanceNotes(json(t.defences));
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0]["sessions"], 13);
+
+  // The new fields round-trip, and a stats file without them (an older
+  // binary's) still reads.
+  absl::StatusOr<WorkerStats> back = ParseWorkerStats(WorkerStatsJson(b));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->defences.size(), 2u);
+  EXPECT_EQ(back->unconfirmed_sessions, 4u);
+  json old = WorkerStatsJson(b);
+  old.erase("defences");
+  old.erase("unconfirmed");
+  EXPECT_TRUE(ParseWorkerStats(old).ok());
+  json bad = WorkerStatsJson(b);
+  bad["defences"][0].erase("signature");
+  EXPECT_FALSE(ParseWorkerStats(bad).ok());
+}
+
 // One bug that two processes minimized into different buckets (each found
 // its own route first) is one finding, under the plainer route; findings
 // with no cause, or another, stay apart.

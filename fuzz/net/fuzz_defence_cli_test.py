@@ -17,6 +17,12 @@ unknown command, "221 Bye" and a close after QUIT):
    reason "interrupted by SIGINT"; SIGTERM the same with 143.
 5. A spawned server that stops answering is restarted, the run goes on, and
    the hang is a finding whose session reproduces it.
+6. A refusal without a word of closing, the close 10 ms after it (as
+   OpenSMTPD's "Pipelining not supported"): our next write overtakes the
+   close, and the drop is re-run cautiously (waiting for a close after the
+   refusal), which shows the close was announced: a defence, no finding.
+7. -jobs=2: the parent's fuzz.json sums the processes' defences (and the
+   conformance note's sessions), as the processes' own files count them.
 
 usage: fuzz_defence_cli_test.py SMTP_HARNESS"""
 import json
@@ -216,6 +222,56 @@ def main():
               hangs[0]["deterministic"],
               "the hang is a finding, its session holds the VRFY HANG: %s" %
               [(f["bucket"], f["steps"], f["reproduced"]) for f in h["findings"]])
+
+        # 7. -jobs=2: defences summed over the processes.
+        out = os.path.join(tmp, "jobs")
+        jobs_cwd = os.path.join(tmp, "jobs-cwd")
+        os.makedirs(jobs_cwd)
+        p = subprocess.run([BIN, "fuzz", "--target", target, "--out", out, "--seeds", seed_dir,
+                            "-jobs=2", "-workers=2", "-runs=150", "-seed=1"],
+                           capture_output=True, text=True, timeout=180, cwd=jobs_cwd)
+        with open(os.path.join(out, "fuzz.json")) as f:
+            jr = json.load(f)
+        per_worker = []
+        for name in os.listdir(os.path.join(out, "workers")):
+            if name.endswith(".json"):
+                with open(os.path.join(out, "workers", name)) as f:
+                    w = json.load(f)
+                per_worker.append(sum(d["count"] for d in w.get("defences", [])))
+        total = sum(d["count"] for d in jr["defences"])
+        check(p.returncode == 0 and len(per_worker) == 2 and all(n > 0 for n in per_worker),
+              "-jobs=2: both processes met the goodbye (rc %d): %s" % (p.returncode, per_worker))
+        check(total == sum(per_worker) and jr["stats"]["defence_sessions"] == total,
+              "-jobs=2: fuzz.json sums the defences: %d, stats %d, processes %s" %
+              (total, jr["stats"]["defence_sessions"], per_worker))
+        check(len(jr["conformance_notes"]) == 1 and jr["conformance_notes"][0]["sessions"] == total,
+              "-jobs=2: one conformance note over all of them: %s" % jr["conformance_notes"])
+        check(jr["findings"] == [] and jr["unconfirmed"] == [],
+              "-jobs=2: still no finding: %s" % [f["bucket"] for f in jr["findings"]])
+
+        # 6. A close that our next write overtook.
+        late, late_port = start(tmp, "late", "--late-close")
+        try:
+            out = os.path.join(tmp, "late")
+            late_seeds = os.path.join(tmp, "late-seeds")
+            os.makedirs(late_seeds)
+            with open(os.path.join(late_seeds, "refused"), "wb") as f:
+                f.write(cmd(b"EHLO x") + cmd(b"XA") + cmd(b"XB") + cmd(b"XC") + cmd(b"NOOP"))
+            p = fuzz(["--target", "127.0.0.1:%d" % late_port, "--out", out, "--seeds", late_seeds,
+                      "-runs=20", "-seed=1"])
+            with open(os.path.join(out, "fuzz.json")) as f:
+                lr = json.load(f)
+            check(p.returncode == 0 and lr["findings"] == [],
+                  "a close our write overtook is no finding (rc %d): %s" %
+                  (p.returncode, [(f["bucket"], f["detail"]) for f in lr["findings"]]))
+            check(any(d["signature"] == "500-5.5.1-invalid-command-pipelining-not-supported"
+                      for d in lr["defences"]),
+                  "it is a defence: %s" % [d["signature"] for d in lr["defences"]])
+            check("is a defence: given time before its next write" in p.stderr,
+                  "found so by the cautious re-run: %s" % p.stderr[-800:])
+        finally:
+            late.terminate()
+            late.wait(timeout=10)
     finally:
         for proc in (fast, slow):
             proc.terminate()

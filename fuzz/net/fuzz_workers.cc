@@ -162,7 +162,12 @@ json WorkerStatsJson(const WorkerStats& s) {
       {"pc_seen", HexBits(s.pc_seen)},
       {"coverage_source", s.coverage_source},
       {"states_seen", HexBits(s.states_seen)},
-      {"findings", s.findings}};
+      {"findings", s.findings},
+      {"defence_sessions", s.defence_sessions},
+      {"unconfirmed_sessions", s.unconfirmed_sessions},
+      {"defences", s.defences},
+      {"unconfirmed", s.unconfirmed},
+      {"defences_are_findings", s.defences_are_findings}};
 }
 
 absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
@@ -201,6 +206,24 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
   s.sessions = sessions->get<std::uint64_t>();
   s.finding_sessions = finding_sessions->get<std::uint64_t>();
   s.slow_sessions = j.value("slow_sessions", std::uint64_t{0});  // absent before it existed
+  s.defence_sessions = j.value("defence_sessions", std::uint64_t{0});
+  s.unconfirmed_sessions = j.value("unconfirmed_sessions", std::uint64_t{0});
+  s.defences_are_findings = j.value("defences_are_findings", false);
+  for (const char* name : {"defences", "unconfirmed"}) {
+    const auto list = j.find(name);
+    if (list == j.end()) continue;
+    if (!list->is_array()) return absl::InvalidArgumentError(std::string(name) + ": not a list");
+    for (const json& e : *list) {
+      const char* key = std::string_view(name) == "defences" ? "signature" : "bucket";
+      if (!e.is_object() || !e.contains(key) || !e[key].is_string() || !e.contains("count") ||
+          !e["count"].is_number_unsigned() || !e.contains("routes") || !e["routes"].is_array()) {
+        return absl::InvalidArgumentError(std::string("an entry of ") + name +
+                                          " without its key, count or routes");
+      }
+    }
+    (std::string_view(name) == "defences" ? s.defences : s.unconfirmed) =
+        list->get<std::vector<json>>();
+  }
   for (auto [name, into] : {std::pair{"mail", &s.reached_mail}, std::pair{"rcpt", &s.reached_rcpt},
                             std::pair{"data", &s.reached_data}}) {
     const auto it = reached->find(name);
@@ -308,12 +331,61 @@ void ShareRawBucket(const std::string& out_dir, const std::string& raw_bucket,
   if (ec) fs::remove(tmp, ec);
 }
 
+namespace {
+
+// Adds `from`'s hits to `into` (an entry of fuzz.json's defences or
+// unconfirmed): the count, the routes ({"<route_key>": name, "count": n}),
+// the earliest first_at_s.
+void JoinEntry(json& into, const json& from, const char* route_key) {
+  into["count"] = into.value("count", std::uint64_t{0}) + from.value("count", std::uint64_t{0});
+  into["first_at_s"] = std::min(into.value("first_at_s", 0.0), from.value("first_at_s", 0.0));
+  std::map<std::string, std::uint64_t> routes;
+  const json none = json::array();
+  const auto routes_of = [&](const json& e) -> const json& {
+    const auto it = e.find("routes");
+    return it == e.end() ? none : *it;
+  };
+  for (const json* list : {&routes_of(into), &routes_of(from)}) {
+    if (!list->is_array()) continue;
+    for (const json& r : *list) {
+      routes[r.value(route_key, "")] += r.value("count", std::uint64_t{0});
+    }
+  }
+  json joined = json::array();
+  for (const auto& [name, n] : routes) joined.push_back({{route_key, name}, {"count", n}});
+  into["routes"] = std::move(joined);
+  if (into.value("dir", "").empty() && !from.value("dir", "").empty()) into["dir"] = from["dir"];
+}
+
+}  // namespace
+
+json ConformanceNotes(const json& defences) {
+  json out = json::array();
+  json replies = json::array();
+  std::uint64_t n = 0;
+  for (const json& d : defences) {
+    if (!d.value("not_421", false)) continue;
+    n += d.value("count", std::uint64_t{0});
+    replies.push_back(std::to_string(d.value("code", 0)) + " " + d.value("text", ""));
+  }
+  if (n > 0) {
+    out.push_back({{"note",
+                    "the server closes the connection after a 5xx reply, where RFC 5321 section "
+                    "3.8 wants a 421 before a close it decides on"},
+                   {"sessions", n},
+                   {"replies", std::move(replies)}});
+  }
+  return out;
+}
+
 // Sums and unions of processes' stats.
 struct WorkerAggregator::Sums {
   WorkerTotals t;
   std::vector<std::uint8_t> pc, states;
   std::map<std::string, json> by_bucket;
-  std::set<std::string> files;  // folded, by name
+  std::map<std::string, json> defences;     // by signature
+  std::map<std::string, json> unconfirmed;  // by bucket
+  std::set<std::string> files;              // folded, by name
 
   void Add(const WorkerStats& s) {
     ++t.processes;
@@ -332,6 +404,15 @@ struct WorkerAggregator::Sums {
                              {"sessions", s.sessions},
                              {"elapsed_s", s.elapsed_s},
                              {"complete", s.complete}});
+    t.defences_are_findings = t.defences_are_findings || s.defences_are_findings;
+    for (const json& d : s.defences) {
+      auto [at, fresh] = defences.emplace(d["signature"].get<std::string>(), d);
+      if (!fresh) JoinEntry(at->second, d, "verb");
+    }
+    for (const json& u : s.unconfirmed) {
+      auto [at, fresh] = unconfirmed.emplace(u["bucket"].get<std::string>(), u);
+      if (!fresh) JoinEntry(at->second, u, "route");
+    }
     for (const json& f : s.findings) {
       auto [at, fresh] = by_bucket.emplace(f["bucket"].get<std::string>(), f);
       if (fresh) continue;
@@ -357,6 +438,15 @@ struct WorkerAggregator::Sums {
       out.findings.back().erase("merged_buckets");  // the parent's to say
     }
     MergeByCause(out.findings, out.superseded_dirs);
+    for (const auto& [signature, d] : defences) {
+      out.defences.push_back(d);
+      out.defence_sessions += d.value("count", std::uint64_t{0});
+    }
+    for (const auto& [bucket, u] : unconfirmed) {
+      if (by_bucket.contains(bucket)) continue;  // another process confirmed it
+      out.unconfirmed.push_back(u);
+      out.unconfirmed_sessions += u.value("count", std::uint64_t{0});
+    }
     std::sort(out.per_process.begin(), out.per_process.end(),
               [](const json& a, const json& b) { return a["started_us"] < b["started_us"]; });
     if (out.per_process.size() > kMaxProcessRows) {  // the latest
@@ -540,6 +630,8 @@ class ParentReporter {
         {"reached", {{"mail", w.reached_mail}, {"rcpt", w.reached_rcpt}, {"data", w.reached_data}}},
         {"finding_sessions", w.finding_sessions},
         {"slow_sessions", w.slow_sessions},
+        {"defence_sessions", w.defence_sessions},
+        {"unconfirmed_sessions", w.unconfirmed_sessions},
         {"buckets", w.findings.size()}};
     json timeline = json::array();
     for (const Sample& x : samples_) {
@@ -552,6 +644,10 @@ class ParentReporter {
     }
     j["timeline"] = std::move(timeline);
     j["findings"] = w.findings;
+    j["unconfirmed"] = w.unconfirmed;
+    j["defences"] = w.defences;
+    j["defences_are_findings"] = w.defences_are_findings;
+    j["conformance_notes"] = ConformanceNotes(w.defences);
     j["processes"] = {{"mode", p_.mode},
                       {"parallel", p_.parallel},
                       {"run_id", p_.run_id},

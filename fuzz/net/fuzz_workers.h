@@ -57,7 +57,16 @@ struct WorkerStats {
   // One fuzz.json finding object per bucket this process counted, with
   // "shared": true when another process saved it.
   std::vector<nlohmann::json> findings;
+  // Announced closes and hits no re-run reproduced, as fuzz.json has them
+  // ("defences", "unconfirmed"), with the sessions of each.
+  std::uint64_t defence_sessions = 0, unconfirmed_sessions = 0;
+  std::vector<nlohmann::json> defences, unconfirmed;
+  bool defences_are_findings = false;
 };
+
+// fuzz.json's "conformance_notes" from its "defences": one note for all
+// closes after a 5xx where RFC 5321 §3.8 wants a 421.
+nlohmann::json ConformanceNotes(const nlohmann::json& defences);
 
 // The stats as JSON (the seen counters as hex bitmaps), and back; errors
 // say which field is missing or wrong.
@@ -101,7 +110,14 @@ struct WorkerTotals {
   std::uint64_t sessions = 0;
   std::uint64_t reached_mail = 0, reached_rcpt = 0, reached_data = 0;
   std::uint64_t finding_sessions = 0;
-  std::uint64_t slow_sessions = 0;                       // hangs that a patient re-run answered
+  std::uint64_t slow_sessions = 0;  // hangs that a patient re-run answered
+  // Summed by signature (defences) and bucket (unconfirmed): counts and
+  // routes added, first_at_s the earliest, the rest from the first process
+  // that reported it. An unconfirmed bucket that another process confirmed
+  // is a finding and not listed. The sessions are those of the listed ones.
+  std::vector<nlohmann::json> defences, unconfirmed;
+  std::uint64_t defence_sessions = 0, unconfirmed_sessions = 0;
+  bool defences_are_findings = false;
   std::size_t server_coverage = 0, response_states = 0;  // union
   std::string coverage_source = "none";                  // the processes'
   // By bucket; findings that several processes minimized into different

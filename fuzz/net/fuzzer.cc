@@ -17,6 +17,7 @@
 #include <tuple>
 #include <utility>
 
+#include "fuzz/net/finding_page.h"
 #include "fuzz/net/fuzz_child.h"
 #include "fuzz/net/fuzz_workers.h"
 #include "fuzz/net/libfuzzer_hooks.h"
@@ -88,7 +89,11 @@ struct Finding {
   std::string replay;         // the command that replays it
   std::string reproduce;      // the same without this tool (Python), "" if none
   std::string error;          // why it could not be written, if so
-  bool shared = false;        // multi-process: counted here, saved by another process
+  // Whether session.json's run tripped the same oracle, and where its
+  // tripping reply is (finding_page.h TripLines).
+  bool session_shows_finding = false;
+  std::vector<std::pair<std::size_t, std::size_t>> trip_lines;
+  bool shared = false;  // multi-process: counted here, saved by another process
   // "VERB last_code" -> hits: the routes that reached it.
   std::map<std::string, std::uint64_t> routes;
 };
@@ -103,53 +108,6 @@ struct Unconfirmed {
   std::map<std::string, std::uint64_t> routes;
 };
 
-// The steps of a session, one line each, with their bytes shown (escaped,
-// at most 200 per step): "command EHLO x", "| command RCPT TO:<a@b>"
-// (pipelined), "raw \"HELP %\\r\\n\"", "bdat last \"...\"", "data \"...\"",
-// "starttls". A finding's steps say what was sent, not only how much.
-std::string StepsText(const SessionInput& in) {
-  constexpr std::size_t kShown = 200;
-  // The transcript's notation (EscapeBytes), with '"' escaped too: the
-  // bytes stand between quotes.
-  const auto escaped = [](std::string_view b) {
-    std::string out;
-    for (const char c : harness::EscapeBytes(b.substr(0, kShown))) {
-      if (c == '"') out += '\\';
-      out += c;
-    }
-    if (b.size() > kShown) out += "... (" + std::to_string(b.size()) + " bytes)";
-    return out;
-  };
-  std::string out;
-  for (const SessionStep& s : in.steps) {
-    if (s.pipelined) out += "| ";
-    switch (s.kind) {
-      case StepKind::kCommand: {
-        // A plain command reads as itself; one with odd octets, escaped.
-        const bool plain = std::all_of(s.bytes.begin(), s.bytes.end(), [](char c) {
-          return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
-        });
-        out += "command " + (plain && s.bytes.size() <= kShown ? s.bytes : escaped(s.bytes));
-        break;
-      }
-      case StepKind::kRaw:
-        out += "raw \"" + escaped(s.bytes) + "\"";
-        break;
-      case StepKind::kData:
-        out += "data \"" + escaped(s.bytes) + "\"";
-        break;
-      case StepKind::kBdat:
-        out += std::string(s.last ? "bdat last" : "bdat") + " \"" + escaped(s.bytes) + "\"";
-        break;
-      case StepKind::kStartTls:
-        out += "starttls";
-        break;
-    }
-    out += "\n";
-  }
-  return out;
-}
-
 std::string VerbText(Verb v) {
   const std::string_view name = VerbName(v);
   return name.empty() ? "none" : std::string(name);
@@ -157,17 +115,60 @@ std::string VerbText(Verb v) {
 
 // "dropped-BDAT-250": the oracle, the verb of the step it fired at, and the
 // last reply code before it.
-// Process oracles: "crashed-SIGABRT", "sanitizer-heap-buffer-overflow-in-f".
+// Process oracles: "crashed-SIGABRT-in-parse_help" (located in a core
+// file), "sanitizer-heap-buffer-overflow-in-f". A crash by a signal that
+// could not be located (UnlocatedCrash) is named by its trigger too: the
+// verb it died at and the reply code before it
+// ("crashed-SIGABRT-HELP-after-220"), taken from the minimized session
+// (SetTrigger), so that two different abort()s are two findings.
+bool UnlocatedCrash(const Verdict& v) {
+  return v.kind == VerdictKind::kCrashed && v.signature.rfind("SIG", 0) == 0 &&
+         v.signature.find("-in-") == std::string::npos;
+}
+
 std::string BucketOf(const Verdict& v) {
-  if (!v.signature.empty()) return std::string(VerdictName(v.kind)) + "-" + v.signature;
+  if (!v.signature.empty()) {
+    std::string bucket = std::string(VerdictName(v.kind)) + "-" + v.signature;
+    if (UnlocatedCrash(v)) {
+      bucket += "-" + VerbText(v.verb) + "-after-" +
+                (v.last_code == 0 ? std::string("none") : std::to_string(v.last_code));
+    }
+    return bucket;
+  }
   return std::string(VerdictName(v.kind)) + "-" + VerbText(v.verb) + "-" +
          std::to_string(v.last_code);
 }
 
+// An unlocated crash's trigger, from a minimized session that crashed:
+// the verb of the last line it sends (minimizing leaves nothing after the
+// line that kills the server; a raw step's line has a verb too) and the
+// last reply before the crash. The same for every route that minimizes to
+// it, raw or not.
+void SetTrigger(const SessionInput& minimal, const SessionResult& run, Verdict* v) {
+  if (!UnlocatedCrash(*v)) return;
+  v->verb = Verb::kUnknown;
+  for (auto step = minimal.steps.rbegin(); step != minimal.steps.rend(); ++step) {
+    if (step->kind != StepKind::kCommand && step->kind != StepKind::kRaw) {
+      v->verb = step->kind == StepKind::kData ? Verb::kData : Verb::kUnknown;
+      break;
+    }
+    std::string_view bytes = step->bytes;
+    while (!bytes.empty() && (bytes.back() == '\n' || bytes.back() == '\r')) bytes.remove_suffix(1);
+    const std::size_t nl = bytes.find_last_of("\r\n");
+    const std::string_view line = nl == std::string_view::npos ? bytes : bytes.substr(nl + 1);
+    if (line.empty()) continue;
+    v->verb = VerbOfFirstWord(line);
+    break;
+  }
+  v->last_code = run.replies.empty() ? 0 : run.replies.back().code;
+}
+
 }  // namespace
 
-harness::Transcript SessionTarget::Record(const SessionInput& input) {
-  return TranscriptOf(Run(input, /*wire=*/true), Label());
+harness::Transcript SessionTarget::Record(const SessionInput& input, Verdict* verdict) {
+  const SessionResult r = Run(input, /*wire=*/true);
+  *verdict = r.verdict;
+  return TranscriptOf(r, Label());
 }
 
 namespace {
@@ -241,6 +242,7 @@ class Run {
     } else if (r.defence) {
       OnDefence(input, *r.defence);
     }
+    OnDeathBetweenSessions();
     return 0;
   }
 
@@ -381,6 +383,17 @@ class Run {
     return r;
   }
 
+  // A started server that died between sessions: blamed on the session
+  // before, which the re-runs (with a linger, so that a death just after
+  // the session is seen in it) confirm or leave unconfirmed.
+  void OnDeathBetweenSessions() {
+    std::optional<SessionTarget::DeathBetween> d = c_.target->TakeDeathBetweenSessions();
+    if (!d) return;
+    SessionResult r;
+    r.verdict = std::move(d->verdict);
+    OnFinding(d->input, r);
+  }
+
   // A close the server announced: counted apart from the findings, one
   // entry per normalized announcing reply, with the routes to it. Cheap:
   // no re-run, no minimizing.
@@ -437,24 +450,7 @@ class Run {
   }
 
   // One conformance note for all closes after a 5xx (RFC 5321 §3.8).
-  json ConformanceJson() const {
-    json out = json::array();
-    json replies = json::array();
-    std::uint64_t n = 0;
-    for (const auto& [key, e] : defences_) {
-      if (!e.defence.not_421) continue;
-      n += e.count;
-      replies.push_back(std::to_string(e.defence.code) + " " + e.defence.text);
-    }
-    if (n > 0) {
-      out.push_back({{"note",
-                      "the server closes the connection after a 5xx reply, where RFC 5321 "
-                      "section 3.8 wants a 421 before a close it decides on"},
-                     {"sessions", n},
-                     {"replies", std::move(replies)}});
-    }
-    return out;
-  }
+  json ConformanceJson() const { return ConformanceNotes(DefencesJson()); }
 
   // No connection: not a finding, but a target that stays down is reported
   // (liveness) and the run slows to one attempt per 100 ms rather than
@@ -529,6 +525,10 @@ class Run {
     }
     std::optional<SessionResult> patient;  // a hang that the patient re-run confirmed
     if (r.verdict.kind == VerdictKind::kHang && SlowNotHung(input, raw_bucket, &patient)) return;
+    if (r.verdict.kind == VerdictKind::kDropped && r.verdict.last_code >= 400 &&
+        AnnouncedNotDropped(input, raw_bucket)) {
+      return;
+    }
     Finding f;
     f.count = 1;
     f.first_at_s = RunTime();
@@ -620,11 +620,16 @@ class Run {
     u.first_at_s = RunTime();
     u.steps = StepsText(input);
     if (u.steps.size() > 4000) u.steps.resize(4000);
-    if (c_.role == FuzzConfig::Role::kSingle) {
+    {
+      // Of several processes, the first to create the directory keeps its
+      // session there.
       const fs::path dir = fs::path(c_.out_dir) / "unconfirmed" / raw_bucket;
       std::error_code ec;
-      fs::create_directories(dir, ec);
-      if (!ec &&
+      fs::create_directories(dir.parent_path(), ec);
+      const bool mine =
+          !ec && (c_.role == FuzzConfig::Role::kSingle ? (fs::create_directory(dir, ec), !ec)
+                                                       : fs::create_directory(dir, ec));
+      if (mine &&
           reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(input))
               .ok()) {
         u.dir = "unconfirmed/" + raw_bucket;
@@ -663,6 +668,15 @@ class Run {
       const SessionResult again = RunTarget(in);
       return !again.verdict.ok() && Bucket(again.verdict) == raw_bucket;
     };
+    // A crash may come an instant after the session ends (a server that
+    // dies between sessions): its re-runs and minimizing wait for it.
+    struct Linger {
+      SessionTarget* t;
+      ~Linger() { t->set_linger(std::chrono::milliseconds(0)); }
+    } linger{c_.target.get()};
+    if (r.verdict.kind == VerdictKind::kCrashed) {
+      c_.target->set_linger(std::chrono::milliseconds(300));
+    }
     f.reproduced = 0;
     for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
     f.deterministic = f.reproduced == c_.reruns;
@@ -691,7 +705,9 @@ class Run {
     const SessionResult final_run = RunTarget(minimal);
     // A server the finding killed may not be back yet: a run that could
     // not connect says nothing about the finding.
-    f.verdict = final_run.verdict.ok() || final_run.connect_failed ? r.verdict : final_run.verdict;
+    const bool reproduced = !final_run.verdict.ok() && !final_run.connect_failed;
+    f.verdict = reproduced ? final_run.verdict : r.verdict;
+    if (reproduced) SetTrigger(minimal, final_run, &f.verdict);
     f.bucket = Bucket(f.verdict);
     f.raw_steps = RawSteps(minimal);
     return minimal;
@@ -798,6 +814,38 @@ class Run {
     return true;
   }
 
+  // A drop after a refusal, with our next write in between, may be a close
+  // the refusal announced that our write overtook (OpenSMTPD closes an
+  // instant after "500 5.5.1 Invalid command: Pipelining not supported";
+  // we wrote within 50 us of it). The session is run once more, waiting
+  // after each 4xx / 5xx for a close before writing: if the server then
+  // closes on its own, it is a defence. Later drops of the same raw bucket
+  // are counted as that defence, every 2^k-th checked again.
+  bool AnnouncedNotDropped(const SessionInput& input, const std::string& raw_bucket) {
+    if (c_.defences_are_findings) return false;
+    const auto known = announced_buckets_.find(raw_bucket);
+    if (known != announced_buckets_.end()) {
+      const std::uint64_t n = ++known->second.first;
+      if ((n & (n - 1)) != 0) {
+        OnDefence(input, known->second.second);
+        return true;
+      }
+    }
+    CheckStop(/*grace=*/true);
+    const std::optional<SessionResult> again = c_.target->RunCautiously(input);
+    if (!again || again->connect_failed || !again->verdict.ok() || !again->defence) return false;
+    if (known == announced_buckets_.end()) {
+      announced_buckets_.emplace(raw_bucket, std::pair{std::uint64_t{1}, *again->defence});
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: %s is a defence: given time before its next write, the "
+                   "session saw the server close after \"%d %s\" on its own\n",
+                   raw_bucket.c_str(), again->defence->code,
+                   Printable(again->defence->text).c_str());
+    }
+    OnDefence(input, *again->defence);
+    return true;
+  }
+
   // In process the server says why it aborted, so a cause already in a
   // bucket is that bug again, reached by a route minimizing could not fold
   // (e.g. "HELP %x" sent raw, completed by the next step's line end). The
@@ -865,7 +913,24 @@ class Run {
       f.error = "cannot create " + dir.string() + ": " + ec.message();
       return;
     }
-    harness::Transcript t = c_.target->Record(minimal);
+    // A crash just after the session is caught in its transcript too.
+    if (f.verdict.kind == VerdictKind::kCrashed) {
+      c_.target->set_linger(std::chrono::milliseconds(300));
+    }
+    // The stored session must show its finding: a recording whose run did
+    // not trip the same oracle (a flaky finding, a server still restarting)
+    // is made again, up to the re-runs' count; if none does, finding.json
+    // and the report say so.
+    harness::Transcript t;
+    Verdict seen;
+    for (int i = 0; i < std::max(1, c_.reruns); ++i) {
+      t = c_.target->Record(minimal, &seen);
+      f.session_shows_finding = seen.kind == f.verdict.kind;
+      if (f.session_shows_finding || OverBudget() || StopSignal() != 0) break;
+    }
+    c_.target->set_linger(std::chrono::milliseconds(0));
+    f.trip_lines = f.session_shows_finding ? TripLines(t, seen.reply_index)
+                                           : std::vector<std::pair<std::size_t, std::size_t>>{};
     t.meta().source = "fuzz";
     const std::string session = (dir / "session.json").string();
     // finding.json carries the replay command too, and a reproduction
@@ -891,48 +956,6 @@ class Run {
     json out = json::array();
     for (const auto& [how, n] : routes) out.push_back({{"route", how}, {"count", n}});
     return out;
-  }
-
-  // A few lines of Python that send the session's client bytes write by
-  // write over a plain socket and print what comes back: a reproduction a
-  // maintainer can paste. "" for a target that is not HOST:PORT.
-  static std::string RawReproduction(const harness::Transcript& t, const std::string& target) {
-    const std::size_t colon = target.rfind(':');
-    if (colon == std::string::npos || target.find(':') != colon || target.rfind("exec", 0) == 0 ||
-        target.rfind("embedded", 0) == 0) {
-      return "";
-    }
-    const auto py_bytes = [](std::string_view b) {
-      std::string out = "b'";
-      for (const char c : b) {
-        const auto u = static_cast<unsigned char>(c);
-        if (c == '\\' || c == '\'') {
-          out += '\\';
-          out += c;
-        } else if (u >= 0x20 && u < 0x7f) {
-          out += c;
-        } else {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\x%02x", u);
-          out += buf;
-        }
-      }
-      return out + "'";
-    };
-    std::string writes;
-    std::size_t total = 0;
-    for (const harness::Entry& e : t.entries()) {
-      if (e.kind != harness::EntryKind::kClientToServer) continue;
-      total += e.data.size();
-      if (total > 64 * 1024) return "";  // too long to paste
-      writes += "    " + py_bytes(e.data) + ",\n";
-    }
-    return "python3 - <<'EOF'\nimport socket, time\ns = socket.create_connection(('" +
-           target.substr(0, colon) + "', " + target.substr(colon + 1) +
-           "))\ns.settimeout(5)\ndef show():\n    time.sleep(0.5)\n    try:\n        "
-           "print(s.recv(65536))\n    except Exception as e:\n        print(e)\nshow()\nfor "
-           "w in [\n" +
-           writes + "]:\n    s.sendall(w)\n    show()\nEOF\n";
   }
 
   json FindingJson(const Finding& f) const {
@@ -961,6 +984,8 @@ class Run {
             {"dir", f.dir},
             {"replay", f.replay},
             {"reproduce", f.reproduce},
+            {"session_shows_finding", f.session_shows_finding},
+            {"trip_lines", f.trip_lines},
             {"error", f.error}};
   }
 
@@ -1048,6 +1073,11 @@ class Run {
     w.pc_seen = pc_seen_;
     w.coverage_source = coverage_source_;
     w.states_seen = states_seen_;
+    w.defence_sessions = defence_sessions_;
+    w.unconfirmed_sessions = unconfirmed_sessions_;
+    w.defences = DefencesJson().get<std::vector<json>>();
+    w.unconfirmed = UnconfirmedJson().get<std::vector<json>>();
+    w.defences_are_findings = c_.defences_are_findings;
     for (const auto& [bucket, f] : findings_) {
       json j = f.shared ? json{{"bucket", f.bucket},
                                {"count", f.count},
@@ -1077,6 +1107,9 @@ class Run {
   std::uint64_t finding_sessions_ = 0;
   std::uint64_t slow_sessions_ = 0;                    // hangs a patient re-run answered
   std::map<std::string, std::uint64_t> slow_buckets_;  // raw bucket -> its slow sessions
+  // Raw drop buckets a cautious re-run showed to be announced closes: their
+  // hits and the defence.
+  std::map<std::string, std::pair<std::uint64_t, Defence>> announced_buckets_;
   std::uint64_t connect_failures_ = 0;
   std::uint64_t consecutive_connect_failures_ = 0;
   std::vector<std::uint8_t> states_seen_, pc_seen_;

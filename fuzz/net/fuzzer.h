@@ -59,13 +59,22 @@ class SessionTarget {
   // its deaths say what broke. Otherwise only its replies do, and a
   // finding is named by the reply that tripped the oracle (signature.h).
   virtual bool started_by_us() const { return in_process(); }
-  // The session again, as a transcript (a finding's session.json). The
-  // default builds it from Run's wire bytes.
-  virtual harness::Transcript Record(const SessionInput& input);
+  // The session again, as a transcript (a finding's session.json), and
+  // that run's verdict in `*verdict`. The default builds it from Run's wire
+  // bytes.
+  virtual harness::Transcript Record(const SessionInput& input, Verdict* verdict);
   // The session again with far longer deadlines, to tell a hang from a slow
   // reply; nullopt where time plays no part (in process) or when turned
   // off.
   virtual std::optional<SessionResult> RunPatiently(const SessionInput& input) {
+    return std::nullopt;
+  }
+  // The session again, giving the server time, before each write that
+  // follows a 4xx / 5xx, to close on its own: a drop there may be a close
+  // the refusal announced that our next write overtook (OpenSMTPD closes
+  // just after "500 5.5.1 Invalid command: Pipelining not supported").
+  // nullopt where time plays no part (in process).
+  virtual std::optional<SessionResult> RunCautiously(const SessionInput& input) {
     return std::nullopt;
   }
   // The liveness probe (after each finding and periodically): OK, or why the
@@ -77,6 +86,21 @@ class SessionTarget {
   // The run ends at `t` (its time budget): no session runs past it.
   virtual void set_run_deadline(std::chrono::steady_clock::time_point t) {}
   virtual void Shutdown() {}
+  // A server the fuzzer started that died between sessions (not during one
+  // of its writes or reads): the session run just before, which may have
+  // caused it, and the process oracle's verdict. Taken once; nullopt when
+  // none. The fuzzer re-runs that session with a linger (below) to see
+  // whether it reproduces.
+  struct DeathBetween {
+    SessionInput input;
+    Verdict verdict;
+  };
+  virtual std::optional<DeathBetween> TakeDeathBetweenSessions() { return std::nullopt; }
+  // After each session, wait up to this long for a started server to die
+  // before judging its process (0: only a session that ended badly waits):
+  // a server that dies just after a session that ended well is caught in
+  // that session, not the next.
+  virtual void set_linger(std::chrono::milliseconds linger) {}
 };
 
 // The embedded server in process (the instrumented copy in g++ builds),

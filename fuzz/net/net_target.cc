@@ -12,6 +12,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include "fuzz/net/client_machine.h"
 #include "fuzz/net/liveness.h"
@@ -28,7 +31,12 @@ using Clock = std::chrono::steady_clock;
 // How long a look before each write waits for bytes already on their way,
 // and how many replies it takes at most.
 constexpr std::chrono::microseconds kPeek{50};
+// RunCautiously: how long, after a 4xx / 5xx, a close may take to come
+// before our next write.
+constexpr std::chrono::microseconds kCautiousPeek{50'000};
 constexpr int kMaxSettleReplies = 64;
+
+std::string BucketSafe(std::string_view text);
 
 // Runs `body` (a coroutine factory) to completion on `io`.
 template <typename F>
@@ -58,9 +66,10 @@ class NetTarget : public SessionTarget {
     return result;
   }
 
-  harness::Transcript Record(const SessionInput& input) override {
+  harness::Transcript Record(const SessionInput& input, Verdict* verdict) override {
     SessionResult result;
     harness::Transcript transcript = RunOnce(input, &result);
+    *verdict = result.verdict;
     transcript.AddNote("oracle " + std::string(VerdictName(result.verdict.kind)) + ": " +
                        result.verdict.detail);
     return transcript;
@@ -76,7 +85,12 @@ class NetTarget : public SessionTarget {
     if (options_.patient_reply_timeout.count() == 0) return std::nullopt;
     const NetTargetOptions normal = options_;
     options_.reply_timeout = std::max(options_.reply_timeout, options_.patient_reply_timeout);
-    options_.session_timeout = std::max(options_.session_timeout, 3 * options_.reply_timeout);
+    // A greeting late beyond its deadline (a server busy with other clients:
+    // Postfix's smtpd processes all taken) gets three times as long, as the
+    // session, on top of its own time.
+    options_.greeting_timeout = 3 * std::max(options_.greeting_timeout, options_.reply_timeout);
+    options_.session_timeout =
+        std::max(options_.session_timeout, 3 * options_.reply_timeout) + options_.greeting_timeout;
     SessionResult result;
     patient_ = true;
     RunOnce(input, &result);
@@ -85,14 +99,29 @@ class NetTarget : public SessionTarget {
     return result;
   }
 
+  std::optional<SessionResult> RunCautiously(const SessionInput& input) override {
+    SessionResult result;
+    cautious_ = true;
+    RunOnce(input, &result);
+    cautious_ = false;
+    return result;
+  }
+
   absl::Status Alive() override {
     if (spawned_) NoteDeath(spawned_->Check(std::chrono::milliseconds(200)));
     if (!EnsureSpawned()) return absl::UnavailableError("the spawned server does not start");
     if (spawned_ != nullptr && std::exchange(last_hung_, false)) RestartIfStuck();
-    return Probe(target_, options_.reply_timeout * 2);
+    // The greeting's own deadline: a server that greets late by design
+    // (OpenSMTPD's DNS lookup) or under load is still alive.
+    return Probe(target_, std::max(options_.reply_timeout * 2, options_.greeting_timeout));
   }
 
   int restarts() const override { return spawned_ ? spawned_->restarts() : 0; }
+
+  std::optional<DeathBetween> TakeDeathBetweenSessions() override {
+    return std::exchange(death_between_, std::nullopt);
+  }
+  void set_linger(std::chrono::milliseconds linger) override { linger_ = linger; }
 
   void Shutdown() override {
     if (spawned_) spawned_->Stop();
@@ -120,6 +149,7 @@ class NetTarget : public SessionTarget {
     }
     if (spawned_) JudgeSpawned(result);
     last_hung_ = result->verdict.kind == VerdictKind::kHang;
+    if (spawned_ != nullptr) last_input_ = input;
     return transcript;
   }
 
@@ -141,10 +171,20 @@ class NetTarget : public SessionTarget {
 
   // A death found outside a session's judgement: printed (the server is
   // restarted before the next session). Returns whether it had died.
+  // A crash is kept for the fuzzer (TakeDeathBetweenSessions) with the
+  // session before it, so that it becomes a finding or an unconfirmed hit
+  // rather than a line on the console.
   bool NoteDeath(const harness::ProcessStatus& p) {
     if (p.running) return false;
     Verdict v;
     JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &v);
+    if (!v.ok()) AddFrame(&v);
+    if (!v.ok() && last_input_ && !death_between_) {
+      Verdict blamed = v;
+      blamed.detail = "the server died between sessions, after this one ended: " + v.detail;
+      death_between_ = DeathBetween{*std::move(last_input_), std::move(blamed)};
+      last_input_.reset();
+    }
     if (++deaths_between_ <= 3 || deaths_between_ % 100 == 0) {
       std::fprintf(Console(),
                    "smtp-harness fuzz: the spawned server died between sessions (%d): %s\n",
@@ -204,7 +244,9 @@ class NetTarget : public SessionTarget {
       // provoked it (a smuggled command's, a desync); a goodbye followed by
       // the close is read before our write could meet a reset that loses
       // it (an announced close, a defence, not a drop).
-      if (m.between_groups()) co_await Settle(s, m);
+      if (m.between_groups()) {
+        co_await Settle(s, m, cautious_ && m.last_code() >= 400 ? kCautiousPeek : kPeek);
+      }
       const Action a = m.Next();
       if (a.kind == ActionKind::kDone) break;
       switch (a.kind) {
@@ -304,9 +346,15 @@ class NetTarget : public SessionTarget {
   }
 
   // Between groups: hands the machine the replies and the close that have
-  // arrived, without waiting for any (a peek of kPeek when nothing is
+  // arrived, without waiting for any (a peek of `wait` when nothing is
   // buffered). Bounded in replies.
-  static asio::awaitable<void> Settle(harness::Session& s, ClientMachine& m) {
+  static asio::awaitable<void> Settle(harness::Session& s, ClientMachine& m,
+                                      std::chrono::microseconds wait) {
+    if (wait > kPeek && s.buffered().empty() && !s.peer_closed()) {
+      // Cautious: the close may be on its way (Peek does not wait for it).
+      asio::steady_timer timer(co_await asio::this_coro::executor, wait);
+      co_await timer.async_wait(asio::use_awaitable);
+    }
     for (int i = 0; i < kMaxSettleReplies && m.between_groups(); ++i) {
       if (s.buffered().find('\n') == std::string_view::npos) co_await s.Peek(harness::In(kPeek));
       if (s.buffered().find('\n') == std::string_view::npos && !s.peer_closed()) co_return;
@@ -348,8 +396,8 @@ class NetTarget : public SessionTarget {
   void JudgeSpawned(SessionResult* result) {
     const bool bad = result->connect_failed || result->drain_reset || result->peer_reset ||
                      result->verdict.kind == VerdictKind::kDropped;
-    harness::ProcessStatus p =
-        spawned_->Check(bad ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0));
+    harness::ProcessStatus p = spawned_->Check(
+        std::max(linger_, bad ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0)));
     // A sanitizer report still being written (symbolizing takes a while):
     // read on until it ends or the process does, so that the finding's
     // signature has the frame.
@@ -364,7 +412,13 @@ class NetTarget : public SessionTarget {
       more.stderr_head = p.stderr_head + more.stderr_head;
       p = std::move(more);
     }
-    JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &result->verdict);
+    const bool ended_well = result->verdict.ok();
+    if (JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &result->verdict)) {
+      if (ended_well && !p.running && result->verdict.kind == VerdictKind::kCrashed) {
+        result->verdict.detail += ", after the session ended";
+      }
+      AddFrame(&result->verdict);
+    }
     if (p.running) return;
     if (p.exited && p.exit_code == 0 && !warned_clean_exit_) {
       warned_clean_exit_ = true;
@@ -373,6 +427,17 @@ class NetTarget : public SessionTarget {
                    "restarting it (a server that serves one session is an exec: target)\n");
     }
     EnsureSpawned();
+  }
+
+  // A crash by a signal, located in the server's core (spawned_server.h):
+  // "SIGABRT-in-parse_help", so that two crashes by one signal are two
+  // findings. Without a frame the fuzzer tells them apart by their trigger.
+  void AddFrame(Verdict* v) const {
+    if (v->kind != VerdictKind::kCrashed || v->signature.rfind("SIG", 0) != 0) return;
+    const std::string& frame = spawned_->crash_frame();
+    if (frame.empty()) return;
+    v->signature += "-in-" + BucketSafe(frame);
+    v->detail += "; it crashed in " + frame + " (from its core file)";
   }
 
   // Starts the spawned server again if it is down. False when it does not
@@ -391,13 +456,17 @@ class NetTarget : public SessionTarget {
 
   harness::Target target_;
   NetTargetOptions options_;
-  bool patient_ = false;  // in RunPatiently: a reply that keeps coming is waited for
+  bool patient_ = false;   // in RunPatiently: a reply that keeps coming is waited for
+  bool cautious_ = false;  // in RunCautiously: a close after a refusal is waited for
   Clock::time_point run_deadline_ = Clock::time_point::max();
   std::unique_ptr<SpawnedServer> spawned_;
   bool warned_clean_exit_ = false;
   bool last_hung_ = false;  // the last session hung: check the spawned server
   int stuck_restarts_ = 0;
   int deaths_between_ = 0;
+  std::chrono::milliseconds linger_{0};
+  std::optional<SessionInput> last_input_;  // --spawn: the last session run
+  std::optional<DeathBetween> death_between_;
   asio::io_context io_;
   Clock::time_point next_ = Clock::now();
 };

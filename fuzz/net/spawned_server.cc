@@ -3,12 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "fuzz/net/liveness.h"
@@ -26,7 +28,61 @@ absl::Status Errno(const std::string& what) {
   return absl::InternalError(what + ": " + std::strerror(errno));
 }
 
+// readlink(2) into a string; "" on error.
+std::string ReadLink(const std::string& path) {
+  char buf[4096];
+  const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+bool IsShell(const std::string& exe) {
+  const std::string name = std::filesystem::path(exe).filename().string();
+  return name == "sh" || name == "dash" || name == "bash";
+}
+
+// How long gdb may take over one core.
+constexpr auto kGdbTimeout = std::chrono::milliseconds(10'000);
+
 }  // namespace
+
+SpawnedServer::SpawnedServer(SpawnOptions options) : o_(std::move(options)) {
+  if (o_.core_backtraces) {
+    cores_ = DetectCoreDumps();
+  } else {
+    cores_.why_not = "turned off";
+  }
+}
+
+void SpawnedServer::NoteServerProcess() {
+  server_pid_ = pid_;
+  exe_ = ReadLink("/proc/" + std::to_string(pid_) + "/exe");
+  if (IsShell(exe_)) {
+    // `sh -c CMD` that did not exec CMD (a compound command): the server is
+    // its child.
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) +
+                     "/children");
+    long child = 0;
+    if (in >> child && child > 0) {
+      server_pid_ = static_cast<pid_t>(child);
+      exe_ = ReadLink("/proc/" + std::to_string(child) + "/exe");
+    }
+  }
+  cwd_ = ReadLink("/proc/" + std::to_string(server_pid_) + "/cwd");
+}
+
+void SpawnedServer::LocateCrash(bool read) {
+  crash_frame_.clear();
+  if (!cores_.usable || exe_.empty() || cwd_.empty()) return;
+  const std::optional<std::filesystem::path> core =
+      FindCoreFile(cores_, cwd_, server_pid_, exe_, started_at_);
+  if (!core) return;
+  if (read) {
+    const absl::StatusOr<std::string> bt = GdbBacktrace(cores_, exe_, core->string(), kGdbTimeout);
+    if (bt.ok()) crash_frame_ = CrashFrame(*bt);
+  }
+  std::error_code ec;
+  std::filesystem::remove(*core, ec);  // read once; cores are large
+}
 
 absl::Status SpawnedServer::Start() {
   if (running()) return absl::OkStatus();
@@ -43,6 +99,16 @@ absl::Status SpawnedServer::Start() {
   }
   const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   const pid_t parent = ::getpid();
+  // Cores to locate crashes in (prepared here: the child may only make
+  // async-signal-safe calls).
+  struct rlimit core_limit {};
+  const bool want_cores = cores_.usable && ::getrlimit(RLIMIT_CORE, &core_limit) == 0;
+  if (want_cores) {
+    core_limit.rlim_cur = core_limit.rlim_max == RLIM_INFINITY
+                              ? o_.max_core_bytes
+                              : std::min<rlim_t>(core_limit.rlim_max, o_.max_core_bytes);
+  }
+  started_at_ = std::filesystem::file_time_type::clock::now();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ::close(out);
@@ -57,6 +123,7 @@ absl::Status SpawnedServer::Start() {
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (::getppid() != parent) ::_exit(127);
     ::signal(SIGPIPE, SIG_DFL);
+    if (want_cores) ::setrlimit(RLIMIT_CORE, &core_limit);
     if ((devnull >= 0 && ::dup2(devnull, 0) < 0) || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) {
       ::_exit(127);
     }
@@ -69,6 +136,10 @@ absl::Status SpawnedServer::Start() {
   pid_ = pid;
   ++starts_;
   last_ = {};
+  crash_frame_.clear();
+  server_pid_ = -1;
+  exe_.clear();
+  cwd_.clear();
   const Clock::time_point end = Clock::now() + o_.startup_timeout;
   absl::Status probe = absl::UnavailableError("not probed");
   while (Clock::now() < end) {
@@ -82,7 +153,10 @@ absl::Status SpawnedServer::Start() {
                                            (said.empty() ? "" : "; it said: " + said));
     }
     probe = Probe(o_.listen, std::chrono::milliseconds(500));
-    if (probe.ok()) return absl::OkStatus();
+    if (probe.ok()) {
+      NoteServerProcess();
+      return absl::OkStatus();
+    }
     std::this_thread::sleep_for(kStartPoll);
   }
   Stop();
@@ -107,6 +181,15 @@ bool SpawnedServer::Reap(bool block) {
   // Whatever it forked per connection goes with it.
   ::kill(-pid_, SIGKILL);
   pid_ = -1;
+  // A crash (a signal, or the shell's 128 + N for it): where. One met only
+  // while stopping (it died after the last session) is not judged, but
+  // its core is not left behind either.
+  const int sig = last_.signal != 0                       ? last_.signal
+                  : last_.exited && last_.exit_code > 128 ? last_.exit_code - 128
+                                                          : 0;
+  if (sig != 0 && !(stopping_ && (sig == SIGTERM || sig == SIGKILL))) {
+    LocateCrash(/*read=*/!stopping_);
+  }
   return true;
 }
 
@@ -142,6 +225,7 @@ absl::Status SpawnedServer::Restart() {
 }
 
 void SpawnedServer::Stop() {
+  stopping_ = true;
   if (pid_ > 0) {
     ::kill(-pid_, SIGTERM);
     const Clock::time_point end = Clock::now() + kStopGrace;
@@ -151,6 +235,7 @@ void SpawnedServer::Stop() {
       Reap(true);
     }
   }
+  stopping_ = false;
 }
 
 SpawnedServer::~SpawnedServer() {

@@ -5,6 +5,11 @@
 // sanitizer report in its output a sanitizer finding (also from a child it
 // forked per connection, whose output goes to the same file).
 //
+// A crash without a sanitizer report (death by a signal) is located from
+// the server's core file where this host allows (crash_backtrace.h): the
+// server runs with a core size limit, and crash_frame() names the function
+// it died in.
+//
 // Its stdout and stderr go to a log file (the run's spawned-server.log);
 // after each session the fuzzer reads what was appended (bounded), so a
 // chatty server never blocks on a full pipe and nothing it said is lost.
@@ -15,9 +20,11 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "absl/status/status.h"
+#include "fuzz/net/crash_backtrace.h"
 #include "harness/transport.h"
 
 namespace smtp::fuzz {
@@ -30,11 +37,15 @@ struct SpawnOptions {
   std::chrono::milliseconds startup_timeout{10'000};
   // Output read back after a session, at most.
   std::size_t max_output = 64 * 1024;
+  // Locate crashes from core files with gdb, where the host allows.
+  bool core_backtraces = true;
+  // A core file larger than this is cut short by the kernel.
+  std::uint64_t max_core_bytes = 512ull << 20;
 };
 
 class SpawnedServer {
  public:
-  explicit SpawnedServer(SpawnOptions options) : o_(std::move(options)) {}
+  explicit SpawnedServer(SpawnOptions options);
   ~SpawnedServer();
   SpawnedServer(const SpawnedServer&) = delete;
   SpawnedServer& operator=(const SpawnedServer&) = delete;
@@ -61,11 +72,25 @@ class SpawnedServer {
   void Stop();
 
   int restarts() const { return restarts_; }
+
+  // Where the last incarnation that died by a signal crashed: the first
+  // own frame of its core's backtrace ("parse_help"), "" if none could be
+  // had (no core, no gdb, no symbols). Cleared by Start.
+  const std::string& crash_frame() const { return crash_frame_; }
+  // Whether crashes can be located at all here, and if not, why.
+  bool backtraces_usable() const { return cores_.usable; }
+  const std::string& backtraces_why_not() const { return cores_.why_not; }
   const SpawnOptions& options() const { return o_; }
 
  private:
   bool Reap(bool block);
   std::string ReadNewOutput();
+  // After the greeting: which process serves (the shell's child when the
+  // shell did not exec it), its executable and working directory.
+  void NoteServerProcess();
+  // Reads (if `read`) and deletes the core the server left; sets
+  // crash_frame_.
+  void LocateCrash(bool read);
 
   SpawnOptions o_;
   pid_t pid_ = -1;
@@ -74,6 +99,12 @@ class SpawnedServer {
   int restarts_ = 0;
   int starts_ = 0;
   harness::ProcessStatus last_;  // of the last incarnation that ended
+  CoreDumps cores_;
+  pid_t server_pid_ = -1;  // the serving process (pid_ or the shell's child)
+  std::string exe_, cwd_;  // its executable and working directory
+  std::filesystem::file_time_type started_at_{};
+  bool stopping_ = false;  // Stop's own SIGTERM is no crash
+  std::string crash_frame_;
 };
 
 }  // namespace smtp::fuzz

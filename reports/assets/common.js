@@ -215,25 +215,36 @@ H.transcriptLine = function (cls, stamp, dir, toks) {
 };
 
 // Draws `entries` into `box`, at most `cap` lines and then a "Show all"
-// button; a note whose text starts with `label` (non-empty) is marked.
-H.drawEntries = function (box, entries, label, cap) {
+// button; a note whose text starts with `label` (non-empty) is marked, and
+// the data lines in `trip` (a Set of "ENTRY:LINE", the entry's index and
+// the line's within it) are highlighted: the reply that tripped an oracle.
+H.drawEntries = function (box, entries, label, cap, trip) {
   const line = H.transcriptLine;
   box.textContent = '';
   const frag = document.createDocumentFragment();
   let n = 0;
   let cut = false;
-  for (const e of entries) {
+  entries.forEach((e, index) => {
+    if (cut) return;
     if (n >= cap) {
       cut = true;
-      break;
+      return;
     }
     const stamp = H.stamp(e.t_us);
     if (e.kind === 'c2s' || e.kind === 's2c') {
       const dir = e.kind === 'c2s' ? 'C:' : 'S:';
       const lines = H.lines(H.tokens(e.data));
       lines.forEach((toks, i) => {
-        if (n++ < cap) frag.appendChild(line(e.kind, i ? '' : stamp, dir, toks));
-        else cut = true;
+        if (n++ < cap) {
+          const d = line(e.kind, i ? '' : stamp, dir, toks);
+          if (trip && trip.has(index + ':' + i)) {
+            d.classList.add('trip');
+            d.title = 'the reply that tripped the oracle';
+          }
+          frag.appendChild(d);
+        } else {
+          cut = true;
+        }
       });
       const size = Number(e.size) || 0;
       if (size > 0) frag.appendChild(line('ev', '', '', [{t: '… ' + size + ' bytes seen, only the above stored'}]));
@@ -246,20 +257,21 @@ H.drawEntries = function (box, entries, label, cap) {
       frag.appendChild(d);
       n++;
     }
-  }
+  });
   box.appendChild(frag);
   if (cut) {
     const b = H.el('button', 'more', 'Show all ' + entries.length + ' entries');
     b.addEventListener('click', (ev) => {
       ev.stopPropagation();
-      H.drawEntries(box, entries, label, Infinity);
+      H.drawEntries(box, entries, label, Infinity, trip);
     });
     box.appendChild(b);
   }
 };
 
-// The transcript `t` with a heading of its sizes, in a scrolling box.
-H.transcript = function (t, label, cap) {
+// The transcript `t` with a heading of its sizes, in a scrolling box;
+// `trip` as for H.drawEntries.
+H.transcript = function (t, label, cap, trip) {
   const wrap = H.el('div');
   t = t || {};
   const entries = Array.isArray(t.entries) ? t.entries : [];
@@ -270,7 +282,7 @@ H.transcript = function (t, label, cap) {
   H.add(wrap, H.el('h3', 'muted', head));
   const box = H.el('div', 'transcript');
   H.add(wrap, box);
-  H.drawEntries(box, entries, H.str(label), cap);
+  H.drawEntries(box, entries, H.str(label), cap, trip);
   return wrap;
 };
 

@@ -337,7 +337,18 @@
     H.add(td, ol);
 
     if (f.transcript && typeof f.transcript === 'object') {
-      H.add(td, H.transcript(f.transcript, 'oracle', MAX_LINES));
+      // The reply that tripped the oracle, highlighted (fuzz/net/finding_page.h).
+      const trip = new Set();
+      for (const p of Array.isArray(f.trip_lines) ? f.trip_lines : []) {
+        if (Array.isArray(p) && p.length === 2) trip.add(Number(p[0]) + ':' + Number(p[1]));
+      }
+      if (f.session_shows_finding === false) {
+        H.add(td, H.add(H.el('div', 'failure error session-unshown'),
+                        H.el('strong', null, 'This recording did not show the finding: '),
+                        'the session was recorded again after the finding and did not trip the ' +
+                        'oracle then (a flaky finding); replay it to see it again.'));
+      }
+      H.add(td, H.transcript(f.transcript, 'oracle', MAX_LINES, trip));
     } else {
       const note = H.el('div', 'failure error transcript-missing');
       H.add(note, H.el('strong', null, 'Transcript not available: '), H.visible(H.str(f.transcript_error) || 'not recorded'));

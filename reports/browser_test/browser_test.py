@@ -451,6 +451,13 @@ class Tests:
         assert any(c == "tl c2s" and "C:" in t and "BDAT 0 LAST\\r\\n" in t for c, t in lines), lines
         assert any(c == "tl s2c" and "S:" in t and "250 2.1.5 Ok" in t for c, t in lines), lines
         assert any("mark" in c and "oracle dropped" in t for c, t in lines), lines
+        # The reply that tripped the oracle (trip_lines: the last reply before
+        # the drop, the second RCPT's 250) is highlighted, and only it.
+        tripped = [(i, t) for i, (c, t) in enumerate(lines) if "trip" in c.split()]
+        replies = [i for i, (c, t) in enumerate(lines) if c == "tl s2c" or "s2c" in c.split()]
+        assert len(tripped) == 1 and "250 2.1.5 Ok" in tripped[0][1], tripped
+        assert tripped[0][0] == replies[-1], (tripped, replies)
+        assert page.eval("document.querySelectorAll('#findings tr.detail .session-unshown').length") == 0
         assert any("peer closed" in t for _, t in lines), lines
         page.eval("document.querySelector('#findings tr.detail').scrollIntoView()")
         page.screenshot(os.path.join(self.out, "fuzz-report-finding.png"))

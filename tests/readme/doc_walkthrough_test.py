@@ -36,7 +36,7 @@ EXPECT = {
         "out/replay-strict": lambda names: "index.html" in names,
         "out/postfix": lambda names: {"fuzz.json", "index.html"} <= set(names),
         "out/tiny": lambda names: {"fuzz.json", "index.html", "spawned-server.log"} <= set(names),
-        "out/tiny/findings": lambda names: {"crashed-SIGABRT",
+        "out/tiny/findings": lambda names: {"crashed-SIGABRT-HELP-after-220",
                                             "sanitizer-heap-buffer-overflow-in-rcpt_to"} <= set(names),
         "out/replay-tiny": lambda names: "index.html" in names,
         "out/all": lambda names: {"fuzz.json", "index.html", "workers"} <= set(names),

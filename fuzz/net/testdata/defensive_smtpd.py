@@ -7,10 +7,14 @@ CRLF or a bare LF; every line outside DATA gets one reply; a message ends
 at CRLF "." CRLF only. --slow writes
 each reply 3 bytes at a time, 40 ms apart (a slow-writing server).
 
+--late-close says "500 5.5.1 Invalid command: Pipelining not supported"
+instead of the goodbye (no word of closing) and closes 10 ms later, as
+OpenSMTPD does: a client that writes at once overtakes the close.
+
 --single serves one connection at a time, and "VRFY HANG" makes it stop
 answering for good (a hung server: every later connection waits too).
 
-Usage: defensive_smtpd.py PORT_FILE [--slow] [--single] [--port N]
+Usage: defensive_smtpd.py PORT_FILE [--slow] [--single] [--late-close] [--port N]
 (listens on 127.0.0.1:N, 0 by default, and writes the port to PORT_FILE)."""
 import socket
 import socketserver
@@ -19,6 +23,7 @@ import time
 
 SLOW = "--slow" in sys.argv
 SINGLE = "--single" in sys.argv
+LATE_CLOSE = "--late-close" in sys.argv
 PORT = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
 KNOWN = {b"EHLO", b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP", b"VRFY", b"DATA", b"QUIT", b"HELP"}
 
@@ -68,6 +73,10 @@ class Handler(socketserver.StreamRequestHandler):
             if verb not in KNOWN:
                 unknown += 1
                 if unknown >= 3:
+                    if LATE_CLOSE:
+                        self.send(b"500 5.5.1 Invalid command: Pipelining not supported")
+                        time.sleep(0.01)
+                        return
                     self.send(b"502 5.5.1 Too many unrecognized commands, goodbye.")
                     return
                 self.send(b"500 5.5.2 Error: command not recognized")
