@@ -286,6 +286,7 @@ absl::StatusOr<harness::RunResult> RunClientSuite(const ClientProfile& profile,
   harness::Counts counts;
   auto worker = [&] {
     for (std::size_t i = next++; i < scenarios.size(); i = next++) {
+      if (o.stop != nullptr && o.stop->load()) break;
       harness::ScenarioResult r = RunClientScenario(profile, scenarios[i], *cert, o);
       r.start_us = 0;
       std::lock_guard<std::mutex> lock(mu);
@@ -298,6 +299,13 @@ absl::StatusOr<harness::RunResult> RunClientSuite(const ClientProfile& profile,
   const int jobs = std::clamp(options.jobs, 1, 64);
   for (int i = 0; i < jobs; ++i) threads.emplace_back(worker);
   for (std::thread& t : threads) t.join();
+  // Scenarios that never started are not in the result (`planned` counts
+  // them).
+  std::erase_if(run.scenarios, [](const harness::ScenarioResult& r) { return r.id.empty(); });
+  if (o.stop != nullptr && o.stop->load()) {
+    run.stopped = o.stop_reason ? o.stop_reason() : "stopped";
+    run.complete = false;
+  }
   run.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
                         std::chrono::steady_clock::now() - started)
                         .count();

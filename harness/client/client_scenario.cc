@@ -178,8 +178,8 @@ absl::StatusOr<ReplySpec> ParseReply(const Ctx& c, const json& v, const std::str
     r.bytes = Generated(code, count == 0 ? 1 : count, length, text);
   } else if (count != 0 || length != 0) {
     return c.At(ptr, "\"count\" and \"line_length\" need \"code\"");
-  } else if (!has_body && !r.stall && !r.close) {
-    return c.At(ptr, "a reply needs lines, text, raw or code (or stall/close alone)");
+  } else if (!has_body && !r.stall) {
+    r.use_default = true;
   }
   if (r.close && r.stall) return c.At(ptr, "close and stall exclude each other");
   return r;

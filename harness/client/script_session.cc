@@ -82,7 +82,9 @@ ReplySpec ScriptedSession::Reply(std::string_view key, std::string fallback) {
   const int index = occurrences_[std::string(key)]++;
   if (auto it = script_.replies.find(key);
       it != script_.replies.end() && index < static_cast<int>(it->second.size())) {
-    return it->second[index];
+    ReplySpec r = it->second[index];
+    if (r.use_default) r.bytes = std::move(fallback);
+    return r;
   }
   ReplySpec r;
   r.bytes = std::move(fallback);
@@ -111,10 +113,10 @@ void ScriptedSession::Emit(std::vector<ServerAction>* out, const ReplySpec& r,
 
 std::vector<ServerAction> ScriptedSession::Greet() {
   std::vector<ServerAction> out;
-  const ReplySpec r =
-      script_.greeting
-          ? *script_.greeting
-          : ReplyBytes(Default(220, script_.domain + " ESMTP smtp-harness client test"));
+  ReplySpec r = script_.greeting.value_or(ReplySpec());
+  if (!script_.greeting || r.use_default) {
+    r.bytes = Default(220, script_.domain + " ESMTP smtp-harness client test");
+  }
   Emit(&out, r, "greeting");
   return out;
 }
