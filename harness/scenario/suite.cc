@@ -51,7 +51,11 @@ absl::Status Walk(const fs::path& dir, std::vector<std::string>* files) {
     if (ec) return absl::DataLossError(absl::StrCat(dir.string(), ": ", ec.message()));
     const fs::path& p = it->path();
     if (it->is_directory(ec)) {
-      if (Skipped(p) || p.filename() == "fragments") it.disable_recursion_pending();
+      // client/ holds the client suite (harness/client/, `run --client`):
+      // another format, loaded by LoadClientSuite.
+      if (Skipped(p) || p.filename() == "fragments" || p.filename() == "client") {
+        it.disable_recursion_pending();
+      }
       continue;
     }
     if (Skipped(p) || p.extension() != ".json" || p.filename() == "schema.json") continue;

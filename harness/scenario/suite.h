@@ -66,10 +66,10 @@ std::vector<std::string> FilterNotes(const Suite& suite, const SuiteFilter& filt
 
 // Loads each path: a file is loaded as a scenario; a directory is searched
 // recursively for *.json, in sorted path order, skipping directories named
-// "fragments", hidden entries and files named "schema.json". Every file is
-// loaded (and must be valid) before filtering. Each scenario's suite_file
-// is its file relative to the first directory in `paths` that holds it
-// (also for a file given by name inside such a directory). Errors:
+// "fragments" and "client" (the client suite), hidden entries and files named "schema.json". Every
+// file is loaded (and must be valid) before filtering. Each scenario's suite_file is its file
+// relative to the first directory in `paths` that holds it (also for a file given by name inside
+// such a directory). Errors:
 //   NotFound          a path does not exist
 //   InvalidArgument   load errors, one per line (at most
 //                     kMaxReportedLoadErrors), and duplicate ids as
