@@ -52,6 +52,17 @@ def set_search(page, text):
     time.sleep(0.3)  # the input is debounced
 
 
+def wait_for(page, expression, want, timeout_s=15):
+    """The value of `expression` once it equals `want`, or the last value after
+    `timeout_s` (a debounced input redraws later on a loaded machine)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        got = page.eval(expression)
+        if got == want or time.monotonic() > deadline:
+            return got
+        time.sleep(0.05)
+
+
 class Tests:
     def __init__(self, args):
         self.args = args
@@ -101,9 +112,9 @@ class Tests:
             set_select(page, sel, value)
             assert page.eval(ROWS) == want, (sel, value, page.eval(ROWS))
         set_search(page, "starttls")
-        assert page.eval(ROWS) == 1
+        assert (rows := wait_for(page, ROWS, 1)) == 1, rows
         set_search(page, "no-such-thing")
-        assert page.eval(ROWS) == 0
+        assert (rows := wait_for(page, ROWS, 0)) == 0, rows
         assert "No scenario matches" in page.eval("document.body.innerText")
         set_search(page, "")
         # Column headers sort (the order itself is checked on the large report); a
@@ -345,8 +356,7 @@ class Tests:
         t = page.eval("(() => { const t0 = performance.now(); const s = document.getElementById('search');"
                       " s.value = 'scenario-0999'; s.dispatchEvent(new Event('input'));"
                       " return performance.now() - t0; })()")
-        time.sleep(0.4)
-        assert page.eval(ROWS) == 1, page.eval(ROWS)
+        assert (rows := wait_for(page, ROWS, 1)) == 1, rows
         page.screenshot(os.path.join(self.out, "large.png"))
         self.assert_clean(page, "large report")
         print(f"  large report: 1000 scenarios x 40 transcript entries, index.html {size_mb:.1f} MB; "
