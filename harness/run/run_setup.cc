@@ -13,8 +13,8 @@
 #include "harness/runner/tls_decision.h"
 #include "harness/scenario/delivery.h"
 #include "harness/scenario/profile.h"
-#include "harness/scenario/suggest.h"
 #include "harness/scenario/scenario_loader.h"
+#include "harness/scenario/suggest.h"
 #include "results/absl_compat.h"
 
 namespace smtp::run {
