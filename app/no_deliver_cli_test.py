@@ -92,9 +92,10 @@ class NoDeliver(unittest.TestCase):
             probe = by_id["smuggling.second-message.lf-dot-lf"]
             self.assertEqual(probe["verdict"], "skip")
             self.assertTrue(probe["reason"].startswith(
-                "needs a delivery (--no_deliver): a smuggling probe has to send an end of data"),
+                "needs a delivery (--no_deliver): a smuggling probe must send an end of data"),
                 probe["reason"])
-            self.assertIn("up to 2 messages to " + RCPT, probe["reason"])
+            self.assertIn("up to 2 messages, the smuggled one included, to " + RCPT,
+                          probe["reason"])
             skipped = [x for x in r["scenarios"] if x["verdict"] == "skip"
                        and x["reason"].startswith("needs a delivery (--no_deliver)")]
             self.assertIn("no delivery: %d scenarios that need one skipped (--no_deliver)"
