@@ -83,8 +83,8 @@ class NoDeliver(unittest.TestCase):
                                     "--out", self.out("quiet")])
             self.assertIn(rc, (0, 1), out + err)
             self.assertEqual(sink_lines(self.sink), 0, "a message was delivered")
-            self.assertIn("--no_deliver: no message is delivered: 5 scenarios end their "
-                          "transactions with RSET instead", err)
+            self.assertIn("--no_deliver: no transaction reaches an end of data: 5 scenarios end "
+                          "their transactions with RSET instead", err)
             r = load_results(self.out("quiet"))
             by_id = {x["id"]: x for x in r["scenarios"]}
             for sid in ("ext.dsn.mail-ret-envid", "rfc5321.transaction.after-rset"):
