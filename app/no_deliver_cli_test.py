@@ -83,8 +83,8 @@ class NoDeliver(unittest.TestCase):
                                     "--out", self.out("quiet")])
             self.assertIn(rc, (0, 1), out + err)
             self.assertEqual(sink_lines(self.sink), 0, "a message was delivered")
-            self.assertIn("--no_deliver: no message is delivered: 5 scenarios end their "
-                          "transactions with RSET instead", err)
+            self.assertIn("--no_deliver: no transaction reaches an end of data: 5 scenarios end "
+                          "their transactions with RSET instead", err)
             r = load_results(self.out("quiet"))
             by_id = {x["id"]: x for x in r["scenarios"]}
             for sid in ("ext.dsn.mail-ret-envid", "rfc5321.transaction.after-rset"):
@@ -92,9 +92,10 @@ class NoDeliver(unittest.TestCase):
             probe = by_id["smuggling.second-message.lf-dot-lf"]
             self.assertEqual(probe["verdict"], "skip")
             self.assertTrue(probe["reason"].startswith(
-                "needs a delivery (--no_deliver): a smuggling probe has to send an end of data"),
+                "needs a delivery (--no_deliver): a smuggling probe must send an end of data"),
                 probe["reason"])
-            self.assertIn("up to 2 messages to " + RCPT, probe["reason"])
+            self.assertIn("up to 2 messages, the smuggled one included, to " + RCPT,
+                          probe["reason"])
             skipped = [x for x in r["scenarios"] if x["verdict"] == "skip"
                        and x["reason"].startswith("needs a delivery (--no_deliver)")]
             self.assertIn("no delivery: %d scenarios that need one skipped (--no_deliver)"

@@ -13,8 +13,8 @@
 #include "harness/runner/tls_decision.h"
 #include "harness/scenario/delivery.h"
 #include "harness/scenario/profile.h"
-#include "harness/scenario/suggest.h"
 #include "harness/scenario/scenario_loader.h"
+#include "harness/scenario/suggest.h"
 #include "results/absl_compat.h"
 
 namespace smtp::run {
@@ -209,7 +209,7 @@ std::string DeliveryNotice(const PreparedRun& run, bool embedded) {
   }
   if (run.options.executor.no_deliver) {
     return absl::StrCat(
-        "--no_deliver: no message is delivered: ", rset,
+        "--no_deliver: no transaction reaches an end of data: ", rset,
         rset == 1 ? " scenario ends its transactions" : " scenarios end their transactions",
         " with RSET instead, ", skipped, " that need a delivery ", skipped == 1 ? "is" : "are",
         " skipped",

@@ -91,9 +91,9 @@ absl::StatusOr<PreparedRun> PrepareRun(RunRequest request);
 //   without --no_deliver: "warning: this run may deliver up to 96 messages
 //   (from 70 scenarios) to user@example.test, ...: point it at a test
 //   server, not production; --no_deliver delivers none (...)";
-//   with it: "--no_deliver: no message is delivered: N scenarios end their
-//   transactions with RSET instead, M that need a delivery are skipped
-//   (K smuggling probes among them)".
+//   with it: "--no_deliver: no transaction reaches an end of data: N
+//   scenarios end their transactions with RSET instead, M that need a
+//   delivery are skipped (K smuggling probes among them)".
 std::string DeliveryNotice(const PreparedRun& run, bool embedded);
 
 // The target a profile file names with "host"/"port" ("HOST:PORT", or

@@ -206,26 +206,25 @@ NoDeliveryPlan PlanWithoutDelivery(const Scenario& scenario, const DeliveryEstim
 }
 
 std::string NoDeliverySkipReason(const Scenario& scenario, const DeliveryEstimate& estimate) {
+  // Short, the essential first: reports show the first 300 characters on
+  // the scenario's row.
+  const bool smuggling =
+      std::find(scenario.tags.begin(), scenario.tags.end(), "smuggling") != scenario.tags.end();
   std::string what =
-      absl::StrCat(estimate.messages, estimate.messages == 1 ? " message" : " messages");
+      absl::StrCat("up to ", estimate.messages, estimate.messages == 1 ? " message" : " messages");
+  if (smuggling && estimate.messages > 1) absl::StrAppend(&what, ", the smuggled one included,");
   if (!estimate.recipients.empty()) {
     absl::StrAppend(&what, " to ", absl::StrJoin(estimate.recipients, ", "));
   }
-  const bool smuggling =
-      std::find(scenario.tags.begin(), scenario.tags.end(), "smuggling") != scenario.tags.end();
   if (smuggling) {
-    return absl::StrCat(
-        AV(kNeedsDeliveryPrefix),
-        ": a smuggling probe has to send an end of data (the sequence under test, then "
-        "<CRLF>.<CRLF>), and a server that takes it for the end of the message delivers it (up "
-        "to ",
-        what,
-        ", a smuggled second one included on a vulnerable server); its verdict is unknown: run "
-        "it against a test server");
+    return absl::StrCat(AV(kNeedsDeliveryPrefix),
+                        ": a smuggling probe must send an end of data, and a server that ends the "
+                        "message there delivers it (",
+                        what, "); its verdict is unknown: run it against a test server");
   }
   return absl::StrCat(AV(kNeedsDeliveryPrefix),
-                      ": what it checks comes with or after the end of a message, which the "
-                      "server may deliver (up to ",
+                      ": it checks the end of a message or what follows, and the server may "
+                      "deliver that message (",
                       what, "); run it against a test server");
 }
 

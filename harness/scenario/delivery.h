@@ -54,12 +54,14 @@ enum class NoDeliveryPlan : std::uint8_t {
 };
 NoDeliveryPlan PlanWithoutDelivery(const Scenario& scenario, const DeliveryEstimate& estimate);
 
-// Why --no_deliver skips `scenario` (plan kSkip), naming the recipients:
-// for a smuggling probe (tag "smuggling") that it must send an end of data,
-// which a server may take as the end of a message (a vulnerable one also
-// delivers the smuggled second message), so its verdict needs a delivery;
-// for others that the requirement is checked at or after the end of the
-// message.
+// Why --no_deliver skips `scenario` (plan kSkip), with the number of
+// messages and the recipients, e.g. for a smuggling probe (tag "smuggling"):
+//   "needs a delivery (--no_deliver): a smuggling probe must send an end of
+//   data, and a server that ends the message there delivers it (up to 2
+//   messages, the smuggled one included, to user@example.test); its verdict
+//   is unknown: run it against a test server"
+// and for others "...: it checks the end of a message or what follows, and
+// the server may deliver that message (up to 1 message to ...); ...".
 std::string NoDeliverySkipReason(const Scenario& scenario, const DeliveryEstimate& estimate);
 
 // The prefix of every NoDeliverySkipReason: how reports and the console

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "harness/scenario/suggest.h"
@@ -188,8 +189,16 @@ absl::StatusOr<SuiteFilter> MakeSuiteFilter(std::vector<std::string> ids,
   filter.tags = std::move(tags);
   for (const std::string& name : level_names) {
     const std::optional<Level> level = ParseLevelIgnoringCase(name);
-    if (!level)
-      return absl::InvalidArgumentError(absl::StrCat("--level: unknown level '", name, "'"));
+    if (!level) {
+      // Compared in lower case, named as written in scenario files.
+      constexpr std::string_view kLower[] = {"must", "should", "may", "policy", "security"};
+      const std::string lower = absl::AsciiStrToLower(name);
+      std::string hint;
+      if (const std::string_view s = Suggest(lower, kLower); !s.empty()) {
+        hint = absl::StrCat(" (did you mean '", AV(LevelName(*ParseLevelIgnoringCase(s))), "'?)");
+      }
+      return absl::InvalidArgumentError(absl::StrCat("--level: unknown level '", name, "'", hint));
+    }
     filter.levels.push_back(*level);
   }
   return filter;

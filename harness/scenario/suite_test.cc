@@ -108,6 +108,10 @@ TEST(MakeSuiteFilter, LevelsInAnyCase) {
   filter = MakeSuiteFilter({}, {}, {"MUST", "often"});
   EXPECT_EQ(filter.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Msg(filter.status()), "--level: unknown level 'often'");
+  EXPECT_EQ(Msg(MakeSuiteFilter({}, {}, {"securty"}).status()),
+            "--level: unknown level 'securty' (did you mean 'security'?)");
+  EXPECT_EQ(Msg(MakeSuiteFilter({}, {}, {"SHOLD"}).status()),
+            "--level: unknown level 'SHOLD' (did you mean 'SHOULD'?)");
 }
 
 struct FilterCase {

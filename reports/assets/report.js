@@ -120,8 +120,9 @@
     st.sort = Object.prototype.hasOwnProperty.call(SORTS, sort) ? sort : 'verdict';
     st.dir = p.get('dir') === 'desc' ? -1 : 1;
     st.limit = PAGE;
-    const open = st.id || p.get('open') || '';
-    if (open && byKey.has(open)) {
+    // A scenario a live run has not reached yet opens when it arrives.
+    const open = (st.id || p.get('open') || '').slice(0, 500);
+    if (open) {
       st.open.add(open);
       lastOpened = open;
     }
@@ -277,6 +278,9 @@
     const levels = [...new Set(run.scenarios.map((s) => H.str(s.level)))];
     levels.sort((a, b) => levelRank(a) - levelRank(b) || H.natural(a, b));
     const tags = [...new Set(run.scenarios.flatMap((s) => s.tags))].sort(H.natural);
+    // A value from a link that no scenario (yet) has is still shown as chosen.
+    if (st.level && !levels.includes(st.level)) levels.push(st.level);
+    if (st.tag && !tags.includes(st.tag)) tags.push(st.tag);
     selects.textContent = '';
     const vsel = H.select('verdict', [['', 'all verdicts'], ...VERDICTS.map((v) => [v, v])], st.verdict,
                           (v) => setFilter({verdict: v}));

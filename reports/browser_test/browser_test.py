@@ -237,11 +237,18 @@ class Tests:
         assert bad.eval("typeof window.__pwned") == "undefined"
         assert bad.eval("document.getElementById('f-verdict').value") == ""
         assert "<script>" in bad.eval("document.getElementById('shown').textContent")
+        # A tag no scenario has stays chosen in its select: nothing matches, visibly.
+        none = self.page()
+        none.navigate(url + "#tag=no-such-tag")
+        assert none.eval(ROWS) == 0
+        assert none.eval("document.getElementById('f-tag').value") == "no-such-tag"
+        assert "No scenario matches" in none.eval("document.body.innerText")
         shot = self.page()
         shot.navigate(url)
         shot.screenshot(os.path.join(self.out, "report-failures-first.png"))
         for p, what in ((page, "links"), (again, "reloaded link"), (one, "one scenario"),
-                        (opened, "open link"), (tagged, "tag link"), (bad, "hostile link")):
+                        (opened, "open link"), (tagged, "tag link"), (bad, "hostile link"),
+                        (none, "unknown tag link")):
             self.assert_clean(p, what)
 
     def test_hostile_report(self):

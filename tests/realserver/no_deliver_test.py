@@ -90,7 +90,7 @@ def main():
         problems.append("the run stopped: " + r["stopped"])
     if len(r["scenarios"]) < 200:
         problems.append("not a full run: %d scenarios" % len(r["scenarios"]))
-    if "--no_deliver: no message is delivered" not in p.stderr:
+    if "--no_deliver: no transaction reaches an end of data" not in p.stderr:
         problems.append("no --no_deliver line before the run")
     skipped = [s for s in r["scenarios"] if s["verdict"] == "skip"
                and s["reason"].startswith("needs a delivery (--no_deliver)")]
