@@ -103,6 +103,10 @@ struct ClientExpect {
   std::vector<std::string> must_not_send;  // verbs, e.g. "DATA"
   std::optional<milliseconds> within;      // the client ends within this
   std::vector<std::string> allow;          // violation kinds tolerated
+  // Commands the scenario's premise needs the client to have sent (a SIZE
+  // limit is only known to a client that sent EHLO); when one is missing
+  // the scenario is skipped, naming it.
+  std::vector<std::string> applies_if_sent;
 };
 
 struct ClientScenario {

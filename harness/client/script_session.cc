@@ -139,6 +139,7 @@ bool ScriptedSession::Advertised(std::string_view keyword) const {
 void ScriptedSession::ResetTransaction() {
   mail_ok_ = false;
   body_8bit_ok_ = false;
+  smtputf8_ = false;
   rcpt_total_ = rcpt_ok_ = 0;
 }
 
@@ -287,10 +288,12 @@ void ScriptedSession::Command(std::string_view line, LineTerminator term, bool t
       }
       return;
     case Verb::kStarttls: {
-      if (!Advertised("STARTTLS")) {
-        Violate("unadvertised", "RFC 3207 §4",
-                tls_ ? "STARTTLS again after TLS" : "STARTTLS without STARTTLS advertised");
-      }
+      // Not a violation without the advertisement: a client required to
+      // use TLS may try STARTTLS where it was not advertised (the line an
+      // attacker strips); the 502 it gets is the answer. After TLS it is
+      // one (RFC 3207 §4: "MUST NOT attempt to start a TLS session if a
+      // TLS session is already active").
+      if (tls_) Violate("unadvertised", "RFC 3207 §4", "STARTTLS again after TLS");
       ReplySpec r =
           Reply("STARTTLS", tls_                      ? "503 5.5.1 TLS already active\r\n"
                             : !Advertised("STARTTLS") ? "502 5.5.1 STARTTLS not advertised\r\n"
@@ -434,6 +437,7 @@ void ScriptedSession::Mail(std::string_view line, std::vector<ServerAction>* out
     Violate("unadvertised", "RFC 5321 §4.1.1.11", "an unknown MAIL parameter: " + Clip(line));
   }
   body_8bit_ok_ = p.body == BodyType::kBinaryMime || p.body == BodyType::k8BitMime || p.smtputf8;
+  smtputf8_ = p.smtputf8;
   if (!tls_) record_->plaintext_mail = true;
   const ReplySpec r = Reply("MAIL", Default(250, "2.1.0 Sender ok"));
   mail_ok_ = Positive(r.code());
@@ -464,8 +468,13 @@ void ScriptedSession::Rcpt(std::string_view line, std::vector<ServerAction>* out
 
 void ScriptedSession::Data(std::vector<ServerAction>* out) {
   // A DATA sent with the RCPTs before their replies (RFC 2920) is allowed;
-  // one sent after every RCPT reply arrived refused is not (§3.3).
-  if (rcpt_total_ > 0 && rcpt_ok_ == 0 && !unit_early_) {
+  // one sent after every RCPT reply arrived refused is not (§3.3). When to
+  // DATA was sent is only known without PIPELINING: then the client had to
+  // wait for every reply (a DATA in the same read as the RCPT is an
+  // early-command already). With PIPELINING a DATA read after we answered
+  // may still have been sent before our reply arrived (msmtp writes RCPT
+  // and DATA separately, without waiting): no verdict.
+  if (rcpt_total_ > 0 && rcpt_ok_ == 0 && !unit_early_ && !Advertised("PIPELINING")) {
     Violate("data-after-rejection", "RFC 5321 §3.3",
             absl::StrCat("DATA after all ", rcpt_total_, " recipient(s) were refused"));
   }
@@ -500,6 +509,17 @@ void ScriptedSession::BodyBytes(std::string_view piece) {
 }
 
 void ScriptedSession::EndOfMessage(std::vector<ServerAction>* out) {
+  // The header section: up to the first empty line; a message without one
+  // is not judged here (its lines may be no header fields at all).
+  const std::string_view body = current_.body;
+  const std::size_t blank = body.find("\r\n\r\n");
+  const std::string_view header =
+      blank == std::string_view::npos ? std::string_view() : body.substr(0, blank);
+  if (!smtputf8_ &&
+      std::any_of(header.begin(), header.end(), [](char c) { return (c & 0x80) != 0; })) {
+    Violate("utf8-header", "RFC 6531 §3.2",
+            "octets over 127 in the message header without SMTPUTF8 in MAIL");
+  }
   if (size_limit_ && body_seen_ > *size_limit_) {
     Violate("size-exceeded", "RFC 1870 §6",
             absl::StrCat("a message of ", body_seen_, " octets over the advertised SIZE ",
