@@ -85,6 +85,8 @@ def main():
     check(report["stats"]["server_coverage"] > 100,
           "server coverage is fed back: %d" % report["stats"]["server_coverage"])
     check(len(report["timeline"]) >= 2, "stats over time")
+    check("-entropic=0" in report["libfuzzer_args"],
+          "libFuzzer's entropic scheduler is off by default: %s" % report["libfuzzer_args"])
     with open(os.path.join(out, "index.html")) as f:
         html = f.read()
     check("dropped-HELP-220" in html, "index.html (the fuzz report) names the finding")
@@ -359,6 +361,14 @@ def main():
     check("FINDING dropped-HELP-220" in p.stderr, "the finding is still printed")
     check("the results in" in p.stderr and "are incomplete" in p.stderr,
           "the end of the run says the results are incomplete")
+
+    # A libFuzzer flag the user gives wins over the tool's default.
+    given = os.path.join(tmp, "entropic")
+    p = fuzz(["--target", "embedded", "--out", given, "-runs=200", "-entropic=1"], timeout=60)
+    with open(os.path.join(given, "fuzz.json")) as f:
+        args = json.load(f)["libfuzzer_args"]
+    check(p.returncode == 0 and "-entropic=1" in args and "-entropic=0" not in args,
+          "-entropic=1 given replaces the default -entropic=0: %s" % args)
 
     # 4. Bad input: exit 2, one clear line.
     for args, want in [
