@@ -101,6 +101,29 @@ std::string Padded(std::string_view s, std::size_t width) {
   return out;
 }
 
+// A profile whose client never reached the harness in any scenario that
+// ran (a program not found, a command that exits at once, a wrong
+// address) is a setup error, not dozens of client findings: one line that
+// says so, with the first scenario's reason (the client's exit and
+// output). "" when some scenario saw a connection or none ran.
+std::string NeverConnected(const harness::RunResult& r) {
+  const harness::ScenarioResult* first = nullptr;
+  int ran = 0;
+  for (const harness::ScenarioResult& s : r.scenarios) {
+    if (s.verdict == harness::Verdict::kSkip) continue;
+    ++ran;
+    for (const harness::Entry& e : s.transcript.entries()) {
+      if (e.kind == harness::EntryKind::kConnect) return "";
+    }
+    if (first == nullptr) first = &s;
+  }
+  if (first == nullptr) return "";
+  return absl::StrCat("the client never connected to the harness in any of the ", ran,
+                      ran == 1 ? " scenario" : " scenarios",
+                      " that ran: check the profile's commands (", first->id, ": ", first->reason,
+                      ")");
+}
+
 }  // namespace
 
 int ListClientScenarios(const std::vector<std::string>& args) {
@@ -291,6 +314,9 @@ int RunClientRun(const std::vector<std::string>& args) {
     }
     std::printf("  %s %s [%s]: %s\n", std::string(VerdictName(s.verdict)).c_str(), s.id.c_str(),
                 s.level.c_str(), s.reason.c_str());
+  }
+  if (const std::string why = NeverConnected(*result); !why.empty() && status < 128) {
+    return Fail(why);
   }
   for (const std::string& line : runner::ExitSummaryLines(*result, status)) {
     std::printf("%s\n", line.c_str());
