@@ -218,7 +218,10 @@ int RunClientRun(const std::vector<std::string>& args) {
 
   client::ClientRunOptions options;
   options.jobs = absl::GetFlag(FLAGS_jobs) > 0 ? absl::GetFlag(FLAGS_jobs) : kDefaultClientJobs;
-  options.work_dir = (fs::path(out_dir) / "client-files").string();
+  // Absolute: the client runs in its profile's directory, not ours.
+  std::error_code abs_ec;
+  const fs::path out_abs = fs::absolute(out_dir, abs_ec);
+  options.work_dir = ((abs_ec ? fs::path(out_dir) : out_abs) / "client-files").string();
   if (!absl::GetFlag(FLAGS_from).empty()) options.values.from = absl::GetFlag(FLAGS_from);
   if (!absl::GetFlag(FLAGS_to).empty()) options.values.to = absl::GetFlag(FLAGS_to);
   if (!absl::GetFlag(FLAGS_rcpt).empty()) options.values.to = absl::GetFlag(FLAGS_rcpt);

@@ -185,6 +185,20 @@ class LiveResultsTest(unittest.TestCase):
         self.assertEqual(len(final["scenarios"]), 2)
 
 
+class RelativeOutTest(unittest.TestCase):
+    def test_relative_out_with_a_profile_elsewhere(self):
+        # The client runs in its profile's directory: the {message} and
+        # {cafile} paths must not be relative to ours.
+        cwd = os.path.join(WORK, "cwd")
+        shutil.rmtree(cwd, ignore_errors=True)
+        os.makedirs(cwd)
+        p = run("run", "--client", os.path.join(SOURCE, "tests/clients/profiles/smtplib.json"),
+                "--filter", "client.basic.plain-delivery", "--out", "rel", "--progress_every", "0",
+                cwd=cwd)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("1 pass", p.stdout)
+
+
 class ProfileErrorTest(unittest.TestCase):
     def run_profile(self, name, text, timeout=60):
         path = write(os.path.join(WORK, "profiles", name + ".json"), text)
@@ -225,6 +239,6 @@ class ProfileErrorTest(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    HARNESS, SOURCE, WORK = sys.argv[1:4]
+    HARNESS, SOURCE, WORK = (os.path.abspath(a) for a in sys.argv[1:4])
     os.makedirs(WORK, exist_ok=True)
     unittest.main(argv=sys.argv[:1], verbosity=2)
