@@ -53,6 +53,8 @@ ABSL_DECLARE_FLAG(std::string, auth_user);
 ABSL_DECLARE_FLAG(std::string, auth_password);
 ABSL_DECLARE_FLAG(std::vector<std::string>, fail_on);
 ABSL_DECLARE_FLAG(absl::Duration, progress_every);
+ABSL_DECLARE_FLAG(bool, markdown);
+ABSL_DECLARE_FLAG(std::vector<std::string>, fragments);
 
 namespace smtp::app {
 namespace {
@@ -132,6 +134,10 @@ int ListClientScenarios(const std::vector<std::string>& args) {
                  message.data());
     return 2;
   };
+  if (absl::GetFlag(FLAGS_markdown) || !absl::GetFlag(FLAGS_fragments).empty() ||
+      !absl::GetFlag(FLAGS_profile).empty()) {
+    return fail("--markdown, --fragments and --profile are for the server suite");
+  }
   absl::StatusOr<scenario::SuiteFilter> filter = scenario::MakeSuiteFilter(
       absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_tag), absl::GetFlag(FLAGS_level));
   if (!filter.ok()) return fail(Message(filter.status()));

@@ -10,26 +10,6 @@
 namespace smtp::client {
 namespace {
 
-// Applies one "any of, '!' excludes" list (as scenario::SuiteFilter).
-template <typename T, typename Pred>
-bool Keep(const std::vector<T>& list, Pred matches) {
-  bool any_positive = false, positive_hit = false;
-  for (const T& entry : list) {
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!entry.empty() && entry[0] == '!') {
-        if (matches(std::string_view(entry).substr(1))) return false;
-        continue;
-      }
-      any_positive = true;
-      positive_hit = positive_hit || matches(std::string_view(entry));
-    } else {
-      any_positive = true;
-      positive_hit = positive_hit || matches(entry);
-    }
-  }
-  return !any_positive || positive_hit;
-}
-
 std::string DidYouMean(std::string_view entry, const std::set<std::string>& names) {
   std::vector<std::string_view> views(names.begin(), names.end());
   const std::string_view s = scenario::Suggest(entry, views);
@@ -39,13 +19,14 @@ std::string DidYouMean(std::string_view entry, const std::set<std::string>& name
 }  // namespace
 
 bool ClientFilterMatches(const scenario::SuiteFilter& filter, const ClientScenario& s) {
+  // The fields the filter reads, in a server scenario: one matching rule.
+  scenario::Scenario view;
+  view.id = s.id;
+  view.tags = s.tags;
   const std::optional<scenario::Level> level = scenario::ParseLevelIgnoringCase(s.level);
-  return Keep(filter.ids, [&](std::string_view g) { return scenario::GlobMatch(g, s.id); }) &&
-         Keep(filter.tags,
-              [&](std::string_view t) {
-                return std::find(s.tags.begin(), s.tags.end(), t) != s.tags.end();
-              }) &&
-         Keep(filter.levels, [&](scenario::Level l) { return level && *level == l; });
+  if (!level && !filter.levels.empty()) return false;  // the loader refuses such levels
+  if (level) view.level = *level;
+  return filter.Matches(view);
 }
 
 ClientSelection SelectClientScenarios(std::vector<ClientScenario> all,

@@ -142,6 +142,9 @@ class ListAndFilterTest(unittest.TestCase):
         self.assertIn("--filter 'client.dwngrade.*' matches no client scenario id (did you "
                       "mean 'client.downgrade.*'?)", p.stderr)
         self.assertIn("no client scenario left", p.stderr)
+        p = run("list", "--client", "all", "--markdown")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--markdown, --fragments and --profile are for the server suite", p.stderr)
         p = run("run", "--client", profile, "--level", "mst")
         self.assertEqual(p.returncode, 2)
         self.assertIn("--level: unknown level 'mst' (did you mean 'MUST'?)", p.stderr)
