@@ -10,6 +10,9 @@
 // to stderr. Exit status 0, or 2 when the suite does not load (every load
 // error is printed) or on a usage error.
 //
+// `list --client PROFILE` (or `--client all`) lists the client suite instead
+// (run_client.h).
+//
 // --suite, --fragments, --filter, --tag, --level and --profile are the flags of `run`
 // (run_cmd.cc), shared so both commands select the same scenarios.
 #include <cstdio>
@@ -20,6 +23,7 @@
 #include "absl/flags/flag.h"
 #include "app/catalogue.h"
 #include "app/default_suite.h"
+#include "app/run_client.h"
 #include "app/subcommand.h"
 #include "harness/scenario/profile.h"
 #include "harness/scenario/suite.h"
@@ -37,6 +41,7 @@ ABSL_DECLARE_FLAG(std::string, profile);
 namespace smtp::app {
 
 int RunList(const std::vector<std::string>& args) {
+  if (ClientRunRequested()) return ListClientScenarios(args);  // the client suite
   absl::StatusOr<scenario::SuiteFilter> filter = scenario::MakeSuiteFilter(
       absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_tag), absl::GetFlag(FLAGS_level));
   if (!filter.ok()) {

@@ -1,8 +1,10 @@
 #include "app/run_client.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -10,6 +12,7 @@
 #include "absl/flags/declare.h"
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "app/default_suite.h"
@@ -17,10 +20,12 @@
 #include "harness/client/client_profile.h"
 #include "harness/client/client_run.h"
 #include "harness/client/client_scenario.h"
+#include "harness/client/client_select.h"
 #include "harness/runner/progress.h"
 #include "harness/runner/runner.h"
 #include "harness/scenario/scenario.h"
 #include "harness/scenario/suite.h"
+#include "harness/wall_clock.h"
 #include "results/absl_compat.h"
 #include "results/results.h"
 
@@ -48,6 +53,8 @@ ABSL_DECLARE_FLAG(std::string, auth_user);
 ABSL_DECLARE_FLAG(std::string, auth_password);
 ABSL_DECLARE_FLAG(std::vector<std::string>, fail_on);
 ABSL_DECLARE_FLAG(absl::Duration, progress_every);
+ABSL_DECLARE_FLAG(bool, markdown);
+ABSL_DECLARE_FLAG(std::vector<std::string>, fragments);
 
 namespace smtp::app {
 namespace {
@@ -60,32 +67,6 @@ constexpr int kMaxListed = 50;
 int Fail(const std::string& message) {
   std::fprintf(stderr, "smtp-harness run --client: %s\n", message.c_str());
   return 2;
-}
-
-// --filter, --tag and --level as for server scenarios: each list "any of",
-// '!' excludes, the three ANDed.
-bool Keep(const client::ClientScenario& s) {
-  auto matches = [](const std::vector<std::string>& list, auto&& hit) {
-    bool any_positive = false, positive_hit = false;
-    for (const std::string& entry : list) {
-      if (!entry.empty() && entry[0] == '!') {
-        if (hit(entry.substr(1))) return false;
-      } else {
-        any_positive = true;
-        positive_hit = positive_hit || hit(entry);
-      }
-    }
-    return !any_positive || positive_hit;
-  };
-  return matches(absl::GetFlag(FLAGS_filter),
-                 [&](const std::string& g) { return scenario::GlobMatch(g, s.id); }) &&
-         matches(absl::GetFlag(FLAGS_tag),
-                 [&](const std::string& t) {
-                   return std::find(s.tags.begin(), s.tags.end(), t) != s.tags.end();
-                 }) &&
-         matches(absl::GetFlag(FLAGS_level), [&](const std::string& l) {
-           return absl::AsciiStrToLower(l) == absl::AsciiStrToLower(s.level);
-         });
 }
 
 absl::StatusOr<std::vector<std::string>> FailOn() {
@@ -101,7 +82,108 @@ absl::StatusOr<std::vector<std::string>> FailOn() {
   return levels;
 }
 
+// The client suite to run or list: --suite and the arguments, else the
+// shipped scenarios/client. `given` gets the paths the user named.
+absl::StatusOr<std::vector<client::ClientScenario>> LoadSuite(const std::vector<std::string>& args,
+                                                              std::vector<std::string>* given) {
+  std::vector<std::string> suites = absl::GetFlag(FLAGS_suite);
+  suites.insert(suites.end(), args.begin(), args.end());
+  *given = suites;
+  if (suites.empty()) {
+    absl::StatusOr<std::string> shipped = DefaultSuite();
+    if (!shipped.ok()) return shipped.status();
+    suites.push_back((fs::path(*shipped) / "client").string());
+  }
+  return client::LoadClientSuite(suites);
+}
+
+std::string Padded(std::string_view s, std::size_t width) {
+  std::string out(s);
+  if (out.size() < width) out.append(width - out.size(), ' ');
+  return out;
+}
+
+// A profile whose client never reached the harness in any scenario that
+// ran (a program not found, a command that exits at once, a wrong
+// address) is a setup error, not dozens of client findings: one line that
+// says so, with the first scenario's reason (the client's exit and
+// output). "" when some scenario saw a connection or none ran.
+std::string NeverConnected(const harness::RunResult& r) {
+  const harness::ScenarioResult* first = nullptr;
+  int ran = 0;
+  for (const harness::ScenarioResult& s : r.scenarios) {
+    if (s.verdict == harness::Verdict::kSkip) continue;
+    ++ran;
+    for (const harness::Entry& e : s.transcript.entries()) {
+      if (e.kind == harness::EntryKind::kConnect) return "";
+    }
+    if (first == nullptr) first = &s;
+  }
+  if (first == nullptr) return "";
+  return absl::StrCat("the client never connected to the harness in any of the ", ran,
+                      ran == 1 ? " scenario" : " scenarios",
+                      " that ran: check the profile's commands (", first->id, ": ", first->reason,
+                      ")");
+}
+
 }  // namespace
+
+int ListClientScenarios(const std::vector<std::string>& args) {
+  auto fail = [](std::string_view message) {
+    std::fprintf(stderr, "smtp-harness list --client: %.*s\n", static_cast<int>(message.size()),
+                 message.data());
+    return 2;
+  };
+  if (absl::GetFlag(FLAGS_markdown) || !absl::GetFlag(FLAGS_fragments).empty() ||
+      !absl::GetFlag(FLAGS_profile).empty()) {
+    return fail("--markdown, --fragments and --profile are for the server suite");
+  }
+  absl::StatusOr<scenario::SuiteFilter> filter = scenario::MakeSuiteFilter(
+      absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_tag), absl::GetFlag(FLAGS_level));
+  if (!filter.ok()) return fail(Message(filter.status()));
+  std::optional<client::ClientProfile> profile;
+  const std::string profile_path = absl::GetFlag(FLAGS_client);
+  std::error_code ec;
+  if (profile_path != "all" || fs::exists(profile_path, ec)) {
+    absl::StatusOr<client::ClientProfile> loaded = client::LoadClientProfile(profile_path);
+    if (!loaded.ok()) return fail(Message(loaded.status()));
+    profile = *std::move(loaded);
+  }
+  std::vector<std::string> given;
+  absl::StatusOr<std::vector<client::ClientScenario>> loaded = LoadSuite(args, &given);
+  if (!loaded.ok()) return fail(Message(loaded.status()));
+  const std::size_t total = loaded->size();
+  client::ClientSelection selected = client::SelectClientScenarios(*std::move(loaded), *filter);
+  for (const std::string& note : selected.notes) fail(note);
+  std::size_t id_w = 0, level_w = 0, rfc_w = 0, mode_w = 0, tags_w = 0;
+  auto rfc = [](const client::ClientScenario& s) { return s.rfc_document + " §" + s.rfc_section; };
+  for (const client::ClientScenario& s : selected.scenarios) {
+    id_w = std::max(id_w, s.id.size());
+    level_w = std::max(level_w, s.level.size());
+    rfc_w = std::max(rfc_w, rfc(s).size());
+    mode_w = std::max(mode_w, client::ClientModeName(s.mode).size());
+    tags_w = std::max(tags_w, absl::StrJoin(s.tags, ",").size());
+  }
+  std::size_t skipped = 0;
+  for (const client::ClientScenario& s : selected.scenarios) {
+    std::string line = Padded(s.id, id_w) + "  " + Padded(s.level, level_w) + "  " +
+                       Padded(rfc(s), rfc_w) + "  " +
+                       Padded(client::ClientModeName(s.mode), mode_w) + "  " +
+                       Padded(absl::StrJoin(s.tags, ","), tags_w) + "  " + s.title;
+    if (profile) {
+      if (const std::string why = client::SkipReason(*profile, s); !why.empty()) {
+        line += "  [skipped: " + why + "]";
+        ++skipped;
+      }
+    }
+    std::printf("%s\n", line.c_str());
+  }
+  std::fprintf(stderr, "%zu client scenarios (%zu filtered out)", selected.scenarios.size(),
+               total - selected.scenarios.size());
+  if (profile) std::fprintf(stderr, "; %zu skipped with %s", skipped, profile->name.c_str());
+  std::fprintf(stderr, "\n");
+  return 0;
+}
 
 bool ClientRunRequested() { return !absl::GetFlag(FLAGS_client).empty(); }
 
@@ -119,24 +201,21 @@ int RunClientRun(const std::vector<std::string>& args) {
   }
   absl::StatusOr<std::vector<std::string>> fail_on = FailOn();
   if (!fail_on.ok()) return Fail(Message(fail_on.status()));
+  absl::StatusOr<scenario::SuiteFilter> filter = scenario::MakeSuiteFilter(
+      absl::GetFlag(FLAGS_filter), absl::GetFlag(FLAGS_tag), absl::GetFlag(FLAGS_level));
+  if (!filter.ok()) return Fail(Message(filter.status()));
   absl::StatusOr<client::ClientProfile> profile =
       client::LoadClientProfile(absl::GetFlag(FLAGS_client));
   if (!profile.ok()) return Fail(Message(profile.status()));
 
-  std::vector<std::string> suites = absl::GetFlag(FLAGS_suite);
-  suites.insert(suites.end(), args.begin(), args.end());
-  const std::vector<std::string> given = suites;
-  if (suites.empty()) {
-    absl::StatusOr<std::string> shipped = DefaultSuite();
-    if (!shipped.ok()) return Fail(Message(shipped.status()));
-    suites.push_back((fs::path(*shipped) / "client").string());
-  }
-  absl::StatusOr<std::vector<client::ClientScenario>> loaded = client::LoadClientSuite(suites);
+  std::vector<std::string> given;
+  absl::StatusOr<std::vector<client::ClientScenario>> loaded = LoadSuite(args, &given);
   if (!loaded.ok()) return Fail(Message(loaded.status()));
-  std::vector<client::ClientScenario> scenarios;
-  for (client::ClientScenario& s : *loaded) {
-    if (Keep(s)) scenarios.push_back(std::move(s));
+  client::ClientSelection selected = client::SelectClientScenarios(*std::move(loaded), *filter);
+  for (const std::string& note : selected.notes) {
+    std::fprintf(stderr, "smtp-harness run --client: %s\n", note.c_str());
   }
+  std::vector<client::ClientScenario> scenarios = std::move(selected.scenarios);
   if (scenarios.empty()) return Fail("no client scenario left after --filter/--tag/--level");
 
   std::string error;
@@ -145,7 +224,10 @@ int RunClientRun(const std::vector<std::string>& args) {
 
   client::ClientRunOptions options;
   options.jobs = absl::GetFlag(FLAGS_jobs) > 0 ? absl::GetFlag(FLAGS_jobs) : kDefaultClientJobs;
-  options.work_dir = (fs::path(out_dir) / "client-files").string();
+  // Absolute: the client runs in its profile's directory, not ours.
+  std::error_code abs_ec;
+  const fs::path out_abs = fs::absolute(out_dir, abs_ec);
+  options.work_dir = ((abs_ec ? fs::path(out_dir) : out_abs) / "client-files").string();
   if (!absl::GetFlag(FLAGS_from).empty()) options.values.from = absl::GetFlag(FLAGS_from);
   if (!absl::GetFlag(FLAGS_to).empty()) options.values.to = absl::GetFlag(FLAGS_to);
   if (!absl::GetFlag(FLAGS_rcpt).empty()) options.values.to = absl::GetFlag(FLAGS_rcpt);
@@ -164,7 +246,19 @@ int RunClientRun(const std::vector<std::string>& args) {
   runner::ProgressPrinter printer = runner::ProgressPrinter::For(
       stderr,
       std::chrono::milliseconds(absl::ToInt64Milliseconds(absl::GetFlag(FLAGS_progress_every))));
-  options.progress = [&](const harness::ScenarioResult&, const harness::Counts& c, int total) {
+  // The results so far, for the live results.json (report --serve): each
+  // scenario as it ends, shown in the suite's order as run shows them.
+  std::mutex done_mu;
+  std::vector<std::optional<harness::ScenarioResult>> done(scenarios.size());
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) index.emplace(scenarios[i].id, i);
+  const std::string started_at = harness::UtcNow("%Y-%m-%dT%H:%M:%SZ");
+  const auto started = std::chrono::steady_clock::now();
+  options.progress = [&](const harness::ScenarioResult& r, const harness::Counts& c, int total) {
+    {
+      std::lock_guard<std::mutex> lock(done_mu);
+      if (auto it = index.find(r.id); it != index.end()) done[it->second] = r;
+    }
     printer.Update(c, total);
   };
   std::string command_line = "smtp-harness run --client " + absl::GetFlag(FLAGS_client);
@@ -184,6 +278,14 @@ int RunClientRun(const std::vector<std::string>& args) {
     harness::RunResult r;
     r.complete = false;
     r.planned = planned;
+    r.started_at = started_at;
+    r.duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
+    std::lock_guard<std::mutex> lock(done_mu);
+    for (const std::optional<harness::ScenarioResult>& d : done) {
+      if (d) r.scenarios.push_back(*d);
+    }
     return r;
   };
   live.stop = [&](std::string why) {
@@ -221,6 +323,9 @@ int RunClientRun(const std::vector<std::string>& args) {
     }
     std::printf("  %s %s [%s]: %s\n", std::string(VerdictName(s.verdict)).c_str(), s.id.c_str(),
                 s.level.c_str(), s.reason.c_str());
+  }
+  if (const std::string why = NeverConnected(*result); !why.empty() && status < 128) {
+    return Fail(why);
   }
   for (const std::string& line : runner::ExitSummaryLines(*result, status)) {
     std::printf("%s\n", line.c_str());

@@ -16,6 +16,12 @@ bool ClientRunRequested();
 // 2 on a usage error, a bad profile or scenario).
 int RunClientRun(const std::vector<std::string>& args);
 
+// `smtp-harness list --client PROFILE` (or `--client all`): the client
+// suite, one line per scenario (id, level, RFC, mode, tags, title), chosen
+// by run's --suite, --filter, --tag and --level; with a profile, the
+// scenarios it would skip say why. 0, or 2 on a load or usage error.
+int ListClientScenarios(const std::vector<std::string>& args);
+
 }  // namespace smtp::app
 
 #endif  // SMTP_APP_RUN_CLIENT_H_

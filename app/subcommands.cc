@@ -118,16 +118,20 @@ const std::vector<Subcommand>& Subcommands() {
        "error or an unreadable file."},
       {"list",
        "list [--suite PATH,...] [--filter GLOB] [--tag TAG] [--level LEVEL] [--markdown] "
-       "[SUITE_PATH...]",
-       "load a suite (validating every file) and list its scenarios, or print the catalogue",
+       "[--client PROFILE|all] [SUITE_PATH...]",
+       "load a suite (validating every file) and list its scenarios, or print the catalogue; "
+       "with --client, the client suite",
        RunList,
        {
            {"Scenarios", {"suite", "fragments", "filter", "tag", "level", "profile"}},
+           {"Client suite (run --client's scenarios)", {"client"}},
            {"Output", {"markdown"}},
        },
        {
            "smtp-harness list",
            "smtp-harness list --tag smuggling --level security",
+           "smtp-harness list --client all --tag dot-stuffing",
+           "smtp-harness list --client my_client.json   # says which it would skip",
            "smtp-harness list --markdown > catalogue.md",
        },
        "0 the suite loads, 2 on a load or usage error."},

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "harness/scenario/json_source.h"
 #include "results/absl_compat.h"
 
 namespace smtp::client {
@@ -15,10 +16,6 @@ namespace {
 constexpr std::array<std::string_view, kClientModes> kModeNames = {"plain", "starttls",
                                                                    "require_tls", "auth"};
 constexpr std::size_t kMaxProfileBytes = 1 << 20;
-
-absl::Status Bad(std::string_view path, std::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat(AV(path), ": ", AV(what)));
-}
 
 }  // namespace
 
@@ -34,62 +31,90 @@ std::optional<ClientMode> ParseClientMode(std::string_view name) {
 }
 
 absl::StatusOr<ClientProfile> ParseClientProfile(std::string_view text, std::string_view path) {
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return Bad(path, "not valid JSON");
-  if (!j.is_object()) return Bad(path, "a profile is a JSON object");
+  // Errors read "FILE:LINE:COL: key: what" (the position of the value).
+  absl::StatusOr<scenario::JsonSource> src =
+      scenario::JsonSource::Parse(std::string(path), std::string(text));
+  if (!src.ok()) return src.status();
+  const nlohmann::json& j = src->root();
+  auto Bad = [&](std::string_view pointer, std::string_view what) {
+    return src->ErrorAt(src->ValuePosition(pointer), what);
+  };
+  if (!j.is_object()) return Bad("", "a profile is a JSON object");
   ClientProfile p;
   for (const auto& [key, value] : j.items()) {
     if (key == "name") {
       if (!value.is_string() || value.get<std::string>().empty()) {
-        return Bad(path, "name: a non-empty string");
+        return Bad("/name", "name: a non-empty string");
       }
       p.name = value.get<std::string>();
     } else if (key == "description") {
-      if (!value.is_string()) return Bad(path, "description: a string");
+      if (!value.is_string()) return Bad("/description", "description: a string");
       p.description = value.get<std::string>();
     } else if (key == "commands") {
-      if (!value.is_object()) return Bad(path, "commands: an object of mode -> command");
+      if (!value.is_object()) return Bad("/commands", "commands: an object of mode -> command");
       for (const auto& [mode_name, command] : value.items()) {
         const std::optional<ClientMode> mode = ParseClientMode(mode_name);
         if (!mode) {
-          return Bad(path, absl::StrCat("commands: unknown mode '", mode_name,
-                                        "' (plain, starttls, require_tls, auth)"));
+          return Bad(scenario::AppendPointer("/commands", mode_name),
+                     absl::StrCat("commands: unknown mode '", mode_name,
+                                  "' (plain, starttls, require_tls, auth)"));
         }
         if (!command.is_string() || command.get<std::string>().empty()) {
-          return Bad(path, absl::StrCat("commands.", mode_name, ": a non-empty string"));
+          return Bad(scenario::AppendPointer("/commands", mode_name),
+                     absl::StrCat("commands.", mode_name, ": a non-empty string"));
         }
         p.commands[static_cast<std::size_t>(*mode)] = command.get<std::string>();
       }
     } else if (key == "timeout_ms") {
       if (!value.is_number_integer() || value.get<std::int64_t>() < 100 ||
           value.get<std::int64_t>() > 3'600'000) {
-        return Bad(path, "timeout_ms: an integer from 100 to 3600000");
+        return Bad("/timeout_ms", "timeout_ms: an integer from 100 to 3600000");
       }
       p.timeout = std::chrono::milliseconds(value.get<std::int64_t>());
     } else if (key == "env") {
-      if (!value.is_object()) return Bad(path, "env: an object of NAME -> value");
+      if (!value.is_object()) return Bad("/env", "env: an object of NAME -> value");
       for (const auto& [name, v] : value.items()) {
-        if (!v.is_string()) return Bad(path, absl::StrCat("env.", name, ": a string"));
+        if (!v.is_string())
+          return Bad(scenario::AppendPointer("/env", name),
+                     absl::StrCat("env.", name, ": a string"));
         if (name.empty() || name.find('=') != std::string::npos) {
-          return Bad(path, absl::StrCat("env: bad variable name '", name, "'"));
+          return Bad(scenario::AppendPointer("/env", name),
+                     absl::StrCat("env: bad variable name '", name, "'"));
         }
         p.env.emplace_back(name, v.get<std::string>());
       }
     } else if (key == "allow_plaintext_auth") {
-      if (!value.is_boolean()) return Bad(path, "allow_plaintext_auth: true or false");
+      if (!value.is_boolean())
+        return Bad("/allow_plaintext_auth", "allow_plaintext_auth: true or false");
       p.allow_plaintext_auth = value.get<bool>();
     } else if (key == "$schema") {
       // Editors' hint.
     } else {
-      return Bad(path, absl::StrCat("unknown key '", key,
-                                    "' (name, commands, timeout_ms, env, allow_plaintext_auth, "
-                                    "description)"));
+      return Bad(scenario::AppendPointer("", key),
+                 absl::StrCat("unknown key '", key,
+                              "' (name, commands, timeout_ms, env, allow_plaintext_auth, "
+                              "description)"));
     }
   }
-  if (p.name.empty()) return Bad(path, "name: missing");
+  if (p.name.empty()) return Bad("", "name: missing");
   bool any = false;
   for (const std::string& c : p.commands) any = any || !c.empty();
-  if (!any) return Bad(path, "commands: give at least one mode (plain, starttls, ...)");
+  if (!any) return Bad("", "commands: give at least one mode (plain, starttls, ...)");
+  // A command that does not name {port} (nor does env) cannot reach the
+  // harness, which listens on a fresh port per scenario: the client would
+  // fail every scenario for a reason of the profile, not of the client.
+  bool env_port = false;
+  for (const auto& [name, v] : p.env) env_port = env_port || v.find("{port}") != std::string::npos;
+  for (std::size_t m = 0; m < p.commands.size(); ++m) {
+    if (p.commands[m].empty() || env_port || p.commands[m].find("{port}") != std::string::npos) {
+      continue;
+    }
+    const std::string_view mode = kModeNames[m];
+    return Bad(scenario::AppendPointer("/commands", mode),
+               absl::StrCat("commands.", AV(mode),
+                            ": no {port} placeholder (nor in env): the harness listens on a "
+                            "fresh port for each scenario, so the client must be told it"));
+  }
   return p;
 }
 
@@ -99,7 +124,9 @@ absl::StatusOr<ClientProfile> LoadClientProfile(const std::string& path) {
   std::string text(kMaxProfileBytes + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxProfileBytes) return Bad(path, "larger than 1 MiB");
+  if (text.size() > kMaxProfileBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": larger than 1 MiB"));
+  }
   absl::StatusOr<ClientProfile> p = ParseClientProfile(text, path);
   if (!p.ok()) return p.status();
   std::error_code ec;

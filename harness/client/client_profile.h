@@ -63,9 +63,10 @@ struct ClientProfile {
   bool has(ClientMode mode) const { return !command(mode).empty(); }
 };
 
-// Parses a profile; `path` names it in errors ("p.json: commands.plain: not
-// a string"). Unknown keys, an empty or missing "commands", a timeout_ms
-// outside 100..3600000 are errors.
+// Parses a profile; errors name the file and the position of the value
+// ("p.json:3:23: commands.plain: a non-empty string"). Unknown keys, an
+// empty or missing "commands", a command without {port} (unless an env
+// value has it), a timeout_ms outside 100..3600000 are errors.
 absl::StatusOr<ClientProfile> ParseClientProfile(std::string_view text, std::string_view path);
 // Reads and parses a file (at most 1 MiB); sets `dir`.
 absl::StatusOr<ClientProfile> LoadClientProfile(const std::string& path);

@@ -27,22 +27,37 @@ TEST(ClientProfileTest, ErrorsNameTheKey) {
     const char* json;
     const char* error;
   } cases[] = {
-      {R"({"commands": {"plain": "x"}})", "name: missing"},
-      {R"({"name": "a", "commands": {"smtps": "x"}})", "unknown mode 'smtps'"},
+      {R"({"commands": {"plain": "x {port}"}})", "p.json:1:1: name: missing"},
+      {R"({"name": "a", "commands": {"smtps": "x"}})",
+       "p.json:1:37: commands: unknown mode 'smtps'"},
       {R"({"name": "a", "commands": {}})", "at least one mode"},
-      {R"({"name": "a", "commands": {"plain": "x"}, "timeout_ms": 5})", "timeout_ms"},
-      {R"({"name": "a", "commands": {"plain": "x"}, "retries": 1})", "unknown key 'retries'"},
+      {R"({"name": "a", "commands": {"plain": "x {port}"},
+ "timeout_ms": 5})",
+       "p.json:2:16: timeout_ms"},
+      {R"({"name": "a", "commands": {"plain": "x {port}"}, "retries": 1})",
+       "unknown key 'retries'"},
       {R"({"name": "a", "commands": {"plain": 3}})", "commands.plain"},
+      // The harness listens on a fresh port: a command must be told it.
+      {R"({"name": "a", "commands": {"plain": "x {port}", "auth": "swaks --server {host}"}})",
+       "p.json:1:57: commands.auth: no {port} placeholder"},
       {R"([1])", "JSON object"},
-      {R"({)", "not valid JSON"},
+      {R"({)", "p.json:1:2:"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<ClientProfile> p = ParseClientProfile(c.json, "p.json");
     ASSERT_FALSE(p.ok()) << c.json;
     EXPECT_NE(std::string(p.status().message()).find(c.error), std::string::npos)
         << p.status() << " for " << c.json;
-    EXPECT_TRUE(std::string(p.status().message()).starts_with("p.json: "));
+    EXPECT_TRUE(std::string(p.status().message()).starts_with("p.json:"));
   }
+}
+
+TEST(ClientProfileTest, PortMayComeFromEnv) {
+  EXPECT_TRUE(
+      ParseClientProfile(
+          R"({"name": "a", "commands": {"plain": "client"}, "env": {"SMTP_PORT": "{port}"}})",
+          "p.json")
+          .ok());
 }
 
 TEST(ClientProfileTest, SubstitutesKnownPlaceholdersOnly) {

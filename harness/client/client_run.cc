@@ -347,8 +347,10 @@ absl::StatusOr<harness::RunResult> RunClientSuite(const ClientProfile& profile,
   auto worker = [&] {
     for (std::size_t i = next++; i < scenarios.size(); i = next++) {
       if (o.stop != nullptr && o.stop->load()) break;
+      const auto scenario_start = std::chrono::steady_clock::now();
       harness::ScenarioResult r = RunClientScenario(profile, scenarios[i], *cert, o);
-      r.start_us = 0;
+      r.start_us =
+          std::chrono::duration_cast<std::chrono::microseconds>(scenario_start - started).count();
       std::lock_guard<std::mutex> lock(mu);
       counts.Add(r.verdict);
       run.scenarios[i] = std::move(r);

@@ -119,6 +119,10 @@ absl::StatusOr<ReplySpec> ParseReply(const Ctx& c, const json& v, const std::str
   for (const auto& [key, value] : v.items()) {
     const std::string p = AppendPointer(ptr, key);
     if (key == "lines" || key == "text") {
+      // text: one string; lines: a string or a list of strings.
+      if (!value.is_string() && (key == "text" || !value.is_array())) {
+        return c.At(p, key == "text" ? "a string (\\n between lines)" : "a list of reply lines");
+      }
       absl::StatusOr<ReplySpec> inner = ParseReply(c, value, p);
       if (!inner.ok()) return inner.status();
       r.bytes = inner->bytes;
@@ -400,8 +404,16 @@ absl::StatusOr<ClientScenario> ParseClientScenario(std::string_view text, const 
       s.description = value.get<std::string>();
     } else if (key == "rfc") {
       if (!value.is_object() || !value.contains("document") || !value.contains("section") ||
-          !value["document"].is_string() || !value["section"].is_string()) {
+          !value["document"].is_string() || !value["section"].is_string() ||
+          value["document"].get<std::string>().empty() ||
+          value["section"].get<std::string>().empty()) {
         return c.At(p, "{\"document\": \"RFC 5321\", \"section\": \"4.5.2\", \"url\": ...}");
+      }
+      for (const auto& [rfc_key, unused] : value.items()) {
+        if (rfc_key != "document" && rfc_key != "section" && rfc_key != "url") {
+          return c.At(AppendPointer(p, rfc_key),
+                      absl::StrCat("unknown key '", rfc_key, "' (document, section, url)"));
+        }
       }
       s.rfc_document = value["document"].get<std::string>();
       s.rfc_section = value["section"].get<std::string>();

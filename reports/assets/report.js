@@ -150,10 +150,17 @@
     return Array.isArray(run.fail_on) && run.fail_on.length === 1 && run.fail_on[0] === 'replay';
   }
 
+  // A client run (`run --client`): the harness was the server, the target
+  // is the client under test ("client:NAME"); no banner, EHLO or TLS of a
+  // server to show.
+  function isClientRun() {
+    return H.str(run.target && run.target.target).startsWith('client:');
+  }
+
   function renderHeader() {
     header.textContent = '';
     const t = run.target;
-    const kind = isReplay() ? 'SMTP replay: ' : 'SMTP conformance: ';
+    const kind = isReplay() ? 'SMTP replay: ' : isClientRun() ? 'SMTP client conformance: ' : 'SMTP conformance: ';
     const h1 = H.el('h1', null, kind + (H.str(t.name) || H.str(t.target) || 'run'));
     let status;
     if (H.str(run.stopped)) {
@@ -202,6 +209,16 @@
     const t = run.target;
     const tdl = H.el('dl', 'kv');
     tdl.id = 'target';
+    if (isClientRun()) {
+      const profile = H.str(t.target).slice('client:'.length);
+      kv(tdl, 'Client under test', H.str(t.name) || profile);
+      if (H.str(t.name) && H.str(t.name) !== profile) kv(tdl, 'Profile', profile);
+      kv(tdl, 'Server', 'smtp-harness, scripted by each scenario');
+      kv(tdl, 'Transcripts', 'C: the client under test, S: the harness');
+      const rdl = runCard();
+      H.add(summary, fitCard('Verdicts by level', countsTable()), card('Client', tdl), card('Run', rdl));
+      return;
+    }
     kv(tdl, 'Target', H.str(t.target));
     kv(tdl, 'Name', H.str(t.name));
     kv(tdl, 'Banner', H.str(t.banner));
@@ -216,6 +233,18 @@
     for (const line of Array.isArray(t.ehlo_lines) ? t.ehlo_lines : []) H.add(ehlo, H.add(H.el('li'), H.visible(H.str(line))));
     if (!ehlo.firstChild) H.add(ehlo, H.el('li', 'muted', '(no EHLO reply recorded)'));
 
+    const rdl = runCard();
+
+    H.add(summary, fitCard('Verdicts by level', countsTable()), card('Target', tdl),
+          card('EHLO extensions', ehlo), card('Run', rdl));
+    if (run.probe && H.str(run.stopped)) {
+      const probe = card('Probe (why the run stopped)', transcript({transcript: run.probe}));
+      probe.id = 'probe';
+      H.add(summary, probe);
+    }
+  }
+
+  function runCard() {
     const rdl = H.el('dl', 'kv');
     kv(rdl, 'Started', H.str(run.started_at));
     kv(rdl, 'Duration', H.fmtUs(run.duration_us));
@@ -225,14 +254,7 @@
     kv(rdl, 'Exit status', run.exit_status === undefined ? '' : String(run.exit_status));
     kv(rdl, 'Tool', H.str(run.tool_version));
     kv(rdl, 'Command', H.str(run.command_line));
-
-    H.add(summary, fitCard('Verdicts by level', countsTable()), card('Target', tdl),
-          card('EHLO extensions', ehlo), card('Run', rdl));
-    if (run.probe && H.str(run.stopped)) {
-      const probe = card('Probe (why the run stopped)', transcript({transcript: run.probe}));
-      probe.id = 'probe';
-      H.add(summary, probe);
-    }
+    return rdl;
   }
 
   function countsTable() {
