@@ -272,6 +272,7 @@ class ClientMachine {
   std::size_t quit_extra_ = 0;  // replies before the 221
   std::size_t replies_since_write_ = 0;
   std::size_t replies_read_ = 0;  // every reply read, also past kMaxReplyEvents
+  bool chunking_ = false;         // the last EHLO reply advertised CHUNKING
   bool quit_cancel_ = false;      // "*" went before QUIT: one more reply owed
 };
 
