@@ -252,6 +252,10 @@ void ClientMachine::Record(const Owed* owed, const Reply& reply) {
   ++replies_read_;
   last_code_ = reply.code;
   last_text_ = reply.lines.empty() ? std::string() : reply.lines[0].substr(0, kMaxKeptText);
+  // Any line may say so: Exim's "500-unrecognized command" ends "500 Too
+  // many syntax or protocol errors" before its close.
+  last_says_closing_ = std::any_of(reply.lines.begin(), reply.lines.end(),
+                                   [](const std::string& l) { return TextSaysClosing(l); });
   ++replies_since_write_;
   if (replies_.size() >= kMaxReplyEvents) return;
   ReplyEvent e;
@@ -476,9 +480,9 @@ void ClientMachine::OnClosed() {
   // not a crash. The 221 is one to anything but our QUIT (whose 221 ended
   // the session above), even if our closing QUIT went out before the close
   // was seen (over TLS it may be).
-  const bool announced =
-      last_code_ == 421 || last_code_ == 554 || last_code_ == 521 || last_code_ == 221 ||
-      (last_code_ >= 400 && (replies_since_write_ > 0 || TextSaysClosing(last_text_)));
+  const bool announced = last_code_ == 421 || last_code_ == 554 || last_code_ == 521 ||
+                         last_code_ == 221 ||
+                         (last_code_ >= 400 && (replies_since_write_ > 0 || last_says_closing_));
   if (announced && phase_ != Phase::kGreeting) {
     defence_ = Defence{.code = last_code_,
                        .text = last_text_,

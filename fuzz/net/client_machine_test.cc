@@ -341,6 +341,26 @@ TEST(ClientMachine, ATlsAlertAfterARawStartTlsIsNoBadReply) {
   EXPECT_EQ(p.verdict().kind, VerdictKind::kBadReply);
 }
 
+// Exim 4.96: "500-unrecognized command" / "500 Too many syntax or protocol
+// errors", then the close, which our next write met: the reply's last line
+// announced it (a false drop of a 3-minute run).
+TEST(ClientMachine, AGoodbyeOnALaterLineOfTheReplyIsADefence) {
+  SessionInput in{{Cmd("XYZ"), Cmd("NOOP")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(
+      ParseReply("500-unrecognized command\r\n500 Too many syntax or protocol errors\r\n").value());
+  EXPECT_EQ(m.Next().bytes, "NOOP\r\n");
+  m.Next();
+  m.OnClosed();
+  EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+  ASSERT_TRUE(m.defence().has_value());
+  EXPECT_EQ(m.defence()->code, 500);
+}
+
 TEST(TextSaysClosing, KnowsTheUsualWords) {
   EXPECT_TRUE(TextSaysClosing("5.5.1 Too many unrecognized commands, goodbye."));
   EXPECT_TRUE(TextSaysClosing("4.7.0 Error: too many errors"));
