@@ -81,8 +81,11 @@ def main():
     # 1. --spawn with AFL++ coverage.
     port = free_port()
     out = os.path.join(tmp, "spawn")
+    # 50,000 sessions: the abort (HELP with an argument starting with '%')
+    # comes from mutating the shipped seeds, usually within a few thousand
+    # sessions, but once in ten runs of 20,000 it did not come at all.
     r = fuzz(["--spawn", "%s %d" % (TINY, port), "--target", "127.0.0.1:%d" % port, "--out", out,
-              "-runs=20000", "-max_total_time=240", "-seed=3"])
+              "-runs=50000", "-max_total_time=240", "-seed=3"])
     print(r.stderr[-3000:])
     check(r.returncode == 0, "fuzz --spawn exits 0 when its budget runs out (got %d)" % r.returncode)
     with open(os.path.join(out, "fuzz.json")) as f:

@@ -252,6 +252,10 @@ void ClientMachine::Record(const Owed* owed, const Reply& reply) {
   ++replies_read_;
   last_code_ = reply.code;
   last_text_ = reply.lines.empty() ? std::string() : reply.lines[0].substr(0, kMaxKeptText);
+  // Any line may say so: Exim's "500-unrecognized command" ends "500 Too
+  // many syntax or protocol errors" before its close.
+  last_says_closing_ = std::any_of(reply.lines.begin(), reply.lines.end(),
+                                   [](const std::string& l) { return TextSaysClosing(l); });
   ++replies_since_write_;
   if (replies_.size() >= kMaxReplyEvents) return;
   ReplyEvent e;
@@ -304,12 +308,33 @@ void ClientMachine::Answer(const Reply& reply) {
       }
       // A server that does not know BDAT or AUTH (500, 502) reads the chunk
       // or the SASL lines sent behind it as commands, each with a reply of
-      // its own: from here on the count is unknown.
+      // its own: from here on the count is unknown. So does one that refuses
+      // a BDAT without having advertised CHUNKING in this session (Exim:
+      // "503 BDAT command used when CHUNKING not advertised", then "500
+      // unrecognized command" to the chunk); one that advertised it reads
+      // the chunk even when it refuses the command (RFC 3030 §2).
       if ((owed.verb == Verb::kBdat || owed.verb == Verb::kAuth) &&
           (reply.code == 500 || reply.code == 502)) {
         known_ = false;
       }
+      if (owed.verb == Verb::kBdat && reply.code >= 400 && !chunking_) known_ = false;
       const bool positive = reply.code / 100 == 2;
+      // What the server advertised: a new EHLO (or HELO, or STARTTLS)
+      // replaces it.
+      if (owed.verb == Verb::kEhlo || owed.verb == Verb::kHelo || owed.verb == Verb::kLhlo ||
+          (owed.starttls && positive)) {
+        chunking_ = false;
+      }
+      if (positive && (owed.verb == Verb::kEhlo || owed.verb == Verb::kLhlo)) {
+        for (std::size_t i = 1; i < reply.lines.size(); ++i) {
+          const std::string_view kw = std::string_view(reply.lines[i]).substr(0, 8);
+          chunking_ =
+              chunking_ ||
+              (kw.size() == 8 && std::equal(kw.begin(), kw.end(), "CHUNKING", [](char a, char b) {
+                 return std::toupper(static_cast<unsigned char>(a)) == b;
+               }));
+        }
+      }
       if (positive && owed.verb == Verb::kMail) depth_ = std::max(depth_, 1);
       if (positive && owed.verb == Verb::kRcpt) depth_ = std::max(depth_, 2);
       const bool message_end = owed.body || (owed.verb == Verb::kBdat && owed.last);
@@ -455,9 +480,9 @@ void ClientMachine::OnClosed() {
   // not a crash. The 221 is one to anything but our QUIT (whose 221 ended
   // the session above), even if our closing QUIT went out before the close
   // was seen (over TLS it may be).
-  const bool announced =
-      last_code_ == 421 || last_code_ == 554 || last_code_ == 521 || last_code_ == 221 ||
-      (last_code_ >= 400 && (replies_since_write_ > 0 || TextSaysClosing(last_text_)));
+  const bool announced = last_code_ == 421 || last_code_ == 554 || last_code_ == 521 ||
+                         last_code_ == 221 ||
+                         (last_code_ >= 400 && (replies_since_write_ > 0 || last_says_closing_));
   if (announced && phase_ != Phase::kGreeting) {
     defence_ = Defence{.code = last_code_,
                        .text = last_text_,
@@ -501,6 +526,14 @@ void ClientMachine::OnReset() {
 
 void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
   if (phase_ == Phase::kDone) return;
+  // A STARTTLS sent raw and accepted (a 220 past the greeting, the count
+  // unknown): the server now speaks TLS, and answers our plaintext with a
+  // TLS alert. Not an SMTP reply to judge (Exim 4.96: "\x15\x03\x03...",
+  // a false bad_reply of a 3-minute run): the session ends there.
+  if (!known_ && last_code_ == 220 && replies_read_ > 1) {
+    phase_ = Phase::kDone;
+    return;
+  }
   const Awaited a = AwaitedReply();
   const bool first = verdict_.ok();
   Fail(VerdictKind::kBadReply,
@@ -515,7 +548,7 @@ void ClientMachine::OnBadReply(std::size_t offset, std::string_view why) {
                          why.find("CR not followed by LF") != std::string_view::npos ||
                          why.find("LF without CR") != std::string_view::npos ||
                          why.find("LF not preceded by CR") != std::string_view::npos ||
-                         why.find("textstring") != std::string_view::npos;
+                         why.find("textstring:") != std::string_view::npos;
     verdict_.reply_text = control ? "a control octet in the reply text" : std::string(why);
   }
 }

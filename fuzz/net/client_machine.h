@@ -271,8 +271,10 @@ class ClientMachine {
   int depth_ = 0;
   std::size_t quit_extra_ = 0;  // replies before the 221
   std::size_t replies_since_write_ = 0;
-  std::size_t replies_read_ = 0;  // every reply read, also past kMaxReplyEvents
-  bool quit_cancel_ = false;      // "*" went before QUIT: one more reply owed
+  std::size_t replies_read_ = 0;    // every reply read, also past kMaxReplyEvents
+  bool chunking_ = false;           // the last EHLO reply advertised CHUNKING
+  bool last_says_closing_ = false;  // a line of the last reply says the session ends
+  bool quit_cancel_ = false;        // "*" went before QUIT: one more reply owed
 };
 
 }  // namespace smtp::fuzz

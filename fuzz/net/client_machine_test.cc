@@ -313,6 +313,54 @@ TEST(ClientMachine, A221ToAnotherCommandThenACloseAfterOurQuitIsADefence) {
   EXPECT_EQ(m.defence()->code, 221);
 }
 
+// A STARTTLS sent raw and accepted: the server answers the plaintext that
+// follows with a TLS alert, which is no SMTP reply to judge.
+TEST(ClientMachine, ATlsAlertAfterARawStartTlsIsNoBadReply) {
+  SessionInput in{{Cmd("EHLO t"), Raw("STARTTLS\r\n")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(R(250));
+  EXPECT_EQ(m.Next().bytes, "STARTTLS\r\n");
+  m.OnReply(RT(220, "TLS go ahead"));
+  m.Next();  // QUIT, in plaintext
+  m.Next();
+  m.OnBadReply(0, "RFC 5321 §4.2 Reply-code");
+  EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+  EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+  // The same bytes for a reply while the count is known still are one.
+  SessionInput plain{{Cmd("NOOP")}};
+  ClientMachine p(plain);
+  p.Next();
+  p.OnReply(R(220));
+  p.Next();
+  p.Next();
+  p.OnBadReply(0, "RFC 5321 §4.2 Reply-code");
+  EXPECT_EQ(p.verdict().kind, VerdictKind::kBadReply);
+}
+
+// Exim 4.96: "500-unrecognized command" / "500 Too many syntax or protocol
+// errors", then the close, which our next write met: the reply's last line
+// announced it (a false drop of a 3-minute run).
+TEST(ClientMachine, AGoodbyeOnALaterLineOfTheReplyIsADefence) {
+  SessionInput in{{Cmd("XYZ"), Cmd("NOOP")}};
+  ClientMachine m(in);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(
+      ParseReply("500-unrecognized command\r\n500 Too many syntax or protocol errors\r\n").value());
+  EXPECT_EQ(m.Next().bytes, "NOOP\r\n");
+  m.Next();
+  m.OnClosed();
+  EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+  ASSERT_TRUE(m.defence().has_value());
+  EXPECT_EQ(m.defence()->code, 500);
+}
+
 TEST(TextSaysClosing, KnowsTheUsualWords) {
   EXPECT_TRUE(TextSaysClosing("5.5.1 Too many unrecognized commands, goodbye."));
   EXPECT_TRUE(TextSaysClosing("4.7.0 Error: too many errors"));
@@ -408,16 +456,43 @@ TEST(ClientMachine, BdatOrAuthUnknownToTheServerMakesTheCountUnknown) {
     EXPECT_FALSE(m.expectations_known()) << code;
     EXPECT_TRUE(m.verdict().ok());
   }
-  // A BDAT the server knows and refuses (RFC 3030: it still reads the
-  // chunk) keeps the count.
-  SessionInput in{{{.kind = StepKind::kBdat, .bytes = "ab"}, Cmd("NOOP")}};
-  ClientMachine m(in);
-  m.Next();
-  m.OnReply(R(220));
-  m.Next();
-  m.Next();
-  m.OnReply(R(503));
-  EXPECT_TRUE(m.expectations_known());
+  // A BDAT the server advertised and refuses (RFC 3030: it still reads
+  // the chunk) keeps the count.
+  {
+    SessionInput in{{Cmd("EHLO c"), {.kind = StepKind::kBdat, .bytes = "ab"}, Cmd("NOOP")}};
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    m.Next();
+    m.Next();
+    m.OnReply(ParseReply("250-mx\r\n250-PIPELINING\r\n250 chunking\r\n").value());
+    m.Next();
+    m.Next();
+    m.OnReply(R(503));
+    EXPECT_TRUE(m.expectations_known());
+  }
+  // Refused where CHUNKING was not advertised (no EHLO, or one without
+  // it): the chunk is read as commands. Exim 4.96 answered "503 BDAT
+  // command used when CHUNKING not advertised" and then "500 unrecognized
+  // command" to the chunk's line, a false desync of a 3-minute run.
+  for (const bool ehlo : {false, true}) {
+    SessionInput in{{Cmd("EHLO c"), {.kind = StepKind::kBdat, .bytes = "\n"}, Cmd("NOOP")}};
+    if (!ehlo) in.steps.erase(in.steps.begin());
+    ClientMachine m(in);
+    m.Next();
+    m.OnReply(R(220));
+    if (ehlo) {
+      m.Next();
+      m.Next();
+      m.OnReply(ParseReply("250-mx\r\n250 PIPELINING\r\n").value());
+    }
+    EXPECT_EQ(m.Next().kind, ActionKind::kWrite) << ehlo;  // BDAT 1 and its chunk
+    m.Next();
+    m.OnReply(RT(503, "BDAT command used when CHUNKING not advertised"));
+    EXPECT_FALSE(m.expectations_known()) << ehlo;
+    m.OnReply(RT(500, "unrecognized command"));  // the chunk's line, between groups
+    EXPECT_TRUE(m.verdict().ok()) << ehlo << ": " << m.verdict().detail;
+  }
 }
 
 // LMTP (RFC 2033): EHLO goes out as LHLO, and the end of the message gets

@@ -60,7 +60,7 @@ def seeds(directory):
 def fuzz(tmp, out, seed_dir, *flags):
     port = free_port()
     r = subprocess.run([BIN, "fuzz", "--spawn", "%s %d" % (CRASHY, port), "--target",
-                        "127.0.0.1:%d" % port, "--out", out, "--seeds", "none", "-runs=150",
+                        "127.0.0.1:%d" % port, "--out", out, "--seeds", "none", "-runs=60",
                         "-seed=1", "-max_total_time=200"] + list(flags) + [seed_dir],
                        capture_output=True, text=True, timeout=280, cwd=tmp)
     print(r.stderr[-4000:])

@@ -85,12 +85,10 @@ class NetTarget : public SessionTarget {
     if (options_.patient_reply_timeout.count() == 0) return std::nullopt;
     const NetTargetOptions normal = options_;
     options_.reply_timeout = std::max(options_.reply_timeout, options_.patient_reply_timeout);
-    // A greeting late beyond its deadline (a server busy with other clients:
-    // Postfix's smtpd processes all taken) gets three times as long, as the
-    // session, on top of its own time.
-    options_.greeting_timeout = 3 * std::max(options_.greeting_timeout, options_.reply_timeout);
-    options_.session_timeout =
-        std::max(options_.session_timeout, 3 * options_.reply_timeout) + options_.greeting_timeout;
+    options_.session_timeout = std::max(options_.session_timeout, 3 * options_.reply_timeout);
+    // A greeting late beyond its deadline (a server busy with other clients)
+    // may take as long as the whole patient session.
+    options_.greeting_timeout = std::max(options_.greeting_timeout, options_.session_timeout);
     SessionResult result;
     patient_ = true;
     RunOnce(input, &result);
