@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "app/default_suite.h"
 #include "app/live_run.h"
+#include "app/run_client.h"
 #include "app/subcommand.h"
 #include "harness/run/embedded_target.h"
 #include "harness/run/run_setup.h"
@@ -228,6 +229,7 @@ absl::StatusOr<run::RunRequest> RequestFromFlags(const std::vector<std::string>&
 }  // namespace
 
 int RunRun(const std::vector<std::string>& args) {
+  if (ClientRunRequested()) return RunClientRun(args);  // the harness as the server
   // Before any thread starts (the embedded server's): SIGINT and SIGTERM go
   // to LiveRun's watcher, which keeps the reports of an interrupted run.
   BlockStopSignals();

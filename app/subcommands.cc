@@ -63,6 +63,7 @@ const std::vector<Subcommand>& Subcommands() {
        RunRun,
        {
            {"Target", {"target", "tls", "profile", "target_name", "deliveries", "no_preflight"}},
+           {"Client under test (the harness is the server)", {"client"}},
            {"Profile overrides (swaks-style)",
             {"from", "to", "rcpt", "helo", "auth_user", "auth_password", "auth_file", "var"}},
            {"Scenarios", {"suite", "fragments", "filter", "tag", "level", "repeat"}},
@@ -77,6 +78,7 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness run --target 127.0.0.1:25 --from me@example.test --to "
            "postmaster@localhost",
            "smtp-harness run --target lmtp:127.0.0.1:24 --fail_on MUST,SHOULD,security",
+           "smtp-harness run --client tests/clients/profiles/swaks.json --out out/swaks",
        },
        "0 no failure at a --fail_on level (default MUST, security), 1 one failed, 2 a usage "
        "error, a harness error, a target that cannot be tested or a run cut by --run_timeout; "

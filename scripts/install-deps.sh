@@ -12,6 +12,7 @@ packages=(
   googletest libgtest-dev libgmock-dev libbenchmark-dev
   libpcap-dev
   python3 python3-aiosmtpd swaks libnet-ssleay-perl tcpdump
+  msmtp s-nail
   chromium
   postfix
 )

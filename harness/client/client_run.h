@@ -5,6 +5,7 @@
 #ifndef SMTP_HARNESS_CLIENT_CLIENT_RUN_H_
 #define SMTP_HARNESS_CLIENT_CLIENT_RUN_H_
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -48,6 +49,10 @@ struct ClientRunOptions {
   int jobs = 4;
   std::string work_dir;  // message files and the certificate; required
   Placeholders values;   // host, port, message and cafile are set per scenario
+  // Once set, no new scenario starts (those running end by their own
+  // deadlines) and the result says `stopped` (`stop_reason`).
+  const std::atomic<bool>* stop = nullptr;
+  std::function<std::string()> stop_reason;
   // Called after each scenario (from the job threads, serialized).
   std::function<void(const harness::ScenarioResult&, const harness::Counts&, int total)> progress;
 };

@@ -1,6 +1,7 @@
 #include "harness/client/client_run.h"
 
 #include <filesystem>
+#include <fstream>
 
 #include <gtest/gtest.h>
 
@@ -20,6 +21,15 @@ TEST(CompareMessageTest, EqualAndTheAllowedDifferences) {
   std::optional<std::string> d = CompareMessage("S: x\r\n\r\n.a\r\n", "S: x\r\n\r\na\r\n");
   ASSERT_TRUE(d);
   EXPECT_NE(d->find("differ at octet 8"), std::string::npos) << *d;
+  // s-nail: quoted-printable chosen by the client, decoded it is the same.
+  EXPECT_FALSE(CompareMessage("S: x\r\n\r\nlast=line",
+                              "S: x\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+                              "last=3Dline=\r\n",
+                              &note));
+  EXPECT_NE(note.find("quoted-printable"), std::string::npos);
+  // ... but not when the file itself said quoted-printable.
+  EXPECT_TRUE(CompareMessage("Content-Transfer-Encoding: quoted-printable\r\n\r\na=3D\r\n",
+                             "Content-Transfer-Encoding: quoted-printable\r\n\r\na=\r\n"));
   // A header field lost is a difference even when the body is the same.
   EXPECT_TRUE(CompareMessage("S: x\r\nT: y\r\n\r\nb\r\n", "S: x\r\n\r\nb\r\n"));
 }
@@ -70,6 +80,25 @@ TEST(JudgeClientTest, TheOrderOfChecks) {
   r.messages.clear();
   EXPECT_EQ(JudgeClient(s, Exit(1), r).verdict, Verdict::kPass);
   EXPECT_NE(JudgeClient(s, Exit(0), r).reason.find("reported success"), std::string::npos);
+  // A premise the client never met: skipped, naming the command.
+  s.expect.applies_if_sent = {"EHLO"};
+  r.commands = {"HELO", "MAIL"};
+  Judgement skip = JudgeClient(s, Exit(1), r);
+  EXPECT_EQ(skip.verdict, Verdict::kSkip);
+  EXPECT_EQ(skip.reason, "does not apply: the client never sent EHLO (commands: HELO MAIL)");
+  s.expect.applies_if_sent.clear();
+  // require_tls: never in plaintext, even where the message may be sent.
+  s.mode = ClientMode::kRequireTls;
+  s.expect.message = ClientExpect::Message::kAny;
+  s.expect.exit = ClientExpect::Exit::kAny;
+  r.message_bytes_plaintext = 10;
+  EXPECT_NE(
+      JudgeClient(s, Exit(0), r).reason.find("in plaintext although it was told to require TLS"),
+      std::string::npos);
+  r.message_bytes_plaintext = 0;
+  s.mode = ClientMode::kPlain;
+  s.expect.message = ClientExpect::Message::kNone;
+  s.expect.exit = ClientExpect::Exit::kFailure;
   // Timing.
   s.expect.within = std::chrono::milliseconds(5);
   EXPECT_NE(JudgeClient(s, Exit(1), r).reason.find("more than 5 ms"), std::string::npos);
@@ -164,6 +193,64 @@ TEST_F(ClientRunEndToEndTest, AStalledServerAndTheClientsTimeout) {
   harness::RunResult hang = Run({s});
   EXPECT_EQ(hang.scenarios[0].verdict, Verdict::kFail);
   EXPECT_NE(hang.scenarios[0].reason.find("did not end within its timeout"), std::string::npos);
+}
+
+// A client that keeps what it read past the 220 to STARTTLS and takes it as
+// the reply to its EHLO after the handshake (the 2021 study's bug): the
+// delayed real reply shows its MAIL came too early.
+TEST_F(ClientRunEndToEndTest, StartTlsInjectionIsSeen) {
+  {
+    std::ofstream py(dir_ / "vulnerable.py");
+    py << "import socket, ssl, sys\n"
+          "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)\n"
+          "buf = b''\n"
+          "def line():\n"
+          "    global buf\n"
+          "    while b'\\r\\n' not in buf:\n"
+          "        buf += s.recv(4096)\n"
+          "    l, buf = buf.split(b'\\r\\n', 1)\n"
+          "    return l\n"
+          "def reply():\n"
+          "    while True:\n"
+          "        l = line()\n"
+          "        if l[3:4] != b'-': return l\n"
+          "reply(); s.sendall(b'EHLO c\\r\\n'); reply()\n"
+          "s.sendall(b'STARTTLS\\r\\n'); reply()\n"
+          "ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = "
+          "ssl.CERT_NONE\n"
+          "s = ctx.wrap_socket(s)\n"
+          "s.sendall(b'EHLO c\\r\\n'); reply()  # the injected bytes still in buf\n"
+          "s.sendall(b'MAIL FROM:<a@c>\\r\\n'); reply()\n"
+          "s.sendall(b'QUIT\\r\\n')\n";
+  }
+  profile_.commands[static_cast<int>(ClientMode::kStarttls)] =
+      "/usr/bin/python3 " + (dir_ / "vulnerable.py").string() + " {host} {port}";
+  ClientScenario s = Scenario();
+  s.mode = ClientMode::kStarttls;
+  ReplySpec starttls;
+  starttls.use_default = true;
+  starttls.inject = "250 injected\r\n";
+  ReplySpec delayed;
+  delayed.use_default = true;
+  delayed.delay = std::chrono::milliseconds(400);
+  s.server.replies["STARTTLS"] = {starttls};
+  s.server.replies["EHLO"] = {ReplySpec{}, delayed};
+  s.server.replies["EHLO"][0].use_default = true;
+  s.expect.exit = ClientExpect::Exit::kAny;
+  s.expect.message = ClientExpect::Message::kAny;
+  harness::RunResult r = Run({s});
+  EXPECT_EQ(r.scenarios[0].verdict, Verdict::kFail) << r.scenarios[0].reason;
+  EXPECT_NE(r.scenarios[0].reason.find("early-command"), std::string::npos)
+      << r.scenarios[0].reason;
+  // smtplib, which starts over after the handshake, is not fooled.
+  profile_.commands[static_cast<int>(ClientMode::kStarttls)] =
+      "/usr/bin/python3 -c 'import smtplib,ssl,sys; c=ssl.create_default_context(); "
+      "c.check_hostname=False; c.verify_mode=ssl.CERT_NONE; s=smtplib.SMTP(sys.argv[1], "
+      "int(sys.argv[2]), timeout=3); s.starttls(context=c); s.ehlo(); s.sendmail(sys.argv[3], "
+      "[sys.argv[4]], open(sys.argv[5],\"rb\").read()); s.quit()' {host} {port} {from} {to} "
+      "{message}";
+  harness::RunResult ok = Run({s});
+  EXPECT_EQ(ok.scenarios[0].verdict, Verdict::kPass) << ok.scenarios[0].reason;
 }
 
 TEST_F(ClientRunEndToEndTest, AMissingModeIsASkip) {

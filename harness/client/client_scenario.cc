@@ -178,8 +178,8 @@ absl::StatusOr<ReplySpec> ParseReply(const Ctx& c, const json& v, const std::str
     r.bytes = Generated(code, count == 0 ? 1 : count, length, text);
   } else if (count != 0 || length != 0) {
     return c.At(ptr, "\"count\" and \"line_length\" need \"code\"");
-  } else if (!has_body && !r.stall && !r.close) {
-    return c.At(ptr, "a reply needs lines, text, raw or code (or stall/close alone)");
+  } else if (!has_body && !r.stall) {
+    r.use_default = true;
   }
   if (r.close && r.stall) return c.At(ptr, "close and stall exclude each other");
   return r;
@@ -283,17 +283,23 @@ absl::Status ParseExpect(const Ctx& c, const json& v, const std::string& ptr, Cl
       } else {
         return c.At(p, "equal, none or any");
       }
-    } else if (key == "must_send" || key == "must_not_send" || key == "allow") {
+    } else if (key == "must_send" || key == "must_not_send" || key == "allow" ||
+               key == "applies_if_sent") {
       absl::StatusOr<std::vector<std::string>> list = Strings(c, value, p);
       if (!list.ok()) return list.status();
-      (key == "must_send" ? e->must_send : key == "allow" ? e->allow : e->must_not_send) = *list;
+      (key == "must_send"         ? e->must_send
+       : key == "allow"           ? e->allow
+       : key == "applies_if_sent" ? e->applies_if_sent
+                                  : e->must_not_send) = *list;
     } else if (key == "within_ms") {
       absl::StatusOr<int> ms = Ms(c, value, p);
       if (!ms.ok()) return ms.status();
       e->within = milliseconds(*ms);
     } else {
-      return c.At(p, absl::StrCat("unknown key '", key,
-                                  "' (exit, message, must_send, must_not_send, within_ms, allow)"));
+      return c.At(
+          p, absl::StrCat(
+                 "unknown key '", key,
+                 "' (exit, message, must_send, must_not_send, within_ms, allow, applies_if_sent)"));
     }
   }
   return absl::OkStatus();

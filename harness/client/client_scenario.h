@@ -39,6 +39,8 @@ using std::chrono::milliseconds;
 //    "stall": true,                                  // then answer nothing more
 //    "inject": "escaped bytes",                      // STARTTLS: sent with the 220
 //    "tls": "fail"}                                  // STARTTLS: no handshake
+// An object with none of lines, text, raw and code keeps the default
+// reply's bytes ({"delay_ms": 500} delays the default; {} is the default).
 struct ReplySpec {
   std::string bytes;
   milliseconds delay{0};
@@ -48,6 +50,9 @@ struct ReplySpec {
   bool stall = false;
   std::string inject;
   bool tls_fail = false;
+  // An object without lines, text, raw or code: the default reply's bytes
+  // with this object's timing, injection or close ({} is the default).
+  bool use_default = false;
   // The reply code of `bytes` (its first three digits), 0 when none.
   int code() const;
 };
@@ -98,6 +103,10 @@ struct ClientExpect {
   std::vector<std::string> must_not_send;  // verbs, e.g. "DATA"
   std::optional<milliseconds> within;      // the client ends within this
   std::vector<std::string> allow;          // violation kinds tolerated
+  // Commands the scenario's premise needs the client to have sent (a SIZE
+  // limit is only known to a client that sent EHLO); when one is missing
+  // the scenario is skipped, naming it.
+  std::vector<std::string> applies_if_sent;
 };
 
 struct ClientScenario {

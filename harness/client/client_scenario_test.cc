@@ -73,5 +73,24 @@ TEST(ClientScenarioTest, GeneratedReplies) {
   EXPECT_TRUE(ParseReplySpec(R"({"stall": true})")->stall);
 }
 
+TEST(ClientScenarioTest, TheShippedSuiteLoads) {
+  absl::StatusOr<std::vector<ClientScenario>> suite =
+      LoadClientSuite({std::string(SMTP_SOURCE_DIR) + "/scenarios/client"});
+  ASSERT_TRUE(suite.ok()) << suite.status();
+  EXPECT_GE(suite->size(), 40u);
+  for (const char* tag : {"dot-stuffing", "multiline", "reply-length", "starttls-injection",
+                          "downgrade", "timeouts"}) {
+    bool found = false;
+    for (const ClientScenario& s : *suite) {
+      for (const std::string& t : s.tags) found = found || t == tag;
+    }
+    EXPECT_TRUE(found) << tag;
+  }
+  for (const ClientScenario& s : *suite) {
+    EXPECT_FALSE(s.rfc_section.empty()) << s.id;
+    EXPECT_TRUE(s.file.ends_with(".json")) << s.file;
+  }
+}
+
 }  // namespace
 }  // namespace smtp::client

@@ -82,7 +82,9 @@ ReplySpec ScriptedSession::Reply(std::string_view key, std::string fallback) {
   const int index = occurrences_[std::string(key)]++;
   if (auto it = script_.replies.find(key);
       it != script_.replies.end() && index < static_cast<int>(it->second.size())) {
-    return it->second[index];
+    ReplySpec r = it->second[index];
+    if (r.use_default) r.bytes = std::move(fallback);
+    return r;
   }
   ReplySpec r;
   r.bytes = std::move(fallback);
@@ -111,10 +113,10 @@ void ScriptedSession::Emit(std::vector<ServerAction>* out, const ReplySpec& r,
 
 std::vector<ServerAction> ScriptedSession::Greet() {
   std::vector<ServerAction> out;
-  const ReplySpec r =
-      script_.greeting
-          ? *script_.greeting
-          : ReplyBytes(Default(220, script_.domain + " ESMTP smtp-harness client test"));
+  ReplySpec r = script_.greeting.value_or(ReplySpec());
+  if (!script_.greeting || r.use_default) {
+    r.bytes = Default(220, script_.domain + " ESMTP smtp-harness client test");
+  }
   Emit(&out, r, "greeting");
   return out;
 }
@@ -285,10 +287,12 @@ void ScriptedSession::Command(std::string_view line, LineTerminator term, bool t
       }
       return;
     case Verb::kStarttls: {
-      if (!Advertised("STARTTLS")) {
-        Violate("unadvertised", "RFC 3207 §4",
-                tls_ ? "STARTTLS again after TLS" : "STARTTLS without STARTTLS advertised");
-      }
+      // Not a violation without the advertisement: a client required to
+      // use TLS may try STARTTLS where it was not advertised (the line an
+      // attacker strips); the 502 it gets is the answer. After TLS it is
+      // one (RFC 3207 §4: "MUST NOT attempt to start a TLS session if a
+      // TLS session is already active").
+      if (tls_) Violate("unadvertised", "RFC 3207 §4", "STARTTLS again after TLS");
       ReplySpec r =
           Reply("STARTTLS", tls_                      ? "503 5.5.1 TLS already active\r\n"
                             : !Advertised("STARTTLS") ? "502 5.5.1 STARTTLS not advertised\r\n"
@@ -462,8 +466,13 @@ void ScriptedSession::Rcpt(std::string_view line, std::vector<ServerAction>* out
 
 void ScriptedSession::Data(std::vector<ServerAction>* out) {
   // A DATA sent with the RCPTs before their replies (RFC 2920) is allowed;
-  // one sent after every RCPT reply arrived refused is not (§3.3).
-  if (rcpt_total_ > 0 && rcpt_ok_ == 0 && !unit_early_) {
+  // one sent after every RCPT reply arrived refused is not (§3.3). When to
+  // DATA was sent is only known without PIPELINING: then the client had to
+  // wait for every reply (a DATA in the same read as the RCPT is an
+  // early-command already). With PIPELINING a DATA read after we answered
+  // may still have been sent before our reply arrived (msmtp writes RCPT
+  // and DATA separately, without waiting): no verdict.
+  if (rcpt_total_ > 0 && rcpt_ok_ == 0 && !unit_early_ && !Advertised("PIPELINING")) {
     Violate("data-after-rejection", "RFC 5321 §3.3",
             absl::StrCat("DATA after all ", rcpt_total_, " recipient(s) were refused"));
   }

@@ -64,7 +64,8 @@ struct ServerAction {
 //                        (RFC 1870 §6)
 //   8bit-data            octets over 127 without BODY=8BITMIME or
 //                        SMTPUTF8 (RFC 6152 §3, RFC 5321 §2.4)
-//   data-after-rejection DATA after every RCPT was refused (§3.3)
+//   data-after-rejection DATA after every RCPT was refused (§3.3); judged
+//                        without PIPELINING only (see Data())
 //   after-starttls       bytes after STARTTLS before the handshake
 //                        (RFC 3207 §4)
 //   plaintext-auth       AUTH PLAIN or LOGIN without TLS (RFC 4954 §4,

@@ -80,6 +80,7 @@ TEST_F(ScriptSessionTest, WithoutPipeliningEveryCommandWaits) {
 
 TEST_F(ScriptSessionTest, DataAfterEveryRecipientWasRefused) {
   script_.replies["RCPT"] = {ReplyBytes("550 5.1.1 no\r\n")};
+  script_.extensions = std::vector<std::string>{"8BITMIME"};
   ScriptedSession& s = Start();
   s.Feed("EHLO c\r\n");
   s.Feed("MAIL FROM:<a@c>\r\n");
@@ -89,12 +90,27 @@ TEST_F(ScriptSessionTest, DataAfterEveryRecipientWasRefused) {
 }
 
 TEST_F(ScriptSessionTest, PipelinedDataAfterRefusedRecipientsIsAllowed) {
-  script_.replies["RCPT"] = {ReplyBytes("550 5.1.1 no\r\n")};
+  script_.replies["RCPT"] = {ReplyBytes("550 5.1.1 no\r\n"), ReplyBytes("550 5.1.1 no\r\n")};
   ScriptedSession& s = Start();
   s.Feed("EHLO c\r\n");
   s.Feed("MAIL FROM:<a@c>\r\nRCPT TO:<b@s>\r\nDATA\r\n");
   EXPECT_TRUE(record_.violations.empty());
   EXPECT_TRUE(record_.messages.empty());
+  // msmtp's way: RCPT and DATA in two writes, read apart (docs/clients.md).
+  s.Feed("RSET\r\n");
+  s.Feed("MAIL FROM:<a@c>\r\n");
+  s.Feed("RCPT TO:<b@s>\r\n");
+  EXPECT_EQ(Sent(s.Feed("DATA\r\n")), "554 5.5.1 no valid recipients\r\n");
+  EXPECT_TRUE(record_.violations.empty()) << record_.violations[0].detail;
+}
+
+TEST_F(ScriptSessionTest, StartTlsWithoutAdvertisementIsRefusedNotJudged) {
+  // nodemailer's requireTLS tries STARTTLS where it was not advertised.
+  ScriptedSession& s = Start(ClientMode::kRequireTls);
+  script_.extensions = std::vector<std::string>{"PIPELINING"};
+  s.Feed("EHLO c\r\n");
+  EXPECT_EQ(Sent(s.Feed("STARTTLS\r\n")), "502 5.5.1 STARTTLS not advertised\r\n");
+  EXPECT_TRUE(record_.violations.empty());
 }
 
 TEST_F(ScriptSessionTest, UnadvertisedExtensionsAndSize) {
