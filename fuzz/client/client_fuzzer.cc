@@ -165,7 +165,8 @@ class Fuzzer {
   Clock::time_point started_ = Clock::now();
   std::uint64_t sessions_ = 0, unconfirmed_ = 0, finding_sessions_ = 0;
   std::vector<ServerScript> corpus_;
-  std::size_t focus_ = 0, focus_left_ = 0;  // the entry being followed up
+  std::vector<std::vector<std::string>> corpus_sent_;  // the verbs each entry's client sent
+  std::size_t focus_ = 0, focus_left_ = 0;             // the entry being followed up
   std::map<std::string, Finding> findings_;
   std::map<std::string, std::uint64_t> unconfirmed_hits_;
   json timeline_ = json::array();
@@ -434,13 +435,17 @@ int Fuzzer::Run() {
       } else if (n > 0) {
         pick = rng_.OneIn(3) ? n - 1 - rng_.Below(std::min<std::size_t>(n, 4)) : rng_.Below(n);
       }
-      if (n > 0) s = corpus_[pick];
+      std::vector<std::string> sent;
+      if (n > 0) {
+        s = corpus_[pick];
+        sent = corpus_sent_[pick];
+      }
       // Crossover: what another entry found (its extensions, its replies
       // for commands this one does not script) joins this one, so two
       // steps found apart meet.
       if (n > 1 && rng_.OneIn(6)) CrossOver(&s, corpus_[rng_.Below(n)]);
       const std::size_t mutations = 1 + rng_.Below(focus_left_ > 0 ? 2 : 4);
-      for (std::size_t i = 0; i < mutations; ++i) MutateScript(&s, c_.mode, rng_);
+      for (std::size_t i = 0; i < mutations; ++i) MutateScript(&s, c_.mode, rng_, sent);
     }
     absl::StatusOr<Iteration> it = Once(s);
     if (!it.ok()) {
@@ -453,6 +458,7 @@ int Fuzzer::Run() {
       OnVerdict(s, *it, *v);
     } else if (fresh) {
       corpus_.push_back(s);
+      corpus_sent_.push_back(it->record.commands);
       // Kept on disk too: `--seeds OUT/corpus` starts the next run here.
       const std::string name = absl::StrCat(corpus_.size(), ".json");
       WriteFile((fs::path(c_.out_dir) / "corpus" / name).string(),

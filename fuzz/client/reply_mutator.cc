@@ -17,9 +17,23 @@ constexpr std::size_t kMaxPieces = 24;
 
 // The commands a reply can be scripted for, weighted by repetition: the
 // transaction's commands come up most.
-const char* const kKeys[] = {"greeting", "EHLO", "EHLO",     "HELO", "MAIL",     "MAIL",     "RCPT",
-                             "RCPT",     "RCPT", "DATA",     "DATA", "DATA_END", "DATA_END", "QUIT",
-                             "RSET",     "NOOP", "STARTTLS", "AUTH", "BDAT"};
+const char* const kKeys[] = {"greeting", "EHLO", "HELO", "MAIL",     "MAIL",     "RCPT",
+                             "RCPT",     "RCPT", "DATA", "DATA",     "DATA_END", "DATA_END",
+                             "QUIT",     "RSET", "NOOP", "STARTTLS", "AUTH",     "BDAT"};
+
+// A command to script a reply for: mostly one the client sent in the
+// parent's run (state feedback: its replies are the ones it reads), else
+// any.
+std::string PickKey(const std::vector<std::string>& sent, Rng& rng) {
+  if (!sent.empty() && !rng.OneIn(4)) {
+    std::string key = sent[rng.Below(sent.size())];
+    if (key == "DATA" && rng.OneIn(2)) key = "DATA_END";
+    for (const char* k : kKeys) {
+      if (key == k) return key;
+    }
+  }
+  return rng.Pick(kKeys);
+}
 
 // Codes that fit a command, then any code at all.
 std::vector<int> Expected(std::string_view key) {
@@ -148,12 +162,13 @@ ReplySpec RandomReply(std::string_view key, Rng& rng) {
   return r;
 }
 
-std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng) {
+std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng,
+                         const std::vector<std::string>& sent) {
   switch (rng.Below(10)) {
     case 0:
     case 1:
     case 2: {  // a reply for one command
-      const std::string key = rng.Pick(kKeys);
+      const std::string key = PickKey(sent, rng);
       ReplySpec r = RandomReply(key, rng);
       if (key == "greeting") {
         s->greeting = r;
@@ -168,7 +183,7 @@ std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng) {
       return "reply";
     }
     case 3: {  // change one reply's code, keeping the rest
-      if (s->replies.empty()) return MutateScript(s, mode, rng);
+      if (s->replies.empty()) return MutateScript(s, mode, rng, sent);
       auto it = s->replies.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(rng.Below(s->replies.size())));
       if (it->second.empty()) return "none";
@@ -221,7 +236,7 @@ std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng) {
       return "reply-shape";
     }
     case 7: {  // a pause or pieces on an existing reply
-      if (s->replies.empty()) return MutateScript(s, mode, rng);
+      if (s->replies.empty()) return MutateScript(s, mode, rng, sent);
       auto it = s->replies.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(rng.Below(s->replies.size())));
       if (it->second.empty()) return "none";
@@ -235,8 +250,8 @@ std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng) {
       return "timing";
     }
     case 8: {  // an early close or a stall
-      const std::string key = rng.Pick(kKeys);
-      if (key == "greeting") return MutateScript(s, mode, rng);
+      const std::string key = PickKey(sent, rng);
+      if (key == "greeting") return MutateScript(s, mode, rng, sent);
       std::vector<ReplySpec>& list = s->replies[key];
       ReplySpec r = RandomReply(key, rng);
       if (rng.OneIn(8)) {
@@ -254,7 +269,7 @@ std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng) {
       return "close";
     }
     default: {  // undo: take one reply out
-      if (s->replies.empty()) return MutateScript(s, mode, rng);
+      if (s->replies.empty()) return MutateScript(s, mode, rng, sent);
       auto it = s->replies.begin();
       std::advance(it, static_cast<std::ptrdiff_t>(rng.Below(s->replies.size())));
       if (!it->second.empty())

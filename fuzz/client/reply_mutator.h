@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "fuzz/client/reply_script.h"
 #include "fuzz/net/rng.h"
@@ -25,8 +26,11 @@ namespace smtp::fuzz::client {
 inline constexpr std::size_t kMaxRepliesPerKey = 4;
 
 // One mutation of `s` (for a client in `mode`); returns its name for the
-// statistics ("reply-code", "extensions-add", ...).
-std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng);
+// statistics ("reply-code", "extensions-add", ...). `sent`: the verbs the
+// client sent when it met `s` (its parent's run), to which replies are
+// scripted mostly; empty: any command.
+std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng,
+                         const std::vector<std::string>& sent = {});
 
 // A reply the mutator would make for `key` (a command, or "greeting").
 ReplySpec RandomReply(std::string_view key, Rng& rng);
