@@ -25,6 +25,7 @@
 #include "reports/fuzz_report.h"
 #include "results/absl_compat.h"
 #include "results/session_file.h"
+#include "results/transcript.h"
 
 namespace smtp::fuzz::client {
 namespace {
@@ -187,7 +188,7 @@ void CrossOver(ServerScript* s, const ServerScript& other) {
 
 ServerScript Fuzzer::Minimize(const ServerScript& s, const std::string& bucket, Finding* f) {
   ServerScript best = s;
-  f->units_before = ScriptUnits(s).size();
+  f->units_before = ScriptSize(s);
   const Clock::time_point until = Clock::now() + c_.minimize_time;
   bool changed = true;
   // Greedy: take out one unit at a time while the bucket stays; passes
@@ -197,7 +198,7 @@ ServerScript Fuzzer::Minimize(const ServerScript& s, const std::string& bucket, 
     const std::vector<ScriptUnit> units = ScriptUnits(best);
     for (const ScriptUnit& u : units) {
       if (f->minimize_runs >= c_.minimize_runs || Clock::now() >= until || StopSignal() != 0) {
-        f->units_after = ScriptUnits(best).size();
+        f->units_after = ScriptSize(best);
         return best;
       }
       ServerScript candidate = WithoutUnit(best, u);
@@ -212,7 +213,7 @@ ServerScript Fuzzer::Minimize(const ServerScript& s, const std::string& bucket, 
       }
     }
   }
-  f->units_after = ScriptUnits(best).size();
+  f->units_after = ScriptSize(best);
   return best;
 }
 
@@ -452,6 +453,17 @@ int Fuzzer::Run() {
       Say("iteration: " + Message(it.status()));
       if (++setup_errors >= 10) break;
       continue;
+    }
+    // The first run meets the default server: a client that never
+    // connects (a wrong command: exit 127) makes every run meaningless.
+    if (sessions_ == 1 && it->record.connections == 0) {
+      std::string err = it->outcome.stderr_head.substr(0, 300);
+      Say(absl::StrCat(
+          "the client never connected to the fuzzer (", it->outcome.Describe(),
+          ") with: ", it->command,
+          err.empty() ? "" : absl::StrCat("; its stderr: ", harness::EscapeBytes(err))));
+      setup_errors = 10;
+      break;
     }
     const bool fresh = feedback_.Add(*it);
     if (const std::optional<Verdict> v = Judge(*it, s, env_.message)) {

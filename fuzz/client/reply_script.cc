@@ -104,7 +104,29 @@ std::vector<ScriptUnit> ScriptUnits(const ServerScript& s) {
       }
     }
   }
+  if (s.extensions) {
+    for (std::size_t i = 0; i < s.extensions->size(); ++i) {
+      if ((*s.extensions)[i].size() > 1) out.push_back({K::kExtensionShorten, "", i});
+    }
+  }
+  for (const auto& [key, list] : s.replies) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::size_t nl = list[i].bytes.find('\n');
+      if (nl != std::string::npos && nl + 1 < list[i].bytes.size()) {
+        out.push_back({K::kReplyFirstLine, key, i});
+      }
+    }
+  }
   return out;
+}
+
+std::size_t ScriptSize(const ServerScript& s) {
+  std::size_t n = s.greeting ? 1 : 0;
+  for (const auto& [key, list] : s.replies) n += list.size();
+  if (s.extensions) n += s.extensions->size();
+  if (s.extensions_tls) n += s.extensions_tls->size();
+  n += (s.reply_lines != 1 ? 1 : 0) + (s.reply_line_length != 0 ? 1 : 0);
+  return n;
 }
 
 ServerScript WithoutUnit(const ServerScript& s, const ScriptUnit& u) {
@@ -138,6 +160,28 @@ ServerScript WithoutUnit(const ServerScript& s, const ScriptUnit& u) {
     case K::kReplyLength:
       c.reply_line_length = 0;
       break;
+    case K::kExtensionShorten:
+      if (c.extensions && u.index < c.extensions->size()) {
+        std::string& e = (*c.extensions)[u.index];
+        const std::size_t sp = e.find(' ');
+        if (sp != std::string::npos && sp > 0) {
+          e.resize(sp);
+        } else if (e.size() > 16) {
+          e.resize(e.size() / 2);
+        } else if (e.size() > 1) {
+          e.pop_back();
+        }
+      }
+      break;
+    case K::kReplyFirstLine: {
+      auto it = c.replies.find(u.key);
+      if (it != c.replies.end() && u.index < it->second.size()) {
+        std::string& b = it->second[u.index].bytes;
+        const std::size_t nl = b.find('\n');
+        if (nl != std::string::npos && nl + 1 < b.size()) b.erase(0, nl + 1);
+      }
+      break;
+    }
     case K::kReplyTiming: {
       auto it = c.replies.find(u.key);
       if (it != c.replies.end() && u.index < it->second.size()) {

@@ -8,7 +8,9 @@
 // For minimizing, a script is seen as a list of units that can each be
 // taken out (ScriptUnits / WithoutUnit): a reply of the list of one
 // command (later ones move up), the greeting, one extension, the generated
-// line count and length, and the timing, injection and piecing of one reply.
+// line count and length, and the timing, injection and piecing of one
+// reply; then an extension is shortened (to its keyword, then octet by
+// octet), so that "DSNPPPP...P" that a lax client reads as DSN becomes "DSN".
 #ifndef SMTP_FUZZ_CLIENT_REPLY_SCRIPT_H_
 #define SMTP_FUZZ_CLIENT_REPLY_SCRIPT_H_
 
@@ -46,19 +48,25 @@ absl::StatusOr<smtp::client::ClientScenario> ReadScenarioFile(const std::string&
 // Units of `s` for the minimizer, in a fixed order; see the file comment.
 struct ScriptUnit {
   enum class Kind : std::uint8_t {
-    kReply,         // replies[key][index] (removed)
-    kGreeting,      // the scripted greeting (back to the default)
-    kExtension,     // extensions[index] (removed)
-    kExtensionTls,  // extensions_tls[index] (removed)
-    kReplyLines,    // reply_lines back to 1
-    kReplyLength,   // reply_line_length back to 0
-    kReplyTiming,   // replies[key][index]: no delay, chunks, inject
+    kReply,             // replies[key][index] (removed)
+    kGreeting,          // the scripted greeting (back to the default)
+    kExtension,         // extensions[index] (removed)
+    kExtensionTls,      // extensions_tls[index] (removed)
+    kReplyLines,        // reply_lines back to 1
+    kReplyLength,       // reply_line_length back to 0
+    kReplyTiming,       // replies[key][index]: no delay, chunks, inject
+    kExtensionShorten,  // extensions[index] shorter: cut at its first space, else
+                        // halved when over 16 octets, else one octet less
+    kReplyFirstLine,    // replies[key][index] without its first line (of several)
   };
   Kind kind;
   std::string key;
   std::size_t index = 0;
 };
 std::vector<ScriptUnit> ScriptUnits(const ServerScript& s);
+// What a finding is counted in: scripted replies, the greeting, extensions,
+// and the reply shape (each of reply_lines and reply_line_length when set).
+std::size_t ScriptSize(const ServerScript& s);
 ServerScript WithoutUnit(const ServerScript& s, const ScriptUnit& u);
 
 // A one-line summary for the console and finding.json's "steps": one

@@ -45,16 +45,25 @@ TEST(ReplyScript, ScenarioFileRoundTrips) {
 TEST(ReplyScript, UnitsTakeOutOneThingEach) {
   const ServerScript s = Sample();
   const std::vector<ScriptUnit> units = ScriptUnits(s);
-  // 2 replies, 3 extensions, reply_lines, the RCPT delay.
-  ASSERT_EQ(units.size(), 7u);
+  // 2 replies, 3 extensions, reply_lines, the RCPT delay, 3 shortenings.
+  ASSERT_EQ(units.size(), 10u);
   std::size_t fewer = 0;
   for (const ScriptUnit& u : units) {
     const ServerScript c = WithoutUnit(s, u);
     fewer += ScriptUnits(c).size() < units.size() ? 1 : 0;
   }
-  // Every unit but the delay removes itself (the RCPT reply takes its
-  // delay with it too).
-  EXPECT_EQ(fewer, units.size());
+  // Every unit but the shortenings removes itself (and the RCPT reply
+  // takes its delay with it too; an extension its shortening).
+  EXPECT_EQ(fewer, 7u);
+  // Shortening: to the keyword, halves, then octet by octet.
+  ServerScript x;
+  x.extensions = std::vector<std::string>{"SIZE 100", "DSN" + std::string(40, 'P')};
+  const ScriptUnit first{ScriptUnit::Kind::kExtensionShorten, "", 0};
+  const ScriptUnit second{ScriptUnit::Kind::kExtensionShorten, "", 1};
+  EXPECT_EQ((*WithoutUnit(x, first).extensions)[0], "SIZE");
+  ServerScript y = x;
+  for (int i = 0; i < 20 && (*y.extensions)[1] != "DSN"; ++i) y = WithoutUnit(y, second);
+  EXPECT_EQ((*y.extensions)[1], "DSN");
 }
 
 TEST(ReplyMutator, DeterministicAndSerializable) {
