@@ -66,10 +66,40 @@ def run(binary, client, work):
     if p.returncode != 2 or "never connected" not in p.stderr:
         fail(f"a client that cannot start: exit {p.returncode}, stderr {p.stderr!r}")
 
+    # The violation and hang oracles, each on a tiny client that has the
+    # fault from the first run: a bare LF after EHLO, and a client that
+    # never ends (timeout_ms 1000).
+    lf_client = os.path.join(work, "lf_client.py")
+    with open(lf_client, "w") as f:
+        f.write("import socket, sys, time\n"
+                "s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2)\n"
+                "s.recv(4096)\n"
+                "s.sendall(b'EHLO lf.test\\n')\n"
+                "time.sleep(0.2)\n"
+                "s.sendall(b'QUIT\\r\\n')\n"
+                "s.recv(4096)\n")
+    for name, command, timeout_ms, oracle, kind in [
+            ("lf", f"exec {sys.executable} {lf_client} {{host}} {{port}}", 5000, "violation",
+             "line-end"),
+            ("sleeper", f"exec {sys.executable} -c \"import socket,sys,time;"
+                        f"s=socket.create_connection((sys.argv[1],int(sys.argv[2])));"
+                        f"time.sleep(30)\" {{host}} {{port}}", 1000, "hang", "timeout")]:
+        prof = os.path.join(work, name + ".json")
+        with open(prof, "w") as f:
+            json.dump({"name": name, "commands": {"plain": command}, "timeout_ms": timeout_ms}, f)
+        o = os.path.join(work, "o-" + name)
+        p = subprocess.run([binary, "fuzz", "--client", prof, "--out", o, "-runs=3",
+                            "--minimize_runs=5"], capture_output=True, text=True, timeout=120)
+        with open(os.path.join(o, "fuzz.json")) as f:
+            found = [(x["oracle"], x["kind"]) for x in json.load(f)["findings"]]
+        if p.returncode != 0 or (oracle, kind) not in found:
+            fail(f"{name}: expected a {oracle} {kind} finding, got {found}, exit {p.returncode}: "
+                 f"{p.stderr[-2000:]}")
+
     out = os.path.join(work, "out")
     started = time.monotonic()
     proc = subprocess.Popen([binary, "fuzz", "--client", profile, "--out", out,
-                             "-max_total_time=300", "-seed=3", "--minimize_time_ms=5000"],
+                             "-max_total_time=300", "-seed=3"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     shallow = deep = None
     fuzz_json = os.path.join(out, "fuzz.json")

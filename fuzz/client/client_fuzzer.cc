@@ -191,25 +191,28 @@ ServerScript Fuzzer::Minimize(const ServerScript& s, const std::string& bucket, 
   f->units_before = ScriptSize(s);
   const Clock::time_point until = Clock::now() + c_.minimize_time;
   bool changed = true;
-  // Greedy: take out one unit at a time while the bucket stays; passes
-  // until nothing more goes, within the bounds.
+  // Greedy: take out one unit at a time while the bucket stays. After a
+  // success the units are listed again and the pass goes on at the same
+  // position (the units before it failed already), so a pass costs about
+  // one run per unit; passes until one takes nothing out, within the bounds.
   while (changed) {
     changed = false;
-    const std::vector<ScriptUnit> units = ScriptUnits(best);
-    for (const ScriptUnit& u : units) {
+    std::vector<ScriptUnit> units = ScriptUnits(best);
+    for (std::size_t pos = 0; pos < units.size();) {
       if (f->minimize_runs >= c_.minimize_runs || Clock::now() >= until || StopSignal() != 0) {
         f->units_after = ScriptSize(best);
         return best;
       }
-      ServerScript candidate = WithoutUnit(best, u);
+      ServerScript candidate = WithoutUnit(best, units[pos]);
       ++f->minimize_runs;
       absl::StatusOr<Iteration> it = Once(candidate);
-      if (!it.ok()) continue;
-      const std::optional<Verdict> v = Judge(*it, candidate, env_.message);
+      const std::optional<Verdict> v = it.ok() ? Judge(*it, candidate, env_.message) : std::nullopt;
       if (v && v->bucket == bucket) {
         best = std::move(candidate);
         changed = true;
-        break;  // the units moved: list them again
+        units = ScriptUnits(best);
+      } else {
+        ++pos;
       }
     }
   }
