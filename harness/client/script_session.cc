@@ -139,6 +139,7 @@ bool ScriptedSession::Advertised(std::string_view keyword) const {
 void ScriptedSession::ResetTransaction() {
   mail_ok_ = false;
   body_8bit_ok_ = false;
+  smtputf8_ = false;
   rcpt_total_ = rcpt_ok_ = 0;
 }
 
@@ -436,6 +437,7 @@ void ScriptedSession::Mail(std::string_view line, std::vector<ServerAction>* out
     Violate("unadvertised", "RFC 5321 §4.1.1.11", "an unknown MAIL parameter: " + Clip(line));
   }
   body_8bit_ok_ = p.body == BodyType::kBinaryMime || p.body == BodyType::k8BitMime || p.smtputf8;
+  smtputf8_ = p.smtputf8;
   if (!tls_) record_->plaintext_mail = true;
   const ReplySpec r = Reply("MAIL", Default(250, "2.1.0 Sender ok"));
   mail_ok_ = Positive(r.code());
@@ -507,6 +509,17 @@ void ScriptedSession::BodyBytes(std::string_view piece) {
 }
 
 void ScriptedSession::EndOfMessage(std::vector<ServerAction>* out) {
+  // The header section: up to the first empty line; a message without one
+  // is not judged here (its lines may be no header fields at all).
+  const std::string_view body = current_.body;
+  const std::size_t blank = body.find("\r\n\r\n");
+  const std::string_view header =
+      blank == std::string_view::npos ? std::string_view() : body.substr(0, blank);
+  if (!smtputf8_ &&
+      std::any_of(header.begin(), header.end(), [](char c) { return (c & 0x80) != 0; })) {
+    Violate("utf8-header", "RFC 6531 §3.2",
+            "octets over 127 in the message header without SMTPUTF8 in MAIL");
+  }
   if (size_limit_ && body_seen_ > *size_limit_) {
     Violate("size-exceeded", "RFC 1870 §6",
             absl::StrCat("a message of ", body_seen_, " octets over the advertised SIZE ",

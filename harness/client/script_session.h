@@ -71,6 +71,8 @@ struct ServerAction {
 //   plaintext-auth       AUTH PLAIN or LOGIN without TLS (RFC 4954 §4,
 //                        RFC 4616 §6) unless the profile allows it
 //   after-quit           a command after QUIT (§4.1.1.10)
+//   utf8-header          octets over 127 in the message's header without
+//                        SMTPUTF8 in MAIL (RFC 6531 §3.2, RFC 6532 §3)
 struct Violation {
   std::string kind;
   std::string clause;  // "RFC 5321 §2.3.8"
@@ -173,6 +175,7 @@ class ScriptedSession {
   // Transaction.
   bool mail_ok_ = false;
   bool body_8bit_ok_ = false;
+  bool smtputf8_ = false;  // MAIL ... SMTPUTF8
   int rcpt_total_ = 0, rcpt_ok_ = 0;
   std::optional<std::uint64_t> size_limit_;
   ReceivedMessage current_;

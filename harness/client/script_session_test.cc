@@ -139,6 +139,23 @@ TEST_F(ScriptSessionTest, EightBitWithout8BitMime) {
   EXPECT_EQ(Kinds(record_), std::vector<std::string>{"8bit-data"});
 }
 
+TEST_F(ScriptSessionTest, Utf8HeaderNeedsSmtputf8) {
+  ScriptedSession& s = Start();
+  s.Feed("EHLO c\r\n");
+  s.Feed("MAIL FROM:<a@c> BODY=8BITMIME\r\n");
+  s.Feed("RCPT TO:<b@c>\r\n");
+  s.Feed("DATA\r\n");
+  s.Feed("Subject: caf\xc3\xa9\r\n\r\ncaf\xc3\xa9\r\n.\r\n");
+  EXPECT_EQ(Kinds(record_), std::vector<std::string>{"utf8-header"});
+  // With SMTPUTF8 (advertised by default), the same message is right.
+  s.Feed("MAIL FROM:<a@c> BODY=8BITMIME SMTPUTF8\r\n");
+  s.Feed("RCPT TO:<b@c>\r\n");
+  s.Feed("DATA\r\n");
+  s.Feed("Subject: caf\xc3\xa9\r\n\r\ncaf\xc3\xa9\r\n.\r\n");
+  EXPECT_EQ(record_.violations.size(), 1u);
+  EXPECT_EQ(record_.messages.size(), 2u);
+}
+
 TEST_F(ScriptSessionTest, BareLfAndLongLines) {
   ScriptedSession& s = Start();
   s.Feed("EHLO c\n");

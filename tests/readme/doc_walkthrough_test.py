@@ -10,7 +10,9 @@ Then checks what the walk-through promises (EXPECT below):
   reports, the fuzz report, a run against Postfix, the AFL++-built tiny
   server's two planted bugs found through --spawn and one replayed.
 
-  doc_walkthrough_test.py SOURCE_DIR HARNESS DOC   (DOC: replay.md, netfuzz.md)
+- client-ci.md: the client suite's reports against a small smtplib program.
+
+  doc_walkthrough_test.py SOURCE_DIR HARNESS DOC   (DOC: replay.md, netfuzz.md, client-ci.md)
 """
 import os
 import re
@@ -27,6 +29,13 @@ EXPECT = {
         "out/replay-other": lambda names: "index.html" in names,
         "converted": lambda names: len(names) == 2,
         "seeds": lambda names: {"fuzz_command", "fuzz_reply", "session"} <= set(names),
+    },
+    "client-ci.md": {
+        "out/first": lambda names: {"results.json", "junit.xml", "index.html"} <= set(names),
+        "out/full": lambda names: {"results.json", "junit.xml", "index.html"} <= set(names),
+        "out/must": lambda names: "results.json" in names,
+        "out/timeouts": lambda names: "results.json" in names,
+        "out": lambda names: {"full-junit.xml", "full-index.html"} <= set(names),
     },
     "netfuzz.md": {
         "out/planted": lambda names: {"fuzz.json", "index.html", "findings", "corpus"} <= set(names),
