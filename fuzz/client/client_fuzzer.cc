@@ -436,8 +436,14 @@ int Fuzzer::Run() {
       if (focus_left_ > 0 && focus_ < n) {
         pick = focus_;
         --focus_left_;
+      } else if (n > 0 && rng_.OneIn(3)) {
+        pick = n - 1 - rng_.Below(std::min<std::size_t>(n, 4));
       } else if (n > 0) {
-        pick = rng_.OneIn(3) ? n - 1 - rng_.Below(std::min<std::size_t>(n, 4)) : rng_.Below(n);
+        // Of two at random, the one whose client got further (sent more
+        // commands): a parent that stops at MAIL rarely reaches RCPT.
+        pick = rng_.Below(n);
+        const std::size_t other = rng_.Below(n);
+        if (corpus_sent_[other].size() > corpus_sent_[pick].size()) pick = other;
       }
       std::vector<std::string> sent;
       if (n > 0) {

@@ -211,6 +211,9 @@ std::string MutateScript(ServerScript* s, ClientMode mode, Rng& rng,
     case 11:
     case 12:
     case 13: {  // the EHLO extension list
+      // The list is what a default EHLO reply advertises: a scripted one
+      // would hide the change, so it goes (mostly).
+      if (s->replies.count("EHLO") != 0 && !rng.OneIn(4)) s->replies.erase("EHLO");
       std::vector<std::string>& e =
           s->extensions ? *s->extensions
                         : s->extensions.emplace(smtp::client::DefaultExtensions(mode, false));
