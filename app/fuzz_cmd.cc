@@ -27,6 +27,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_join.h"
 #include "app/default_suite.h"
+#include "app/fuzz_client.h"
 #include "app/live_run.h"
 #include "app/subcommand.h"
 #include "fuzz/net/fuzz_child.h"
@@ -99,6 +100,8 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int RunFuzz(const std::vector<std::string>& args) {
+  // --client: the fuzzer is the server, a client is under test (app/fuzz_client.h).
+  if (ClientFuzzRequested()) return RunClientFuzz(args);
   std::string label = absl::GetFlag(FLAGS_target);
   if (label.empty()) label = "embedded";
   const std::string spawn = absl::GetFlag(FLAGS_spawn);

@@ -27,7 +27,9 @@
 #include "app/wire_json.h"
 #include "parser/data_reader.h"
 
-ABSL_FLAG(std::string, mode, "command", "parse mode: command, reply or data");
+ABSL_FLAG(std::string, mode, "command",
+          "parse: command, reply or data; fuzz --client: the profile's command to run (plain, "
+          "starttls, require_tls, auth; default plain)");
 ABSL_FLAG(bool, lenient, false,
           "enable every leniency (deviations are still listed on each result)");
 ABSL_FLAG(std::string, line, "",

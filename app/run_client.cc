@@ -32,7 +32,8 @@
 ABSL_FLAG(std::string, client, "",
           "run: test an SMTP client instead of a server: a client profile JSON (docs/clients.md); "
           "the harness is the server and runs the client suite (default: the shipped "
-          "scenarios/client)");
+          "scenarios/client); fuzz: fuzz that client, the fuzzer being the server "
+          "(docs/clientfuzz.md)");
 
 // run's own flags, shared.
 ABSL_DECLARE_FLAG(std::string, target);

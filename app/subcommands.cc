@@ -214,9 +214,11 @@ const std::vector<Subcommand>& Subcommands() {
       {"fuzz",
        "fuzz [--target [lmtp:]embedded[:PROFILE]|HOST:PORT|tls:H:P|lmtp:H:P|exec:CMD] "
        "[--spawn CMD] [--out DIR] "
-       "[--seeds DIR] [-LIBFUZZER_FLAG=VALUE...] [CORPUS_DIR...]",
+       "[--seeds DIR] [-LIBFUZZER_FLAG=VALUE...] [CORPUS_DIR...] | fuzz --client PROFILE "
+       "[--mode MODE] [--out DIR] [--reproduce FINDING]",
        "stateful coverage-guided fuzzing of an SMTP server, one session per input, libFuzzer "
-       "as the engine; findings are minimized and written as replayable sessions",
+       "as the engine; with --client, of an SMTP client, the fuzzer being the server; findings "
+       "are minimized and written as replayable sessions",
        RunFuzz,
        {
            {"Target",
@@ -227,6 +229,8 @@ const std::vector<Subcommand>& Subcommands() {
            {"Inputs and findings",
             {"seeds", "minimize_runs", "minimize_time_ms", "out", "defences_are_findings",
              "libfuzzer_output"}},
+           {"A client under test (the fuzzer is the server; docs/clientfuzz.md)",
+            {"client", "mode", "reproduce"}},
        },
        {
            "smtp-harness fuzz --out out/fuzz -max_total_time=60",
@@ -234,6 +238,9 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness fuzz --target 127.0.0.1:2525 --out out/postfix -max_total_time=600",
            "smtp-harness fuzz --spawn './my_smtpd_afl 2600' --target 127.0.0.1:2600 --out out/afl",
            "smtp-harness fuzz --target embedded --out out/all -fork=2 -max_total_time=600",
+           "smtp-harness fuzz --client my_client.json --mode plain --out out/client "
+           "-max_total_time=300",
+           "smtp-harness fuzz --client my_client.json --reproduce out/client/findings/BUCKET",
        },
        "libFuzzer's: 0 when the budget (-max_total_time, default 60 s, or -runs) ran out; "
        "findings do not stop the run (DIR/fuzz.json, DIR/findings/). 130 / 143 after SIGINT / "
