@@ -23,6 +23,10 @@ unknown command, "221 Bye" and a close after QUIT):
    refusal), which shows the close was announced: a defence, no finding.
 7. -jobs=2: the parent's fuzz.json sums the processes' defences (and the
    conformance note's sessions), as the processes' own files count them.
+8. A server that accepts and closes every connection before its greeting
+   (Dovecot past its process_limit): the input plays no part, so the run
+   reports the target "unresponsive" once, not one "dropped" finding per
+   session.
 
 usage: fuzz_defence_cli_test.py SMTP_HARNESS"""
 import json
@@ -32,6 +36,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
@@ -272,6 +277,69 @@ def main():
         finally:
             late.terminate()
             late.wait(timeout=10)
+        # 8. Closed before the greeting, every time once 20 were served.
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        listener.settimeout(0.2)
+        stop = threading.Event()
+
+        def serve_then_drop():
+            # The first 20 connections (the start-up check and the first
+            # sessions) get a greeting and "250 ok" to every line; then
+            # every connection is closed at once.
+            served = 0
+            while not stop.is_set():
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    continue
+                with conn:
+                    if served >= 20:
+                        continue
+                    served += 1
+                    conn.settimeout(2)
+                    try:
+                        conn.sendall(b"220 x ESMTP\r\n")
+                        buf = b""
+                        while True:
+                            data = conn.recv(4096)
+                            if not data:
+                                break
+                            buf += data
+                            while b"\n" in buf:
+                                line, buf = buf.split(b"\n", 1)
+                                if line.strip().upper() == b"QUIT":
+                                    conn.sendall(b"221 bye\r\n")
+                                    raise EOFError
+                                conn.sendall(b"250 ok\r\n")
+                    except (OSError, EOFError):
+                        pass
+
+        dropper = threading.Thread(target=serve_then_drop, daemon=True)
+        dropper.start()
+        try:
+            out = os.path.join(tmp, "no-greeting")
+            p = fuzz(["--target", "127.0.0.1:%d" % listener.getsockname()[1], "--out", out,
+                      "--seeds", seed_dir, "-runs=100", "-seed=1"])
+            with open(os.path.join(out, "fuzz.json")) as f:
+                nr = json.load(f)
+            buckets = {f["bucket"]: f["count"] for f in nr["findings"]}
+            check(list(buckets) == ["unresponsive"],
+                  "closed before the greeting: only 'unresponsive' (rc %d): %s" %
+                  (p.returncode, buckets))
+            check(not os.path.isdir(os.path.join(out, "findings")) or
+                  os.listdir(os.path.join(out, "findings")) == [],
+                  "and no finding directory per session: %s" %
+                  (os.listdir(os.path.join(out, "findings"))
+                   if os.path.isdir(os.path.join(out, "findings")) else []))
+            check("target down" in p.stderr and "closed before the greeting" in p.stderr,
+                  "the console says the target is down and why: %s" % p.stderr[-600:])
+        finally:
+            stop.set()
+            dropper.join(timeout=5)
+            listener.close()
     finally:
         for proc in (fast, slow):
             proc.terminate()

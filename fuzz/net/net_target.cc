@@ -341,6 +341,16 @@ class NetTarget : public SessionTarget {
     result->known = m.expectations_known();
     *transcript = s.TakeTranscript();
     result->bytes_received = transcript->total_bytes(harness::Direction::kServerToClient);
+    if (spawned_ == nullptr && result->verdict.kind == VerdictKind::kDropped &&
+        result->replies.empty() && result->bytes_sent == 0) {
+      // Closed before the greeting, with nothing of ours sent: the input
+      // played no part (Dovecot past its process_limit accepts and drops
+      // every connection). As a refused connect, the target takes no
+      // session: the liveness check reports it once ("unresponsive"), not
+      // one finding per session.
+      result->connect_failed = true;
+      result->verdict.detail = "closed before the greeting: " + result->verdict.detail;
+    }
   }
 
   // Between groups: hands the machine the replies and the close that have
