@@ -21,16 +21,15 @@ overflows a heap buffer).
 usage: afl_spawn_test.py SMTP_HARNESS TINY_SMTPD_AFL"""
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
 from checks import check, failures  # noqa: E402
+from crash_replay import replay_kills_server  # noqa: E402
 from loopback import free_port  # noqa: E402
 
 BIN = sys.argv[1]
@@ -145,24 +144,8 @@ def main():
 
     # 2. The crash replays against a fresh server, which dies of it.
     if crash:
-        port2 = free_port()
-        server = subprocess.Popen([TINY, str(port2)], stderr=subprocess.DEVNULL)
-        try:
-            end = time.monotonic() + 10
-            while time.monotonic() < end and refused(port2):
-                time.sleep(0.05)
-            session = os.path.join(out, crash["dir"], "session.json")
-            rr = subprocess.run([BIN, "replay", session, "--target", "127.0.0.1:%d" % port2,
-                                 "--out", os.path.join(tmp, "replay")],
-                                capture_output=True, text=True, timeout=60)
-            check(rr.returncode == 0, "the crash finding replays with no difference (exit %d): %s"
-                  % (rr.returncode, rr.stdout[-500:] + rr.stderr[-500:]))
-            server.wait(timeout=10)
-            check(server.returncode == -signal.SIGABRT,
-                  "the replayed finding kills the server again (%s)" % server.returncode)
-        finally:
-            if server.poll() is None:
-                server.kill()
+        replay_kills_server(BIN, TINY, os.path.join(out, crash["dir"], "session.json"),
+                            os.path.join(tmp, "replay"), "the crash finding")
 
     # 3. exec: in stdio mode: one process per session, AFL++ coverage too.
     out3 = os.path.join(tmp, "exec")

@@ -20,16 +20,14 @@ usage: crash_cli_test.py SMTP_HARNESS CRASHY_SMTPD"""
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "pylib"))
 from checks import check, exit_status  # noqa: E402
+from crash_replay import replay_kills_server  # noqa: E402
 from loopback import free_port  # noqa: E402
 
 BIN = sys.argv[1]
@@ -67,14 +65,6 @@ def fuzz(tmp, out, seed_dir, *flags):
     check(r.returncode == 0, "fuzz exits 0 (got %d)" % r.returncode)
     with open(os.path.join(out, "fuzz.json")) as f:
         return {f["bucket"]: f for f in json.load(f)["findings"]}
-
-
-def refused(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=2).close()
-        return False
-    except OSError:
-        return True
 
 
 def main():
@@ -135,24 +125,8 @@ def main():
 
     # 4. The between-sessions finding replays; the server dies of it.
     if later:
-        port = free_port()
-        server = subprocess.Popen([CRASHY, str(port)], stderr=subprocess.DEVNULL, cwd=tmp)
-        try:
-            end = time.monotonic() + 10
-            while time.monotonic() < end and refused(port):
-                time.sleep(0.05)
-            rr = subprocess.run([BIN, "replay", os.path.join(out, later["dir"], "session.json"),
-                                 "--target", "127.0.0.1:%d" % port, "--out",
-                                 os.path.join(tmp, "replay")],
-                                capture_output=True, text=True, timeout=60)
-            check(rr.returncode == 0, "the late crash replays with no difference (exit %d): %s"
-                  % (rr.returncode, rr.stdout[-500:] + rr.stderr[-500:]))
-            server.wait(timeout=10)
-            check(server.returncode == -signal.SIGABRT,
-                  "the replayed session kills the server after it ends (%s)" % server.returncode)
-        finally:
-            if server.poll() is None:
-                server.kill()
+        replay_kills_server(BIN, CRASHY, os.path.join(out, later["dir"], "session.json"),
+                            os.path.join(tmp, "replay"), "the late crash", cwd=tmp)
     return exit_status("crash_cli_test")
 
 
