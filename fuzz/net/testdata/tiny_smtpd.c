@@ -20,66 +20,25 @@
  *   4. A NUL ends a command ("DATA<NUL>x" is DATA): the desync oracle sees
  *      a 354 to a command that cannot get one.
  */
-#include <arpa/inet.h>
 #include <ctype.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
+
+#include "smtpd_common.h"
 
 enum { kMaxLine = 1000, kMaxRcpts = 5 };
 
 struct conn {
-  int in, out;
-  char buf[4096];
-  size_t len;
+  struct line_buf in;
+  int out;
   int helo, ehlo, mail, rcpts, body8, size_given, errors;
   char *last_rcpt; /* kept: the copy below is not optimized away */
 };
 
-static void say(struct conn *c, const char *text) {
-  size_t n = strlen(text);
-  while (n > 0) {
-    ssize_t w = write(c->out, text, n);
-    if (w <= 0) return;
-    text += w;
-    n -= (size_t)w;
-  }
-}
-
-/* One line without its CRLF into `line`; 0 at EOF or error, -1 when the
- * line is too long (the rest of it is discarded). */
-static int read_line(struct conn *c, char *line, size_t max) {
-  for (;;) {
-    char *nl = memchr(c->buf, '\n', c->len);
-    if (nl != NULL) {
-      size_t n = (size_t)(nl - c->buf);
-      size_t keep = n > 0 && c->buf[n - 1] == '\r' ? n - 1 : n;
-      int too_long = keep >= max;
-      if (too_long) keep = max - 1;
-      memcpy(line, c->buf, keep);
-      line[keep] = '\0';
-      c->len -= n + 1;
-      memmove(c->buf, nl + 1, c->len);
-      return too_long ? -1 : 1;
-    }
-    if (c->len == sizeof c->buf) c->len = 0; /* no line end in 4 KiB: drop */
-    ssize_t r = read(c->in, c->buf + c->len, sizeof c->buf - c->len);
-    if (r <= 0) return 0;
-    c->len += (size_t)r;
-  }
-}
-
-static int verb_is(const char *line, const char *verb) {
-  size_t n = strlen(verb);
-  return strncasecmp(line, verb, n) == 0 && (line[n] == '\0' || line[n] == ' ');
-}
+static void say(struct conn *c, const char *text) { say_fd(c->out, text); }
 
 /* "<path>" at `p`: its length, or -1. */
 static int path_len(const char *p) {
@@ -148,7 +107,7 @@ static void data(struct conn *c) {
   char line[kMaxLine + 1];
   size_t lines = 0;
   for (;;) {
-    int r = read_line(c, line, sizeof line);
+    int r = read_line(&c->in, line, sizeof line);
     if (r == 0) return;
     if (r > 0 && strcmp(line, ".") == 0) break;
     ++lines;
@@ -161,12 +120,12 @@ static void data(struct conn *c) {
 static void serve(int in, int out) {
   struct conn c;
   memset(&c, 0, sizeof c);
-  c.in = in;
+  c.in.fd = in;
   c.out = out;
   char line[kMaxLine + 1];
   say(&c, "220 tiny ESMTP\r\n");
   for (;;) {
-    int r = read_line(&c, line, sizeof line);
+    int r = read_line(&c.in, line, sizeof line);
     if (r == 0) break;
     if (r < 0) {
       say(&c, "500 5.5.2 line too long\r\n");
@@ -235,35 +194,10 @@ int main(int argc, char **argv) {
     serve(0, 1);
     return 0;
   }
-  int s = socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_port = htons((unsigned short)atoi(argv[1]));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(s, (struct sockaddr *)&a, sizeof a) != 0 || listen(s, 64) != 0) {
-    perror("tiny_smtpd: bind/listen");
-    return 1;
-  }
+  int s = listen_loopback("tiny_smtpd", argv[1]);
   for (;;) {
-    int fd = accept(s, NULL, NULL);
-    if (fd < 0) continue;
-    struct timeval tv = {5, 0}; /* a silent client cannot hold the server */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    /* One write per reply: without this, Nagle and the client's delayed ACK
-     * hold every second reply of a pipelined group for 40 ms. */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    int fd = accept_client(s);
     serve(fd, fd);
-    /* A lingering close: closing with unread input would reset the
-     * connection and could destroy the last reply in flight. */
-    shutdown(fd, SHUT_WR);
-    struct timeval drain = {0, 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &drain, sizeof drain);
-    char sink[4096];
-    while (read(fd, sink, sizeof sink) > 0) {
-    }
-    close(fd);
+    lingering_close(fd);
   }
 }
