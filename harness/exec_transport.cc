@@ -20,6 +20,7 @@
 #include <boost/asio/write.hpp>
 
 #include "harness/asio_deadline.h"
+#include "harness/child_process.h"
 
 namespace smtp::harness {
 namespace {
@@ -180,23 +181,20 @@ absl::StatusOr<std::unique_ptr<Transport>> SpawnExec(asio::any_io_executor execu
     return Errno("pipe");
   }
   const std::string cmd(command);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) ::close(fd);
-    return Errno("fork");
-  }
-  if (pid == 0) {
-    // Child: async-signal-safe calls only. dup2 clears O_CLOEXEC on 0..2.
-    ::setpgid(0, 0);
-    ::signal(SIGPIPE, SIG_DFL);
-    if (::dup2(in[0], 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0) ::_exit(127);
-    ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);  // also here: no race with the kill(-pid) in Close
+  // In a process group of its own: Close kills the whole of it.
+  const absl::StatusOr<pid_t> started = StartChild({.path = "/bin/sh",
+                                                    .argv = {"sh", "-c", cmd},
+                                                    .stdin_fd = in[0],
+                                                    .stdout_fd = out[1],
+                                                    .stderr_fd = err[1]});
   ::close(in[0]);
   ::close(out[1]);
   ::close(err[1]);
+  if (!started.ok()) {
+    for (int fd : {in[1], out[0], err[0]}) ::close(fd);
+    return started.status();
+  }
+  const pid_t pid = *started;
   auto err_state = std::make_shared<StderrState>(executor, err[0], options.max_stderr);
   asio::co_spawn(executor, DrainStderr(err_state), asio::detached);
   return std::unique_ptr<Transport>(

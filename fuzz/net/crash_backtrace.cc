@@ -13,6 +13,8 @@
 #include <fstream>
 #include <vector>
 
+#include "harness/child_process.h"
+
 namespace smtp::fuzz {
 namespace {
 
@@ -132,37 +134,21 @@ absl::StatusOr<std::string> GdbBacktrace(const CoreDumps& cores, const std::stri
   if (!cores.usable) return absl::FailedPreconditionError(cores.why_not);
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return absl::InternalError(std::strerror(errno));
-  const std::vector<std::string> args{cores.gdb,
-                                      "-nx",
-                                      "-batch",
-                                      "-iex",
-                                      "set debuginfod enabled off",
-                                      "-iex",
-                                      "set auto-load no",
-                                      "-ex",
-                                      "bt 32",
-                                      exe,
-                                      core};
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    return absl::InternalError(std::string("fork: ") + std::strerror(errno));
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const int devnull = ::open("/dev/null", O_RDONLY);
-    if (devnull >= 0) ::dup2(devnull, 0);
-    ::dup2(fds[1], 1);
-    ::dup2(fds[1], 2);
-    ::unsetenv("DEBUGINFOD_URLS");
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  // No debuginfod: gdb must not reach out to the network for symbols.
+  const harness::ChildSpec spec{
+      .path = cores.gdb,
+      .argv = {cores.gdb, "-nx", "-batch", "-iex", "set debuginfod enabled off", "-iex",
+               "set auto-load no", "-ex", "bt 32", exe, core},
+      .env = harness::EnvironmentWith({}, {"DEBUGINFOD_URLS"}),
+      .stdout_fd = fds[1],
+      .stderr_fd = fds[1]};
+  const absl::StatusOr<pid_t> started = harness::StartChild(spec);
   ::close(fds[1]);
+  if (!started.ok()) {
+    ::close(fds[0]);
+    return started.status();
+  }
+  const pid_t pid = *started;
   std::string out;
   const Clock::time_point end = Clock::now() + timeout;
   bool timed_out = false;

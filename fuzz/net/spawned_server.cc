@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -14,6 +13,7 @@
 #include <thread>
 
 #include "fuzz/net/liveness.h"
+#include "harness/child_process.h"
 
 namespace smtp::fuzz {
 namespace {
@@ -97,43 +97,25 @@ absl::Status SpawnedServer::Start() {
     struct stat st {};
     if (::fstat(log_fd_, &st) == 0) log_offset_ = static_cast<std::uint64_t>(st.st_size);
   }
-  const int devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t parent = ::getpid();
-  // Cores to locate crashes in (prepared here: the child may only make
-  // async-signal-safe calls).
+  // `sh -c CMD` in its own process group (Stop signals the whole of it),
+  // its output into the log, dying with the fuzzer even when the fuzzer is
+  // killed without running its exit handlers; cores to locate crashes in.
+  harness::ChildSpec spec{.path = "/bin/sh",
+                          .argv = {"sh", "-c", o_.command},
+                          .stdout_fd = out,
+                          .stderr_fd = out,
+                          .die_with_parent = true};
   struct rlimit core_limit {};
-  const bool want_cores = cores_.usable && ::getrlimit(RLIMIT_CORE, &core_limit) == 0;
-  if (want_cores) {
-    core_limit.rlim_cur = core_limit.rlim_max == RLIM_INFINITY
-                              ? o_.max_core_bytes
-                              : std::min<rlim_t>(core_limit.rlim_max, o_.max_core_bytes);
+  if (cores_.usable && ::getrlimit(RLIMIT_CORE, &core_limit) == 0) {
+    spec.core_limit = core_limit.rlim_max == RLIM_INFINITY
+                          ? o_.max_core_bytes
+                          : std::min<rlim_t>(core_limit.rlim_max, o_.max_core_bytes);
   }
   started_at_ = std::filesystem::file_time_type::clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(out);
-    if (devnull >= 0) ::close(devnull);
-    return Errno("fork");
-  }
-  if (pid == 0) {
-    // Child: async-signal-safe calls only. Its own process group (Stop
-    // signals the whole of it), and it dies with the fuzzer, even when the
-    // fuzzer is killed without running its exit handlers.
-    ::setpgid(0, 0);
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(127);
-    ::signal(SIGPIPE, SIG_DFL);
-    if (want_cores) ::setrlimit(RLIMIT_CORE, &core_limit);
-    if ((devnull >= 0 && ::dup2(devnull, 0) < 0) || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) {
-      ::_exit(127);
-    }
-    ::execl("/bin/sh", "sh", "-c", o_.command.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  ::setpgid(pid, pid);
+  const absl::StatusOr<pid_t> pid = harness::StartChild(spec);
   ::close(out);
-  if (devnull >= 0) ::close(devnull);
-  pid_ = pid;
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
   ++starts_;
   last_ = {};
   crash_frame_.clear();

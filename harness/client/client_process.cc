@@ -8,13 +8,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <map>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "harness/child_process.h"
 #include "results/absl_compat.h"
-
-extern char** environ;
 
 namespace smtp::client {
 namespace {
@@ -78,23 +76,6 @@ std::string ProcessOutcome::Describe() const {
 absl::StatusOr<std::unique_ptr<ClientProcess>> ClientProcess::Start(ProcessOptions options) {
   std::unique_ptr<ClientProcess> p(new ClientProcess());
   p->o_ = std::move(options);
-  // Everything the child needs is built before fork: after it, only
-  // async-signal-safe calls.
-  std::map<std::string, std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    const std::string_view kv(*e);
-    const std::size_t eq = kv.find('=');
-    if (eq != std::string_view::npos) env[std::string(kv.substr(0, eq))] = kv.substr(eq + 1);
-  }
-  for (const auto& [k, v] : p->o_.env) env[k] = v;
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (std::string& s : env_strings) envp.push_back(s.data());
-  envp.push_back(nullptr);
-  std::string sh = "/bin/sh", dash_c = "-c";
-  std::vector<char*> argv = {sh.data(), dash_c.data(), p->o_.command.data(), nullptr};
-
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return Errno("pipe");
   if (::pipe2(err, O_CLOEXEC) != 0) {
@@ -103,26 +84,22 @@ absl::StatusOr<std::unique_ptr<ClientProcess>> ClientProcess::Start(ProcessOptio
     return Errno("pipe");
   }
   p->started_ = Clock::now();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    for (int fd : {out[0], out[1], err[0], err[1]}) ::close(fd);
-    return Errno("fork");
-  }
-  if (pid == 0) {
-    ::setpgid(0, 0);
-    const int null_fd = ::open("/dev/null", O_RDONLY);
-    if (null_fd >= 0) ::dup2(null_fd, 0);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    if (!p->o_.cwd.empty() && ::chdir(p->o_.cwd.c_str()) != 0) _exit(126);
-    ::signal(SIGPIPE, SIG_DFL);
-    ::execve("/bin/sh", argv.data(), envp.data());
-    _exit(127);
-  }
-  ::setpgid(pid, pid);  // also here: no race with the first kill
+  // In a process group of its own (KillGroup), stdin /dev/null, in its
+  // directory (exit 126 when it cannot change to it), with its variables.
+  const absl::StatusOr<pid_t> pid = harness::StartChild({.path = "/bin/sh",
+                                                         .argv = {"/bin/sh", "-c", p->o_.command},
+                                                         .env = harness::EnvironmentWith(p->o_.env),
+                                                         .stdout_fd = out[1],
+                                                         .stderr_fd = err[1],
+                                                         .cwd = p->o_.cwd});
   ::close(out[1]);
   ::close(err[1]);
-  p->pid_ = pid;
+  if (!pid.ok()) {
+    ::close(out[0]);
+    ::close(err[0]);
+    return pid.status();
+  }
+  p->pid_ = *pid;
   p->out_fd_ = out[0];
   p->err_fd_ = err[0];
   ::fcntl(p->out_fd_, F_SETFL, O_NONBLOCK);
