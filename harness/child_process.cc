@@ -5,7 +5,6 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -48,8 +47,10 @@ absl::StatusOr<pid_t> StartChild(const ChildSpec& spec) {
     }
     ::signal(SIGPIPE, SIG_DFL);
     if (set_core) ::setrlimit(RLIMIT_CORE, &core);
-    if (in < 0 || out < 0 || err < 0 || ::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 ||
-        ::dup2(err, 2) < 0) {
+    // (Without /dev/null, which only a broken system lacks, the child keeps
+    // ours for what it was not given.)
+    if ((in >= 0 && ::dup2(in, 0) < 0) || (out >= 0 && ::dup2(out, 1) < 0) ||
+        (err >= 0 && ::dup2(err, 2) < 0)) {
       ::_exit(127);
     }
     if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) ::_exit(126);
