@@ -49,17 +49,12 @@
 #include <cstddef>
 
 #include "parser/ascii.h"
-#include "parser/command_stream.h"
 #include "parser/internal/command_chars.h"
 #include "parser/internal/command_parser.h"
 #include "parser/internal/esmtp_params_parse.h"
 #include "parser/internal/path_chars.h"
 #include "parser/internal/path_parse.h"
 #include "parser/internal/reset.h"
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace smtp {
 namespace internal {
@@ -166,7 +161,7 @@ ParseError FrameLine(std::string_view line, Leniencies leniencies, std::size_t l
   return ParseError{Errc::kMissingCrlf, n, "RFC 5321 §2.3.8: command line must end with CRLF"};
 }
 
-[[gnu::always_inline]] inline bool IsAuthLine(std::string_view line) {
+bool IsAuthLine(std::string_view line) {
   return line.size() > 4 && internal::LoadFolded4(line.data()) == internal::Tag4("auth") &&
          IsWsp(line[4]);
 }
@@ -562,82 +557,6 @@ ParseError ParseCommandInto(std::string_view line, const CommandOptions& opts, C
     }
   }
   return e;
-}
-
-namespace {
-
-#if defined(__SSE2__)
-// Bit k set when p[k] is CR, LF or NUL, k < 16.
-[[gnu::always_inline]] inline std::uint64_t CrLfNulMask16(const char* p) {
-  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-  const __m128i hit = _mm_or_si128(
-      _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('\r')), _mm_cmpeq_epi8(x, _mm_set1_epi8('\n'))),
-      _mm_cmpeq_epi8(x, _mm_setzero_si128()));
-  return static_cast<std::uint32_t>(_mm_movemask_epi8(hit));
-}
-#endif
-
-// Offset of the first CR, LF or NUL in p[0, n), or n. Inlined into
-// ParseNextCommand, without memchr's call and set-up: 64 octets as one bit
-// mask of four 16-octet compares (SSE2, always there on x86-64), so that
-// the usual command line's terminator is found with one well-predicted
-// branch (a loop per 16 octets exits at a line-length-dependent step and
-// mispredicts); then 16 at a time; the last n % 16 octets one by one.
-[[gnu::always_inline]] inline std::size_t FindCrLfNul(const char* p, std::size_t n) {
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  for (; i + 64 <= n; i += 64) {
-    const std::uint64_t m = CrLfNulMask16(p + i) | CrLfNulMask16(p + i + 16) << 16 |
-                            CrLfNulMask16(p + i + 32) << 32 | CrLfNulMask16(p + i + 48) << 48;
-    if (m != 0) return i + static_cast<std::size_t>(__builtin_ctzll(m));
-  }
-  for (; i + 16 <= n; i += 16) {
-    if (const std::uint64_t m = CrLfNulMask16(p + i); m != 0) {
-      return i + static_cast<std::size_t>(__builtin_ctzll(m));
-    }
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0') return i;
-  }
-  return n;
-}
-
-}  // namespace
-
-bool ParseNextCommand(std::string_view buffered, const CommandOptions& opts, std::size_t max_line,
-                      Command* out, CommandFrame* frame) {
-  const char* const p = buffered.data();
-  const std::size_t n = buffered.size();
-  // Fast path: the first CR, LF or NUL is a CRLF within both limits. Then
-  // LineReader ends the line there whatever the leniencies (a CR or LF
-  // ends a line no earlier than the first of them), FrameLine finds
-  // nothing before it, and ParseCommandInto returns the content's parse.
-  const std::size_t command_limit = IsAuthLine(buffered)
-                                        ? std::max(opts.limits.command_line, kMaxAuthLine)
-                                        : opts.limits.command_line;
-  const std::size_t limit = std::min(command_limit, max_line);
-  const std::size_t i = FindCrLfNul(p, std::min(n, limit));
-  if (i + 2 <= limit && i + 1 < n && p[i] == '\r' && p[i + 1] == '\n') {
-    frame->size = i + 2;
-    frame->content = i;
-    frame->terminator = LineTerminator::kCrLf;
-    frame->over_reader_limit = false;
-    frame->error = ParseContent(std::string_view(p, i), kStrict, opts, out);
-    return true;
-  }
-  // Every other line: framed as LineReader frames it, then (within
-  // max_line) parsed as ParseCommandInto parses it.
-  if (!internal::FrameBufferedLine(buffered, opts.leniencies, frame)) return false;
-  frame->over_reader_limit = frame->size > max_line;
-  if (frame->over_reader_limit) {
-    frame->error = ParseError{Errc::kLineTooLong, max_line,
-                              "line longer than its limit, terminator included (RFC 5321 "
-                              "§4.5.3.1.4/.5)"};
-    return true;
-  }
-  frame->error = ParseCommandInto(buffered.substr(0, frame->size), opts, out);
-  return true;
 }
 
 Result<Command> ParseCommand(std::string_view line, const CommandOptions& opts) {

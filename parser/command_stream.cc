@@ -1,7 +1,5 @@
-// The slow path of ParseNextCommand (command_stream.h): framing by the
-// LineReader rules for the lines the inlined fast path does not take (no
-// CRLF within the limit, or a NUL, CR or LF before it). ParseNextCommand
-// itself is in command.cc.
+// ParseNextCommand's other lines (command_stream.h): framed by the
+// LineReader rules first, then parsed.
 #include "parser/command_stream.h"
 
 #include "parser/byte_scan.h"
@@ -42,3 +40,26 @@ bool FrameBufferedLine(std::string_view buffered, Leniencies leniencies, Command
 }
 
 }  // namespace smtp::internal
+
+namespace smtp {
+
+namespace internal {
+
+ParseError ParseNextCommandSlow(std::string_view buffered, const CommandOptions& opts,
+                                std::size_t max_line, Command* out, CommandFrame* frame) {
+  // Every other line: framed as LineReader frames it, then (within
+  // max_line) parsed as ParseCommandInto parses it.
+  if (!internal::FrameBufferedLine(buffered, opts.leniencies, frame)) {
+    return ParseError{Errc::kNeedMore, buffered.size(), "no complete line yet"};
+  }
+  frame->over_reader_limit = frame->size > max_line;
+  if (frame->over_reader_limit) {
+    return ParseError{Errc::kLineTooLong, max_line,
+                      "line longer than its limit, terminator included (RFC 5321 §4.5.3.1.4/.5)"};
+  }
+  return ParseCommandInto(buffered.substr(0, frame->size), opts, out);
+}
+
+}  // namespace internal
+
+}  // namespace smtp

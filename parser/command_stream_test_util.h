@@ -130,10 +130,10 @@ inline StreamOutcome TwoPassOutcome(std::string_view stream, const CommandOption
 }
 
 inline std::string FrameOutcomeText(std::string_view buffered, const CommandFrame& f,
-                                    const Command& c) {
+                                    const ParseError& e, const Command& c) {
   return LineOutcomeText(f.size, f.terminator,
                          f.over_reader_limit ? std::string_view() : buffered.substr(0, f.content),
-                         f.error, c);
+                         e, c);
 }
 
 // ParseNextCommand line after line over the whole stream.
@@ -142,12 +142,15 @@ inline StreamOutcome OnePassOutcome(std::string_view stream, const CommandOption
   StreamOutcome out;
   Command c;
   CommandFrame f;
-  while (ParseNextCommand(stream.substr(out.consumed), opts, max_line, &c, &f)) {
+  for (;;) {
+    const std::string_view rest = stream.substr(out.consumed);
+    const ParseError e = ParseNextCommand(rest, opts, max_line, &c, &f);
+    if (e.code == Errc::kNeedMore) break;
     if (f.size == 0) {
       out.lines.push_back("empty frame");
       break;
     }
-    out.lines.push_back(FrameOutcomeText(stream.substr(out.consumed), f, c));
+    out.lines.push_back(FrameOutcomeText(rest, f, e, c));
     out.consumed += f.size;
   }
   return out;
@@ -169,12 +172,15 @@ inline StreamOutcome ServerStyleOutcome(std::string_view stream, const CommandOp
     std::string_view in = stream.substr(pos, step);
     pos += in.size();
     while (!in.empty()) {
-      if (reader.at_line_start() && ParseNextCommand(in, opts, max_line, &c, &f)) {
-        out.lines.push_back(FrameOutcomeText(in, f, c));
-        out.consumed += f.size;
-        reader.SkipLine(f.size);
-        in.remove_prefix(f.size);
-        continue;
+      if (reader.at_line_start()) {
+        const ParseError e = ParseNextCommand(in, opts, max_line, &c, &f);
+        if (e.code != Errc::kNeedMore) {
+          out.lines.push_back(FrameOutcomeText(in, f, e, c));
+          out.consumed += f.size;
+          reader.SkipLine(f.size);
+          in.remove_prefix(f.size);
+          continue;
+        }
       }
       const std::size_t n = reader.Feed(in);
       in.remove_prefix(n);

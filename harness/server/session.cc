@@ -212,10 +212,12 @@ std::size_t Session::Feed(std::string_view in) {
         break;
       default:
         if (state_ != SessionState::kAuth && lines_.at_line_start()) {
-          // A whole command line here: framed and parsed in one pass.
+          // A whole command line here: framed and parsed in one call.
           CommandFrame frame;
           cmd_opts_.utf8 = txn_.smtputf8;
-          if (ParseNextCommand(rest, cmd_opts_, lines_.options().max_line, &cmd_, &frame)) {
+          const ParseError e =
+              ParseNextCommand(rest, cmd_opts_, lines_.options().max_line, &cmd_, &frame);
+          if (e.code != Errc::kNeedMore) {
             n = frame.size;
             lines_.SkipLine(n);
             unit = true;
@@ -224,7 +226,7 @@ std::size_t Session::Feed(std::string_view in) {
             if (frame.over_reader_limit) {
               Respond(500, "5.5.6", "Line too long");  // as HandleLine
             } else {
-              HandleCommand(rest.substr(0, n), rest.substr(0, frame.content), frame.error);
+              HandleCommand(rest.substr(0, n), rest.substr(0, frame.content), e);
             }
             break;
           }
