@@ -50,6 +50,11 @@ void LineReader::Reset() {
   StartLine();
 }
 
+void LineReader::SkipLine(std::size_t n) {
+  offset_ += n;
+  StartLine();
+}
+
 void LineReader::StartLine() {
   has_line_ = false;
   line_ = {};

@@ -108,6 +108,17 @@ class LineReader {
   // Back to the initial state (offset 0); keeps the options and the buffer.
   void Reset();
 
+  // True when the next Feed starts a new line: nothing of a line is carried
+  // (no partial line, no CR awaiting its next octet).
+  bool at_line_start() const {
+    return !cr_pending_ && (has_line_ || (!carrying_ && raw_len_ == 0));
+  }
+  // For a caller that framed a line of `n` octets itself (ParseNextCommand,
+  // command_stream.h) at a line start: counts them as consumed, so that
+  // offsets stay stream offsets, and starts the next line. has_line() is
+  // then false.
+  void SkipLine(std::size_t n);
+
  private:
   void StartLine();
   void Complete(LineTerminator t, std::string_view chunk, std::size_t seg_begin,

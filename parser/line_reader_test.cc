@@ -378,5 +378,28 @@ TEST(LineReaderTest, TerminatorNames) {
   EXPECT_EQ(LineTerminatorName(LineTerminator::kCr), "cr");
 }
 
+// at_line_start / SkipLine: what ParseNextCommand's callers use to take
+// whole lines past the reader and hand it only partial ones.
+TEST(LineReader, AtLineStartAndSkipLine) {
+  LineReader r(LineReaderOptions{.leniencies = kBareCrLineEnd});
+  EXPECT_TRUE(r.at_line_start());
+  EXPECT_EQ(r.Feed("NO"), 2u);
+  EXPECT_FALSE(r.at_line_start());  // a partial line is carried
+  EXPECT_EQ(r.Feed("OP\r\nRS"), 4u);
+  EXPECT_TRUE(r.has_line());
+  EXPECT_TRUE(r.at_line_start());  // the next Feed starts a line
+  r.SkipLine(6);                   // "RSET\r\n" framed by the caller
+  EXPECT_FALSE(r.has_line());
+  EXPECT_EQ(r.offset(), 12u);
+  EXPECT_EQ(r.line_offset(), 12u);
+  EXPECT_EQ(r.Feed("QUIT\r"), 5u);
+  EXPECT_FALSE(r.at_line_start());  // a CR waits for its next octet
+  EXPECT_EQ(r.Feed("X"), 0u);
+  EXPECT_TRUE(r.has_line());
+  EXPECT_EQ(r.line(), "QUIT");
+  EXPECT_EQ(r.line_offset(), 12u);
+  EXPECT_TRUE(r.at_line_start());
+}
+
 }  // namespace
 }  // namespace smtp

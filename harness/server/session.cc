@@ -211,6 +211,26 @@ std::size_t Session::Feed(std::string_view in) {
         n = FeedBdat(rest);
         break;
       default:
+        if (state_ != SessionState::kAuth && lines_.at_line_start()) {
+          // A whole command line here: framed and parsed in one call.
+          CommandFrame frame;
+          cmd_opts_.utf8 = txn_.smtputf8;
+          const ParseError e =
+              ParseNextCommand(rest, cmd_opts_, lines_.options().max_line, &cmd_, &frame);
+          if (e.code != Errc::kNeedMore) {
+            n = frame.size;
+            lines_.SkipLine(n);
+            unit = true;
+            input_after_line_ = rest.size() - n;
+            ++progress_;
+            if (frame.over_reader_limit) {
+              Respond(500, "5.5.6", "Line too long");  // as HandleLine
+            } else {
+              HandleCommand(rest.substr(0, n), rest.substr(0, frame.content), e);
+            }
+            break;
+          }
+        }
         n = lines_.Feed(rest);
         if (lines_.has_line()) {
           unit = true;
@@ -255,31 +275,37 @@ void Session::HandleLine() {
       break;
   }
   cmd_opts_.utf8 = txn_.smtputf8;
-  Result<Command> parsed = ParseCommand(line_buf_, cmd_opts_);
+  const ParseError e = ParseCommandInto(line_buf_, cmd_opts_, &cmd_);
+  HandleCommand(line_buf_, lines_.line(), e);
+}
+
+void Session::HandleCommand(std::string_view line, std::string_view content, const ParseError& e) {
+  line_ = line;
+  const bool ok = e.code == Errc::kOk;
   if (refused_) {
     // RFC 5321 §3.1: after a 554 greeting, "responding with 503 to any other
     // commands until QUIT".
     static constexpr Refusal kOnlyQuit{503, "5.5.1", "No SMTP service here; only QUIT is accepted"};
-    if (parsed.ok() && parsed->verb == Verb::kQuit) {
-      DoQuit(*parsed);
-    } else if (parsed.ok() && parsed->verb == Verb::kBdat) {
+    if (ok && cmd_.verb == Verb::kQuit) {
+      DoQuit(cmd_);
+    } else if (ok && cmd_.verb == Verb::kBdat) {
       // RFC 3030 §2: the chunk's octets follow at once; read them as data.
-      StartBdatDiscard(parsed->chunk_size, kOnlyQuit);
+      StartBdatDiscard(cmd_.chunk_size, kOnlyQuit);
     } else {
       Respond(kOnlyQuit);
     }
     return;
   }
-  if (parsed.ok()) {
-    Dispatch(*parsed);
+  if (ok) {
+    Dispatch(cmd_);
     return;
   }
-  const Verb verb = VerbOfFirstWord(line_buf_);
-  if (DispatchIgnoringArgument(verb, parsed.error())) return;
-  HandleParseError(verb, parsed.error());
+  const Verb verb = VerbOfFirstWord(line);
+  if (DispatchIgnoringArgument(verb, content, e)) return;
+  HandleParseError(verb, e);
 }
 
-bool Session::DispatchIgnoringArgument(Verb verb, const ParseError& e) {
+bool Session::DispatchIgnoringArgument(Verb verb, std::string_view content, const ParseError& e) {
   bool ignore = false;
   switch (verb) {
     case Verb::kVrfy:
@@ -295,7 +321,7 @@ bool Session::DispatchIgnoringArgument(Verb verb, const ParseError& e) {
       // though (a CR, LF or NUL inside it, or too long): those are refused
       // whatever the verb.
       ignore = e.code != Errc::kLineTooLong &&
-               lines_.line().find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+               content.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
       break;
     default:
       break;

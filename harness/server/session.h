@@ -69,6 +69,7 @@
 #include "harness/server/sink.h"
 #include "parser/bdat_reader.h"
 #include "parser/command.h"
+#include "parser/command_stream.h"
 #include "parser/data_reader.h"
 #include "parser/line_reader.h"
 #include "parser/parse_error.h"
@@ -210,10 +211,13 @@ class Session {
   void Close421(std::string_view enhanced, std::string_view text, std::string_view why);
   bool CanConsume() const;
   void HandleLine();
+  // A command line (`line`: with its terminator; `content`: without) that
+  // was parsed into cmd_ with result `e`.
+  void HandleCommand(std::string_view line, std::string_view content, const ParseError& e);
   void HandleParseError(Verb verb, const ParseError& e);
   // A refused line whose verb ignores a bad argument (VRFY / EXPN String,
   // NOOP / HELP anything): runs the verb without its argument; else false.
-  bool DispatchIgnoringArgument(Verb verb, const ParseError& e);
+  bool DispatchIgnoringArgument(Verb verb, std::string_view content, const ParseError& e);
   void Dispatch(const Command& c);
   std::size_t FeedData(std::string_view in);
   std::size_t FeedBdat(std::string_view in);
@@ -288,8 +292,15 @@ class Session {
   std::string out_;
   std::vector<std::size_t> reply_ends_;
 
+  // Command lines: whole lines in one Feed are framed and parsed in one pass
+  // (ParseNextCommand) from the caller's bytes; a line split across Feed
+  // calls, and AUTH responses, go through lines_ and line_buf_.
   LineReader lines_;
   std::string line_buf_;  // the current command line, terminator included
+  Command cmd_;           // the current command, reused from line to line
+  // The current command line with its terminator, while it is handled: in
+  // line_buf_ or in the bytes given to Feed.
+  std::string_view line_;
   // Octets of the current Feed call after the line being handled: input the
   // client sent before it saw our reply to that line.
   std::size_t input_after_line_ = 0;

@@ -401,7 +401,7 @@ void Session::DoVrfy(const Command&) {
 }
 
 void Session::DoHelp(const Command&) {
-  if (Planted() && PlantedHelpCrashes(line_buf_)) {
+  if (Planted() && PlantedHelpCrashes(line_)) {
     PlantedCrash("planted bug 1: HELP %x");  // planted.h
     return;
   }
