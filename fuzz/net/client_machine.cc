@@ -347,10 +347,14 @@ void ClientMachine::Answer(const Reply& reply) {
                        owed.verb == Verb::kHelo || owed.verb == Verb::kLhlo)) {
         accepted_rcpts_ = 0;  // a refused one (501: no argument) changes nothing
       }
+      // A BDAT LAST refused as a command (500-504: syntax, sequence; Dovecot:
+      // "503 5.5.0 Previous data chunk failed, issue RSET first") took no
+      // message: its one reply is all, not one per recipient.
+      const bool bdat_refused = owed.verb == Verb::kBdat && reply.code >= 500 && reply.code <= 504;
       if (message_end && !owed.per_rcpt) {
         // RFC 2033 §4.2: one reply per recipient that RCPT accepted, in
         // order, whatever became of the message.
-        if (lmtp_ && accepted_rcpts_ > 1) {
+        if (lmtp_ && accepted_rcpts_ > 1 && !bdat_refused) {
           Owed more = owed;
           more.per_rcpt = true;
           owed_.insert(owed_.begin() + static_cast<std::ptrdiff_t>(owed_pos_), accepted_rcpts_ - 1,

@@ -530,6 +530,53 @@ TEST_F(ClientMachine, LmtpMissingPerRecipientReplyIsAHang) {
   EXPECT_EQ(smtp.Next().bytes, "QUIT\r\n");
 }
 
+// Dovecot LMTP answers a BDAT LAST it refuses as a command ("503 5.5.0
+// Previous data chunk failed, issue RSET first", after an earlier chunk was
+// refused) once, though two recipients were accepted: no message was taken,
+// so no per-recipient replies follow. The fuzzer waited for a second one and
+// reported a hang (hang-503-5.5.0-previous-data-chunk-failed-..., 3/3).
+TEST(ClientMachine, LmtpBdatLastRefusedAsACommandGetsOneReply) {
+  const SessionStep bdat_last{.kind = StepKind::kBdat, .bytes = "x\r\n", .last = true};
+  SessionInput in{{Cmd("LHLO c"), Cmd("MAIL FROM:<a@example.com>"), Cmd("RCPT TO:<b@example.com>"),
+                   Cmd("RCPT TO:<c@example.com>"), bdat_last, Cmd("NOOP")}};
+  ClientMachine m(in, /*lmtp=*/true);
+  m.Next();
+  m.OnReply(R(220));
+  m.Next();
+  m.Next();
+  m.OnReply(ParseReply("250-mx\r\n250 CHUNKING\r\n").value());
+  for (int i = 0; i < 3; ++i) {
+    m.Next();
+    m.Next();
+    m.OnReply(R(250));
+  }
+  EXPECT_EQ(m.Next().bytes, "BDAT 3 LAST\r\nx\r\n");
+  m.Next();
+  m.OnReply(RT(503, "5.5.0 Previous data chunk failed, issue RSET first"));
+  EXPECT_EQ(m.Next().bytes, "NOOP\r\n");  // nothing more owed for the BDAT
+  m.Next();
+  m.OnReply(R(250));
+  EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+  // Accepted, the same BDAT LAST still gets one reply per recipient.
+  ClientMachine ok(in, /*lmtp=*/true);
+  ok.Next();
+  ok.OnReply(R(220));
+  ok.Next();
+  ok.Next();
+  ok.OnReply(ParseReply("250-mx\r\n250 CHUNKING\r\n").value());
+  for (int i = 0; i < 3; ++i) {
+    ok.Next();
+    ok.Next();
+    ok.OnReply(R(250));
+  }
+  ok.Next();
+  ok.Next();
+  ok.OnReply(R(250));
+  EXPECT_EQ(ok.Next().kind, ActionKind::kRead);  // the second recipient's reply
+  ok.OnTimeout();
+  EXPECT_EQ(ok.verdict().kind, VerdictKind::kHang);
+}
+
 TEST(VerbOfFirstWord, ReadsTheFirstWordCaseInsensitively) {
   EXPECT_EQ(VerbOfFirstWord("mail FROM:<a@b>"), Verb::kMail);
   EXPECT_EQ(VerbOfFirstWord("STARTTLS"), Verb::kStarttls);

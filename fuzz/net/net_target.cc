@@ -351,6 +351,16 @@ class NetTarget : public SessionTarget {
       result->connect_failed = true;
       result->verdict.detail = "closed before the greeting: " + result->verdict.detail;
     }
+    if (!started_by_us() && result->verdict.kind == VerdictKind::kHang && result->replies.empty() &&
+        result->bytes_sent == 0) {
+      // No greeting within --greeting_timeout_ms, nothing of ours sent: as
+      // above, the input played no part (Dovecot LMTP past its
+      // process_limit, or throttled after a crash, leaves connections in
+      // its listen queue). A hang with this session as its reproducer
+      // would be false: it greets again once the stall is over.
+      result->connect_failed = true;
+      result->verdict.detail = "no greeting: " + result->verdict.detail;
+    }
   }
 
   // Between groups: hands the machine the replies and the close that have
