@@ -535,13 +535,11 @@ TEST_F(ClientMachine, LmtpMissingPerRecipientReplyIsAHang) {
 // refused) once, though two recipients were accepted: no message was taken,
 // so no per-recipient replies follow. The fuzzer waited for a second one and
 // reported a hang (hang-503-5.5.0-previous-data-chunk-failed-..., 3/3).
-TEST(ClientMachine, LmtpBdatLastRefusedAsACommandGetsOneReply) {
+TEST_F(ClientMachine, LmtpBdatLastRefusedAsACommandGetsOneReply) {
   const SessionStep bdat_last{.kind = StepKind::kBdat, .bytes = "x\r\n", .last = true};
   SessionInput in{{Cmd("LHLO c"), Cmd("MAIL FROM:<a@example.com>"), Cmd("RCPT TO:<b@example.com>"),
                    Cmd("RCPT TO:<c@example.com>"), bdat_last, Cmd("NOOP")}};
-  ClientMachine m(in, /*lmtp=*/true);
-  m.Next();
-  m.OnReply(R(220));
+  fuzz::ClientMachine& m = Greeted(in, /*lmtp=*/true);
   m.Next();
   m.Next();
   m.OnReply(ParseReply("250-mx\r\n250 CHUNKING\r\n").value());
@@ -558,9 +556,7 @@ TEST(ClientMachine, LmtpBdatLastRefusedAsACommandGetsOneReply) {
   m.OnReply(R(250));
   EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
   // Accepted, the same BDAT LAST still gets one reply per recipient.
-  ClientMachine ok(in, /*lmtp=*/true);
-  ok.Next();
-  ok.OnReply(R(220));
+  fuzz::ClientMachine& ok = Greeted(in, /*lmtp=*/true);
   ok.Next();
   ok.Next();
   ok.OnReply(ParseReply("250-mx\r\n250 CHUNKING\r\n").value());
