@@ -230,10 +230,11 @@ void Run::FinishFromWatchdog(int sig) {
       (void)writer_.Write(c_.out_dir, last_doc_);
     }
   }
-  // The main thread is stuck in a session, not in a copy (it copies only
-  // between sessions): a short wait is enough.
+  // The main thread is stuck in a session, or in the last copy of the
+  // corpus (thousands of files on a loaded disk take seconds): that copy
+  // is let finish, not cut (the directory would stay behind).
   if (c_.work_corpus != nullptr) {
-    c_.work_corpus->SyncOrClose(/*final=*/true, Console(), std::chrono::seconds(2));
+    c_.work_corpus->SyncOrClose(/*final=*/true, Console(), std::chrono::seconds(60));
   }
   std::fprintf(Console(), "smtp-harness fuzz: stopped: %s\n", StopReason(sig).c_str());
   std::fflush(nullptr);

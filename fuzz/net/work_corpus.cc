@@ -173,10 +173,10 @@ WorkCorpus::~WorkCorpus() {
 absl::Status WorkCorpus::Sync() {
   std::lock_guard<std::timed_mutex> lock(mu_);
   if (closed_) return close_status_;
-  return SyncLocked();
+  return SyncLocked(/*last=*/false);
 }
 
-absl::Status WorkCorpus::SyncLocked() {
+absl::Status WorkCorpus::SyncLocked(bool last) {
   absl::Status first;
   std::set<std::string> now;
   std::error_code ec;
@@ -201,6 +201,8 @@ absl::Status WorkCorpus::SyncLocked() {
     i = now.count(*i) != 0 ? std::next(i) : handled_.erase(i);
   }
   for (const std::string& name : now) {
+    // Close() is waiting: it copies what is left itself, at once.
+    if (!last && closing_.load()) break;
     if (handled_.count(name) != 0) continue;
     const fs::path to = fs::path(out_corpus_) / name;
     std::error_code xec;
@@ -253,6 +255,7 @@ absl::Status WorkCorpus::Close(std::chrono::milliseconds wait) {
     stop_ = true;
   }
   stop_cv_.notify_all();
+  closing_ = true;
   std::unique_lock<std::timed_mutex> lock(mu_, std::defer_lock);
   if (!lock.try_lock_for(wait)) {
     keep_ = true;
@@ -261,7 +264,7 @@ absl::Status WorkCorpus::Close(std::chrono::milliseconds wait) {
   }
   if (closed_) return close_status_;
   closed_ = true;
-  close_status_ = SyncLocked();
+  close_status_ = SyncLocked(/*last=*/true);
   if (!close_status_.ok()) {
     keep_ = true;
     close_status_ = absl::InternalError(std::string(close_status_.message()) +

@@ -109,7 +109,8 @@ class WorkCorpus {
 
  private:
   WorkCorpus(std::string root, std::string out_corpus, int lock_fd);
-  absl::Status SyncLocked();
+  // `last`: Close()'s; the others stop early once Close() waits.
+  absl::Status SyncLocked(bool last);
   void SyncAndSay(std::FILE* console);
 
   std::string root_;    // base/smtp-harness-fuzz-XXXXXX: the lock file and corpus/
@@ -128,6 +129,7 @@ class WorkCorpus {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;
+  std::atomic<bool> closing_{false};
   std::uint64_t copied_ = 0, removed_ = 0;
   bool closed_ = false;
   bool keep_ = false;  // the last sync failed: the directory stays
