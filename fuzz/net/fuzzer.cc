@@ -237,7 +237,9 @@ int RunFuzzer(FuzzConfig config) {
     std::fprintf(Console(), "smtp-harness fuzz: libFuzzer did not take the feedback counters\n");
     return fail(2);
   }
-  if (config.target->in_process() && !PcCounters().empty()) RegisterCounters(PcCounters());
+  if (config.target->in_process() && !PcCounters().empty() && !PcCountersRegistered()) {
+    RegisterCounters(PcCounters());
+  }
   if (config.afl != nullptr) RegisterCounters(config.afl->map());
   g_mutator.dictionary = config.dictionary;
   const bool parent = config.role == FuzzConfig::Role::kParent;
