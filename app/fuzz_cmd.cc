@@ -80,6 +80,10 @@ ABSL_FLAG(bool, libfuzzer_output, false,
           "fuzz: show libFuzzer's own output (#N NEW cov..., its warnings) on the console; by "
           "default it goes to OUT/libfuzzer.log and the console has the status line every 5 s "
           "and each new finding once");
+ABSL_FLAG(bool, corpus_on_tmpfs, true,
+          "fuzz: libFuzzer's working corpus in a fresh directory under /dev/shm (else $TMPDIR or "
+          "/tmp), copied to OUT/corpus every 5 s and at the end, and removed; false: libFuzzer "
+          "writes OUT/corpus itself (a file system call per new or reduced input)");
 ABSL_FLAG(double, max_connections_per_s, 5000,
           "fuzz: at most this many connections a second to a network target (0: no limit)");
 
@@ -208,6 +212,7 @@ int RunFuzz(const std::vector<std::string>& args) {
   config.libfuzzer_args = args;
   config.defences_are_findings = absl::GetFlag(FLAGS_defences_are_findings);
   config.libfuzzer_output = absl::GetFlag(FLAGS_libfuzzer_output);
+  config.corpus_on_tmpfs = absl::GetFlag(FLAGS_corpus_on_tmpfs);
   // The dictionary: -dict=FILE, else the shipped one. libFuzzer uses it in
   // its byte-level mutations, the session mutator in its own.
   std::string dict;

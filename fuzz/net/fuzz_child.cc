@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "fuzz/net/fuzz_workers.h"
+#include "fuzz/net/run_control.h"
 #include "harness/wall_clock.h"
 
 namespace smtp::fuzz {
@@ -271,6 +272,9 @@ int PrepareProcesses(FuzzConfig& config, std::vector<std::string>& args) {
                     : workers > 0 ? workers
                                   : std::max(1, std::min(half_cores, jobs));
   parent.report_every = config.report_every;
+  if (config.work_corpus != nullptr) {
+    parent.on_report = [wc = config.work_corpus](bool final) { wc->SyncOrClose(final, Console()); };
+  }
   StartParentReport(std::move(parent));
   return 0;
 }

@@ -152,6 +152,9 @@ void Run::Report(bool final) {
                static_cast<unsigned long long>(finding_sessions_), findings_.size(),
                SlowSessionsNote(slow_sessions_).c_str(), final ? " (done)" : "");
   WriteJson(final);
+  // libFuzzer's corpus on tmpfs into OUT/corpus; at the end, the last copy
+  // and the tmpfs directory's removal (work_corpus.h).
+  if (c_.work_corpus != nullptr) c_.work_corpus->SyncOrClose(final, Console());
 }
 
 void Run::Accumulate(std::span<const std::uint8_t> now, std::vector<std::uint8_t>& seen) {
@@ -226,6 +229,12 @@ void Run::FinishFromWatchdog(int sig) {
       last_doc_["stop_reason"] = StopReason(sig) + " (the session in flight was not finished)";
       (void)writer_.Write(c_.out_dir, last_doc_);
     }
+  }
+  // The main thread is stuck in a session, or in the last copy of the
+  // corpus (thousands of files on a loaded disk take seconds): that copy
+  // is let finish, not cut (the directory would stay behind).
+  if (c_.work_corpus != nullptr) {
+    c_.work_corpus->SyncOrClose(/*final=*/true, Console(), std::chrono::seconds(60));
   }
   std::fprintf(Console(), "smtp-harness fuzz: stopped: %s\n", StopReason(sig).c_str());
   std::fflush(nullptr);

@@ -596,6 +596,7 @@ class ParentReporter {
                  w.findings.size(), SlowSessionsNote(w.slow_sessions).c_str(),
                  final ? " (done)" : "");
     Write(w, t, per_s, final);
+    if (p_.on_report) p_.on_report(final);
   }
 
   // A child's own FINDING line is in its log (fork mode deletes those):

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -165,6 +166,9 @@ struct ParentRun {
   std::string mode;  // "fork" or "jobs"
   int parallel = 1;  // processes at a time
   std::chrono::milliseconds report_every{5000};
+  // Called after each report and, with true, after the last (the working
+  // corpus's copy into OUT/corpus, work_corpus.h); may be empty.
+  std::function<void(bool final)> on_report;
 };
 
 // Empties OUT/workers/ (the previous run's scratch) and creates it.

@@ -12,11 +12,13 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string_view>
 #include <thread>
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/str_join.h"
 #include "fuzz/net/finding_page.h"
 #include "fuzz/net/fuzz_child.h"
 #include "fuzz/net/fuzz_run.h"
@@ -28,6 +30,7 @@
 #include "fuzz/net/run_control.h"
 #include "fuzz/net/signature.h"
 #include "fuzz/net/state_feedback.h"
+#include "fuzz/net/work_corpus.h"
 #include "harness/wall_clock.h"
 #include "reports/fuzz_report.h"
 #include "reports/reports.h"
@@ -144,6 +147,9 @@ std::vector<std::string> LibFuzzerArgs(const FuzzConfig& config) {
   if (!HasFlag(args, "artifact_prefix")) {
     args.push_back("-artifact_prefix=" + (fs::path(config.out_dir) / "crash-").string());
   }
+  // New inputs go to the first directory: the working corpus on tmpfs when
+  // there is one, OUT/corpus then read as input (a run resumes from it).
+  if (config.work_corpus != nullptr) args.push_back(config.work_corpus->dir());
   args.push_back((fs::path(config.out_dir) / "corpus").string());
   for (const std::string& d : dirs) args.push_back(d);
   std::error_code ec;
@@ -187,15 +193,53 @@ int RunFuzzer(FuzzConfig config) {
                  ec.message().c_str());
     return 2;
   }
+  // libFuzzer's corpus on tmpfs (work_corpus.h); a child writes where its
+  // argv says, the parent's.
+  if (config.corpus_on_tmpfs && config.role != FuzzConfig::Role::kChild) {
+    const std::vector<std::string> bases =
+        config.work_corpus_bases.empty() ? WorkCorpus::DefaultBases() : config.work_corpus_bases;
+    const std::string out_corpus = (fs::path(config.out_dir) / "corpus").string();
+    const std::optional<std::string> base =
+        WorkCorpus::ChooseBase(bases, WorkCorpus::kMinFreeBytes, &WorkCorpus::FreeBytes);
+    absl::StatusOr<std::unique_ptr<WorkCorpus>> wc =
+        base ? WorkCorpus::Create(*base, out_corpus)
+             : absl::StatusOr<std::unique_ptr<WorkCorpus>>(absl::NotFoundError(
+                   "no directory with " + std::to_string(WorkCorpus::kMinFreeBytes >> 20) +
+                   " MiB free among " + absl::StrJoin(bases, ", ")));
+    if (wc.ok()) {
+      config.work_corpus = std::move(*wc);
+      // A parent copies with its reports (fuzz_workers.h); a single process
+      // on a thread, not between sessions.
+      if (config.role == FuzzConfig::Role::kSingle) {
+        config.work_corpus->StartSyncing(config.report_every, Console());
+      }
+      std::fprintf(
+          Console(),
+          "smtp-harness fuzz: libFuzzer's corpus is in %s, copied to %s every %lld s "
+          "and at the end (--corpus_on_tmpfs=false: written there directly)\n",
+          config.work_corpus->dir().c_str(), out_corpus.c_str(),
+          static_cast<long long>(std::max<std::int64_t>(1, config.report_every.count() / 1000)));
+    } else {
+      std::fprintf(Console(), "smtp-harness fuzz: libFuzzer writes its corpus to %s (%s)\n",
+                   out_corpus.c_str(), std::string(wc.status().message()).c_str());
+    }
+  }
   // A child runs the argv libFuzzer gave it, unchanged.
   std::vector<std::string> args =
       config.role == FuzzConfig::Role::kChild ? config.child_argv : LibFuzzerArgs(config);
-  if (const int rc = PrepareProcesses(config, args); rc != 0) return rc;
+  // An error before libFuzzer runs: no working corpus left behind.
+  const auto fail = [&config](int rc) {
+    if (config.work_corpus != nullptr) (void)config.work_corpus->Close();
+    return rc;
+  };
+  if (const int rc = PrepareProcesses(config, args); rc != 0) return fail(rc);
   if (!RegisterCounters(StateCounters())) {
     std::fprintf(Console(), "smtp-harness fuzz: libFuzzer did not take the feedback counters\n");
-    return 2;
+    return fail(2);
   }
-  if (config.target->in_process() && !PcCounters().empty()) RegisterCounters(PcCounters());
+  if (config.target->in_process() && !PcCounters().empty() && !PcCountersRegistered()) {
+    RegisterCounters(PcCounters());
+  }
   if (config.afl != nullptr) RegisterCounters(config.afl->map());
   g_mutator.dictionary = config.dictionary;
   const bool parent = config.role == FuzzConfig::Role::kParent;

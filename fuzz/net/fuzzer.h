@@ -40,6 +40,7 @@
 #include "absl/status/status.h"
 #include "fuzz/net/afl_coverage.h"
 #include "fuzz/net/embedded_driver.h"
+#include "fuzz/net/work_corpus.h"
 #include "results/session_input.h"
 #include "results/transcript.h"
 
@@ -140,6 +141,14 @@ struct FuzzConfig {
   std::chrono::milliseconds report_every{5000};
   // The command a finding's replay line names as the target.
   std::string replay_target_hint;
+  // libFuzzer's working corpus on tmpfs, mirrored into OUT/corpus
+  // (work_corpus.h); false: libFuzzer writes OUT/corpus itself. RunFuzzer
+  // makes `work_corpus` (a single process's or a parent's; children write
+  // into the directory their argv names). `work_corpus_bases`: where to
+  // put it, the first usable (default WorkCorpus::DefaultBases()).
+  bool corpus_on_tmpfs = true;
+  std::vector<std::string> work_corpus_bases;
+  std::shared_ptr<WorkCorpus> work_corpus;
   // exec: and --spawn targets: the AFL++ coverage map the target counts
   // into (afl_coverage.h), registered with libFuzzer as feedback and
   // reported as the server's coverage. nullptr: none.

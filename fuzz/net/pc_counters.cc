@@ -9,8 +9,28 @@ alignas(64) std::array<std::uint8_t, kPcCounterCount> g_pc_counters{};
 
 #if defined(__clang__)
 std::span<std::uint8_t> PcCounters() { return {}; }
+bool PcCountersRegistered() { return false; }
+#elif defined(SMTP_COV_INLINE)
+}  // namespace smtp::fuzz
+// The linker's bounds of the section clang's inline 8-bit counters go in:
+// only the server copy is compiled by clang in this binary.
+extern "C" {
+extern std::uint8_t __start___sancov_cntrs[] __attribute__((weak));
+extern std::uint8_t __stop___sancov_cntrs[] __attribute__((weak));
+// The objects' constructors call these: libFuzzer's definitions win where
+// it is linked; binaries without it (tests, benchmarks) get these.
+__attribute__((weak)) void __sanitizer_cov_8bit_counters_init(std::uint8_t*, std::uint8_t*) {}
+__attribute__((weak)) void __sanitizer_cov_pcs_init(const std::uintptr_t*, const std::uintptr_t*) {}
+}
+namespace smtp::fuzz {
+std::span<std::uint8_t> PcCounters() {
+  if (__start___sancov_cntrs == nullptr) return {};
+  return {__start___sancov_cntrs, __stop___sancov_cntrs};
+}
+bool PcCountersRegistered() { return true; }
 #else
 std::span<std::uint8_t> PcCounters() { return g_pc_counters; }
+bool PcCountersRegistered() { return false; }
 #endif
 
 }  // namespace smtp::fuzz

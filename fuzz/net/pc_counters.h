@@ -10,6 +10,12 @@
 //
 // Built with clang (the `fuzz` preset and ClusterFuzzLite), the hook is not
 // defined: clang's own counters already cover the server.
+//
+// A g++ build may compile the copy with clang++ and its inline 8-bit
+// counters instead (SMTP_COV_INLINE_COUNTERS, fuzz/net/CMakeLists.txt): an
+// increment per edge, no call. libFuzzer then registers the counters itself
+// (__sanitizer_cov_8bit_counters_init, from the objects' constructors), and
+// PcCounters() is that section, the same in every process of the binary.
 #ifndef SMTP_FUZZ_NET_PC_COUNTERS_H_
 #define SMTP_FUZZ_NET_PC_COUNTERS_H_
 
@@ -26,6 +32,10 @@ inline constexpr std::size_t kPcCounterCount = std::size_t{1} << 14;
 // The region the trace-pc hook counts into; empty when the hook is not
 // compiled in (clang builds).
 std::span<std::uint8_t> PcCounters();
+
+// Whether libFuzzer already knows PcCounters() (inline counters): then they
+// must not be registered again.
+bool PcCountersRegistered();
 
 }  // namespace smtp::fuzz
 
