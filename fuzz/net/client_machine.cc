@@ -88,7 +88,65 @@ Verb StepVerb(const SessionStep& s) {
   return Verb::kUnknown;
 }
 
+// The octets of a body or command line a server may read as line ends
+// where we count none (or the other way), by name, the first that
+// applies; "" for none. `max_line`: the longest line without its CRLF
+// that a server must take whole (RFC 5321 §4.5.3.1.4 and .6).
+std::string_view OddOctets(std::string_view bytes, std::size_t max_line) {
+  bool bare_cr = false, nul = false, long_line = false;
+  std::size_t line = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (c == '\n' && (i == 0 || bytes[i - 1] != '\r')) return "bare-lf";
+    bare_cr = bare_cr || (c == '\r' && (i + 1 == bytes.size() || bytes[i + 1] != '\n'));
+    nul = nul || c == '\0';
+    line = c == '\n' ? 0 : line + (c == '\r' ? 0 : 1);
+    long_line = long_line || line > max_line;
+  }
+  return bare_cr ? "bare-cr" : nul ? "nul" : long_line ? "long-line" : "";
+}
+
+constexpr std::size_t kMaxTextLine = 998;     // RFC 5321 §4.5.3.1.6, without CRLF
+constexpr std::size_t kMaxCommandLine = 510;  // RFC 5321 §4.5.3.1.4, without CRLF
+
 }  // namespace
+
+std::string StepCause(const SessionStep& s) {
+  switch (s.kind) {
+    case StepKind::kData: {
+      const std::string_view odd = OddOctets(s.bytes, kMaxTextLine);
+      return odd.empty() ? "data-body" : "data-body-" + std::string(odd);
+    }
+    case StepKind::kBdat:
+      return "bdat-chunk";
+    case StepKind::kStartTls:
+      return "starttls";
+    case StepKind::kRaw:
+      return "raw";
+    case StepKind::kCommand:
+      break;
+  }
+  const std::string_view odd = OddOctets(s.bytes, kMaxCommandLine);
+  if (!odd.empty()) return "command-" + std::string(odd);
+  std::string verb(VerbName(VerbOfFirstWord(s.bytes)));
+  for (char& c : verb) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return verb.empty() ? "command" : "command-" + verb;
+}
+
+bool MayReadOtherwise(const SessionStep& s) {
+  switch (s.kind) {
+    case StepKind::kBdat:
+      return true;
+    case StepKind::kData:
+      return !OddOctets(s.bytes, kMaxTextLine).empty();
+    case StepKind::kCommand:
+      return !OddOctets(s.bytes, kMaxCommandLine).empty();
+    case StepKind::kRaw:
+    case StepKind::kStartTls:
+      break;
+  }
+  return false;
+}
 
 bool TextSaysClosing(std::string_view text) {
   std::string lower;
@@ -144,6 +202,7 @@ Action ClientMachine::Next() {
       case Phase::kNextGroup:
         break;
     }
+    group_start_ = step_;
     if (step_ >= input_.steps.size()) {
       phase_ = Phase::kQuit;
       replies_since_write_ = 0;
@@ -347,14 +406,15 @@ void ClientMachine::Answer(const Reply& reply) {
                        owed.verb == Verb::kHelo || owed.verb == Verb::kLhlo)) {
         accepted_rcpts_ = 0;  // a refused one (501: no argument) changes nothing
       }
-      // A BDAT LAST refused as a command (500-504: syntax, sequence; Dovecot:
-      // "503 5.5.0 Previous data chunk failed, issue RSET first") took no
-      // message: its one reply is all, not one per recipient.
-      const bool bdat_refused = owed.verb == Verb::kBdat && reply.code >= 500 && reply.code <= 504;
       if (message_end && !owed.per_rcpt) {
         // RFC 2033 §4.2: one reply per recipient that RCPT accepted, in
-        // order, whatever became of the message.
-        if (lmtp_ && accepted_rcpts_ > 1 && !bdat_refused) {
+        // order, whatever became of the message. A 500-504 refuses the
+        // command itself (syntax, sequence: RFC 5321 §4.2.2), so no
+        // message was taken and one reply is all: Dovecot 2.3 answers a
+        // BDAT LAST after a failed chunk with "503 5.5.0 Previous data
+        // chunk failed, issue RSET first", once for two recipients.
+        const bool refused_command = reply.code >= 500 && reply.code <= 504;
+        if (lmtp_ && accepted_rcpts_ > 1 && !refused_command) {
           Owed more = owed;
           more.per_rcpt = true;
           owed_.insert(owed_.begin() + static_cast<std::ptrdiff_t>(owed_pos_), accepted_rcpts_ - 1,
@@ -576,8 +636,24 @@ void ClientMachine::OnTlsResult(bool ok) {
   phase_ = owed_pos_ < owed_.size() ? Phase::kReplies : Phase::kNextGroup;
 }
 
+std::string ClientMachine::Culprit(VerdictKind kind, std::size_t step) const {
+  if (phase_ == Phase::kGreeting) return "greeting";
+  const std::size_t sent = std::min(step_, input_.steps.size());
+  const std::size_t from = kind == VerdictKind::kHang ? std::min(group_start_, sent) : 0;
+  for (std::size_t i = sent; i > from; --i) {
+    if (MayReadOtherwise(input_.steps[i - 1])) return StepCause(input_.steps[i - 1]);
+  }
+  // A reply nobody asked for, with nothing odd sent: the reply itself is
+  // the best name (a command answered twice).
+  if (kind == VerdictKind::kDesync) return "";
+  return step < input_.steps.size() ? StepCause(input_.steps[step]) : "quit";
+}
+
 void ClientMachine::Fail(VerdictKind kind, std::string detail, std::size_t step, Verb verb) {
   if (verdict_.ok()) {
+    if (kind == VerdictKind::kDesync || kind == VerdictKind::kHang) {
+      verdict_.culprit = Culprit(kind, step);
+    }
     verdict_.kind = kind;
     verdict_.detail = std::move(detail);
     verdict_.step = step;

@@ -116,9 +116,38 @@ struct Verdict {
   // session ("planted bug 1: HELP %x"). Findings with the same cause are
   // one bug, whatever route and bucket reached it.
   std::string cause;
+  // desync and hang: what of ours the server read otherwise than we count,
+  // or left unanswered (StepCause below; "greeting", "quit"). From outside a
+  // server, the unasked reply (desync) and the reply before a silence
+  // (hang) change with the route; what was sent does not, so the findings
+  // of a server the fuzzer does not start are bucketed by this. Found as:
+  // for a desync, the last step sent so far that a server may read as
+  // more or fewer lines (MayReadOtherwise: the extra reply comes from it,
+  // however many groups later it is seen); for a hang, such a step in the
+  // last write, since the server stalls on what it got last. Failing
+  // those, a hang's is the step being answered ("command-vrfy",
+  // "data-body"), a desync's is empty: named by its reply.
+  std::string culprit;
 
   bool ok() const { return kind == VerdictKind::kOk; }
 };
+
+// What a step is, as the cause of a desync or a hang: its kind, a command
+// by its verb, and for a message body or a command line the octets that a
+// server may take for line ends where we count none (or the other way):
+// "data-body-bare-lf" (a LF without its CR: Postfix 3.7 and Dovecot end
+// DATA at a bare-LF dot), "data-body-bare-cr", "data-body-nul",
+// "data-body-long-line" (over 998 octets: a server may split it),
+// "bdat-chunk" (a server without CHUNKING reads it as commands),
+// "command-nul", "command-long-line" (over 510 octets), "command-noop" (a
+// plain line: its verb, "command" when unknown), "starttls", "raw". The
+// first of the octet features in that order names a step that has several.
+std::string StepCause(const SessionStep& s);
+
+// Whether a server may read the step as more or fewer lines than the
+// machine counts: a BDAT chunk, or a body or command line with a bare LF,
+// bare CR, NUL or an over-long line.
+bool MayReadOtherwise(const SessionStep& s);
 
 // A close the server announced (see the oracles above): a defence, such as
 // an error limit, not a crash. The session's verdict stays ok.
@@ -239,6 +268,8 @@ class ClientMachine {
   };
 
   void Fail(VerdictKind kind, std::string detail, std::size_t step, Verb verb);
+  // Verdict::culprit of a desync or hang found at `step`.
+  std::string Culprit(VerdictKind kind, std::size_t step) const;
   void Answer(const Reply& reply);  // OnReply but for the end by our QUIT
   void AddMaybe(std::size_t n);     // n maybe-replies owed to the step being added
   // The step (and its verb) whose reply is awaited now: the owed reply being
@@ -255,10 +286,11 @@ class ClientMachine {
   std::size_t accepted_rcpts_ = 0;  // 2xx to RCPT in the open transaction
   bool reset_ = false;              // OnReset was called
   Phase phase_ = Phase::kGreeting;
-  std::size_t step_ = 0;      // next step to write
-  std::vector<Owed> owed_;    // replies owed, oldest first
-  std::size_t owed_pos_ = 0;  // next owed reply
-  std::string pending_body_;  // kBody: what to write
+  std::size_t step_ = 0;         // next step to write
+  std::size_t group_start_ = 0;  // first step of the last write (steps.size(): QUIT)
+  std::vector<Owed> owed_;       // replies owed, oldest first
+  std::size_t owed_pos_ = 0;     // next owed reply
+  std::string pending_body_;     // kBody: what to write
   Verdict verdict_;
   std::vector<ReplyEvent> replies_;
   std::uint16_t last_code_ = 0;

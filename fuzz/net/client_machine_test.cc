@@ -573,6 +573,38 @@ TEST_F(ClientMachine, LmtpBdatLastRefusedAsACommandGetsOneReply) {
   EXPECT_EQ(ok.verdict().kind, VerdictKind::kHang);
 }
 
+// A 120-s run against Dovecot LMTP 2.3.19 reported hang-bdat-chunk: after a
+// BDAT LAST without recipients failed, two RCPTs were accepted and the next
+// BDAT LAST got "503 5.5.0 Previous data chunk failed, issue RSET first",
+// one reply (by hand too). A refused command owes no per-recipient replies.
+TEST_F(ClientMachine, LmtpRefusedEndOfMessageOwesOneReply) {
+  SessionInput in{{Cmd("LHLO c"),
+                   Cmd("MAIL FROM:<a@example.com>"),
+                   Cmd("RCPT TO:<b@example.com>"),
+                   Cmd("RCPT TO:<c@example.com>"),
+                   {.kind = StepKind::kBdat, .bytes = "x\r\n", .last = true}}};
+  for (const std::uint16_t code : {503, 550}) {
+    fuzz::ClientMachine& m = Greeted(in, /*lmtp=*/true);
+    for (int i = 0; i < 4; ++i) {
+      m.Next();
+      m.Next();
+      m.OnReply(i == 0 ? ParseReply("250-mx\r\n250 CHUNKING\r\n").value() : R(250));
+    }
+    EXPECT_EQ(m.Next().bytes, "BDAT 3 LAST\r\nx\r\n");
+    m.Next();
+    m.OnReply(R(code));
+    if (code == 503) {
+      // The command refused: next is our QUIT.
+      EXPECT_EQ(m.Next().bytes, "QUIT\r\n");
+    } else {
+      // A delivery failure for the first recipient: the second's is owed.
+      EXPECT_EQ(m.Next().kind, ActionKind::kRead);
+      m.OnTimeout();
+      EXPECT_EQ(m.verdict().kind, VerdictKind::kHang);
+    }
+  }
+}
+
 TEST(VerbOfFirstWord, ReadsTheFirstWordCaseInsensitively) {
   EXPECT_EQ(VerbOfFirstWord("mail FROM:<a@b>"), Verb::kMail);
   EXPECT_EQ(VerbOfFirstWord("STARTTLS"), Verb::kStarttls);

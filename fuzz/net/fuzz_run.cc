@@ -27,6 +27,7 @@
 #include "fuzz/net/signature.h"
 #include "fuzz/net/state_feedback.h"
 #include "harness/wall_clock.h"
+#include "parser/data_reader.h"
 #include "reports/fuzz_report.h"
 #include "reports/reports.h"
 #include "results/session_file.h"
@@ -74,6 +75,26 @@ std::string BucketOf(const Verdict& v) {
          std::to_string(v.last_code);
 }
 
+std::string ForeignBucketOf(const Verdict& v) {
+  const std::string oracle(VerdictName(v.kind));
+  if ((v.kind == VerdictKind::kDesync || v.kind == VerdictKind::kHang) && !v.culprit.empty()) {
+    return oracle + "-" + v.culprit;
+  }
+  return oracle + "-" + ReplySignature(v.reply_code, v.reply_text);
+}
+
+std::string RouteOf(const Verdict& v, bool foreign) {
+  std::string route = VerbText(v.verb);
+  if (foreign && v.kind == VerdictKind::kHang) {
+    return route + " after " + ReplySignature(v.reply_code, v.reply_text);
+  }
+  route += " " + std::to_string(v.last_code);
+  if (foreign && v.kind == VerdictKind::kDesync) {
+    route += ", unasked " + ReplySignature(v.reply_code, v.reply_text);
+  }
+  return route;
+}
+
 // An unlocated crash's trigger, from a minimized session that crashed:
 // the verb of the last line it sends (minimizing leaves nothing after the
 // line that kills the server; a raw step's line has a verb too) and the
@@ -96,6 +117,53 @@ void SetTrigger(const SessionInput& minimal, const SessionResult& run, Verdict* 
     break;
   }
   v->last_code = run.replies.empty() ? 0 : run.replies.back().code;
+}
+
+std::vector<std::string> WireLines(const SessionInput& in) {
+  constexpr std::size_t kMaxLines = 4096;
+  std::string wire;
+  for (const SessionStep& s : in.steps) {
+    switch (s.kind) {
+      case StepKind::kCommand:
+        wire.append(s.bytes).append("\r\n");
+        break;
+      case StepKind::kRaw:
+        wire.append(s.bytes);
+        break;
+      case StepKind::kData:
+        wire.append("DATA\r\n").append(DotStuff(s.bytes));
+        break;
+      case StepKind::kBdat:
+        wire.append(BdatWire(s));
+        break;
+      case StepKind::kStartTls:
+        wire.append("STARTTLS\r\n");
+        break;
+    }
+  }
+  std::vector<std::string> lines;
+  for (std::size_t at = 0; at < wire.size() && lines.size() < kMaxLines;) {
+    std::size_t lf = wire.find('\n', at);
+    if (lf == std::string::npos) lf = wire.size();
+    std::string_view line = std::string_view(wire).substr(at, lf - at);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    lines.emplace_back(line);
+    at = lf + 1;
+  }
+  return lines;
+}
+
+std::string KillingLine(const SessionInput& minimal) {
+  std::vector<std::string> lines = WireLines(minimal);
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  return lines.size() == 1 ? lines.front() : std::string();
+}
+
+bool SendsKillingLine(const SessionInput& in, std::string_view killing) {
+  if (killing.empty()) return false;
+  const std::vector<std::string> lines = WireLines(in);
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.starts_with(killing); });
 }
 
 Run::Run(FuzzConfig config) : c_(std::move(config)), start_(Clock::now()) {

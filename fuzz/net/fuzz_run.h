@@ -57,12 +57,45 @@ std::string VerbText(Verb v);
 bool UnlocatedCrash(const Verdict& v);
 std::string BucketOf(const Verdict& v);
 
+// A finding's bucket at a server the fuzzer does not start (fuzzer.h):
+// the oracle and the normalized reply that tripped it (signature.h), so
+// that one refusal reached by many routes is one finding; a desync or a
+// hang by what of ours the server read otherwise or left unanswered
+// (Verdict::culprit: "desync-data-body-bare-lf", "hang-bdat-chunk"), since
+// the reply there changes with the route and the cause does not.
+std::string ForeignBucketOf(const Verdict& v);
+
+// One route to a finding, an attribute of it: the verb the oracle fired
+// at and the last reply code ("MAIL 250"); at a server the fuzzer does not
+// start, for a desync the unasked reply too ("QUIT 250, unasked
+// 250-2.0.0-ok") and for a hang the reply before the silence ("MAIL after
+// 250-2.1.0-ok"), which named those buckets before they were named by
+// cause.
+std::string RouteOf(const Verdict& v, bool foreign);
+
 // An unlocated crash's trigger, from a minimized session that crashed:
 // the verb of the last line it sends (minimizing leaves nothing after the
 // line that kills the server; a raw step's line has a verb too) and the
 // last reply before the crash. The same for every route that minimizes to
 // it, raw or not.
 void SetTrigger(const SessionInput& minimal, const SessionResult& run, Verdict* v);
+
+// The lines a server reads from a session, in order, without their line
+// ends (split at LF, a CR before it dropped): commands, raw bytes, DATA
+// and its dot-stuffed body, BDAT lines and chunks, STARTTLS. Bounded to
+// the first 4096 lines.
+std::vector<std::string> WireLines(const SessionInput& in);
+
+// The line that kills the server in a minimized one-line crash ("HELP %"),
+// "" for a session of more than one line: only a crash minimized to a
+// single line names a line that kills the server on its own.
+std::string KillingLine(const SessionInput& minimal);
+
+// Whether a session sends a line that starts with `killing` (KillingLine of
+// a deterministic crash): a crash of the same signal in it is that crash,
+// reached by another route (that line sent raw and completed by the next
+// step, or behind many others), whatever minimizing made of it.
+bool SendsKillingLine(const SessionInput& in, std::string_view killing);
 
 // ---------------------------------------------------------------------------
 // Findings.
@@ -89,6 +122,10 @@ struct Finding {
   bool shared = false;  // multi-process: counted here, saved by another process
   // "VERB last_code" -> hits: the routes that reached it.
   std::map<std::string, std::uint64_t> routes;
+  // An unlocated crash (UnlocatedCrash): its saved session, and the line
+  // that kills the server if it was minimized to one (KillingLine).
+  SessionInput session;
+  std::string killing_line;
 };
 
 // A hit that no re-run reproduced (not a finding).
@@ -199,9 +236,6 @@ class Run {
   // oracle, verb and last reply code as before.
   std::string Bucket(const Verdict& v) const;
 
-  // One route to a finding: the verb it fired at and the last reply code.
-  static std::string RouteOf(const Verdict& v);
-
   // A hit no re-run reproduced: listed apart, its session kept in
   // OUT/unconfirmed/<bucket>/input.bin, not a finding.
   void KeepUnconfirmed(const SessionInput& input, const SessionResult& r,
@@ -261,6 +295,17 @@ class Run {
   // bug keeps one bucket, under its simplest route: a smaller minimized
   // session takes the bucket over (one process; several only merge).
   void MergeByCause(Finding& f);
+
+  // A crash without a frame (no core file) is named by its trigger, from
+  // the minimized session; a route that minimizing could not bring down
+  // to the line that kills the server (a flaky route, kept as found; a raw
+  // step it could not split) would name the same abort otherwise
+  // ("crashed-SIGABRT-RCPT-after-500" beside "crashed-SIGABRT-HELP-after-220").
+  // Such a crash whose session sends the killing line of a known crash of
+  // the same signal (SendsKillingLine) is that crash: counted in its bucket.
+  // A new one-line crash takes over the known buckets whose sessions send
+  // its line the same way (one process; several only merge by cause).
+  void MergeByKillingLine(Finding& f);
 
   // Multi-process: a raw bucket another process already minimized is only
   // counted, in the bucket it minimized to.

@@ -38,7 +38,7 @@ namespace fs = std::filesystem;
 
 void Run::OnFinding(const SessionInput& input, const SessionResult& r) {
   const std::string raw_bucket = Bucket(r.verdict);
-  const std::string route = RouteOf(r.verdict);
+  const std::string route = RouteOf(r.verdict, !c_.target->started_by_us());
   if (auto seen = raw_buckets_.find(raw_bucket); seen != raw_buckets_.end()) {
     ++finding_sessions_;
     Finding& known = findings_.at(seen->second);
@@ -104,6 +104,11 @@ void Run::OnFinding(const SessionInput& input, const SessionResult& r) {
   finding_sessions_ += f.count;
   if (patient) KeepTheRealHang(input, *patient, minimal, f);
   if (!f.verdict.cause.empty()) MergeByCause(f);
+  if (UnlocatedCrash(f.verdict)) {
+    f.session = minimal;
+    if (f.deterministic) f.killing_line = KillingLine(minimal);
+    MergeByKillingLine(f);
+  }
   // Two buckets whose minimized sessions are the same are one.
   const std::string key = SerializeSessionInput(minimal);
   if (f.deterministic) {
@@ -137,14 +142,8 @@ void Run::OnFinding(const SessionInput& input, const SessionResult& r) {
 }
 
 std::string Run::Bucket(const Verdict& v) const {
-  if (v.signature.empty() && !c_.target->started_by_us()) {
-    return std::string(VerdictName(v.kind)) + "-" + ReplySignature(v.reply_code, v.reply_text);
-  }
+  if (v.signature.empty() && !c_.target->started_by_us()) return ForeignBucketOf(v);
   return BucketOf(v);
-}
-
-std::string Run::RouteOf(const Verdict& v) {
-  return VerbText(v.verb) + " " + std::to_string(v.last_code);
 }
 
 void Run::KeepUnconfirmed(const SessionInput& input, const SessionResult& r,
@@ -299,6 +298,52 @@ void Run::MergeByCause(Finding& f) {
     if (bucket == old_bucket) bucket = f.bucket;
   }
   known->second = f.bucket;
+}
+
+void Run::MergeByKillingLine(Finding& f) {
+  if (c_.role != FuzzConfig::Role::kSingle) return;
+  const auto same_signal = [&](const Finding& k) {
+    return UnlocatedCrash(k.verdict) && k.verdict.signature == f.verdict.signature && !k.shared;
+  };
+  for (const auto& [bucket, k] : findings_) {
+    if (bucket != f.bucket && same_signal(k) && SendsKillingLine(f.session, k.killing_line)) {
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: %s is %s by another route (its session sends \"%s\", "
+                   "which alone kills the server)\n",
+                   f.bucket.c_str(), bucket.c_str(), Printable(k.killing_line).c_str());
+      f.bucket = bucket;
+      return;
+    }
+  }
+  if (f.killing_line.empty() || findings_.contains(f.bucket)) return;
+  for (auto it = findings_.begin(); it != findings_.end();) {
+    Finding& k = it->second;
+    if (!same_signal(k) || !SendsKillingLine(k.session, f.killing_line)) {
+      ++it;
+      continue;
+    }
+    std::fprintf(Console(),
+                 "smtp-harness fuzz: %s is %s by another route (its session sends \"%s\", "
+                 "which alone kills the server)\n",
+                 it->first.c_str(), f.bucket.c_str(), Printable(f.killing_line).c_str());
+    f.count += k.count;
+    for (const auto& [how, n] : k.routes) f.routes[how] += n;
+    if (k.first_at_s < f.first_at_s) {
+      f.first_at_s = k.first_at_s;
+      f.first_at_session = k.first_at_session;
+    }
+    if (!k.dir.empty()) {
+      std::error_code ec;
+      fs::remove_all(fs::path(c_.out_dir) / k.dir, ec);
+    }
+    for (auto& [raw, bucket] : raw_buckets_) {
+      if (bucket == it->first) bucket = f.bucket;
+    }
+    for (auto& [key, bucket] : minimized_) {
+      if (bucket == it->first) bucket = f.bucket;
+    }
+    it = findings_.erase(it);
+  }
 }
 
 bool Run::CountShared(const std::string& raw_bucket) {

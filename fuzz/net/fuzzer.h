@@ -12,7 +12,9 @@
 // OUT/findings/<bucket>/: input.bin (the session input), session.json (the
 // transcript of the minimized session, replayable with `smtp-harness replay`)
 // and finding.json. A bucket is, for a server the fuzzer does not start,
-// the oracle and the normalized reply that tripped it (signature.h); for
+// the oracle and the normalized reply that tripped it (signature.h), a
+// desync or hang the oracle and what of ours the server read otherwise or
+// left unanswered (Verdict::culprit); for
 // one it starts, what died (signal, sanitizer frame) or else the oracle,
 // the verb of the step it fired at and the last reply code. A close the
 // server announced is a defence, counted apart (client_machine.h).
