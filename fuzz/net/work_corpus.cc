@@ -1,7 +1,6 @@
 #include "fuzz/net/work_corpus.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -13,6 +12,8 @@
 #include <iterator>
 #include <thread>
 #include <vector>
+
+#include "results/corpus_name.h"
 
 namespace smtp::fuzz {
 namespace {
@@ -37,19 +38,6 @@ bool IsSha1Name(std::string_view name) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-std::string Sha1Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 15]);
-  }
-  return out;
 }
 
 // Writes `bytes` to `to` through a temporary name in the directory above

@@ -1,7 +1,5 @@
 #include "harness/replay/to_corpus.h"
 
-#include <openssl/evp.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -122,19 +120,6 @@ std::vector<CorpusSeed> CorpusSeeds(const Exchanges& x) {
   const SessionInput in = ToSessionInput(x);
   if (!in.steps.empty()) seeds.push_back({"session", fuzz::SerializeSessionInput(in)});
   return seeds;
-}
-
-std::string Sha1Hex(std::string_view bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &len, EVP_sha1(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
 }
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes) {

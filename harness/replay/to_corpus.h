@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "harness/replay/exchanges.h"
+#include "results/corpus_name.h"
 #include "results/session_input.h"
 
 namespace smtp::replay {
@@ -38,7 +39,7 @@ struct CorpusSeed {
 std::vector<CorpusSeed> CorpusSeeds(const Exchanges& x);
 
 // Lower-case hex SHA-1 of `bytes`: the name libFuzzer gives a corpus file.
-std::string Sha1Hex(std::string_view bytes);
+using fuzz::Sha1Hex;
 
 // Writes `bytes` to `path` through a temporary file renamed over it, so a
 // reader never sees half a file.
