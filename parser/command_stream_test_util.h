@@ -93,6 +93,25 @@ struct StreamOutcome {
   std::size_t consumed = 0;  // octets of the complete lines
 };
 
+// The line `reader` holds, parsed by ParseCommandInto with its terminator
+// (`line` is the buffer for it), added to `out`.
+inline void AddReaderLine(const LineReader& reader, const CommandOptions& opts, Command* c,
+                          std::string* line, StreamOutcome* out) {
+  const std::size_t size = reader.offset() - reader.line_offset();
+  ParseError e = reader.error();
+  if (e.code == Errc::kLineTooLong) {
+    e.offset -= reader.line_offset();
+  } else {
+    line->assign(reader.line());
+    *line += reader.terminator() == LineTerminator::kLf   ? "\n"
+             : reader.terminator() == LineTerminator::kCr ? "\r"
+                                                          : "\r\n";
+    e = ParseCommandInto(*line, opts, c);
+  }
+  out->lines.push_back(LineOutcomeText(size, reader.terminator(), reader.line(), e, *c));
+  out->consumed += size;
+}
+
 // LineReader fed `stream` in pieces of `piece` octets (0: whole), then
 // ParseCommandInto on each line with its terminator.
 inline StreamOutcome TwoPassOutcome(std::string_view stream, const CommandOptions& opts,
@@ -111,19 +130,7 @@ inline StreamOutcome TwoPassOutcome(std::string_view stream, const CommandOption
       const std::size_t n = reader.Feed(chunk);
       chunk.remove_prefix(n);
       if (!reader.has_line()) continue;
-      const std::size_t size = reader.offset() - reader.line_offset();
-      ParseError e = reader.error();
-      if (e.code == Errc::kLineTooLong) {
-        e.offset -= reader.line_offset();
-      } else {
-        line.assign(reader.line());
-        line += reader.terminator() == LineTerminator::kLf   ? "\n"
-                : reader.terminator() == LineTerminator::kCr ? "\r"
-                                                             : "\r\n";
-        e = ParseCommandInto(line, opts, &c);
-      }
-      out.lines.push_back(LineOutcomeText(size, reader.terminator(), reader.line(), e, c));
-      out.consumed += size;
+      AddReaderLine(reader, opts, &c, &line, &out);
     }
   }
   return out;
@@ -185,19 +192,7 @@ inline StreamOutcome ServerStyleOutcome(std::string_view stream, const CommandOp
       const std::size_t n = reader.Feed(in);
       in.remove_prefix(n);
       if (!reader.has_line()) continue;
-      const std::size_t size = reader.offset() - reader.line_offset();
-      ParseError e = reader.error();
-      if (e.code == Errc::kLineTooLong) {
-        e.offset -= reader.line_offset();
-      } else {
-        line.assign(reader.line());
-        line += reader.terminator() == LineTerminator::kLf   ? "\n"
-                : reader.terminator() == LineTerminator::kCr ? "\r"
-                                                             : "\r\n";
-        e = ParseCommandInto(line, opts, &c);
-      }
-      out.lines.push_back(LineOutcomeText(size, reader.terminator(), reader.line(), e, c));
-      out.consumed += size;
+      AddReaderLine(reader, opts, &c, &line, &out);
     }
   }
   return out;
