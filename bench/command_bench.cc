@@ -79,6 +79,18 @@ std::string BuildStream(const std::vector<std::string>& parts, std::size_t* coun
   return s;
 }
 
+// The counters of an SMTP benchmark: bytes and commands per second, and
+// global operator new calls per command; an error if a command failed.
+void ReportCommands(benchmark::State& state, std::size_t stream_size, std::size_t parsed,
+                    std::size_t failed, std::size_t allocs) {
+  if (failed) state.SkipWithError("a benchmark command failed to parse");
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream_size));
+  state.counters["cmds"] =
+      benchmark::Counter(static_cast<double>(parsed), benchmark::Counter::kIsRate);
+  state.counters["allocs_per_cmd"] =
+      parsed ? static_cast<double>(allocs) / static_cast<double>(parsed) : 0.0;
+}
+
 // Frames `stream` with memchr and hands each line to `parse`, which returns
 // true when the line parsed.
 template <class Parse>
@@ -101,13 +113,8 @@ void RunSmtp(benchmark::State& state, Parse parse) {
       p += len;
     }
   }
-  const std::size_t allocs = smtp::testing::AllocationCount() - allocs_before;
-  if (failed) state.SkipWithError("a benchmark command failed to parse");
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
-  state.counters["cmds"] =
-      benchmark::Counter(static_cast<double>(parsed), benchmark::Counter::kIsRate);
-  state.counters["allocs_per_cmd"] =
-      parsed ? static_cast<double>(allocs) / static_cast<double>(parsed) : 0.0;
+  ReportCommands(state, stream.size(), parsed, failed,
+                 smtp::testing::AllocationCount() - allocs_before);
 }
 
 // The server's reader bound (harness/server/session.cc): room for AUTH.
@@ -136,13 +143,8 @@ void BM_SmtpCommands(benchmark::State& state) {
     }
     if (!rest.empty()) ++failed;
   }
-  const std::size_t allocs = smtp::testing::AllocationCount() - allocs_before;
-  if (failed) state.SkipWithError("a benchmark command failed to parse");
-  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * stream.size()));
-  state.counters["cmds"] =
-      benchmark::Counter(static_cast<double>(parsed), benchmark::Counter::kIsRate);
-  state.counters["allocs_per_cmd"] =
-      parsed ? static_cast<double>(allocs) / static_cast<double>(parsed) : 0.0;
+  ReportCommands(state, stream.size(), parsed, failed,
+                 smtp::testing::AllocationCount() - allocs_before);
 }
 BENCHMARK(BM_SmtpCommands);
 
