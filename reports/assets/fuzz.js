@@ -306,7 +306,7 @@
     kv(dl, 'Also reached as', Array.isArray(f.merged_buckets) ? f.merged_buckets.map(H.str).join(', ') : '');
     kv(dl, 'Reply that tripped it', H.str(f.reply));
     kv(dl, 'Last reply', H.str(f.last_code));
-    kv(dl, 'Routes (verb, last code: hits)', routes(f.routes));
+    kv(dl, 'Routes (verb, last code, and for a desync or hang the replies: hits)', routes(f.routes));
     kv(dl, 'Reproduced', reproduced(f));
     kv(dl, 'First found', f.first_at_s === undefined ? '' :
        secs(f.first_at_s) + (f.first_at_session === undefined ? '' : ', session ' + int(f.first_at_session)));
