@@ -81,6 +81,7 @@ std::string RawReproduction(const harness::Transcript& t, std::string_view targe
     if (total > 64 * 1024) return "";  // too long to paste
     writes += "    " + py_bytes(e.data) + ",\n";
   }
+  if (total == 0) return "";
   return "python3 - <<'EOF'\nimport socket, time\ns = socket.create_connection(('" +
          std::string(target.substr(0, colon)) + "', " + std::string(target.substr(colon + 1)) +
          "))\ns.settimeout(5)\ndef show():\n    time.sleep(0.5)\n    try:\n        "

@@ -24,8 +24,10 @@ std::string StepsText(const SessionInput& in);
 
 // A few lines of Python that send the session's client bytes write by
 // write over a plain socket and print what comes back: a reproduction a
-// maintainer can paste. "" for a target that is not HOST:PORT, or a session
-// too long to paste.
+// maintainer can paste. "" for a target that is not HOST:PORT, a session
+// too long to paste, or a recording that sent nothing (the server took no
+// session when it was made: a script that writes nothing reproduces
+// nothing; the finding's steps still say what was sent).
 std::string RawReproduction(const harness::Transcript& t, std::string_view target);
 
 // The lines of the transcript that hold the server's reply number

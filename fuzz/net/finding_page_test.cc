@@ -110,5 +110,14 @@ TEST(RawReproductionTest, OnlyForHostPort) {
   EXPECT_EQ(RawReproduction(t, "exec:./srv -"), "");
 }
 
+// A Postfix smtpd crash left its master throttling for 60 s: the finding's
+// re-recording got no session, and the "reproduction" wrote nothing.
+TEST(RawReproductionTest, NoneFromARecordingThatSentNothing) {
+  harness::Transcript t;
+  EXPECT_EQ(RawReproduction(t, "127.0.0.1:2525"), "");
+  t.AddData(harness::Direction::kServerToClient, "421 busy\r\n");
+  EXPECT_EQ(RawReproduction(t, "127.0.0.1:2525"), "");
+}
+
 }  // namespace
 }  // namespace smtp::fuzz
