@@ -284,20 +284,27 @@ void Run::MergeByCause(Finding& f) {
     f.bucket = old_bucket;
     return;
   }
+  std::fprintf(Console(), "smtp-harness fuzz: %s is %s by a simpler route (same abort: %s)\n",
+               old_bucket.c_str(), f.bucket.c_str(), f.verdict.cause.c_str());
+  Absorb(f, old_bucket);
+  known->second = f.bucket;
+}
+
+void Run::Absorb(Finding& f, const std::string& old_bucket) {
+  const Finding& old = findings_.at(old_bucket);
   f.count += old.count;
-  f.first_at_s = old.first_at_s;
-  f.first_at_session = old.first_at_session;
+  if (old.first_at_s < f.first_at_s) {
+    f.first_at_s = old.first_at_s;
+    f.first_at_session = old.first_at_session;
+  }
   if (!old.dir.empty()) {
     std::error_code ec;
     fs::remove_all(fs::path(c_.out_dir) / old.dir, ec);
   }
-  std::fprintf(Console(), "smtp-harness fuzz: %s is %s by a simpler route (same abort: %s)\n",
-               old_bucket.c_str(), f.bucket.c_str(), f.verdict.cause.c_str());
-  findings_.erase(old_bucket);
   for (auto& [raw, bucket] : raw_buckets_) {
     if (bucket == old_bucket) bucket = f.bucket;
   }
-  known->second = f.bucket;
+  findings_.erase(old_bucket);
 }
 
 void Run::MergeByKillingLine(Finding& f) {
@@ -316,33 +323,20 @@ void Run::MergeByKillingLine(Finding& f) {
     }
   }
   if (f.killing_line.empty() || findings_.contains(f.bucket)) return;
-  for (auto it = findings_.begin(); it != findings_.end();) {
-    Finding& k = it->second;
-    if (!same_signal(k) || !SendsKillingLine(k.session, f.killing_line)) {
-      ++it;
-      continue;
-    }
+  std::vector<std::string> absorbed;
+  for (const auto& [bucket, k] : findings_) {
+    if (same_signal(k) && SendsKillingLine(k.session, f.killing_line)) absorbed.push_back(bucket);
+  }
+  for (const std::string& old : absorbed) {
     std::fprintf(Console(),
                  "smtp-harness fuzz: %s is %s by another route (its session sends \"%s\", "
                  "which alone kills the server)\n",
-                 it->first.c_str(), f.bucket.c_str(), Printable(f.killing_line).c_str());
-    f.count += k.count;
-    for (const auto& [how, n] : k.routes) f.routes[how] += n;
-    if (k.first_at_s < f.first_at_s) {
-      f.first_at_s = k.first_at_s;
-      f.first_at_session = k.first_at_session;
-    }
-    if (!k.dir.empty()) {
-      std::error_code ec;
-      fs::remove_all(fs::path(c_.out_dir) / k.dir, ec);
-    }
-    for (auto& [raw, bucket] : raw_buckets_) {
-      if (bucket == it->first) bucket = f.bucket;
-    }
+                 old.c_str(), f.bucket.c_str(), Printable(f.killing_line).c_str());
+    for (const auto& [how, n] : findings_.at(old).routes) f.routes[how] += n;
     for (auto& [key, bucket] : minimized_) {
-      if (bucket == it->first) bucket = f.bucket;
+      if (bucket == old) bucket = f.bucket;
     }
-    it = findings_.erase(it);
+    Absorb(f, old);
   }
 }
 
