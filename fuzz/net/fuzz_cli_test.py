@@ -240,6 +240,9 @@ def main():
           "two routes to one abort are one bucket, the direct one's (rc %d): %s" %
           (p.returncode, buckets))
     check(buckets and buckets[0][2] >= 2, "it counts both routes: %s" % buckets)
+    routes = report["findings"][0]["routes"] if report["findings"] else []
+    check(buckets and sum(r["count"] for r in routes) == buckets[0][2],
+          "the taken-over bucket's routes come along (routes %s, count %s)" % (routes, buckets))
     check("by a simpler route (same abort: planted bug 1: HELP %x)" in p.stderr,
           "the takeover is printed: %s" % p.stderr[-1500:])
     check(os.listdir(os.path.join(out, "findings")) == ["dropped-HELP-220"],

@@ -295,8 +295,9 @@ class Run {
   // bug keeps one bucket, under its simplest route: a smaller minimized
   // session takes the bucket over (one process; several only merge).
   void MergeByCause(Finding& f);
-  // Folds finding `old_bucket` into `f`: its count, its first hit if
-  // earlier, its raw buckets; removes its directory and its entry.
+  // Folds finding `old_bucket` into `f`: its count, its routes, its first
+  // hit if earlier, its raw buckets and minimized sessions (both then name
+  // `f`'s bucket); removes its directory and its entry.
   void Absorb(Finding& f, const std::string& old_bucket);
 
   // A crash without a frame (no core file) is named by its trigger, from

@@ -293,6 +293,7 @@ void Run::MergeByCause(Finding& f) {
 void Run::Absorb(Finding& f, const std::string& old_bucket) {
   const Finding& old = findings_.at(old_bucket);
   f.count += old.count;
+  for (const auto& [how, n] : old.routes) f.routes[how] += n;
   if (old.first_at_s < f.first_at_s) {
     f.first_at_s = old.first_at_s;
     f.first_at_session = old.first_at_session;
@@ -302,6 +303,9 @@ void Run::Absorb(Finding& f, const std::string& old_bucket) {
     fs::remove_all(fs::path(c_.out_dir) / old.dir, ec);
   }
   for (auto& [raw, bucket] : raw_buckets_) {
+    if (bucket == old_bucket) bucket = f.bucket;
+  }
+  for (auto& [key, bucket] : minimized_) {
     if (bucket == old_bucket) bucket = f.bucket;
   }
   findings_.erase(old_bucket);
@@ -332,10 +336,6 @@ void Run::MergeByKillingLine(Finding& f) {
                  "smtp-harness fuzz: %s is %s by another route (its session sends \"%s\", "
                  "which alone kills the server)\n",
                  old.c_str(), f.bucket.c_str(), Printable(f.killing_line).c_str());
-    for (const auto& [how, n] : findings_.at(old).routes) f.routes[how] += n;
-    for (auto& [key, bucket] : minimized_) {
-      if (bucket == old) bucket = f.bucket;
-    }
     Absorb(f, old);
   }
 }
