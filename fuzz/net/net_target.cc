@@ -347,7 +347,11 @@ class NetTarget : public SessionTarget {
       // played no part (Dovecot past its process_limit accepts and drops
       // every connection). As a refused connect, the target takes no
       // session: the liveness check reports it once ("unresponsive"), not
-      // one finding per session.
+      // one finding per session. An exec target counts too: its fresh
+      // process left before greeting whatever the input (had it died of a
+      // signal or a nonzero status, JudgeExec made the verdict a crash). A
+      // --spawn server does not: JudgeSpawned decides after the session
+      // whether it died, and a death is charged as a crash.
       result->connect_failed = true;
       result->verdict.detail = "closed before the greeting: " + result->verdict.detail;
     }
@@ -357,7 +361,9 @@ class NetTarget : public SessionTarget {
       // above, the input played no part (Dovecot LMTP past its
       // process_limit, or throttled after a crash, leaves connections in
       // its listen queue). A hang with this session as its reproducer
-      // would be false: it greets again once the stall is over.
+      // would be false: it greets again once the stall is over. Not for
+      // a process we started (--spawn, exec): no other client shares it,
+      // so its stall is its own, a hang to report.
       result->connect_failed = true;
       result->verdict.detail = "no greeting: " + result->verdict.detail;
     }
