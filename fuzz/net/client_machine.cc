@@ -313,8 +313,13 @@ void ClientMachine::Record(const Owed* owed, const Reply& reply) {
   last_text_ = reply.lines.empty() ? std::string() : reply.lines[0].substr(0, kMaxKeptText);
   // Any line may say so: Exim's "500-unrecognized command" ends "500 Too
   // many syntax or protocol errors" before its close.
-  last_says_closing_ = std::any_of(reply.lines.begin(), reply.lines.end(),
-                                   [](const std::string& l) { return TextSaysClosing(l); });
+  // That line names the defence: the first line of Exim's is the refused
+  // command's own ("503-sender already given"), which varies with what was
+  // refused, while the cause (its error limit) is one.
+  const auto closing = std::find_if(reply.lines.begin(), reply.lines.end(),
+                                    [](const std::string& l) { return TextSaysClosing(l); });
+  last_says_closing_ = closing != reply.lines.end();
+  closing_text_ = last_says_closing_ ? closing->substr(0, kMaxKeptText) : last_text_;
   ++replies_since_write_;
   if (replies_.size() >= kMaxReplyEvents) return;
   ReplyEvent e;
@@ -549,7 +554,7 @@ void ClientMachine::OnClosed() {
                          (last_code_ >= 400 && (replies_since_write_ > 0 || last_says_closing_));
   if (announced && phase_ != Phase::kGreeting) {
     defence_ = Defence{.code = last_code_,
-                       .text = last_text_,
+                       .text = closing_text_,
                        .step = a.step,
                        .verb = a.verb,
                        .not_421 = last_code_ / 100 == 5 && last_code_ != 521};

@@ -153,7 +153,7 @@ bool MayReadOtherwise(const SessionStep& s);
 // an error limit, not a crash. The session's verdict stays ok.
 struct Defence {
   std::uint16_t code = 0;  // the announcing reply (0: none read)
-  std::string text;        // its first line's text (bounded)
+  std::string text;        // the line saying it closes, else its first (bounded)
   std::size_t step = 0;    // the step being sent or answered at the close
   Verb verb = Verb::kUnknown;
   // Closed after a 5xx (not 521): RFC 5321 §3.8 wants a 421 before a
@@ -306,6 +306,7 @@ class ClientMachine {
   std::size_t replies_read_ = 0;    // every reply read, also past kMaxReplyEvents
   bool chunking_ = false;           // the last EHLO reply advertised CHUNKING
   bool last_says_closing_ = false;  // a line of the last reply says the session ends
+  std::string closing_text_;        // that line, else the first (bounded)
   bool quit_cancel_ = false;        // "*" went before QUIT: one more reply owed
 };
 

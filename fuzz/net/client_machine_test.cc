@@ -362,6 +362,8 @@ TEST_F(ClientMachine, AGoodbyeOnALaterLineOfTheReplyIsADefence) {
   EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
   ASSERT_TRUE(m.defence().has_value());
   EXPECT_EQ(m.defence()->code, 500);
+  // Named by the line that says why, not by the refused command's line.
+  EXPECT_EQ(m.defence()->text, "Too many syntax or protocol errors");
 }
 
 TEST(TextSaysClosing, KnowsTheUsualWords) {
