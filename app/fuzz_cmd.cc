@@ -47,6 +47,10 @@ ABSL_FLAG(std::string, seeds, "",
 ABSL_FLAG(int, minimize_runs, 2000, "fuzz: test runs the minimizer may spend on each new finding");
 ABSL_FLAG(int, minimize_time_ms, 10000,
           "fuzz: wall time the minimizer may spend on each new finding (a slow server's runs)");
+ABSL_FLAG(int, recover_wait_ms, 90000,
+          "fuzz: a re-run of a finding against a server the fuzzer does not start waits this long "
+          "for it to take sessions again (a master throttling restarts after a crash, as Postfix's "
+          "does for 60 s) before it counts as not reproduced; 0: no wait");
 ABSL_FLAG(bool, allow_remote, false,
           "fuzz: allow a target that is not on this host (default: loopback and exec: only)");
 ABSL_FLAG(int, reply_timeout_ms, 1000,
@@ -209,6 +213,8 @@ int RunFuzz(const std::vector<std::string>& args) {
   config.minimize_runs = static_cast<std::size_t>(absl::GetFlag(FLAGS_minimize_runs));
   if (absl::GetFlag(FLAGS_minimize_time_ms) < 0) return Fail("--minimize_time_ms must be >= 0");
   config.minimize_time = std::chrono::milliseconds(absl::GetFlag(FLAGS_minimize_time_ms));
+  if (absl::GetFlag(FLAGS_recover_wait_ms) < 0) return Fail("--recover_wait_ms must be >= 0");
+  config.recover_wait = std::chrono::milliseconds(absl::GetFlag(FLAGS_recover_wait_ms));
   config.libfuzzer_args = args;
   config.defences_are_findings = absl::GetFlag(FLAGS_defences_are_findings);
   config.libfuzzer_output = absl::GetFlag(FLAGS_libfuzzer_output);

@@ -63,6 +63,7 @@ absl::StatusOr<std::string> SerializeChildSpec(const ChildSpec& s) {
                   {"minimize_runs", s.minimize_runs},
                   {"minimize_time_ms", s.minimize_time.count()},
                   {"reruns", s.reruns},
+                  {"recover_wait_ms", s.recover_wait.count()},
                   {"defences_are_findings", s.defences_are_findings},
                   {"report_every_ms", s.report_every.count()},
                   {"replay_target_hint", s.replay_target_hint},
@@ -113,6 +114,7 @@ absl::StatusOr<ChildSpec> ParseChildSpec(std::string_view text) {
     s.minimize_time = ms(j, "minimize_time_ms");
     at = "reruns";
     s.reruns = j.at(at).get<int>();
+    s.recover_wait = ms(j, "recover_wait_ms");
     s.defences_are_findings = j.value("defences_are_findings", false);
     s.report_every = ms(j, "report_every_ms");
     s.replay_target_hint = str("replay_target_hint");
@@ -141,6 +143,7 @@ ChildSpec ChildSpecOf(const FuzzConfig& config, const std::string& target,
   s.minimize_runs = config.minimize_runs;
   s.minimize_time = config.minimize_time;
   s.reruns = config.reruns;
+  s.recover_wait = config.recover_wait;
   s.defences_are_findings = config.defences_are_findings;
   s.report_every = config.report_every;
   s.replay_target_hint = config.replay_target_hint;
@@ -218,6 +221,7 @@ int RunFuzzChild(int argc, char** argv) {
   c.minimize_runs = spec->minimize_runs;
   c.minimize_time = spec->minimize_time;
   c.reruns = spec->reruns;
+  c.recover_wait = spec->recover_wait;
   c.defences_are_findings = spec->defences_are_findings;
   c.report_every = spec->report_every;
   c.replay_target_hint = spec->replay_target_hint;

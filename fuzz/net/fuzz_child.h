@@ -46,6 +46,7 @@ struct ChildSpec {
   std::size_t minimize_runs = 0;
   std::chrono::milliseconds minimize_time{0};
   int reruns = 0;
+  std::chrono::milliseconds recover_wait{0};
   bool defences_are_findings = false;
   std::chrono::milliseconds report_every{0};
   std::string replay_target_hint;

@@ -32,6 +32,7 @@ ChildSpec SampleSpec() {
   s.minimize_runs = 1500;
   s.minimize_time = std::chrono::milliseconds(4000);
   s.reruns = 5;
+  s.recover_wait = std::chrono::milliseconds(61000);
   s.report_every = std::chrono::milliseconds(2500);
   s.replay_target_hint = "127.0.0.1:PORT";
   s.command_line = "smtp-harness fuzz --target embedded -fork=2";
@@ -58,6 +59,7 @@ TEST(ChildSpec, RoundTripsEveryField) {
   EXPECT_EQ(back->minimize_runs, spec.minimize_runs);
   EXPECT_EQ(back->minimize_time, spec.minimize_time);
   EXPECT_EQ(back->reruns, spec.reruns);
+  EXPECT_EQ(back->recover_wait, spec.recover_wait);
   EXPECT_EQ(back->report_every, spec.report_every);
   EXPECT_EQ(back->replay_target_hint, spec.replay_target_hint);
   EXPECT_EQ(back->command_line, spec.command_line);

@@ -25,8 +25,11 @@ unknown command, "221 Bye" and a close after QUIT):
    conformance note's sessions), as the processes' own files count them.
 8. A server that accepts and closes every connection before its greeting
    (Dovecot past its process_limit): the input plays no part, so the run
-   reports the target "unresponsive" once, not one "dropped" finding per
-   session.
+   reports the target "unresponsive" once (after waiting --recover_wait_ms
+   for it), not one "dropped" finding per session.
+9. A server that takes no session for a while after a crash (Postfix's
+   master throttling smtpd): the re-runs wait for it, so the crash is a
+   deterministic finding; with --recover_wait_ms 0 it is not one.
 
 usage: fuzz_defence_cli_test.py SMTP_HARNESS"""
 import json
@@ -322,7 +325,7 @@ def main():
         try:
             out = os.path.join(tmp, "no-greeting")
             p = fuzz(["--target", "127.0.0.1:%d" % listener.getsockname()[1], "--out", out,
-                      "--seeds", seed_dir, "-runs=100", "-seed=1"])
+                      "--seeds", seed_dir, "-runs=100", "-seed=1", "--recover_wait_ms", "1000"])
             with open(os.path.join(out, "fuzz.json")) as f:
                 nr = json.load(f)
             buckets = {f["bucket"]: f["count"] for f in nr["findings"]}
@@ -336,10 +339,48 @@ def main():
                    if os.path.isdir(os.path.join(out, "findings")) else []))
             check("target down" in p.stderr and "closed before the greeting" in p.stderr,
                   "the console says the target is down and why: %s" % p.stderr[-600:])
+            check("waiting up to 1 s" in p.stderr and "still down after" in p.stderr,
+                  "after waiting --recover_wait_ms for it: %s" % p.stderr[-600:])
         finally:
             stop.set()
             dropper.join(timeout=5)
             listener.close()
+        # 9. A server that, after a crash, takes no session for a while (as
+        # Postfix's master throttles smtpd for 60 s): the re-runs wait for
+        # it, so the crash is a deterministic finding (3/3), and the
+        # throttle is not "unresponsive". Without the wait
+        # (--recover_wait_ms 0) no re-run reaches it: not a finding.
+        throttled, tport = start(tmp, "throttled", "--throttle", "1.5")
+        try:
+            crash_seeds = os.path.join(tmp, "crash-seeds")
+            os.makedirs(crash_seeds)
+            with open(os.path.join(crash_seeds, "crash"), "wb") as f:
+                f.write(cmd(b"EHLO x") + cmd(b"NOOP") + cmd(b"VRFY CRASH") + cmd(b"NOOP"))
+            results = {}
+            for wait in ("0", "20000"):
+                time.sleep(2)  # the server takes sessions again
+                out = os.path.join(tmp, "throttled-" + wait)
+                p = fuzz(["--target", "127.0.0.1:%d" % tport, "--out", out, "--seeds",
+                          crash_seeds, "-runs=1", "-seed=1", "--minimize_time_ms", "4000",
+                          "--recover_wait_ms", wait])
+                with open(os.path.join(out, "fuzz.json")) as f:
+                    results[wait] = (p, json.load(f))
+            p, tr = results["20000"]
+            found = [(f["bucket"], f["reproduced"], f["deterministic"]) for f in tr["findings"]]
+            check(p.returncode == 0 and len(found) == 1 and found[0][1] == 3 and found[0][2] and
+                  found[0][0].startswith("dropped-"),
+                  "the crash is one deterministic finding, 3/3 (rc %d): %s\n%s" %
+                  (p.returncode, found, p.stderr[-1200:]))
+            check("waiting up to 20 s" in p.stderr and "the target is back after" in p.stderr,
+                  "the console says it waited for the server: %s" % p.stderr[-800:])
+            p, tr = results["0"]
+            check(not [f for f in tr["findings"] if f["bucket"] != "unresponsive" and
+                       f["reproduced"] == 3],
+                  "without the wait no re-run reaches the throttled server: %s" %
+                  [(f["bucket"], f["reproduced"]) for f in tr["findings"]])
+        finally:
+            throttled.terminate()
+            throttled.wait(timeout=10)
     finally:
         for proc in (fast, slow):
             proc.terminate()

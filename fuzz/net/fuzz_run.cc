@@ -183,6 +183,7 @@ int Run::TestOne(const std::uint8_t* data, std::size_t size) {
   const SessionResult r = RunTarget(input);
   if (r.connect_failed) return OnConnectFailed(r);
   consecutive_connect_failures_ = 0;
+  target_down_ = false;
   const std::vector<std::uint64_t> keys = TransitionKeys(r.replies);
   AddTransitions(keys, StateCounters());
   Accumulate(StateCounters(), states_seen_);

@@ -195,6 +195,12 @@ class Run {
   // A session of the target; with --defences_are_findings an announced
   // close is a drop, as it was before defences were told apart.
   SessionResult RunTarget(const SessionInput& input);
+  // A server we do not start that stopped taking sessions: polls it
+  // (Alive) until it greets again, `limit`, the budget or a stop, and says
+  // so on the console (`when`: why we look). Whether it is back; false at
+  // once for a server we start (it is restarted instead) or in process,
+  // and once a wait has failed, until a session reaches the server again.
+  bool WaitForTarget(Clock::time_point limit, std::string_view when);
 
   // A started server that died between sessions: blamed on the session
   // before, which the re-runs (with a linger, so that a death just after
@@ -367,6 +373,7 @@ class Run {
   std::map<std::string, Unconfirmed> unconfirmed_;  // by bucket as found
   std::uint64_t unconfirmed_sessions_ = 0;
   std::map<std::string, std::string> minimized_;  // minimized input -> bucket
+  bool target_down_ = false;  // a WaitForTarget gave up; no session reached it since
   std::uint64_t defence_sessions_ = 0;
   std::map<std::string, std::string> raw_buckets_;    // as found -> as minimized
   std::map<std::string, std::string> cause_buckets_;  // server's abort reason -> bucket

@@ -88,14 +88,48 @@ int Run::OnConnectFailed(const SessionResult& r) {
                  static_cast<unsigned long long>(consecutive_connect_failures_),
                  r.verdict.detail.c_str());
   }
-  if (consecutive_connect_failures_ == 1) RecordLiveness(r.verdict.detail, "a session");
+  // Down for a while (a master throttling after a crash) is not down: the
+  // first failure waits for it, the mutations meanwhile would be wasted.
+  if (consecutive_connect_failures_ == 1 &&
+      !WaitForTarget(Clock::now() + c_.recover_wait, "(a session could not reach it)")) {
+    RecordLiveness(r.verdict.detail, "a session");
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   return -1;  // not worth keeping in the corpus
 }
 
+bool Run::WaitForTarget(Clock::time_point limit, std::string_view when) {
+  if (c_.target->started_by_us() || c_.target->in_process() || target_down_) return false;
+  if (budget_end_) limit = std::min(limit, *budget_end_);
+  const Clock::time_point start = Clock::now();
+  if (start >= limit) return false;
+  std::fprintf(
+      Console(),
+      "smtp-harness fuzz: the target does not take sessions %.*s; waiting up to %lld s "
+      "for it (--recover_wait_ms)\n",
+      static_cast<int>(when.size()), when.data(),
+      static_cast<long long>(std::chrono::ceil<std::chrono::seconds>(limit - start).count()));
+  while (Clock::now() < limit && StopSignal() == 0) {
+    if (c_.target->Alive().ok()) {
+      std::fprintf(Console(), "smtp-harness fuzz: the target is back after %.1f s\n",
+                   std::chrono::duration<double>(Clock::now() - start).count());
+      return true;
+    }
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(std::chrono::milliseconds(250), limit - Clock::now()));
+  }
+  std::fprintf(Console(), "smtp-harness fuzz: the target is still down after %.1f s\n",
+               std::chrono::duration<double>(Clock::now() - start).count());
+  // Down for the whole --recover_wait_ms: down, until a session reaches it
+  // (a wait cut short by the minimizer's budget says less).
+  if (limit - start >= c_.recover_wait) target_down_ = true;
+  return false;
+}
+
 void Run::CheckAlive(const std::string& after) {
   if (c_.target->in_process()) return;
-  if (const absl::Status st = c_.target->Alive(); !st.ok()) {
+  if (const absl::Status st = c_.target->Alive();
+      !st.ok() && !WaitForTarget(Clock::now() + c_.recover_wait, "after " + after)) {
     RecordLiveness(std::string(st.message()), after);
   }
 }

@@ -198,8 +198,19 @@ json Run::UnconfirmedJson() const {
 
 SessionInput Run::Examine(const SessionInput& input, const SessionResult& r,
                           const std::string& raw_bucket, Finding& f) {
+  // A re-run that cannot reach a server we do not start says nothing about
+  // the finding: the finding may have taken it down for a while (Postfix's
+  // master throttles smtpd for 60 s after a crash). Such a re-run waits
+  // for it (WaitForTarget) and is made again.
+  const auto run = [&](const SessionInput& in, Clock::time_point limit) {
+    SessionResult again = RunTarget(in);
+    if (again.connect_failed && WaitForTarget(limit, "while a finding is re-run")) {
+      again = RunTarget(in);
+    }
+    return again;
+  };
   const auto same = [&](const SessionInput& in) {
-    const SessionResult again = RunTarget(in);
+    const SessionResult again = run(in, Clock::now() + c_.recover_wait);
     return !again.verdict.ok() && Bucket(again.verdict) == raw_bucket;
   };
   // A crash may come an instant after the session ends (a server that
@@ -224,7 +235,7 @@ SessionInput Run::Examine(const SessionInput& input, const SessionResult& r,
     if (Clock::now() >= minimize_end || OverBudget() || StopSignal() != 0) {
       return false;  // keep what we have
     }
-    const Verdict v = RunTarget(in).verdict;
+    const Verdict v = run(in, minimize_end).verdict;
     return v.kind == r.verdict.kind && v.signature == r.verdict.signature &&
            v.cause == r.verdict.cause &&
            (c_.target->started_by_us() || Bucket(v) == Bucket(r.verdict));
@@ -236,7 +247,7 @@ SessionInput Run::Examine(const SessionInput& input, const SessionResult& r,
   } else {
     f.minimize.steps_before = f.minimize.steps_after = input.steps.size();
   }
-  const SessionResult final_run = RunTarget(minimal);
+  const SessionResult final_run = run(minimal, Clock::now() + c_.recover_wait);
   // A server the finding killed may not be back yet: a run that could
   // not connect says nothing about the finding.
   const bool reproduced = !final_run.verdict.ok() && !final_run.connect_failed;

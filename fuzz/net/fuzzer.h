@@ -134,6 +134,11 @@ struct FuzzConfig {
   std::size_t minimize_runs = 2000;
   std::chrono::milliseconds minimize_time{10'000};
   int reruns = 3;
+  // A re-run of a finding that finds a server we do not start down (not
+  // taking sessions: Postfix's master stops starting smtpd for 60 s after
+  // one crashed) waits this long for it to come back before it counts as
+  // not reproduced. 0: no wait.
+  std::chrono::milliseconds recover_wait{90'000};
   // A close the server announced (client_machine.h, Defence) is a finding
   // too, as a drop, instead of a defence listed apart.
   bool defences_are_findings = false;

@@ -14,7 +14,12 @@ OpenSMTPD does: a client that writes at once overtakes the close.
 --single serves one connection at a time, and "VRFY HANG" makes it stop
 answering for good (a hung server: every later connection waits too).
 
-Usage: defensive_smtpd.py PORT_FILE [--slow] [--single] [--late-close] [--port N]
+--throttle S: "VRFY CRASH" closes the connection without a word (a crash),
+and for S seconds after it every connection is closed before the greeting
+(a master that stops starting its server for a while after a crash, as
+Postfix's does for 60 s).
+
+Usage: defensive_smtpd.py PORT_FILE [--slow] [--single] [--late-close] [--throttle S] [--port N]
 (listens on 127.0.0.1:N, 0 by default, and writes the port to PORT_FILE)."""
 import socket
 import socketserver
@@ -25,6 +30,8 @@ SLOW = "--slow" in sys.argv
 SINGLE = "--single" in sys.argv
 LATE_CLOSE = "--late-close" in sys.argv
 PORT = int(sys.argv[sys.argv.index("--port") + 1]) if "--port" in sys.argv else 0
+THROTTLE = float(sys.argv[sys.argv.index("--throttle") + 1]) if "--throttle" in sys.argv else 0
+down_until = 0.0
 KNOWN = {b"EHLO", b"HELO", b"MAIL", b"RCPT", b"RSET", b"NOOP", b"VRFY", b"DATA", b"QUIT", b"HELP"}
 
 
@@ -49,6 +56,9 @@ class Handler(socketserver.StreamRequestHandler):
             pass
 
     def serve(self):
+        global down_until
+        if time.monotonic() < down_until:
+            return
         self.send(b"220 defensive.test ESMTP")
         unknown = 0
         in_data = False
@@ -67,6 +77,9 @@ class Handler(socketserver.StreamRequestHandler):
                 after_crlf = raw.endswith(b"\r\n")
                 continue
             verb = line.split(b" ", 1)[0].upper()
+            if THROTTLE and line.upper() == b"VRFY CRASH":
+                down_until = time.monotonic() + THROTTLE
+                return
             if SINGLE and line.upper() == b"VRFY HANG":
                 while True:
                     time.sleep(3600)
