@@ -4,6 +4,7 @@ with other views of the same traffic. Needs root (tcpdump on `lo`), tcpdump
 and swaks (scripts/install-deps.sh). Standard library only."""
 import os
 import select
+import socket
 import subprocess
 import time
 
@@ -61,10 +62,21 @@ class Tcpdump:
     """tcpdump on `interface` writing `path`, for a `with` block: capturing
     when the block starts (its "listening on" line seen), flushed and
     stopped when it ends. `capture_filter` is a pcap filter; by default the
-    packets of `port` ("tcp port PORT"). `snaplen` 0 keeps whole frames."""
+    packets of `port` ("tcp port PORT"). `snaplen` 0 keeps whole frames.
+
+    The end is an event, not a pause: a UDP datagram to a port nobody
+    listens on (MARKER_PORT, with a payload of its own) goes through the
+    capture after the block's traffic, and tcpdump is stopped once the file
+    holds it, so every packet before it is in the file (a fixed pause lost
+    the last packets on a loaded machine). The datagram stays in the file:
+    an import skips it as not TCP."""
 
     def __init__(self, path, port=None, snaplen=0, interface="lo", capture_filter=None):
-        flt = capture_filter or "tcp port %d" % port
+        self.path = path
+        self.marker_port = free_port()
+        self.marker = b"capture-end-%08x" % int.from_bytes(os.urandom(4), "big")
+        flt = "(%s) or (udp dst port %d)" % (capture_filter or "tcp port %d" % port,
+                                             self.marker_port)
         # --immediate-mode: hand over each packet at once (else the kernel
         # buffers up to a second of them, and a stop before that loses them);
         # -U: write each packet at once; -Z root: keep the right to write
@@ -77,8 +89,26 @@ class Tcpdump:
         _wait_listening(self.proc, 10)
         return self
 
+    def _holds_marker(self):
+        try:
+            with open(self.path, "rb") as f:
+                return self.marker in f.read()
+        except OSError:
+            return False
+
     def __exit__(self, *exc):
-        time.sleep(0.5)  # the last FIN / ACK reach the capture
+        time.sleep(0.5)  # the peers' last FIN / ACK are sent
+        # Then the marker, sent again every second in case one is dropped, until
+        # the file holds it (at most 30 s).
+        end = time.monotonic() + 30
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            while time.monotonic() < end:
+                s.sendto(self.marker, ("127.0.0.1", self.marker_port))
+                resend = time.monotonic() + 1
+                while time.monotonic() < min(resend, end) and not self._holds_marker():
+                    time.sleep(0.02)
+                if self._holds_marker():
+                    break
         # SIGTERM, not SIGINT: a process started in the background (as
         # ctest may be) inherits an ignored SIGINT. tcpdump flushes on either.
         self.proc.terminate()
