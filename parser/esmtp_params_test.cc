@@ -504,5 +504,75 @@ TEST(EsmtpParams, ValueScansAgreeWithTheirClassTables) {
   }
 }
 
+// Known keywords are matched as one folded word where eight octets are
+// there, octet by octet otherwise: both ways, in any case, followed by "="
+// (SMTPUTF8: SP, HTAB or the end), give the keyword's kind; any other
+// keyword, including a known one with one octet changed or extended, is
+// unknown (or an error, at the same offset, whichever way it was read).
+TEST(EsmtpParams, KnownKeywordsMatchInEveryCaseAndLength) {
+  struct Known {
+    std::string_view name;
+    ParamContext ctx;
+    ParamKeyword kind;
+    std::string_view value;  // "" for SMTPUTF8
+  };
+  const Known kKnown[] = {
+      {"SIZE", kMail, ParamKeyword::kSize, "1"},
+      {"BODY", kMail, ParamKeyword::kBody, "7BIT"},
+      {"SMTPUTF8", kMail, ParamKeyword::kSmtputf8, ""},
+      {"RET", kMail, ParamKeyword::kRet, "FULL"},
+      {"ENVID", kMail, ParamKeyword::kEnvid, "x"},
+      {"AUTH", kMail, ParamKeyword::kAuth, "<>"},
+      {"NOTIFY", kRcpt, ParamKeyword::kNotify, "NEVER"},
+      {"ORCPT", kRcpt, ParamKeyword::kOrcpt, "rfc822;a"},
+  };
+  const auto parse = [](const std::string& in, ParamContext ctx) {
+    Leniencies dev = kStrict;
+    return ParseEsmtpParams(in, ctx, kStrict, Limits{}, 0, &dev);
+  };
+  for (const Known& k : kKnown) {
+    const std::string param =
+        std::string(k.name) + (k.value.empty() ? "" : "=") + std::string(k.value);
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string kw(k.name);
+      for (std::size_t i = 0; i < kw.size(); ++i) {
+        if (variant == 1 || (variant == 2 && i % 2 == 1)) kw[i] = static_cast<char>(kw[i] | 0x20);
+      }
+      const std::string p = kw + param.substr(k.name.size());
+      // Alone (fewer or more than eight octets), first of two, second of two.
+      for (const std::string& list : {p, p + " X-A=1", "X-A=1 " + p, p + "\tX-A=1"}) {
+        Leniencies dev = kStrict;
+        auto r = ParseEsmtpParams(list, k.ctx, kExtraWhitespace, Limits{}, 0, &dev);
+        ASSERT_TRUE(r.ok()) << list << ": " << r.error().reason;
+        const bool first = list.rfind("X-A", 0) != 0;
+        EXPECT_EQ(r->items[first ? 0 : 1].kind, k.kind) << list;
+        EXPECT_EQ(r->items[first ? 0 : 1].keyword, kw) << list;
+      }
+    }
+    // One octet changed (letters to their neighbour, digits and "=" to a
+    // control character that folds onto them), or the keyword extended.
+    for (std::size_t i = 0; i <= k.name.size(); ++i) {
+      std::string p = param + "   ";
+      const char was = p[i];
+      const bool control = was == '=' || (was >= '0' && was <= '9');
+      p[i] = control ? static_cast<char>(was & ~0x20) : static_cast<char>(was + 1);
+      auto r = parse(p, k.ctx);
+      if (r.ok()) {
+        EXPECT_EQ(r->items[0].kind, ParamKeyword::kUnknown) << p;
+      } else if (control) {
+        EXPECT_EQ(r.error().offset, i) << p;
+      }
+    }
+    const std::string longer = std::string(k.name) + "X" + param.substr(k.name.size());
+    auto l = parse(longer + " X-A=1", k.ctx);
+    ASSERT_TRUE(l.ok()) << longer;
+    EXPECT_EQ(l->items[0].kind, ParamKeyword::kUnknown) << longer;
+  }
+  // Wrong context and duplicates are found either way.
+  EXPECT_EQ(parse("NOTIFY=NEVER X-A=1", kMail).error().code, Errc::kParamNotAllowed);
+  EXPECT_EQ(parse("SIZE=1 size=2 X-A=1", kMail).error().code, Errc::kDuplicateParam);
+  EXPECT_EQ(parse("SIZE=1 size=2 X-A=1", kMail).error().offset, 7u);
+}
+
 }  // namespace
 }  // namespace smtp
