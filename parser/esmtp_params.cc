@@ -201,24 +201,36 @@ ParseError CheckSize(std::string_view v, std::size_t base, std::uint64_t* size) 
 }
 
 // body-value = "7BIT" / "8BITMIME" / "BINARYMIME"    (RFC 6152 §3, RFC 3030 §3)
+// ret-value = "FULL" / "HDRS"                                  (RFC 3461 §4.3)
+// The value is already esmtp-value (%d33-60 / %d62-126, or UTF-8), so its
+// octets fold exactly with | 0x20 (command_chars.h LoadFolded4: letters onto
+// lower case; a digit's only alias is a control): one compare per word.
 BodyType BodyOf(std::string_view v) {
+  using internal::LoadFolded4;
+  using internal::Tag4;
+  const char* p = v.data();
   switch (v.size()) {  // one candidate per length
     case 4:
-      return EqualsIgnoreCase(v, "7BIT") ? BodyType::k7Bit : BodyType::kNone;
+      return LoadFolded4(p) == Tag4("7bit") ? BodyType::k7Bit : BodyType::kNone;
     case 8:
-      return EqualsIgnoreCase(v, "8BITMIME") ? BodyType::k8BitMime : BodyType::kNone;
+      return LoadFolded4(p) == Tag4("8bit") && LoadFolded4(p + 4) == Tag4("mime")
+                 ? BodyType::k8BitMime
+                 : BodyType::kNone;
     case 10:
-      return EqualsIgnoreCase(v, "BINARYMIME") ? BodyType::kBinaryMime : BodyType::kNone;
+      return LoadFolded4(p) == Tag4("bina") && LoadFolded4(p + 4) == Tag4("rymi") &&
+                     LoadFolded4(p + 6) == Tag4("mime")
+                 ? BodyType::kBinaryMime
+                 : BodyType::kNone;
     default:
       return BodyType::kNone;
   }
 }
 
-// ret-value = "FULL" / "HDRS"                                  (RFC 3461 §4.3)
 RetType RetOf(std::string_view v) {
   if (v.size() != 4) return RetType::kNone;
-  if (EqualsIgnoreCase(v, "FULL")) return RetType::kFull;
-  if (EqualsIgnoreCase(v, "HDRS")) return RetType::kHdrs;
+  const std::uint32_t w = internal::LoadFolded4(v.data());
+  if (w == internal::Tag4("full")) return RetType::kFull;
+  if (w == internal::Tag4("hdrs")) return RetType::kHdrs;
   return RetType::kNone;
 }
 

@@ -574,5 +574,34 @@ TEST(EsmtpParams, KnownKeywordsMatchInEveryCaseAndLength) {
   EXPECT_EQ(parse("SIZE=1 size=2 X-A=1", kMail).error().offset, 7u);
 }
 
+// BODY and RET values compare as folded words: every value in every case is
+// accepted, and one octet changed (a letter to its neighbour, a digit to the
+// control character that folds onto it) is refused at the value's start.
+TEST(EsmtpParams, BodyAndRetValuesInEveryCase) {
+  for (const std::string_view value : {"7BIT", "8BITMIME", "BINARYMIME", "FULL", "HDRS"}) {
+    const std::string kw = value.size() == 4 && value[0] != '7' ? "RET=" : "BODY=";
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string v(value);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (variant == 1 || (variant == 2 && i % 2 == 0)) v[i] = static_cast<char>(v[i] | 0x20);
+      }
+      Leniencies dev = kStrict;
+      auto r = ParseEsmtpParams(kw + v, kMail, kStrict, Limits{}, 0, &dev);
+      ASSERT_TRUE(r.ok()) << kw << v;
+      EXPECT_TRUE(r->body != BodyType::kNone || r->ret != RetType::kNone) << kw << v;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        std::string bad = v;
+        bad[i] = bad[i] >= '0' && bad[i] <= '9' ? static_cast<char>(bad[i] & ~0x20)
+                                                : static_cast<char>(bad[i] + 1);
+        auto e = ParseEsmtpParams(kw + bad, kMail, kStrict, Limits{}, 0, &dev);
+        ASSERT_FALSE(e.ok()) << kw << bad;
+        const bool control = static_cast<unsigned char>(bad[i]) < 32;
+        EXPECT_EQ(e.error().code, control ? Errc::kControlChar : Errc::kBadParamValue) << bad;
+        EXPECT_EQ(e.error().offset, control ? kw.size() + i : kw.size()) << bad;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace smtp

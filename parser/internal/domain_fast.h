@@ -30,7 +30,7 @@ inline bool SimdScans() { return g_simd_scans.load(std::memory_order_relaxed); }
 // with nothing more to do (not ALPHA, DIGIT, "-", ".", "_" or >= 0x80):
 // returns `end` (> from). Otherwise 0, and the caller scans octet by octet.
 // Reads only within `in`; needs in.size() >= 16.
-inline std::size_t FastDomainEnd(std::string_view in, std::size_t from, std::size_t limit) {
+[[gnu::always_inline]] inline std::size_t FastDomainEnd(std::string_view in, std::size_t from, std::size_t limit) {
 #if defined(__SSE2__)
   const std::size_t n = in.size();
   if (n < 16 || from >= n) return 0;
