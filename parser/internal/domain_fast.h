@@ -30,7 +30,8 @@ inline bool SimdScans() { return g_simd_scans.load(std::memory_order_relaxed); }
 // with nothing more to do (not ALPHA, DIGIT, "-", ".", "_" or >= 0x80):
 // returns `end` (> from). Otherwise 0, and the caller scans octet by octet.
 // Reads only within `in`; needs in.size() >= 16.
-[[gnu::always_inline]] inline std::size_t FastDomainEnd(std::string_view in, std::size_t from, std::size_t limit) {
+[[gnu::always_inline]] inline std::size_t FastDomainEnd(std::string_view in, std::size_t from,
+                                                        std::size_t limit) {
 #if defined(__SSE2__)
   const std::size_t n = in.size();
   if (n < 16 || from >= n) return 0;
@@ -46,10 +47,11 @@ inline bool SimdScans() { return g_simd_scans.load(std::memory_order_relaxed); }
     // ALPHA: (v | 0x20) in "a"-"z"; DIGIT: v in "0"-"9"; by signed compares
     // of the octet moved to the bottom of the signed range.
     const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    const __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
-                                         _mm_set1_epi8(-128 + 26));
-    const __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))),
-                                         _mm_set1_epi8(-128 + 10));
+    const __m128i alpha =
+        _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
+                       _mm_set1_epi8(-128 + 26));
+    const __m128i digit = _mm_cmplt_epi8(
+        _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))), _mm_set1_epi8(-128 + 10));
     const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
     const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
     const __m128i under = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));
