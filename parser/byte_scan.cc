@@ -1,5 +1,7 @@
 #include "parser/byte_scan.h"
 
+#include "parser/internal/domain_fast.h"
+
 #include <atomic>
 #include <cstdint>
 
@@ -304,6 +306,8 @@ std::atomic<ScanImpl> g_impl{kBest};
 
 }  // namespace
 
+std::atomic<bool> internal::g_simd_scans{kBest != ScanImpl::kScalar};
+
 std::string_view ScanImplName(ScanImpl impl) {
   switch (impl) {
     case ScanImpl::kScalar:
@@ -322,6 +326,7 @@ ScanImpl BestScanImpl() { return kBest; }
 ScanImpl SetScanImpl(ScanImpl impl) {
   if (static_cast<int>(impl) > static_cast<int>(kBest)) impl = kBest;
   g_impl.store(impl, std::memory_order_relaxed);
+  internal::g_simd_scans.store(impl != ScanImpl::kScalar, std::memory_order_relaxed);
   return impl;
 }
 

@@ -9,7 +9,8 @@
 //
 // The implementation is chosen once per process (the best the CPU has) and
 // can be forced with SetScanImpl, so that tests and the differential fuzz
-// target run the scalar and SIMD paths side by side.
+// target run the scalar and SIMD paths side by side. kScalar also turns off
+// the grammar's SIMD fast paths (parser/internal/domain_fast.h).
 #ifndef SMTP_PARSER_BYTE_SCAN_H_
 #define SMTP_PARSER_BYTE_SCAN_H_
 

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "parser/internal/domain_fast.h"
 #include "parser/scan_diff_test_util.h"
 
 namespace smtp {
@@ -96,6 +97,50 @@ TEST(ByteScan, EveryImplementationGivesTheScalarResultsOnMailLikeInputs) {
     in.resize(size);
     const std::string diff = testing::ScanDiff(in);
     ASSERT_EQ(diff, "") << "input: " << testing::PrintableForTest(in);
+  }
+}
+
+// The Domain fast path (parser/internal/domain_fast.h) against the scalar
+// scan: domain-like strings of labels, dots, hyphens, "_", 8-bit octets and
+// the octets that end a Domain in a path or command, of every length around
+// the 16-octet blocks and the 63-octet label limit. The fast path must also
+// be taken (a fast path that always declined would agree too).
+TEST(ByteScan, TheDomainFastPathGivesTheScalarResults) {
+  std::mt19937 rng(1035);
+  static const std::string_view kPieces[] = {"a", "Z", "0", "9", "-", ".",        "_",    ">",
+                                             " ", "@", "[", "]", ":", "\xc3\xa9", "\x80", "\r"};
+  for (int round = 0; round < 4000; ++round) {
+    std::string in = round % 3 == 0 ? "<a@" : "";
+    const std::size_t len = rng() % 90;
+    while (in.size() < len) {
+      const unsigned roll = rng() % 64;
+      in += roll < 48 ? std::string(1, "abcxyzABC019"[roll % 12]) : std::string(kPieces[roll % 16]);
+    }
+    if (rng() % 2) in += rng() % 2 ? ">" : "> SIZE=1";
+    const std::string diff = testing::GrammarDiff(in);
+    ASSERT_EQ(diff, "") << "input: " << testing::PrintableForTest(in);
+  }
+  // Block edges: a domain of every length up to 70, then each kind of end.
+  for (std::size_t n = 1; n <= 70; ++n) {
+    std::string d;
+    for (std::size_t i = 0; i < n; ++i) d += (i % 7 == 6 && i + 1 < n) ? '.' : "ab-c9"[i % 5];
+    if (d.back() == '-') d.back() = 'x';
+    for (const std::string_view end : {"", ">", "_x>", "\xc3\xa9>", ".>", "-", " x"}) {
+      const std::string in = "<u@" + d + std::string(end);
+      ASSERT_EQ(testing::GrammarDiff(in), "") << "input: " << testing::PrintableForTest(in);
+    }
+  }
+  // The fast path is taken: a Domain at the start of 16 octets or more.
+  if (BestScanImpl() != ScanImpl::kScalar) {
+    SetScanImpl(BestScanImpl());
+    EXPECT_EQ(internal::FastDomainEnd("mail.example.com>", 0, 255), 16u);
+    EXPECT_EQ(internal::FastDomainEnd("<bob@example.com> SIZE=1", 5, 255), 16u);
+    EXPECT_EQ(internal::FastDomainEnd("a-b.c", 0, 255), 0u);  // fewer than 16 octets
+    EXPECT_EQ(internal::FastDomainEnd("<bob@example-.com>", 5, 255), 0u);
+    EXPECT_EQ(internal::FastDomainEnd("<bob@example..com>", 5, 255), 0u);
+    EXPECT_EQ(internal::FastDomainEnd("<bob@example.com.>", 5, 255), 0u);
+    EXPECT_EQ(internal::FastDomainEnd("<bob@exa_mple.com>", 5, 255), 0u);
+    EXPECT_EQ(internal::FastDomainEnd("<bob@example.com>", 5, 10), 0u);  // over the limit
   }
 }
 

@@ -496,13 +496,20 @@ using internal::FrameLine;
 using internal::IsAuthLine;
 using internal::LineParser;
 
-void Command::Clear() {
-  // Every field but params.items: the fields before `params`, then from
-  // params.count (the items come first in EsmtpParams) to the end.
+namespace {
+
+// Command::Clear, inlined into the parse (the call cost a short command
+// ~5%): every field but params.items: the fields before `params`, then from
+// params.count (the items come first in EsmtpParams) to the end.
+[[gnu::always_inline]] inline void ClearCommand(Command* c) {
   constexpr std::size_t kCount = offsetof(Command, params) + offsetof(EsmtpParams, count);
-  internal::ResetBytes<Command, 0, offsetof(Command, params)>(this);
-  internal::ResetBytes<Command, kCount, sizeof(Command)>(this);
+  internal::ResetBytes<Command, 0, offsetof(Command, params)>(c);
+  internal::ResetBytes<Command, kCount, sizeof(Command)>(c);
 }
+
+}  // namespace
+
+void Command::Clear() { ClearCommand(this); }
 
 namespace {
 
@@ -516,7 +523,7 @@ namespace {
     if (size != body.size()) framing |= kTrailingWhitespace;
     body = body.substr(0, size);
   }
-  out->Clear();
+  ClearCommand(out);
   LineParser p{{body, opts, *out, kStrict, {}}};
   if (!p.Parse()) return p.error;
   out->deviations = framing | p.dev;

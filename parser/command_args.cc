@@ -38,12 +38,15 @@ bool CommandParser::Auth(std::size_t pos) {
   c.auth_mechanism = body.substr(pos, i - pos);
   if (i == n()) return true;
   if (!Sep(i, Errc::kBadInitialResponse)) return false;
-  std::size_t j = i;
+  // The response ends at SP / HTAB or the end. Its base64-chars are scanned
+  // once: CheckBase64 starts after them.
+  const std::size_t data_end = internal::SkipClass(body, i, internal::kBase64Bit);
+  std::size_t j = data_end;
   while (j < n() && !IsWsp(body[j])) ++j;
   const std::string_view response = body.substr(i, j - i);
   // initial-response = base64 / "="                             (RFC 4954 §4)
   if (response != "=") {
-    if (const auto bad = internal::CheckBase64(response)) {
+    if (const auto bad = internal::CheckBase64(response, data_end - i)) {
       return Fail(Errc::kBadInitialResponse, i + bad->offset, bad->reason);
     }
   }

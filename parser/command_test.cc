@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "parser/alloc_counter_test_util.h"  // replaces operator new: counts allocations
 #include "parser/command_cases_test_util.h"
 #include "parser/command_test_util.h"
+#include "parser/internal/base64_check.h"
 
 namespace smtp {
 namespace {
@@ -289,6 +291,28 @@ TEST(CommandEquality, IsSemantic) {
   EXPECT_FALSE(eq("VRFY a\r\n", "VRFY a SMTPUTF8\r\n"));
   EXPECT_FALSE(eq("EHLO [192.0.2.1]\r\n", "EHLO [192.0.2.2]\r\n"));
   EXPECT_FALSE(eq("ETRN a.example\r\n", "ETRN @a.example\r\n"));
+}
+
+// AUTH scans the response's base64-chars once and has CheckBase64 start
+// after them: the same result as a check from the first octet, for every
+// prefix of base64-chars, on random strings of base64-chars, "=" and others.
+TEST(Command, Base64CheckFromAKnownPrefixEqualsTheWholeCheck) {
+  std::mt19937 rng(4648);
+  for (int round = 0; round < 20000; ++round) {
+    std::string s(rng() % 14, 'A');
+    for (char& c : s) c = "AQw/+09=*-\x80"[rng() % 11];
+    std::size_t run = 0;
+    while (run < s.size() && internal::IsC(s[run], internal::kBase64Bit)) ++run;
+    const auto whole = internal::CheckBase64(s);
+    for (std::size_t prefix = 0; prefix <= run; ++prefix) {
+      const auto from = internal::CheckBase64(s, prefix);
+      ASSERT_EQ(whole.has_value(), from.has_value()) << s << " " << prefix;
+      if (whole) {
+        EXPECT_EQ(whole->offset, from->offset) << s;
+        EXPECT_EQ(whole->reason, from->reason) << s;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -96,6 +96,81 @@ const KeywordInfo* FindKeyword(std::string_view keyword) {
   return internal::FoldedEquals(keyword, k->name) ? k : nullptr;
 }
 
+// A known keyword and what ends it, matched as one folded 8-octet word:
+// `len` octets of `text` (lower-case letters, then "=" or the digit of
+// SMTPUTF8), letters compared with bit 0x20 set (exact for letters, see
+// command_chars.h LoadFolded4), the rest exactly.
+struct KeywordWord {
+  std::uint64_t tag = 0;   // `text` as a little-endian word
+  std::uint64_t fold = 0;  // 0x20 at each letter's octet
+  std::uint64_t mask = 0;  // 0xff at each of the `len` octets
+  std::size_t keyword_len = 0;
+  const KeywordInfo* info = nullptr;
+};
+
+constexpr KeywordWord MakeKeywordWord(std::string_view text, std::size_t keyword_len,
+                                      std::string_view name) {
+  KeywordWord k;
+  for (std::size_t b = 0; b < text.size(); ++b) {
+    const auto c = static_cast<std::uint64_t>(static_cast<unsigned char>(text[b]));
+    k.tag |= c << (8 * b);
+    k.mask |= std::uint64_t{0xff} << (8 * b);
+    if (c >= 'a' && c <= 'z') k.fold |= std::uint64_t{0x20} << (8 * b);
+  }
+  k.keyword_len = keyword_len;
+  k.info = Keyword(name);
+  return k;
+}
+
+// Looks up the keyword at the start of the eight octets `p` (which the
+// caller may read) by its first letter: when they begin with a known
+// keyword and "=" (SMTPUTF8: and SP, HTAB or, `at_end`, the end of the
+// list), returns it and stores its length; nullptr otherwise. Then
+// SkipClass(kKeywordBit) would end the keyword at the same octet ("=", SP
+// and HTAB are not in the class) and FindKeyword would return the same
+// entry: this only saves the octet-by-octet scan and compare.
+const KeywordInfo* MatchKeywordWord(const char* p, bool at_end, std::size_t* keyword_len) {
+  static constexpr KeywordWord kSize = MakeKeywordWord("size=", 4, "SIZE");
+  static constexpr KeywordWord kSmtputf8 = MakeKeywordWord("smtputf8", 8, "SMTPUTF8");
+  static constexpr KeywordWord kBody = MakeKeywordWord("body=", 4, "BODY");
+  static constexpr KeywordWord kRet = MakeKeywordWord("ret=", 3, "RET");
+  static constexpr KeywordWord kEnvid = MakeKeywordWord("envid=", 5, "ENVID");
+  static constexpr KeywordWord kAuth = MakeKeywordWord("auth=", 4, "AUTH");
+  static constexpr KeywordWord kNotify = MakeKeywordWord("notify=", 6, "NOTIFY");
+  static constexpr KeywordWord kOrcpt = MakeKeywordWord("orcpt=", 5, "ORCPT");
+  const std::uint64_t w = internal::Load8(p);
+  const KeywordWord* k = nullptr;
+  switch (static_cast<char>(w | 0x20)) {
+    case 's':
+      k = (((w >> 8) | 0x20) & 0xff) == 'i' ? &kSize : &kSmtputf8;
+      break;
+    case 'b':
+      k = &kBody;
+      break;
+    case 'r':
+      k = &kRet;
+      break;
+    case 'e':
+      k = &kEnvid;
+      break;
+    case 'a':
+      k = &kAuth;
+      break;
+    case 'n':
+      k = &kNotify;
+      break;
+    case 'o':
+      k = &kOrcpt;
+      break;
+    default:
+      return nullptr;
+  }
+  if (((w | k->fold) & k->mask) != k->tag) return nullptr;
+  if (k == &kSmtputf8 && !at_end && !IsWsp(p[8])) return nullptr;
+  *keyword_len = k->keyword_len;
+  return k->info;
+}
+
 ParseError Fail(Errc code, std::size_t at, std::string_view reason) {
   return ParseError{code, at, reason};
 }
@@ -126,24 +201,36 @@ ParseError CheckSize(std::string_view v, std::size_t base, std::uint64_t* size) 
 }
 
 // body-value = "7BIT" / "8BITMIME" / "BINARYMIME"    (RFC 6152 §3, RFC 3030 §3)
+// ret-value = "FULL" / "HDRS"                                  (RFC 3461 §4.3)
+// The value is already esmtp-value (%d33-60 / %d62-126, or UTF-8), so its
+// octets fold exactly with | 0x20 (command_chars.h LoadFolded4: letters onto
+// lower case; a digit's only alias is a control): one compare per word.
 BodyType BodyOf(std::string_view v) {
+  using internal::LoadFolded4;
+  using internal::Tag4;
+  const char* p = v.data();
   switch (v.size()) {  // one candidate per length
     case 4:
-      return EqualsIgnoreCase(v, "7BIT") ? BodyType::k7Bit : BodyType::kNone;
+      return LoadFolded4(p) == Tag4("7bit") ? BodyType::k7Bit : BodyType::kNone;
     case 8:
-      return EqualsIgnoreCase(v, "8BITMIME") ? BodyType::k8BitMime : BodyType::kNone;
+      return LoadFolded4(p) == Tag4("8bit") && LoadFolded4(p + 4) == Tag4("mime")
+                 ? BodyType::k8BitMime
+                 : BodyType::kNone;
     case 10:
-      return EqualsIgnoreCase(v, "BINARYMIME") ? BodyType::kBinaryMime : BodyType::kNone;
+      return LoadFolded4(p) == Tag4("bina") && LoadFolded4(p + 4) == Tag4("rymi") &&
+                     LoadFolded4(p + 6) == Tag4("mime")
+                 ? BodyType::kBinaryMime
+                 : BodyType::kNone;
     default:
       return BodyType::kNone;
   }
 }
 
-// ret-value = "FULL" / "HDRS"                                  (RFC 3461 §4.3)
 RetType RetOf(std::string_view v) {
   if (v.size() != 4) return RetType::kNone;
-  if (EqualsIgnoreCase(v, "FULL")) return RetType::kFull;
-  if (EqualsIgnoreCase(v, "HDRS")) return RetType::kHdrs;
+  const std::uint32_t w = internal::LoadFolded4(v.data());
+  if (w == internal::Tag4("full")) return RetType::kFull;
+  if (w == internal::Tag4("hdrs")) return RetType::kHdrs;
   return RetType::kNone;
 }
 
@@ -448,7 +535,12 @@ ParseError internal::ParseClearedEsmtpParams(std::string_view in, ParamContext c
       return bad_octet(Errc::kBadParamSyntax, i,
                        "RFC 5321 §4.1.2 esmtp-keyword: must start with ALPHA / DIGIT");
     }
-    i = internal::SkipClass(in, i + 1, internal::kKeywordBit);
+    // A known keyword is matched as one word where eight octets (and, after
+    // SMTPUTF8, the next one) are there; any other keyword octet by octet.
+    const KeywordInfo* info = nullptr;
+    std::size_t keyword_len = 0;
+    if (n - i >= 8) info = MatchKeywordWord(in.data() + i, n - i == 8, &keyword_len);
+    i = info != nullptr ? i + keyword_len : internal::SkipClass(in, i + 1, internal::kKeywordBit);
     const std::string_view keyword = in.substr(kw_start, i - kw_start);
     std::string_view value;
     bool has_value = false;
@@ -486,7 +578,7 @@ ParseError internal::ParseClearedEsmtpParams(std::string_view in, ParamContext c
                        "RFC 5321 §4.1.2 esmtp-keyword: octet not ALPHA / DIGIT / \"-\"");
     }
 
-    const KeywordInfo* info = FindKeyword(keyword);
+    if (info == nullptr) info = FindKeyword(keyword);
     const ParamKeyword kind = info != nullptr ? info->kind : ParamKeyword::kUnknown;
     if (info != nullptr) {
       if (info->ctx != ctx) {

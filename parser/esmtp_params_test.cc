@@ -504,5 +504,104 @@ TEST(EsmtpParams, ValueScansAgreeWithTheirClassTables) {
   }
 }
 
+// Known keywords are matched as one folded word where eight octets are
+// there, octet by octet otherwise: both ways, in any case, followed by "="
+// (SMTPUTF8: SP, HTAB or the end), give the keyword's kind; any other
+// keyword, including a known one with one octet changed or extended, is
+// unknown (or an error, at the same offset, whichever way it was read).
+TEST(EsmtpParams, KnownKeywordsMatchInEveryCaseAndLength) {
+  struct Known {
+    std::string_view name;
+    ParamContext ctx;
+    ParamKeyword kind;
+    std::string_view value;  // "" for SMTPUTF8
+  };
+  const Known kKnown[] = {
+      {"SIZE", kMail, ParamKeyword::kSize, "1"},
+      {"BODY", kMail, ParamKeyword::kBody, "7BIT"},
+      {"SMTPUTF8", kMail, ParamKeyword::kSmtputf8, ""},
+      {"RET", kMail, ParamKeyword::kRet, "FULL"},
+      {"ENVID", kMail, ParamKeyword::kEnvid, "x"},
+      {"AUTH", kMail, ParamKeyword::kAuth, "<>"},
+      {"NOTIFY", kRcpt, ParamKeyword::kNotify, "NEVER"},
+      {"ORCPT", kRcpt, ParamKeyword::kOrcpt, "rfc822;a"},
+  };
+  const auto parse = [](const std::string& in, ParamContext ctx) {
+    Leniencies dev = kStrict;
+    return ParseEsmtpParams(in, ctx, kStrict, Limits{}, 0, &dev);
+  };
+  for (const Known& k : kKnown) {
+    const std::string param =
+        std::string(k.name) + (k.value.empty() ? "" : "=") + std::string(k.value);
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string kw(k.name);
+      for (std::size_t i = 0; i < kw.size(); ++i) {
+        if (variant == 1 || (variant == 2 && i % 2 == 1)) kw[i] = static_cast<char>(kw[i] | 0x20);
+      }
+      const std::string p = kw + param.substr(k.name.size());
+      // Alone (fewer or more than eight octets), first of two, second of two.
+      for (const std::string& list : {p, p + " X-A=1", "X-A=1 " + p, p + "\tX-A=1"}) {
+        Leniencies dev = kStrict;
+        auto r = ParseEsmtpParams(list, k.ctx, kExtraWhitespace, Limits{}, 0, &dev);
+        ASSERT_TRUE(r.ok()) << list << ": " << r.error().reason;
+        const bool first = list.rfind("X-A", 0) != 0;
+        EXPECT_EQ(r->items[first ? 0 : 1].kind, k.kind) << list;
+        EXPECT_EQ(r->items[first ? 0 : 1].keyword, kw) << list;
+      }
+    }
+    // One octet changed (letters to their neighbour, digits and "=" to a
+    // control character that folds onto them), or the keyword extended.
+    for (std::size_t i = 0; i <= k.name.size(); ++i) {
+      std::string p = param + "   ";
+      const char was = p[i];
+      const bool control = was == '=' || (was >= '0' && was <= '9');
+      p[i] = control ? static_cast<char>(was & ~0x20) : static_cast<char>(was + 1);
+      auto r = parse(p, k.ctx);
+      if (r.ok()) {
+        EXPECT_EQ(r->items[0].kind, ParamKeyword::kUnknown) << p;
+      } else if (control) {
+        EXPECT_EQ(r.error().offset, i) << p;
+      }
+    }
+    const std::string longer = std::string(k.name) + "X" + param.substr(k.name.size());
+    auto l = parse(longer + " X-A=1", k.ctx);
+    ASSERT_TRUE(l.ok()) << longer;
+    EXPECT_EQ(l->items[0].kind, ParamKeyword::kUnknown) << longer;
+  }
+  // Wrong context and duplicates are found either way.
+  EXPECT_EQ(parse("NOTIFY=NEVER X-A=1", kMail).error().code, Errc::kParamNotAllowed);
+  EXPECT_EQ(parse("SIZE=1 size=2 X-A=1", kMail).error().code, Errc::kDuplicateParam);
+  EXPECT_EQ(parse("SIZE=1 size=2 X-A=1", kMail).error().offset, 7u);
+}
+
+// BODY and RET values compare as folded words: every value in every case is
+// accepted, and one octet changed (a letter to its neighbour, a digit to the
+// control character that folds onto it) is refused at the value's start.
+TEST(EsmtpParams, BodyAndRetValuesInEveryCase) {
+  for (const std::string_view value : {"7BIT", "8BITMIME", "BINARYMIME", "FULL", "HDRS"}) {
+    const std::string kw = value.size() == 4 && value[0] != '7' ? "RET=" : "BODY=";
+    for (int variant = 0; variant < 3; ++variant) {
+      std::string v(value);
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        if (variant == 1 || (variant == 2 && i % 2 == 0)) v[i] = static_cast<char>(v[i] | 0x20);
+      }
+      Leniencies dev = kStrict;
+      auto r = ParseEsmtpParams(kw + v, kMail, kStrict, Limits{}, 0, &dev);
+      ASSERT_TRUE(r.ok()) << kw << v;
+      EXPECT_TRUE(r->body != BodyType::kNone || r->ret != RetType::kNone) << kw << v;
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        std::string bad = v;
+        bad[i] = bad[i] >= '0' && bad[i] <= '9' ? static_cast<char>(bad[i] & ~0x20)
+                                                : static_cast<char>(bad[i] + 1);
+        auto e = ParseEsmtpParams(kw + bad, kMail, kStrict, Limits{}, 0, &dev);
+        ASSERT_FALSE(e.ok()) << kw << bad;
+        const bool control = static_cast<unsigned char>(bad[i]) < 32;
+        EXPECT_EQ(e.error().code, control ? Errc::kControlChar : Errc::kBadParamValue) << bad;
+        EXPECT_EQ(e.error().offset, control ? kw.size() + i : kw.size()) << bad;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace smtp

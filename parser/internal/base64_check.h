@@ -20,6 +20,8 @@ struct Base64Problem {
 // Canonical only: padded to a multiple of 4, at most two "=", and the pad
 // bits of the last data character zero (RFC 4648 §3.5: encoders MUST).
 // Returns nothing when `s` is such base64; the empty string is not.
+// `base64_prefix`: the caller knows s[0, base64_prefix) to be base64-chars
+// (kBase64Bit) and the scan starts there.
 // The 6-bit value of a base64 character (RFC 4648 §4 Table 1).
 constexpr unsigned Base64Value(char c) {
   if (c >= 'A' && c <= 'Z') return static_cast<unsigned>(c - 'A');
@@ -28,10 +30,11 @@ constexpr unsigned Base64Value(char c) {
   return c == '+' ? 62 : 63;
 }
 
-constexpr std::optional<Base64Problem> CheckBase64(std::string_view s) {
+constexpr std::optional<Base64Problem> CheckBase64(std::string_view s,
+                                                   std::size_t base64_prefix = 0) {
   constexpr std::size_t npos = std::string_view::npos;
   std::size_t pad = npos;
-  for (std::size_t k = 0; k < s.size(); ++k) {
+  for (std::size_t k = base64_prefix; k < s.size(); ++k) {
     if (pad == npos) k = SkipClass(s, k, kBase64Bit);  // the data characters
     if (k == s.size()) break;
     if (s[k] == '=') {
