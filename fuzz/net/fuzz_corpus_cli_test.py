@@ -12,7 +12,12 @@
 4. An --out that already has a corpus: the next run reads it (-runs=0 runs
    it and reaches the first run's coverage; a fresh --out does not).
 5. -jobs=2 -workers=2 and -fork=2: the children's inputs end up in
-   OUT/corpus, the working directory is gone.
+   OUT/corpus, the working directory is gone; -jobs runs without the
+   single-process default -reload=0 (its children share the directory).
+6. -reload=0, the single-process default (app/fuzz_cmd.cc): the same
+   -runs -seed run with libFuzzer's -reload=1 re-reads its corpus directory
+   (its log says so) and keeps exactly the same corpus files as the default
+   run, which never re-reads it: the default does not change the search.
 
 usage: fuzz_corpus_cli_test.py SMTP_HARNESS"""
 import hashlib
@@ -192,6 +197,38 @@ def run(tmp, left_behind):
               "%s: the working directory %s is removed" % (label, root))
         check(len(corpus(out)) > 50 and all_named_by_sha1(out) is None,
               "%s: the children's inputs are in OUT/corpus: %d" % (label, len(corpus(out))))
+        if label == "-jobs=2":
+            args = load(out).get("libfuzzer_args", [])
+            check("-reload=0" not in args, "-jobs: no -reload=0 by default: %s" % args)
+
+    # 6. -reload=0 by default, and the same search as -reload=1. The runs
+    # last a few seconds (libFuzzer re-reads once a second); -verbosity=2
+    # makes it log each pass ("Reload: read N new units.").
+    reload = {}
+    for name, extra in (("default", []), ("reload1", ["-reload=1"])):
+        out = os.path.join(tmp, "reload-" + name)
+        p = fuzz(["--target", "embedded", "--out", out, "-runs=20000", "-seed=7", "-verbosity=2"] +
+                 extra, tmp)
+        root = work_root(p.stderr)
+        if root:
+            left_behind.append(root)
+        check(p.returncode == 0, "reload %s: exit 0 (rc %d): %s" % (name, p.returncode,
+                                                                    p.stderr[-1500:]))
+        with open(os.path.join(out, "libfuzzer.log")) as f:
+            passes = re.findall(r"Reload: read (\d+) new units", f.read())
+        reload[name] = (load(out).get("libfuzzer_args", []), passes, corpus(out))
+    args, passes, files = reload["default"]
+    check("-reload=0" in args and "-reload=1" not in args,
+          "reload: a single process runs with -reload=0 by default: %s" % args)
+    check(not passes, "reload: the default run never re-reads its corpus: %s" % passes)
+    args1, passes1, files1 = reload["reload1"]
+    check("-reload=1" in args1 and "-reload=0" not in args1,
+          "reload: a given -reload=1 replaces the default: %s" % args1)
+    check(any(int(n) > 0 for n in passes1),
+          "reload: with -reload=1 libFuzzer re-read its own new files: %s" % passes1)
+    check(len(files) > 100 and files == files1,
+          "reload: the same corpus with and without the re-reads: %d vs %d files, %d differ" %
+          (len(files), len(files1), len(set(files) ^ set(files1))))
 
 
 if __name__ == "__main__":
