@@ -18,9 +18,9 @@
 #ifndef SMTP_FUZZ_NET_LIBFUZZER_OUTPUT_H_
 #define SMTP_FUZZ_NET_LIBFUZZER_OUTPUT_H_
 
-#include <chrono>
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 
