@@ -8,7 +8,8 @@
 // Flags with one dash are libFuzzer's (-max_total_time=60, -runs=N,
 // -seed=N, -dict=FILE, -print_final_stats=1, ...) and pass through, as do
 // corpus directories. Without -max_total_time or -runs a run lasts
-// kDefaultMaxTotalTimeS; without -entropic= it runs with -entropic=0.
+// kDefaultMaxTotalTimeS; without -entropic= it runs with -entropic=0, and
+// a single process without -reload= with -reload=0.
 // -fork=N and -jobs=N -workers=M run child
 // processes of this binary: the target's recipe goes to them through the
 // environment (fuzz/net/fuzz_child.h), and the parent's DIR/fuzz.json adds
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -99,6 +101,26 @@ namespace {
 // scheduler walks the corpus for every new feature) and found the deep
 // planted bug sooner for 8 seeds of 9 (docs/PERFORMANCE.md, "Fuzz defaults").
 constexpr std::string_view kDefaultLibFuzzerFlags[] = {"-entropic=0"};
+// The same, for one fuzzing process only (no -fork, no -jobs): -reload=0.
+// libFuzzer re-reads its first corpus directory every second (-reload=1)
+// for inputs other processes put there: a stat of every file and a read of
+// every file newer than the last pass, its own new inputs included. One
+// process is the only writer of that directory (fuzzer.cc's working corpus
+// or OUT/corpus), so the pass finds nothing to run and the search is the
+// same without it (netfuzz_corpus_cli compares the corpora); -jobs children
+// share the directory and need it (-fork passes -reload=0 to its own).
+constexpr std::string_view kSingleProcessLibFuzzerFlags[] = {"-reload=0"};
+
+// Appends each of `defaults` whose name ("-entropic=") `args` does not give.
+void AddDefaultFlags(std::span<const std::string_view> defaults,
+                     const std::vector<std::string>& args, std::vector<std::string>* out) {
+  for (const std::string_view flag : defaults) {
+    const std::string_view name = flag.substr(0, flag.find('=') + 1);
+    bool given = false;
+    for (const std::string& a : args) given = given || a.rfind(name, 0) == 0;
+    if (!given) out->emplace_back(flag);
+  }
+}
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "smtp-harness fuzz: %s\n", message.c_str());
@@ -233,12 +255,11 @@ int RunFuzz(const std::vector<std::string>& args) {
     return Fail("-dict: " + error);
   }
   // libFuzzer's defaults chosen by measurement (docs/PERFORMANCE.md, "Fuzz
-  // defaults"): the entropic scheduler off. A flag given wins.
-  for (const std::string_view flag : kDefaultLibFuzzerFlags) {
-    const std::string_view name = flag.substr(0, flag.find('=') + 1);  // "-entropic="
-    bool given = false;
-    for (const std::string& a : args) given = given || a.rfind(name, 0) == 0;
-    if (!given) config.libfuzzer_args.emplace_back(flag);
+  // defaults"): the entropic scheduler off, and for one process no reload
+  // of its own corpus directory. A flag given wins.
+  AddDefaultFlags(kDefaultLibFuzzerFlags, args, &config.libfuzzer_args);
+  if (!fuzz::WantsProcesses(args)) {
+    AddDefaultFlags(kSingleProcessLibFuzzerFlags, args, &config.libfuzzer_args);
   }
   config.command_line = "smtp-harness fuzz --target " + label +
                         (spawn.empty() ? "" : " --spawn '" + spawn + "'") + " --out " +

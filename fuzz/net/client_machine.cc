@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <utility>
 
 #include "parser/ascii.h"
@@ -21,7 +22,12 @@ std::uint32_t PackEnhanced(const std::optional<EnhancedCode>& e) {
   return std::uint32_t{e->klass} * 1'000'000u + std::uint32_t{e->subject} * 1'000u + e->detail;
 }
 
-bool HasLineEnd(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
+// Two memchr scans: string_view::find_first_of("\r\n") calls memchr on the
+// two-octet set once per octet of `s` (6% of a fuzzing run's CPU).
+bool HasLineEnd(std::string_view s) {
+  return std::memchr(s.data(), '\n', s.size()) != nullptr ||
+         std::memchr(s.data(), '\r', s.size()) != nullptr;
+}
 
 // Whether `bytes` carry a QUIT command line of ours (a line that is QUIT,
 // case-insensitive, with or without spaces around it).
@@ -149,11 +155,15 @@ bool MayReadOtherwise(const SessionStep& s) {
 }
 
 bool TextSaysClosing(std::string_view text) {
-  std::string lower;
-  lower.reserve(std::min<std::size_t>(text.size(), 512));
-  for (const char c : text.substr(0, 512)) {
-    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  // The first 512 octets, ASCII letters lowered (the words are ASCII; no
+  // allocation and no locale call per octet: this runs on every reply line).
+  char buf[512];
+  const std::size_t n = std::min(text.size(), sizeof buf);
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
   }
+  const std::string_view lower(buf, n);
   for (const std::string_view word :
        {"goodbye", "good bye", "bye", "too many", "closing", "disconnect", "shutting down",
         "connection will be closed", "session terminated"}) {

@@ -277,6 +277,31 @@ TEST_F(ClientMachine, OurOwnQuitInARawStepEndsTheSession) {
   }
 }
 
+// A command step with a line end inside is several lines on the wire: a LF
+// or a bare CR makes the count of replies unknown, and a QUIT line in it is
+// ours.
+TEST_F(ClientMachine, CommandStepsWithLineEndsInside) {
+  {
+    SessionInput in{{Cmd("NOOP\nQUIT"), Cmd("RSET")}};
+    fuzz::ClientMachine& m = Greeted(in);
+    EXPECT_EQ(m.Next().bytes, "NOOP\nQUIT\r\n");
+    m.OnReply(R(250));
+    m.OnReply(R(221));
+    EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+    EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+  }
+  {
+    SessionInput in{{Cmd("NOOP\rNOOP"), Cmd("RSET")}};
+    fuzz::ClientMachine& m = Greeted(in);
+    EXPECT_EQ(m.Next().bytes, "NOOP\rNOOP\r\n");
+    m.OnReply(R(250));
+    m.OnReply(R(250));  // a server that takes the bare CR as a line end
+    EXPECT_EQ(m.Next().bytes, "RSET\r\n");
+    m.OnReply(R(250));
+    EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+  }
+}
+
 TEST_F(ClientMachine, OurOwnPipelinedQuitEndsTheSession) {
   SessionInput in{{Cmd("NOOP"), Cmd("QUIT", true), Cmd("RSET", true)}};
   fuzz::ClientMachine& m = Greeted(in);
@@ -371,6 +396,13 @@ TEST(TextSaysClosing, KnowsTheUsualWords) {
   EXPECT_TRUE(TextSaysClosing("4.7.0 Error: too many errors"));
   EXPECT_TRUE(TextSaysClosing("Service not available, closing transmission channel"));
   EXPECT_FALSE(TextSaysClosing("5.5.2 Error: command not recognized"));
+  // Any case; the first 512 octets only; octets above 0x7f are no letters.
+  EXPECT_TRUE(TextSaysClosing("421 SHUTTING DOWN"));
+  EXPECT_TRUE(TextSaysClosing("221 2.0.0 GoodBye"));
+  EXPECT_FALSE(TextSaysClosing("\xc7\xcc\xd3\xc9\xce\xc7 250 ok"));
+  EXPECT_TRUE(TextSaysClosing(std::string(504, 'x') + "closing"));
+  EXPECT_FALSE(TextSaysClosing(std::string(506, 'x') + "closing"));
+  EXPECT_FALSE(TextSaysClosing(""));
 }
 
 TEST_F(ClientMachine, CloseRightAfterAPositiveReplyIsDropped) {

@@ -1,6 +1,7 @@
 #include "harness/server/sink.h"
 
 #include <dirent.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -184,6 +185,47 @@ TEST(SinkTest, WhichSinksWantTheDigest) {
     ASSERT_TRUE(sink.ok()) << sink.status();
     EXPECT_EQ((*sink)->wants_sha256(), c.wants) << static_cast<int>(c.kind);
   }
+}
+
+// An id carries the pid of the process that committed it ("...P<pid>Q<seq>"):
+// the pid is cached, and a fork()ed child must not reuse its parent's.
+std::string CommitId() {
+  SinkConfig cfg;
+  cfg.kind = SinkConfig::Kind::kDiscard;
+  auto sink = MakeSink(cfg);
+  if (!sink.ok()) return "";
+  auto writer = (*sink)->Open();
+  if (!writer.ok()) return "";
+  absl::StatusOr<std::string> id = (*writer)->Commit(Info("x"));
+  return id.ok() ? *id : "";
+}
+
+TEST(SinkTest, IdsCarryThePidOfTheCommittingProcess) {
+  const std::string mine = "P" + std::to_string(getpid()) + "Q";
+  EXPECT_NE(CommitId().find(mine), std::string::npos);
+  EXPECT_NE(CommitId().find(mine), std::string::npos);  // the cached pid
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string id = CommitId() + "\n" + std::to_string(getpid());
+    const bool ok = write(fds[1], id.data(), id.size()) == static_cast<ssize_t>(id.size());
+    _exit(ok ? 0 : 1);
+  }
+  close(fds[1]);
+  std::string got;
+  char buf[256];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) got.append(buf, n);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  const std::size_t nl = got.find('\n');
+  ASSERT_NE(nl, std::string::npos) << got;
+  const std::string child_pid = got.substr(nl + 1);
+  EXPECT_NE(child_pid, std::to_string(getpid()));
+  EXPECT_NE(got.substr(0, nl).find("P" + child_pid + "Q"), std::string::npos) << got;
 }
 
 TEST(SinkTest, BadConfigurations) {
