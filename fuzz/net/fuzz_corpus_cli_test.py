@@ -18,11 +18,6 @@
    -runs -seed run with libFuzzer's -reload=1 re-reads its corpus directory
    (its log says so) and keeps exactly the same corpus files as the default
    run, which never re-reads it: the default does not change the search.
-7. libFuzzer's output in OUT/libfuzzer.log, written in batches
-   (fuzz/net/libfuzzer_output.h): the same text, in the same order, as
-   --libfuzzer_output shows for the same run, timings aside; a run that
-   libFuzzer ends with _Exit (out of memory, -rss_limit_mb=1) has its
-   report in the log.
 
 usage: fuzz_corpus_cli_test.py SMTP_HARNESS"""
 import hashlib
@@ -234,46 +229,6 @@ def run(tmp, left_behind):
     check(len(files) > 100 and files == files1,
           "reload: the same corpus with and without the re-reads: %d vs %d files, %d differ" %
           (len(files), len(files1), len(set(files) ^ set(files1))))
-
-    # 7. The batched log against the console's unbatched text.
-    def libfuzzer_lines(text):
-        out = []
-        for line in text.splitlines():
-            if line.startswith("smtp-harness fuzz") or "\tpulse " in line:
-                continue  # the tool's own lines; pulse lines depend on the time
-            line = re.sub(r"exec/s: \d+|rss: \d+Mb|in \d+ second|0x[0-9a-f]+|"
-                          r"smtp-harness-fuzz-\w+|/(log|console)/corpus", "~", line)
-            out.append(line)
-        return out
-    common = ["--target", "embedded", "-runs=6000", "-seed=11"]
-    logged = os.path.join(tmp, "log")
-    p = fuzz(common + ["--out", logged], tmp)
-    q = fuzz(common + ["--out", os.path.join(tmp, "console"), "--libfuzzer_output"], tmp)
-    for r in (p, q):
-        root = work_root(r.stderr)
-        if root:
-            left_behind.append(root)
-    with open(os.path.join(logged, "libfuzzer.log")) as f:
-        log = libfuzzer_lines(f.read())
-    console = libfuzzer_lines(q.stderr)
-    check(p.returncode == 0 and q.returncode == 0, "log: exit 0 (rc %d, %d)" % (p.returncode,
-                                                                              q.returncode))
-    first_diff = next((i for i, (a, b) in enumerate(zip(log, console)) if a != b), None)
-    check(len(log) > 300 and log == console and any(l.startswith("Done 6000 runs") for l in log),
-          "log: OUT/libfuzzer.log has --libfuzzer_output's %d lines, in order: %d lines, first "
-          "difference %s" % (len(console), len(log), first_diff is not None and
-                             (log[first_diff], console[first_diff])))
-    oom = os.path.join(tmp, "oom")
-    p = fuzz(["--target", "embedded", "--out", oom, "-runs=1000000", "-rss_limit_mb=1"], tmp)
-    root = work_root(p.stderr)
-    if root:
-        left_behind.append(root)
-    with open(os.path.join(oom, "libfuzzer.log")) as f:
-        log = f.read()
-    check(p.returncode != 0 and "ERROR: libFuzzer: out-of-memory" in log and
-          log.rstrip().endswith("SUMMARY: libFuzzer: out-of-memory"),
-          "log: libFuzzer's _Exit flushes its report into the log (rc %d): %s" %
-          (p.returncode, log[-300:]))
 
 
 if __name__ == "__main__":

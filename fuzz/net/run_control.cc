@@ -9,8 +9,6 @@
 #include <cstring>
 #include <thread>
 
-#include "fuzz/net/libfuzzer_output.h"
-
 namespace smtp::fuzz {
 namespace {
 
@@ -67,9 +65,6 @@ bool SendLibFuzzerOutputTo(const std::string& log_path, std::string* error) {
   close(log);
   setvbuf(console, nullptr, _IOLBF, 0);
   g_console = console;
-  // Nobody watches the log line by line: libFuzzer's many small writes
-  // become one a second (libfuzzer_output.h).
-  BatchLibFuzzerOutput();
   return true;
 }
 

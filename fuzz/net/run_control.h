@@ -29,9 +29,8 @@ std::string StopReason(int sig);
 // Where the tool's own lines go (stderr until SendLibFuzzerOutputTo).
 std::FILE* Console();
 // Points fd 2 (libFuzzer's output, its children's) at `log_path`, keeping
-// the console on a copy of the old stderr, and batches libFuzzer's writes
-// there (libfuzzer_output.h: flushed every second and before libFuzzer's
-// _Exit). False and `*error` on failure (nothing changed).
+// the console on a copy of the old stderr. False and `*error` on failure
+// (nothing changed).
 bool SendLibFuzzerOutputTo(const std::string& log_path, std::string* error);
 
 // The seconds of a "-max_total_time=N" in `args` (the last one); nullopt:
