@@ -44,8 +44,9 @@ std::string ReplaceAll(std::string s, std::string_view from, const std::string& 
   return s;
 }
 
-// A loopback port that was free a moment ago (the kernel's choice).
-std::uint16_t FreeLoopbackPort(bool v6) {
+// Whether `port` on the loopback address can be bound now (0: the
+// kernel's choice); the port bound, 0 if none.
+std::uint16_t BindLoopback(bool v6, std::uint16_t want) {
   const int s = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (s < 0) return 0;
   sockaddr_storage ss{};
@@ -54,11 +55,13 @@ std::uint16_t FreeLoopbackPort(bool v6) {
     auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
     a->sin6_family = AF_INET6;
     a->sin6_addr = in6addr_loopback;
+    a->sin6_port = htons(want);
     len = sizeof *a;
   } else {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
     a->sin_family = AF_INET;
     a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a->sin_port = htons(want);
     len = sizeof *a;
   }
   std::uint16_t port = 0;
@@ -69,6 +72,24 @@ std::uint16_t FreeLoopbackPort(bool v6) {
   }
   ::close(s);
   return port;
+}
+
+// A loopback port free a moment ago, below the kernel's ephemeral range
+// (ip_local_port_range) where one is free: a port in that range may be
+// taken as the source port of one of our own connections just when the
+// standby is to bind it. Else the kernel's choice.
+std::uint16_t FreeLoopbackPort(bool v6) {
+  int low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low;
+  if (low > 1024 + 1) {
+    const unsigned span = static_cast<unsigned>(low - 1 - 1024);
+    const auto seed = static_cast<unsigned>(::getpid());
+    for (unsigned i = 0; i < 64; ++i) {
+      const auto want = static_cast<std::uint16_t>(1024 + (seed * 7919u + i * 104729u) % span);
+      if (BindLoopback(v6, want) == want) return want;
+    }
+  }
+  return BindLoopback(v6, 0);
 }
 
 // The log of the slot on `port` beside `primary` (".../spawned-server.log"
