@@ -64,7 +64,8 @@ ABSL_FLAG(std::string, spawn, "",
           "fuzz: start this listening server (/bin/sh -c CMD) before fuzzing --target HOST:PORT, "
           "restart it when it dies, stop it at the end; its death and sanitizer reports are "
           "findings, its output goes to OUT/spawned-server.log; {port} in CMD is replaced by "
-          "the port to listen on (and gets a warm standby: --spawn_standby)");
+          "the port to listen on (and gets a warm standby: --spawn_standby, whose port's "
+          "incarnations write OUT/spawned-server.PORT.log)");
 ABSL_FLAG(bool, spawn_standby, true,
           "fuzz: keep a warm standby of the --spawn server on a second port, so that a restart "
           "after a death is a switch, not a start; needs {port} in the --spawn command, which "

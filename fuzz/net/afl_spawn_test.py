@@ -145,8 +145,15 @@ def main():
     check(crashes == ["crashed-SIGABRT-HELP-after-220"],
           "exactly one crash bucket, the planted abort's: %s" %
           [(b, findings[b]["steps"][:200]) for b in crashes])
-    with open(os.path.join(out, "spawned-server.log"), errors="replace") as f:
-        check("ERROR: AddressSanitizer" in f.read(), "the server's output is kept in spawned-server.log")
+    # Each port's incarnations write their own log: spawned-server.log for
+    # the target's, spawned-server.PORT.log for the standby's.
+    logs = sorted(n for n in os.listdir(out) if n.startswith("spawned-server") and n.endswith(".log"))
+    said = ""
+    for name in logs:
+        with open(os.path.join(out, name), errors="replace") as f:
+            said += f.read()
+    check(len(logs) == 2 and "ERROR: AddressSanitizer" in said,
+          "the server's output is kept in the two ports' logs: %s" % logs)
     check(refused(port), "the spawned server is stopped when the run ends")
     with open(os.path.join(out, "index.html"), errors="replace") as f:
         html = f.read()
