@@ -34,9 +34,11 @@ class ReportSymbolizer {
 
   // `text` with each unsymbolized frame line of a sanitizer report
   //   "    #3 0x55d0c1a2b4df  (/path/server+0xe34df) (BuildId: ...)"
-  // rewritten as the sanitizer would have printed it,
+  // rewritten in the form of a symbolized frame,
   //   "    #3 0x55d0c1a2b4df in rcpt_to /src/server.c:94:5"
-  // (one line per inlined frame, same number). Frames the symbolizer cannot
+  // (an inlined frame gets a line of its own with the same number, where
+  // the sanitizer would number it apart: the first frame, which names the
+  // bucket, is the same). Frames the symbolizer cannot
   // name stay as they were; text without such frames is returned as is.
   // The symbolizer runs at most once per call, for the frames not seen
   // before, within `timeout`.
