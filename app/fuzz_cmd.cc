@@ -69,7 +69,15 @@ ABSL_FLAG(int, fuzz_session_timeout_ms, 10000,
 ABSL_FLAG(std::string, spawn, "",
           "fuzz: start this listening server (/bin/sh -c CMD) before fuzzing --target HOST:PORT, "
           "restart it when it dies, stop it at the end; its death and sanitizer reports are "
-          "findings, its output goes to OUT/spawned-server.log");
+          "findings, its output goes to OUT/spawned-server.log; {port} in CMD is replaced by "
+          "the port to listen on (and gets a warm standby: --spawn_standby, whose port's "
+          "incarnations write OUT/spawned-server.PORT.log)");
+ABSL_FLAG(bool, spawn_standby, true,
+          "fuzz: keep a warm standby of the --spawn server on a second port, so that a restart "
+          "after a death is a switch, not a start; needs {port} in the --spawn command, which "
+          "the fuzzer replaces with the port each incarnation listens on");
+ABSL_FLAG(int, spawn_standby_port, 0,
+          "fuzz: the standby's port (0: a free loopback port chosen at the start)");
 ABSL_FLAG(int, spawn_timeout_ms, 10000,
           "fuzz: how long a (re)started --spawn server may take to greet");
 ABSL_FLAG(bool, crash_backtraces, true,
@@ -202,7 +210,31 @@ int RunFuzz(const std::vector<std::string>& args) {
       so.log_path = config.out_dir + "/spawned-server.log";
       so.startup_timeout = std::chrono::milliseconds(absl::GetFlag(FLAGS_spawn_timeout_ms));
       so.core_backtraces = absl::GetFlag(FLAGS_crash_backtraces);
+      so.standby = absl::GetFlag(FLAGS_spawn_standby);
+      const int standby_port = absl::GetFlag(FLAGS_spawn_standby_port);
+      if (standby_port < 0 || standby_port > 65535) {
+        return Fail("--spawn_standby_port must be a port (0: chosen)");
+      }
+      so.standby_port = static_cast<std::uint16_t>(standby_port);
       spawned = std::make_unique<fuzz::SpawnedServer>(so);
+      if (spawned->standby_active()) {
+        std::fprintf(fuzz::Console(),
+                     "smtp-harness fuzz: a warm standby of the spawned server waits on port %u "
+                     "(its output in %s): a restart switches to it\n",
+                     static_cast<unsigned>(spawned->standby_port()),
+                     spawned->standby_log().c_str());
+      } else if (so.standby) {
+        std::fprintf(fuzz::Console(),
+                     "smtp-harness fuzz: no warm standby of the spawned server (%s): each restart "
+                     "waits for the server to start\n",
+                     spawned->standby_why_not().c_str());
+      }
+      if (!spawned->symbolizer().empty()) {
+        std::fprintf(fuzz::Console(),
+                     "smtp-harness fuzz: the spawned server's AddressSanitizer reports are "
+                     "symbolized by the fuzzer (%s; ASAN_OPTIONS gets symbolize=0)\n",
+                     spawned->symbolizer().c_str());
+      }
       if (so.core_backtraces && !spawned->backtraces_usable()) {
         std::fprintf(fuzz::Console(),
                      "smtp-harness fuzz: crashes of the spawned server are told apart by the "

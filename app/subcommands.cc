@@ -225,7 +225,8 @@ const std::vector<Subcommand>& Subcommands() {
             {"target", "allow_remote", "reply_timeout_ms", "greeting_timeout_ms",
              "patient_reply_timeout_ms", "fuzz_session_timeout_ms", "max_connections_per_s"}},
            {"Spawned and AFL++-instrumented servers",
-            {"spawn", "spawn_timeout_ms", "crash_backtraces", "afl_map_size"}},
+            {"spawn", "spawn_standby", "spawn_standby_port", "spawn_timeout_ms", "crash_backtraces",
+             "afl_map_size"}},
            {"Inputs and findings",
             {"seeds", "minimize_runs", "minimize_time_ms", "recover_wait_ms", "out",
              "corpus_on_tmpfs", "defences_are_findings", "libfuzzer_output"}},
@@ -236,7 +237,8 @@ const std::vector<Subcommand>& Subcommands() {
            "smtp-harness fuzz --out out/fuzz -max_total_time=60",
            "smtp-harness fuzz --target embedded:planted --out out/planted -runs=200000",
            "smtp-harness fuzz --target 127.0.0.1:2525 --out out/postfix -max_total_time=600",
-           "smtp-harness fuzz --spawn './my_smtpd_afl 2600' --target 127.0.0.1:2600 --out out/afl",
+           "smtp-harness fuzz --spawn './my_smtpd_afl {port}' --target 127.0.0.1:2600 --out "
+           "out/afl",
            "smtp-harness fuzz --target embedded --out out/all -fork=2 -max_total_time=600",
            "smtp-harness fuzz --client my_client.json --mode plain --out out/client "
            "-max_total_time=300",

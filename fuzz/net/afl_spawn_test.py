@@ -6,7 +6,8 @@ overflows a heap buffer).
 
 1. --spawn: the fuzzer starts the listening server, reads its edge coverage
    through the AFL shared-memory map (__AFL_SHM_ID), restarts it when it
-   dies, and stops it at the end. Within the budget both planted bugs are
+   dies (switching to the warm standby it keeps on a second port: {port} in
+   the command), and stops it at the end. Within the budget both planted bugs are
    found from the shipped seeds, each in one bucket named by what died
    (crashed-SIGABRT-HELP-after-220: ASan leaves no core file, so the abort
    is named by its trigger; sanitizer-heap-buffer-overflow-in-rcpt_to), both
@@ -83,7 +84,10 @@ def main():
     # 50,000 sessions: the abort (HELP with an argument starting with '%')
     # comes from mutating the shipped seeds, usually within a few thousand
     # sessions, but once in ten runs of 20,000 it did not come at all.
-    r = fuzz(["--spawn", "%s %d" % (TINY, port), "--target", "127.0.0.1:%d" % port, "--out", out,
+    # {port}: the fuzzer fills in the port of each incarnation, and keeps a
+    # warm standby on a second port (spawned_server.h); the seeds-only run
+    # below has a fixed port and no standby.
+    r = fuzz(["--spawn", "%s {port}" % TINY, "--target", "127.0.0.1:%d" % port, "--out", out,
               "-runs=50000", "-max_total_time=240", "-seed=3"])
     print(r.stderr[-3000:])
     check(r.returncode == 0, "fuzz --spawn exits 0 when its budget runs out (got %d)" % r.returncode)
@@ -107,6 +111,14 @@ def main():
           "the server's AFL++ edge coverage grows over the run: %s, seeds alone %d"
           % (cov, seeds_cov))
     check(stats["server_restarts"] >= 1, "the dead server was restarted (%d)" % stats["server_restarts"])
+    check("a warm standby of the spawned server waits on port" in r.stderr,
+          "the run says it keeps a warm standby")
+    check("by a switch to the warm standby" in r.stderr and
+          " 0 by a switch to the warm standby" not in r.stderr,
+          "restarts switched to the standby: %s"
+          % [l for l in r.stderr.splitlines() if "warm standby" in l][-1:])
+    check(os.path.exists(os.path.join(out, "spawned-server.log")),
+          "the target port's incarnations wrote spawned-server.log")
     findings = {f["bucket"]: f for f in report["findings"]}
     print("buckets:", sorted(findings))
     crash = findings.get("crashed-SIGABRT-HELP-after-220")
@@ -133,8 +145,15 @@ def main():
     check(crashes == ["crashed-SIGABRT-HELP-after-220"],
           "exactly one crash bucket, the planted abort's: %s" %
           [(b, findings[b]["steps"][:200]) for b in crashes])
-    with open(os.path.join(out, "spawned-server.log"), errors="replace") as f:
-        check("ERROR: AddressSanitizer" in f.read(), "the server's output is kept in spawned-server.log")
+    # Each port's incarnations write their own log: spawned-server.log for
+    # the target's, spawned-server.PORT.log for the standby's.
+    logs = sorted(n for n in os.listdir(out) if n.startswith("spawned-server") and n.endswith(".log"))
+    said = ""
+    for name in logs:
+        with open(os.path.join(out, name), errors="replace") as f:
+            said += f.read()
+    check(len(logs) == 2 and "ERROR: AddressSanitizer" in said,
+          "the server's output is kept in the two ports' logs: %s" % logs)
     check(refused(port), "the spawned server is stopped when the run ends")
     with open(os.path.join(out, "index.html"), errors="replace") as f:
         html = f.read()

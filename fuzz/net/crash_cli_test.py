@@ -8,11 +8,13 @@ and one between sessions (after NOOP LATER, once the session is over).
    (crashed-SIGABRT-in-help_abort, -in-vrfy_abort), not one crashed-SIGABRT;
    each deterministic and minimized to its command. No core file is left
    behind.
+   (With a warm standby: {port} in the command.)
 2. A death between sessions is a finding whose session reproduces it
    (crashed-SIGABRT-in-die_later, minimized to NOOP LATER; its session.json
    ends with the crash), not only a console line.
 3. Without backtraces (--crash_backtraces=false): the aborts are still two
    findings, told apart by their trigger (verb and the reply code before).
+   (A fixed port: no standby.)
 4. The between-sessions finding replays against a fresh server, which dies
    of it.
 
@@ -55,9 +57,12 @@ def seeds(directory):
             f.write(data)
 
 
-def fuzz(tmp, out, seed_dir, *flags):
+def fuzz(tmp, out, seed_dir, *flags, standby=False):
+    """A run; `standby`: {port} in the command, so a warm standby takes over
+    after each death (the attribution of each crash must not change)."""
     port = free_port()
-    r = subprocess.run([BIN, "fuzz", "--spawn", "%s %d" % (CRASHY, port), "--target",
+    spawn = "%s {port}" % CRASHY if standby else "%s %d" % (CRASHY, port)
+    r = subprocess.run([BIN, "fuzz", "--spawn", spawn, "--target",
                         "127.0.0.1:%d" % port, "--out", out, "--seeds", "none", "-runs=60",
                         "-seed=1", "-max_total_time=200"] + list(flags) + [seed_dir],
                        capture_output=True, text=True, timeout=280, cwd=tmp)
@@ -86,7 +91,7 @@ def main():
 
     # 1 + 2. Located crashes, and the death between sessions.
     out = os.path.join(tmp, "located")
-    findings = fuzz(tmp, out, seed_dir)
+    findings = fuzz(tmp, out, seed_dir, standby=True)
     print("buckets:", sorted(findings))
     want = {"crashed-SIGABRT-in-help_abort": b"HELP %",
             "crashed-SIGABRT-in-vrfy_abort": b"VRFY %",

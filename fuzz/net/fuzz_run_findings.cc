@@ -196,6 +196,21 @@ json Run::UnconfirmedJson() const {
   return out;
 }
 
+namespace {
+
+// A crash that came after its session ended (net_target.cc says so in the
+// detail): its re-runs and minimizing wait 300 ms after each session for
+// the server to die. A crash during the session is seen during each re-run
+// that reproduces it, with no wait (a wait would cost every minimizing
+// step that does not crash 300 ms).
+bool LateCrash(const Verdict& v) {
+  return v.kind == VerdictKind::kCrashed &&
+         (v.detail.find("after the session ended") != std::string::npos ||
+          v.detail.find("died between sessions") != std::string::npos);
+}
+
+}  // namespace
+
 SessionInput Run::Examine(const SessionInput& input, const SessionResult& r,
                           const std::string& raw_bucket, Finding& f) {
   // A re-run that cannot reach a server we do not start says nothing about
@@ -219,9 +234,7 @@ SessionInput Run::Examine(const SessionInput& input, const SessionResult& r,
     SessionTarget* t;
     ~Linger() { t->set_linger(std::chrono::milliseconds(0)); }
   } linger{c_.target.get()};
-  if (r.verdict.kind == VerdictKind::kCrashed) {
-    c_.target->set_linger(std::chrono::milliseconds(300));
-  }
+  if (LateCrash(r.verdict)) c_.target->set_linger(std::chrono::milliseconds(300));
   f.reproduced = 0;
   for (int i = 0; i < c_.reruns; ++i) f.reproduced += same(input) ? 1 : 0;
   f.deterministic = f.reproduced == c_.reruns;
@@ -382,9 +395,7 @@ void Run::Save(Finding& f, const SessionInput& minimal) {
     return;
   }
   // A crash just after the session is caught in its transcript too.
-  if (f.verdict.kind == VerdictKind::kCrashed) {
-    c_.target->set_linger(std::chrono::milliseconds(300));
-  }
+  if (LateCrash(f.verdict)) c_.target->set_linger(std::chrono::milliseconds(300));
   // The stored session must show its finding: a recording whose run did
   // not trip the same oracle (a flaky finding, a server still restarting)
   // is made again, up to the re-runs' count; if none does, finding.json

@@ -76,6 +76,9 @@ class NetTarget : public SessionTarget {
   }
 
   std::string Label() const override { return target_.ToString(); }
+  // Where sessions connect: the target, or the spawned server's current
+  // incarnation (with a standby it alternates between two ports).
+  const harness::Target& Where() const { return spawned_ ? spawned_->listen() : target_; }
   void set_run_deadline(Clock::time_point t) override { run_deadline_ = t; }
   bool started_by_us() const override {
     return spawned_ != nullptr || target_.kind == harness::Target::Kind::kExec;
@@ -106,12 +109,14 @@ class NetTarget : public SessionTarget {
   }
 
   absl::Status Alive() override {
-    if (spawned_) NoteDeath(spawned_->Check(std::chrono::milliseconds(200)));
+    if (spawned_) {
+      NoteDeath(spawned_->Check(std::chrono::milliseconds(200), /*only_if_dying=*/true));
+    }
     if (!EnsureSpawned()) return absl::UnavailableError("the spawned server does not start");
     if (spawned_ != nullptr && std::exchange(last_hung_, false)) RestartIfStuck();
     // The greeting's own deadline: a server that greets late by design
     // (OpenSMTPD's DNS lookup) or under load is still alive.
-    return Probe(target_, std::max(options_.reply_timeout * 2, options_.greeting_timeout));
+    return Probe(Where(), std::max(options_.reply_timeout * 2, options_.greeting_timeout));
   }
 
   int restarts() const override { return spawned_ ? spawned_->restarts() : 0; }
@@ -122,7 +127,13 @@ class NetTarget : public SessionTarget {
   void set_linger(std::chrono::milliseconds linger) override { linger_ = linger; }
 
   void Shutdown() override {
-    if (spawned_) spawned_->Stop();
+    if (!spawned_) return;
+    spawned_->Stop();
+    std::fprintf(Console(),
+                 "smtp-harness fuzz: the spawned server: %d restart%s, %d by a switch to the warm "
+                 "standby, %.2f s waiting for a server to greet\n",
+                 spawned_->restarts(), spawned_->restarts() == 1 ? "" : "s",
+                 spawned_->standby_switches(), spawned_->start_wait_s());
   }
 
  private:
@@ -143,7 +154,11 @@ class NetTarget : public SessionTarget {
       // No greeting, or no connection: if the server died meanwhile, that
       // was an earlier session's doing (ours had not sent a byte). Start it
       // again and run this session once more.
-      if (NoteDeath(spawned_->Check(std::chrono::milliseconds(200))) && EnsureSpawned()) drive();
+      // (Waited for only when it is on its way out: its exit wakes the wait.)
+      if (NoteDeath(spawned_->Check(std::chrono::milliseconds(200), /*only_if_dying=*/true)) &&
+          EnsureSpawned()) {
+        drive();
+      }
     }
     if (spawned_) JudgeSpawned(result);
     last_hung_ = result->verdict.kind == VerdictKind::kHang;
@@ -156,7 +171,7 @@ class NetTarget : public SessionTarget {
   // killed and started again, so the run goes on and the next session
   // (a re-run, a minimizing step) meets a fresh server.
   void RestartIfStuck() {
-    if (Probe(target_, options_.reply_timeout).ok()) return;
+    if (Probe(Where(), options_.reply_timeout).ok()) return;
     const absl::Status st = spawned_->Restart();
     if (++stuck_restarts_ <= 3 || stuck_restarts_ % 100 == 0) {
       std::fprintf(Console(),
@@ -172,8 +187,10 @@ class NetTarget : public SessionTarget {
   // A crash is kept for the fuzzer (TakeDeathBetweenSessions) with the
   // session before it, so that it becomes a finding or an unconfirmed hit
   // rather than a line on the console.
-  bool NoteDeath(const harness::ProcessStatus& p) {
+  bool NoteDeath(harness::ProcessStatus p) {
     if (p.running) return false;
+    if (EndOfChargedReport(p)) return true;
+    p.stderr_head = spawned_->Symbolize(std::move(p.stderr_head));
     Verdict v;
     JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &v);
     if (!v.ok()) AddFrame(&v);
@@ -187,6 +204,27 @@ class NetTarget : public SessionTarget {
       std::fprintf(Console(),
                    "smtp-harness fuzz: the spawned server died between sessions (%d): %s\n",
                    deaths_between_, v.ok() ? "exited with status 0" : v.detail.c_str());
+    }
+    return true;
+  }
+
+  // A server whose sanitizer report a session was charged with while the
+  // server still ran (the report was complete, the exit had not come yet)
+  // then exits with the sanitizer's status (1): that is the end of the same
+  // crash, not a death between sessions to blame on the session after it.
+  bool EndOfChargedReport(const harness::ProcessStatus& p) {
+    if (!charged_report_ || p.running) return false;
+    charged_report_ = false;
+    if (p.signal != 0 || (p.exited && p.exit_code > 128) ||
+        p.stderr_head.find("Sanitizer") != std::string::npos ||
+        p.stderr_head.find("runtime error:") != std::string::npos) {
+      return false;
+    }
+    if (++ends_after_report_ <= 3) {
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: the spawned server exited (status %d) after the sanitizer "
+                   "report already charged to the session that caused it; restarting it\n",
+                   p.exit_code);
     }
     return true;
   }
@@ -227,7 +265,7 @@ class NetTarget : public SessionTarget {
                                             : std::min(options_.reply_timeout,
                                                        options_.unjudged_reply_timeout)));
     };
-    if (absl::Status st = co_await s.Connect(target_, reply_deadline()); !st.ok()) {
+    if (absl::Status st = co_await s.Connect(Where(), reply_deadline()); !st.ok()) {
       // Refused or unreachable: no session. The fuzzer's liveness check
       // reports a target that stays down.
       result->verdict.kind = VerdictKind::kDropped;
@@ -420,9 +458,17 @@ class NetTarget : public SessionTarget {
   void JudgeSpawned(SessionResult* result) {
     const bool bad = result->connect_failed || result->drain_reset || result->peer_reset ||
                      result->verdict.kind == VerdictKind::kDropped;
-    harness::ProcessStatus p = spawned_->Check(
-        std::max(linger_, bad ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0)));
-    // A sanitizer report still being written (symbolizing takes a while):
+    // A crash closes our connection as the process exits: after a bad end
+    // the wait is for a server already on its way out (its exit wakes it),
+    // not a fixed 200 ms for one that lives on. Lingering (a death after
+    // the session) waits the whole time.
+    harness::ProcessStatus p =
+        linger_.count() > 0
+            ? spawned_->Check(linger_)
+            : spawned_->Check(bad ? std::chrono::milliseconds(200) : std::chrono::milliseconds(0),
+                              /*only_if_dying=*/true);
+    // A sanitizer report still being written (symbolizing takes a while
+    // where the server does it itself):
     // read on until it ends or the process does, so that the finding's
     // signature has the frame.
     const auto report_open = [&] {
@@ -431,17 +477,25 @@ class NetTarget : public SessionTarget {
              p.stderr_head.find("SUMMARY:") == std::string::npos;
     };
     for (int i = 0; i < 100 && p.running && report_open(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      spawned_->WaitForExit(std::chrono::milliseconds(10));  // its exit ends the wait
       harness::ProcessStatus more = spawned_->Check();
       more.stderr_head = p.stderr_head + more.stderr_head;
       p = std::move(more);
     }
+    if (EndOfChargedReport(p)) {
+      EnsureSpawned();
+      return;
+    }
+    p.stderr_head = spawned_->Symbolize(std::move(p.stderr_head));
     const bool ended_well = result->verdict.ok();
     if (JudgeProcess(p, /*should_stay_up=*/true, /*killed_by_us=*/false, &result->verdict)) {
+      charged_report_ = p.running && result->verdict.kind == VerdictKind::kSanitizer;
       if (ended_well && !p.running && result->verdict.kind == VerdictKind::kCrashed) {
         result->verdict.detail += ", after the session ended";
       }
       AddFrame(&result->verdict);
+    } else if (p.running && !result->replies.empty()) {
+      charged_report_ = false;  // it served this session: not dying of a report
     }
     if (p.running) return;
     if (p.exited && p.exit_code == 0 && !warned_clean_exit_) {
@@ -468,8 +522,15 @@ class NetTarget : public SessionTarget {
   // come back (the sessions then fail to connect: the liveness oracle).
   bool EnsureSpawned() {
     if (spawned_ == nullptr || spawned_->running()) return true;
+    const bool had_standby = spawned_->standby_active();
     const absl::Status st = spawned_->Restart();
     const int n = spawned_->restarts();
+    if (had_standby && !spawned_->standby_active()) {
+      std::fprintf(Console(),
+                   "smtp-harness fuzz: no more warm standby (%s): each restart now waits for the "
+                   "server to start\n",
+                   spawned_->standby_why_not().c_str());
+    }
     if (!st.ok() || n <= 3 || n % 100 == 0) {
       std::fprintf(
           Console(), "smtp-harness fuzz: restarted the spawned server (%d restart%s)%s%s\n", n,
@@ -488,6 +549,8 @@ class NetTarget : public SessionTarget {
   bool last_hung_ = false;  // the last session hung: check the spawned server
   int stuck_restarts_ = 0;
   int deaths_between_ = 0;
+  bool charged_report_ = false;  // a sanitizer report was judged; the exit is to come
+  int ends_after_report_ = 0;
   std::chrono::milliseconds linger_{0};
   std::optional<SessionInput> last_input_;  // --spawn: the last session run
   std::optional<DeathBetween> death_between_;
