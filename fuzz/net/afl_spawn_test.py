@@ -21,6 +21,7 @@ overflows a heap buffer).
 
 usage: afl_spawn_test.py SMTP_HARNESS TINY_SMTPD_AFL"""
 import json
+import re
 import os
 import socket
 import subprocess
@@ -137,6 +138,19 @@ def main():
         steps = asan["steps"].upper()
         check("BODY=8BITMIME" in steps and "RCPT TO:" in steps and asan["minimize"]["steps_after"] <= 3,
               "the overflow is minimized to its three commands: %r" % asan["steps"])
+        # Its whole report beside it, the frames symbolized by the fuzzer
+        # (the server runs with symbolize=0).
+        report_path = os.path.join(out, asan["dir"], "report.txt")
+        text = open(report_path).read() if os.path.exists(report_path) else ""
+        check(text.startswith("==") and "ERROR: AddressSanitizer: heap-buffer-overflow" in text and
+              re.search(r"in rcpt_to .*tiny_smtpd\.c:\d+", text) is not None,
+              "report.txt holds the symbolized ASan report: %r" % text[:600])
+        # Numbered as ASan numbers them: an address with inlined calls
+        # (rcpt_to inlined into serve) takes a number per function.
+        first_stack = text.split("\n\n")[0]
+        numbers = [int(n) for n in re.findall(r"^\s+#(\d+) ", first_stack, re.M)]
+        check(len(numbers) >= 2 and numbers == list(range(len(numbers))),
+              "the first stack's frames are numbered 0, 1, 2, ...: %s" % numbers)
     # One abort, one finding: a route that minimizing could not bring down
     # to its line (a flaky one, kept as found, once named the abort
     # "crashed-SIGABRT-RCPT-after-500", about one run in three) sends the

@@ -103,6 +103,10 @@ struct Verdict {
   // "SIGABRT" or "heap-buffer-overflow-in-rcpt_to". Findings with one are
   // bucketed by it: the same crash reached by any route is one bucket.
   std::string signature;
+  // sanitizer: the report from its first line, as read from the server's
+  // stderr (a --spawn server's frames symbolized by the fuzzer), bounded;
+  // written beside the finding (report.txt).
+  std::string report;
   // The reply that tripped the oracle, for a finding's signature
   // (signature.h): the unasked one (desync), the last one before a drop or
   // a hang (code 0: none), or none and the parser's reason (bad_reply).

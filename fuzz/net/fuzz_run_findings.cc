@@ -424,6 +424,10 @@ void Run::Save(Finding& f, const SessionInput& minimal) {
   j["wire"] = {{"bytes_sent", t.total_bytes(harness::Direction::kClientToServer)},
                {"bytes_received", t.total_bytes(harness::Direction::kServerToClient)}};
   if (st.ok()) st = reports::WriteFileAtomic((dir / "finding.json").string(), j.dump(1) + "\n");
+  // The sanitizer's whole report, from the recorded run that showed it.
+  if (st.ok() && f.session_shows_finding && !seen.report.empty()) {
+    st = reports::WriteFileAtomic((dir / "report.txt").string(), seen.report);
+  }
   if (!st.ok()) {
     f.replay.clear();
     f.error = "cannot save the finding: " + std::string(st.message());

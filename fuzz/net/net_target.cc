@@ -631,6 +631,7 @@ std::string SanitizerSignature(std::string_view text, std::size_t marker_at) {
 
 bool JudgeProcess(const harness::ProcessStatus& p, bool should_stay_up, bool killed_by_us,
                   Verdict* v) {
+  constexpr std::size_t kMaxReport = 64 * 1024;
   const auto take = [&](VerdictKind kind, const std::string& what, std::string signature) {
     if (v->kind == VerdictKind::kOk) v->verb = Verb::kUnknown;  // no step to blame
     v->detail = v->kind == VerdictKind::kOk ? what : what + "; " + v->detail;
@@ -649,10 +650,12 @@ bool JudgeProcess(const harness::ProcessStatus& p, bool should_stay_up, bool kil
     const std::size_t from = start == std::string::npos ? 0 : start + 1;
     const std::size_t end = p.stderr_head.find('\n', at);
     const std::size_t len = (end == std::string::npos ? p.stderr_head.size() : end) - from;
-    return take(VerdictKind::kSanitizer,
-                "sanitizer report on stderr: " +
-                    p.stderr_head.substr(from, std::min<std::size_t>(len, 300)),
-                SanitizerSignature(p.stderr_head, at));
+    take(VerdictKind::kSanitizer,
+         "sanitizer report on stderr: " +
+             p.stderr_head.substr(from, std::min<std::size_t>(len, 300)),
+         SanitizerSignature(p.stderr_head, at));
+    v->report = p.stderr_head.substr(from, kMaxReport);
+    return true;
   }
   if (p.running) return false;
   const auto signal_name = [](int sig) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
@@ -170,22 +171,39 @@ std::string ReportSymbolizer::Symbolize(std::string text, std::chrono::milliseco
   for (const auto& [module, offsets] : wanted) Resolve(module, offsets, timeout);
   std::string out;
   out.reserve(text.size());
+  // An address with inlined calls becomes one line per function, numbered
+  // on as the sanitizer numbers them (its next frames move down): `shift`
+  // is how far, within the stack that the last "#0" began.
+  std::size_t shift = 0;
   for (std::size_t pos = 0; pos < text.size();) {
     const std::size_t nl = text.find('\n', pos);
     const std::size_t eol = nl == std::string::npos ? text.size() : nl;
     const std::string_view line = std::string_view(text).substr(pos, eol - pos);
     const std::optional<RawFrame> f = ParseRawFrame(line);
+    std::size_t n = 0;
+    const bool numbered =
+        f && std::from_chars(f->number.data() + 1, f->number.data() + f->number.size(), n).ec ==
+                 std::errc();
+    if (numbered && n == 0) shift = 0;
+    const std::string indent(line.substr(0, line.find('#')));
     const auto hit = f ? cache_.find({f->module, f->offset}) : cache_.end();
     if (hit == cache_.end() || hit->second.empty()) {
-      out.append(line);
+      if (numbered && shift > 0) {
+        out += indent + "#" + std::to_string(n + shift) +
+               std::string(line.substr(indent.size() + f->number.size()));
+      } else {
+        out.append(line);
+      }
     } else {
-      const std::string indent(line.substr(0, line.find('#')));
       for (std::size_t i = 0; i < hit->second.size(); ++i) {
         const auto& [fn, loc] = hit->second[i];
         if (i > 0) out.push_back('\n');
-        out += indent + std::string(f->number) + " " + std::string(f->address) + " in " + fn + " " +
+        const std::string number =
+            numbered ? "#" + std::to_string(n + shift + i) : std::string(f->number);
+        out += indent + number + " " + std::string(f->address) + " in " + fn + " " +
                (loc.empty() ? "(" + f->module + "+" + f->offset + ")" : loc);
       }
+      if (numbered) shift += hit->second.size() - 1;
     }
     if (nl != std::string::npos) out.push_back('\n');
     pos = eol + 1;
