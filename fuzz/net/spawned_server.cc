@@ -287,6 +287,12 @@ absl::StatusOr<SpawnedServer::Proc> SpawnedServer::Launch(Slot& slot) {
   return p;
 }
 
+void SpawnedServer::Adopt(const Proc& p) {
+  pid_ = p.pid;
+  pidfd_ = p.pidfd;
+  started_at_ = p.started_at;
+}
+
 void SpawnedServer::LaunchStandby() {
   if (!standby_on_ || standby_.pid > 0) return;
   const absl::StatusOr<Proc> p = Launch(slots_[1 - cur_]);
@@ -310,17 +316,13 @@ absl::Status SpawnedServer::StartCurrent() {
     // could not listen, say) is reaped with what it said left in its log,
     // and its slot gets a fresh start below.
     cur_ = 1 - cur_;
-    pid_ = standby_.pid;
-    pidfd_ = standby_.pidfd;
-    started_at_ = standby_.started_at;
+    Adopt(standby_);
     standby_ = {};
     switched = true;
   } else {
     const absl::StatusOr<Proc> p = Launch(slots_[cur_]);
     if (!p.ok()) return p.status();
-    pid_ = p->pid;
-    pidfd_ = p->pidfd;
-    started_at_ = p->started_at;
+    Adopt(*p);
   }
   ++starts_;
   last_ = {};
@@ -352,9 +354,7 @@ absl::Status SpawnedServer::StartCurrent() {
         cur_ = 1 - cur_;
         const absl::StatusOr<Proc> p = Launch(slots_[cur_]);
         if (!p.ok()) return p.status();
-        pid_ = p->pid;
-        pidfd_ = p->pidfd;
-        started_at_ = p->started_at;
+        Adopt(*p);
         last_ = {};
         continue;
       }

@@ -158,6 +158,8 @@ class SpawnedServer {
     std::filesystem::file_time_type started_at{};
   };
   absl::StatusOr<Proc> Launch(Slot& slot);
+  // Makes `p` the current incarnation (pid_, pidfd_, started_at_).
+  void Adopt(const Proc& p);
   absl::Status StartCurrent();
   void LaunchStandby();
   // Stops the current incarnation (the standby stays).
