@@ -29,18 +29,26 @@ bool HasLineEnd(std::string_view s) {
          std::memchr(s.data(), '\r', s.size()) != nullptr;
 }
 
-// Whether `bytes` carry a QUIT command line of ours (a line that is QUIT,
-// case-insensitive, with or without spaces around it).
-bool SendsQuit(std::string_view bytes) {
+// The QUIT lines in `bytes`: a line that is QUIT (case-insensitive, with
+// or without spaces around it) is surely one; a line whose first word is
+// QUIT, with an argument, is one to a lenient server, which answers 221 and
+// closes. A bare CR ends a line here too: a server that takes it as a line
+// end reads the QUIT.
+enum class QuitLine { kNone, kWithArgument, kBare };
+
+QuitLine QuitIn(std::string_view bytes) {
+  QuitLine found = QuitLine::kNone;
   while (!bytes.empty()) {
-    const std::size_t lf = bytes.find('\n');
-    std::string_view line = bytes.substr(0, lf);
-    bytes = lf == std::string_view::npos ? std::string_view() : bytes.substr(lf + 1);
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    const std::size_t end = bytes.find_first_of("\r\n");
+    std::string_view line = bytes.substr(0, end);
+    bytes = end == std::string_view::npos ? std::string_view() : bytes.substr(end + 1);
+    while (!line.empty() && line.back() == ' ') line.remove_suffix(1);
     while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
-    if (line.size() == 4 && VerbOfFirstWord(line) == Verb::kQuit) return true;
+    if (VerbOfFirstWord(line) != Verb::kQuit) continue;
+    if (line.size() == 4) return QuitLine::kBare;
+    found = QuitLine::kWithArgument;
   }
-  return false;
+  return found;
 }
 
 // Maybe-replies read for one group at most (a raw step of many lines).
@@ -238,7 +246,8 @@ Action ClientMachine::Next() {
       if (!owed_.empty() && owed_.back().data) known_ = false;
       switch (s.kind) {
         case StepKind::kCommand: {
-          const Verb verb = HasLineEnd(s.bytes) ? Verb::kUnknown : VerbOfFirstWord(s.bytes);
+          const Verb first = VerbOfFirstWord(s.bytes);
+          const Verb verb = HasLineEnd(s.bytes) ? Verb::kUnknown : first;
           // LMTP has LHLO where SMTP has EHLO and HELO (RFC 2033 §4.1): the
           // same sessions reach the same states.
           if (lmtp_ && (verb == Verb::kEhlo || verb == Verb::kHelo)) {
@@ -246,8 +255,12 @@ Action ClientMachine::Next() {
           } else {
             bytes.append(s.bytes).append("\r\n");
           }
-          if (verb == Verb::kQuit || (HasLineEnd(s.bytes) && SendsQuit(s.bytes))) {
+          // A QUIT command step is ours with whatever follows its verb, also
+          // a line end ("QUIT x\ry": a server reads a QUIT either way).
+          if (first == Verb::kQuit) {
             quit_sent_ = true;
+          } else if (HasLineEnd(s.bytes)) {
+            NoteQuit(s.bytes);
           }
           if (HasLineEnd(s.bytes)) {
             known_ = false;
@@ -278,7 +291,7 @@ Action ClientMachine::Next() {
           // next line: the count is lost.
           // A server without CHUNKING reads the chunk as commands: a QUIT
           // line in it is ours.
-          quit_sent_ = quit_sent_ || SendsQuit(s.bytes);
+          NoteQuit(s.bytes);
           if (last_code_ == kContinueReqCode ||
               std::any_of(owed_.begin(), owed_.end(),
                           [](const Owed& o) { return o.verb == Verb::kAuth; })) {
@@ -289,7 +302,7 @@ Action ClientMachine::Next() {
           break;
         case StepKind::kRaw:
           bytes.append(s.bytes);
-          quit_sent_ = quit_sent_ || SendsQuit(s.bytes);
+          NoteQuit(s.bytes);
           known_ = false;
           AddMaybe(LineEnds(s.bytes));
           break;
@@ -307,6 +320,19 @@ Action ClientMachine::Next() {
       replies_since_write_ = 0;
       return {ActionKind::kWrite, std::move(bytes)};
     }
+  }
+}
+
+void ClientMachine::NoteQuit(std::string_view bytes) {
+  switch (QuitIn(bytes)) {
+    case QuitLine::kBare:
+      quit_sent_ = true;
+      break;
+    case QuitLine::kWithArgument:
+      quit_argued_ = true;
+      break;
+    case QuitLine::kNone:
+      break;
   }
 }
 
@@ -349,7 +375,9 @@ void ClientMachine::OnReply(const Reply& reply) {
   // The 221 to a QUIT of ours (sent raw, pipelined, or as a step) ends the
   // session: nothing more can be sent, and the close that follows is the
   // end, not a drop.
-  if (quit_sent_ && reply.code == 221 && phase_ != Phase::kGreeting) phase_ = Phase::kDone;
+  if ((quit_sent_ || quit_argued_) && reply.code == 221 && phase_ != Phase::kGreeting) {
+    phase_ = Phase::kDone;
+  }
 }
 
 void ClientMachine::Answer(const Reply& reply) {
@@ -541,7 +569,11 @@ void ClientMachine::OnClosed() {
   // Our own QUIT, sent in a step, ends the session: after its 221, or, once
   // the count of replies is unknown, whenever the close comes (the 221 may
   // be among the replies not read).
-  if (quit_sent_ && (last_code_ == 221 || !known_)) {
+  if ((quit_sent_ || quit_argued_) && last_code_ == 221) {
+    phase_ = Phase::kDone;
+    return;
+  }
+  if (quit_sent_ && !known_) {
     phase_ = Phase::kDone;
     return;
   }

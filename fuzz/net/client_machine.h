@@ -274,8 +274,9 @@ class ClientMachine {
   void Fail(VerdictKind kind, std::string detail, std::size_t step, Verb verb);
   // Verdict::culprit of a desync or hang found at `step`.
   std::string Culprit(VerdictKind kind, std::size_t step) const;
-  void Answer(const Reply& reply);  // OnReply but for the end by our QUIT
-  void AddMaybe(std::size_t n);     // n maybe-replies owed to the step being added
+  void Answer(const Reply& reply);        // OnReply but for the end by our QUIT
+  void NoteQuit(std::string_view bytes);  // QUIT lines in a step of several lines
+  void AddMaybe(std::size_t n);           // n maybe-replies owed to the step being added
   // The step (and its verb) whose reply is awaited now: the owed reply being
   // read, the closing QUIT (steps.size()), or the next step to write.
   struct Awaited {
@@ -301,6 +302,7 @@ class ClientMachine {
   std::string last_text_;  // first line of the last reply (bounded)
   std::optional<Defence> defence_;
   bool quit_sent_ = false;        // a QUIT line of ours in a step
+  bool quit_argued_ = false;      // a "QUIT <argument>" line: its 221 and close end the session
   std::uint64_t chunk_left_ = 0;  // octets a BDAT command line announced, not sent yet
   bool known_ = true;
   bool tls_ = false;

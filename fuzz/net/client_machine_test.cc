@@ -302,6 +302,51 @@ TEST_F(ClientMachine, CommandStepsWithLineEndsInside) {
   }
 }
 
+// A mutated QUIT step with a bare CR in its argument: the test server of
+// netfuzz_defence_cli answered "221 2.0.0 Bye" and closed, which was named
+// a defence (CI, 2026-12-06). And a QUIT after a bare CR: a server that
+// ends lines there reads it.
+TEST_F(ClientMachine, AQuitStepWithALineEndInsideIsOurs) {
+  for (const char* step : {"QUIT cl\r.\rt.example", "NOOP\rQUIT", "NOOP\nquit "}) {
+    SessionInput in{{Cmd(step), Cmd("RSET")}};
+    fuzz::ClientMachine& m = Greeted(in);
+    m.Next();
+    m.OnReply(RT(221, "2.0.0 Bye"));
+    m.OnClosed();
+    EXPECT_TRUE(m.verdict().ok()) << step << ": " << m.verdict().detail;
+    EXPECT_FALSE(m.defence().has_value()) << step;
+  }
+  // A raw "QUIT junk" line, to which a lenient server says 221 and closes
+  // (seen in the same test). A strict server's 501 to it leaves the session
+  // going, and a close then is not the end of the session.
+  {
+    SessionInput in{{Raw("STARTTLS\r\nQUIT junk\r\n"), Cmd("RSET")}};
+    fuzz::ClientMachine& m = Greeted(in);
+    m.Next();
+    m.OnReply(RT(454, "4.7.0 TLS not available"));
+    m.OnReply(RT(221, "2.0.0 Bye"));
+    EXPECT_EQ(m.Next().kind, ActionKind::kDone);
+    m.OnClosed();
+    EXPECT_TRUE(m.verdict().ok()) << m.verdict().detail;
+    EXPECT_FALSE(m.defence().has_value());
+  }
+  {
+    SessionInput in{{Raw("QUIT junk\r\n"), Cmd("RSET")}};
+    fuzz::ClientMachine& m = Greeted(in);
+    m.Next();
+    m.OnReply(RT(501, "5.5.4 Syntax: QUIT"));
+    m.OnClosed();
+    EXPECT_TRUE(m.defence().has_value());  // a refusal, then the close
+  }
+  // A step that only mentions QUIT past its first word is not one.
+  SessionInput in{{Cmd("NOOP QUIT\rX"), Cmd("RSET")}};
+  fuzz::ClientMachine& m = Greeted(in);
+  m.Next();
+  m.OnReply(RT(221, "2.0.0 Bye"));
+  m.OnClosed();
+  EXPECT_TRUE(m.defence().has_value());
+}
+
 TEST_F(ClientMachine, OurOwnPipelinedQuitEndsTheSession) {
   SessionInput in{{Cmd("NOOP"), Cmd("QUIT", true), Cmd("RSET", true)}};
   fuzz::ClientMachine& m = Greeted(in);
