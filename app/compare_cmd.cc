@@ -21,6 +21,7 @@
 #include "reports/compare.h"
 #include "reports/reports.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 
 ABSL_DECLARE_FLAG(std::string, html);  // app/report_cmd.cc
 
@@ -51,7 +52,7 @@ int RunCompare(const std::vector<std::string>& args) {
   std::fputs(reports::RenderCompareText(c).c_str(), stdout);
   const std::string html = absl::GetFlag(FLAGS_html);
   if (!html.empty()) {
-    if (auto st = reports::WriteFileAtomic(html, reports::RenderCompareHtml(c, html)); !st.ok()) {
+    if (auto st = smtp::WriteFileAtomic(html, reports::RenderCompareHtml(c, html)); !st.ok()) {
       std::fprintf(stderr, "smtp-harness compare: %s\n", Message(st).c_str());
       return 2;
     }

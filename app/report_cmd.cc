@@ -25,6 +25,7 @@
 #include "reports/report_server.h"
 #include "reports/reports.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 
 ABSL_FLAG(std::string, html, "", "report, compare: write the HTML page to FILE");
 ABSL_FLAG(std::string, junit, "", "report: write JUnit XML to FILE");
@@ -88,7 +89,7 @@ int RunReport(const std::vector<std::string>& args) {
   }
   if (!html.empty()) {
     // Streamed to the file: the page of a large run is never held whole.
-    if (auto st = reports::WriteFileAtomicWith(
+    if (auto st = smtp::WriteFileAtomicWith(
             html, [&](std::ostream& out) { reports::WriteHtmlReport(*run, out); });
         !st.ok()) {
       return Fail(Message(st));
@@ -98,7 +99,7 @@ int RunReport(const std::vector<std::string>& args) {
   if (!junit.empty()) {
     reports::JunitOptions opts;
     opts.passing_transcripts = absl::GetFlag(FLAGS_junit_passing_transcripts);
-    if (auto st = reports::WriteFileAtomic(junit, reports::RenderJunit(*run, opts)); !st.ok()) {
+    if (auto st = smtp::WriteFileAtomic(junit, reports::RenderJunit(*run, opts)); !st.ok()) {
       return Fail(Message(st));
     }
     std::printf("wrote %s\n", junit.c_str());

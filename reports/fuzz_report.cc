@@ -10,6 +10,7 @@
 #include "reports/html_report.h"
 #include "reports/reports.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 #include "results/json_error.h"
 #include "results/session_file.h"
 

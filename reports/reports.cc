@@ -21,6 +21,7 @@
 #include "reports/html_report.h"
 #include "reports/junit.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 
 namespace smtp::reports {
 namespace {
@@ -77,28 +78,6 @@ absl::Status TooLarge(const std::string& path, std::optional<std::uint64_t> size
 }
 
 }  // namespace
-
-absl::Status WriteFileAtomic(const std::string& path, std::string_view content) {
-  return WriteFileAtomicWith(path, [content](std::ostream& out) {
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-  });
-}
-
-absl::Status WriteFileAtomicWith(const std::string& path,
-                                 const std::function<void(std::ostream&)>& write) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::UnavailableError("cannot write " + tmp + ": " + Errno());
-    write(out);
-    if (!out.flush()) return absl::UnavailableError("cannot write " + tmp + ": " + Errno());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec)
-    return absl::UnavailableError("cannot rename " + tmp + " to " + path + ": " + ec.message());
-  return absl::OkStatus();
-}
 
 absl::Status WriteAllReports(const harness::RunResult& run, const std::string& out_dir) {
   std::error_code ec;

@@ -35,13 +35,6 @@ inline constexpr std::string_view kHtmlFile = "index.html";
 // the run progresses (complete = false) and once at the end.
 absl::Status WriteAllReports(const harness::RunResult& run, const std::string& out_dir);
 
-// Writes `content` to `path` via "path.tmp" and rename.
-absl::Status WriteFileAtomic(const std::string& path, std::string_view content);
-// Writes what `write` puts into the stream to `path` via "path.tmp" and
-// rename, so large output need not be held in memory first.
-absl::Status WriteFileAtomicWith(const std::string& path,
-                                 const std::function<void(std::ostream&)>& write);
-
 // Reads a file of at most `max_bytes` (larger: ResourceExhausted).
 absl::StatusOr<std::string> ReadFileBounded(const std::string& path, std::size_t max_bytes);
 

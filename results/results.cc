@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 #include "results/json_error.h"
 
 namespace smtp::harness {
@@ -300,18 +301,10 @@ absl::StatusOr<RunResult> RunResultFromJson(const json& j) {
 }
 
 absl::Status WriteRunResult(const RunResult& r, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::UnavailableError("cannot write " + tmp);
+  // Atomic, so a reader (the live report server) never sees a half file.
+  return WriteFileAtomicWith(path, [&r](std::ostream& out) {
     out << ToJson(r).dump(1, ' ', false, json::error_handler_t::replace) << '\n';
-    if (!out.flush()) return absl::UnavailableError("write failed: " + tmp);
-  }
-  // Rename so a reader (the live report server) never sees a half file.
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError("cannot rename " + tmp + " to " + path);
-  }
-  return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<RunResult> ParseRunResult(std::istream& in) {

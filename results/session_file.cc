@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 #include "results/json_error.h"
 #include "results/results.h"
 
@@ -71,18 +72,7 @@ absl::Status AddFile(const std::string& path, const ReadSessionOptions& options,
 }  // namespace
 
 absl::Status WriteSessionFile(const Transcript& t, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::UnavailableError("cannot write " + tmp + ": " + std::strerror(errno));
-    t.WriteJson(out);
-    if (!out.flush()) return absl::UnavailableError("write failed: " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError("cannot rename " + tmp + " to " + path + ": " +
-                                  std::strerror(errno));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomicWith(path, [&t](std::ostream& out) { t.WriteJson(out); });
 }
 
 absl::StatusOr<Transcript> ReadSessionFile(const std::string& path,

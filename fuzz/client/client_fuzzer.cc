@@ -24,6 +24,7 @@
 #include "harness/tls_cert.h"
 #include "reports/fuzz_report.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 #include "results/session_file.h"
 #include "results/transcript.h"
 
@@ -342,12 +343,10 @@ bool Fuzzer::WriteFuzzJson(bool complete, const std::string& stop_reason) {
               {"timeline", timeline_},
               {"findings", findings}};
   if (!stop_reason.empty()) doc["stop_reason"] = stop_reason;
-  const std::string path = (fs::path(c_.out_dir) / "fuzz.json").string();
-  const std::string tmp = path + ".tmp";
-  if (!WriteFile(tmp, doc.dump(2) + "\n")) return false;
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return false;
+  if (!smtp::WriteFileAtomic((fs::path(c_.out_dir) / "fuzz.json").string(), doc.dump(2) + "\n")
+           .ok()) {
+    return false;
+  }
   return reports::WriteFuzzReport(c_.out_dir).ok();
 }
 

@@ -29,6 +29,7 @@
 #include "harness/wall_clock.h"
 #include "reports/fuzz_report.h"
 #include "reports/reports.h"
+#include "results/atomic_file.h"
 #include "results/session_file.h"
 #include "results/transcript.h"
 
@@ -168,7 +169,7 @@ void Run::KeepUnconfirmed(const SessionInput& input, const SessionResult& r,
         !ec && (c_.role == FuzzConfig::Role::kSingle ? (fs::create_directory(dir, ec), !ec)
                                                      : fs::create_directory(dir, ec));
     if (mine &&
-        reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(input)).ok()) {
+        smtp::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(input)).ok()) {
       u.dir = "unconfirmed/" + raw_bucket;
     }
   }
@@ -418,15 +419,15 @@ void Run::Save(Finding& f, const SessionInput& minimal) {
              (c_.replay_target_hint.empty() ? "" : " --target " + c_.replay_target_hint);
   f.reproduce = RawReproduction(t, c_.target->Label());
   absl::Status st =
-      reports::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(minimal));
+      smtp::WriteFileAtomic((dir / "input.bin").string(), SerializeSessionInput(minimal));
   if (st.ok()) st = harness::WriteSessionFile(t, session);
   json j = FindingJson(f);
   j["wire"] = {{"bytes_sent", t.total_bytes(harness::Direction::kClientToServer)},
                {"bytes_received", t.total_bytes(harness::Direction::kServerToClient)}};
-  if (st.ok()) st = reports::WriteFileAtomic((dir / "finding.json").string(), j.dump(1) + "\n");
+  if (st.ok()) st = smtp::WriteFileAtomic((dir / "finding.json").string(), j.dump(1) + "\n");
   // The sanitizer's whole report, from the recorded run that showed it.
   if (st.ok() && f.session_shows_finding && !seen.report.empty()) {
-    st = reports::WriteFileAtomic((dir / "report.txt").string(), seen.report);
+    st = smtp::WriteFileAtomic((dir / "report.txt").string(), seen.report);
   }
   if (!st.ok()) {
     f.replay.clear();

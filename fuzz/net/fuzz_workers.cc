@@ -21,6 +21,7 @@
 #include "harness/wall_clock.h"
 #include "reports/fuzz_report.h"
 #include "reports/reports.h"
+#include "results/atomic_file.h"
 
 namespace smtp::fuzz {
 namespace {
@@ -264,9 +265,9 @@ absl::StatusOr<WorkerStats> ParseWorkerStats(const json& j) {
 }
 
 absl::Status FuzzJsonWriter::Write(const std::string& out_dir, const json& fuzz_json) {
-  const absl::Status st = reports::WriteFileAtomic(
-      (fs::path(out_dir) / "fuzz.json").string(),
-      fuzz_json.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
+  const absl::Status st =
+      smtp::WriteFileAtomic((fs::path(out_dir) / "fuzz.json").string(),
+                            fuzz_json.dump(1, ' ', false, json::error_handler_t::replace) + "\n");
   if (!st.ok()) {
     if (!json_reported_) {
       json_reported_ = true;
@@ -288,7 +289,7 @@ absl::Status FuzzJsonWriter::Write(const std::string& out_dir, const json& fuzz_
 absl::Status WriteWorkerStats(const std::string& out_dir, const WorkerStats& stats) {
   const fs::path path = WorkersDir(out_dir) / (std::to_string(stats.pid) + "-" +
                                                std::to_string(stats.started_us) + ".json");
-  return reports::WriteFileAtomic(
+  return smtp::WriteFileAtomic(
       path.string(), WorkerStatsJson(stats).dump(-1, ' ', false, json::error_handler_t::replace));
 }
 

@@ -9,6 +9,7 @@
 #include "harness/replay/to_corpus.h"
 #include "harness/replay/to_scenario.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 
 namespace smtp::replay {
 
@@ -34,7 +35,7 @@ absl::StatusOr<ConvertSummary> Convert(const std::vector<harness::NamedTranscrip
         continue;
       }
       const std::string path = (std::filesystem::path(out_dir) / (sc->id + ".json")).string();
-      if (auto st = WriteFileAtomically(path, sc->json); !st.ok()) return st;
+      if (auto st = smtp::WriteFileAtomic(path, sc->json); !st.ok()) return st;
       ++sum.converted;
       ++sum.files;
       std::string line = s.name + ": wrote " + path + " (" + std::to_string(sc->steps) + " steps)";

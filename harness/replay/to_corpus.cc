@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "parser/data_reader.h"
+#include "results/atomic_file.h"
 
 namespace smtp::replay {
 namespace {
@@ -122,20 +123,6 @@ std::vector<CorpusSeed> CorpusSeeds(const Exchanges& x) {
   return seeds;
 }
 
-absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    f.close();
-    if (!f) return absl::InternalError("cannot write " + tmp);
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return absl::InternalError("cannot write " + path + ": " + ec.message());
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::size_t> WriteCorpus(const std::vector<CorpusSeed>& seeds,
                                         const std::string& dir) {
   namespace fs = std::filesystem;
@@ -149,7 +136,7 @@ absl::StatusOr<std::size_t> WriteCorpus(const std::vector<CorpusSeed>& seeds,
     }
     const fs::path file = sub / Sha1Hex(s.bytes);
     if (fs::exists(file, ec)) continue;
-    if (auto st = WriteFileAtomically(file.string(), s.bytes); !st.ok()) return st;
+    if (auto st = smtp::WriteFileAtomic(file.string(), s.bytes); !st.ok()) return st;
     ++written;
   }
   return written;

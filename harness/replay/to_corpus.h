@@ -41,10 +41,6 @@ std::vector<CorpusSeed> CorpusSeeds(const Exchanges& x);
 // Lower-case hex SHA-1 of `bytes`: the name libFuzzer gives a corpus file.
 using fuzz::Sha1Hex;
 
-// Writes `bytes` to `path` through a temporary file renamed over it, so a
-// reader never sees half a file.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view bytes);
-
 // Writes each seed to DIR/<target>/<Sha1Hex(bytes)>, creating directories;
 // a file that exists already holds the same bytes and is left alone.
 // Returns how many files were new.

@@ -9,6 +9,7 @@
 #include "harness/server/server.h"
 #include "parser/ascii.h"
 #include "results/absl_compat.h"
+#include "results/atomic_file.h"
 
 namespace smtp::server {
 namespace {
@@ -243,14 +244,7 @@ std::string EarlyDataFlag(std::optional<bool> reject_early_data) {
 }
 
 absl::Status WritePortFile(const std::string& path, std::uint16_t port) {
-  const std::string tmp = path + ".tmp";
-  std::ofstream pf(tmp, std::ios::trunc);
-  pf << port << "\n";
-  pf.close();
-  if (!pf || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError("cannot write " + path);
-  }
-  return absl::OkStatus();
+  return WriteFileAtomic(path, std::to_string(port) + "\n");
 }
 
 int RunServeMain(const ServeOptions& options, std::FILE* out, std::FILE* err) {
