@@ -618,7 +618,21 @@ stop_one() {
     # shellcheck disable=SC2046
     kill_wait $(group_pids "$pid")
   fi
+  if [[ $name == courier ]]; then
+    # couriertcpd runs in a session of its own, and a wrapper killed before
+    # its trap ran leaves the daemons behind, holding the port and the
+    # authdaemon socket, where no later start could work.
+    # shellcheck disable=SC2046
+    kill_wait $(courier_pids)
+  fi
   rm -f "$(pidfile_of "$name")"
+}
+
+# courier_pids: every process of our Courier instance (courier-run.sh
+# exports SMTP_HARNESS_COURIER=<its state dir> to all of them).
+courier_pids() {
+  grep -lsxz "SMTP_HARNESS_COURIER=$STATE/courier" /proc/[0-9]*/environ | cut -d/ -f3
+  return 0
 }
 
 cmd_status() {

@@ -31,6 +31,9 @@ if [ $# -ge 6 ]; then
   mount --bind "$6" /etc/hosts
 fi
 export LD_LIBRARY_PATH="$root/usr/lib"
+# Every process of ours inherits this mark: real-servers.sh finds them by it
+# even after this script is gone (couriertcpd runs in a session of its own).
+export SMTP_HARNESS_COURIER="$d"
 export PATH="$root/usr/bin:$root/usr/sbin:/usr/bin:/bin:/usr/sbin:/sbin"
 cd /usr
 
