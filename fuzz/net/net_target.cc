@@ -116,7 +116,18 @@ class NetTarget : public SessionTarget {
     if (spawned_ != nullptr && std::exchange(last_hung_, false)) RestartIfStuck();
     // The greeting's own deadline: a server that greets late by design
     // (OpenSMTPD's DNS lookup) or under load is still alive.
-    return Probe(Where(), std::max(options_.reply_timeout * 2, options_.greeting_timeout));
+    const auto deadline = std::max(options_.reply_timeout * 2, options_.greeting_timeout);
+    absl::Status st = Probe(Where(), deadline);
+    // A spawned server that died under the probe (an earlier session's late
+    // crash, its core still being written when the check above looked) was
+    // not unresponsive: its death is charged as one between sessions, and
+    // the next incarnation is probed, as RunOnce does for a session.
+    if (!st.ok() && spawned_ != nullptr &&
+        NoteDeath(spawned_->Check(std::chrono::milliseconds(200), /*only_if_dying=*/true)) &&
+        EnsureSpawned()) {
+      st = Probe(Where(), deadline);
+    }
+    return st;
   }
 
   int restarts() const override { return spawned_ ? spawned_->restarts() : 0; }

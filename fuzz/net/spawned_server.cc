@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -22,6 +23,7 @@
 #include <thread>
 
 #include "fuzz/net/liveness.h"
+#include "fuzz/net/run_control.h"
 #include "harness/child_process.h"
 
 namespace smtp::fuzz {
@@ -291,6 +293,7 @@ void SpawnedServer::Adopt(const Proc& p) {
   pid_ = p.pid;
   pidfd_ = p.pidfd;
   started_at_ = p.started_at;
+  if (first_started_at_ == std::filesystem::file_time_type{}) first_started_at_ = p.started_at;
 }
 
 void SpawnedServer::LaunchStandby() {
@@ -468,6 +471,25 @@ void SpawnedServer::Stop() {
     if (standby_.pidfd >= 0) ::close(standby_.pidfd);
     standby_ = {};
   }
+  SweepCores();
+}
+
+int SpawnedServer::SweepCores() {
+  if (!cores_.usable || exe_.empty() || cwd_.empty()) return 0;
+  int removed = 0;
+  for (; removed < 100; ++removed) {
+    const std::optional<std::filesystem::path> core =
+        FindCoreFile(cores_, cwd_, server_pid_, exe_, first_started_at_);
+    std::error_code ec;
+    if (!core || !std::filesystem::remove(*core, ec)) break;
+  }
+  if (removed > 0) {
+    std::fprintf(Console(),
+                 "smtp-harness fuzz: removed %d core file%s of the spawned server that no "
+                 "death was located by (a crash as the run stopped)\n",
+                 removed, removed == 1 ? "" : "s");
+  }
+  return removed;
 }
 
 SpawnedServer::~SpawnedServer() {

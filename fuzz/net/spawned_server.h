@@ -175,6 +175,10 @@ class SpawnedServer {
   // Reads (if `read`) and deletes the core the server left; sets
   // crash_frame_.
   void LocateCrash(bool read);
+  // At Stop: deletes the cores of this run's incarnations that are still
+  // there (a crash met only as the run stopped, whose death no Check saw):
+  // cores are large, and none is left behind. Returns how many.
+  int SweepCores();
 
   SpawnOptions o_;
   pid_t pid_ = -1;
@@ -197,7 +201,8 @@ class SpawnedServer {
   pid_t server_pid_ = -1;  // the serving process (pid_ or the shell's child)
   std::string exe_, cwd_;  // its executable and working directory
   std::filesystem::file_time_type started_at_{};
-  bool stopping_ = false;  // Stop's own SIGTERM is no crash
+  std::filesystem::file_time_type first_started_at_{};  // of the first incarnation
+  bool stopping_ = false;                               // Stop's own SIGTERM is no crash
   std::string crash_frame_;
 };
 
