@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "parser/internal/domain_fast.h"
+#include "parser/internal/path_fast.h"
 #include "parser/scan_diff_test_util.h"
 
 namespace smtp {
@@ -141,6 +142,88 @@ TEST(ByteScan, TheDomainFastPathGivesTheScalarResults) {
     EXPECT_EQ(internal::FastDomainEnd("<bob@example.com.>", 5, 255), 0u);
     EXPECT_EQ(internal::FastDomainEnd("<bob@exa_mple.com>", 5, 255), 0u);
     EXPECT_EQ(internal::FastDomainEnd("<bob@example.com>", 5, 10), 0u);  // over the limit
+  }
+}
+
+// The bracketed path's fast path (parser/internal/path_fast.h) against the
+// scalar parse, through MAIL and RCPT lines (GrammarDiff): path-shaped
+// strings of local-parts and domains with dots, hyphens, the octets that
+// other rules take ("_", "+", DQUOTE, "[", "@", ">", SP, 8-bit), of every
+// length around the 16-octet blocks, the 64 octets the fast path looks at
+// and the limits, with and without parameters. The fast path must also be
+// taken (a fast path that always declined would agree too).
+TEST(ByteScan, TheMailboxFastPathGivesTheScalarResults) {
+  std::mt19937 rng(5321);
+  static const std::string_view kPieces[] = {"a",  "Z", "0", "-", ".", "..", "_",        "+",
+                                             "\"", "@", "[", "]", ">", " ",  "\xc3\xa9", "\x80"};
+  const auto word = [&](std::size_t len, bool odd) {
+    std::string w;
+    while (w.size() < len) {
+      const unsigned roll = rng() % 64;
+      w += !odd || roll < 52 ? std::string(1, "abcxyzABC019-."[roll % 14])
+                             : std::string(kPieces[roll % 16]);
+    }
+    return w;
+  };
+  static const std::string_view kTails[] = {
+      "", " SIZE=1", " NOTIFY=NEVER", "  SIZE=1", "\tX", " ", ">", "x", " BODY=8BITMIME RET=FULL"};
+  for (int round = 0; round < 3000; ++round) {
+    const bool odd = round % 4 == 0;
+    std::string in = "<" + word(rng() % 24, odd) + "@" + word(rng() % 48, odd);
+    if (rng() % 8 != 0) in += ">";
+    in += kTails[rng() % 9];
+    ASSERT_EQ(testing::GrammarDiff(in), "") << "input: " << testing::PrintableForTest(in);
+  }
+  // Block edges: paths of every length to 70, split at each "@" position.
+  for (std::size_t n = 4; n <= 70; ++n) {
+    for (std::size_t at = 1; at + 2 < n; at += (n < 20 ? 1 : 5)) {
+      std::string in = "<";
+      for (std::size_t i = 1; i < n - 1; ++i) {
+        in += i == at                                                   ? '@'
+              : (i % 6 == 5 && i + 2 < n && i != at - 1 && i != at + 1) ? '.'
+                                                                        : "ab-9"[i % 4];
+      }
+      in += '>';
+      for (const std::string_view tail : {"", " SIZE=1", "x"}) {
+        const std::string line = in + std::string(tail);
+        ASSERT_EQ(testing::GrammarDiff(line), "") << "input: " << testing::PrintableForTest(line);
+      }
+    }
+  }
+  if (BestScanImpl() != ScanImpl::kScalar) {
+    SetScanImpl(BestScanImpl());
+    internal::FastMailbox f;
+    const auto fast = [&](std::string_view in) {
+      return internal::FastBracketedMailbox(in, 64, 255, 256, &f);
+    };
+    EXPECT_TRUE(fast("<bob@example.com>"));
+    EXPECT_EQ(f.at, 4u);
+    EXPECT_EQ(f.gt, 16u);
+    EXPECT_TRUE(fast("<carol.recipient@mail.example.com> NOTIFY=SUCCESS,FAILURE"));
+    EXPECT_EQ(f.gt, 33u);
+    EXPECT_TRUE(fast("<a@b.c> SIZE=12345678"));
+    EXPECT_EQ(f.gt, 6u);
+    EXPECT_FALSE(fast("<a@b.c>"));  // fewer than 16 octets
+    EXPECT_FALSE(fast("<.bob@example.com>"));
+    EXPECT_FALSE(fast("<bob.@example.com>"));
+    EXPECT_FALSE(fast("<b..ob@example.com>"));
+    EXPECT_FALSE(fast("<bob@-example.com>"));
+    EXPECT_FALSE(fast("<bob@example-.com>"));
+    EXPECT_FALSE(fast("<bob@example..com>"));
+    EXPECT_FALSE(fast("<bob@example.com.>"));
+    EXPECT_FALSE(fast("<bob@example.com-> "));
+    EXPECT_FALSE(fast("<b_b@example.com>"));    // "_" and "+": the scalar parse
+    EXPECT_FALSE(fast("<\"b\"@example.com>"));  // Quoted-string
+    EXPECT_FALSE(fast("<bob@[192.0.2.1]>"));    // address-literal
+    EXPECT_FALSE(fast("<bob@example.com x"));   // no ">"
+    EXPECT_FALSE(fast("bob@example.com> x"));   // no "<"
+    EXPECT_FALSE(internal::FastBracketedMailbox("<bob@example.com>", 2, 255, 256, &f));
+    EXPECT_FALSE(internal::FastBracketedMailbox("<bob@example.com>", 64, 10, 256, &f));
+    EXPECT_FALSE(internal::FastBracketedMailbox("<bob@example.com>", 64, 255, 16, &f));
+    EXPECT_TRUE(internal::FastBracketedMailbox("<bob@example.com>", 3, 11, 17, &f));
+    const std::string long_path = "<" + std::string(30, 'a') + "@" + std::string(31, 'b') + ">";
+    EXPECT_TRUE(fast(long_path));                    // the ">" at offset 63
+    EXPECT_FALSE(fast("<a" + long_path.substr(1)));  // at offset 64
   }
 }
 

@@ -51,8 +51,10 @@
 #include "parser/ascii.h"
 #include "parser/internal/command_chars.h"
 #include "parser/internal/command_parser.h"
+#include "parser/internal/domain_fast.h"
 #include "parser/internal/esmtp_params_parse.h"
 #include "parser/internal/path_chars.h"
+#include "parser/internal/path_fast.h"
 #include "parser/internal/path_parse.h"
 #include "parser/internal/reset.h"
 
@@ -351,7 +353,17 @@ struct LineParser : CommandParser {
     // it is parsed again, for the exact error.
     std::size_t path_end = 0;
     ParseError pe;
-    if (pos < n() && body[pos] == '<') {
+    if (internal::FastMailbox f;
+        internal::SimdScans() &&
+        internal::FastBracketedMailbox(body.substr(pos), opts.limits.local_part, opts.limits.domain,
+                                       opts.limits.path, &f)) {
+      // The usual "<local@domain>" in one pass (path_fast.h).
+      c.path.raw = body.substr(pos, f.gt + 1);
+      c.path.local_part = body.substr(pos + 1, f.at - 1);
+      c.path.domain = body.substr(pos + f.at + 1, f.gt - f.at - 1);
+      c.path.domain_kind = DomainKind::kName;
+      path_end = pos + f.gt + 1;
+    } else if (pos < n() && body[pos] == '<') {
       std::size_t len = 0;
       pe = internal::ParsePathInto(body.substr(pos), po, pos, !mail, &c.path, &len);
       if (pe.code == Errc::kOk && !met_utf8(pe)) path_end = pos + len;

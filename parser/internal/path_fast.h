@@ -1,0 +1,125 @@
+// The common bracketed path, "<" Dot-string "@" Domain ">", found and
+// validated in one pass of 16-octet compares (SSE2, always there on x86-64):
+// class masks of the whole path, then "@", ">", the local-part's dots and the
+// Domain's labels by bit operations, instead of an octet loop for the
+// local-part, a block loop for the Domain and the steps between. Internal:
+// ParsePathInto (path.cc) tries it first and parses octet by octet whenever
+// it declines, so that every error, leniency and UTF-8 rule keeps the scalar
+// code and its exact offsets. SetScanImpl(kScalar) turns it off
+// (SimdScans(), domain_fast.h); GrammarDiff compares the two.
+#ifndef SMTP_PARSER_INTERNAL_PATH_FAST_H_
+#define SMTP_PARSER_INTERNAL_PATH_FAST_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "parser/internal/path_chars.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace smtp::internal {
+
+// Where FastBracketedMailbox found the path's "@" and ">".
+struct FastMailbox {
+  std::size_t at = 0;  // offset of "@"
+  std::size_t gt = 0;  // offset of ">"
+};
+
+// True when `in` begins with "<" Local-part "@" Domain ">" where
+// - the Local-part is a Dot-string of ALPHA / DIGIT / "-" (a subset of
+//   atext, so the scalar Dot-string scan stops at the same "@"), with no
+//   empty atom, at most `local_limit` octets;
+// - the Domain is labels of Let-dig / "-" with no empty label and no "-" at
+//   a label's edge, at most `domain_limit` octets;
+// - the ">" is within the first 64 octets and the path (brackets included)
+//   at most `path_limit` octets.
+// Then the scalar parser accepts the same prefix, with no leniency fired, no
+// UTF-8, and the same fields. Otherwise false, and the caller parses octet by
+// octet. Reads only within `in`; declines when in.size() < 16 or in[0] is
+// not "<".
+//
+// One class mask (Let-dig / "-" / ".") and the "." and "-" masks of each
+// 16-octet block, until two octets outside the class have been seen after
+// the "<": they must be the "@" and the ">". A short last block is the 16
+// octets that end `in`, its masks shifted into place: the octets it shares
+// with the block before set the same bits again.
+[[gnu::always_inline]] inline bool FastBracketedMailbox(std::string_view in,
+                                                        std::size_t local_limit,
+                                                        std::size_t domain_limit,
+                                                        std::size_t path_limit, FastMailbox* out) {
+#if defined(__SSE2__)
+  const std::size_t n = in.size();
+  // "<" and a Let-dig: not "<>", a Quoted-string or a source route, which
+  // cost the block below for nothing.
+  if (n < 16 || in[0] != '<' || !Is(in[1], kLetDigBit)) return false;
+  std::uint64_t cls = 0;  // Let-dig / "-" / "."
+  std::uint64_t dots = 0;
+  std::uint64_t hyphens = 0;
+  std::uint64_t stops = 0;
+  for (std::size_t k = 0;; k += 16) {
+    const std::size_t at = k + 16 <= n ? k : n - 16;
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at));
+    // ALPHA: (v | 0x20) in "a"-"z"; DIGIT: v in "0"-"9"; by signed compares
+    // of the octet moved to the bottom of the signed range (8-bit octets
+    // fall outside both).
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i alpha =
+        _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
+                       _mm_set1_epi8(-128 + 26));
+    const __m128i digit = _mm_cmplt_epi8(
+        _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))), _mm_set1_epi8(-128 + 10));
+    const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    const auto mask = [](__m128i m) {
+      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(m)));
+    };
+    cls |= mask(_mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(hyphen, dot))) << at;
+    dots |= mask(dot) << at;
+    hyphens |= mask(hyphen) << at;
+    const std::uint64_t seen =
+        at + 16 == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (at + 16)) - 1;
+    stops = ~cls & seen & ~std::uint64_t{1};
+    if ((stops & (stops - 1)) != 0) break;  // two octets outside the class
+    if (at + 16 >= n || k == 48) return false;
+  }
+  // The first two octets outside the class after "<": "@" and ">".
+  const std::size_t at = static_cast<std::size_t>(__builtin_ctzll(stops));
+  const std::size_t gt = static_cast<std::size_t>(__builtin_ctzll(stops & (stops - 1)));
+  if (in[at] != '@' || in[gt] != '>') return false;
+  // Local-part in[1, at): 1..local_limit octets, no "." first, last or next
+  // to another "."; Domain in[at + 1, gt): 1..domain_limit octets, no "." or
+  // "-" first or last in a label.
+  if (at < 2 || at - 1 > local_limit || gt == at + 1 || gt - at - 1 > domain_limit ||
+      gt + 1 > path_limit) {
+    return false;
+  }
+  const std::uint64_t local = ((std::uint64_t{1} << at) - 1) & ~std::uint64_t{1};
+  const std::uint64_t domain = ((std::uint64_t{1} << gt) - 1) & ~((std::uint64_t{2} << at) - 1);
+  const std::uint64_t local_dots = dots & local;
+  const std::uint64_t edges = std::uint64_t{2} | (std::uint64_t{1} << (at - 1));
+  const std::uint64_t domain_dots = dots & domain;
+  const std::uint64_t starts = (std::uint64_t{2} << at) | (domain_dots << 1);
+  const std::uint64_t ends = (domain_dots >> 1) | (std::uint64_t{1} << (gt - 1));
+  if ((local_dots & (edges | (local_dots >> 1))) != 0 ||
+      ((domain_dots | (hyphens & domain)) & (starts | ends)) != 0) {
+    return false;
+  }
+  out->at = at;
+  out->gt = gt;
+  return true;
+#else
+  (void)in;
+  (void)local_limit;
+  (void)domain_limit;
+  (void)path_limit;
+  (void)out;
+  return false;
+#endif
+}
+
+}  // namespace smtp::internal
+
+#endif  // SMTP_PARSER_INTERNAL_PATH_FAST_H_
