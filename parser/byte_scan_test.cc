@@ -190,8 +190,25 @@ TEST(ByteScan, TheMailboxFastPathGivesTheScalarResults) {
       }
     }
   }
+  // "<>" and "<Postmaster>" (FastPathInto), and what is almost them.
+  for (const std::string_view in :
+       {"<>", "<> SIZE=1", "<>x", "<> ", "<>>", "<Postmaster>", "<postMASTER> NOTIFY=NEVER",
+        "<Postmaster", "<Postmaster >", "<Postmasterx>", "<Postmaste>", "<Postmaster@x.org>",
+        "<Postmaster@example.com> SIZE=1", "<P\x10stmaster>", "<Postmaster>>", "<Post-aster>",
+        "<>\xc3\xa9", "<Postmaster> SMTPUTF8"}) {
+    ASSERT_EQ(testing::GrammarDiff(in), "") << "input: " << testing::PrintableForTest(in);
+  }
   if (BestScanImpl() != ScanImpl::kScalar) {
     SetScanImpl(BestScanImpl());
+    Path p;
+    EXPECT_EQ(internal::FastPathInto("<> SIZE=1", false, Limits{}, &p), 2u);
+    EXPECT_TRUE(p.is_null);
+    EXPECT_EQ(internal::FastPathInto("<>", true, Limits{}, &p), 0u);  // kEmptyPath
+    p = Path{};
+    EXPECT_EQ(internal::FastPathInto("<pOSTMASTER>", true, Limits{}, &p), 12u);
+    EXPECT_TRUE(p.is_postmaster);
+    EXPECT_EQ(p.local_part, "pOSTMASTER");
+    EXPECT_EQ(internal::FastPathInto("<Postmaster>", false, Limits{}, &p), 0u);  // kMissingAt
     internal::FastMailbox f;
     const auto fast = [&](std::string_view in) {
       return internal::FastBracketedMailbox(in, 64, 255, 256, &f);

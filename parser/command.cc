@@ -353,16 +353,12 @@ struct LineParser : CommandParser {
     // it is parsed again, for the exact error.
     std::size_t path_end = 0;
     ParseError pe;
-    if (internal::FastMailbox f;
+    // The usual paths ("<local@domain>", "<>", "<Postmaster>") without the
+    // path parser (path_fast.h).
+    if (std::size_t len = 0;
         internal::SimdScans() &&
-        internal::FastBracketedMailbox(body.substr(pos), opts.limits.local_part, opts.limits.domain,
-                                       opts.limits.path, &f)) {
-      // The usual "<local@domain>" in one pass (path_fast.h).
-      c.path.raw = body.substr(pos, f.gt + 1);
-      c.path.local_part = body.substr(pos + 1, f.at - 1);
-      c.path.domain = body.substr(pos + f.at + 1, f.gt - f.at - 1);
-      c.path.domain_kind = DomainKind::kName;
-      path_end = pos + f.gt + 1;
+        (len = internal::FastPathInto(body.substr(pos), !mail, opts.limits, &c.path)) != 0) {
+      path_end = pos + len;
     } else if (pos < n() && body[pos] == '<') {
       std::size_t len = 0;
       pe = internal::ParsePathInto(body.substr(pos), po, pos, !mail, &c.path, &len);

@@ -267,7 +267,7 @@ inline std::string MailRcptOutcomes(std::string_view in) {
   short_limits.utf8 = true;
   short_limits.limits.local_part = 5;
   short_limits.limits.domain = 12;
-  short_limits.limits.path = 20;
+  short_limits.limits.path = 11;
   CommandOptions strict;
   Command c;
   std::string line;

@@ -1,12 +1,14 @@
-// The common bracketed path, "<" Dot-string "@" Domain ">", found and
-// validated in one pass of 16-octet compares (SSE2, always there on x86-64):
-// class masks of the whole path, then "@", ">", the local-part's dots and the
-// Domain's labels by bit operations, instead of an octet loop for the
-// local-part, a block loop for the Domain and the steps between. Internal:
-// ParsePathInto (path.cc) tries it first and parses octet by octet whenever
-// it declines, so that every error, leniency and UTF-8 rule keeps the scalar
-// code and its exact offsets. SetScanImpl(kScalar) turns it off
-// (SimdScans(), domain_fast.h); GrammarDiff compares the two.
+// The usual paths of MAIL and RCPT without the general path parser: the
+// common "<" Dot-string "@" Domain ">" found and validated in one pass of
+// 16-octet compares (SSE2, always there on x86-64): class masks of the whole
+// path, then "@", ">", the local-part's dots and the Domain's labels by bit
+// operations, instead of an octet loop for the local-part, a block loop for
+// the Domain and the steps between; and "<>" and "<Postmaster>" by word
+// compares. Internal: the command parser's MAIL / RCPT step (command.cc)
+// tries FastPathInto first and calls ParsePathInto whenever it declines, so
+// that every error, leniency and UTF-8 rule keeps the scalar code and its
+// exact offsets. SetScanImpl(kScalar) turns it off (SimdScans(),
+// domain_fast.h); GrammarDiff (scan_diff_test_util.h) compares the two.
 #ifndef SMTP_PARSER_INTERNAL_PATH_FAST_H_
 #define SMTP_PARSER_INTERNAL_PATH_FAST_H_
 
@@ -14,7 +16,10 @@
 #include <cstdint>
 #include <string_view>
 
+#include "parser/internal/command_chars.h"
 #include "parser/internal/path_chars.h"
+#include "parser/limits.h"
+#include "parser/path.h"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -118,6 +123,39 @@ struct FastMailbox {
   (void)out;
   return false;
 #endif
+}
+
+// ParsePathInto(in, ..., forward, out, &len) for the paths above, where it
+// would succeed: "<>" (Reverse-path), "<Postmaster>" in any case
+// (Forward-path), and what FastBracketedMailbox accepts. Fills the fields of
+// the cleared `*out` as ParsePathInto does and returns the path's length
+// (through ">"); 0 when it declines (nothing written).
+[[gnu::always_inline]] inline std::size_t FastPathInto(std::string_view in, bool forward,
+                                                       const Limits& limits, Path* out) {
+  const std::size_t n = in.size();
+  if (n >= 2 && in[0] == '<' && in[1] == '>') {  // ParsePathInto: kEmptyPath when forward
+    if (forward || limits.path < 2) return 0;
+    out->raw = in.substr(0, 2);
+    out->is_null = true;
+    return 2;
+  }
+  // "Postmaster" as three folded words (exact: all letters) and ">".
+  if (forward && n >= 12 && in[0] == '<' && LoadFolded4(in.data() + 1) == Tag4("post") &&
+      LoadFolded4(in.data() + 5) == Tag4("mast") && LoadFolded4(in.data() + 7) == Tag4("ster") &&
+      in[11] == '>') {
+    if (limits.path < 12) return 0;
+    out->raw = in.substr(0, 12);
+    out->is_postmaster = true;
+    out->local_part = in.substr(1, 10);
+    return 12;
+  }
+  FastMailbox f;
+  if (!FastBracketedMailbox(in, limits.local_part, limits.domain, limits.path, &f)) return 0;
+  out->raw = in.substr(0, f.gt + 1);
+  out->local_part = in.substr(1, f.at - 1);
+  out->domain = in.substr(f.at + 1, f.gt - f.at - 1);
+  out->domain_kind = DomainKind::kName;
+  return f.gt + 1;
 }
 
 }  // namespace smtp::internal
