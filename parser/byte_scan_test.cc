@@ -190,6 +190,23 @@ TEST(ByteScan, TheMailboxFastPathGivesTheScalarResults) {
       }
     }
   }
+  // IPv4 address-literals and what is almost one: groups of 0-4 digits of
+  // every value to 999, three to five groups, other octets, and each end.
+  for (int round = 0; round < 3000; ++round) {
+    std::string lit = "[";
+    const int groups = 3 + static_cast<int>(rng() % 3);
+    for (int g = 0; g < groups; ++g) {
+      if (g > 0) lit += rng() % 16 == 0 ? "" : rng() % 24 == 0 ? ":" : ".";
+      const unsigned digits = rng() % 16 == 0 ? 0 : rng() % 8 == 0 ? 4 : 1 + rng() % 3;
+      const std::string v = std::to_string(rng() % (rng() % 2 ? 1000 : 256));
+      lit += std::string(digits > v.size() ? digits - v.size() : 0, '0') +
+             v.substr(0, std::min<std::size_t>(digits, v.size()));
+    }
+    static const std::string_view kEnds[] = {"]>", "]> SIZE=1", "]", "]x>", ">", "]]>", "x]>"};
+    lit += kEnds[rng() % 7];
+    const std::string in = "<" + word(1 + rng() % 10, false) + "@" + lit;
+    ASSERT_EQ(testing::GrammarDiff(in), "") << "input: " << testing::PrintableForTest(in);
+  }
   // "<>" and "<Postmaster>" (FastPathInto), and what is almost them.
   for (const std::string_view in :
        {"<>", "<> SIZE=1", "<>x", "<> ", "<>>", "<Postmaster>", "<postMASTER> NOTIFY=NEVER",
@@ -229,11 +246,17 @@ TEST(ByteScan, TheMailboxFastPathGivesTheScalarResults) {
     EXPECT_FALSE(fast("<bob@example..com>"));
     EXPECT_FALSE(fast("<bob@example.com.>"));
     EXPECT_FALSE(fast("<bob@example.com-> "));
-    EXPECT_FALSE(fast("<b_b@example.com>"));    // "_" and "+": the scalar parse
-    EXPECT_FALSE(fast("<\"b\"@example.com>"));  // Quoted-string
-    EXPECT_FALSE(fast("<bob@[192.0.2.1]>"));    // address-literal
-    EXPECT_FALSE(fast("<bob@example.com x"));   // no ">"
-    EXPECT_FALSE(fast("bob@example.com> x"));   // no "<"
+    EXPECT_FALSE(fast("<b_b@example.com>"));         // "_" and "+": the scalar parse
+    EXPECT_FALSE(fast("<\"b\"@example.com>"));       // Quoted-string
+    EXPECT_TRUE(fast("<ops@[192.0.2.17]> SIZE=1"));  // IPv4 address-literal
+    EXPECT_EQ(f.kind, DomainKind::kIpv4Literal);
+    EXPECT_EQ(f.gt, 17u);
+    EXPECT_FALSE(fast("<ops@[192.0.2.256]> SIZE=1"));
+    EXPECT_FALSE(fast("<ops@[192.0.2.0017]> SIZE=1"));
+    EXPECT_FALSE(fast("<ops@[192.0.2]> SIZE=1"));
+    EXPECT_FALSE(fast("<bob@[IPv6:::1]> SIZE=1"));
+    EXPECT_FALSE(fast("<bob@example.com x"));  // no ">"
+    EXPECT_FALSE(fast("bob@example.com> x"));  // no "<"
     EXPECT_FALSE(internal::FastBracketedMailbox("<bob@example.com>", 2, 255, 256, &f));
     EXPECT_FALSE(internal::FastBracketedMailbox("<bob@example.com>", 64, 10, 256, &f));
     EXPECT_FALSE(internal::FastBracketedMailbox("<bob@example.com>", 64, 255, 16, &f));

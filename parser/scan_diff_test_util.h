@@ -254,7 +254,9 @@ inline std::string GrammarOutcomes(std::string_view in) {
 // MAIL and RCPT lines with the path at each "<" of `in` (and at its start):
 // "MAIL FROM:" / "RCPT TO:", at most 100 octets of `in`, CRLF, parsed by
 // ParseCommandInto strictly, with the leniencies around paths and
-// parameters, and with UTF-8 and short local-part, domain and path limits:
+// parameters, with UTF-8 and short local-part, domain and path limits (each
+// the first to be exceeded by some path), and with a path limit under
+// "<Postmaster>":
 // the error, or every field. The bracketed path's fast path
 // (parser/internal/path_fast.h) is taken only in a command line.
 inline std::string MailRcptOutcomes(std::string_view in) {
@@ -267,7 +269,9 @@ inline std::string MailRcptOutcomes(std::string_view in) {
   short_limits.utf8 = true;
   short_limits.limits.local_part = 5;
   short_limits.limits.domain = 12;
-  short_limits.limits.path = 11;
+  short_limits.limits.path = 18;
+  CommandOptions short_path;  // under "<Postmaster>"
+  short_path.limits.path = 11;
   CommandOptions strict;
   Command c;
   std::string line;
@@ -275,7 +279,7 @@ inline std::string MailRcptOutcomes(std::string_view in) {
     if (i != 0 && in[i] != '<') continue;
     for (const std::string_view verb : {"MAIL FROM:", "RCPT TO:"}) {
       line.assign(verb).append(in.substr(i, 100)).append("\r\n");
-      for (const CommandOptions* o : {&strict, &lenient, &short_limits}) {
+      for (const CommandOptions* o : {&strict, &lenient, &short_limits, &short_path}) {
         const ParseError e = ParseCommandInto(line, *o, &c);
         out += e.code == Errc::kOk ? CommandFieldsText(c)
                                    : "E" + std::to_string(static_cast<int>(e.code)) + "@" +

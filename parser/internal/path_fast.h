@@ -31,6 +31,7 @@ namespace smtp::internal {
 struct FastMailbox {
   std::size_t at = 0;  // offset of "@"
   std::size_t gt = 0;  // offset of ">"
+  DomainKind kind = DomainKind::kName;
 };
 
 // True when `in` begins with "<" Local-part "@" Domain ">" where
@@ -38,7 +39,8 @@ struct FastMailbox {
 //   atext, so the scalar Dot-string scan stops at the same "@"), with no
 //   empty atom, at most `local_limit` octets;
 // - the Domain is labels of Let-dig / "-" with no empty label and no "-" at
-//   a label's edge, at most `domain_limit` octets;
+//   a label's edge, or an IPv4 address-literal, at most `domain_limit`
+//   octets (the literal with its brackets);
 // - the ">" is within the first 64 octets and the path (brackets included)
 //   at most `path_limit` octets.
 // Then the scalar parser accepts the same prefix, with no leniency fired, no
@@ -90,28 +92,57 @@ struct FastMailbox {
     if ((stops & (stops - 1)) != 0) break;  // two octets outside the class
     if (at + 16 >= n || k == 48) return false;
   }
-  // The first two octets outside the class after "<": "@" and ">".
+  // The first two octets outside the class after "<": "@" and then ">" or
+  // the "[" of an address-literal.
   const std::size_t at = static_cast<std::size_t>(__builtin_ctzll(stops));
-  const std::size_t gt = static_cast<std::size_t>(__builtin_ctzll(stops & (stops - 1)));
-  if (in[at] != '@' || in[gt] != '>') return false;
+  std::size_t gt = static_cast<std::size_t>(__builtin_ctzll(stops & (stops - 1)));
   // Local-part in[1, at): 1..local_limit octets, no "." first, last or next
-  // to another "."; Domain in[at + 1, gt): 1..domain_limit octets, no "." or
-  // "-" first or last in a label.
-  if (at < 2 || at - 1 > local_limit || gt == at + 1 || gt - at - 1 > domain_limit ||
-      gt + 1 > path_limit) {
-    return false;
-  }
+  // to another ".".
   const std::uint64_t local = ((std::uint64_t{1} << at) - 1) & ~std::uint64_t{1};
-  const std::uint64_t domain = ((std::uint64_t{1} << gt) - 1) & ~((std::uint64_t{2} << at) - 1);
   const std::uint64_t local_dots = dots & local;
-  const std::uint64_t edges = std::uint64_t{2} | (std::uint64_t{1} << (at - 1));
-  const std::uint64_t domain_dots = dots & domain;
-  const std::uint64_t starts = (std::uint64_t{2} << at) | (domain_dots << 1);
-  const std::uint64_t ends = (domain_dots >> 1) | (std::uint64_t{1} << (gt - 1));
-  if ((local_dots & (edges | (local_dots >> 1))) != 0 ||
-      ((domain_dots | (hyphens & domain)) & (starts | ends)) != 0) {
+  if (in[at] != '@' || at < 2 || at - 1 > local_limit ||
+      (local_dots & (std::uint64_t{2} | (std::uint64_t{1} << (at - 1)) | (local_dots >> 1))) != 0) {
     return false;
   }
+  if (in[gt] == '>') {
+    // Domain in[at + 1, gt): 1..domain_limit octets, no "." or "-" first or
+    // last in a label.
+    const std::uint64_t domain = ((std::uint64_t{1} << gt) - 1) & ~((std::uint64_t{2} << at) - 1);
+    const std::uint64_t domain_dots = dots & domain;
+    const std::uint64_t starts = (std::uint64_t{2} << at) | (domain_dots << 1);
+    const std::uint64_t ends = (domain_dots >> 1) | (std::uint64_t{1} << (gt - 1));
+    if (gt == at + 1 || gt - at - 1 > domain_limit ||
+        ((domain_dots | (hyphens & domain)) & (starts | ends)) != 0) {
+      return false;
+    }
+    out->kind = DomainKind::kName;
+  } else if (gt == at + 1 && in[gt] == '[') {
+    // "[" IPv4-address-literal "]" (§4.1.3: Snum = 1*3DIGIT, 0-255): the
+    // scalar parse takes the first "]", which is the one after the fourth
+    // Snum here, and accepts the same.
+    std::size_t p = gt + 1;
+    for (int k = 0; k < 4; ++k) {
+      if (k > 0) {
+        if (p == n || in[p] != '.') return false;
+        ++p;
+      }
+      unsigned value = 0;
+      const std::size_t start = p;
+      while (p < n && p - start < 4 && in[p] >= '0' && in[p] <= '9') {
+        value = value * 10 + static_cast<unsigned>(in[p] - '0');
+        ++p;
+      }
+      if (p == start || p - start > 3 || value > 255) return false;
+    }
+    if (p + 1 >= n || in[p] != ']' || in[p + 1] != '>' || p + 1 - (at + 1) > domain_limit) {
+      return false;
+    }
+    gt = p + 1;
+    out->kind = DomainKind::kIpv4Literal;
+  } else {
+    return false;
+  }
+  if (gt + 1 > path_limit) return false;
   out->at = at;
   out->gt = gt;
   return true;
@@ -154,7 +185,7 @@ struct FastMailbox {
   out->raw = in.substr(0, f.gt + 1);
   out->local_part = in.substr(1, f.at - 1);
   out->domain = in.substr(f.at + 1, f.gt - f.at - 1);
-  out->domain_kind = DomainKind::kName;
+  out->domain_kind = f.kind;
   return f.gt + 1;
 }
 
