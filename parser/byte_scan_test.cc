@@ -207,6 +207,25 @@ TEST(ByteScan, TheMailboxFastPathGivesTheScalarResults) {
     const std::string in = "<" + word(1 + rng() % 10, false) + "@" + lit;
     ASSERT_EQ(testing::GrammarDiff(in), "") << "input: " << testing::PrintableForTest(in);
   }
+  // Quoted-strings: qtext with SP, "\\" pairs, DQUOTEs, controls and 8-bit
+  // octets, then "@" and a Domain or something else.
+  static const std::string_view kQuoted[] = {"a",    "Z",        "9",    " ",   ".",  "@",
+                                             "<",    ">",        "\\\"", "\\x", "\"", "\t",
+                                             "\x7f", "\xc3\xa9", "\\",   "]"};
+  for (int round = 0; round < 3000; ++round) {
+    std::string q = "\"";
+    const std::size_t len = rng() % 24;
+    while (q.size() < len) {
+      const unsigned roll = rng() % 64;
+      q += roll < 40 ? std::string(1, "dave smith.-"[roll % 12]) : std::string(kQuoted[roll % 16]);
+    }
+    q += rng() % 8 == 0 ? "" : "\"";
+    static const std::string_view kAfter[] = {"@", "@", "@", "@", "x@", "", "@[1.2.3.4]"};
+    const std::string in = "<" + q + std::string(kAfter[rng() % 7]) +
+                           word(rng() % 30, rng() % 4 == 0) + (rng() % 8 == 0 ? "" : ">") +
+                           std::string(kTails[rng() % 9]);
+    ASSERT_EQ(testing::GrammarDiff(in), "") << "input: " << testing::PrintableForTest(in);
+  }
   // "<>" and "<Postmaster>" (FastPathInto), and what is almost them.
   for (const std::string_view in :
        {"<>", "<> SIZE=1", "<>x", "<> ", "<>>", "<Postmaster>", "<postMASTER> NOTIFY=NEVER",
@@ -246,8 +265,19 @@ TEST(ByteScan, TheMailboxFastPathGivesTheScalarResults) {
     EXPECT_FALSE(fast("<bob@example..com>"));
     EXPECT_FALSE(fast("<bob@example.com.>"));
     EXPECT_FALSE(fast("<bob@example.com-> "));
-    EXPECT_FALSE(fast("<b_b@example.com>"));         // "_" and "+": the scalar parse
-    EXPECT_FALSE(fast("<\"b\"@example.com>"));       // Quoted-string
+    EXPECT_FALSE(fast("<b_b@example.com>"));    // "_" and "+": the scalar parse
+    EXPECT_FALSE(fast("<\"b\"@example.com>"));  // Quoted-string: FastQuotedMailbox
+    EXPECT_TRUE(internal::FastQuotedMailbox("<\"dave smith\"@example.net>", 64, 255, 256, &f));
+    EXPECT_EQ(f.at, 13u);
+    EXPECT_EQ(f.gt, 25u);
+    EXPECT_FALSE(internal::FastQuotedMailbox("<\"dave\\ smith\"@example.net>", 64, 255, 256, &f));
+    EXPECT_FALSE(internal::FastQuotedMailbox("<\"dave smith\"@example.net>", 11, 255, 256, &f));
+    EXPECT_TRUE(internal::FastQuotedMailbox("<\"dave smith\"@example.net>", 12, 255, 256, &f));
+    p = Path{};
+    EXPECT_EQ(internal::FastPathInto("<\"dave smith\"@example.net>", true, Limits{}, &p), 26u);
+    EXPECT_TRUE(p.quoted_local_part);
+    EXPECT_EQ(p.local_part, "\"dave smith\"");
+    EXPECT_EQ(p.domain, "example.net");
     EXPECT_TRUE(fast("<ops@[192.0.2.17]> SIZE=1"));  // IPv4 address-literal
     EXPECT_EQ(f.kind, DomainKind::kIpv4Literal);
     EXPECT_EQ(f.gt, 17u);

@@ -34,6 +34,20 @@ struct FastMailbox {
   DomainKind kind = DomainKind::kName;
 };
 
+// Checks the Domain in[at + 1, gt) of a path whose "@" is at `at` and ">"
+// at `gt`, from the path's "." and "-" masks (its octets are known to be
+// Let-dig / "-" / "."): 1..domain_limit octets, no "." or "-" first or last
+// in a label.
+inline bool FastDomainLabels(std::size_t at, std::size_t gt, std::uint64_t dots,
+                             std::uint64_t hyphens, std::size_t domain_limit) {
+  const std::uint64_t domain = ((std::uint64_t{1} << gt) - 1) & ~((std::uint64_t{2} << at) - 1);
+  const std::uint64_t domain_dots = dots & domain;
+  const std::uint64_t starts = (std::uint64_t{2} << at) | (domain_dots << 1);
+  const std::uint64_t ends = (domain_dots >> 1) | (std::uint64_t{1} << (gt - 1));
+  return gt != at + 1 && gt - at - 1 <= domain_limit &&
+         ((domain_dots | (hyphens & domain)) & (starts | ends)) == 0;
+}
+
 // True when `in` begins with "<" Local-part "@" Domain ">" where
 // - the Local-part is a Dot-string of ALPHA / DIGIT / "-" (a subset of
 //   atext, so the scalar Dot-string scan stops at the same "@"), with no
@@ -105,16 +119,7 @@ struct FastMailbox {
     return false;
   }
   if (in[gt] == '>') {
-    // Domain in[at + 1, gt): 1..domain_limit octets, no "." or "-" first or
-    // last in a label.
-    const std::uint64_t domain = ((std::uint64_t{1} << gt) - 1) & ~((std::uint64_t{2} << at) - 1);
-    const std::uint64_t domain_dots = dots & domain;
-    const std::uint64_t starts = (std::uint64_t{2} << at) | (domain_dots << 1);
-    const std::uint64_t ends = (domain_dots >> 1) | (std::uint64_t{1} << (gt - 1));
-    if (gt == at + 1 || gt - at - 1 > domain_limit ||
-        ((domain_dots | (hyphens & domain)) & (starts | ends)) != 0) {
-      return false;
-    }
+    if (!FastDomainLabels(at, gt, dots, hyphens, domain_limit)) return false;
     out->kind = DomainKind::kName;
   } else if (gt == at + 1 && in[gt] == '[') {
     // "[" IPv4-address-literal "]" (§4.1.3: Snum = 1*3DIGIT, 0-255): the
@@ -156,6 +161,79 @@ struct FastMailbox {
 #endif
 }
 
+// As FastBracketedMailbox for "<" Quoted-string "@" Domain ">" where the
+// Quoted-string is DQUOTE *qtextSMTP DQUOTE of ASCII (no quoted-pair, no
+// UTF-8), at most `local_limit` octets with its quotes, and the Domain as
+// there (no address-literal). Then the scalar parser accepts the same
+// prefix with the same fields (quoted_local_part set). Needs in.size() >= 16,
+// in[0] == '<' and in[1] == '"'.
+[[gnu::always_inline]] inline bool FastQuotedMailbox(std::string_view in, std::size_t local_limit,
+                                                     std::size_t domain_limit,
+                                                     std::size_t path_limit, FastMailbox* out) {
+#if defined(__SSE2__)
+  const std::size_t n = in.size();
+  std::uint64_t cls = 0;  // Let-dig / "-" / "."
+  std::uint64_t dots = 0;
+  std::uint64_t hyphens = 0;
+  std::uint64_t quotes = 0;
+  std::uint64_t qtext = 0;  // %d32-126 except "\\" (DQUOTE is in `quotes`)
+  std::size_t close = 0;
+  std::uint64_t stops = 0;
+  for (std::size_t k = 0;; k += 16) {
+    const std::size_t at = k + 16 <= n ? k : n - 16;
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at));
+    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+    const __m128i alpha =
+        _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
+                       _mm_set1_epi8(-128 + 26));
+    const __m128i digit = _mm_cmplt_epi8(
+        _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))), _mm_set1_epi8(-128 + 10));
+    const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
+                                            _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
+    const auto mask = [](__m128i m) {
+      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(m)));
+    };
+    cls |= mask(_mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(hyphen, dot))) << at;
+    dots |= mask(dot) << at;
+    hyphens |= mask(hyphen) << at;
+    quotes |= mask(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))) << at;
+    qtext |= mask(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), printable)) << at;
+    const std::uint64_t seen =
+        at + 16 == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (at + 16)) - 1;
+    const std::uint64_t later = quotes & seen & ~std::uint64_t{3};  // DQUOTEs after the first
+    if (later != 0) {
+      close = static_cast<std::size_t>(__builtin_ctzll(later));
+      // Octets outside the class after the "@" that should follow.
+      stops = ~cls & seen & ~((std::uint64_t{2} << (close + 1)) - 1);
+      if (close + 2 < 64 && stops != 0) break;
+    }
+    if (at + 16 >= n || k == 48) return false;
+  }
+  const std::size_t at = close + 1;
+  const std::size_t gt = static_cast<std::size_t>(__builtin_ctzll(stops));
+  // qtextSMTP between the quotes; "@" after them; the quotes count in the
+  // local-part's limit.
+  const std::uint64_t inside = ((std::uint64_t{1} << close) - 1) & ~std::uint64_t{3};
+  if ((inside & ~qtext) != 0 || close > local_limit || in[at] != '@' || in[gt] != '>' ||
+      !FastDomainLabels(at, gt, dots, hyphens, domain_limit) || gt + 1 > path_limit) {
+    return false;
+  }
+  out->at = at;
+  out->gt = gt;
+  out->kind = DomainKind::kName;
+  return true;
+#else
+  (void)in;
+  (void)local_limit;
+  (void)domain_limit;
+  (void)path_limit;
+  (void)out;
+  return false;
+#endif
+}
+
 // ParsePathInto(in, ..., forward, out, &len) for the paths above, where it
 // would succeed: "<>" (Reverse-path), "<Postmaster>" in any case
 // (Forward-path), and what FastBracketedMailbox accepts. Fills the fields of
@@ -181,7 +259,12 @@ struct FastMailbox {
     return 12;
   }
   FastMailbox f;
-  if (!FastBracketedMailbox(in, limits.local_part, limits.domain, limits.path, &f)) return 0;
+  if (n >= 16 && in[0] == '<' && in[1] == '"') {
+    if (!FastQuotedMailbox(in, limits.local_part, limits.domain, limits.path, &f)) return 0;
+    out->quoted_local_part = true;
+  } else if (!FastBracketedMailbox(in, limits.local_part, limits.domain, limits.path, &f)) {
+    return 0;
+  }
   out->raw = in.substr(0, f.gt + 1);
   out->local_part = in.substr(1, f.at - 1);
   out->domain = in.substr(f.at + 1, f.gt - f.at - 1);
