@@ -205,11 +205,11 @@ inline bool FastDomainLabels(std::size_t at, std::size_t gt, std::uint64_t dots,
     const std::uint64_t later = quotes & seen & ~std::uint64_t{3};  // DQUOTEs after the first
     if (later != 0) {
       close = static_cast<std::size_t>(__builtin_ctzll(later));
-      // "@" and ">" after the DQUOTE must fit in the 64 octets (and the shift
-      // below stays under 64).
-      if (close >= 62) return false;
-      // Octets outside the class after the "@" that should follow.
-      stops = ~cls & seen & ~((std::uint64_t{2} << (close + 1)) - 1);
+      // Octets outside the class after the "@" that should follow; none when
+      // the "@" and ">" would not fit in the 64 octets (and the shift stays
+      // under 64): then this was the last block.
+      const std::uint64_t after_at = close < 62 ? ~((std::uint64_t{2} << (close + 1)) - 1) : 0;
+      stops = ~cls & seen & after_at;
       if (stops != 0) break;
     }
     if (at + 16 >= n || k == 48) return false;
