@@ -38,8 +38,9 @@ struct FastMailbox {
 // at `gt`, from the path's "." and "-" masks (its octets are known to be
 // Let-dig / "-" / "."): 1..domain_limit octets, no "." or "-" first or last
 // in a label.
-inline bool FastDomainLabels(std::size_t at, std::size_t gt, std::uint64_t dots,
-                             std::uint64_t hyphens, std::size_t domain_limit) {
+[[gnu::always_inline]] inline bool FastDomainLabels(std::size_t at, std::size_t gt,
+                                                    std::uint64_t dots, std::uint64_t hyphens,
+                                                    std::size_t domain_limit) {
   const std::uint64_t domain = ((std::uint64_t{1} << gt) - 1) & ~((std::uint64_t{2} << at) - 1);
   const std::uint64_t domain_dots = dots & domain;
   const std::uint64_t starts = (std::uint64_t{2} << at) | (domain_dots << 1);
