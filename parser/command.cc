@@ -51,8 +51,10 @@
 #include "parser/ascii.h"
 #include "parser/internal/command_chars.h"
 #include "parser/internal/command_parser.h"
+#include "parser/internal/domain_fast.h"
 #include "parser/internal/esmtp_params_parse.h"
 #include "parser/internal/path_chars.h"
+#include "parser/internal/path_fast.h"
 #include "parser/internal/path_parse.h"
 #include "parser/internal/reset.h"
 
@@ -351,7 +353,13 @@ struct LineParser : CommandParser {
     // it is parsed again, for the exact error.
     std::size_t path_end = 0;
     ParseError pe;
-    if (pos < n() && body[pos] == '<') {
+    // The usual paths ("<local@domain>", "<>", "<Postmaster>") without the
+    // path parser (path_fast.h).
+    if (std::size_t len = 0;
+        internal::SimdScans() &&
+        (len = internal::FastPathInto(body.substr(pos), !mail, opts.limits, &c.path)) != 0) {
+      path_end = pos + len;
+    } else if (pos < n() && body[pos] == '<') {
       std::size_t len = 0;
       pe = internal::ParsePathInto(body.substr(pos), po, pos, !mail, &c.path, &len);
       if (pe.code == Errc::kOk && !met_utf8(pe)) path_end = pos + len;
