@@ -54,7 +54,7 @@ struct CommandFrame {
 };
 
 // Frames the line at the start of `buffered` and parses it into `*out`
-// (cleared first, as ParseCommandInto does; its views point into
+// (reset first, as ParseCommandInto does, with its assumption; its views point into
 // `buffered`). Returns kNeedMore when `buffered` holds no complete line
 // (nothing consumed; `*frame` unspecified); otherwise `*frame` describes the
 // line (frame->size octets are consumed) and the result is kOk (the Command
