@@ -425,14 +425,10 @@ struct LineParser : CommandParser {
         }
       }
     } else {
-      while (i < n()) {
-        if (IsHigh(body[i]) && utf8) {
-          if (!utf8_at(i)) return false;
-        } else if (Is(body[i], internal::kAtextBit)) {
-          ++i;
-        } else {
-          break;
-        }
+      for (;;) {  // atext runs, and with `utf8` the UTF-8 sequences between them
+        i = internal::Skip(body, i, internal::kAtextBit);
+        if (i == n() || !utf8 || !IsHigh(body[i])) break;
+        if (!utf8_at(i)) return false;
       }
       if (i == pos) {
         return Fail(Errc::kBadString, pos,
@@ -456,14 +452,23 @@ struct LineParser : CommandParser {
       return FailAs(Errc::kMissingArgument, pos, "RFC 5321 §4.1.1.6: String argument required");
     }
     constexpr std::string_view kSmtputf8 = "SMTPUTF8";
-    bool utf8 = opts.utf8;
-    if (vrfy_expn) {
-      const std::size_t last = LastWsp(body);
-      utf8 |= last != std::string_view::npos && last > pos &&
-              EqualsIgnoreCase(body.substr(last + 1), kSmtputf8);
-    }
+    // UTF-8 is admitted with opts.utf8 or, for VRFY / EXPN, when the line
+    // ends in SP "SMTPUTF8". That changes the String only where it meets an
+    // 8-bit octet (it fails or stops there), so the line's end is looked at
+    // only then, and the String parsed again.
     std::size_t end = pos;
-    if (!String(pos, utf8, end)) return false;
+    if (!String(pos, opts.utf8, end) || (end < n() && IsHigh(body[end]))) {
+      const std::size_t last = LastWsp(body);
+      const bool suffix = vrfy_expn && !opts.utf8 && last != std::string_view::npos && last > pos &&
+                          EqualsIgnoreCase(body.substr(last + 1), kSmtputf8);
+      if (suffix) {
+        error = ParseError{};
+        end = pos;
+        if (!String(pos, true, end)) return false;
+      } else if (error.code != Errc::kOk) {
+        return false;
+      }
+    }
     c.text = body.substr(pos, end - pos);
     if (!vrfy_expn || end == n() || !IsWsp(body[end]) || OnlyWspFrom(end)) {
       return End(end, Errc::kBadString);
