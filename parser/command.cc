@@ -71,6 +71,9 @@ constexpr std::size_t VerbSlot(std::uint32_t folded) {
 struct VerbSlotEntry {
   std::uint32_t tag = 0;  // 0: empty (a folded word is never 0)
   Verb verb = Verb::kUnknown;
+  // The verb alone is a whole command: "DATA", "RSET", "QUIT", "NOOP" and
+  // "HELP" (their argument is forbidden or optional).
+  bool alone = false;
 };
 
 constexpr std::array<VerbSlotEntry, 16> MakeVerbSlots() {
@@ -81,7 +84,9 @@ constexpr std::array<VerbSlotEntry, 16> MakeVerbSlots() {
     for (std::size_t k = 0; k < 4; ++k) lower[k] = static_cast<char>(e.name[k] | 0x20);
     const std::uint32_t tag = internal::Tag4(std::string_view(lower, 4));
     if (t[VerbSlot(tag)].tag != 0) return {};  // collision: caught below
-    t[VerbSlot(tag)] = {tag, e.verb};
+    const bool alone = e.verb == Verb::kData || e.verb == Verb::kRset || e.verb == Verb::kQuit ||
+                       e.verb == Verb::kNoop || e.verb == Verb::kHelp;
+    t[VerbSlot(tag)] = {tag, e.verb, alone};
   }
   return t;
 }
@@ -595,6 +600,23 @@ ParseError ParseCommandInto(std::string_view line, const CommandOptions& opts, C
   }
   return e;
 }
+
+namespace internal {
+
+bool ParseVerbAlone(const char* line, const CommandOptions& opts, Command* out) {
+  // Its four letters hold no CR, LF, NUL or WSP: framing and trailing
+  // whitespace have nothing to say, only the limit.
+  if (opts.limits.command_line < 6) return false;
+  const std::uint32_t w = LoadFolded4(line);
+  const VerbSlotEntry& e = kVerbSlots[VerbSlot(w)];
+  if (e.tag != w || !e.alone) return false;
+  ResetForParse(out);
+  out->verb = e.verb;
+  out->verb_text = std::string_view(line, 4);
+  return true;
+}
+
+}  // namespace internal
 
 Result<Command> ParseCommand(std::string_view line, const CommandOptions& opts) {
   // Result<T> takes T by value: the Command is zeroed and moved once, then
