@@ -462,17 +462,17 @@ struct LineParser : CommandParser {
     // 8-bit octet (it fails or stops there), so the line's end is looked at
     // only then, and the String parsed again.
     std::size_t end = pos;
-    if (!String(pos, opts.utf8, end) || (end < n() && IsHigh(body[end]))) {
-      const std::size_t last = LastWsp(body);
-      const bool suffix = vrfy_expn && !opts.utf8 && last != std::string_view::npos && last > pos &&
-                          EqualsIgnoreCase(body.substr(last + 1), kSmtputf8);
-      if (suffix) {
-        error = ParseError{};
-        end = pos;
-        if (!String(pos, true, end)) return false;
-      } else if (error.code != Errc::kOk) {
-        return false;
+    for (bool utf8 = opts.utf8;; utf8 = true) {  // one call site: String stays inline
+      end = pos;
+      const bool ok = String(pos, utf8, end);
+      if (ok && (end == n() || !IsHigh(body[end]))) break;
+      const std::size_t last = utf8 || !vrfy_expn ? std::string_view::npos : LastWsp(body);
+      if (last == std::string_view::npos || last <= pos ||
+          !EqualsIgnoreCase(body.substr(last + 1), kSmtputf8)) {
+        if (!ok) return false;
+        break;
       }
+      error = ParseError{};
     }
     c.text = body.substr(pos, end - pos);
     if (!vrfy_expn || end == n() || !IsWsp(body[end]) || OnlyWspFrom(end)) {
