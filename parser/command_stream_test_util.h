@@ -2,7 +2,8 @@
 // stream three ways and describes the first disagreement ("" when all
 // agree):
 //   reference  a LineReader fed the stream in pieces, each line with its
-//              terminator given to ParseCommandInto (what the server did);
+//              terminator given to ParseCommandInto (what the server did),
+//              into a fresh Command (the others reuse one, as a server does);
 //   one pass   ParseNextCommand over the rest of the whole stream, line after
 //              line;
 //   server     the stream arriving in pieces, ParseNextCommand on what is
@@ -79,6 +80,7 @@ inline StreamOutcome TwoPassOutcome(std::string_view stream, const CommandOption
       const std::size_t n = reader.Feed(chunk);
       chunk.remove_prefix(n);
       if (!reader.has_line()) continue;
+      c = Command{};  // the reference parses each line into a fresh Command
       AddReaderLine(reader, opts, &c, &line, &out);
     }
   }
