@@ -51,8 +51,10 @@
 #include "parser/ascii.h"
 #include "parser/internal/command_chars.h"
 #include "parser/internal/command_parser.h"
+#include "parser/internal/domain_fast.h"
 #include "parser/internal/esmtp_params_parse.h"
 #include "parser/internal/path_chars.h"
+#include "parser/internal/path_fast.h"
 #include "parser/internal/path_parse.h"
 #include "parser/internal/reset.h"
 
@@ -71,6 +73,9 @@ constexpr std::size_t VerbSlot(std::uint32_t folded) {
 struct VerbSlotEntry {
   std::uint32_t tag = 0;  // 0: empty (a folded word is never 0)
   Verb verb = Verb::kUnknown;
+  // The verb alone is a whole command: "DATA", "RSET", "QUIT", "NOOP" and
+  // "HELP" (their argument is forbidden or optional).
+  bool alone = false;
 };
 
 constexpr std::array<VerbSlotEntry, 16> MakeVerbSlots() {
@@ -81,7 +86,9 @@ constexpr std::array<VerbSlotEntry, 16> MakeVerbSlots() {
     for (std::size_t k = 0; k < 4; ++k) lower[k] = static_cast<char>(e.name[k] | 0x20);
     const std::uint32_t tag = internal::Tag4(std::string_view(lower, 4));
     if (t[VerbSlot(tag)].tag != 0) return {};  // collision: caught below
-    t[VerbSlot(tag)] = {tag, e.verb};
+    const bool alone = e.verb == Verb::kData || e.verb == Verb::kRset || e.verb == Verb::kQuit ||
+                       e.verb == Verb::kNoop || e.verb == Verb::kHelp;
+    t[VerbSlot(tag)] = {tag, e.verb, alone};
   }
   return t;
 }
@@ -351,7 +358,13 @@ struct LineParser : CommandParser {
     // it is parsed again, for the exact error.
     std::size_t path_end = 0;
     ParseError pe;
-    if (pos < n() && body[pos] == '<') {
+    // The usual paths ("<local@domain>", "<>", "<Postmaster>") without the
+    // path parser (path_fast.h).
+    if (std::size_t len = 0;
+        internal::SimdScans() &&
+        (len = internal::FastPathInto(body.substr(pos), !mail, opts.limits, &c.path)) != 0) {
+      path_end = pos + len;
+    } else if (pos < n() && body[pos] == '<') {
       std::size_t len = 0;
       pe = internal::ParsePathInto(body.substr(pos), po, pos, !mail, &c.path, &len);
       if (pe.code == Errc::kOk && !met_utf8(pe)) path_end = pos + len;
@@ -425,14 +438,10 @@ struct LineParser : CommandParser {
         }
       }
     } else {
-      while (i < n()) {
-        if (IsHigh(body[i]) && utf8) {
-          if (!utf8_at(i)) return false;
-        } else if (Is(body[i], internal::kAtextBit)) {
-          ++i;
-        } else {
-          break;
-        }
+      for (;;) {  // atext runs, and with `utf8` the UTF-8 sequences between them
+        i = internal::Skip(body, i, internal::kAtextBit);
+        if (i == n() || !utf8 || !IsHigh(body[i])) break;
+        if (!utf8_at(i)) return false;
       }
       if (i == pos) {
         return Fail(Errc::kBadString, pos,
@@ -456,14 +465,23 @@ struct LineParser : CommandParser {
       return FailAs(Errc::kMissingArgument, pos, "RFC 5321 §4.1.1.6: String argument required");
     }
     constexpr std::string_view kSmtputf8 = "SMTPUTF8";
-    bool utf8 = opts.utf8;
-    if (vrfy_expn) {
-      const std::size_t last = LastWsp(body);
-      utf8 |= last != std::string_view::npos && last > pos &&
-              EqualsIgnoreCase(body.substr(last + 1), kSmtputf8);
-    }
+    // UTF-8 is admitted with opts.utf8 or, for VRFY / EXPN, when the line
+    // ends in SP "SMTPUTF8". That changes the String only where it meets an
+    // 8-bit octet (it fails or stops there), so the line's end is looked at
+    // only then, and the String parsed again.
     std::size_t end = pos;
-    if (!String(pos, utf8, end)) return false;
+    for (bool utf8 = opts.utf8;; utf8 = true) {  // one call site: String stays inline
+      end = pos;
+      const bool ok = String(pos, utf8, end);
+      if (ok && (end == n() || !IsHigh(body[end]))) break;
+      const std::size_t last = utf8 || !vrfy_expn ? std::string_view::npos : LastWsp(body);
+      if (last == std::string_view::npos || last <= pos ||
+          !EqualsIgnoreCase(body.substr(last + 1), kSmtputf8)) {
+        if (!ok) return false;
+        break;
+      }
+      error = ParseError{};
+    }
     c.text = body.substr(pos, end - pos);
     if (!vrfy_expn || end == n() || !IsWsp(body[end]) || OnlyWspFrom(end)) {
       return End(end, Errc::kBadString);
@@ -513,6 +531,28 @@ void Command::Clear() { ClearCommand(this); }
 
 namespace {
 
+// ClearCommand before a parse, with fewer stores: the Path and the
+// parameters' decoded fields (11 of Clear's 20 sixteen-octet stores) are
+// reset only when `path.raw` or `params.count` shows that something set
+// them. Every parse leaves that invariant (a parse that sets a path field
+// succeeds with `raw` set, parameters count themselves, and a failed parse
+// is cleared whole: ParseContent), as do Clear and the default Command; see
+// ParseCommandInto in command.h.
+[[gnu::always_inline]] inline void ResetForParse(Command* c) {
+  constexpr std::size_t kPath = offsetof(Command, path);
+  constexpr std::size_t kParams = offsetof(Command, params);
+  constexpr std::size_t kCount = kParams + offsetof(EsmtpParams, count);
+  constexpr std::size_t kAfterParams = kParams + sizeof(EsmtpParams);
+  static_assert(kPath + sizeof(Path) == kParams &&
+                kAfterParams == offsetof(Command, auth_mechanism));
+  internal::ResetBytes<Command, 0, kPath>(c);
+  if (!c->path.raw.empty() || c->params.count != 0) {
+    internal::ResetBytes<Command, kPath, kParams>(c);
+    internal::ResetBytes<Command, kCount, kAfterParams>(c);
+  }
+  internal::ResetBytes<Command, kAfterParams, sizeof(Command)>(c);
+}
+
 // Parses the content of a framed line (`body`: the line without its
 // terminator); `framing` holds the leniencies that framing used. Inlined:
 // the call and its register saves cost a short command a tenth of its time.
@@ -523,9 +563,12 @@ namespace {
     if (size != body.size()) framing |= kTrailingWhitespace;
     body = body.substr(0, size);
   }
-  ClearCommand(out);
+  ResetForParse(out);
   LineParser p{{body, opts, *out, kStrict, {}}};
-  if (!p.Parse()) return p.error;
+  if (!p.Parse()) {
+    ClearCommand(out);  // partial values would break ResetForParse's invariant
+    return p.error;
+  }
   out->deviations = framing | p.dev;
   return ParseError{};
 }
@@ -565,6 +608,23 @@ ParseError ParseCommandInto(std::string_view line, const CommandOptions& opts, C
   }
   return e;
 }
+
+namespace internal {
+
+bool ParseVerbAlone(const char* line, const CommandOptions& opts, Command* out) {
+  // Its four letters hold no CR, LF, NUL or WSP: framing and trailing
+  // whitespace have nothing to say, only the limit.
+  if (opts.limits.command_line < 6) return false;
+  const std::uint32_t w = LoadFolded4(line);
+  const VerbSlotEntry& e = kVerbSlots[VerbSlot(w)];
+  if (e.tag != w || !e.alone) return false;
+  ResetForParse(out);
+  out->verb = e.verb;
+  out->verb_text = std::string_view(line, 4);
+  return true;
+}
+
+}  // namespace internal
 
 Result<Command> ParseCommand(std::string_view line, const CommandOptions& opts) {
   // Result<T> takes T by value: the Command is zeroed and moved once, then

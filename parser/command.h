@@ -93,10 +93,17 @@ struct Command {
 // Errors carry offsets relative to the start of `line`.
 Result<Command> ParseCommand(std::string_view line, const CommandOptions& opts = {});
 
-// ParseCommand into `*out`, which is cleared first (Command::Clear) and may be
-// reused from line to line. Returns a ParseError with code kOk on success and
-// then `*out` equals, field for field, what ParseCommand returns; on error
-// `*out` holds unspecified partial values. Allocates nothing.
+// ParseCommand into `*out`, which is reset first (to what Command::Clear
+// gives) and may be reused from line to line. Returns a ParseError with code
+// kOk on success and then `*out` equals, field for field, what ParseCommand
+// returns; on error `*out` holds unspecified values, still fit for reuse.
+// Allocates nothing.
+// The reset skips the path and the parameters' decoded fields when
+// `path.raw` is empty and `params.count` is 0 (most lines: 11 fewer stores),
+// so it assumes what every Command that default construction, Clear or this
+// parse leaves satisfies: with those two empty, the Path and EsmtpParams hold
+// only defaults. A caller that writes fields of a Command itself calls
+// Clear() before parsing into it again.
 ParseError ParseCommandInto(std::string_view line, const CommandOptions& opts, Command* out);
 
 // Canonical wire form including CRLF: upper-case verb, single SP, "FROM:" /

@@ -26,14 +26,16 @@ bool CommandParser::Auth(std::size_t pos) {
   bool has_arg = false;
   if (!Argument(pos, has_arg, Errc::kBadAuthMechanism)) return false;
   if (!has_arg) return FailAs(Errc::kMissingArgument, pos, "RFC 4954 §4: mechanism required");
-  std::size_t i = pos;
-  for (; i < n() && !IsWsp(body[i]); ++i) {
-    if (!internal::IsC(body[i], internal::kSaslBit)) {
-      return Fail(Errc::kBadAuthMechanism, i, "RFC 4422 §3.1: mechanism octet not allowed");
-    }
-    if (i - pos == kMaxSaslMechanism) {
-      return FailAs(Errc::kBadAuthMechanism, i, "RFC 4422 §3.1: mechanism longer than 20");
-    }
+  // The mechanism's octets, then the first error from the left: an octet
+  // past the twentieth (when those are all sasl-mech octets) or one that is
+  // neither a sasl-mech octet nor the separator.
+  std::size_t i = internal::SkipClass(body, pos, internal::kSaslBit);
+  if (i - pos > kMaxSaslMechanism) {
+    return FailAs(Errc::kBadAuthMechanism, pos + kMaxSaslMechanism,
+                  "RFC 4422 §3.1: mechanism longer than 20");
+  }
+  if (i < n() && !IsWsp(body[i])) {
+    return Fail(Errc::kBadAuthMechanism, i, "RFC 4422 §3.1: mechanism octet not allowed");
   }
   c.auth_mechanism = body.substr(pos, i - pos);
   if (i == n()) return true;
@@ -77,7 +79,11 @@ bool CommandParser::Bdat(std::size_t pos) {
   if (i == n()) return true;
   if (!Sep(i, Errc::kBadBdatLast)) return false;
   constexpr std::string_view kLast = "LAST";
-  for (std::size_t k = 0; k < kLast.size(); ++k) {
+  // One folded word (exact: only "L" and "l" fold to "l", ...); the loop
+  // finds where a misspelling starts.
+  const bool last =
+      i + 4 <= n() && internal::LoadFolded4(body.data() + i) == internal::Tag4("last");
+  for (std::size_t k = last ? kLast.size() : 0; k < kLast.size(); ++k) {
     if (i + k == n() || ToUpper(body[i + k]) != kLast[k]) {
       return Fail(Errc::kBadBdatLast, i + k, "RFC 3030 §2: end-marker must be \"LAST\"");
     }

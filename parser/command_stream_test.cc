@@ -152,6 +152,34 @@ TEST(ParseNextCommand, LineLengthLimits) {
   }
 }
 
+// Six-octet lines, which ParseNextCommand takes without ParseCommandInto
+// when they are a verb alone (ParseVerbAlone): every verb and near miss in
+// several cases, under command limits around six, strictly and leniently,
+// after a MAIL that set the path and the parameters.
+TEST(ParseNextCommand, VerbsAloneAsTheTwoPassParse) {
+  const std::string_view words[] = {
+      "DATA", "data", "DaTa", "RSET", "rset",    "QUIT", "qUIT", "NOOP",  "noop",    "HELP",
+      "help", "HELO", "EHLO", "VRFY", "EXPN",    "MAIL", "RCPT", "AUTH",  "BDAT",    "ETRN",
+      "LHLO", "XXXX", "DAT1", "DAT@", "D\x01TA", "DAT ", " DAT", "DA\tA", "D\xC1TA", "QUI\x14"};
+  std::size_t lines = 0;
+  for (const std::string_view w : words) {
+    const std::string line = std::string(w) + "\r\n";
+    for (const std::size_t command_line :
+         {std::size_t{4}, std::size_t{5}, std::size_t{6}, std::size_t{7}, kMaxCommandLine}) {
+      for (const Leniencies len : {Leniencies{kStrict}, Leniencies{kAllLeniencies}}) {
+        CommandOptions opts = Options(len);
+        opts.limits.command_line = command_line;
+        const std::string mail = "MAIL FROM:<a@b.example> SIZE=10\r\n";
+        ASSERT_EQ(CommandStreamDiff(line + line, opts, kServerMaxLine, 0), "");
+        ASSERT_EQ(CommandStreamDiff(mail + line + "QUIT\r\n", opts, kServerMaxLine, 0), "");
+        ASSERT_EQ(CommandStreamDiff(mail + line, opts, 6, 3), "");
+        ++lines;
+      }
+    }
+  }
+  EXPECT_EQ(lines, std::size(words) * 10);
+}
+
 // Random streams: fragments of commands, CR / LF / NUL, 8-bit octets, runs
 // around the limits, with random options; the reference and the server walk
 // fed in every piece size up to the stream's length.

@@ -2,7 +2,8 @@
 // stream three ways and describes the first disagreement ("" when all
 // agree):
 //   reference  a LineReader fed the stream in pieces, each line with its
-//              terminator given to ParseCommandInto (what the server did);
+//              terminator given to ParseCommandInto (what the server did),
+//              into a fresh Command (the others reuse one, as a server does);
 //   one pass   ParseNextCommand over the rest of the whole stream, line after
 //              line;
 //   server     the stream arriving in pieces, ParseNextCommand on what is
@@ -26,57 +27,6 @@
 #include "parser/scan_diff_test_util.h"
 
 namespace smtp::testing {
-
-// Every field of `c` as text, views by content (operator== is semantic).
-inline std::string CommandFieldsText(const Command& c) {
-  std::string s;
-  const auto add = [&](std::string_view k, std::string_view v) {
-    s.append(k).append("=").append(PrintableForTest(v)).append(" ");
-  };
-  const auto num = [&](std::string_view k, unsigned long long v) { add(k, std::to_string(v)); };
-  num("verb", static_cast<unsigned>(c.verb));
-  add("verb_text", c.verb_text);
-  add("argument", c.argument);
-  add("text", c.text);
-  num("domain_kind", static_cast<unsigned>(c.domain_kind));
-  num("smtputf8", c.smtputf8);
-  const Path& p = c.path;
-  add("path.raw", p.raw);
-  num("path.null", p.is_null);
-  num("path.postmaster", p.is_postmaster);
-  add("path.route", p.source_route);
-  add("path.local", p.local_part);
-  num("path.quoted", p.quoted_local_part);
-  add("path.domain", p.domain);
-  num("path.kind", static_cast<unsigned>(p.domain_kind));
-  num("path.utf8", p.has_utf8);
-  num("path.dev", static_cast<unsigned long long>(p.deviations));
-  const EsmtpParams& e = c.params;
-  num("params", e.count);
-  for (std::size_t i = 0; i < e.count && i < e.items.size(); ++i) {
-    add("kw", e.items[i].keyword);
-    add("val", e.items[i].value);
-    num("has_val", e.items[i].has_value);
-    num("kind", static_cast<unsigned>(e.items[i].kind));
-  }
-  num("size", e.size ? *e.size + 1 : 0);
-  num("body", static_cast<unsigned>(e.body));
-  num("p.smtputf8", e.smtputf8);
-  num("ret", static_cast<unsigned>(e.ret));
-  add("envid", e.envid);
-  add("auth", e.auth);
-  num("notify", e.notify);
-  add("orcpt_type", e.orcpt_type);
-  add("orcpt_addr", e.orcpt_addr);
-  num("unknown", e.has_unknown);
-  add("mech", c.auth_mechanism);
-  add("ir", c.auth_initial_response);
-  num("has_ir", c.has_initial_response);
-  num("chunk", c.chunk_size);
-  num("last", c.bdat_last);
-  num("dev", static_cast<unsigned long long>(c.deviations));
-  return s;
-}
 
 // One line's outcome as text; `fields` only when it parsed.
 inline std::string LineOutcomeText(std::size_t size, LineTerminator t, std::string_view content,
@@ -130,6 +80,7 @@ inline StreamOutcome TwoPassOutcome(std::string_view stream, const CommandOption
       const std::size_t n = reader.Feed(chunk);
       chunk.remove_prefix(n);
       if (!reader.has_line()) continue;
+      c = Command{};  // the reference parses each line into a fresh Command
       AddReaderLine(reader, opts, &c, &line, &out);
     }
   }

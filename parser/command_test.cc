@@ -9,6 +9,7 @@
 
 #include "parser/alloc_counter_test_util.h"  // replaces operator new: counts allocations
 #include "parser/command_cases_test_util.h"
+#include "parser/command_stream_test_util.h"
 #include "parser/command_test_util.h"
 #include "parser/internal/base64_check.h"
 
@@ -252,6 +253,43 @@ TEST(ParseCommandInto, ReusesOneCommandLineAfterLine) {
       }
     }
     std::reverse(lines.begin(), lines.end());
+  }
+}
+
+// Every ordered pair of table lines, under strict and lenient options: the
+// second line parsed into the Command the first left (a success, or an
+// error half-way through a path or the parameters) gives ParseCommand's
+// fields. The parse resets the path and the parameters only when the
+// previous result shows them set (command.cc, ResetForParse), so this is
+// where a parse that leaves them set unseen would show.
+TEST(ParseCommandInto, EveryLineAfterEveryOther) {
+  std::vector<std::string> lines;
+  for (const OkCase& t : StrictCases()) lines.push_back(t.line);
+  for (const ErrCase& t : ErrCases()) lines.push_back(t.line);
+  for (const testing::LenientCase& t : testing::LenientCases()) lines.push_back(t.line);
+  ASSERT_GT(lines.size(), 200u);
+  for (const Leniencies len : {Leniencies{kStrict}, Leniencies{kAllLeniencies}}) {
+    for (const bool utf8 : {false, true}) {
+      CommandOptions opts;
+      opts.leniencies = len;
+      opts.utf8 = utf8;
+      std::vector<Result<Command>> fresh;
+      for (const std::string& line : lines) fresh.push_back(ParseCommand(line, opts));
+      for (const std::string& first : lines) {
+        for (std::size_t k = 0; k < lines.size(); ++k) {
+          Command reused;
+          (void)ParseCommandInto(first, opts, &reused);
+          const ParseError e = ParseCommandInto(lines[k], opts, &reused);
+          if (fresh[k].ok()) {
+            ASSERT_EQ(e.code, Errc::kOk) << first << " then " << lines[k];
+            ASSERT_EQ(testing::CommandFieldsText(reused), testing::CommandFieldsText(*fresh[k]))
+                << first << " then " << lines[k];
+          } else {
+            ASSERT_EQ(e, fresh[k].error()) << first << " then " << lines[k];
+          }
+        }
+      }
+    }
   }
 }
 
