@@ -23,6 +23,22 @@ namespace smtp::internal {
 extern std::atomic<bool> g_simd_scans;
 inline bool SimdScans() { return g_simd_scans.load(std::memory_order_relaxed); }
 
+#if defined(__SSE2__)
+// The ALPHA and DIGIT octets of `v` (RFC 5234) as byte masks: ALPHA is
+// (v | 0x20) in "a"-"z", DIGIT is v in "0"-"9", each by one signed compare
+// of the octet moved to the bottom of the signed range (8-bit octets fall
+// outside both). Shared by the Domain and path fast paths.
+[[gnu::always_inline]] inline __m128i SseAlpha(__m128i v) {
+  const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
+  return _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
+                        _mm_set1_epi8(-128 + 26));
+}
+[[gnu::always_inline]] inline __m128i SseDigit(__m128i v) {
+  return _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))),
+                        _mm_set1_epi8(-128 + 10));
+}
+#endif
+
 // When in[from, end) is a Domain (RFC 5321 §4.1.2: sub-domain *("."
 // sub-domain), sub-domain = Let-dig [Ldh-str]) of ASCII labels that the
 // scalar scan accepts with no leniency, at most `limit` and fewer than 64
@@ -44,14 +60,8 @@ inline bool SimdScans() { return g_simd_scans.load(std::memory_order_relaxed); }
     const std::size_t avail = n - at;
     const std::size_t shift = avail >= 16 ? 0 : 16 - avail;
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at - shift));
-    // ALPHA: (v | 0x20) in "a"-"z"; DIGIT: v in "0"-"9"; by signed compares
-    // of the octet moved to the bottom of the signed range.
-    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    const __m128i alpha =
-        _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
-                       _mm_set1_epi8(-128 + 26));
-    const __m128i digit = _mm_cmplt_epi8(
-        _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))), _mm_set1_epi8(-128 + 10));
+    const __m128i alpha = SseAlpha(v);
+    const __m128i digit = SseDigit(v);
     const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
     const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
     const __m128i under = _mm_cmpeq_epi8(v, _mm_set1_epi8('_'));

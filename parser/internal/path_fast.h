@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "parser/internal/command_chars.h"
+#include "parser/internal/domain_fast.h"
 #include "parser/internal/path_chars.h"
 #include "parser/limits.h"
 #include "parser/path.h"
@@ -84,15 +85,8 @@ struct FastMailbox {
   for (std::size_t k = 0;; k += 16) {
     const std::size_t at = k + 16 <= n ? k : n - 16;
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at));
-    // ALPHA: (v | 0x20) in "a"-"z"; DIGIT: v in "0"-"9"; by signed compares
-    // of the octet moved to the bottom of the signed range (8-bit octets
-    // fall outside both).
-    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    const __m128i alpha =
-        _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
-                       _mm_set1_epi8(-128 + 26));
-    const __m128i digit = _mm_cmplt_epi8(
-        _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))), _mm_set1_epi8(-128 + 10));
+    const __m128i alpha = SseAlpha(v);
+    const __m128i digit = SseDigit(v);
     const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
     const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
     const auto mask = [](__m128i m) {
@@ -183,12 +177,8 @@ struct FastMailbox {
   for (std::size_t k = 0;; k += 16) {
     const std::size_t at = k + 16 <= n ? k : n - 16;
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at));
-    const __m128i lower = _mm_or_si128(v, _mm_set1_epi8(0x20));
-    const __m128i alpha =
-        _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(static_cast<char>(0x80 - 'a'))),
-                       _mm_set1_epi8(-128 + 26));
-    const __m128i digit = _mm_cmplt_epi8(
-        _mm_add_epi8(v, _mm_set1_epi8(static_cast<char>(0x80 - '0'))), _mm_set1_epi8(-128 + 10));
+    const __m128i alpha = SseAlpha(v);
+    const __m128i digit = SseDigit(v);
     const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
     const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
     const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
