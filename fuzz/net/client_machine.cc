@@ -247,7 +247,8 @@ Action ClientMachine::Next() {
       switch (s.kind) {
         case StepKind::kCommand: {
           const Verb first = VerbOfFirstWord(s.bytes);
-          const Verb verb = HasLineEnd(s.bytes) ? Verb::kUnknown : first;
+          const bool lines = HasLineEnd(s.bytes);  // several lines on the wire
+          const Verb verb = lines ? Verb::kUnknown : first;
           // LMTP has LHLO where SMTP has EHLO and HELO (RFC 2033 §4.1): the
           // same sessions reach the same states.
           if (lmtp_ && (verb == Verb::kEhlo || verb == Verb::kHelo)) {
@@ -259,10 +260,10 @@ Action ClientMachine::Next() {
           // a line end ("QUIT x\ry": a server reads a QUIT either way).
           if (first == Verb::kQuit) {
             quit_sent_ = true;
-          } else if (HasLineEnd(s.bytes)) {
+          } else if (lines) {
             NoteQuit(s.bytes);
           }
-          if (HasLineEnd(s.bytes)) {
+          if (lines) {
             known_ = false;
             AddMaybe(LineEnds(s.bytes) + 1);
             break;
