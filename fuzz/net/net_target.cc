@@ -109,9 +109,7 @@ class NetTarget : public SessionTarget {
   }
 
   absl::Status Alive() override {
-    if (spawned_) {
-      NoteDeath(spawned_->Check(std::chrono::milliseconds(200), /*only_if_dying=*/true));
-    }
+    DiedMeanwhile();
     if (!EnsureSpawned()) return absl::UnavailableError("the spawned server does not start");
     if (spawned_ != nullptr && std::exchange(last_hung_, false)) RestartIfStuck();
     // The greeting's own deadline: a server that greets late by design
@@ -122,11 +120,7 @@ class NetTarget : public SessionTarget {
     // crash, its core still being written when the check above looked) was
     // not unresponsive: its death is charged as one between sessions, and
     // the next incarnation is probed, as RunOnce does for a session.
-    if (!st.ok() && spawned_ != nullptr &&
-        NoteDeath(spawned_->Check(std::chrono::milliseconds(200), /*only_if_dying=*/true)) &&
-        EnsureSpawned()) {
-      st = Probe(Where(), deadline);
-    }
+    if (!st.ok() && DiedMeanwhile() && EnsureSpawned()) st = Probe(Where(), deadline);
     return st;
   }
 
@@ -165,16 +159,20 @@ class NetTarget : public SessionTarget {
       // No greeting, or no connection: if the server died meanwhile, that
       // was an earlier session's doing (ours had not sent a byte). Start it
       // again and run this session once more.
-      // (Waited for only when it is on its way out: its exit wakes the wait.)
-      if (NoteDeath(spawned_->Check(std::chrono::milliseconds(200), /*only_if_dying=*/true)) &&
-          EnsureSpawned()) {
-        drive();
-      }
+      if (DiedMeanwhile() && EnsureSpawned()) drive();
     }
     if (spawned_) JudgeSpawned(result);
     last_hung_ = result->verdict.kind == VerdictKind::kHang;
     if (spawned_ != nullptr) last_input_ = input;
     return transcript;
+  }
+
+  // Whether the spawned server has died (and its death is noted: NoteDeath),
+  // waiting up to 200 ms only when it is on its way out (its exit wakes the
+  // wait): a session or probe that got no greeting may have met a death.
+  bool DiedMeanwhile() {
+    return spawned_ != nullptr &&
+           NoteDeath(spawned_->Check(std::chrono::milliseconds(200), /*only_if_dying=*/true));
   }
 
   // After a session that hung: a spawned server that no longer greets (a
