@@ -232,11 +232,15 @@ void SpawnedServer::NoteServerProcess() {
   cwd_ = ReadLink("/proc/" + std::to_string(server_pid_) + "/cwd");
 }
 
+std::optional<std::filesystem::path> SpawnedServer::FindCore(
+    std::filesystem::file_time_type since) const {
+  if (!cores_.usable || exe_.empty() || cwd_.empty()) return std::nullopt;
+  return FindCoreFile(cores_, cwd_, server_pid_, exe_, since);
+}
+
 void SpawnedServer::LocateCrash(bool read) {
   crash_frame_.clear();
-  if (!cores_.usable || exe_.empty() || cwd_.empty()) return;
-  const std::optional<std::filesystem::path> core =
-      FindCoreFile(cores_, cwd_, server_pid_, exe_, started_at_);
+  const std::optional<std::filesystem::path> core = FindCore(started_at_);
   if (!core) return;
   if (read) {
     const absl::StatusOr<std::string> bt = GdbBacktrace(cores_, exe_, core->string(), kGdbTimeout);
@@ -475,11 +479,9 @@ void SpawnedServer::Stop() {
 }
 
 int SpawnedServer::SweepCores() {
-  if (!cores_.usable || exe_.empty() || cwd_.empty()) return 0;
   int removed = 0;
   for (; removed < 100; ++removed) {
-    const std::optional<std::filesystem::path> core =
-        FindCoreFile(cores_, cwd_, server_pid_, exe_, first_started_at_);
+    const std::optional<std::filesystem::path> core = FindCore(first_started_at_);
     std::error_code ec;
     if (!core || !std::filesystem::remove(*core, ec)) break;
   }

@@ -41,6 +41,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -172,6 +173,9 @@ class SpawnedServer {
   // After the greeting: which process serves (the shell's child when the
   // shell did not exec it), its executable and working directory.
   void NoteServerProcess();
+  // The newest core file of the server's written since `since`, when cores
+  // are usable here (crash_backtrace.h: FindCoreFile).
+  std::optional<std::filesystem::path> FindCore(std::filesystem::file_time_type since) const;
   // Reads (if `read`) and deletes the core the server left; sets
   // crash_frame_.
   void LocateCrash(bool read);
