@@ -595,10 +595,11 @@ group_pids() {
   ps -e -o pid=,pgid= | awk -v g="$1" '$2 == g { print $1 }'
 }
 
-# postfix_pids: every process of our Postfix instance (the master exports
-# MAIL_CONFIG=<our config dir> to all its children).
-postfix_pids() {
-  grep -lsxz "MAIL_CONFIG=$STATE/postfix/etc" /proc/[0-9]*/environ | cut -d/ -f3
+# marked_pids VAR=VALUE: every process whose environment holds that entry.
+# Our Postfix master exports MAIL_CONFIG=<our config dir> to all its
+# children; courier-run.sh exports SMTP_HARNESS_COURIER=<its state dir>.
+marked_pids() {
+  grep -lsxz "$1" /proc/[0-9]*/environ | cut -d/ -f3
   return 0
 }
 
@@ -611,7 +612,7 @@ stop_one() {
       while pid_of postfix >/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
     fi
     # shellcheck disable=SC2046
-    kill_wait $(postfix_pids)
+    kill_wait $(marked_pids "MAIL_CONFIG=$STATE/postfix/etc")
     return 0
   fi
   if pid=$(pid_of "$name"); then
@@ -623,16 +624,9 @@ stop_one() {
     # its trap ran leaves the daemons behind, holding the port and the
     # authdaemon socket, where no later start could work.
     # shellcheck disable=SC2046
-    kill_wait $(courier_pids)
+    kill_wait $(marked_pids "SMTP_HARNESS_COURIER=$STATE/courier")
   fi
   rm -f "$(pidfile_of "$name")"
-}
-
-# courier_pids: every process of our Courier instance (courier-run.sh
-# exports SMTP_HARNESS_COURIER=<its state dir> to all of them).
-courier_pids() {
-  grep -lsxz "SMTP_HARNESS_COURIER=$STATE/courier" /proc/[0-9]*/environ | cut -d/ -f3
-  return 0
 }
 
 cmd_status() {
