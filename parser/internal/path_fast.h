@@ -35,6 +35,36 @@ struct FastMailbox {
   DomainKind kind = DomainKind::kName;
 };
 
+#if defined(__SSE2__)
+// A byte mask of the 16-octet block at offset `at` as bits at..at+15 of the
+// 64-octet window both mailbox fast paths look at.
+[[gnu::always_inline]] inline std::uint64_t BlockBits(__m128i m, std::size_t at) {
+  return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(m))) << at;
+}
+
+// The window's octets that the blocks through the one at `at` have seen.
+[[gnu::always_inline]] inline std::uint64_t SeenThrough(std::size_t at) {
+  return at + 16 == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (at + 16)) - 1;
+}
+
+// The masks of the window that both mailbox fast paths keep: the class
+// Let-dig / "-" / ".", and "." and "-" apart (for the label checks).
+struct LdhMasks {
+  std::uint64_t cls = 0;
+  std::uint64_t dots = 0;
+  std::uint64_t hyphens = 0;
+
+  [[gnu::always_inline]] void Add(__m128i v, std::size_t at) {
+    const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
+    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    cls |= BlockBits(
+        _mm_or_si128(_mm_or_si128(SseAlpha(v), SseDigit(v)), _mm_or_si128(hyphen, dot)), at);
+    dots |= BlockBits(dot, at);
+    hyphens |= BlockBits(hyphen, at);
+  }
+};
+#endif
+
 // Checks the Domain in[at + 1, gt) of a path whose "@" is at `at` and ">"
 // at `gt`, from the path's "." and "-" masks (its octets are known to be
 // Let-dig / "-" / "."): 1..domain_limit octets, no "." or "-" first or last
@@ -78,26 +108,12 @@ struct FastMailbox {
   // "<" and a Let-dig: not "<>", a Quoted-string or a source route, which
   // cost the block below for nothing.
   if (n < 16 || in[0] != '<' || !Is(in[1], kLetDigBit)) return false;
-  std::uint64_t cls = 0;  // Let-dig / "-" / "."
-  std::uint64_t dots = 0;
-  std::uint64_t hyphens = 0;
+  LdhMasks m;
   std::uint64_t stops = 0;
   for (std::size_t k = 0;; k += 16) {
     const std::size_t at = k + 16 <= n ? k : n - 16;
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at));
-    const __m128i alpha = SseAlpha(v);
-    const __m128i digit = SseDigit(v);
-    const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
-    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
-    const auto mask = [](__m128i m) {
-      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(m)));
-    };
-    cls |= mask(_mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(hyphen, dot))) << at;
-    dots |= mask(dot) << at;
-    hyphens |= mask(hyphen) << at;
-    const std::uint64_t seen =
-        at + 16 == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (at + 16)) - 1;
-    stops = ~cls & seen & ~std::uint64_t{1};
+    m.Add(_mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at)), at);
+    stops = ~m.cls & SeenThrough(at) & ~std::uint64_t{1};
     if ((stops & (stops - 1)) != 0) break;  // two octets outside the class
     if (at + 16 >= n || k == 48) return false;
   }
@@ -108,13 +124,13 @@ struct FastMailbox {
   // Local-part in[1, at): 1..local_limit octets, no "." first, last or next
   // to another ".".
   const std::uint64_t local = ((std::uint64_t{1} << at) - 1) & ~std::uint64_t{1};
-  const std::uint64_t local_dots = dots & local;
+  const std::uint64_t local_dots = m.dots & local;
   if (in[at] != '@' || at < 2 || at - 1 > local_limit ||
       (local_dots & (std::uint64_t{2} | (std::uint64_t{1} << (at - 1)) | (local_dots >> 1))) != 0) {
     return false;
   }
   if (in[gt] == '>') {
-    if (!FastDomainLabels(at, gt, dots, hyphens, domain_limit)) return false;
+    if (!FastDomainLabels(at, gt, m.dots, m.hyphens, domain_limit)) return false;
     out->kind = DomainKind::kName;
   } else if (gt == at + 1 && in[gt] == '[') {
     // "[" IPv4-address-literal "]" (§4.1.3: Snum = 1*3DIGIT, 0-255): the
@@ -167,9 +183,7 @@ struct FastMailbox {
                                                      std::size_t path_limit, FastMailbox* out) {
 #if defined(__SSE2__)
   const std::size_t n = in.size();
-  std::uint64_t cls = 0;  // Let-dig / "-" / "."
-  std::uint64_t dots = 0;
-  std::uint64_t hyphens = 0;
+  LdhMasks m;
   std::uint64_t quotes = 0;
   std::uint64_t qtext = 0;  // %d32-126 except "\\" (DQUOTE is in `quotes`)
   std::size_t close = 0;
@@ -177,22 +191,12 @@ struct FastMailbox {
   for (std::size_t k = 0;; k += 16) {
     const std::size_t at = k + 16 <= n ? k : n - 16;
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in.data() + at));
-    const __m128i alpha = SseAlpha(v);
-    const __m128i digit = SseDigit(v);
-    const __m128i hyphen = _mm_cmpeq_epi8(v, _mm_set1_epi8('-'));
-    const __m128i dot = _mm_cmpeq_epi8(v, _mm_set1_epi8('.'));
+    m.Add(v, at);
     const __m128i printable = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(0x1f)),
                                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x7f)));
-    const auto mask = [](__m128i m) {
-      return static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(m)));
-    };
-    cls |= mask(_mm_or_si128(_mm_or_si128(alpha, digit), _mm_or_si128(hyphen, dot))) << at;
-    dots |= mask(dot) << at;
-    hyphens |= mask(hyphen) << at;
-    quotes |= mask(_mm_cmpeq_epi8(v, _mm_set1_epi8('"'))) << at;
-    qtext |= mask(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), printable)) << at;
-    const std::uint64_t seen =
-        at + 16 == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << (at + 16)) - 1;
+    quotes |= BlockBits(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), at);
+    qtext |= BlockBits(_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\')), printable), at);
+    const std::uint64_t seen = SeenThrough(at);
     const std::uint64_t later = quotes & seen & ~std::uint64_t{3};  // DQUOTEs after the first
     if (later != 0) {
       close = static_cast<std::size_t>(__builtin_ctzll(later));
@@ -200,7 +204,7 @@ struct FastMailbox {
       // the "@" and ">" would not fit in the 64 octets (and the shift stays
       // under 64): then this was the last block.
       const std::uint64_t after_at = close < 62 ? ~((std::uint64_t{2} << (close + 1)) - 1) : 0;
-      stops = ~cls & seen & after_at;
+      stops = ~m.cls & seen & after_at;
       if (stops != 0) break;
     }
     if (at + 16 >= n || k == 48) return false;
@@ -211,7 +215,7 @@ struct FastMailbox {
   // local-part's limit.
   const std::uint64_t inside = ((std::uint64_t{1} << close) - 1) & ~std::uint64_t{3};
   if ((inside & ~qtext) != 0 || close > local_limit || in[at] != '@' || in[gt] != '>' ||
-      !FastDomainLabels(at, gt, dots, hyphens, domain_limit) || gt + 1 > path_limit) {
+      !FastDomainLabels(at, gt, m.dots, m.hyphens, domain_limit) || gt + 1 > path_limit) {
     return false;
   }
   out->at = at;
